@@ -1,0 +1,77 @@
+"""The ``hamji`` command: one subcommand per stage, and ``build`` for all."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from geo import __version__, settings
+from geo.errors import HamjiError
+from geo.regions import UnknownRegionError
+
+
+def _add_layer_options(parser: argparse.ArgumentParser) -> None:
+    source = parser.add_argument_group("OpenStreetMap source (default: Overpass)")
+    source.add_argument("--osm", metavar="PATH", action="append", type=Path, default=[],
+                        help=f"local extract (.osm.pbf, .osm, .osm.bz2); repeat for several. "
+                             f"Default: the {settings.OSM_ENV_VAR} environment variable (paths separated by ':')")
+    source.add_argument("--overpass-url", metavar="URL", default=None,
+                        help=f"Overpass API endpoint (default {settings.OVERPASS_URL})")
+    source.add_argument("--demo", action="store_true",
+                        help="build from the synthetic mini-HamJi fixture, stamped DEMO (works offline)")
+    parser.add_argument("--province", metavar="NAME", action="append", default=None,
+                        help="province code or name (KP-09, 'North Hamgyong'), or a group: border, far, all "
+                             "(default all); repeatable. Jilin is always included")
+    parser.add_argument("--out", metavar="DIR", type=Path, default=None,
+                        help=f"folder for the layers (default {settings.LAYERS_DIR})")
+
+
+def _run_layers(args: argparse.Namespace) -> None:
+    from geo.pipeline import run_layers
+
+    run_layers(osm_paths=args.osm, provinces=args.province, demo=args.demo,
+               overpass_url=args.overpass_url, out_dir=args.out)
+
+
+def _run_build(args: argparse.Namespace) -> None:
+    # Later stages (routes, reach, maps) are added here in order as they land.
+    _run_layers(args)
+
+
+def make_parser() -> argparse.ArgumentParser:
+    """The argument parser of the ``hamji`` command."""
+    parser = argparse.ArgumentParser(
+        prog="hamji", description="HamJi Explorer: OpenStreetMap evidence on how cross-border trade from "
+                                  "Jilin reaches North Korean markets.")
+    parser.add_argument("--version", action="version", version=f"hamji {__version__}")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    layers = commands.add_parser("layers", help="read OSM, write the crossings, roads and markets layers",
+                                 description="Stage 1: read OpenStreetMap (Overpass or local extracts) and "
+                                             "write layers/hamji_layers.gpkg.")
+    _add_layer_options(layers)
+    layers.set_defaults(func=_run_layers)
+    build = commands.add_parser("build", help="run every stage in order",
+                                description="Run every stage in order: layers (routes, reach and maps follow "
+                                            "as they are added).")
+    _add_layer_options(build)
+    build.set_defaults(func=_run_build)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point of the ``hamji`` console script; returns the exit code."""
+    args = make_parser().parse_args(argv)
+    try:
+        args.func(args)
+    except (HamjiError, UnknownRegionError) as exc:
+        print(f"hamji: error: {exc}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print("hamji: interrupted; earlier outputs are unchanged", file=sys.stderr)
+        return 130
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

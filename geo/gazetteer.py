@@ -1,0 +1,183 @@
+"""Curated gazetteer of the China–DPRK border crossings of the HamJi trade.
+
+OpenStreetMap has few ``barrier=border_control`` nodes in North Korea and
+no facts about a crossing's history, so the crossings layer merges what OSM
+has with this table. Every fact carries its source next to it.
+
+Coordinates. Three crossings have published coordinates (CSIS Beyond
+Parallel, Wikipedia). For the others no published coordinate was found, so
+the point is *derived*: the nearest point of the Natural Earth 10m
+China–DPRK boundary line (public domain, v4.0) to the GeoNames position
+(CC-BY) of the named border town. ``coord_precision_m`` says how far off such
+a point may be; the tests check every point against the real border line.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+
+import geopandas as gpd
+from shapely.geometry import Point
+
+from geo import settings
+
+SRC_CSIS_WONJONG = (
+    "CSIS Beyond Parallel, 'Increase in Sino-North Korean Trade at Wonjong-ni-Quanhe Border "
+    "Crossing' (https://beyondparallel.csis.org/increase-in-sino-north-korean-trade-at-wonjong-ni-quanhe-border-crossing/)"
+)
+SRC_WIKI_TUMEN_RIVER_BRIDGE = "Wikipedia, 'Tumen River Bridge' (https://en.wikipedia.org/wiki/Tumen_River_Bridge)"
+SRC_CSIS_NAMYANG = (
+    "CSIS Beyond Parallel, 'New China-North Korea Tumen Road Bridge Nears Completion' (2019) "
+    "(https://beyondparallel.csis.org/new-china-north-korea-tumen-road-bridge-nears-completion/)"
+)
+SRC_WIKI_TUMEN_BORDER_BRIDGE = "Wikipedia, 'Tumen Border Bridge' (https://en.wikipedia.org/wiki/Tumen_Border_Bridge)"
+SRC_KBS_NAMYANG_2020 = (
+    "KBS News, 2020-08-24, new four-lane Namyang–Tumen bridge completed, not yet open "
+    "(http://news.kbs.co.kr/news/view.do?ncd=4524041)"
+)
+SRC_DRAGON_KAISHANTUN = (
+    "China Dragon Tours, 'Kaishantun Border Port in Longjing, Jilin' "
+    "(https://chinadragontours.com/kaishantun-border-port-in-jilin.html)"
+)
+SRC_PEOPLE_SANHE = (
+    "People's Daily (finance.people.com.cn), 2015-08-12, Sanhe port: bridge of 1941 renovated with "
+    "Chinese funds in 2012, faces Hoeryong (http://finance.people.com.cn/BIG5/n/2015/0812/c395539-27451226.html)"
+)
+SRC_DRAGON_NANPING = (
+    "China Dragon Tours, 'Nanping Border Port in Helong, Jilin' "
+    "(https://chinadragontours.com/nanping-border-port-in-jilin.html)"
+)
+SRC_DRAGON_SHATUOZI = (
+    "China Dragon Tours, 'Shatuozi Border Port in Hunchun, Jilin' "
+    "(https://chinadragontours.com/shatuozi-border-port-in-jilin.html)"
+)
+SRC_WIKI_CHANGBAI = (
+    "Wikipedia, 'Changbai–Hyesan International Bridge' "
+    "(https://en.wikipedia.org/wiki/Changbai%E2%80%93Hyesan_International_Bridge)"
+)
+SRC_CSIS_COVID = (
+    SRC_CSIS_WONJONG + ": trade dropped to virtually zero between March 2020 and November 2022 (COVID closure)"
+)
+
+
+def _derived(town: str, lat: float, lon: float) -> str:
+    return (
+        "derived: nearest point of the Natural Earth 10m China–DPRK boundary (public domain, v4.0) "
+        f"to GeoNames '{town}' ({lat}, {lon})"
+    )
+
+
+@dataclass(frozen=True)
+class Crossing:
+    """One border crossing, with the source of each fact."""
+
+    crossing_id: str
+    name_en: str
+    name_ko: str
+    name_zh: str
+    kp_town: str
+    cn_town: str
+    mode: str  # "road" or "rail"
+    status: str  # "open" or "closed" (as of the status source)
+    status_source: str
+    year_opened: int | None
+    year_opened_source: str
+    year_rebuilt: int | None
+    year_rebuilt_source: str
+    lat: float
+    lon: float
+    coord_source: str
+    coord_precision_m: int
+    province: str  # ISO 3166-2 code of the North Korean side
+    province_source: str
+    cn_prefecture: str
+    facts_source: str
+
+
+CROSSINGS: tuple[Crossing, ...] = (
+    Crossing(
+        "wonjong_quanhe", "Wonjong–Quanhe", "원정–권하", "元汀–圈河", "Wonjong-ri", "Quanhe (Hunchun)",
+        "road", "open", SRC_CSIS_WONJONG,
+        1938, SRC_WIKI_TUMEN_RIVER_BRIDGE + ": original bridge built 1938",
+        2016, SRC_WIKI_TUMEN_RIVER_BRIDGE + ": new 638 m bridge, opening ceremony 30 September 2016",
+        42.568379, 130.523456, SRC_CSIS_WONJONG, 200,
+        "KP-13", SRC_WIKI_TUMEN_RIVER_BRIDGE + ": Wonjong in Rason",
+        "Yanbian", SRC_WIKI_TUMEN_RIVER_BRIDGE,
+    ),
+    Crossing(
+        "namyang_tumen_road", "Namyang–Tumen (road)", "남양–도문", "南阳–图们", "Namyang (Onsong county)", "Tumen",
+        "road", "open", SRC_CSIS_NAMYANG + "; " + SRC_KBS_NAMYANG_2020,
+        1941, SRC_WIKI_TUMEN_BORDER_BRIDGE + ": built 1941, 515 m",
+        2020, SRC_KBS_NAMYANG_2020 + " (new bridge beside the old one)",
+        42.949050, 129.849236, SRC_CSIS_NAMYANG + " (crossing; the road bridge is ~600 m NE of the rail bridge)", 700,
+        "KP-09", SRC_CSIS_NAMYANG + ": Namyang-Tumen crossing in North Hamgyong Province",
+        "Yanbian", SRC_CSIS_NAMYANG,
+    ),
+    Crossing(
+        "namyang_tumen_rail", "Namyang–Tumen (rail)", "남양–도문 철교", "南阳–图们铁路桥", "Namyang (Onsong county)",
+        "Tumen", "rail", "open", SRC_CSIS_NAMYANG,
+        None, "no published year found", None, "",
+        42.949050, 129.849236, SRC_CSIS_NAMYANG + " (crossing; the rail bridge is ~600 m SW of the road bridge)", 700,
+        "KP-09", SRC_CSIS_NAMYANG, "Yanbian", SRC_CSIS_NAMYANG,
+    ),
+    Crossing(
+        "sambong_kaishantun", "Sambong–Kaishantun", "삼봉–개산툰", "三峰–开山屯", "Sambong (Onsong county)",
+        "Kaishantun (Longjing)", "road", "open", SRC_DRAGON_KAISHANTUN + " (2023 inspection: in good condition)",
+        1933, SRC_DRAGON_KAISHANTUN + ": road-rail bridge built 1933; rail use suspended since 1993",
+        None, "",
+        42.7025, 129.7587, _derived("Kaishantun", 42.70177, 129.75738), 2_000,
+        "KP-09", SRC_DRAGON_KAISHANTUN + ": Samphung port, North Hamgyong", "Yanbian", SRC_DRAGON_KAISHANTUN,
+    ),
+    Crossing(
+        "hoeryong_sanhe", "Hoeryong–Sanhe", "회령–삼합", "会宁–三合", "Hoeryong", "Sanhe (Longjing)",
+        "road", "open", SRC_PEOPLE_SANHE,
+        1941, SRC_PEOPLE_SANHE, 2012, SRC_PEOPLE_SANHE,
+        42.4759, 129.7289, _derived("Sanhe", 42.47532, 129.73585), 2_000,
+        "KP-09", SRC_PEOPLE_SANHE + ": faces Hoeryong, North Hamgyong", "Yanbian", SRC_PEOPLE_SANHE,
+    ),
+    Crossing(
+        "chilsong_nanping", "Musan (Chilsong)–Nanping", "무산 칠성–남평", "七星–南坪", "Chilsong-ri (Musan county)",
+        "Nanping (Helong)", "road", "open", SRC_DRAGON_NANPING,
+        1951, SRC_DRAGON_NANPING + ": port set up 1929, opened to international trade 1951",
+        None, "",
+        42.2633, 129.2040, _derived("Nanping", 42.26292, 129.20444), 2_000,
+        "KP-09", SRC_DRAGON_NANPING + ": Musan county, North Hamgyong", "Yanbian", SRC_DRAGON_NANPING,
+    ),
+    Crossing(
+        "saebyol_shatuozi", "Saebyol–Shatuozi", "새별–사타자", "赛别尔–沙坨子", "Saebyol (formerly Kyongwon)",
+        "Shatuozi (Hunchun)", "road", "open", SRC_DRAGON_SHATUOZI + " (appointment-based clearance since 2023)",
+        1936, SRC_DRAGON_SHATUOZI + ": first bridge 1936; goods since 1985", 2012,
+        SRC_DRAGON_SHATUOZI + ": modernised 2012",
+        42.8052, 130.2461,
+        _derived("Kyongwon", 42.81361, 130.15278) + "; consistent with '12 km southwest of Hunchun' ("
+        + SRC_DRAGON_SHATUOZI + ")", 3_000,
+        "KP-09", SRC_DRAGON_SHATUOZI + ": faces Kyongwon (Saebyol) county", "Yanbian", SRC_DRAGON_SHATUOZI,
+    ),
+    Crossing(
+        "hyesan_changbai", "Hyesan–Changbai", "혜산–장백", "惠山–长白", "Hyesan", "Changbai",
+        "road", "open", SRC_WIKI_CHANGBAI,
+        1936, SRC_WIKI_CHANGBAI + ": first built 1936", 1985, SRC_WIKI_CHANGBAI + ": renewed 1985, 148 m",
+        41.4069, 128.1750, SRC_WIKI_CHANGBAI, 1_000,
+        "KP-10", SRC_WIKI_CHANGBAI + ": Hyesan City of Ryanggang Province", "Baishan", SRC_WIKI_CHANGBAI,
+    ),
+)
+
+#: Context for every status above: all crossings were shut from March 2020
+#: until late 2022 (COVID), which a scenario can reproduce.
+STATUS_NOTE = SRC_CSIS_COVID
+
+
+def gazetteer_frame() -> gpd.GeoDataFrame:
+    """The gazetteer as a GeoDataFrame in :data:`settings.STORE_CRS`."""
+    rows = [asdict(c) for c in CROSSINGS]
+    geometry = [Point(c.lon, c.lat) for c in CROSSINGS]
+    return gpd.GeoDataFrame(rows, geometry=geometry, crs=settings.STORE_CRS)
+
+
+def find_crossing(crossing_id: str) -> Crossing:
+    """Return the gazetteer crossing with this id, or raise a one-line error."""
+    for crossing in CROSSINGS:
+        if crossing.crossing_id == crossing_id:
+            return crossing
+    known = ", ".join(c.crossing_id for c in CROSSINGS)
+    raise KeyError(f"unknown crossing {crossing_id!r}; known crossings: {known}")

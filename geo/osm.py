@@ -1,0 +1,359 @@
+"""Read OpenStreetMap: live from Overpass (through osmnx) or from local extracts.
+
+Both paths return the same :class:`RawOsm` bundle of GeoDataFrames, so the
+layer builder never knows where the data came from. Local extracts are read
+with pyosmium (libosmium's Python bindings): one streaming reader for
+``.osm.pbf``, ``.osm`` and ``.osm.bz2`` that also assembles multipolygon and
+boundary relations into areas.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import sys
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+
+import geopandas as gpd
+import osmium
+import osmium.version
+import pandas as pd
+import requests
+import shapely
+from shapely.geometry import box
+
+from geo import settings
+from geo.errors import HamjiError
+from geo.fixture import SYNTHETIC_TAG
+
+log = logging.getLogger(__name__)
+
+#: Tags copied from OSM into the raw frames, per kind of feature.
+ROAD_KEYS = ("highway", "name", "name:en", "name:ko", "ref", "surface", "bridge", "oneway", "maxspeed")
+RAIL_KEYS = ("railway", "name", "name:en", "bridge")
+MARKET_KEYS = ("amenity", "name", "name:en", "name:ko")
+CONTROL_KEYS = ("barrier", "name", "name:en", "name:ko")
+BOUNDARY_KEYS = ("boundary", "admin_level", "ISO3166-2", "name", "name:en", "name:ko")
+KINDS = ("boundaries", "roads", "rail", "markets", "border_controls")
+
+
+def _progress(message: str) -> None:
+    print(message, file=sys.stderr, flush=True)
+
+
+@dataclass
+class RawOsm:
+    """OSM features as read, before any cleaning. One frame per kind."""
+
+    frames: dict[str, gpd.GeoDataFrame]
+    provenance: dict = field(default_factory=dict)
+
+    def __getitem__(self, kind: str) -> gpd.GeoDataFrame:
+        return self.frames[kind]
+
+
+def _frame(rows: list[dict], keys: tuple[str, ...]) -> gpd.GeoDataFrame:
+    columns = ["osm_type", "osm_id", *keys, SYNTHETIC_TAG, "geometry"]
+    frame = pd.DataFrame(rows, columns=columns)
+    return gpd.GeoDataFrame(frame, geometry="geometry", crs=settings.STORE_CRS)
+
+
+def tag_filters() -> dict[str, dict]:
+    """The tag filters used on every source, recorded in each layer's provenance."""
+    return {
+        "roads": settings.ROAD_TAGS,
+        "rail": settings.RAIL_TAGS,
+        "markets": settings.MARKET_TAGS,
+        "border_controls": settings.BORDER_CONTROL_TAGS,
+        "boundaries": settings.BOUNDARY_TAGS,
+    }
+
+
+def _tool_versions() -> dict[str, str]:
+    import osmnx
+
+    from geo import __version__
+
+    return {"hamji": __version__, "osmnx": osmnx.__version__, "pyosmium": osmium.version.pyosmium_release,
+            "geopandas": gpd.__version__}
+
+
+# --------------------------------------------------------------------------
+# local extracts
+# --------------------------------------------------------------------------
+
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def check_extract_path(path: Path) -> Path:
+    """Fail with a one-line message unless ``path`` looks like a readable extract."""
+    path = Path(path)
+    if not path.exists():
+        raise HamjiError(f"OSM extract {path} does not exist; check the path given to --osm or {settings.OSM_ENV_VAR}")
+    if path.is_dir():
+        raise HamjiError(f"OSM extract {path} is a folder; give the .osm.pbf / .osm / .osm.bz2 file itself")
+    if not path.name.lower().endswith(settings.EXTRACT_SUFFIXES):
+        raise HamjiError(f"OSM extract {path} is not an .osm.pbf, .osm or .osm.bz2 file; "
+                         "download an extract (e.g. from Geofabrik) in one of those formats")
+    try:
+        with path.open("rb") as handle:
+            first = handle.read(1)
+    except OSError as exc:
+        raise HamjiError(f"cannot read OSM extract {path}: {exc.strerror}; check its permissions") from None
+    if not first:
+        raise HamjiError(f"OSM extract {path} is empty; download it again")
+    return path
+
+
+class _ExtractReader:
+    """Collects the features HamJi needs from one pass of pyosmium."""
+
+    def __init__(self) -> None:
+        self.rows: dict[str, list[dict]] = {kind: [] for kind in KINDS}
+        self.wkb = osmium.geom.WKBFactory()
+        self.latest = None
+        self.synthetic = False
+        self.objects = 0
+
+    @staticmethod
+    def _tags(obj, keys: tuple[str, ...]) -> dict:
+        tags = obj.tags
+        return {key: tags.get(key) for key in (*keys, SYNTHETIC_TAG)}
+
+    def _row(self, kind: str, osm_type: str, osm_id: int, obj, keys, geometry) -> None:
+        row = {"osm_type": osm_type, "osm_id": osm_id, "geometry": geometry, **self._tags(obj, keys)}
+        if row[SYNTHETIC_TAG] == "yes":
+            self.synthetic = True
+        self.rows[kind].append(row)
+
+    def _point(self, node):
+        return shapely.Point(node.location.lon, node.location.lat)
+
+    def node(self, node) -> None:
+        tags = node.tags
+        if tags.get("amenity") == "marketplace":
+            self._row("markets", "node", node.id, node, MARKET_KEYS, self._point(node))
+        if tags.get("barrier") == "border_control":
+            self._row("border_controls", "node", node.id, node, CONTROL_KEYS, self._point(node))
+
+    def way(self, way) -> None:
+        tags = way.tags
+        highway = tags.get("highway")
+        is_road = highway in settings.ROAD_TAGS["highway"]
+        is_rail = tags.get("railway") in settings.RAIL_TAGS["railway"] and tags.get("bridge", "no") != "no"
+        if not (is_road or is_rail):
+            return
+        try:
+            line = shapely.from_wkb(self.wkb.create_linestring(way))
+        except (osmium.InvalidLocationError, RuntimeError):
+            # A way whose nodes were clipped off by the extract: nothing to draw.
+            return
+        if is_road:
+            self._row("roads", "way", way.id, way, ROAD_KEYS, line)
+        if is_rail:
+            self._row("rail", "way", way.id, way, RAIL_KEYS, line)
+
+    def area(self, area) -> None:
+        tags = area.tags
+        is_market = tags.get("amenity") == "marketplace"
+        is_boundary = (not area.from_way() and tags.get("boundary") == "administrative"
+                       and tags.get("admin_level") in settings.BOUNDARY_TAGS["admin_level"])
+        is_control = tags.get("barrier") == "border_control"
+        if not (is_market or is_boundary or is_control):
+            return
+        try:
+            geometry = shapely.from_wkb(self.wkb.create_multipolygon(area))
+        except RuntimeError:
+            return
+        osm_type = "way" if area.from_way() else "relation"
+        if is_market:
+            self._row("markets", osm_type, area.orig_id(), area, MARKET_KEYS, geometry)
+        if is_boundary:
+            self._row("boundaries", osm_type, area.orig_id(), area, BOUNDARY_KEYS, geometry)
+        if is_control:
+            self._row("border_controls", osm_type, area.orig_id(), area, CONTROL_KEYS, geometry.centroid)
+
+    def read(self, path: Path) -> None:
+        keys = ("highway", "railway", "amenity", "barrier", "boundary")
+        processor = (osmium.FileProcessor(str(path)).with_areas()
+                     .with_filter(osmium.filter.KeyFilter(*keys)))
+        for obj in processor:
+            self.objects += 1
+            if self.objects % 500_000 == 0:
+                _progress(f"  {path.name}: {self.objects:,} tagged objects read")
+            stamp = obj.timestamp if hasattr(obj, "timestamp") else None
+            if stamp is not None and stamp.year > 1970 and (self.latest is None or stamp > self.latest):
+                self.latest = stamp
+            if obj.is_node():
+                self.node(obj)
+            elif obj.is_way():
+                self.way(obj)
+            elif obj.is_area():
+                self.area(obj)
+
+
+def _header_timestamp(path: Path) -> str | None:
+    try:
+        header = osmium.io.Reader(str(path), osmium.osm.osm_entity_bits.NOTHING).header()
+    except RuntimeError:
+        return None
+    return header.get("osmosis_replication_timestamp") or header.get("timestamp") or None
+
+
+def read_extracts(paths: list[Path]) -> RawOsm:
+    """Read one or more local OSM extracts.
+
+    Parameters
+    ----------
+    paths
+        ``.osm.pbf``, ``.osm`` or ``.osm.bz2`` files; features present in
+        several (e.g. a country extract and a neighbouring clip) are kept once.
+
+    Returns
+    -------
+    RawOsm
+    """
+    if not paths:
+        raise HamjiError(f"no OSM extract given; pass --osm FILE or set {settings.OSM_ENV_VAR}")
+    frames: dict[str, list[gpd.GeoDataFrame]] = {kind: [] for kind in KINDS}
+    inputs, stamps, synthetic = [], [], False
+    for path in (check_extract_path(Path(p)) for p in paths):
+        _progress(f"reading {path} …")
+        reader = _ExtractReader()
+        try:
+            reader.read(path)
+        except RuntimeError as exc:
+            reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+            raise HamjiError(f"cannot read OSM extract {path}: {reason}; the file is corrupt or truncated, "
+                             "download it again") from None
+        if reader.objects == 0:
+            raise HamjiError(f"OSM extract {path} holds no roads, markets, boundaries or border controls; "
+                             "check that it is an extract of the HamJi region")
+        header_stamp = _header_timestamp(path)
+        stamp = header_stamp or (reader.latest.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+                                 if reader.latest else None)
+        stamps.append(stamp)
+        synthetic = synthetic or reader.synthetic
+        inputs.append({"path": str(path.resolve()), "sha256": _sha256(path), "osm_timestamp": stamp,
+                       "timestamp_from": "file header" if header_stamp else "latest object"})
+        keys = {"boundaries": BOUNDARY_KEYS, "roads": ROAD_KEYS, "rail": RAIL_KEYS, "markets": MARKET_KEYS,
+                "border_controls": CONTROL_KEYS}
+        for kind in KINDS:
+            frames[kind].append(_frame(reader.rows[kind], keys[kind]))
+    merged = {}
+    for kind, parts in frames.items():
+        frame = pd.concat(parts, ignore_index=True)
+        merged[kind] = gpd.GeoDataFrame(frame.drop_duplicates(["osm_type", "osm_id"]).reset_index(drop=True),
+                                        geometry="geometry", crs=settings.STORE_CRS)
+    known = [s for s in stamps if s]
+    provenance = {
+        "source": "local extract" + ("s" if len(inputs) > 1 else ""),
+        "inputs": inputs,
+        # The oldest input bounds how current the combined data is.
+        "osm_timestamp": min(known) if known else None,
+        "tag_filters": tag_filters(),
+        "tools": _tool_versions(),
+        "synthetic": synthetic,
+    }
+    return RawOsm(merged, provenance)
+
+
+# --------------------------------------------------------------------------
+# Overpass, through osmnx
+# --------------------------------------------------------------------------
+
+def configure_osmnx(overpass_url: str) -> None:
+    """Point osmnx at ``overpass_url`` with HamJi's cache and limits."""
+    import osmnx as ox
+
+    ox.settings.overpass_url = overpass_url.rstrip("/")
+    ox.settings.use_cache = True
+    ox.settings.cache_folder = str(settings.OVERPASS_CACHE_DIR)
+    ox.settings.requests_timeout = settings.OVERPASS_TIMEOUT
+    ox.settings.max_query_area_size = settings.OVERPASS_MAX_QUERY_AREA_M2
+    ox.settings.log_console = False
+
+
+def overpass_timestamp(overpass_url: str) -> str:
+    """Ask Overpass for the date of its data; fail clearly if it cannot be reached."""
+    url = overpass_url.rstrip("/") + "/interpreter"
+    try:
+        response = requests.post(url, data={"data": "[out:json][timeout:25];out;"}, timeout=30)
+        response.raise_for_status()
+        return response.json()["osm3s"]["timestamp_osm_base"]
+    except requests.RequestException as exc:
+        reason = type(exc).__name__
+        raise HamjiError(f"cannot reach Overpass at {overpass_url} ({reason}); check the network, set "
+                         "--overpass-url, or use a local extract with --osm") from None
+    except (ValueError, KeyError):
+        raise HamjiError(f"{overpass_url} did not answer like an Overpass API; check --overpass-url") from None
+
+
+def _features(polygon, tags: dict, keys: tuple[str, ...]) -> gpd.GeoDataFrame:
+    import osmnx as ox
+    from osmnx._errors import InsufficientResponseError
+
+    try:
+        found = ox.features_from_polygon(polygon, tags)
+    except InsufficientResponseError:
+        return _frame([], keys)
+    except requests.RequestException as exc:
+        raise HamjiError(f"Overpass request failed ({type(exc).__name__}); try again later or use --osm") from None
+    found = found.reset_index().rename(columns={"element": "osm_type", "id": "osm_id"})
+    for key in (*keys, SYNTHETIC_TAG):
+        if key not in found.columns:
+            found[key] = None
+    found = found[["osm_type", "osm_id", *keys, SYNTHETIC_TAG, "geometry"]]
+    return gpd.GeoDataFrame(found, geometry="geometry", crs=settings.STORE_CRS)
+
+
+def fetch_boundaries(overpass_url: str) -> gpd.GeoDataFrame:
+    """Province and prefecture boundary relations in the HamJi query box."""
+    configure_osmnx(overpass_url)
+    _progress("fetching province boundaries from Overpass …")
+    found = _features(box(*settings.BOUNDARY_QUERY_BBOX), {"admin_level": settings.BOUNDARY_TAGS["admin_level"]},
+                      BOUNDARY_KEYS)
+    keep = (found["osm_type"] == "relation") & (found["boundary"] == "administrative")
+    keep &= found.geometry.geom_type.isin(["Polygon", "MultiPolygon"])
+    return found[keep].reset_index(drop=True)
+
+
+def fetch_features(overpass_url: str, area, border_area) -> dict[str, gpd.GeoDataFrame]:
+    """Roads and markets inside ``area``; border controls and rail bridges in ``border_area``."""
+    configure_osmnx(overpass_url)
+    _progress("fetching roads from Overpass …")
+    roads = _features(area, settings.ROAD_TAGS, ROAD_KEYS)
+    roads = roads[(roads["osm_type"] == "way") & (roads.geom_type == "LineString")]
+    _progress("fetching markets from Overpass …")
+    markets = _features(area, settings.MARKET_TAGS, MARKET_KEYS)
+    markets = markets[markets["amenity"] == "marketplace"]
+    _progress("fetching border controls and rail bridges from Overpass …")
+    controls = _features(border_area, settings.BORDER_CONTROL_TAGS, CONTROL_KEYS)
+    controls = controls[controls["barrier"] == "border_control"]
+    controls = controls.set_geometry(controls.geometry.centroid) if len(controls) else controls
+    rail = _features(border_area, settings.RAIL_TAGS, RAIL_KEYS)
+    rail = rail[(rail["osm_type"] == "way") & rail["bridge"].notna() & (rail["bridge"] != "no")
+                & (rail.geom_type == "LineString")]
+    return {"roads": roads.reset_index(drop=True), "markets": markets.reset_index(drop=True),
+            "border_controls": controls.reset_index(drop=True), "rail": rail.reset_index(drop=True)}
+
+
+def overpass_provenance(overpass_url: str, stamp: str, frames: dict[str, gpd.GeoDataFrame]) -> dict:
+    """Provenance record of an Overpass read."""
+    synthetic = any((frame[SYNTHETIC_TAG] == "yes").any() for frame in frames.values() if len(frame))
+    return {
+        "source": "Overpass API",
+        "inputs": [{"url": overpass_url, "osm_timestamp": stamp,
+                    "fetched_at": datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")}],
+        "osm_timestamp": stamp,
+        "tag_filters": tag_filters(),
+        "tools": _tool_versions(),
+        "synthetic": synthetic,
+    }

@@ -1,0 +1,93 @@
+"""The stages of a build, each reading the previous stage's files."""
+
+from __future__ import annotations
+
+import os
+import sys
+import tempfile
+from pathlib import Path
+
+import geopandas as gpd
+
+from geo import fixture, io, osm, settings
+from geo.errors import HamjiError
+from geo.layers import build_layers, border_line, check_coverage, format_summary, match_provinces, summary
+from geo.regions import Region, resolve_selection
+
+
+def extract_paths_from_env() -> list[Path]:
+    """Extracts named by the ``HAMJI_OSM`` environment variable (``:``-separated)."""
+    value = os.environ.get(settings.OSM_ENV_VAR, "")
+    return [Path(p) for p in value.split(":") if p.strip()]
+
+
+def _from_overpass(overpass_url: str, selection: list[Region]) -> osm.RawOsm:
+    stamp = osm.overpass_timestamp(overpass_url)
+    boundaries = osm.fetch_boundaries(overpass_url)
+    provinces = match_provinces(boundaries)
+    check_coverage(provinces, selection, f"Overpass at {overpass_url}")
+    chosen = provinces[provinces["code"].isin({r.code for r in selection})].to_crs(settings.MEASURE_CRS)
+    # Buffer so that bridges and border controls on the boundary are inside;
+    # simplify so the query polygon sent to Overpass stays short.
+    area = chosen.union_all().buffer(2_000).simplify(500)
+    border_area = border_line(provinces).buffer(settings.BORDER_CONTROL_MAX_M).simplify(200)
+    area, border_area = gpd.GeoSeries([area, border_area], crs=settings.MEASURE_CRS).to_crs(settings.STORE_CRS)
+    frames = osm.fetch_features(overpass_url, area, border_area)
+    frames["boundaries"] = boundaries
+    return osm.RawOsm(frames, osm.overpass_provenance(overpass_url, stamp, frames))
+
+
+def run_layers(osm_paths: list[Path] | None = None, provinces: list[str] | None = None, demo: bool = False,
+               overpass_url: str | None = None, out_dir: Path | None = None) -> dict:
+    """Stage 1: read OSM and write the layers GeoPackage.
+
+    Parameters
+    ----------
+    osm_paths
+        Local extracts; when empty, ``HAMJI_OSM`` is tried, then Overpass.
+    provinces
+        ``--province`` values (codes, names, or ``border``/``far``/``all``).
+    demo
+        Build from the synthetic mini-HamJi fixture instead of OSM.
+    overpass_url
+        Overpass endpoint (default :data:`settings.OVERPASS_URL`).
+    out_dir
+        Folder for the layers (default :data:`settings.LAYERS_DIR`).
+
+    Returns
+    -------
+    dict
+        The build summary (also written into the GeoPackage's metadata).
+    """
+    if demo and not provinces:
+        # The fixture draws only the provinces its towns are in.
+        provinces = fixture.province_codes()
+    selection = resolve_selection(provinces)
+    target = io.layers_path(out_dir)
+    io.ensure_writable(target.parent)
+    osm_paths = list(osm_paths or []) or extract_paths_from_env()
+    if demo and osm_paths:
+        raise HamjiError("--demo builds from the synthetic fixture; do not combine it with --osm or HAMJI_OSM")
+    with tempfile.TemporaryDirectory(prefix="hamji-demo-") as scratch:
+        if demo:
+            osm_paths = [fixture.write_osm_xml(Path(scratch) / "mini-hamji.osm")]
+        if osm_paths:
+            raw = osm.read_extracts(osm_paths)
+            source = "the extract" + ("s " if len(osm_paths) > 1 else " ") + ", ".join(str(p) for p in osm_paths)
+        else:
+            url = overpass_url or settings.OVERPASS_URL
+            raw = _from_overpass(url, selection)
+            source = f"Overpass at {url}"
+        if demo:
+            raw.provenance["source"] = "mini-HamJi demo fixture"
+            raw.provenance["inputs"] = [{"fixture": "geo/fixture.py", "osm_timestamp": fixture.FIXTURE_TIMESTAMP}]
+        layers = build_layers(raw, selection, "the demo fixture" if demo else source)
+    provenance = {**raw.provenance, "provinces": [r.code for r in selection]}
+    if provenance["synthetic"]:
+        provenance["stamp"] = settings.DEMO_STAMP
+    info = summary(layers, provenance)
+    io.write_gpkg(layers, target, {**provenance, "summary": info})
+    io.write_json({**provenance, "summary": info}, target.parent / settings.LAYERS_META)
+    print(format_summary(info, layers["provinces"]), file=sys.stdout)
+    print(f"wrote {target}", file=sys.stderr)
+    return info

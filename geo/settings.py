@@ -1,0 +1,80 @@
+"""Every tunable of HamJi Explorer in one place.
+
+Modules read these at call time (``settings.NAME``), so a test or a user
+script can change one before calling into the library, the way osmnx's own
+``ox.settings`` works.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+# --- coordinate reference systems -------------------------------------------
+#: Everything on disk is stored in WGS 84 longitude/latitude.
+STORE_CRS = "EPSG:4326"
+#: Lengths, areas and distances are measured in UTM zone 52N, which covers the
+#: whole Korean peninsula and Jilin with small distortion.
+MEASURE_CRS = "EPSG:32652"
+
+# --- where things go ---------------------------------------------------------
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+LAYERS_DIR = Path(os.environ.get("HAMJI_LAYERS_DIR", PROJECT_ROOT / "layers"))
+MAPS_DIR = Path(os.environ.get("HAMJI_MAPS_DIR", PROJECT_ROOT / "maps"))
+#: File name of the GeoPackage holding the layers stage's output.
+LAYERS_GPKG = "hamji_layers.gpkg"
+#: Sidecar written next to the GeoPackage: provenance and the build summary.
+LAYERS_META = "hamji_layers.meta.json"
+
+# --- OpenStreetMap sources ---------------------------------------------------
+#: Overpass endpoint used when no local extract is given.
+OVERPASS_URL = os.environ.get("HAMJI_OVERPASS_URL", "https://overpass-api.de/api")
+#: osmnx's HTTP cache folder: a rerun with the same query does not refetch.
+OVERPASS_CACHE_DIR = Path(os.environ.get("HAMJI_CACHE_DIR", PROJECT_ROOT / "cache"))
+#: Seconds before an Overpass request is given up.
+OVERPASS_TIMEOUT = 180
+#: osmnx splits query polygons larger than this (m²) into several requests.
+OVERPASS_MAX_QUERY_AREA_M2 = 50_000 * 50_000
+#: Environment variable with local extracts, separated by ":".
+OSM_ENV_VAR = "HAMJI_OSM"
+#: Suffixes accepted as local OpenStreetMap extracts.
+EXTRACT_SUFFIXES = (".osm.pbf", ".pbf", ".osm", ".osm.bz2", ".osm.gz")
+
+#: Box used to look up province boundaries on Overpass (lon/lat): all of North
+#: Korea and the Tumen side of Jilin.
+BOUNDARY_QUERY_BBOX = (124.0, 37.5, 131.5, 44.6)
+
+# --- tag filters (the same for Overpass and local extracts) -------------------
+#: Road classes kept as the trade network.
+MAIN_ROAD_CLASSES = (
+    "motorway", "trunk", "primary", "secondary", "tertiary",
+    "motorway_link", "trunk_link", "primary_link", "secondary_link", "tertiary_link",
+)
+#: Kept too, but flagged ``minor=True``: in North Korea many market towns are
+#: reached only by such roads, so dropping them would cut markets off.
+MINOR_ROAD_CLASSES = ("unclassified", "track")
+ROAD_TAGS = {"highway": list(MAIN_ROAD_CLASSES + MINOR_ROAD_CLASSES)}
+MARKET_TAGS = {"amenity": "marketplace"}
+BORDER_CONTROL_TAGS = {"barrier": "border_control"}
+#: Rail lines, read only to find rail bridges over the border.
+RAIL_TAGS = {"railway": ["rail"]}
+BOUNDARY_TAGS = {"boundary": "administrative", "admin_level": ["4", "5"]}
+
+# --- crossings ---------------------------------------------------------------
+#: An OSM border control or border bridge within this distance (m) of a
+#: gazetteer crossing is the same crossing.
+CROSSING_MERGE_M = 1_500
+#: OSM border controls farther than this (m) from the China-DPRK border line
+#: are other checkpoints (e.g. the Russian border) and are ignored.
+BORDER_CONTROL_MAX_M = 2_000
+#: Province polygons of the two countries touch along the border; points this
+#: close (m) to the other country's polygon are still on the border line.
+BORDER_TOLERANCE_M = 250
+
+# --- province assignment -----------------------------------------------------
+#: A point outside every province polygon (generalised coastlines, river
+#: centre lines) is given the nearest province within this distance (m).
+PROVINCE_SNAP_M = 5_000
+
+#: Text stamped on everything built from the synthetic fixture.
+DEMO_STAMP = "DEMO — synthetic network, not OpenStreetMap"
