@@ -307,6 +307,9 @@ def _features(polygon, tags: dict, keys: tuple[str, ...]) -> gpd.GeoDataFrame:
     except requests.RequestException as exc:
         raise HamjiError(f"Overpass request failed ({type(exc).__name__}); try again later or use --osm") from None
     found = found.reset_index().rename(columns={"element": "osm_type", "id": "osm_id"})
+    # osmnx splits large polygons into several requests and keeps every copy
+    # of a feature that more than one of them returned.
+    found = found.drop_duplicates(["osm_type", "osm_id"])
     for key in (*keys, SYNTHETIC_TAG):
         if key not in found.columns:
             found[key] = None
@@ -316,10 +319,18 @@ def _features(polygon, tags: dict, keys: tuple[str, ...]) -> gpd.GeoDataFrame:
 
 def fetch_boundaries(overpass_url: str) -> gpd.GeoDataFrame:
     """Province and prefecture boundary relations in the HamJi query box."""
+    import osmnx as ox
+
     configure_osmnx(overpass_url)
+    # One request: split into cells, every cell would return the same few
+    # province relations with all their member ways again.
+    ox.settings.max_query_area_size = float("inf")
     _progress("fetching province boundaries from Overpass …")
-    found = _features(box(*settings.BOUNDARY_QUERY_BBOX), {"admin_level": settings.BOUNDARY_TAGS["admin_level"]},
-                      BOUNDARY_KEYS)
+    try:
+        found = _features(box(*settings.BOUNDARY_QUERY_BBOX),
+                          {"admin_level": settings.BOUNDARY_TAGS["admin_level"]}, BOUNDARY_KEYS)
+    finally:
+        ox.settings.max_query_area_size = settings.OVERPASS_MAX_QUERY_AREA_M2
     keep = (found["osm_type"] == "relation") & (found["boundary"] == "administrative")
     keep &= found.geometry.geom_type.isin(["Polygon", "MultiPolygon"])
     return found[keep].reset_index(drop=True)
@@ -337,7 +348,7 @@ def fetch_features(overpass_url: str, area, border_area) -> dict[str, gpd.GeoDat
     _progress("fetching border controls and rail bridges from Overpass …")
     controls = _features(border_area, settings.BORDER_CONTROL_TAGS, CONTROL_KEYS)
     controls = controls[controls["barrier"] == "border_control"]
-    controls = controls.set_geometry(controls.geometry.centroid) if len(controls) else controls
+    controls = controls.set_geometry(controls.geometry.representative_point()) if len(controls) else controls
     rail = _features(border_area, settings.RAIL_TAGS, RAIL_KEYS)
     rail = rail[(rail["osm_type"] == "way") & rail["bridge"].notna() & (rail["bridge"] != "no")
                 & (rail.geom_type == "LineString")]

@@ -1,0 +1,59 @@
+"""Shared test fixtures: the mini-HamJi extract, a demo build, real reference data."""
+
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+
+import osmium
+import pytest
+
+from geo import fixture, settings
+from geo.pipeline import run_layers
+
+SHARED_DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
+
+
+@pytest.fixture(scope="session")
+def shared_data() -> Path:
+    """The real reference geography in ../shared/data (present in CI, absent in a user's clone)."""
+    if not (SHARED_DATA / "provinces_naturalearth.geojson").exists():
+        pytest.skip(f"real reference geography not found at {SHARED_DATA} (it sits beside the repository "
+                    "in CI; a user's clone does not have it)")
+    return SHARED_DATA
+
+
+@pytest.fixture(scope="session")
+def fixture_xml(tmp_path_factory) -> Path:
+    """The mini-HamJi fixture written as an .osm XML extract."""
+    return fixture.write_osm_xml(tmp_path_factory.mktemp("osm") / "mini-hamji.osm")
+
+
+@pytest.fixture(scope="session")
+def fixture_pbf(fixture_xml, tmp_path_factory) -> Path:
+    """The same fixture converted to .osm.pbf with libosmium (as a Geofabrik download would be)."""
+    target = tmp_path_factory.mktemp("pbf") / "mini-hamji.osm.pbf"
+    with osmium.SimpleWriter(str(target)) as writer:
+        for obj in osmium.FileProcessor(str(fixture_xml)):
+            writer.add(obj)
+    return target
+
+
+@pytest.fixture(scope="session")
+def demo_gpkg(tmp_path_factory) -> Path:
+    """A demo build (hamji build --demo) into a fresh folder; returns the GeoPackage."""
+    out = tmp_path_factory.mktemp("demo-layers")
+    run_layers(demo=True, out_dir=out)
+    return out / settings.LAYERS_GPKG
+
+
+@pytest.fixture
+def isolated_cache(tmp_path, monkeypatch):
+    """An empty osmnx HTTP cache, so a test never answers from another's responses."""
+    monkeypatch.setattr(settings, "OVERPASS_CACHE_DIR", tmp_path / "cache")
+    return tmp_path / "cache"
+
+
+def digest(path: Path) -> str:
+    """SHA-256 of a file, to prove a failed build left it byte-for-byte intact."""
+    return hashlib.sha256(Path(path).read_bytes()).hexdigest()

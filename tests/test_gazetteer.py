@@ -1,0 +1,50 @@
+"""The curated crossings gazetteer checked against real reference geography."""
+
+import geopandas as gpd
+import pytest
+
+from geo import settings
+from geo.gazetteer import CROSSINGS, find_crossing, gazetteer_frame
+from geo.layers import assign_regions
+from geo.regions import BY_CODE
+
+from reference import china_dprk_border, natural_earth_provinces
+
+REQUIRED = {"wonjong_quanhe", "namyang_tumen_road", "namyang_tumen_rail", "sambong_kaishantun",
+            "hoeryong_sanhe", "chilsong_nanping", "saebyol_shatuozi", "hyesan_changbai"}
+
+
+def test_covers_the_tumen_crossings_and_hyesan():
+    assert REQUIRED <= {c.crossing_id for c in CROSSINGS}
+
+
+def test_every_crossing_is_within_2_km_of_the_real_border(shared_data):
+    border = china_dprk_border(shared_data).union_all()
+    points = gazetteer_frame().to_crs(settings.MEASURE_CRS)
+    distances = points.distance(border)
+    far = {cid: round(d) for cid, d in zip(points["crossing_id"], distances) if d > 2_000}
+    assert not far, f"crossings more than 2 km from the Natural Earth China-DPRK border: {far}"
+
+
+def test_every_crossing_lies_in_the_province_its_facts_name(shared_data):
+    provinces = natural_earth_provinces(shared_data)
+    points = gazetteer_frame()
+    placed = assign_regions(points.geometry, provinces, countries=("KP",))
+    assert list(placed["province"]) == list(points["province"])
+
+
+def test_every_fact_has_a_source():
+    for c in CROSSINGS:
+        assert c.coord_source and c.status_source and c.province_source and c.facts_source, c.crossing_id
+        if c.year_opened is not None:
+            assert c.year_opened_source, c.crossing_id
+        if c.year_rebuilt is not None:
+            assert c.year_rebuilt_source, c.crossing_id
+        assert c.province in BY_CODE and BY_CODE[c.province].country == "KP"
+        assert c.mode in ("road", "rail") and c.status in ("open", "closed")
+
+
+def test_unknown_crossing_is_a_one_line_error():
+    with pytest.raises(KeyError, match="unknown crossing 'nowhere'; known crossings: .*wonjong_quanhe"):
+        find_crossing("nowhere")
+    assert find_crossing("hyesan_changbai").province == "KP-10"

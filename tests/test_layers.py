@@ -1,0 +1,120 @@
+"""The layers a demo build writes, checked against values computed by hand from the fixture."""
+
+import json
+
+import geopandas as gpd
+import pandas as pd
+import pyogrio
+import pytest
+from pyproj import Geod
+
+from geo import fixture, settings
+from geo.io import read_provenance
+from geo.layers import GEOMETRY_TYPES, LAYER_ORDER, SCHEMAS
+
+GEOD = Geod(ellps="WGS84")
+
+
+def layer(path, name):
+    return gpd.read_file(path, layer=name)
+
+
+def test_every_layer_has_its_declared_schema(demo_gpkg):
+    assert [name for name, _ in pyogrio.list_layers(demo_gpkg)] == list(LAYER_ORDER)
+    for name in LAYER_ORDER:
+        frame = layer(demo_gpkg, name)
+        assert list(frame.columns) == [*SCHEMAS[name], "geometry"], name
+        assert frame.crs.to_epsg() == 4326
+        assert set(frame.geom_type) <= {GEOMETRY_TYPES[name]}, name
+
+
+def test_provenance_says_demo_and_records_source_filters_and_tools(demo_gpkg):
+    for name in LAYER_ORDER:
+        meta = read_provenance(demo_gpkg, name)
+        assert meta["synthetic"] is True and meta["stamp"] == settings.DEMO_STAMP
+        assert meta["osm_timestamp"] == fixture.FIXTURE_TIMESTAMP
+        assert meta["tag_filters"]["markets"] == {"amenity": "marketplace"}
+        assert {"hamji", "osmnx", "pyosmium"} <= set(meta["tools"])
+    sidecar = json.loads((demo_gpkg.parent / settings.LAYERS_META).read_text())
+    assert sidecar["summary"]["demo"] is True
+
+
+def test_all_fixture_roads_are_kept_with_classes_flags_and_provinces(demo_gpkg):
+    roads = layer(demo_gpkg, "roads")
+    road_bridges = [b for b in fixture.BRIDGES if b[3] != "rail"]
+    assert len(roads) == len(fixture.ROADS) + len(road_bridges)
+    assert set(roads.loc[roads["minor"], "highway"]) == {"track", "unclassified"}
+    assert roads["bridge"].sum() == len(road_bridges)
+    assert (roads["oneway"] == "yes").sum() == 1
+    assert roads["length_m"].gt(0).all()
+    yanji_longjing = roads[(roads["highway"] == "trunk") & (roads["ref"] == "G302")]
+    assert list(yanji_longjing["province"]) == ["CN-JL"] and list(yanji_longjing["prefecture"]) == ["Yanbian"]
+
+
+def test_road_length_matches_the_geodesic_distance_between_its_towns(demo_gpkg):
+    # Yanji -> Longjing is one straight segment between two GeoNames points;
+    # UTM 52N is within 0.1% of the ellipsoid this close to its meridian.
+    roads = layer(demo_gpkg, "roads")
+    measured = roads.loc[roads["ref"] == "G302", "length_m"].item()
+    (lat1, lon1), (lat2, lon2) = fixture.TOWNS["Yanji"][:2], fixture.TOWNS["Longjing"][:2]
+    expected = GEOD.inv(lon1, lat1, lon2, lat2)[2]
+    assert measured == pytest.approx(expected, rel=1e-3)
+
+
+def test_markets_are_points_with_polygon_areas_and_provinces(demo_gpkg):
+    markets = layer(demo_gpkg, "markets").set_index("name_en")
+    assert len(markets) == len(fixture.MARKETS)
+    # 300 m square with a 150 m square hole: 90 000 - 22 500 m².
+    assert markets.loc["Sunam Market", "area_m2"] == pytest.approx(67_500, rel=1e-4)
+    assert markets.loc["Sunam Market", "osm_type"] == "relation"
+    assert markets.loc["Hoeryong Market", "area_m2"] == pytest.approx(40_000, rel=1e-4)
+    assert pd.isna(markets.loc["Namyang Market", "area_m2"])
+    assert markets.loc["Hoeryong Market", "name_ko"] == "회령시장"
+    expected = {name: fixture.TOWNS[town][3] for name, _, town, *_ in fixture.MARKETS}
+    assert markets["province"].to_dict() == expected
+    areas = layer(demo_gpkg, "market_areas")
+    assert len(areas) == sum(1 for m in fixture.MARKETS if m[5] != "node")
+    # The representative point of a polygon market lies inside its polygon.
+    joined = markets.reset_index().merge(areas[["osm_type", "osm_id", "geometry"]], on=["osm_type", "osm_id"],
+                                         suffixes=("", "_area"))
+    assert len(joined) == len(areas)
+    assert all(p.within(a) for p, a in zip(joined["geometry"], joined["geometry_area"]))
+
+
+def test_osm_crossing_and_its_gazetteer_twin_become_one_row(demo_gpkg):
+    crossings = layer(demo_gpkg, "crossings").set_index("crossing_id")
+    tumen = crossings.loc["namyang_tumen_road"]
+    refs = tumen["osm_ids"].split(";")
+    # The Tumen Border Bridge way and the checkpoint node on it: one crossing.
+    assert len(refs) == 2 and {r.split("/")[0] for r in refs} == {"node", "way"}
+    assert tumen["in_osm"] and tumen["in_gazetteer"] and tumen["geometry_source"] == "osm"
+    assert tumen["osm_name"] == "Tumen Border Bridge" and tumen["year_opened"] == 1941
+    # The rail bridge 600 m away stays a crossing of its own.
+    assert crossings.loc["namyang_tumen_rail", "mode"] == "rail"
+    assert crossings.loc["namyang_tumen_rail", "osm_name"] == "Tumen Border Railway Bridge"
+    every_ref = [r for refs in crossings["osm_ids"].dropna() for r in refs.split(";")]
+    assert len(every_ref) == len(set(every_ref))
+
+
+def test_crossings_layer_holds_the_gazetteer_plus_osm_only_ones(demo_gpkg):
+    crossings = layer(demo_gpkg, "crossings")
+    gazetteer_rows = crossings[crossings["in_gazetteer"]]
+    assert len(gazetteer_rows) == 8 and gazetteer_rows["in_osm"].all()
+    osm_only = crossings[~crossings["in_gazetteer"]]
+    # The post on the border is a crossing; the port customs 50 km inland is not.
+    assert list(osm_only["osm_name"]) == ["Paektu Border Post"]
+    assert "Rajin Port Customs" not in set(crossings["osm_name"].dropna())
+    assert crossings.set_index("crossing_id")["province"].to_dict() == {
+        **{c: "KP-09" for c in ("namyang_tumen_road", "namyang_tumen_rail", "sambong_kaishantun",
+                                "hoeryong_sanhe", "chilsong_nanping", "saebyol_shatuozi")},
+        "wonjong_quanhe": "KP-13", "hyesan_changbai": "KP-10", osm_only["crossing_id"].item(): "KP-10"}
+
+
+def test_border_and_provinces_layers(demo_gpkg):
+    provinces = layer(demo_gpkg, "provinces")
+    assert set(provinces["code"]) == set(fixture.province_codes())
+    assert provinces.set_index("code").loc["KP-13", "group"] == "border"
+    border = layer(demo_gpkg, "border")
+    # The drawn border polyline is about 700 km long; the layer finds it whole.
+    drawn = sum(GEOD.inv(*a, *b)[2] for a, b in zip(fixture.BORDER, fixture.BORDER[1:])) / 1000
+    assert border["length_km"].item() == pytest.approx(drawn, rel=0.01)
