@@ -158,9 +158,9 @@ def assign_regions(geometries: gpd.GeoSeries, provinces: gpd.GeoDataFrame,
                                distance_col="_distance")
     # Touching polygons can tie: keep the first (inside beats nearest: distance 0).
     joined = joined[~joined.index.duplicated(keep="first")]
-    result["country"] = joined["country"].where(joined["country"].notna(), None)
-    result["province"] = joined["code"].where(joined["code"].notna(), None)
-    result["province_name"] = joined["name"].where(joined["name"].notna(), None)
+    for target, column in (("country", "country"), ("province", "code"), ("province_name", "name")):
+        values = joined[column].astype(object)
+        result[target] = values.where(values.notna(), None)
     prefecture = provinces[provinces["code"] == YANBIAN.code].to_crs(settings.MEASURE_CRS)
     if len(prefecture):
         in_yanbian = anchors.within(prefecture.geometry.iloc[0])
