@@ -74,6 +74,10 @@ TOWNS: dict[str, tuple[float, float, str, str, str]] = {
     "Changbai": (41.41673, 128.19053, "CN", "CN-JL", SRC_GEONAMES),
 }
 
+#: Populations tagged on some fixture towns (Natural Earth 10m populated
+#: places, POP_MAX), so hubs with and without a size are both exercised.
+POPULATION = {"Yanji": 488740, "Tumen": 99721, "Helong": 85756}
+
 #: The synthetic China–DPRK border, west to east (lon, lat); China lies to the
 #: north. Drawn so that each pair of facing towns falls on its own side.
 BORDER: list[tuple[float, float]] = [
@@ -307,6 +311,8 @@ def build() -> OsmData:
         town_node[name] = data.node(lon, lat)
         data.nodes[town_node[name]]["tags"].update(
             {"place": place, "name:en": name, "name": name, "source:position": source})
+        if name in POPULATION:
+            data.nodes[town_node[name]]["tags"]["population"] = str(POPULATION[name])
         data._by_coord[(round(lon, 7), round(lat, 7))] = town_node[name]
 
     ends: dict[str, int] = {}

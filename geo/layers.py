@@ -50,10 +50,12 @@ SCHEMAS: dict[str, dict[str, str]] = {
                 "province_name": "str", "prefecture": "str"},
     "market_areas": {"osm_type": "str", "osm_id": "int64", "name": "str", "area_m2": "float64",
                      "province": "str"},
+    "hubs": {"hub": "str", "osm_id": "int64", "name": "str", "name_zh": "str", "place": "str",
+             "population": "Int64", "province": "str", "prefecture": "str"},
 }
 GEOMETRY_TYPES = {"provinces": "MultiPolygon", "border": "MultiLineString", "crossings": "Point",
-                  "roads": "LineString", "markets": "Point", "market_areas": "MultiPolygon"}
-LAYER_ORDER = ("provinces", "border", "crossings", "roads", "markets", "market_areas")
+                  "roads": "LineString", "markets": "Point", "market_areas": "MultiPolygon", "hubs": "Point"}
+LAYER_ORDER = ("provinces", "border", "crossings", "roads", "markets", "market_areas", "hubs")
 
 
 def conform(frame: gpd.GeoDataFrame, layer: str) -> gpd.GeoDataFrame:
@@ -208,6 +210,31 @@ def build_markets(raw: gpd.GeoDataFrame, provinces: gpd.GeoDataFrame,
     return conform(points, "markets"), areas
 
 
+def _hub_of(row: pd.Series) -> str | None:
+    english = str(row.get("name:en") or "").lower().removesuffix(" city").strip()
+    local = {str(row.get(key) or "") for key in ("name", "name:zh")}
+    for hub, chinese in settings.HUBS.items():
+        if english == hub.lower() or chinese in local or chinese.removesuffix("市") in local:
+            return hub
+    return None
+
+
+def build_hubs(raw: gpd.GeoDataFrame, provinces: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    """The Chinese wholesale hubs among OSM towns and cities, with population where tagged."""
+    places = raw.copy()
+    places["hub"] = [_hub_of(row) for _, row in places.iterrows()]
+    places = places[places["hub"].notna()]
+    places = places.join(assign_regions(places.geometry, provinces))
+    places = places[places["country"] == "CN"]
+    # Where OSM has several nodes for a hub (a city and its district seat), the
+    # city, then the most populous, stands for it.
+    places["rank"] = places["place"].map({"city": 0, "town": 1})
+    places["population"] = pd.to_numeric(places["population"].astype(str).str.replace(",", ""), errors="coerce")
+    places = places.sort_values(["hub", "rank", "population"], ascending=[True, True, False])
+    places = places.drop_duplicates("hub").rename(columns={"name:zh": "name_zh"})
+    return conform(places.reset_index(drop=True), "hubs")
+
+
 def _osm_crossing_candidates(raw: RawOsm, border: shapely.Geometry) -> gpd.GeoDataFrame:
     """Border controls near the border line and bridges across it (EPSG:32652)."""
     rows = []
@@ -321,6 +348,7 @@ def build_layers(raw: RawOsm, selection: list[Region], source: str) -> dict[str,
         "roads": build_roads(raw["roads"], everything, selection),
         "markets": markets,
         "market_areas": market_areas,
+        "hubs": build_hubs(raw["places"], everything),
     }
 
 

@@ -36,7 +36,10 @@ RAIL_KEYS = ("railway", "name", "name:en", "bridge")
 MARKET_KEYS = ("amenity", "name", "name:en", "name:ko")
 CONTROL_KEYS = ("barrier", "name", "name:en", "name:ko")
 BOUNDARY_KEYS = ("boundary", "admin_level", "ISO3166-2", "name", "name:en", "name:ko")
-KINDS = ("boundaries", "roads", "rail", "markets", "border_controls")
+PLACE_KEYS = ("place", "name", "name:en", "name:zh", "name:ko", "population")
+KINDS = ("boundaries", "roads", "rail", "markets", "border_controls", "places")
+KEYS = {"boundaries": BOUNDARY_KEYS, "roads": ROAD_KEYS, "rail": RAIL_KEYS, "markets": MARKET_KEYS,
+        "border_controls": CONTROL_KEYS, "places": PLACE_KEYS}
 
 
 def _progress(message: str) -> None:
@@ -67,6 +70,7 @@ def tag_filters() -> dict[str, dict]:
         "rail": settings.RAIL_TAGS,
         "markets": settings.MARKET_TAGS,
         "border_controls": settings.BORDER_CONTROL_TAGS,
+        "places": settings.PLACE_TAGS,
         "boundaries": settings.BOUNDARY_TAGS,
     }
 
@@ -142,6 +146,8 @@ class _ExtractReader:
             self._row("markets", "node", node.id, node, MARKET_KEYS, self._point(node))
         if tags.get("barrier") == "border_control":
             self._row("border_controls", "node", node.id, node, CONTROL_KEYS, self._point(node))
+        if tags.get("place") in settings.PLACE_TAGS["place"]:
+            self._row("places", "node", node.id, node, PLACE_KEYS, self._point(node))
 
     def way(self, way) -> None:
         tags = way.tags
@@ -181,7 +187,7 @@ class _ExtractReader:
             self._row("border_controls", osm_type, area.orig_id(), area, CONTROL_KEYS, geometry.centroid)
 
     def read(self, path: Path) -> None:
-        keys = ("highway", "railway", "amenity", "barrier", "boundary")
+        keys = ("highway", "railway", "amenity", "barrier", "boundary", "place")
         processor = (osmium.FileProcessor(str(path)).with_areas()
                      .with_filter(osmium.filter.KeyFilter(*keys)))
         for obj in processor:
@@ -243,10 +249,8 @@ def read_extracts(paths: list[Path]) -> RawOsm:
         synthetic = synthetic or reader.synthetic
         inputs.append({"path": str(path.resolve()), "sha256": _sha256(path), "osm_timestamp": stamp,
                        "timestamp_from": "file header" if header_stamp else "latest object"})
-        keys = {"boundaries": BOUNDARY_KEYS, "roads": ROAD_KEYS, "rail": RAIL_KEYS, "markets": MARKET_KEYS,
-                "border_controls": CONTROL_KEYS}
         for kind in KINDS:
-            frames[kind].append(_frame(reader.rows[kind], keys[kind]))
+            frames[kind].append(_frame(reader.rows[kind], KEYS[kind]))
     merged = {}
     for kind, parts in frames.items():
         frame = pd.concat(parts, ignore_index=True)
@@ -349,11 +353,15 @@ def fetch_features(overpass_url: str, area, border_area) -> dict[str, gpd.GeoDat
     controls = _features(border_area, settings.BORDER_CONTROL_TAGS, CONTROL_KEYS)
     controls = controls[controls["barrier"] == "border_control"]
     controls = controls.set_geometry(controls.geometry.representative_point()) if len(controls) else controls
+    _progress("fetching towns and cities from Overpass …")
+    places = _features(area, settings.PLACE_TAGS, PLACE_KEYS)
+    places = places[(places["osm_type"] == "node") & places["place"].isin(settings.PLACE_TAGS["place"])]
     rail = _features(border_area, settings.RAIL_TAGS, RAIL_KEYS)
     rail = rail[(rail["osm_type"] == "way") & rail["bridge"].notna() & (rail["bridge"] != "no")
                 & (rail.geom_type == "LineString")]
     return {"roads": roads.reset_index(drop=True), "markets": markets.reset_index(drop=True),
-            "border_controls": controls.reset_index(drop=True), "rail": rail.reset_index(drop=True)}
+            "border_controls": controls.reset_index(drop=True), "rail": rail.reset_index(drop=True),
+            "places": places.reset_index(drop=True)}
 
 
 def overpass_provenance(overpass_url: str, stamp: str, frames: dict[str, gpd.GeoDataFrame]) -> dict:

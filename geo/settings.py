@@ -59,6 +59,14 @@ BORDER_CONTROL_TAGS = {"barrier": "border_control"}
 #: Rail lines, read only to find rail bridges over the border.
 RAIL_TAGS = {"railway": ["rail"]}
 BOUNDARY_TAGS = {"boundary": "administrative", "admin_level": ["4", "5"]}
+#: Towns and cities, read to find the Chinese wholesale hubs.
+PLACE_TAGS = {"place": ["city", "town"]}
+
+# --- hubs ----------------------------------------------------------------------
+#: The Chinese wholesale cities of the HamJi trade, matched against OSM
+#: ``place`` nodes in Jilin by English or Chinese name.
+HUBS = {"Yanji": "延吉市", "Tumen": "图们市", "Hunchun": "珲春市", "Longjing": "龙井市", "Helong": "和龙市",
+        "Changbai": "长白朝鲜族自治县"}
 
 # --- crossings ---------------------------------------------------------------
 #: An OSM border control or border bridge within this distance (m) of a

@@ -118,3 +118,11 @@ def test_border_and_provinces_layers(demo_gpkg):
     # The drawn border polyline is about 700 km long; the layer finds it whole.
     drawn = sum(GEOD.inv(*a, *b)[2] for a, b in zip(fixture.BORDER, fixture.BORDER[1:])) / 1000
     assert border["length_km"].item() == pytest.approx(drawn, rel=0.01)
+
+
+def test_hubs_are_the_six_wholesale_cities_with_population_where_tagged(demo_gpkg):
+    hubs = layer(demo_gpkg, "hubs").set_index("hub")
+    assert sorted(hubs.index) == sorted(settings.HUBS)
+    assert hubs.loc["Yanji", "population"] == fixture.POPULATION["Yanji"]
+    assert pd.isna(hubs.loc["Hunchun", "population"])
+    assert hubs.loc["Yanji", "prefecture"] == "Yanbian" and pd.isna(hubs.loc["Changbai", "prefecture"])
