@@ -34,9 +34,24 @@ def _run_layers(args: argparse.Namespace) -> None:
                overpass_url=args.overpass_url, out_dir=args.out)
 
 
+def _add_route_options(parser: argparse.ArgumentParser) -> None:
+    routing = parser.add_argument_group("routing")
+    routing.add_argument("--speeds", metavar="FILE", type=Path, default=None,
+                         help="TOML speed table replacing the built-in one (see README)")
+    routing.add_argument("--penalty", metavar="CROSSING_ID=HOURS", action="append", default=None,
+                         help=f"hours at one crossing (default {settings.BORDER_PENALTY_H} h each); repeatable")
+
+
+def _run_routes(args: argparse.Namespace) -> None:
+    from geo.pipeline import run_routes
+
+    run_routes(layers_dir=args.out, speeds_path=args.speeds, penalties=args.penalty)
+
+
 def _run_build(args: argparse.Namespace) -> None:
-    # Later stages (routes, reach, maps) are added here in order as they land.
+    # Later stages (reach, maps) are added here in order as they land.
     _run_layers(args)
+    _run_routes(args)
 
 
 def make_parser() -> argparse.ArgumentParser:
@@ -51,10 +66,18 @@ def make_parser() -> argparse.ArgumentParser:
                                              "write layers/hamji_layers.gpkg.")
     _add_layer_options(layers)
     layers.set_defaults(func=_run_layers)
+    routes = commands.add_parser("routes", help="route every market: hub -> crossing -> market",
+                                 description="Stage 2: read layers/hamji_layers.gpkg, route every North Korean "
+                                             "market and write layers/hamji_routes.gpkg.")
+    routes.add_argument("--out", metavar="DIR", type=Path, default=None,
+                        help=f"folder holding the layers, where the routes are written (default {settings.LAYERS_DIR})")
+    _add_route_options(routes)
+    routes.set_defaults(func=_run_routes)
     build = commands.add_parser("build", help="run every stage in order",
-                                description="Run every stage in order: layers (routes, reach and maps follow "
+                                description="Run every stage in order: layers, routes (reach and maps follow "
                                             "as they are added).")
     _add_layer_options(build)
+    _add_route_options(build)
     build.set_defaults(func=_run_build)
     return parser
 

@@ -91,3 +91,60 @@ def run_layers(osm_paths: list[Path] | None = None, provinces: list[str] | None 
     print(format_summary(info, layers["provinces"]), file=sys.stdout)
     print(f"wrote {target}", file=sys.stderr)
     return info
+
+
+def run_routes(layers_dir: Path | None = None, out_dir: Path | None = None, speeds_path: Path | None = None,
+               penalties: list[str] | None = None) -> dict:
+    """Stage 2: route every market from the layers on disk; write the routes GeoPackage.
+
+    Parameters
+    ----------
+    layers_dir
+        Folder holding the layers stage's GeoPackage (default :data:`settings.LAYERS_DIR`).
+    out_dir
+        Folder for ``hamji_routes.gpkg`` (default: ``layers_dir``).
+    speeds_path
+        A TOML speed table replacing the built-in one.
+    penalties
+        ``CROSSING_ID=HOURS`` border penalties.
+
+    Returns
+    -------
+    dict
+        The network report and per-province summary written with the layers.
+    """
+    from geo.network import load_speeds
+    from geo.routes import compute_routes, parse_penalties
+
+    source = io.layers_path(layers_dir)
+    target = Path(out_dir or source.parent) / settings.ROUTES_GPKG
+    io.ensure_writable(target.parent)
+    speeds = load_speeds(speeds_path)
+    layers = {name: io.read_layer(source, name) for name in ("roads", "crossings", "markets", "hubs", "border")}
+    penalty_hours = parse_penalties(penalties, list(layers["crossings"]["crossing_id"]))
+    provenance = io.read_provenance(source, "roads")
+    print("routing …", file=sys.stderr)
+    out = compute_routes(layers, speeds, penalty_hours)
+    markets = out["markets"]
+    per_province = markets.groupby("province").agg(markets=("reachable", "size"), reachable=("reachable", "sum"),
+                                                   median_crossing_h=("crossing_h", "median"),
+                                                   median_total_h=("total_h", "median"))
+    report = {"network": out["network"], "speeds": {"KP": speeds.speeds["KP"], "CN": speeds.speeds["CN"],
+                                                    "unpaved_factor": speeds.unpaved_factor},
+              "penalties_h": {cid: float(h) for cid, h in zip(out["crossings"]["crossing_id"],
+                                                              out["crossings"]["penalty_h"])},
+              "per_province": per_province.round(3).reset_index().to_dict("records")}
+    metadata = {**provenance, "routes": report, "layers_file": str(source.resolve())}
+    frames = {name: out[name] for name in ("routes", "markets", "roads", "crossings", "hubs")}
+    io.write_gpkg(frames, target, metadata)
+    lines = [f"*** {settings.DEMO_STAMP} ***"] if provenance.get("synthetic") else []
+    for country, info in out["network"].items():
+        if isinstance(info, dict):
+            dropped = info["dropped"]
+            lines.append(f"{country} network: {info['nodes']:,} nodes, {info['edges']:,} edges; dropped "
+                         f"{dropped['components']} small components ({dropped['roads']} roads, "
+                         f"{dropped['nodes']} nodes)")
+    lines.append(per_province.round(2).to_string())
+    print("\n".join(lines))
+    print(f"wrote {target}", file=sys.stderr)
+    return report

@@ -84,5 +84,36 @@ BORDER_TOLERANCE_M = 250
 #: centre lines) is given the nearest province within this distance (m).
 PROVINCE_SNAP_M = 5_000
 
+# --- routing -------------------------------------------------------------------
+#: Where the routes stage writes.
+ROUTES_GPKG = "hamji_routes.gpkg"
+#: Travel speeds (km/h) by country and road class; ``*_link`` roads take their
+#: parent's speed, unpaved surfaces are multiplied by ``unpaved_factor``.
+#: Assumptions for laden trucks, not measurements: OSM ``maxspeed`` is almost
+#: absent in North Korea, so it is not used. North Korean roads are narrow,
+#: often unpaved and badly maintained, and checkpoints slow traffic: speeds
+#: there are set at about half the Chinese ones for the same class. Replace
+#: the table with ``--speeds FILE`` (TOML, same layout) to test other values.
+DEFAULT_SPEEDS = {
+    "KP": {"motorway": 50, "trunk": 45, "primary": 40, "secondary": 30, "tertiary": 25,
+           "unclassified": 20, "track": 10, "unpaved_factor": 0.6},
+    "CN": {"motorway": 90, "trunk": 70, "primary": 60, "secondary": 50, "tertiary": 40,
+           "unclassified": 30, "track": 15, "unpaved_factor": 0.6},
+}
+#: Hours spent at a crossing (customs, transfer), unless set per crossing
+#: with ``--penalty CROSSING_ID=HOURS``.
+BORDER_PENALTY_H = 2.0
+#: A market, crossing or hub farther than this (m) from its side's road
+#: network is flagged and not routed.
+SNAP_MAX_M = 2_000
+
+
+def to_measure_transformer():
+    """A pyproj transformer from the store CRS to the measuring CRS (lon/lat order)."""
+    from pyproj import Transformer
+
+    return Transformer.from_crs(STORE_CRS, MEASURE_CRS, always_xy=True)
+
+
 #: Text stamped on everything built from the synthetic fixture.
 DEMO_STAMP = "DEMO — synthetic network, not OpenStreetMap"
