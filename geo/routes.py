@@ -136,7 +136,7 @@ def compute_routes(layers: dict[str, gpd.GeoDataFrame], speeds: SpeedTable,
                                                return_predecessors=True)
         hub_at = dict(zip(hubs.loc[hubs["usable"], "node"], hubs.loc[hubs["usable"], "hub"]))
         for i, node in enumerate(crossings["cn_node"]):
-            if np.isfinite(cn_time[node]):
+            if np.isfinite(cn_time[node]) and not far[i]:
                 crossings.loc[i, "hub"] = hub_at[cn_source[node]]
                 crossings.loc[i, "hub_crossing_h"] = cn_time[node] / 3600
     no_hub = ~np.isfinite(crossings["hub_crossing_h"].to_numpy(float))

@@ -57,3 +57,12 @@ def isolated_cache(tmp_path, monkeypatch):
 def digest(path: Path) -> str:
     """SHA-256 of a file, to prove a failed build left it byte-for-byte intact."""
     return hashlib.sha256(Path(path).read_bytes()).hexdigest()
+
+
+@pytest.fixture(scope="session")
+def demo_routes(demo_gpkg) -> Path:
+    """The routes stage run on the demo layers; returns its GeoPackage."""
+    from geo.pipeline import run_routes
+
+    run_routes(layers_dir=demo_gpkg.parent)
+    return demo_gpkg.parent / settings.ROUTES_GPKG

@@ -1,0 +1,155 @@
+"""Routing on a hand-built network and on the mini-HamJi fixture, against times computed by hand."""
+
+import geopandas as gpd
+import numpy as np
+import pytest
+from pyproj import Geod
+from shapely.geometry import LineString, Point
+
+from geo import fixture, settings
+from geo.errors import HamjiError
+from geo.network import SpeedTable, load_speeds
+from geo.routes import compute_routes, parse_penalties
+
+GEOD = Geod(ellps="WGS84")
+# Every class at 36 km/h = 10 m/s, so a time in seconds is a length in metres / 10.
+FLAT = SpeedTable({c: {k: 36.0 for k in ("motorway", "trunk", "primary", "secondary", "tertiary",
+                                         "unclassified", "track")} for c in ("KP", "CN")},
+                  {"KP": 0.5, "CN": 0.5}, "test")
+ORIGIN = (400_000.0, 4_700_000.0)  # UTM 52N, near the Tumen
+
+
+def lonlat(x, y):
+    """Local metres east/north of ORIGIN to a lon/lat point."""
+    return settings.to_measure_transformer().transform(ORIGIN[0] + x, ORIGIN[1] + y, direction="INVERSE")
+
+
+def frame(rows, **columns):
+    return gpd.GeoDataFrame(rows, geometry="geometry", crs=settings.STORE_CRS)
+
+
+def line(*points):
+    return LineString([lonlat(*p) for p in points])
+
+
+def hand_network(closed=("x2",)):
+    """China north of y=0, North Korea south of it; see the test's comments for the layout."""
+    roads = frame([
+        {"osm_id": 1, "highway": "primary", "country": "CN", "geometry": line((0, 10_000), (0, 200))},
+        {"osm_id": 2, "highway": "primary", "country": "CN", "geometry": line((0, 200), (20_000, 200))},
+        {"osm_id": 3, "highway": "primary", "country": "CN", "geometry": line((0, 10_000), (10_000, 200))},
+        {"osm_id": 4, "highway": "secondary", "country": "KP", "geometry": line((0, -200), (0, -5_200))},
+        {"osm_id": 5, "highway": "secondary", "country": "KP", "geometry": line((10_000, -200), (10_000, -5_200))},
+        {"osm_id": 6, "highway": "secondary", "country": "KP", "oneway": "yes",
+         "geometry": line((0, -5_200), (10_000, -5_200))},
+        {"osm_id": 7, "highway": "secondary", "country": "KP", "geometry": line((20_000, -200), (10_000, -5_200))},
+        # A stray road nobody can reach: dropped with its component.
+        {"osm_id": 8, "highway": "track", "country": "KP", "geometry": line((50_000, -5_000), (51_000, -5_000))},
+    ])
+    roads["surface"], roads["oneway"] = None, roads["oneway"].fillna("no")
+    crossings = frame([{"crossing_id": cid, "mode": "road", "status": "closed" if cid in closed else "open",
+                        "osm_ids": None, "geometry": Point(lonlat(x, 0))}
+                       for cid, x in (("x1", 0), ("x2", 10_000), ("x3", 20_000))])
+    markets = frame([{"osm_type": "node", "osm_id": i, "name": name, "country": "KP", "province": "KP-09",
+                      "area_m2": np.nan, "geometry": Point(lonlat(x, y))}
+                     for i, (name, x, y) in enumerate([("m1", 0, -5_200), ("m2", 10_000, -5_200),
+                                                       ("stray", 50_500, -5_000), ("beyond", 0, -9_000)])])
+    hubs = frame([{"hub": "H", "geometry": Point(lonlat(0, 10_000))}])
+    border = frame([{"geometry": line((-5_000, 0), (60_000, 0))}])
+    return {"roads": roads, "crossings": crossings, "markets": markets, "hubs": hubs, "border": border}
+
+
+def test_hand_network_times_crossings_and_flags():
+    out = compute_routes(hand_network(), FLAT, {"x1": 1.0, "x3": 0.5})
+    m = out["markets"].set_index("name")
+    # m1: nearest crossing x1, 5 000 m at 10 m/s = 500 s. Hub H -> x1 is 9 800 m
+    # = 980 s; with x1's 1 h: 980 + 3 600 + 500 = 5 080 s.
+    assert m.loc["m1", "nearest_crossing"] == "x1"
+    assert m.loc["m1", "crossing_h"] * 3600 == pytest.approx(500, abs=0.5)
+    assert m.loc["m1", "crossing_km"] == pytest.approx(5.0, abs=0.001)
+    assert m.loc["m1", "total_h"] * 3600 == pytest.approx(5_080, abs=1)
+    assert (m.loc["m1", "hub"], m.loc["m1", "best_crossing"]) == ("H", "x1")
+    # m2: x2 is closed. From x3: hypot(10 000, 5 000) = 11 180.3 m -> 1 118.0 s,
+    # nearer than x1 (5 000 + 10 000 m -> 1 500 s). Whole route via x3:
+    # H -> x3 = 9 800 + 20 000 m = 2 980 s, + 0.5 h + 1 118.0 = 5 898.0 s,
+    # beating x1's 980 + 3 600 + 1 500 = 6 080 s.
+    assert m.loc["m2", "nearest_crossing"] == "x3"
+    assert m.loc["m2", "crossing_h"] * 3600 == pytest.approx(1_118.03, abs=0.5)
+    assert m.loc["m2", "total_h"] * 3600 == pytest.approx(5_898.03, abs=1)
+    assert m.loc["m2", "hub_crossing_h"] * 3600 == pytest.approx(2_980, abs=0.5)
+    # The stray market's road was dropped; both it and 'beyond' (3 800 m from
+    # m1's junction) are flagged, not routed.
+    assert not m.loc["stray", "reachable"] and "from the road network" in m.loc["stray", "reason"]
+    assert not m.loc["beyond", "reachable"] and m.loc["beyond", "snap_m"] == pytest.approx(3_800, abs=1)
+    c = out["crossings"].set_index("crossing_id")
+    assert c.loc["x2", "reason"] == "closed" and c.loc["x2", "markets_served"] == 0
+    assert c.loc["x1", "markets_served"] == 1 and c.loc["x3", "markets_served"] == 1
+    assert out["network"]["KP"]["dropped"]["roads"] == 1 and out["network"]["KP"]["dropped"]["components"] == 1
+    # Corridor usage: road 6 (m1 -> m2) is on no best route, road 7 on m2's.
+    usage = out["roads"].set_index("osm_id")["routes"]
+    assert usage[7] == 1 and usage[6] == 0 and usage[4] == 1 and usage[1] == 2
+    routes = out["routes"].set_index("name")
+    assert len(routes) == 2 and routes.loc["m2", "crossing"] == "x3"
+    assert routes.loc["m2", "geometry"].length > 0
+
+
+def test_one_way_road_is_not_driven_backwards():
+    # With x1 closed too, m1 could only be reached from x3 by driving the
+    # one-way road m1 -> m2 backwards: it is unreachable.
+    out = compute_routes(hand_network(closed=("x1", "x2")), FLAT)
+    m = out["markets"].set_index("name")
+    assert not m.loc["m1", "reachable"] and m.loc["m1", "reason"] == "no road from any open crossing reaches it"
+    assert m.loc["m2", "reachable"] and m.loc["m2", "best_crossing"] == "x3"
+
+
+def test_penalty_and_speed_configuration_errors():
+    with pytest.raises(HamjiError, match=r"--penalty nowhere=1: unknown crossing 'nowhere'; known crossings: x1"):
+        parse_penalties(["nowhere=1"], ["x1", "x3"])
+    with pytest.raises(HamjiError, match="cannot be negative"):
+        parse_penalties(["x1=-2"], ["x1"])
+
+
+def test_speed_table_file_is_validated(tmp_path):
+    good = tmp_path / "speeds.toml"
+    body = "".join(f"[{c}]\n" + "".join(f"{k} = 20\n" for k in ("motorway", "trunk", "primary", "secondary",
+                                                                 "tertiary", "unclassified", "track"))
+                   for c in ("KP", "CN"))
+    good.write_text(body)
+    assert load_speeds(good).speed("KP", "primary_link", "unpaved") == 20.0
+    missing = tmp_path / "missing.toml"
+    missing.write_text(body.replace("tertiary = 20\n", "", 1))
+    with pytest.raises(HamjiError, match=r"\[KP\] has no speed for 'tertiary'; add it"):
+        load_speeds(missing)
+    negative = tmp_path / "negative.toml"
+    negative.write_text(body.replace("primary = 20", "primary = -5", 1))
+    with pytest.raises(HamjiError, match=r"\[KP\] primary = -5; speeds must be positive"):
+        load_speeds(negative)
+
+
+def test_mini_hamji_hoeryong_market_is_served_through_sanhe(demo_routes):
+    markets = gpd.read_file(demo_routes, layer="markets").set_index("name_en")
+    hoeryong = markets.loc["Hoeryong Market"]
+    assert hoeryong["nearest_crossing"] == "hoeryong_sanhe" == hoeryong["best_crossing"]
+    # Hoeryong -> the Sanhe bridge's North Korean end: one unpaved secondary
+    # road, 30 km/h x 0.6 = 18 km/h.
+    kp_end, cn_end, _ = fixture._bridge_ends(6, 0.0)
+    lat, lon = fixture.TOWNS["Hoeryong"][:2]
+    km = GEOD.inv(lon, lat, *kp_end)[2] / 1000
+    assert hoeryong["crossing_km"] == pytest.approx(km, rel=2e-3)
+    assert hoeryong["crossing_h"] == pytest.approx(km / 18, rel=2e-3)
+    # Longjing -> Sanhe -> the bridge's Chinese end: paved secondary, 50 km/h.
+    (lat1, lon1), (lat2, lon2) = fixture.TOWNS["Longjing"][:2], fixture.TOWNS["Sanhe"][:2]
+    cn_km = (GEOD.inv(lon1, lat1, lon2, lat2)[2] + GEOD.inv(lon2, lat2, *cn_end)[2]) / 1000
+    assert hoeryong["hub"] == "Longjing"
+    assert hoeryong["hub_crossing_h"] == pytest.approx(cn_km / 50, rel=2e-3)
+    assert hoeryong["total_h"] == pytest.approx(cn_km / 50 + settings.BORDER_PENALTY_H + km / 18, rel=2e-3)
+
+
+def test_mini_hamji_far_provinces_are_farther_from_every_crossing(demo_routes):
+    markets = gpd.read_file(demo_routes, layer="markets")
+    assert markets["reachable"].all()
+    north = markets.loc[markets["province"] == "KP-09", "crossing_h"]
+    south = markets.loc[markets["province"] == "KP-05", "crossing_h"]
+    assert len(south) == 4 and south.min() > north.max()
+    routes = gpd.read_file(demo_routes, layer="routes")
+    assert len(routes) == len(markets)
