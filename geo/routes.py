@@ -81,7 +81,7 @@ def _snap(side: Side, points: gpd.GeoSeries) -> tuple[np.ndarray, np.ndarray]:
 
 
 def compute_routes(layers: dict[str, gpd.GeoDataFrame], speeds: SpeedTable,
-                   penalties: dict[str, float] | None = None) -> dict:
+                   penalties: dict[str, float] | None = None, sides: tuple[Side, Side] | None = None) -> dict:
     """Route every North Korean market; return the output layers and a network report.
 
     Parameters
@@ -94,6 +94,8 @@ def compute_routes(layers: dict[str, gpd.GeoDataFrame], speeds: SpeedTable,
     penalties
         Hours at the border per crossing id; others take
         :data:`settings.BORDER_PENALTY_H`.
+    sides
+        The (North Korean, Chinese) graphs if already built from these roads.
 
     Returns
     -------
@@ -105,7 +107,7 @@ def compute_routes(layers: dict[str, gpd.GeoDataFrame], speeds: SpeedTable,
     roads = layers["roads"].reset_index(drop=True)
     border = layers["border"].union_all() if len(layers["border"]) else None
     on_side, bridges = split_at_border(roads, border) if border is not None else (roads, np.zeros(len(roads), bool))
-    kp, cn = build_side(on_side, "KP", speeds), build_side(on_side, "CN", speeds)
+    kp, cn = sides or (build_side(on_side, "KP", speeds), build_side(on_side, "CN", speeds))
     if kp.graph.shape[0] == 0 or cn.graph.shape[0] == 0:
         missing = "North Korean" if kp.graph.shape[0] == 0 else "Chinese"
         raise HamjiError(f"the roads layer has no {missing} roads to route on; rebuild the layers with the "
