@@ -117,3 +117,41 @@ def test_console_script_help_and_exit_code(tmp_path):
     done = subprocess.run([sys.executable, "-m", "geo.cli", "layers", "--osm", str(tmp_path / "x.osm"),
                            "--out", str(tmp_path)], capture_output=True, text=True)
     assert done.returncode == 1 and done.stderr.count("\n") == 1
+
+
+@pytest.fixture
+def previous_routes(demo_routes, tmp_path):
+    """An output folder holding a good layers and routes build."""
+    out = tmp_path / "built"
+    out.mkdir()
+    for name in (settings.LAYERS_GPKG, settings.LAYERS_META, settings.ROUTES_GPKG):
+        shutil.copy(demo_routes.parent / name, out / name)
+    return out
+
+
+def test_routes_unknown_crossing_penalty(previous_routes, capsys):
+    line = run_fails(["routes", "--out", str(previous_routes), "--penalty", "atlantis=3"], previous_routes, capsys)
+    assert line.startswith("hamji: error: --penalty atlantis=3: unknown crossing 'atlantis'; known crossings:")
+
+
+def test_routes_speed_table_with_a_missing_class(previous_routes, tmp_path, capsys):
+    speeds = tmp_path / "speeds.toml"
+    speeds.write_text("[KP]\nmotorway = 50\n[CN]\nmotorway = 90\n")
+    line = run_fails(["routes", "--out", str(previous_routes), "--speeds", str(speeds)], previous_routes, capsys)
+    assert line == f"hamji: error: speed table {speeds}: [KP] has no speed for 'trunk'; add it (km/h)"
+
+
+def test_routes_without_layers_says_run_layers_first(tmp_path, capsys):
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    assert main(["routes", "--out", str(empty)]) == 1
+    assert "run 'hamji layers' (or 'hamji build') first" in capsys.readouterr().err
+
+
+def test_routes_rerun_regenerates_the_same_answers(previous_routes):
+    import geopandas as gpd
+
+    before = gpd.read_file(previous_routes / settings.ROUTES_GPKG, layer="markets")
+    assert main(["routes", "--out", str(previous_routes)]) == 0
+    after = gpd.read_file(previous_routes / settings.ROUTES_GPKG, layer="markets")
+    assert after.drop(columns="geometry").equals(before.drop(columns="geometry"))
