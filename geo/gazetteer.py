@@ -55,9 +55,6 @@ SRC_WIKI_CHANGBAI = (
     "Wikipedia, 'Changbai–Hyesan International Bridge' "
     "(https://en.wikipedia.org/wiki/Changbai%E2%80%93Hyesan_International_Bridge)"
 )
-SRC_CSIS_COVID = (
-    SRC_CSIS_WONJONG + ": trade dropped to virtually zero between March 2020 and November 2022 (COVID closure)"
-)
 
 
 def _derived(town: str, lat: float, lon: float) -> str:
@@ -161,11 +158,6 @@ CROSSINGS: tuple[Crossing, ...] = (
         "KP-10", SRC_WIKI_CHANGBAI + ": Hyesan City of Ryanggang Province", "Baishan", SRC_WIKI_CHANGBAI,
     ),
 )
-
-#: Context for every status above: all crossings were shut from March 2020
-#: until late 2022 (COVID), which a scenario can reproduce.
-STATUS_NOTE = SRC_CSIS_COVID
-
 
 def gazetteer_frame() -> gpd.GeoDataFrame:
     """The gazetteer as a GeoDataFrame in :data:`settings.STORE_CRS`."""

@@ -23,8 +23,7 @@ import shapely
 
 from geo import settings
 from geo.errors import HamjiError
-from geo.fixture import SYNTHETIC_TAG
-from geo.gazetteer import CROSSINGS, gazetteer_frame
+from geo.gazetteer import gazetteer_frame
 from geo.osm import RawOsm
 from geo.regions import BY_CODE, YANBIAN, Region, UnknownRegionError, find_region
 

@@ -6,7 +6,7 @@ import sys
 
 import pytest
 
-from geo import fixture, settings
+from geo import settings
 from geo.cli import main
 
 from conftest import digest

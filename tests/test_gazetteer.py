@@ -1,6 +1,5 @@
 """The curated crossings gazetteer checked against real reference geography."""
 
-import geopandas as gpd
 import pytest
 
 from geo import settings

@@ -1,7 +1,6 @@
 """Province assignment, checked against the real Natural Earth province polygons."""
 
 import geopandas as gpd
-import pytest
 from shapely.geometry import LineString, Point
 
 from geo import fixture, settings
