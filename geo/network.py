@@ -2,8 +2,9 @@
 
 Each side is a directed graph stored as a SciPy sparse matrix of travel
 times in seconds, so one multi-source Dijkstra answers every market at once.
-Nodes are the road junctions and ends (a vertex shared by two ways, or a
-way's end); an edge is the stretch of one way between two junctions.
+Every vertex of every road is a node (ways sharing a vertex meet there), and
+an edge joins consecutive vertices: a market beside a long road then snaps to
+the road itself, not to a junction kilometres away.
 """
 
 from __future__ import annotations
@@ -128,23 +129,10 @@ def time_matrix(u: np.ndarray, v: np.ndarray, time_s: np.ndarray, n: int) -> csr
     return csr_matrix((time_s[first], (u[first], v[first])), shape=(n, n))
 
 
-def _split_points(coords: list[np.ndarray]) -> dict[tuple[float, float], int]:
-    """How many way ends or way vertices fall on each coordinate."""
-    counts: dict[tuple[float, float], int] = {}
-    for line in coords:
-        keys = [tuple(p) for p in np.round(line, 7)]
-        for key in keys:
-            counts[key] = counts.get(key, 0) + 1
-        for key in (keys[0], keys[-1]):
-            counts[key] = counts.get(key, 0) + 1  # an end is always a junction
-    return counts
-
-
 def build_side(roads: gpd.GeoDataFrame, country: str, speeds: SpeedTable) -> Side:
     """The graph of one country's roads (rows of the roads layer), largest component only."""
     roads = roads[roads["country"] == country]
     lonlat = [np.asarray(g.coords) for g in roads.geometry]
-    counts = _split_points(lonlat)
     node_of: dict[tuple[float, float], int] = {}
     node_lonlat: list[tuple[float, float]] = []
 
@@ -162,24 +150,19 @@ def build_side(roads: gpd.GeoDataFrame, country: str, speeds: SpeedTable) -> Sid
         x, y = transformer.transform(line[:, 0], line[:, 1])
         step = np.hypot(np.diff(x), np.diff(y))
         mps = speeds.speed(country, highway, surface) / 3.6
-        start = 0
         for i in range(1, len(keys)):
-            if counts[keys[i]] > 1 or i == len(keys) - 1:
-                a, b = node(keys[start]), node(keys[i])
-                length = float(step[start:i].sum())
-                piece = line[start:i + 1]
-                directions = [(a, b, piece)] if oneway == "yes" else [(b, a, piece[::-1])] if oneway == "-1" \
-                    else [(a, b, piece), (b, a, piece[::-1])]
-                for p, q, coords in directions:
-                    if p == q:
-                        continue
+            a, b = node(keys[i - 1]), node(keys[i])
+            piece = line[i - 1:i + 1]
+            directions = [(a, b, piece)] if oneway == "yes" else [(b, a, piece[::-1])] if oneway == "-1" \
+                else [(a, b, piece), (b, a, piece[::-1])]
+            for p, q, coords in directions:
+                if p != q:
                     u.append(p)
                     v.append(q)
-                    time_s.append(length / mps)
-                    length_m.append(length)
+                    time_s.append(step[i - 1] / mps)
+                    length_m.append(float(step[i - 1]))
                     road_row.append(row)
                     edge_coords.append(coords)
-                start = i
     u, v = np.asarray(u, dtype=np.int64), np.asarray(v, dtype=np.int64)
     n = len(node_lonlat)
     time_s, length_m = np.asarray(time_s), np.asarray(length_m)
