@@ -14,6 +14,7 @@ import time
 import geopandas as gpd
 import networkx as nx
 import numpy as np
+import pandas as pd
 from shapely.geometry import LineString, Point
 
 from geo import settings
@@ -53,8 +54,8 @@ def grid_layers(side: int = 350, road_km: float = 116_000, markets: int = 450, c
     cn_roads = gpd.GeoDataFrame({"osm_id": np.arange(len(cn)) + len(roads), "highway": "primary", "surface": None,
                                  "oneway": "no", "country": "CN", "province": "CN-JL"}, geometry=cn,
                                 crs=settings.STORE_CRS)
-    roads = gpd.GeoDataFrame(np.concatenate([roads.values, cn_roads.values]), columns=roads.columns,
-                             geometry="geometry", crs=settings.STORE_CRS)
+    roads = gpd.GeoDataFrame(pd.concat([roads, cn_roads], ignore_index=True), geometry="geometry",
+                             crs=settings.STORE_CRS)
     cross_x = np.linspace(0, (side - 1) * spacing, crossings)
     blon, blat = _lonlat(cross_x, np.zeros(crossings))
     crossing_frame = gpd.GeoDataFrame({"crossing_id": [f"c{k}" for k in range(crossings)], "mode": "road",

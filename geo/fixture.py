@@ -313,7 +313,6 @@ def build() -> OsmData:
             {"place": place, "name:en": name, "name": name, "source:position": source})
         if name in POPULATION:
             data.nodes[town_node[name]]["tags"]["population"] = str(POPULATION[name])
-        data._by_coord[(round(lon, 7), round(lat, 7))] = town_node[name]
 
     ends: dict[str, int] = {}
     for name, index, along, kind, with_control in BRIDGES:

@@ -176,7 +176,7 @@ def _largest_component(side: Side) -> Side:
     """Keep the largest weakly connected component; record what was dropped."""
     n = side.graph.shape[0]
     if n == 0:
-        side.dropped = {"nodes": 0, "edges": 0, "km": 0.0, "components": 0}
+        side.dropped = {"nodes": 0, "edges": 0, "roads": 0, "km_edges": 0.0, "components": 0}
         return side
     count, labels = connected_components(side.graph, directed=True, connection="weak")
     largest = np.bincount(labels).argmax()

@@ -208,7 +208,7 @@ def compute_routes(layers: dict[str, gpd.GeoDataFrame], speeds: SpeedTable,
             for row in used:
                 usage_count[row] += 1
                 usage_area[row] += weight.iloc[i]
-            point = crossings.loc[crossings["crossing_id"] == crossing["crossing_id"]].geometry.iloc[0]
+            point = crossing["geometry"]
             line = cn_walk.coords(cn_edges) + [(point.x, point.y)] + kp_walk.coords(kp_edges)
             routes.append({"osm_type": markets.loc[i, "osm_type"], "osm_id": markets.loc[i, "osm_id"],
                            "name": markets.loc[i, "name"], "province": markets.loc[i, "province"],
