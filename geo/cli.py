@@ -48,10 +48,16 @@ def _run_routes(args: argparse.Namespace) -> None:
     run_routes(layers_dir=args.out, speeds_path=args.speeds, penalties=args.penalty)
 
 
+def _run_reach(args: argparse.Namespace) -> None:
+    from geo.pipeline import run_reach
+
+    run_reach(layers_dir=args.out)
+
+
 def _run_build(args: argparse.Namespace) -> None:
-    # Later stages (reach, maps) are added here in order as they land.
     _run_layers(args)
     _run_routes(args)
+    _run_reach(args)
 
 
 def make_parser() -> argparse.ArgumentParser:
@@ -73,6 +79,13 @@ def make_parser() -> argparse.ArgumentParser:
                         help=f"folder holding the layers, where the routes are written (default {settings.LAYERS_DIR})")
     _add_route_options(routes)
     routes.set_defaults(func=_run_routes)
+    reach = commands.add_parser("reach", help="the reach table: border provinces against far ones",
+                                description="Stage 3: read the layers and routes and write layers/hamji_reach.csv "
+                                            "and layers/hamji_reach.md.")
+    reach.add_argument("--out", metavar="DIR", type=Path, default=None,
+                       help=f"folder holding the layers and routes, where the table is written "
+                            f"(default {settings.LAYERS_DIR})")
+    reach.set_defaults(func=_run_reach)
     build = commands.add_parser("build", help="run every stage in order",
                                 description="Run every stage in order: layers, routes (reach and maps follow "
                                             "as they are added).")

@@ -69,6 +69,20 @@ def write_json(data: dict, path: Path) -> Path:
     return path
 
 
+def write_text(text: str, path: Path) -> Path:
+    """Write ``text`` to ``path`` atomically (UTF-8)."""
+    path = Path(path)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}-")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            handle.write(text)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return path
+
+
 def read_layer(path: Path, layer: str) -> gpd.GeoDataFrame:
     """Read one layer from a stage's GeoPackage, with a clear error if it is missing."""
     path = Path(path)

@@ -8,6 +8,7 @@ import tempfile
 from pathlib import Path
 
 import geopandas as gpd
+import pandas as pd
 
 from geo import fixture, io, osm, settings
 from geo.errors import HamjiError
@@ -135,7 +136,7 @@ def run_routes(layers_dir: Path | None = None, out_dir: Path | None = None, spee
                                                               out["crossings"]["penalty_h"])},
               "per_province": per_province.round(3).reset_index().to_dict("records")}
     metadata = {**provenance, "routes": report, "layers_file": str(source.resolve())}
-    frames = {name: out[name] for name in ("routes", "markets", "roads", "crossings", "hubs")}
+    frames = {name: out[name] for name in ("routes", "markets", "roads", "crossings", "hubs", "bands")}
     io.write_gpkg(frames, target, metadata)
     lines = [f"*** {settings.DEMO_STAMP} ***"] if provenance.get("synthetic") else []
     for country, info in out["network"].items():
@@ -148,3 +149,42 @@ def run_routes(layers_dir: Path | None = None, out_dir: Path | None = None, spee
     print("\n".join(lines))
     print(f"wrote {target}", file=sys.stderr)
     return report
+
+
+def run_reach(layers_dir: Path | None = None, out_dir: Path | None = None) -> pd.DataFrame:
+    """Stage 3: the reach table from the layers and routes on disk; write CSV and Markdown.
+
+    Parameters
+    ----------
+    layers_dir
+        Folder holding ``hamji_layers.gpkg`` and ``hamji_routes.gpkg``
+        (default :data:`settings.LAYERS_DIR`).
+    out_dir
+        Folder for ``hamji_reach.csv`` and ``hamji_reach.md`` (default: ``layers_dir``).
+
+    Returns
+    -------
+    pandas.DataFrame
+        The reach table.
+    """
+    from geo.reach import headline, markdown_summary, reach_table
+
+    layers_file = io.layers_path(layers_dir)
+    routes_file = layers_file.parent / settings.ROUTES_GPKG
+    target = Path(out_dir or layers_file.parent)
+    io.ensure_writable(target)
+    if not routes_file.exists():
+        raise HamjiError(f"{routes_file} does not exist; run 'hamji routes' (or 'hamji build') first")
+    provinces = io.read_layer(layers_file, "provinces")
+    markets = io.read_layer(routes_file, "markets")
+    provenance = io.read_provenance(routes_file, "markets")
+    table = reach_table(markets, provinces)
+    io.write_text(table.to_csv(index=False, float_format="%.4f"), target / settings.REACH_CSV)
+    io.write_text(markdown_summary(table, provenance), target / settings.REACH_MD)
+    lines = [f"*** {settings.DEMO_STAMP} ***"] if provenance.get("synthetic") else []
+    columns = ["code", "markets", "crossing_h_median", "crossing_h_p90", "crossing_within_4h",
+               "crossing_unreachable", "hub_h_median"]
+    lines += [table[columns].round(2).to_string(index=False), headline(table)]
+    print("\n".join(lines))
+    print(f"wrote {target / settings.REACH_CSV} and {settings.REACH_MD}", file=sys.stderr)
+    return table

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 import geopandas as gpd
 import numpy as np
 import pandas as pd
+import shapely
 from scipy.sparse.csgraph import dijkstra
 from shapely.geometry import LineString
 
@@ -218,6 +219,7 @@ def compute_routes(layers: dict[str, gpd.GeoDataFrame], speeds: SpeedTable,
                            "geometry": LineString(line) if len(line) > 1 else LineString([line[0], line[0]])})
     else:
         why[:] = "no open crossing can be used (see the crossings layer's reason column)"
+        a_time = np.full(n, np.inf)
 
     for key, values in {**result, **numbers}.items():
         markets[key] = values
@@ -231,9 +233,54 @@ def compute_routes(layers: dict[str, gpd.GeoDataFrame], speeds: SpeedTable,
             "roads": roads,
             "crossings": crossings.drop(columns=["kp_node", "cn_node"]),
             "hubs": hubs.drop(columns=["node"]),
+            "bands": travel_time_bands(kp, a_time),
             "network": {"KP": {"nodes": int(kp.graph.shape[0]), "edges": int(kp.graph.nnz), "dropped": kp.dropped},
                         "CN": {"nodes": int(cn.graph.shape[0]), "edges": int(cn.graph.nnz), "dropped": cn.dropped},
                         "bridges_left_to_crossings": int(bridges.sum()), "speeds": speeds.source}}
+
+
+def travel_time_bands(side: Side, time_s: np.ndarray, hours: tuple[float, ...] | None = None,
+                      buffer_m: float | None = None) -> gpd.GeoDataFrame:
+    """Areas within each number of hours of a crossing, drawn along the roads.
+
+    A band is the union of a ``buffer_m`` strip around every road segment
+    whose both ends are reached within the time: the land a truck can serve
+    from the road, not a straight-line circle.
+
+    Parameters
+    ----------
+    side
+        The North Korean graph.
+    time_s
+        Seconds from the nearest crossing for each node (``inf`` if none).
+    hours
+        Thresholds (default :data:`settings.REACH_THRESHOLDS_H`).
+    buffer_m
+        Strip half-width (default :data:`settings.BAND_BUFFER_M`).
+
+    Returns
+    -------
+    geopandas.GeoDataFrame
+        One row per threshold: ``hours``, ``road_km``, ``area_km2``, geometry.
+    """
+    hours = hours or settings.REACH_THRESHOLDS_H
+    buffer_m = settings.BAND_BUFFER_M if buffer_m is None else buffer_m
+    # Both directions of a two-way road are one segment here.
+    u, v = np.minimum(side.edge_u, side.edge_v), np.maximum(side.edge_u, side.edge_v)
+    _, first = np.unique(np.column_stack([u, v]), axis=0, return_index=True) if len(u) else ([], [])
+    u, v, length = u[first], v[first], side.edge_length_m[first]
+    rows = []
+    for limit in hours:
+        inside = (time_s[u] <= limit * 3600) & (time_s[v] <= limit * 3600)
+        segments = shapely.linestrings(np.stack([side.xy[u[inside]], side.xy[v[inside]]], axis=1)) \
+            if inside.any() else []
+        area = shapely.MultiLineString(list(segments)).buffer(buffer_m, quad_segs=4) if len(segments) \
+            else shapely.MultiPolygon()
+        rows.append({"hours": float(limit), "road_km": float(length[inside].sum() / 1000),
+                     "area_km2": area.area / 1e6, "geometry": area})
+    bands = gpd.GeoDataFrame(rows, geometry="geometry", crs=settings.MEASURE_CRS).to_crs(settings.STORE_CRS)
+    bands["geometry"] = [shapely.MultiPolygon([g]) if g.geom_type == "Polygon" else g for g in bands.geometry]
+    return bands
 
 
 ROUTE_COLUMNS = ("osm_type", "osm_id", "name", "province", "hub", "crossing", "hub_crossing_h", "penalty_h",

@@ -117,3 +117,33 @@ def to_measure_transformer():
 
 #: Text stamped on everything built from the synthetic fixture.
 DEMO_STAMP = "DEMO — synthetic network, not OpenStreetMap"
+
+# --- reach -----------------------------------------------------------------------
+#: Hours for the "share within" columns of the reach table and the
+#: travel-time bands drawn around the crossings.
+REACH_THRESHOLDS_H = (2, 4, 8)
+#: Half-width (m) of the band drawn along each road reached within a threshold.
+BAND_BUFFER_M = 3_000
+#: Where the reach stage writes.
+REACH_CSV = "hamji_reach.csv"
+REACH_MD = "hamji_reach.md"
+
+# --- maps ------------------------------------------------------------------------
+#: Colour bins (hours) for time to the nearest crossing, shared by every map
+#: so that one colour means the same time everywhere.
+MAP_TIME_BINS_H = (0, 1, 2, 4, 8, 12, 24)
+#: Colours of those bins (ColorBrewer RdYlBu, reversed: blue is near, red is
+#: far; readable with red-green colour blindness); grey is unreachable.
+MAP_TIME_COLOURS = ("#313695", "#4575b4", "#74add1", "#fdae61", "#f46d43", "#d73027", "#a50026")
+MAP_UNREACHABLE_COLOUR = "#7f7f7f"
+#: Provinces shown side by side at the same scale.
+SIDE_BY_SIDE = ("KP-09", "KP-05")
+#: Geometry is simplified by this tolerance (m) before it goes into a map,
+#: and doubled until the HTML fits under MAP_MAX_BYTES.
+MAP_SIMPLIFY_M = 50
+MAP_MAX_BYTES = 10_000_000
+#: Decimal places kept in map coordinates (5 ≈ 1 m).
+MAP_COORD_DECIMALS = 5
+#: Folder of the npm packages listed in package.json (Leaflet and plugins),
+#: inlined into maps written with ``--offline``.
+ASSETS_DIR = Path(os.environ.get("HAMJI_ASSETS_DIR", PROJECT_ROOT / "node_modules"))

@@ -1,0 +1,208 @@
+"""Stage 3: the reach table — is cross-border trade closer to markets in the border provinces?
+
+One row per North Korean province, then one per comparison group (the HamJi
+border provinces, the far provinces, all of North Korea), with each group's
+markets pooled rather than its provinces' medians averaged.
+
+Unreachable markets count as infinitely far: a median of ``inf`` means more
+than half the markets cannot be reached, and a share "within 4 h" is a share
+of all the province's markets, reachable or not. Hiding unreachable markets
+would flatter the provinces with the worst roads.
+"""
+
+from __future__ import annotations
+
+import math
+from html import escape
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+
+from geo import settings
+from geo.network import SPEED_CLASSES
+from geo.published import PUBLISHED_COUNTS, published_for
+from geo.regions import BORDER, BY_CODE, FAR, OTHER, regions_in_group
+
+#: Rows for the groups, after the provinces.
+GROUP_ROWS = ((BORDER, "Border provinces (North Hamgyong, Rason, Ryanggang)"),
+              (FAR, "Far provinces (South Hwanghae, North Hwanghae, Kangwon)"),
+              ("all", "All of North Korea in this build"))
+#: The two time measures: column prefix, markets-layer column, what it means.
+MEASURES = (("crossing", "crossing_h", "time from the nearest open crossing"),
+            ("hub", "total_h", "time from a Chinese hub through the best crossing, border penalty included"))
+
+
+def quantile(hours: np.ndarray, q: float) -> float:
+    """The ``q`` quantile (linear between ranks) of times where ``nan`` means unreachable.
+
+    Unreachable counts as ``inf``; NumPy's own interpolation would give
+    ``nan`` between a finite time and ``inf``.
+    """
+    values = np.sort(np.where(np.isnan(hours), np.inf, hours))
+    if len(values) == 0:
+        return math.nan
+    position = q * (len(values) - 1)
+    low, high = math.floor(position), math.ceil(position)
+    if low == high or not np.isfinite(values[high]):
+        return float(values[low] if low == high else np.inf)
+    return float(values[low] + (values[high] - values[low]) * (position - low))
+
+
+def _measures(markets: pd.DataFrame) -> dict:
+    row: dict = {}
+    for prefix, column, _ in MEASURES:
+        hours = markets[column].to_numpy(float)
+        count = len(hours)
+        row[f"{prefix}_h_median"] = quantile(hours, 0.5)
+        row[f"{prefix}_h_p90"] = quantile(hours, 0.9)
+        for limit in settings.REACH_THRESHOLDS_H:
+            row[f"{prefix}_within_{limit}h"] = float((hours <= limit).sum() / count) if count else math.nan
+        row[f"{prefix}_unreachable"] = float(np.isnan(hours).sum() / count) if count else math.nan
+    return row
+
+
+def reach_table(markets: pd.DataFrame, provinces: gpd.GeoDataFrame) -> pd.DataFrame:
+    """The reach table: one row per North Korean province in the build, then the groups.
+
+    Parameters
+    ----------
+    markets
+        The routes stage's ``markets`` layer (North Korean markets).
+    provinces
+        The layers stage's ``provinces`` layer (for ``area_km2``).
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns ``code``, ``name``, ``group``, ``markets``, ``area_km2``,
+        ``markets_per_1000km2``, the published count beside OSM's, and for each
+        measure (``crossing``, ``hub``): median and 90th percentile hours,
+        share within each threshold, share unreachable.
+    """
+    kp = provinces[provinces["country"] == "KP"]
+    order = {BORDER: 0, FAR: 1, OTHER: 2}
+    kp = kp.assign(_order=kp["group"].map(order).fillna(3)).sort_values(["_order", "code"])
+    rows = []
+
+    def row(code: str, name: str, group: str, chosen: pd.DataFrame, area: float) -> dict:
+        published = published_for(code)
+        first = published[0] if published else None
+        return {"code": code, "name": name, "group": group, "markets": len(chosen), "area_km2": area,
+                "markets_per_1000km2": len(chosen) / area * 1000 if area else math.nan,
+                "published_markets": first.markets if first else pd.NA,
+                "published_year": first.year if first else pd.NA,
+                "published_by": first.by if first else None,
+                **_measures(chosen)}
+
+    for code, name, group, area in zip(kp["code"], kp["name"], kp["group"], kp["area_km2"]):
+        rows.append(row(code, name, group, markets[markets["province"] == code], area))
+    for group, label in GROUP_ROWS:
+        codes = [r.code for r in regions_in_group(group)] if group != "all" else list(kp["code"])
+        codes = [c for c in codes if c in set(kp["code"])]
+        area = float(kp.loc[kp["code"].isin(codes), "area_km2"].sum())
+        rows.append(row("KP" if group == "all" else f"group:{group}", label, group,
+                        markets[markets["province"].isin(codes)], area))
+    table = pd.DataFrame(rows)
+    table["published_markets"] = table["published_markets"].astype("Int64")
+    table["published_year"] = table["published_year"].astype("Int64")
+    return table
+
+
+def headline(table: pd.DataFrame) -> str:
+    """One sentence comparing the border and far groups' median time to a crossing."""
+    by_group = table.set_index("code")
+    border, far = by_group.loc[f"group:{BORDER}"], by_group.loc[f"group:{FAR}"]
+    if border["markets"] == 0 or far["markets"] == 0:
+        missing = "border" if border["markets"] == 0 else "far"
+        return f"No comparison: this build has no markets in the {missing} provinces."
+    b, f = border["crossing_h_median"], far["crossing_h_median"]
+    text = (f"The median market in the border provinces is {format_hours(b)} from the nearest open crossing, "
+            f"against {format_hours(f)} in the far provinces")
+    if np.isfinite(b) and np.isfinite(f) and b > 0:
+        text += f" ({f / b:.1f} times as far)" if f >= b else f" ({b / f:.1f} times nearer for the far provinces)"
+    b4, f4 = border["crossing_within_4h"], far["crossing_within_4h"]
+    return text + f"; {b4:.0%} of border markets and {f4:.0%} of far markets are within 4 h of a crossing."
+
+
+def format_hours(hours: float) -> str:
+    """Hours for people: ``2.5 h``, ``unreachable`` for ``inf``, ``–`` for none."""
+    if hours is None or (isinstance(hours, float) and math.isnan(hours)) or hours is pd.NA:
+        return "–"
+    if not np.isfinite(hours):
+        return "unreachable"
+    return f"{hours:.1f} h"
+
+
+def _share(value: float) -> str:
+    return "–" if value is None or pd.isna(value) else f"{value:.0%}"
+
+
+def markdown_summary(table: pd.DataFrame, provenance: dict) -> str:
+    """The reach table as a short Markdown report with the data date and the assumptions used.
+
+    Parameters
+    ----------
+    table
+        From :func:`reach_table`.
+    provenance
+        The routes GeoPackage's provenance (source, OSM date, ``routes``
+        report with speeds and penalties).
+    """
+    report = provenance.get("routes", {})
+    lines = ["# HamJi Explorer — market reach to cross-border trade", ""]
+    if provenance.get("synthetic"):
+        lines += [f"**{settings.DEMO_STAMP}.** Every number below comes from the hand-built mini-HamJi "
+                  "fixture and says nothing about North Korea.", ""]
+    lines += [f"- Data: {provenance.get('source', 'unknown source')}, OpenStreetMap data as of "
+              f"{provenance.get('osm_timestamp', 'unknown date')}.",
+              f"- {headline(table)}", ""]
+    lines += ["## Per province", "",
+              "| Province | Group | Markets (OSM) | Published | Per 1,000 km² | Median to crossing | "
+              "90th pct | Within 2 / 4 / 8 h | Unreachable | Median hub→market |",
+              "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|"]
+    for r in table.itertuples():
+        published = "–" if pd.isna(r.published_markets) else f"{r.published_markets} ({r.published_year})"
+        within = " / ".join(_share(getattr(r, f"crossing_within_{h}h")) for h in settings.REACH_THRESHOLDS_H)
+        name = f"**{r.name}**" if r.code.startswith("group:") or r.code == "KP" else f"{r.name} ({r.code})"
+        lines.append(f"| {name} | {r.group} | {r.markets} | {published} | {r.markets_per_1000km2:.2f} | "
+                     f"{format_hours(r.crossing_h_median)} | {format_hours(r.crossing_h_p90)} | {within} | "
+                     f"{_share(r.crossing_unreachable)} | {format_hours(r.hub_h_median)} |")
+    lines += ["", "Unreachable markets count as infinitely far in medians and percentiles.", ""]
+    lines += ["## Published market counts", "",
+              "OpenStreetMap maps only some markets; these published counts show how many there are thought "
+              "to be (they count different things and disagree with each other).", ""]
+    sources = list(dict.fromkeys(p.source for p in PUBLISHED_COUNTS))
+    for number, source in enumerate(sources, 1):
+        counts = [p for p in PUBLISHED_COUNTS if p.source == source]
+        figures = "; ".join(("North Korea" if p.code == "KP" else f"{BY_CODE[p.code].name} ({p.code})")
+                            + f" {p.markets}" + (f" ({p.note})" if p.note else "") for p in counts)
+        lines.append(f"{number}. {counts[0].by}, {counts[0].year}: {figures}. Source: {source}")
+    speeds = report.get("speeds", {})
+    lines += ["", "## Assumptions", ""]
+    for country in ("KP", "CN"):
+        if country in speeds:
+            classes = ", ".join(f"{k} {speeds[country][k]:g}" for k in SPEED_CLASSES if k in speeds[country])
+            lines.append(f"- Speeds in {country} (km/h): {classes}; unpaved × "
+                         f"{speeds.get('unpaved_factor', {}).get(country, '?')}.")
+    penalties = report.get("penalties_h", {})
+    if penalties:
+        lines.append("- Border penalty (hours at the crossing): "
+                     + ", ".join(f"{cid} {h:g}" for cid, h in sorted(penalties.items())) + ".")
+    lines.append(f"- Speed table: {report.get('network', {}).get('speeds', 'built-in defaults')}.")
+    return "\n".join(lines) + "\n"
+
+
+def popup_rows(row: pd.Series) -> list[tuple[str, str]]:
+    """A province's reach-table row as (label, text) pairs for a map popup, text HTML-escaped."""
+    published = "–" if pd.isna(row["published_markets"]) else \
+        f"{row['published_markets']} ({row['published_by']}, {row['published_year']})"
+    pairs = [("Markets in OSM", f"{row['markets']}"), ("Published count", published),
+             ("Markets per 1,000 km²", f"{row['markets_per_1000km2']:.2f}"),
+             ("Median time to crossing", format_hours(row["crossing_h_median"])),
+             ("90th percentile", format_hours(row["crossing_h_p90"]))]
+    pairs += [(f"Within {h} h of a crossing", _share(row[f"crossing_within_{h}h"]))
+              for h in settings.REACH_THRESHOLDS_H]
+    pairs += [("Unreachable", _share(row["crossing_unreachable"])),
+              ("Median hub → market", format_hours(row["hub_h_median"]))]
+    return [(escape(label), escape(text)) for label, text in pairs]

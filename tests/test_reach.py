@@ -1,0 +1,89 @@
+"""The reach table against values worked out by hand, and the reach stage from the files on disk."""
+
+import math
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import pytest
+from shapely.geometry import Point, box
+
+from geo import settings
+from geo.cli import main
+from geo.pipeline import run_reach
+from geo.reach import quantile, reach_table
+
+NAN = math.nan
+
+
+def test_quantile_counts_unreachable_as_infinitely_far():
+    # Sorted 1, 2, 3, inf: the median sits halfway between ranks 1 and 2.
+    assert quantile(np.array([3, 1, NAN, 2]), 0.5) == pytest.approx(2.5)
+    # The 90th percentile sits between 3 and inf.
+    assert quantile(np.array([3, 1, NAN, 2]), 0.9) == math.inf
+    assert quantile(np.array([1.0, NAN]), 0.5) == math.inf
+    assert quantile(np.array([4.0]), 0.9) == 4.0
+    assert math.isnan(quantile(np.array([]), 0.5))
+
+
+def hand_inputs():
+    provinces = gpd.GeoDataFrame(
+        {"code": ["KP-09", "KP-05", "CN-JL"], "name": ["North Hamgyong", "South Hwanghae", "Jilin"],
+         "country": ["KP", "KP", "CN"], "group": ["border", "far", "china"], "area_km2": [1000.0, 2000.0, 5000.0]},
+        geometry=[box(0, 0, 1, 1)] * 3, crs=settings.STORE_CRS)
+    markets = gpd.GeoDataFrame(
+        {"province": ["KP-09"] * 4 + ["KP-05"] * 2,
+         "crossing_h": [0.5, 3.0, 5.0, NAN, 10.0, 20.0],
+         "total_h": [2.5, 5.0, 7.0, NAN, 12.0, 22.0]},
+        geometry=[Point(0, 0)] * 6, crs=settings.STORE_CRS)
+    return markets, provinces
+
+
+def test_reach_table_by_hand():
+    table = reach_table(*hand_inputs()).set_index("code")
+    assert list(table.index) == ["KP-09", "KP-05", "group:border", "group:far", "KP"]
+    north = table.loc["KP-09"]
+    assert north["markets"] == 4 and north["markets_per_1000km2"] == pytest.approx(4.0)
+    # 0.5, 3, 5, inf: median halfway between 3 and 5.
+    assert north["crossing_h_median"] == pytest.approx(4.0)
+    assert north["crossing_h_p90"] == math.inf
+    assert (north["crossing_within_2h"], north["crossing_within_4h"], north["crossing_within_8h"]) == (0.25, 0.5, 0.75)
+    assert north["crossing_unreachable"] == 0.25
+    # Hub to market: 2.5, 5, 7, inf.
+    assert north["hub_h_median"] == pytest.approx(6.0)
+    assert (north["hub_within_2h"], north["hub_within_4h"], north["hub_within_8h"]) == (0.0, 0.25, 0.75)
+    assert north["published_markets"] == 63 and north["published_year"] == 2016
+    south = table.loc["KP-05"]
+    assert south["crossing_h_median"] == pytest.approx(15.0)
+    assert south["crossing_h_p90"] == pytest.approx(19.0)  # 10 + 0.9 * (20 - 10)
+    assert south["markets_per_1000km2"] == pytest.approx(1.0)
+    assert pd.isna(south["published_markets"])
+    # Pooled: all six markets over 3,000 km²; 0.5, 3, 5, 10, 20, inf -> median between 5 and 10.
+    everything = table.loc["KP"]
+    assert everything["markets"] == 6 and everything["markets_per_1000km2"] == pytest.approx(2.0)
+    assert everything["crossing_h_median"] == pytest.approx(7.5)
+    assert table.loc["group:far", "crossing_h_median"] == pytest.approx(15.0)
+
+
+def test_reach_stage_on_the_demo(demo_routes, capsys):
+    folder = demo_routes.parent
+    assert main(["reach", "--out", str(folder)]) == 0
+    out = capsys.readouterr().out
+    assert "DEMO" in out
+    table = pd.read_csv(folder / settings.REACH_CSV).set_index("code")
+    markets = gpd.read_file(demo_routes, layer="markets")
+    border = markets[markets["province"].isin(["KP-09", "KP-10", "KP-13"])]
+    assert table.loc["group:border", "markets"] == len(border) == 11
+    assert table.loc["group:border", "crossing_h_median"] == pytest.approx(border["crossing_h"].median(), abs=1e-4)
+    # Every far-province market in the fixture is farther from a crossing than every border one.
+    assert table.loc["group:far", "crossing_h_median"] > table.loc["group:border", "crossing_h_p90"]
+    summary = (folder / settings.REACH_MD).read_text()
+    assert settings.DEMO_STAMP in summary and "2026-01-01" in summary
+    assert "times as far" in summary and "nkeconwatch.com" in summary
+
+
+def test_reach_without_routes_fails_in_one_line(tmp_path, capsys):
+    run = main(["reach", "--out", str(tmp_path)])
+    err = capsys.readouterr().err.strip()
+    assert run == 1 and len(err.splitlines()) == 1 and "hamji routes" in err
+    assert not (tmp_path / settings.REACH_CSV).exists()
