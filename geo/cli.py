@@ -54,10 +54,28 @@ def _run_reach(args: argparse.Namespace) -> None:
     run_reach(layers_dir=args.out)
 
 
+def _run_maps(args: argparse.Namespace) -> None:
+    from geo.pipeline import run_maps
+
+    if getattr(args, "reach", False):
+        _run_reach(args)
+    run_maps(layers_dir=args.out, maps_dir=args.maps, offline=args.offline)
+
+
+def _add_map_options(parser: argparse.ArgumentParser) -> None:
+    maps = parser.add_argument_group("maps")
+    maps.add_argument("--maps", metavar="DIR", type=Path, default=None,
+                      help=f"folder for the HTML maps (default {settings.MAPS_DIR})")
+    maps.add_argument("--offline", action="store_true",
+                      help="inline Leaflet and its plugins so the maps open without internet (needs 'npm ci' "
+                           "once in the project folder; basemap tiles still need internet)")
+
+
 def _run_build(args: argparse.Namespace) -> None:
     _run_layers(args)
     _run_routes(args)
     _run_reach(args)
+    _run_maps(args)
 
 
 def make_parser() -> argparse.ArgumentParser:
@@ -86,11 +104,20 @@ def make_parser() -> argparse.ArgumentParser:
                        help=f"folder holding the layers and routes, where the table is written "
                             f"(default {settings.LAYERS_DIR})")
     reach.set_defaults(func=_run_reach)
+    maps = commands.add_parser("maps", help="write the HTML maps and index.html",
+                               description="Stage 4: read the layers, routes and reach table and write the "
+                                           "Folium maps and index.html into maps/.")
+    maps.add_argument("--out", metavar="DIR", type=Path, default=None,
+                      help=f"folder holding the layers, routes and reach table (default {settings.LAYERS_DIR})")
+    maps.add_argument("--reach", action="store_true",
+                      help="first rewrite the reach table from the routes on disk (as 'hamji reach')")
+    _add_map_options(maps)
+    maps.set_defaults(func=_run_maps)
     build = commands.add_parser("build", help="run every stage in order",
-                                description="Run every stage in order: layers, routes (reach and maps follow "
-                                            "as they are added).")
+                                description="Run every stage in order: layers, routes, reach, maps.")
     _add_layer_options(build)
     _add_route_options(build)
+    _add_map_options(build)
     build.set_defaults(func=_run_build)
     return parser
 

@@ -188,3 +188,60 @@ def run_reach(layers_dir: Path | None = None, out_dir: Path | None = None) -> pd
     print("\n".join(lines))
     print(f"wrote {target / settings.REACH_CSV} and {settings.REACH_MD}", file=sys.stderr)
     return table
+
+
+def run_maps(layers_dir: Path | None = None, maps_dir: Path | None = None, offline: bool = False) -> dict:
+    """Stage 4: every HTML map and ``index.html`` from the layers, routes and reach table on disk.
+
+    Parameters
+    ----------
+    layers_dir
+        Folder holding the layers, routes and reach files (default :data:`settings.LAYERS_DIR`).
+    maps_dir
+        Folder for the HTML (default :data:`settings.MAPS_DIR`).
+    offline
+        Inline Leaflet and its plugins (from the npm packages in
+        :data:`settings.ASSETS_DIR`) so the maps open without internet.
+
+    Returns
+    -------
+    dict
+        File name -> size in bytes.
+    """
+    from geo.maps import INDEX_FILE, MapInputs, build_maps, check_assets, index_page
+
+    layers_file = io.layers_path(layers_dir)
+    folder = layers_file.parent
+    routes_file = folder / settings.ROUTES_GPKG
+    reach_file = folder / settings.REACH_CSV
+    target = Path(maps_dir or settings.MAPS_DIR)
+    io.ensure_writable(target)
+    for path, stage in ((routes_file, "routes"), (reach_file, "reach")):
+        if not path.exists():
+            raise HamjiError(f"{path} does not exist; run 'hamji {stage}' (or 'hamji build') first")
+    try:
+        reach = pd.read_csv(reach_file, dtype={"published_markets": "Int64", "published_year": "Int64"})
+    except (pd.errors.ParserError, pd.errors.EmptyDataError, ValueError) as exc:
+        raise HamjiError(f"cannot read {reach_file} ({str(exc).splitlines()[0]}); rerun 'hamji reach'") from None
+    inputs = MapInputs(provinces=io.read_layer(layers_file, "provinces"), border=io.read_layer(layers_file, "border"),
+                       roads=io.read_layer(routes_file, "roads"), crossings=io.read_layer(routes_file, "crossings"),
+                       hubs=io.read_layer(routes_file, "hubs"), markets=io.read_layer(routes_file, "markets"),
+                       bands=io.read_layer(routes_file, "bands"), reach=reach,
+                       provenance=io.read_provenance(routes_file, "markets"))
+    if offline:
+        check_assets()
+    print("drawing maps …", file=sys.stderr)
+    pages, tolerances = build_maps(inputs, offline=offline)
+    sizes = {name: len(html.encode()) for name, html in pages.items()}
+    pages[INDEX_FILE] = index_page(inputs, sizes)
+    sizes[INDEX_FILE] = len(pages[INDEX_FILE].encode())
+    for name, html in pages.items():
+        io.write_text(html, target / name)
+    lines = [f"*** {settings.DEMO_STAMP} ***"] if inputs.synthetic else []
+    lines += [f"{name}: {size / 1e6:.2f} MB" + (f" (geometry simplified to {tolerances[name]:g} m)"
+                                                 if name in tolerances else "")
+              for name, size in sizes.items()]
+    print("\n".join(lines))
+    print(f"wrote {len(pages)} files to {target}" + (" (offline: assets inlined)" if offline else ""),
+          file=sys.stderr)
+    return sizes

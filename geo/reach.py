@@ -13,7 +13,6 @@ would flatter the provinces with the worst roads.
 from __future__ import annotations
 
 import math
-from html import escape
 
 import geopandas as gpd
 import numpy as np
@@ -191,18 +190,3 @@ def markdown_summary(table: pd.DataFrame, provenance: dict) -> str:
                      + ", ".join(f"{cid} {h:g}" for cid, h in sorted(penalties.items())) + ".")
     lines.append(f"- Speed table: {report.get('network', {}).get('speeds', 'built-in defaults')}.")
     return "\n".join(lines) + "\n"
-
-
-def popup_rows(row: pd.Series) -> list[tuple[str, str]]:
-    """A province's reach-table row as (label, text) pairs for a map popup, text HTML-escaped."""
-    published = "–" if pd.isna(row["published_markets"]) else \
-        f"{row['published_markets']} ({row['published_by']}, {row['published_year']})"
-    pairs = [("Markets in OSM", f"{row['markets']}"), ("Published count", published),
-             ("Markets per 1,000 km²", f"{row['markets_per_1000km2']:.2f}"),
-             ("Median time to crossing", format_hours(row["crossing_h_median"])),
-             ("90th percentile", format_hours(row["crossing_h_p90"]))]
-    pairs += [(f"Within {h} h of a crossing", _share(row[f"crossing_within_{h}h"]))
-              for h in settings.REACH_THRESHOLDS_H]
-    pairs += [("Unreachable", _share(row["crossing_unreachable"])),
-              ("Median hub → market", format_hours(row["hub_h_median"]))]
-    return [(escape(label), escape(text)) for label, text in pairs]

@@ -10,7 +10,6 @@ from shapely.geometry import Point, box
 
 from geo import settings
 from geo.cli import main
-from geo.pipeline import run_reach
 from geo.reach import quantile, reach_table
 
 NAN = math.nan

@@ -1,0 +1,199 @@
+"""The maps stage: what a person sees in headless Chromium, escaping of OSM text, offline maps."""
+
+import shutil
+from pathlib import Path
+
+import geopandas as gpd
+import pytest
+
+from browser import chromium
+from geo import io, settings
+from geo.cli import main
+from geo.maps import INDEX_FILE, MAP_FILES, crossing_popup, inline_assets, local_asset, market_popup, time_colour
+from geo.pipeline import run_maps, run_reach
+
+# HTML that would run if not escaped, and a backtick, ${} and backslash that would break
+# out of (or break) the JavaScript template literals folium puts tooltips and popups in.
+EVIL = '<img src=x onerror="window.__pwned=1">Evil<script>window.__pwned=2</script> & `${window.__pwned=3}` \\u Co'
+
+
+@pytest.fixture(scope="session")
+def demo_maps(demo_routes, tmp_path_factory) -> Path:
+    """Reach and maps run on the demo layers; returns the maps folder."""
+    run_reach(layers_dir=demo_routes.parent)
+    maps = tmp_path_factory.mktemp("demo-maps")
+    run_maps(layers_dir=demo_routes.parent, maps_dir=maps)
+    return maps
+
+
+@pytest.fixture(scope="session")
+def evil_maps(demo_routes, tmp_path_factory) -> tuple[Path, Path]:
+    """The demo with a market, a crossing and a road renamed to HTML that would run script if not escaped."""
+    folder = tmp_path_factory.mktemp("evil-layers")
+    shutil.copy(demo_routes.parent / settings.LAYERS_GPKG, folder)
+    routes = demo_routes.parent / settings.ROUTES_GPKG
+    frames = {name: gpd.read_file(routes, layer=name) for name in ("routes", "markets", "roads", "crossings",
+                                                                   "hubs", "bands")}
+    frames["markets"].loc[0, "name"] = EVIL
+    frames["crossings"].loc[0, "name_en"] = EVIL
+    frames["roads"].loc[frames["roads"]["routes"] > 0, "name"] = EVIL
+    io.write_gpkg(frames, folder / settings.ROUTES_GPKG, io.read_provenance(routes, "markets"))
+    run_reach(layers_dir=folder)
+    maps = tmp_path_factory.mktemp("evil-maps")
+    run_maps(layers_dir=folder, maps_dir=maps)
+    return folder, maps
+
+
+def test_time_colours_follow_the_bins():
+    assert time_colour(0.5) == settings.MAP_TIME_COLOURS[0]
+    assert time_colour(1.0) == settings.MAP_TIME_COLOURS[1]  # bins include their lower edge
+    assert time_colour(3.9) == settings.MAP_TIME_COLOURS[3 - 1]
+    assert time_colour(30) == settings.MAP_TIME_COLOURS[-1]
+    assert time_colour(float("nan")) == time_colour(float("inf")) == settings.MAP_UNREACHABLE_COLOUR
+
+
+def test_popups_escape_osm_text(demo_routes):
+    markets = gpd.read_file(demo_routes, layer="markets")
+    crossings = gpd.read_file(demo_routes, layer="crossings")
+    markets.loc[0, "name"] = EVIL
+    crossings.loc[0, "name_en"] = EVIL
+    for html in (market_popup(markets.iloc[0]), crossing_popup(crossings.iloc[0])):
+        assert "<script>" not in html and "<img" not in html
+        assert "&lt;script&gt;window.__pwned=2&lt;/script&gt;" in html
+
+
+def test_maps_stage_writes_every_map_with_the_demo_stamp(demo_maps):
+    for name in [*MAP_FILES.values(), INDEX_FILE]:
+        html = (demo_maps / name).read_text()
+        assert settings.DEMO_STAMP in html, name
+        assert len(html.encode()) < settings.MAP_MAX_BYTES
+    index = (demo_maps / INDEX_FILE).read_text()
+    for name in MAP_FILES.values():
+        assert f'href="{name}"' in index
+    assert "2026-01-01" in index and "nkeconwatch.com" in index
+
+
+def test_maps_without_reach_fail_in_one_line(demo_gpkg, tmp_path, capsys):
+    folder = tmp_path / "layers"
+    folder.mkdir()
+    shutil.copy(demo_gpkg, folder)
+    maps = tmp_path / "maps"
+    maps.mkdir()
+    (maps / "overview.html").write_text("an earlier map")
+    assert main(["maps", "--out", str(folder), "--maps", str(maps)]) == 1
+    err = [line for line in capsys.readouterr().err.splitlines() if line.startswith("hamji:")]
+    assert len(err) == 1 and "hamji routes" in err[0]
+    assert (maps / "overview.html").read_text() == "an earlier map"
+
+
+def test_offline_inlines_every_cdn_asset(demo_maps):
+    html = (demo_maps / "overview.html").read_text()
+    if not local_asset("https://cdn.jsdelivr.net/npm/leaflet@1.9.3/dist/leaflet.js").exists():
+        pytest.skip(f"Leaflet's npm packages are not in {settings.ASSETS_DIR}; run 'npm ci'")
+    offline = inline_assets(html)
+    assert "<script src=\"http" not in offline and "rel=\"stylesheet\" href=\"http" not in offline
+    assert "url(images/layers.png)" not in offline and "data:image/png;base64," in offline
+
+
+def test_offline_without_assets_fails_in_one_line(demo_maps, demo_routes, tmp_path, monkeypatch, capsys):
+    monkeypatch.setattr(settings, "ASSETS_DIR", tmp_path / "no-node-modules")
+    maps = tmp_path / "maps"
+    assert main(["maps", "--out", str(demo_routes.parent), "--maps", str(maps), "--offline"]) == 1
+    err = [line for line in capsys.readouterr().err.splitlines() if line.startswith("hamji:")]
+    assert len(err) == 1 and "npm ci" in err[0]
+    assert not list(maps.glob("*.html"))
+
+
+# -- in the browser -------------------------------------------------------------------------
+
+MARKERS = {"overview.html": 1, "comparison.html": 1, "side_by_side.html": 2}  # markets drawn once per map panel
+
+
+@pytest.mark.parametrize("name", list(MARKERS))
+def test_map_in_the_browser(demo_maps, demo_routes, name, tmp_path):
+    markets = gpd.read_file(demo_routes, layer="markets")
+    with chromium() as visit:
+        seen = visit(demo_maps / name)
+        page = seen.page
+        shot = seen.screenshot(f"demo-{Path(name).stem}", tmp_path)
+        assert seen.js_errors == [] and seen.console_errors == [], (seen.js_errors, seen.console_errors)
+        assert seen.refused == []
+        assert page.locator("path.hamji-market").count() == MARKERS[name] * len(markets) == MARKERS[name] * 19
+        assert page.locator(".hamji-legend").is_visible()
+        assert "unreachable" in page.locator(".hamji-legend").inner_text()
+        assert page.locator(".hamji-demo").inner_text() == settings.DEMO_STAMP
+        assert "DEMO data" in page.locator(".leaflet-control-attribution").first.inner_text()
+        assert page.locator(".leaflet-control-scale").count() >= 1
+        # A tooltip with units, the way a person sees it on hover.
+        page.locator("path.hamji-market").last.hover(force=True)
+        assert " h to the nearest crossing" in page.locator(".leaflet-tooltip").first.inner_text(timeout=3000)
+        assert shot.stat().st_size > 10_000
+
+
+def test_side_by_side_keeps_one_scale(demo_maps):
+    with chromium() as visit:
+        page = visit(demo_maps / "side_by_side.html").page
+        zooms = page.evaluate("Object.keys(window).filter(k => k.startsWith('map_')).map(k => window[k].getZoom())")
+        assert len(zooms) == 2 and zooms[0] == zooms[1]
+        left, right = page.evaluate("Object.keys(window).filter(k => k.startsWith('map_'))")
+        page.evaluate(f"window['{left}'].setZoom(window['{left}'].getZoom() + 1, {{animate: false}})")
+        page.wait_for_timeout(500)
+        assert page.evaluate(f"window['{right}'].getZoom()") == zooms[0] + 1
+        titles = page.locator(".hamji-title").all_inner_texts()
+        assert titles[0].startswith("North Hamgyong (KP-09)") and titles[1].startswith("South Hwanghae (KP-05)")
+
+
+def test_comparison_popup_shows_the_province_row(demo_maps, demo_routes):
+    with chromium() as visit:
+        page = visit(demo_maps / "comparison.html").page
+        # A click on South Hwanghae, sent through Leaflet (a pixel click could land on a market).
+        text = page.evaluate("""() => {
+          for (const key of Object.keys(window).filter(k => k.startsWith('geo_json_')
+                                                          && typeof window[k].eachLayer === 'function')) {
+            let found = null;
+            window[key].eachLayer(l => { if (l.feature && l.feature.properties.code === 'KP-05') found = l; });
+            if (found) {
+              found.fire('click', {latlng: found.getBounds().getCenter()}, true);
+              return document.querySelector('.leaflet-popup-content').innerText; }
+          }
+          return null; }""")
+        assert "South Hwanghae (KP-05)" in text
+        assert "Median time to crossing\t18.4 h" in text and "Markets in OSM\t4" in text
+
+
+def test_index_page_links_every_map(demo_maps):
+    with chromium() as visit:
+        page = visit(demo_maps / INDEX_FILE).page
+        hrefs = page.locator("a").evaluate_all("links => links.map(a => a.getAttribute('href'))")
+        assert set(MAP_FILES.values()) <= set(hrefs)
+        assert page.locator(".demo").inner_text() == settings.DEMO_STAMP
+        assert page.locator("table tr").count() == 1 + 8 + 3  # header, demo provinces, three groups
+
+
+def test_malicious_osm_names_render_as_text(evil_maps, tmp_path):
+    _, maps = evil_maps
+    with chromium() as visit:
+        for name in ("side_by_side.html", "comparison.html", "overview.html"):
+            seen = visit(maps / name)
+            page = seen.page
+            assert seen.js_errors == []
+            assert page.evaluate("window.__pwned") is None, name
+            assert page.locator("img[src='x']").count() == 0
+        page.evaluate("""() => { for (const key of Object.keys(window).filter(k => k.startsWith('circle_marker_'))) {
+            const m = window[key]; const tip = m.getTooltip();
+            if (tip && tip.getContent().includes('Evil')) { m.openPopup(); return; } } }""")
+        assert EVIL in page.locator(".leaflet-popup-content").inner_text()
+        page.wait_for_timeout(400)  # the popup fades in
+        seen.screenshot("evil-name-popup", tmp_path)
+
+
+def test_offline_map_opens_with_no_network(demo_routes, tmp_path):
+    maps = tmp_path / "maps"
+    run_maps(layers_dir=demo_routes.parent, maps_dir=maps, offline=True)
+    markets = gpd.read_file(demo_routes, layer="markets")
+    with chromium(serve_assets=False) as visit:
+        seen = visit(maps / "overview.html")
+        assert seen.js_errors == []
+        assert seen.served == [] and all("tile.openstreetmap.org" in url for url in seen.refused)
+        assert seen.page.locator("path.hamji-market").count() == len(markets)
+        assert seen.page.locator(".leaflet-control-minimap").count() == 1
