@@ -71,6 +71,25 @@ def _add_map_options(parser: argparse.ArgumentParser) -> None:
                            "once in the project folder; basemap tiles still need internet)")
 
 
+def _run_scenario(args: argparse.Namespace) -> None:
+    from geo.pipeline import run_scenario
+    from geo.scenarios import SCENARIO_DIR, load_scenario, shipped_scenarios
+
+    if args.list or not args.name:
+        for name in shipped_scenarios():
+            scenario = load_scenario(name)
+            print(f"{name}: {scenario.name}. {scenario.description}")
+        print(f"(files in {SCENARIO_DIR}; give one of these names or the path of your own TOML file)")
+        return
+    run_scenario(args.name, layers_dir=args.out, maps_dir=args.maps)
+
+
+def _run_sensitivity(args: argparse.Namespace) -> None:
+    from geo.pipeline import run_sensitivity
+
+    run_sensitivity(layers_dir=args.out, maps_dir=args.maps, names=args.scenario)
+
+
 def _run_build(args: argparse.Namespace) -> None:
     _run_layers(args)
     _run_routes(args)
@@ -113,6 +132,29 @@ def make_parser() -> argparse.ArgumentParser:
                       help="first rewrite the reach table from the routes on disk (as 'hamji reach')")
     _add_map_options(maps)
     maps.set_defaults(func=_run_maps)
+    scenario = commands.add_parser(
+        "scenario", help="what if: close or add crossings, change speeds or penalties",
+        description="Rerun routes and reach for a scenario (a shipped name or a TOML file) from the layers on "
+                    "disk, and compare it with the baseline: layers/scenarios/NAME/ and maps/scenarios/NAME.html.")
+    scenario.add_argument("name", nargs="?", help="shipped scenario name or path of a TOML file")
+    scenario.add_argument("--list", action="store_true", help="list the shipped scenarios")
+    scenario.add_argument("--out", metavar="DIR", type=Path, default=None,
+                          help=f"folder holding the baseline layers, routes and reach (default {settings.LAYERS_DIR})")
+    scenario.add_argument("--maps", metavar="DIR", type=Path, default=None,
+                          help=f"folder for maps (default {settings.MAPS_DIR})")
+    scenario.set_defaults(func=_run_scenario)
+    sensitivity = commands.add_parser(
+        "sensitivity", help="does the border-vs-far ordering hold under other assumptions?",
+        description="Run the baseline against the sensitivity scenarios (default: "
+                    + ", ".join(settings.SENSITIVITY_SCENARIOS)
+                    + ") and write layers/hamji_sensitivity.md with one sentence per scenario.")
+    sensitivity.add_argument("--scenario", metavar="NAME", action="append", default=None,
+                             help="scenario to include instead of the defaults; repeatable")
+    sensitivity.add_argument("--out", metavar="DIR", type=Path, default=None,
+                             help=f"folder holding the baseline (default {settings.LAYERS_DIR})")
+    sensitivity.add_argument("--maps", metavar="DIR", type=Path, default=None,
+                             help=f"folder for maps (default {settings.MAPS_DIR})")
+    sensitivity.set_defaults(func=_run_sensitivity)
     build = commands.add_parser("build", help="run every stage in order",
                                 description="Run every stage in order: layers, routes, reach, maps.")
     _add_layer_options(build)

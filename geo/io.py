@@ -83,6 +83,24 @@ def write_text(text: str, path: Path) -> Path:
     return path
 
 
+def replace_folder(staged: Path, target: Path) -> Path:
+    """Put a fully written ``staged`` folder in place of ``target`` (which may exist).
+
+    The old folder is moved aside first and removed only once the new one is
+    in place, so an interruption leaves either the old or the new whole.
+    """
+    import shutil
+
+    staged, target = Path(staged), Path(target)
+    aside = target.with_name(f".{target.name}-old")
+    shutil.rmtree(aside, ignore_errors=True)
+    if target.exists():
+        os.replace(target, aside)
+    os.replace(staged, target)
+    shutil.rmtree(aside, ignore_errors=True)
+    return target
+
+
 def read_layer(path: Path, layer: str) -> gpd.GeoDataFrame:
     """Read one layer from a stage's GeoPackage, with a clear error if it is missing."""
     path = Path(path)

@@ -270,12 +270,13 @@ def _prepare(frame: gpd.GeoDataFrame, tolerance_m: float) -> gpd.GeoDataFrame:
     return frame.set_geometry(shapely.transform(frame.geometry.values, lambda xy: np.round(xy, decimals)))
 
 
-def _page_furniture(root: Figure, inputs: MapInputs, title: str, subtitle_html: str) -> None:
+def _page_furniture(root: Figure, inputs: MapInputs, title: str, subtitle_html: str,
+                    index_href: str = INDEX_FILE) -> None:
     root.header.add_child(Element(PAGE_CSS), name="hamji_css")
     demo = f'<div class="hamji-demo">{escape(settings.DEMO_STAMP)}</div>' if inputs.synthetic else ""
     root.html.add_child(Element(
         f'{demo}<div class="hamji-header"><h1>{escape(title)}</h1>{subtitle_html}<br>'
-        f'<small>{inputs.data_line()} · <a href="{INDEX_FILE}">all maps, sources and assumptions</a></small></div>'),
+        f'<small>{inputs.data_line()} · <a href="{index_href}">all maps, sources and assumptions</a></small></div>'),
         name="hamji_header")
 
 
@@ -587,6 +588,79 @@ def side_by_side_map(inputs: MapInputs) -> Figure:
     return figure
 
 
+#: Change in time to the nearest crossing (hours): upper bound, colour, label.
+CHANGE_CLASSES = ((-0.05, "#1a9850", "faster"), (0.05, "#d9d9d9", "unchanged (within 3 min)"),
+                  (1.0, "#fdae61", "slower by up to 1 h"), (4.0, "#f46d43", "slower by 1–4 h"),
+                  (math.inf, "#a50026", "slower by more than 4 h"))
+LOST_COLOUR, GAINED_COLOUR = "#000000", "#006837"
+
+
+def change_colour(row: pd.Series) -> str:
+    """Colour of a market on the difference map."""
+    if row["lost_reach"]:
+        return LOST_COLOUR
+    if row["gained_reach"]:
+        return GAINED_COLOUR
+    change = row["crossing_change_h"]
+    if pd.isna(change):
+        return settings.MAP_UNREACHABLE_COLOUR
+    return next(colour for upper, colour, _ in CHANGE_CLASSES if change < upper)
+
+
+def _change_text(hours: float) -> str:
+    return "–" if pd.isna(hours) else f"{hours:+.2f} h"
+
+
+def difference_map(inputs: MapInputs, markets: pd.DataFrame, provinces: pd.DataFrame, info: dict) -> folium.Map:
+    """A scenario against the baseline: each market coloured by the change in its time to a crossing."""
+    m = _new_map(inputs)
+    m.fit_bounds(_bounds(inputs.markets if len(inputs.markets) else inputs.roads))
+    _add_outlines(m, inputs)
+    _add_roads(m, inputs.roads)
+    _add_crossings(m, inputs.crossings)
+    diff = markets.set_index(["osm_type", "osm_id"])
+    group = folium.FeatureGroup(name="Markets (colour: change in time to crossing)")
+    for _, market in inputs.markets.iterrows():
+        row = diff.loc[(market["osm_type"], market["osm_id"])]
+        before, after = row["nearest_crossing_base"], row["nearest_crossing_scenario"]
+        pairs = [("Market", escape(market_label(market))),
+                 ("Province", escape(_text(market.get("province")))),
+                 ("Nearest crossing", escape(f"{_text(before) or 'none'} → {_text(after) or 'none'}")),
+                 ("Time to it", escape(f"{format_hours(row['crossing_h_base'])} → "
+                                       f"{format_hours(row['crossing_h_scenario'])} "
+                                       f"({_change_text(row['crossing_change_h'])})")),
+                 ("Hub → market", escape(f"{format_hours(row['total_h_base'])} → "
+                                         f"{format_hours(row['total_h_scenario'])} "
+                                         f"({_change_text(row['total_change_h'])})")),
+                 ("Best crossing", escape(f"{_text(row['best_crossing_base']) or 'none'} → "
+                                          f"{_text(row['best_crossing_scenario']) or 'none'}"))]
+        tip = f"<b>{escape(market_label(market))}</b><br>" + escape(
+            "no longer reachable" if row["lost_reach"] else
+            f"{_change_text(row['crossing_change_h'])} to the nearest crossing"
+            + (f" (now {after})" if row["nearest_crossing_changed"] and _text(after) else ""))
+        folium.CircleMarker([market.geometry.y, market.geometry.x], radius=7, weight=1.5, color="#212529",
+                            fill=True, fill_color=change_colour(row), fill_opacity=0.9, class_name="hamji-market",
+                            tooltip=folium.Tooltip(tip),
+                            popup=folium.Popup(_table(pairs), max_width=420)).add_to(group)
+    group.add_to(m)
+    _finish(m)
+    root = m.get_root()
+    groups = provinces.set_index("code")
+    sentence = ""
+    if {"group:border", "group:far"} <= set(groups.index):
+        b, f = groups.loc["group:border"], groups.loc["group:far"]
+        sentence = (f"Median time to a crossing: border provinces {format_hours(b['crossing_h_median_base'])} → "
+                    f"{format_hours(b['crossing_h_median_scenario'])}, far provinces "
+                    f"{format_hours(f['crossing_h_median_base'])} → {format_hours(f['crossing_h_median_scenario'])}.")
+    _page_furniture(root, inputs, f"Scenario: {info['name']}", escape(info["description"]) + "<br>" + escape(sentence),
+                    index_href=f"../{INDEX_FILE}")
+    items = [f'<i class="dot" style="background:{colour}"></i>{escape(label)}' for _, colour, label in CHANGE_CLASSES]
+    items += [f'<i class="dot" style="background:{LOST_COLOUR}"></i>no longer reachable',
+              f'<i class="dot" style="background:{GAINED_COLOUR}"></i>newly reachable']
+    _legend(root, [("Change in time to nearest crossing", items), ("Symbols", _symbol_legend_items()[:4])])
+    return m
+
+
 # -- writing ----------------------------------------------------------------------------
 
 
@@ -628,8 +702,13 @@ def _simplified(inputs: MapInputs, tolerance_m: float) -> MapInputs:
                      reach=inputs.reach, provenance=inputs.provenance)
 
 
-def index_page(inputs: MapInputs, sizes: dict[str, int]) -> str:
-    """``index.html``: the maps, the headline, the reach table, sources and assumptions."""
+def index_page(inputs: MapInputs, sizes: dict[str, int], scenarios: list[tuple[str, str]] | None = None,
+               sensitivity: list[str] | None = None) -> str:
+    """``index.html``: the maps, the headline, the reach table, sources and assumptions.
+
+    ``scenarios`` are (map file, title) of scenario maps already written;
+    ``sensitivity`` the sentences of the last ``hamji sensitivity`` run.
+    """
     from geo.published import PUBLISHED_COUNTS
 
     report = inputs.provenance.get("routes", {})
@@ -657,6 +736,12 @@ def index_page(inputs: MapInputs, sizes: dict[str, int]) -> str:
                 text = "–" if value is None or (not isinstance(value, str) and pd.isna(value)) else str(value)
             cells.append(f"<td>{escape(text)}</td>")
         body += "<tr>" + "".join(cells) + "</tr>"
+    scenario_html = ""
+    if scenarios:
+        scenario_html = "<h3>Scenarios</h3><ul>" + "".join(
+            f'<li><a href="{escape(f)}">{escape(t)}</a></li>' for f, t in scenarios) + "</ul>"
+    if sensitivity:
+        scenario_html += "<h3>Sensitivity</h3><ul>" + "".join(f"<li>{escape(t)}</li>" for t in sensitivity) + "</ul>"
     speeds = report.get("speeds", {})
     speed_rows = "".join(f"<li>{escape(c)}: " + escape(", ".join(f"{k} {v:g} km/h" for k, v in speeds[c].items()))
                          + "</li>" for c in ("KP", "CN") if c in speeds)
@@ -674,6 +759,7 @@ td:first-child,th:first-child{{text-align:left}}.demo{{background:#c92a2a;color:
 markets, from OpenStreetMap data. {inputs.data_line()}.</p>
 <p><b>{escape(headline(inputs.reach))}</b></p>
 <h2>Maps</h2><ul>{links}</ul>
+{scenario_html}
 <h2>Reach table</h2><table><tr>{head}</tr>{body}</table>
 <p>Unreachable markets count as infinitely far. The full table is <code>layers/{settings.REACH_CSV}</code>; the
 summary with every column is <code>layers/{settings.REACH_MD}</code>.</p>

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 import sys
 import tempfile
 from pathlib import Path
@@ -126,15 +127,7 @@ def run_routes(layers_dir: Path | None = None, out_dir: Path | None = None, spee
     provenance = io.read_provenance(source, "roads")
     print("routing …", file=sys.stderr)
     out = compute_routes(layers, speeds, penalty_hours)
-    markets = out["markets"]
-    per_province = markets.groupby("province").agg(markets=("reachable", "size"), reachable=("reachable", "sum"),
-                                                   median_crossing_h=("crossing_h", "median"),
-                                                   median_total_h=("total_h", "median"))
-    report = {"network": out["network"], "speeds": {"KP": speeds.speeds["KP"], "CN": speeds.speeds["CN"],
-                                                    "unpaved_factor": speeds.unpaved_factor},
-              "penalties_h": {cid: float(h) for cid, h in zip(out["crossings"]["crossing_id"],
-                                                              out["crossings"]["penalty_h"])},
-              "per_province": per_province.round(3).reset_index().to_dict("records")}
+    report = routes_report(out, speeds)
     metadata = {**provenance, "routes": report, "layers_file": str(source.resolve())}
     frames = {name: out[name] for name in ("routes", "markets", "roads", "crossings", "hubs", "bands")}
     io.write_gpkg(frames, target, metadata)
@@ -145,10 +138,23 @@ def run_routes(layers_dir: Path | None = None, out_dir: Path | None = None, spee
             lines.append(f"{country} network: {info['nodes']:,} nodes, {info['edges']:,} edges; dropped "
                          f"{dropped['components']} small components ({dropped['roads']} roads, "
                          f"{dropped['nodes']} nodes)")
-    lines.append(per_province.round(2).to_string())
+    lines.append(pd.DataFrame(report["per_province"]).set_index("province").round(2).to_string())
     print("\n".join(lines))
     print(f"wrote {target}", file=sys.stderr)
     return report
+
+
+def routes_report(out: dict, speeds) -> dict:
+    """What the routes stage records with its GeoPackage: network, speeds, penalties, a per-province digest."""
+    markets = out["markets"]
+    per_province = markets.groupby("province").agg(markets=("reachable", "size"), reachable=("reachable", "sum"),
+                                                   median_crossing_h=("crossing_h", "median"),
+                                                   median_total_h=("total_h", "median"))
+    return {"network": out["network"], "speeds": {"KP": speeds.speeds["KP"], "CN": speeds.speeds["CN"],
+                                                  "unpaved_factor": speeds.unpaved_factor},
+            "penalties_h": {cid: float(h) for cid, h in zip(out["crossings"]["crossing_id"],
+                                                            out["crossings"]["penalty_h"])},
+            "per_province": per_province.round(3).reset_index().to_dict("records")}
 
 
 def run_reach(layers_dir: Path | None = None, out_dir: Path | None = None) -> pd.DataFrame:
@@ -233,7 +239,7 @@ def run_maps(layers_dir: Path | None = None, maps_dir: Path | None = None, offli
     print("drawing maps …", file=sys.stderr)
     pages, tolerances = build_maps(inputs, offline=offline)
     sizes = {name: len(html.encode()) for name, html in pages.items()}
-    pages[INDEX_FILE] = index_page(inputs, sizes)
+    pages[INDEX_FILE] = index_page(inputs, sizes, *_scenario_links(folder, target))
     sizes[INDEX_FILE] = len(pages[INDEX_FILE].encode())
     for name, html in pages.items():
         io.write_text(html, target / name)
@@ -245,3 +251,214 @@ def run_maps(layers_dir: Path | None = None, maps_dir: Path | None = None, offli
     print(f"wrote {len(pages)} files to {target}" + (" (offline: assets inlined)" if offline else ""),
           file=sys.stderr)
     return sizes
+
+
+def _scenario_links(layers_folder: Path, maps_folder: Path) -> tuple[list[tuple[str, str]], list[str]]:
+    """Scenario maps (for index.html) and sensitivity sentences made from the current baseline.
+
+    Anything written before the baseline routes were last rebuilt compares
+    with a baseline that no longer exists (a demo one, say) and is left out.
+    """
+    baseline = (layers_folder / settings.ROUTES_GPKG).stat().st_mtime
+
+    def current(path: Path) -> bool:
+        return path.exists() and path.stat().st_mtime >= baseline
+
+    links = []
+    for page in sorted((maps_folder / "scenarios").glob("*.html")):
+        routes = layers_folder / "scenarios" / page.stem / settings.ROUTES_GPKG
+        if current(routes) and current(page):
+            info = io.read_provenance(routes, "markets").get("scenario", {})
+            links.append((f"scenarios/{page.name}", f"Scenario: {info.get('name', page.stem)}"))
+    sensitivity = layers_folder / settings.SENSITIVITY_MD
+    sentences = [line[2:] for line in sensitivity.read_text(encoding="utf-8").splitlines() if line.startswith("- ")] \
+        if current(sensitivity) else []
+    return links, sentences
+
+
+def _baseline(layers_dir: Path | None) -> dict:
+    """The baseline run on disk: layers, routes provenance, markets and reach table."""
+    from geo.network import validate_speeds
+
+    layers_file = io.layers_path(layers_dir)
+    routes_file = layers_file.parent / settings.ROUTES_GPKG
+    reach_file = layers_file.parent / settings.REACH_CSV
+    for path, stage in ((layers_file, "layers"), (routes_file, "routes"), (reach_file, "reach")):
+        if not path.exists():
+            raise HamjiError(f"{path} does not exist; a scenario is compared with the baseline: run 'hamji {stage}' "
+                             "(or 'hamji build') first")
+    provenance = io.read_provenance(routes_file, "markets")
+    report = provenance.get("routes", {})
+    speeds = report.get("speeds", {})
+    table = validate_speeds({c: {**speeds[c], "unpaved_factor": speeds["unpaved_factor"][c]} for c in ("KP", "CN")},
+                            "baseline (as recorded by the routes stage)")
+    return {"layers_file": layers_file, "provenance": provenance, "speeds": table,
+            "penalties": report.get("penalties_h", {}),
+            "layers": {name: io.read_layer(layers_file, name) for name in
+                       ("roads", "crossings", "markets", "hubs", "border", "provinces")},
+            "markets": io.read_layer(routes_file, "markets"),
+            "reach": pd.read_csv(reach_file, dtype={"published_markets": "Int64", "published_year": "Int64"})}
+
+
+def run_scenario(name: str, layers_dir: Path | None = None, maps_dir: Path | None = None,
+                 baseline: dict | None = None) -> dict:
+    """Rerun routes and reach for a scenario from the layers on disk; compare with the baseline.
+
+    Writes ``layers/scenarios/NAME/`` (routes GeoPackage, reach table and
+    summary, per-market and per-province differences) and
+    ``maps/scenarios/NAME.html`` (the difference map).
+
+    Parameters
+    ----------
+    name
+        A shipped scenario's name or a TOML file's path.
+    layers_dir, maps_dir
+        Where the baseline lives and where maps go (defaults from :mod:`geo.settings`).
+    baseline
+        The baseline already read (when several scenarios run in a row).
+
+    Returns
+    -------
+    dict
+        ``scenario``, ``reach`` (its table), ``markets`` and ``provinces``
+        (differences) and ``ordering`` (see :func:`geo.scenarios.border_far_ordering`).
+    """
+    from geo.maps import MapInputs, difference_map, render
+    from geo.reach import markdown_summary, reach_table
+    from geo.routes import compute_routes
+    from geo.scenarios import apply_scenario, border_far_ordering, load_scenario, market_differences, \
+        province_differences
+
+    scenario = load_scenario(name)
+    base = baseline or _baseline(layers_dir)
+    folder = base["layers_file"].parent / "scenarios"
+    maps_folder = Path(maps_dir or settings.MAPS_DIR) / "scenarios"
+    io.ensure_writable(folder)
+    io.ensure_writable(maps_folder)
+    layers, speeds, penalties = apply_scenario(scenario, base["layers"], base["speeds"], base["penalties"])
+    print(f"routing scenario {scenario.key} …", file=sys.stderr)
+    out = compute_routes(layers, speeds, penalties)
+    report = routes_report(out, speeds)
+    info = {"key": scenario.key, "name": scenario.name, "description": scenario.description,
+            "file": scenario.source}
+    provenance = {**base["provenance"], "routes": report, "scenario": info}
+    reach = reach_table(out["markets"], base["layers"]["provinces"])
+    markets = market_differences(base["markets"], out["markets"])
+    provinces = province_differences(base["reach"], reach)
+    ordering = {m: border_far_ordering(reach, m) for m in ("crossing_h_median", "hub_h_median")}
+    inputs = MapInputs(provinces=base["layers"]["provinces"], border=base["layers"]["border"], roads=out["roads"],
+                       crossings=out["crossings"], hubs=out["hubs"], markets=out["markets"], bands=out["bands"],
+                       reach=reach, provenance=provenance)
+    page = render(difference_map(inputs, markets, provinces, info))
+
+    staged = Path(tempfile.mkdtemp(dir=folder, prefix=f".{scenario.key}-"))
+    try:
+        frames = {key: out[key] for key in ("routes", "markets", "roads", "crossings", "hubs", "bands")}
+        io.write_gpkg(frames, staged / settings.ROUTES_GPKG, provenance)
+        io.write_text(reach.to_csv(index=False, float_format="%.4f"), staged / settings.REACH_CSV)
+        io.write_text(markdown_summary(reach, provenance), staged / settings.REACH_MD)
+        io.write_text(markets.to_csv(index=False, float_format="%.4f"), staged / "hamji_difference_markets.csv")
+        io.write_text(provinces.to_csv(index=False, float_format="%.4f"), staged / "hamji_difference_provinces.csv")
+        io.write_text(difference_summary(info, markets, provinces, ordering, provenance),
+                      staged / "hamji_difference.md")
+        io.replace_folder(staged, folder / scenario.key)
+    except BaseException:
+        shutil.rmtree(staged, ignore_errors=True)
+        raise
+    io.write_text(page, maps_folder / f"{scenario.key}.html")
+    print(difference_summary(info, markets, provinces, ordering, provenance, short=True))
+    print(f"wrote {folder / scenario.key} and {maps_folder / (scenario.key + '.html')}", file=sys.stderr)
+    return {"scenario": info, "reach": reach, "markets": markets, "provinces": provinces, "ordering": ordering}
+
+
+def ordering_sentence(label: str, ordering: dict) -> str:
+    """One sentence: does every border province beat every far province, on both times?"""
+    from geo.reach import format_hours
+
+    parts = []
+    for measure, what in (("crossing_h_median", "time to a crossing"), ("hub_h_median", "hub→market time")):
+        result = ordering[measure]
+        if result["holds"] is None:
+            parts.append(f"cannot be judged on {what} ({result['reason']})")
+            continue
+        verb = "holds" if result["holds"] else "does NOT hold"
+        parts.append(f"{verb} on median {what} (slowest border province {result['slowest_border']} "
+                     f"{format_hours(result['slowest_border_h'])}, fastest far province {result['fastest_far']} "
+                     f"{format_hours(result['fastest_far_h'])})")
+    return f"{label}: the border-before-far ordering " + "; it ".join(parts) + "."
+
+
+def difference_summary(info: dict, markets: pd.DataFrame, provinces: pd.DataFrame, ordering: dict,
+                       provenance: dict, short: bool = False) -> str:
+    """A scenario's differences as Markdown (or, ``short``, a few lines for the terminal)."""
+    from geo.reach import format_hours
+
+    changed = int(markets["nearest_crossing_changed"].sum())
+    lost, gained = int(markets["lost_reach"].sum()), int(markets["gained_reach"].sum())
+    slower = int((markets["crossing_change_h"] > 0.05).sum())
+    faster = int((markets["crossing_change_h"] < -0.05).sum())
+    lines = [f"*** {settings.DEMO_STAMP} ***"] if provenance.get("synthetic") and short else []
+    head = f"Scenario {info['name']} ({info['key']})"
+    lines += [head if short else f"# {head}", ""]
+    if not short:
+        if provenance.get("synthetic"):
+            lines += [f"**{settings.DEMO_STAMP}.**", ""]
+        lines += [info["description"], "", f"- Scenario file: {info['file']}",
+                  f"- Data: {provenance.get('source')}, OpenStreetMap data as of {provenance.get('osm_timestamp')}."]
+    lines += [f"- {len(markets)} markets: nearest crossing changed for {changed}, {slower} slower and {faster} faster "
+              f"by more than 3 minutes, {lost} no longer reachable, {gained} newly reachable.",
+              "- " + ordering_sentence("In this scenario", ordering)]
+    if not short:
+        lines += ["", "| Row | Median to crossing: before → after | Within 4 h: before → after | "
+                  "Median hub→market: before → after |", "|---|---|---|---|"]
+        for r in provinces.itertuples():
+            lines.append(f"| {r.name} | {format_hours(r.crossing_h_median_base)} → "
+                         f"{format_hours(r.crossing_h_median_scenario)} | {_pct(r.crossing_within_4h_base)} → "
+                         f"{_pct(r.crossing_within_4h_scenario)} | {format_hours(r.hub_h_median_base)} → "
+                         f"{format_hours(r.hub_h_median_scenario)} |")
+    return "\n".join(lines) + "\n"
+
+
+def _pct(value: float) -> str:
+    return "–" if pd.isna(value) else f"{value:.0%}"
+
+
+def run_sensitivity(layers_dir: Path | None = None, maps_dir: Path | None = None,
+                    names: list[str] | None = None) -> pd.DataFrame:
+    """Does the headline survive other assumptions? Run the sensitivity scenarios against the baseline.
+
+    Writes ``hamji_sensitivity.csv`` and ``hamji_sensitivity.md`` beside the
+    reach table (one sentence per scenario), and each scenario's own outputs.
+    """
+    from geo.scenarios import border_far_ordering
+
+    base = _baseline(layers_dir)
+    names = list(names or settings.SENSITIVITY_SCENARIOS)
+    results = [("baseline", "Baseline", {m: border_far_ordering(base["reach"], m)
+                                         for m in ("crossing_h_median", "hub_h_median")})]
+    for name in names:
+        result = run_scenario(name, layers_dir, maps_dir, baseline=base)
+        results.append((result["scenario"]["key"], result["scenario"]["name"], result["ordering"]))
+    rows = []
+    for key, label, ordering in results:
+        row = {"scenario": key, "name": label}
+        for measure, prefix in (("crossing_h_median", "crossing"), ("hub_h_median", "hub")):
+            result = ordering[measure]
+            row[f"{prefix}_ordering_holds"] = result["holds"]
+            for field in ("slowest_border", "slowest_border_h", "fastest_far", "fastest_far_h", "border_median_h",
+                          "far_median_h"):
+                row[f"{prefix}_{field}"] = result.get(field)
+        rows.append(row)
+    table = pd.DataFrame(rows)
+    folder = base["layers_file"].parent
+    lines = ["# Sensitivity of the border-against-far comparison", ""]
+    if base["provenance"].get("synthetic"):
+        lines += [f"**{settings.DEMO_STAMP}.**", ""]
+    lines += ["Each scenario reruns the routes from the same layers; the ordering holds when every border province's "
+              "median is below every far province's.", ""]
+    lines += [f"- {ordering_sentence(label, ordering)}" for _, label, ordering in results]
+    text = "\n".join(lines) + "\n"
+    io.write_text(table.to_csv(index=False, float_format="%.4f"), folder / settings.SENSITIVITY_CSV)
+    io.write_text(text, folder / settings.SENSITIVITY_MD)
+    print(text)
+    return table

@@ -147,3 +147,9 @@ MAP_COORD_DECIMALS = 5
 #: Folder of the npm packages listed in package.json (Leaflet and plugins),
 #: inlined into maps written with ``--offline``.
 ASSETS_DIR = Path(os.environ.get("HAMJI_ASSETS_DIR", PROJECT_ROOT / "node_modules"))
+
+# --- scenarios ---------------------------------------------------------------------
+#: Scenarios run by ``hamji sensitivity`` against the baseline.
+SENSITIVITY_SCENARIOS = ("kp_speeds_minus30", "kp_speeds_plus30", "border_penalty_6h")
+SENSITIVITY_CSV = "hamji_sensitivity.csv"
+SENSITIVITY_MD = "hamji_sensitivity.md"

@@ -66,3 +66,12 @@ def demo_routes(demo_gpkg) -> Path:
 
     run_routes(layers_dir=demo_gpkg.parent)
     return demo_gpkg.parent / settings.ROUTES_GPKG
+
+
+@pytest.fixture(scope="session")
+def demo_reach(demo_routes) -> Path:
+    """The reach stage run on the demo routes; returns the layers folder (the baseline of scenarios)."""
+    from geo.pipeline import run_reach
+
+    run_reach(layers_dir=demo_routes.parent)
+    return demo_routes.parent

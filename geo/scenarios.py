@@ -1,0 +1,285 @@
+"""What-if scenarios: close or add crossings, change speeds or border penalties.
+
+A scenario is a small TOML file. The shipped ones live in ``geo/scenarios/``
+and are named by their file stem (``hamji scenario wonjong_closed``); any
+other file is named by its path. Every key is optional::
+
+    name = "Wonjong–Quanhe bridge closed"
+    description = "One sentence on what the scenario asks."
+
+    [crossings]
+    close = ["wonjong_quanhe"]              # crossing ids of the crossings layer
+    open_only = ["namyang_tumen_road"]      # or: close every other crossing
+    [[crossings.add]]                        # a new crossing
+    id = "new_bridge"
+    name = "A new bridge"
+    lon = 130.0
+    lat = 42.5
+    mode = "road"                            # road or rail
+    penalty_h = 2.0                          # optional
+
+    [speeds]
+    scale = { KP = 0.7 }                     # multiply a country's speeds
+    [speeds.KP]                              # or set classes (km/h)
+    primary = 35
+
+    [penalties]
+    default_h = 2.0                          # every crossing ...
+    namyang_tumen_road = 4.0                 # ... or one
+
+A scenario changes the baseline run's own speeds and penalties (those the
+routes stage recorded), so it differs from the baseline only where it says.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+from shapely.geometry import Point
+
+from geo import settings
+from geo.errors import HamjiError
+from geo.network import SPEED_CLASSES, SpeedTable, validate_speeds
+
+SCENARIO_DIR = Path(__file__).parent / "scenarios"
+TOP_KEYS = {"name", "description", "crossings", "speeds", "penalties"}
+#: An added crossing must be this close (m) to the China–DPRK border line.
+ADDED_CROSSING_MAX_M = 5_000
+
+
+@dataclass
+class Scenario:
+    """A parsed, not yet checked against the layers, scenario file."""
+
+    key: str
+    name: str
+    description: str
+    source: str
+    close: list[str] = field(default_factory=list)
+    open_only: list[str] = field(default_factory=list)
+    add: list[dict] = field(default_factory=list)
+    speed_scale: dict[str, float] = field(default_factory=dict)
+    speed_overrides: dict[str, dict[str, float]] = field(default_factory=dict)
+    default_penalty_h: float | None = None
+    penalties_h: dict[str, float] = field(default_factory=dict)
+
+
+def shipped_scenarios() -> list[str]:
+    """Names of the scenarios shipped in ``geo/scenarios/``."""
+    return sorted(p.stem for p in SCENARIO_DIR.glob("*.toml"))
+
+
+def _number(value, what: str, source: str, minimum: float = 0.0, strict: bool = False) -> float:
+    ok = isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
+    if not ok or value < minimum or (strict and value == minimum):
+        bound = "positive" if strict else f"at least {minimum:g}"
+        raise HamjiError(f"scenario {source}: {what} = {value!r}; it must be a number, {bound}")
+    return float(value)
+
+
+def load_scenario(name_or_path: str) -> Scenario:
+    """Read a scenario by shipped name or path and check its shape (not yet its crossing ids)."""
+    path = Path(name_or_path)
+    if not path.suffix and (SCENARIO_DIR / f"{name_or_path}.toml").exists():
+        path = SCENARIO_DIR / f"{name_or_path}.toml"
+    if not path.exists():
+        raise HamjiError(f"scenario {name_or_path!r} is neither a file nor a shipped scenario; shipped: "
+                         + ", ".join(shipped_scenarios()))
+    source = str(path)
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise HamjiError(f"scenario {source} is not valid TOML ({exc}); see geo/scenarios.py for the format") from None
+    unknown = set(data) - TOP_KEYS
+    if unknown:
+        raise HamjiError(f"scenario {source}: unknown key(s) {', '.join(sorted(unknown))}; allowed: "
+                         + ", ".join(sorted(TOP_KEYS)))
+    key = re.sub(r"[^A-Za-z0-9_-]+", "_", path.stem)
+    scenario = Scenario(key, str(data.get("name", key)), str(data.get("description", "")), source)
+
+    for table in ("crossings", "speeds", "penalties"):
+        if not isinstance(data.get(table, {}), dict):
+            raise HamjiError(f"scenario {source}: {table} must be a table ([{table}])")
+    crossings = data.get("crossings", {})
+    if not isinstance(crossings.get("add", []), list) or not all(isinstance(a, dict) for a in crossings.get("add", [])):
+        raise HamjiError(f"scenario {source}: crossings.add must be a list of tables ([[crossings.add]])")
+    for list_key in ("close", "open_only"):
+        values = crossings.get(list_key, [])
+        if not isinstance(values, list) or not all(isinstance(v, str) for v in values):
+            raise HamjiError(f"scenario {source}: crossings.{list_key} must be a list of crossing ids")
+        setattr(scenario, list_key, values)
+    extra = set(crossings) - {"close", "open_only", "add"}
+    if extra:
+        raise HamjiError(f"scenario {source}: unknown key(s) crossings.{', crossings.'.join(sorted(extra))}")
+    for new in crossings.get("add", []):
+        missing = {"id", "lon", "lat", "mode"} - set(new)
+        if missing:
+            raise HamjiError(f"scenario {source}: an added crossing lacks {', '.join(sorted(missing))}")
+        cid = str(new["id"])
+        lon, lat = new["lon"], new["lat"]
+        if not all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in (lon, lat)) \
+                or not (-180 <= lon <= 180 and -90 <= lat <= 90):
+            raise HamjiError(f"scenario {source}: added crossing {cid!r} has bad coordinates lon={lon!r}, "
+                             f"lat={lat!r}; give decimal degrees (lon -180..180, lat -90..90)")
+        if new["mode"] not in ("road", "rail"):
+            raise HamjiError(f"scenario {source}: added crossing {cid!r} has mode {new['mode']!r}; "
+                             "use 'road' or 'rail'")
+        penalty = new.get("penalty_h")
+        if penalty is not None:
+            penalty = _number(penalty, f"crossing {cid!r} penalty_h", source)
+        scenario.add.append({"id": cid, "name": str(new.get("name", cid)), "lon": float(lon), "lat": float(lat),
+                             "mode": new["mode"], "penalty_h": penalty})
+
+    speeds = data.get("speeds", {})
+    for country, value in speeds.items():
+        if not isinstance(value, dict):
+            raise HamjiError(f"scenario {source}: speeds.{country} must be a table")
+        if country == "scale":
+            for c, factor in value.items():
+                if c not in ("KP", "CN"):
+                    raise HamjiError(f"scenario {source}: speeds.scale.{c}: use KP or CN")
+                scenario.speed_scale[c] = _number(factor, f"speeds.scale.{c}", source, strict=True)
+        elif country in ("KP", "CN"):
+            for highway, kmh in value.items():
+                if highway not in SPEED_CLASSES:
+                    raise HamjiError(f"scenario {source}: speeds.{country}.{highway}: unknown road class; "
+                                     "known: " + ", ".join(SPEED_CLASSES))
+                scenario.speed_overrides.setdefault(country, {})[highway] = _number(
+                    kmh, f"speeds.{country}.{highway}", source, strict=True)
+        else:
+            raise HamjiError(f"scenario {source}: speeds.{country}: use scale, KP or CN")
+
+    for cid, hours in data.get("penalties", {}).items():
+        hours = _number(hours, f"penalties.{cid}", source)
+        if cid == "default_h":
+            scenario.default_penalty_h = hours
+        else:
+            scenario.penalties_h[cid] = hours
+    return scenario
+
+
+def apply_scenario(scenario: Scenario, layers: dict[str, gpd.GeoDataFrame], speeds: SpeedTable,
+                   penalties: dict[str, float]) -> tuple[dict[str, gpd.GeoDataFrame], SpeedTable, dict[str, float]]:
+    """The layers, speeds and penalties of the scenario, from the baseline's.
+
+    Parameters
+    ----------
+    scenario
+        From :func:`load_scenario`.
+    layers
+        The layers stage's ``roads``, ``crossings``, ``markets``, ``hubs``, ``border``.
+    speeds, penalties
+        The baseline's speed table and per-crossing border penalties.
+
+    Raises
+    ------
+    HamjiError
+        An unknown crossing id, or an added crossing off the border.
+    """
+    crossings = layers["crossings"].copy()
+    known = list(crossings["crossing_id"])
+    source = scenario.source
+    for cid in [*scenario.close, *scenario.open_only, *scenario.penalties_h]:
+        if cid not in known and cid not in {a["id"] for a in scenario.add}:
+            raise HamjiError(f"scenario {source}: unknown crossing {cid!r}; known crossings: " + ", ".join(sorted(known)))
+    for new in scenario.add:
+        if new["id"] in known:
+            raise HamjiError(f"scenario {source}: added crossing id {new['id']!r} is already a crossing; pick another")
+
+    closed = set(scenario.close)
+    if scenario.open_only:
+        closed |= set(known) - set(scenario.open_only)
+    crossings.loc[crossings["crossing_id"].isin(closed), "status"] = "closed"
+
+    if scenario.add:
+        border = layers["border"].to_crs(settings.MEASURE_CRS).union_all()
+        rows = []
+        for new in scenario.add:
+            point = Point(new["lon"], new["lat"])
+            measured = gpd.GeoSeries([point], crs=settings.STORE_CRS).to_crs(settings.MEASURE_CRS).iloc[0]
+            distance = shapely.distance(measured, border) if not border.is_empty else math.inf
+            if not distance <= ADDED_CROSSING_MAX_M:
+                raise HamjiError(f"scenario {source}: added crossing {new['id']!r} at lon={new['lon']}, "
+                                 f"lat={new['lat']} is {distance / 1000:,.1f} km from the China–North Korea border; "
+                                 f"a crossing must be within {ADDED_CROSSING_MAX_M / 1000:g} km of it")
+            rows.append({"crossing_id": new["id"], "name_en": new["name"], "mode": new["mode"], "status": "open",
+                         "status_source": f"scenario {scenario.key}", "in_gazetteer": False, "in_osm": False,
+                         "osm_ids": None, "geometry_source": f"scenario {scenario.key}", "geometry": point})
+        added = gpd.GeoDataFrame(rows, geometry="geometry", crs=settings.STORE_CRS)
+        crossings = pd.concat([crossings, added], ignore_index=True)
+
+    table = {c: dict(speeds.speeds[c]) for c in ("KP", "CN")}
+    for country, factor in scenario.speed_scale.items():
+        table[country] = {k: v * factor for k, v in table[country].items()}
+    for country, values in scenario.speed_overrides.items():
+        table[country].update(values)
+    new_speeds = validate_speeds({c: {**table[c], "unpaved_factor": speeds.unpaved_factor[c]} for c in table},
+                                 f"scenario {scenario.key}")
+
+    new_penalties = dict(penalties)
+    if scenario.default_penalty_h is not None:
+        new_penalties = {cid: scenario.default_penalty_h for cid in crossings["crossing_id"]}
+    for new in scenario.add:
+        if new["penalty_h"] is not None:
+            new_penalties[new["id"]] = new["penalty_h"]
+    new_penalties.update(scenario.penalties_h)
+    return {**layers, "crossings": crossings}, new_speeds, new_penalties
+
+
+def market_differences(base: pd.DataFrame, scenario: pd.DataFrame) -> pd.DataFrame:
+    """Per market: time to the nearest crossing and hub→market time before and after, and what serves it."""
+    keys = ["osm_type", "osm_id"]
+    columns = ["name", "province", "nearest_crossing", "crossing_h", "best_crossing", "total_h", "reachable"]
+    joined = base[keys + columns].merge(scenario[keys + columns], on=keys, suffixes=("_base", "_scenario"),
+                                        validate="one_to_one")
+    out = joined[keys + ["name_base", "province_base"]].rename(columns={"name_base": "name",
+                                                                         "province_base": "province"})
+    for column in ("nearest_crossing", "crossing_h", "best_crossing", "total_h", "reachable"):
+        out[f"{column}_base"] = joined[f"{column}_base"]
+        out[f"{column}_scenario"] = joined[f"{column}_scenario"]
+    out["crossing_change_h"] = out["crossing_h_scenario"] - out["crossing_h_base"]
+    out["total_change_h"] = out["total_h_scenario"] - out["total_h_base"]
+    out["nearest_crossing_changed"] = (out["nearest_crossing_base"].fillna("") !=
+                                       out["nearest_crossing_scenario"].fillna(""))
+    out["lost_reach"] = out["crossing_h_base"].notna() & out["crossing_h_scenario"].isna()
+    out["gained_reach"] = out["crossing_h_base"].isna() & out["crossing_h_scenario"].notna()
+    return out
+
+
+def province_differences(base: pd.DataFrame, scenario: pd.DataFrame) -> pd.DataFrame:
+    """Per reach-table row: change in median time to a crossing, in hub→market median, and in share within 4 h."""
+    keys = ["code", "name", "group", "markets"]
+    measures = ["crossing_h_median", "crossing_within_4h", "hub_h_median", "hub_within_4h", "crossing_unreachable"]
+    joined = base[keys + measures].merge(scenario[["code", *measures]], on="code", suffixes=("_base", "_scenario"))
+    for m in measures:
+        with np.errstate(invalid="ignore"):
+            joined[f"{m}_change"] = joined[f"{m}_scenario"] - joined[f"{m}_base"]
+    return joined
+
+
+def border_far_ordering(reach: pd.DataFrame, measure: str = "hub_h_median") -> dict:
+    """Whether every border province is faster than every far province on ``measure``.
+
+    Returns the slowest border province, the fastest far province, both
+    group medians, and ``holds``; provinces without markets are left out.
+    """
+    rows = reach[~reach["code"].str.startswith("group:") & (reach["code"] != "KP") & (reach["markets"] > 0)]
+    border, far = rows[rows["group"] == "border"], rows[rows["group"] == "far"]
+    if border.empty or far.empty:
+        return {"holds": None, "reason": "no markets in the " + ("border" if border.empty else "far") + " provinces"}
+    slowest = border.loc[border[measure].astype(float).idxmax()]
+    fastest = far.loc[far[measure].astype(float).idxmin()]
+    groups = reach.set_index("code")
+    return {"holds": bool(float(slowest[measure]) < float(fastest[measure])),
+            "slowest_border": str(slowest["name"]), "slowest_border_h": float(slowest[measure]),
+            "fastest_far": str(fastest["name"]), "fastest_far_h": float(fastest[measure]),
+            "border_median_h": float(groups.loc["group:border", measure]),
+            "far_median_h": float(groups.loc["group:far", measure])}
