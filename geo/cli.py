@@ -31,7 +31,7 @@ def _run_layers(args: argparse.Namespace) -> None:
     from geo.pipeline import run_layers
 
     run_layers(osm_paths=args.osm, provinces=args.province, demo=args.demo,
-               overpass_url=args.overpass_url, out_dir=args.out)
+               overpass_url=args.overpass_url, out_dir=args.out, force=args.force)
 
 
 def _add_route_options(parser: argparse.ArgumentParser) -> None:
@@ -45,13 +45,13 @@ def _add_route_options(parser: argparse.ArgumentParser) -> None:
 def _run_routes(args: argparse.Namespace) -> None:
     from geo.pipeline import run_routes
 
-    run_routes(layers_dir=args.out, speeds_path=args.speeds, penalties=args.penalty)
+    run_routes(layers_dir=args.out, speeds_path=args.speeds, penalties=args.penalty, force=args.force)
 
 
 def _run_reach(args: argparse.Namespace) -> None:
     from geo.pipeline import run_reach
 
-    run_reach(layers_dir=args.out)
+    run_reach(layers_dir=args.out, force=args.force)
 
 
 def _run_maps(args: argparse.Namespace) -> None:
@@ -59,7 +59,7 @@ def _run_maps(args: argparse.Namespace) -> None:
 
     if getattr(args, "reach", False):
         _run_reach(args)
-    run_maps(layers_dir=args.out, maps_dir=args.maps, offline=args.offline)
+    run_maps(layers_dir=args.out, maps_dir=args.maps, offline=args.offline, force=args.force)
 
 
 def _add_map_options(parser: argparse.ArgumentParser) -> None:
@@ -108,6 +108,8 @@ def make_parser() -> argparse.ArgumentParser:
                                  description="Stage 1: read OpenStreetMap (Overpass or local extracts) and "
                                              "write layers/hamji_layers.gpkg.")
     _add_layer_options(layers)
+    layers.add_argument("--force", action="store_true",
+                          help="rerun even if inputs, settings and code are unchanged")
     layers.set_defaults(func=_run_layers)
     routes = commands.add_parser("routes", help="route every market: hub -> crossing -> market",
                                  description="Stage 2: read layers/hamji_layers.gpkg, route every North Korean "
@@ -115,6 +117,8 @@ def make_parser() -> argparse.ArgumentParser:
     routes.add_argument("--out", metavar="DIR", type=Path, default=None,
                         help=f"folder holding the layers, where the routes are written (default {settings.LAYERS_DIR})")
     _add_route_options(routes)
+    routes.add_argument("--force", action="store_true",
+                          help="rerun even if inputs, settings and code are unchanged")
     routes.set_defaults(func=_run_routes)
     reach = commands.add_parser("reach", help="the reach table: border provinces against far ones",
                                 description="Stage 3: read the layers and routes and write layers/hamji_reach.csv "
@@ -122,6 +126,8 @@ def make_parser() -> argparse.ArgumentParser:
     reach.add_argument("--out", metavar="DIR", type=Path, default=None,
                        help=f"folder holding the layers and routes, where the table is written "
                             f"(default {settings.LAYERS_DIR})")
+    reach.add_argument("--force", action="store_true",
+                         help="rerun even if inputs, settings and code are unchanged")
     reach.set_defaults(func=_run_reach)
     maps = commands.add_parser("maps", help="write the HTML maps and index.html",
                                description="Stage 4: read the layers, routes and reach table and write the "
@@ -131,6 +137,8 @@ def make_parser() -> argparse.ArgumentParser:
     maps.add_argument("--reach", action="store_true",
                       help="first rewrite the reach table from the routes on disk (as 'hamji reach')")
     _add_map_options(maps)
+    maps.add_argument("--force", action="store_true",
+                        help="rerun even if inputs, settings and code are unchanged")
     maps.set_defaults(func=_run_maps)
     scenario = commands.add_parser(
         "scenario", help="what if: close or add crossings, change speeds or penalties",
@@ -160,6 +168,8 @@ def make_parser() -> argparse.ArgumentParser:
     _add_layer_options(build)
     _add_route_options(build)
     _add_map_options(build)
+    build.add_argument("--force", action="store_true",
+                         help="rerun even if inputs, settings and code are unchanged")
     build.set_defaults(func=_run_build)
     return parser
 

@@ -248,6 +248,8 @@ class MapInputs:
     bands: gpd.GeoDataFrame
     reach: pd.DataFrame
     provenance: dict
+    #: Roads used by market routes, merged by number of routes (made from ``roads`` when drawing).
+    corridors: gpd.GeoDataFrame | None = None
 
     @property
     def synthetic(self) -> bool:
@@ -320,6 +322,25 @@ def _bounds(frame: gpd.GeoDataFrame) -> list[list[float]]:
 # -- layers drawn on the maps -----------------------------------------------------------
 
 
+def merge_lines(frame: gpd.GeoDataFrame, by: list[str]) -> gpd.GeoDataFrame:
+    """One (multi)line per group of ``by``, touching ways joined end to end.
+
+    A national network is tens of thousands of short OSM ways; as GeoJSON
+    features each repeats its properties and breaks the line, so merging
+    first makes the maps several times smaller and faster to draw.
+    """
+    if frame.empty:
+        return frame[[*by, "geometry"]]
+    rows = []
+    keys = frame[by].astype(object).where(frame[by].notna(), None)
+    for key, index in keys.groupby(by if len(by) > 1 else by[0], dropna=False, sort=True).groups.items():
+        key = key if isinstance(key, tuple) else (key,)
+        lines = shapely.get_parts(frame.geometry.values[frame.index.get_indexer(index)])
+        merged = shapely.line_merge(shapely.multilinestrings(lines))
+        rows.append({**dict(zip(by, key)), "geometry": merged})
+    return gpd.GeoDataFrame(rows, geometry="geometry", crs=frame.crs)
+
+
 def _add_roads(m: folium.Map, roads: gpd.GeoDataFrame) -> None:
     for label, classes, colour, weight, show in ROAD_STYLES.values():
         chosen = roads[roads["highway"].str.removesuffix("_link").isin(classes)]
@@ -333,14 +354,13 @@ def _add_roads(m: folium.Map, roads: gpd.GeoDataFrame) -> None:
             tooltip=folium.GeoJsonTooltip(["tip"], labels=False)).add_to(m)
 
 
-def _add_corridors(m: folium.Map, roads: gpd.GeoDataFrame) -> None:
-    used = roads[roads["routes"] > 0]
-    if used.empty:
+def _add_corridors(m: folium.Map, corridors: gpd.GeoDataFrame) -> None:
+    if corridors.empty:
         return
-    tips = [escape(f"{count} market route{'s' * (count != 1)} use this road ({_text(name) or 'unnamed'}, {hw})")
-            for count, name, hw in zip(used["routes"], used["name"], used["highway"])]
-    data = gpd.GeoDataFrame({"tip": tips, "routes": used["routes"].astype(int).to_numpy()},
-                            geometry=used.geometry.values, crs=settings.STORE_CRS)
+    counts = corridors["routes"].astype(int).to_numpy()
+    tips = [escape(f"{count} market route{'' if count == 1 else 's'} use this road") for count in counts]
+    data = gpd.GeoDataFrame({"tip": tips, "routes": counts}, geometry=corridors.geometry.values,
+                            crs=settings.STORE_CRS)
     folium.GeoJson(data, name="Trade corridors (hub → crossing → market)",
                    style_function=lambda f: {"color": "#5f3dc4", "opacity": 0.75,
                                              "weight": 2 + 2 * math.log2(1 + f["properties"]["routes"])},
@@ -477,7 +497,7 @@ def overview_map(inputs: MapInputs) -> folium.Map:
     m.fit_bounds(_bounds(inputs.markets if len(inputs.markets) else inputs.roads))
     _add_outlines(m, inputs)
     _add_roads(m, inputs.roads)
-    _add_corridors(m, inputs.roads)
+    _add_corridors(m, inputs.corridors)
     _add_hubs(m, inputs.hubs)
     _add_crossings(m, inputs.crossings)
     _add_markets(m, inputs.markets)
@@ -544,7 +564,9 @@ def side_by_side_map(inputs: MapInputs) -> Figure:
         figure.add_child(m)
         province = inputs.provinces[inputs.provinces["code"] == code]
         _add_outlines(m, inputs)
-        _add_roads(m, inputs.roads)
+        # Each side carries only the roads around its own province.
+        minx, miny, maxx, maxy = (province if len(province) else inputs.provinces).total_bounds
+        _add_roads(m, gpd.clip(inputs.roads, (minx - 0.3, miny - 0.3, maxx + 0.3, maxy + 0.3)))
         _add_crossings(m, inputs.crossings)
         _add_markets(m, inputs.markets)
         plugins.Fullscreen(position="topleft").add_to(m)
@@ -665,9 +687,30 @@ def difference_map(inputs: MapInputs, markets: pd.DataFrame, provinces: pd.DataF
 
 
 def render(element: folium.Map | Figure, offline: bool = False) -> str:
-    """The page as one HTML string; with ``offline``, every CDN asset inlined."""
+    """The page as one HTML string; with ``offline``, every CDN asset inlined.
+
+    folium names every element with a random id; they are renumbered in order
+    of appearance, so the same inputs always give the same bytes.
+    """
     html = element.get_root().render()
+    ids: dict[str, str] = {}
+    html = re.sub(r"(?<=_)[0-9a-f]{32}\b", lambda m: ids.setdefault(m.group(0), f"{len(ids) + 1:032x}"), html)
     return inline_assets(html) if offline else html
+
+
+def fit_page(file_name: str, builder, inputs: MapInputs, offline: bool = False) -> tuple[str, float]:
+    """Render ``builder(inputs)``, simplifying geometry until the page fits under :data:`settings.MAP_MAX_BYTES`.
+
+    Returns the HTML and the simplification tolerance (m) applied.
+    """
+    tolerance = settings.MAP_SIMPLIFY_M
+    for _ in range(8):
+        html = render(builder(_simplified(inputs, tolerance)), offline)
+        if len(html.encode()) <= settings.MAP_MAX_BYTES:
+            return html, tolerance
+        tolerance *= 2
+    raise HamjiError(f"{file_name} is still {len(html.encode()) / 1e6:.1f} MB after simplifying to "
+                     f"{tolerance / 2:.0f} m; build fewer provinces with --province")
 
 
 def build_maps(inputs: MapInputs, offline: bool = False) -> tuple[dict[str, str], dict[str, float]]:
@@ -682,24 +725,18 @@ def build_maps(inputs: MapInputs, offline: bool = False) -> tuple[dict[str, str]
     builders = {"overview": overview_map, "comparison": comparison_map, "side_by_side": side_by_side_map}
     pages, tolerances = {}, {}
     for key, builder in builders.items():
-        tolerance = settings.MAP_SIMPLIFY_M
-        for _ in range(8):
-            html = render(builder(_simplified(inputs, tolerance)), offline)
-            if len(html.encode()) <= settings.MAP_MAX_BYTES:
-                break
-            tolerance *= 2
-        else:
-            raise HamjiError(f"{MAP_FILES[key]} is still {len(html.encode()) / 1e6:.1f} MB after simplifying to "
-                             f"{tolerance / 2:.0f} m; build fewer provinces with --province")
-        pages[MAP_FILES[key]] = html
-        tolerances[MAP_FILES[key]] = tolerance
+        pages[MAP_FILES[key]], tolerances[MAP_FILES[key]] = fit_page(MAP_FILES[key], builder, inputs, offline)
     return pages, tolerances
 
 
 def _simplified(inputs: MapInputs, tolerance_m: float) -> MapInputs:
-    return MapInputs(**{name: _prepare(getattr(inputs, name), tolerance_m)
-                        for name in ("provinces", "border", "roads", "crossings", "hubs", "markets", "bands")},
-                     reach=inputs.reach, provenance=inputs.provenance)
+    """The inputs as drawn: roads merged by name and class, corridors by use, all simplified."""
+    roads = inputs.roads
+    corridors = merge_lines(roads[roads["routes"] > 0], ["routes"]) if "routes" in roads else roads.iloc[:0]
+    drawn = {"roads": merge_lines(roads, ["name", "highway"]), "corridors": corridors}
+    frames = {name: _prepare(drawn.get(name, getattr(inputs, name)), tolerance_m)
+              for name in ("provinces", "border", "roads", "corridors", "crossings", "hubs", "markets", "bands")}
+    return MapInputs(**frames, reach=inputs.reach, provenance=inputs.provenance)
 
 
 def index_page(inputs: MapInputs, sizes: dict[str, int], scenarios: list[tuple[str, str]] | None = None,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import sys
@@ -11,7 +12,7 @@ from pathlib import Path
 import geopandas as gpd
 import pandas as pd
 
-from geo import fixture, io, osm, settings
+from geo import cache, fixture, io, osm, settings
 from geo.errors import HamjiError
 from geo.layers import build_layers, border_line, check_coverage, format_summary, match_provinces, summary
 from geo.regions import Region, resolve_selection
@@ -39,8 +40,17 @@ def _from_overpass(overpass_url: str, selection: list[Region]) -> osm.RawOsm:
     return osm.RawOsm(frames, osm.overpass_provenance(overpass_url, stamp, frames))
 
 
+def _skip(stage: str, key: str | None, outputs: list[Path], force: bool) -> bool:
+    """Say so and return True when ``stage`` may be skipped."""
+    if key is None or force or not cache.is_current(stage, key, outputs):
+        return False
+    print(f"{stage}: unchanged inputs, settings and code since {outputs[0].parent} was written; skipped "
+          "(--force rebuilds)")
+    return True
+
+
 def run_layers(osm_paths: list[Path] | None = None, provinces: list[str] | None = None, demo: bool = False,
-               overpass_url: str | None = None, out_dir: Path | None = None) -> dict:
+               overpass_url: str | None = None, out_dir: Path | None = None, force: bool = False) -> dict:
     """Stage 1: read OSM and write the layers GeoPackage.
 
     Parameters
@@ -55,6 +65,9 @@ def run_layers(osm_paths: list[Path] | None = None, provinces: list[str] | None 
         Overpass endpoint (default :data:`settings.OVERPASS_URL`).
     out_dir
         Folder for the layers (default :data:`settings.LAYERS_DIR`).
+    force
+        Rebuild even if the extracts, settings and code are unchanged (an
+        Overpass build always runs; osmnx's cache spares the downloads).
 
     Returns
     -------
@@ -70,6 +83,12 @@ def run_layers(osm_paths: list[Path] | None = None, provinces: list[str] | None 
     osm_paths = list(osm_paths or []) or extract_paths_from_env()
     if demo and osm_paths:
         raise HamjiError("--demo builds from the synthetic fixture; do not combine it with --osm or HAMJI_OSM")
+    outputs = [target, target.parent / settings.LAYERS_META]
+    key = None
+    if demo or (osm_paths and all(Path(p).is_file() for p in osm_paths)):
+        key = cache.stage_key("layers", osm_paths, {"demo": demo, "provinces": [r.code for r in selection]})
+        if _skip("layers", key, outputs, force):
+            return json.loads(outputs[1].read_text(encoding="utf-8"))["summary"]
     with tempfile.TemporaryDirectory(prefix="hamji-demo-") as scratch:
         if demo:
             osm_paths = [fixture.write_osm_xml(Path(scratch) / "mini-hamji.osm")]
@@ -90,13 +109,15 @@ def run_layers(osm_paths: list[Path] | None = None, provinces: list[str] | None 
     info = summary(layers, provenance)
     io.write_gpkg(layers, target, {**provenance, "summary": info})
     io.write_json({**provenance, "summary": info}, target.parent / settings.LAYERS_META)
+    if key is not None:
+        cache.remember("layers", key, outputs)
     print(format_summary(info, layers["provinces"]), file=sys.stdout)
     print(f"wrote {target}", file=sys.stderr)
     return info
 
 
 def run_routes(layers_dir: Path | None = None, out_dir: Path | None = None, speeds_path: Path | None = None,
-               penalties: list[str] | None = None) -> dict:
+               penalties: list[str] | None = None, force: bool = False) -> dict:
     """Stage 2: route every market from the layers on disk; write the routes GeoPackage.
 
     Parameters
@@ -122,6 +143,12 @@ def run_routes(layers_dir: Path | None = None, out_dir: Path | None = None, spee
     target = Path(out_dir or source.parent) / settings.ROUTES_GPKG
     io.ensure_writable(target.parent)
     speeds = load_speeds(speeds_path)
+    key = None
+    if source.exists():
+        inputs = [source, *([speeds_path] if speeds_path else [])]
+        key = cache.stage_key("routes", inputs, {"penalties": sorted(penalties or [])})
+        if _skip("routes", key, [target], force):
+            return io.read_provenance(target, "markets").get("routes", {})
     layers = {name: io.read_layer(source, name) for name in ("roads", "crossings", "markets", "hubs", "border")}
     penalty_hours = parse_penalties(penalties, list(layers["crossings"]["crossing_id"]))
     provenance = io.read_provenance(source, "roads")
@@ -131,6 +158,7 @@ def run_routes(layers_dir: Path | None = None, out_dir: Path | None = None, spee
     metadata = {**provenance, "routes": report, "layers_file": str(source.resolve())}
     frames = {name: out[name] for name in ("routes", "markets", "roads", "crossings", "hubs", "bands")}
     io.write_gpkg(frames, target, metadata)
+    cache.remember("routes", key, [target])
     lines = [f"*** {settings.DEMO_STAMP} ***"] if provenance.get("synthetic") else []
     for country, info in out["network"].items():
         if isinstance(info, dict):
@@ -157,7 +185,7 @@ def routes_report(out: dict, speeds) -> dict:
             "per_province": per_province.round(3).reset_index().to_dict("records")}
 
 
-def run_reach(layers_dir: Path | None = None, out_dir: Path | None = None) -> pd.DataFrame:
+def run_reach(layers_dir: Path | None = None, out_dir: Path | None = None, force: bool = False) -> pd.DataFrame:
     """Stage 3: the reach table from the layers and routes on disk; write CSV and Markdown.
 
     Parameters
@@ -181,12 +209,17 @@ def run_reach(layers_dir: Path | None = None, out_dir: Path | None = None) -> pd
     io.ensure_writable(target)
     if not routes_file.exists():
         raise HamjiError(f"{routes_file} does not exist; run 'hamji routes' (or 'hamji build') first")
+    outputs = [target / settings.REACH_CSV, target / settings.REACH_MD]
+    key = cache.stage_key("reach", [layers_file, routes_file], {}) if layers_file.exists() else None
+    if _skip("reach", key, outputs, force):
+        return pd.read_csv(outputs[0])
     provinces = io.read_layer(layers_file, "provinces")
     markets = io.read_layer(routes_file, "markets")
     provenance = io.read_provenance(routes_file, "markets")
     table = reach_table(markets, provinces)
-    io.write_text(table.to_csv(index=False, float_format="%.4f"), target / settings.REACH_CSV)
-    io.write_text(markdown_summary(table, provenance), target / settings.REACH_MD)
+    io.write_text(table.to_csv(index=False, float_format="%.4f"), outputs[0])
+    io.write_text(markdown_summary(table, provenance), outputs[1])
+    cache.remember("reach", key, outputs)
     lines = [f"*** {settings.DEMO_STAMP} ***"] if provenance.get("synthetic") else []
     columns = ["code", "markets", "crossing_h_median", "crossing_h_p90", "crossing_within_4h",
                "crossing_unreachable", "hub_h_median"]
@@ -196,7 +229,8 @@ def run_reach(layers_dir: Path | None = None, out_dir: Path | None = None) -> pd
     return table
 
 
-def run_maps(layers_dir: Path | None = None, maps_dir: Path | None = None, offline: bool = False) -> dict:
+def run_maps(layers_dir: Path | None = None, maps_dir: Path | None = None, offline: bool = False,
+             force: bool = False) -> dict:
     """Stage 4: every HTML map and ``index.html`` from the layers, routes and reach table on disk.
 
     Parameters
@@ -214,7 +248,7 @@ def run_maps(layers_dir: Path | None = None, maps_dir: Path | None = None, offli
     dict
         File name -> size in bytes.
     """
-    from geo.maps import INDEX_FILE, MapInputs, build_maps, check_assets, index_page
+    from geo.maps import INDEX_FILE, MAP_FILES, MapInputs, build_maps, check_assets, index_page
 
     layers_file = io.layers_path(layers_dir)
     folder = layers_file.parent
@@ -229,6 +263,12 @@ def run_maps(layers_dir: Path | None = None, maps_dir: Path | None = None, offli
         reach = pd.read_csv(reach_file, dtype={"published_markets": "Int64", "published_year": "Int64"})
     except (pd.errors.ParserError, pd.errors.EmptyDataError, ValueError) as exc:
         raise HamjiError(f"cannot read {reach_file} ({str(exc).splitlines()[0]}); rerun 'hamji reach'") from None
+    scenario_links, sensitivity = _scenario_links(folder, target)
+    outputs = [target / name for name in (*MAP_FILES.values(), INDEX_FILE)]
+    key = cache.stage_key("maps", [layers_file, routes_file, reach_file],
+                          {"offline": offline, "scenarios": scenario_links, "sensitivity": sensitivity})
+    if _skip("maps", key, outputs, force):
+        return {p.name: p.stat().st_size for p in outputs}
     inputs = MapInputs(provinces=io.read_layer(layers_file, "provinces"), border=io.read_layer(layers_file, "border"),
                        roads=io.read_layer(routes_file, "roads"), crossings=io.read_layer(routes_file, "crossings"),
                        hubs=io.read_layer(routes_file, "hubs"), markets=io.read_layer(routes_file, "markets"),
@@ -239,10 +279,11 @@ def run_maps(layers_dir: Path | None = None, maps_dir: Path | None = None, offli
     print("drawing maps …", file=sys.stderr)
     pages, tolerances = build_maps(inputs, offline=offline)
     sizes = {name: len(html.encode()) for name, html in pages.items()}
-    pages[INDEX_FILE] = index_page(inputs, sizes, *_scenario_links(folder, target))
+    pages[INDEX_FILE] = index_page(inputs, sizes, scenario_links, sensitivity)
     sizes[INDEX_FILE] = len(pages[INDEX_FILE].encode())
     for name, html in pages.items():
         io.write_text(html, target / name)
+    cache.remember("maps", key, outputs)
     lines = [f"*** {settings.DEMO_STAMP} ***"] if inputs.synthetic else []
     lines += [f"{name}: {size / 1e6:.2f} MB" + (f" (geometry simplified to {tolerances[name]:g} m)"
                                                  if name in tolerances else "")
@@ -323,7 +364,7 @@ def run_scenario(name: str, layers_dir: Path | None = None, maps_dir: Path | Non
         ``scenario``, ``reach`` (its table), ``markets`` and ``provinces``
         (differences) and ``ordering`` (see :func:`geo.scenarios.border_far_ordering`).
     """
-    from geo.maps import MapInputs, difference_map, render
+    from geo.maps import MapInputs, difference_map, fit_page
     from geo.reach import markdown_summary, reach_table
     from geo.routes import compute_routes
     from geo.scenarios import apply_scenario, border_far_ordering, load_scenario, market_differences, \
@@ -349,7 +390,8 @@ def run_scenario(name: str, layers_dir: Path | None = None, maps_dir: Path | Non
     inputs = MapInputs(provinces=base["layers"]["provinces"], border=base["layers"]["border"], roads=out["roads"],
                        crossings=out["crossings"], hubs=out["hubs"], markets=out["markets"], bands=out["bands"],
                        reach=reach, provenance=provenance)
-    page = render(difference_map(inputs, markets, provinces, info))
+    page, _ = fit_page(f"scenarios/{scenario.key}.html",
+                       lambda drawn: difference_map(drawn, markets, provinces, info), inputs)
 
     staged = Path(tempfile.mkdtemp(dir=folder, prefix=f".{scenario.key}-"))
     try:

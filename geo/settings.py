@@ -122,8 +122,11 @@ DEMO_STAMP = "DEMO — synthetic network, not OpenStreetMap"
 #: Hours for the "share within" columns of the reach table and the
 #: travel-time bands drawn around the crossings.
 REACH_THRESHOLDS_H = (2, 4, 8)
-#: Half-width (m) of the band drawn along each road reached within a threshold.
+#: A travel-time band covers the land within this distance (m) of a road
+#: vertex reached within the threshold ...
 BAND_BUFFER_M = 3_000
+#: ... on a grid of cells this size (m).
+BAND_CELL_M = 1_000
 #: Where the reach stage writes.
 REACH_CSV = "hamji_reach.csv"
 REACH_MD = "hamji_reach.md"

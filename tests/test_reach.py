@@ -66,7 +66,8 @@ def test_reach_table_by_hand():
 
 def test_reach_stage_on_the_demo(demo_routes, capsys):
     folder = demo_routes.parent
-    assert main(["reach", "--out", str(folder)]) == 0
+    # --force: the session's other tests may have written this table already.
+    assert main(["reach", "--out", str(folder), "--force"]) == 0
     out = capsys.readouterr().out
     assert "DEMO" in out
     table = pd.read_csv(folder / settings.REACH_CSV).set_index("code")

@@ -1,0 +1,75 @@
+"""Skip a stage whose inputs, settings and code are unchanged since it last wrote its outputs.
+
+A stage's key is a SHA-256 over its input files' contents, its parameters,
+every setting in :mod:`geo.settings` and the library's own source. After a
+stage writes its outputs, the key and the outputs' checksums are recorded in
+``.hamji_cache.json`` beside them; a rerun with the same key whose outputs
+are all still there, unmodified, is skipped. Anything else reruns.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from pathlib import Path
+
+from geo import io, settings
+
+RECORD = ".hamji_cache.json"
+_PACKAGE = Path(__file__).resolve().parent
+
+
+def file_digest(path: Path) -> str:
+    """SHA-256 of a file's bytes."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def code_digest() -> str:
+    """SHA-256 over the library's Python sources and shipped scenarios."""
+    digest = hashlib.sha256()
+    for path in sorted([*_PACKAGE.glob("*.py"), *_PACKAGE.glob("scenarios/*.toml")]):
+        digest.update(path.name.encode())
+        digest.update(path.read_bytes())
+    return digest.hexdigest()
+
+
+def settings_digest() -> str:
+    """SHA-256 over every setting except where files go (which do not change results)."""
+    values = {name: repr(getattr(settings, name)) for name in dir(settings)
+              if name.isupper() and not isinstance(getattr(settings, name), Path)}
+    return hashlib.sha256(json.dumps(values, sort_keys=True).encode()).hexdigest()
+
+
+def stage_key(stage: str, inputs: list[Path], params: dict) -> str:
+    """The key of one run of ``stage``: what it reads and how."""
+    record = {"stage": stage, "code": code_digest(), "settings": settings_digest(), "params": params,
+              "inputs": {str(Path(p).resolve()): file_digest(p) for p in inputs}}
+    return hashlib.sha256(json.dumps(record, sort_keys=True, default=str).encode()).hexdigest()
+
+
+def _read(folder: Path) -> dict:
+    try:
+        return json.loads((Path(folder) / RECORD).read_text(encoding="utf-8"))
+    except (FileNotFoundError, json.JSONDecodeError, UnicodeDecodeError):
+        return {}
+
+
+def is_current(stage: str, key: str, outputs: list[Path]) -> bool:
+    """Whether ``outputs`` were last written by a run with this ``key`` and are untouched since."""
+    entry = _read(Path(outputs[0]).parent).get(stage, {})
+    if entry.get("key") != key:
+        return False
+    recorded = entry.get("outputs", {})
+    return all(Path(p).exists() and recorded.get(Path(p).name) == file_digest(p) for p in outputs)
+
+
+def remember(stage: str, key: str, outputs: list[Path]) -> None:
+    """Record that ``outputs`` are what a run with ``key`` wrote (after they are in place)."""
+    folder = Path(outputs[0]).parent
+    record = _read(folder)
+    record[stage] = {"key": key, "outputs": {Path(p).name: file_digest(p) for p in outputs}}
+    io.write_json(record, folder / RECORD)

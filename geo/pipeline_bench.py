@@ -1,0 +1,263 @@
+"""Whole-pipeline benchmark on a generated extract of North Korea's size.
+
+No real extract can be had offline, so :func:`country_extract` grows the
+mini-HamJi fixture into one: a road grid of about 116,000 km (OSM's North
+Korean total) over the fixture's North Korean provinces, with a vertex every
+~250 m and ways of ~2 km as OSM draws them, joined to the fixture's towns,
+crossings and Chinese hubs, and ~450 markets. It is written as ``.osm.pbf``
+and read back exactly as a Geofabrik download would be. Every element keeps
+the ``hamji:synthetic=yes`` tag, so everything built from it is stamped DEMO.
+
+Each stage runs as its own ``hamji`` process, so its wall time and peak
+memory (``wait4`` resource usage) are its own.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import osmium
+import shapely
+from shapely.geometry import Polygon
+
+from geo import fixture, settings
+
+#: Targets of the benchmark on a 2-core machine.
+TARGET_TOTAL_S = 60.0
+TARGET_PEAK_BYTES = 4 * 1024 ** 3
+STAGES = ("layers", "routes", "reach", "maps")
+
+
+def _kp_area() -> shapely.Geometry:
+    """The fixture's North Korean provinces as one polygon in the measuring CRS."""
+    rings = []
+    for name_en, _, iso, level, border_slice, own in fixture.PROVINCES.values():
+        if level == 4 and iso.startswith("KP"):
+            ring = list(fixture.BORDER[border_slice[0]:border_slice[1] + 1]) if border_slice else []
+            rings.append(Polygon([fixture._TO_UTM.transform(x, y) for x, y in ring + own]))
+    # Keep the grid off the border and the coast so it stays inside the provinces.
+    return shapely.union_all(rings).buffer(-1_500)
+
+
+def country_extract(road_km: float = 116_000, markets: int = 450, vertex_m: float = 250,
+                    way_edges: int = 8, seed: int = 7) -> tuple[fixture.OsmData, dict]:
+    """The fixture plus a North Korea–sized road grid and markets.
+
+    Returns
+    -------
+    tuple
+        The OSM elements and a description (road km, nodes, ways, markets).
+    """
+    rng = np.random.default_rng(seed)
+    data = fixture.build()
+    area = _kp_area()
+    shapely.prepare(area)
+    # A square grid of spacing s has 2/s km of road per km².
+    spacing = 2 * area.area / (road_km * 1000)
+    sub = max(1, round(spacing / vertex_m))
+    step = spacing / sub
+    minx, miny, maxx, maxy = area.bounds
+    xs = np.arange(minx, maxx + step, step)
+    ys = np.arange(miny, maxy + step, step)
+    node_at: dict[tuple[int, int], int] = {}
+    lattice_xy: list[tuple[float, float]] = []
+
+    def lattice_node(i: int, j: int) -> int:
+        key = (i, j)
+        if key not in node_at:
+            lon, lat = fixture._TO_LONLAT.transform(xs[i], ys[j])
+            node_at[key] = data.node(lon, lat)
+            lattice_xy.append((xs[i], ys[j]))
+        return node_at[key]
+
+    road_m = 0.0
+    lines = [("h", j) for j in range(0, len(ys), sub)] + [("v", i) for i in range(0, len(xs), sub)]
+    for direction, index in lines:
+        if direction == "h":
+            cells = [(i, index) for i in range(len(xs))]
+        else:
+            cells = [(index, j) for j in range(len(ys))]
+        px = np.array([xs[i] for i, _ in cells])
+        py = np.array([ys[j] for _, j in cells])
+        inside = shapely.contains_xy(area, px, py)
+        number = index // sub
+        highway = "primary" if number % 10 == 0 else "secondary" if number % 4 == 0 else \
+            "tertiary" if number % 2 == 0 else "unclassified"
+        run: list[tuple[int, int]] = []
+        for cell, ok in zip([*cells, None], [*inside, False]):
+            if ok:
+                run.append(cell)
+                if len(run) == way_edges + 1:
+                    tags = {"highway": highway, **({"surface": "unpaved"} if rng.random() < 0.3 else {})}
+                    data.way([lattice_node(*c) for c in run], tags)
+                    road_m += way_edges * step
+                    run = [run[-1]]
+                continue
+            if len(run) > 1:
+                data.way([lattice_node(*c) for c in run], {"highway": highway})
+                road_m += (len(run) - 1) * step
+            run = []
+
+    # Join the fixture's North Korean towns to the grid so both are one network.
+    lattice = np.asarray(lattice_xy)
+    tree_nodes = list(node_at.values())
+    for name, (lat, lon, country, _, _) in fixture.TOWNS.items():
+        if country != "KP":
+            continue
+        x, y = fixture._TO_UTM.transform(lon, lat)
+        nearest = int(np.argmin(np.hypot(lattice[:, 0] - x, lattice[:, 1] - y)))
+        town = next(n["id"] for n in data.nodes.values() if n["tags"].get("name:en") == name
+                    and "place" in n["tags"])
+        data.way([town, tree_nodes[nearest]], {"highway": "secondary", "name": f"{name} link"})
+
+    extra = max(0, markets - len(fixture.MARKETS))
+    for k, pick in enumerate(rng.choice(len(tree_nodes), size=extra, replace=False)):
+        x, y = lattice[pick]
+        lon, lat = fixture._TO_LONLAT.transform(x + 60, y + 60)
+        tags = {"amenity": "marketplace", "name": f"장마당 {k}", "name:en": f"Bench market {k}"}
+        if k % 10 == 0:
+            ring = [data.node(px, py) for px, py in fixture._square(lon, lat, 120)[:-1]]
+            data.way([*ring, ring[0]], tags)
+        else:
+            data.node(lon, lat, tags)
+    info = {"road_km": round(road_m / 1000), "grid_spacing_m": round(spacing), "vertex_m": round(step),
+            "nodes": len(data.nodes), "ways": len(data.ways), "relations": len(data.relations),
+            "markets": extra + len(fixture.MARKETS)}
+    return data, info
+
+
+def write_pbf(data: fixture.OsmData, path: Path) -> Path:
+    """Write OSM elements as ``.osm.pbf`` with libosmium (atomically)."""
+    path = Path(path)
+    tmp = path.with_name(f".{path.name}.tmp.osm.pbf")
+    tmp.unlink(missing_ok=True)
+    stamp = fixture.FIXTURE_TIMESTAMP
+    with osmium.SimpleWriter(str(tmp)) as writer:
+        for node in data.nodes.values():
+            writer.add_node(osmium.osm.mutable.Node(id=node["id"], location=(node["lon"], node["lat"]),
+                                                    tags=node["tags"], version=1, timestamp=stamp))
+        for way in data.ways:
+            writer.add_way(osmium.osm.mutable.Way(id=way["id"], nodes=way["nodes"], tags=way["tags"], version=1,
+                                                  timestamp=stamp))
+        for rel in data.relations:
+            members = [(m["type"][0], m["ref"], m["role"]) for m in rel["members"]]
+            writer.add_relation(osmium.osm.mutable.Relation(id=rel["id"], members=members, tags=rel["tags"],
+                                                            version=1, timestamp=stamp))
+    os.replace(tmp, path)
+    return path
+
+
+def run(workdir: Path, road_km: float = 116_000, markets: int = 450) -> dict:
+    """Generate the extract, run every stage, and measure. Returns the figures printed by the script."""
+    workdir = Path(workdir)
+    workdir.mkdir(parents=True, exist_ok=True)
+    started = time.perf_counter()
+    data, info = country_extract(road_km, markets)
+    extract = write_pbf(data, workdir / "bench-country.osm.pbf")
+    info["generate_s"] = time.perf_counter() - started
+    info["extract_bytes"] = extract.stat().st_size
+    layers, maps = workdir / "layers", workdir / "maps"
+    # The fixture draws the boundaries of these provinces only.
+    provinces = [arg for code in fixture.province_codes() for arg in ("--province", code)]
+    args = {"layers": ["layers", "--osm", str(extract), "--out", str(layers), *provinces],
+            "routes": ["routes", "--out", str(layers)],
+            "reach": ["reach", "--out", str(layers)],
+            "maps": ["maps", "--out", str(layers), "--maps", str(maps)]}
+    stages = {}
+    for stage in STAGES:
+        result = _measure(args[stage])
+        stages[stage] = {**result, **_rows(stage, layers, maps, info)}
+    rerun = _measure(["build", "--osm", str(extract), "--out", str(layers), "--maps", str(maps), *provinces])
+    files = {p.name: p.stat().st_size for p in [*layers.glob("*.gpkg"), *maps.glob("*.html")]}
+    return {"extract": info, "stages": stages, "rerun": rerun, "files": files}
+
+
+#: Runs one ``hamji`` command and prints the process's own peak resident memory
+#: (``VmHWM``): ``wait4``'s figure would include the benchmark process's own
+#: memory, which a child inherits until it executes Python.
+_STAGE_RUNNER = """
+import re, sys
+from geo.cli import main
+code = main(sys.argv[1:])
+with open('/proc/self/status') as status:
+    print('hamji-bench-peak-kb', re.search(r'VmHWM:\\s+(\\d+)', status.read()).group(1))
+sys.exit(code)
+"""
+
+
+def _measure(args: list[str]) -> dict:
+    """Wall time and peak resident memory of one ``hamji`` process."""
+    started = time.perf_counter()
+    done = subprocess.run([sys.executable, "-c", _STAGE_RUNNER, *args], capture_output=True, text=True)
+    elapsed = time.perf_counter() - started
+    if done.returncode:
+        raise RuntimeError(f"hamji {' '.join(args)} failed:\n{done.stderr}")
+    peak_kb = int(done.stdout.rsplit("hamji-bench-peak-kb", 1)[1].split()[0])
+    return {"wall_s": elapsed, "peak_bytes": peak_kb * 1024, "output": done.stdout + done.stderr}
+
+
+def _rows(stage: str, layers: Path, maps: Path, info: dict) -> dict:
+    """Rows in and out of a stage, read from its inputs and outputs on disk."""
+    import pyogrio
+
+    def count(path: Path, layer: str) -> int:
+        return int(pyogrio.read_info(path, layer=layer)["features"])
+
+    gpkg, routes = layers / settings.LAYERS_GPKG, layers / settings.ROUTES_GPKG
+    if stage == "layers":
+        return {"rows_in": info["nodes"] + info["ways"] + info["relations"],
+                "rows_out": sum(count(gpkg, name) for name in ("roads", "markets", "crossings", "provinces"))}
+    if stage == "routes":
+        return {"rows_in": sum(count(gpkg, name) for name in ("roads", "markets", "crossings", "hubs")),
+                "rows_out": count(routes, "routes")}
+    if stage == "reach":
+        reach = (layers / settings.REACH_CSV).read_text().count("\n") - 1
+        return {"rows_in": count(routes, "markets"), "rows_out": reach}
+    return {"rows_in": count(routes, "markets") + count(routes, "roads"),
+            "rows_out": len(list(maps.glob("*.html")))}
+
+
+def report(result: dict) -> str:
+    """The benchmark's printout; its format is stable so that runs can be compared."""
+    info = result["extract"]
+    lines = [f"extract: {info['road_km']:,} km of road, {info['nodes']:,} nodes, {info['ways']:,} ways, "
+             f"{info['markets']} markets, {info['extract_bytes'] / 1e6:.1f} MB .osm.pbf "
+             f"(generated in {info['generate_s']:.1f} s, not timed below)",
+             f"{'stage':<8}{'wall_s':>9}{'peak_MB':>10}{'rows_in':>11}{'rows_out':>10}"]
+    total, peak = 0.0, 0
+    for stage, s in result["stages"].items():
+        total += s["wall_s"]
+        peak = max(peak, s["peak_bytes"])
+        lines.append(f"{stage:<8}{s['wall_s']:>9.2f}{s['peak_bytes'] / 1e6:>10.0f}{s['rows_in']:>11,}"
+                     f"{s['rows_out']:>10,}")
+    lines.append(f"{'total':<8}{total:>9.2f}{peak / 1e6:>10.0f}")
+    rerun = result["rerun"]
+    skipped = rerun["output"].count("unchanged inputs")
+    lines.append(f"rerun of 'hamji build' with unchanged inputs: {rerun['wall_s']:.2f} s, "
+                 f"{skipped} of {len(STAGES)} stages skipped")
+    lines.append("files:")
+    biggest_map = 0
+    for name, size in sorted(result["files"].items()):
+        lines.append(f"  {name:<28}{size / 1e6:>8.2f} MB")
+        if name.endswith(".html"):
+            biggest_map = max(biggest_map, size)
+    checks = {f"whole pipeline < {TARGET_TOTAL_S:.0f} s": total < TARGET_TOTAL_S,
+              f"peak memory < {TARGET_PEAK_BYTES / 1024 ** 3:.0f} GB": peak < TARGET_PEAK_BYTES,
+              f"each map < {settings.MAP_MAX_BYTES / 1e6:.0f} MB": biggest_map < settings.MAP_MAX_BYTES}
+    for label, ok in checks.items():
+        lines.append(f"target {label}: {'met' if ok else 'MISSED'}")
+    lines.append("all targets met" if all(checks.values()) else "some targets missed")
+    return "\n".join(lines)
+
+
+def to_json(result: dict) -> str:
+    """The figures as JSON, for comparing runs by machine."""
+    slim = {"extract": result["extract"], "files": result["files"], "rerun_s": result["rerun"]["wall_s"],
+            "stages": {k: {f: v for f, v in s.items() if f != "output"} for k, s in result["stages"].items()}}
+    return json.dumps(slim, indent=2, sort_keys=True)
