@@ -91,6 +91,15 @@ def _run_sensitivity(args: argparse.Namespace) -> None:
 
 
 def _run_build(args: argparse.Namespace) -> None:
+    from geo.maps import check_assets
+    from geo.network import load_speeds
+    from geo.routes import parse_penalties
+
+    # Bad configuration fails before any stage replaces anything.
+    load_speeds(args.speeds)
+    parse_penalties(args.penalty, None)
+    if args.offline:
+        check_assets()
     _run_layers(args)
     _run_routes(args)
     _run_reach(args)

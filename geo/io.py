@@ -39,6 +39,9 @@ def write_gpkg(layers: dict[str, gpd.GeoDataFrame], path: Path, metadata: dict) 
     """
     path = Path(path)
     ensure_writable(path.parent)
+    # A build killed mid-write leaves its temporary file; the next write sweeps it.
+    for stale in path.parent.glob(f".{path.stem}-*.gpkg"):
+        stale.unlink(missing_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.stem}-", suffix=".gpkg")
     os.close(fd)
     os.unlink(tmp)  # GDAL refuses to create a GeoPackage over an existing empty file

@@ -603,7 +603,8 @@ def side_by_side_map(inputs: MapInputs) -> Figure:
     top = 24 if inputs.synthetic else 0
     figure.header.add_child(Element(
         f"<style>.hamji-header{{left:0;right:0;top:{top}px !important;max-width:none;height:58px;border-radius:0;"
-        f"box-sizing:border-box}} .folium-map{{top:{top + 58}px !important;height:calc(100% - {top + 58}px) !important}}"
+        f"box-sizing:border-box}} "
+        f".folium-map{{top:{top + 58}px !important;height:calc(100% - {top + 58}px) !important}}"
         ".hamji-demo ~ .folium-map .leaflet-top{margin-top:0}"
         ".hamji-legend{left:auto;right:10px;bottom:64px}</style>"))
     _legend(figure, [("Time to nearest crossing", _time_legend_items())])
@@ -694,7 +695,8 @@ def render(element: folium.Map | Figure, offline: bool = False) -> str:
     """
     html = element.get_root().render()
     ids: dict[str, str] = {}
-    html = re.sub(r"(?<=_)[0-9a-f]{32}\b", lambda m: ids.setdefault(m.group(0), f"{len(ids) + 1:032x}"), html)
+    html = re.sub(r"(?<=_)[0-9a-f]{32}(?![0-9a-f])",
+                  lambda m: ids.setdefault(m.group(0), f"{len(ids) + 1:032x}"), html)
     return inline_assets(html) if offline else html
 
 

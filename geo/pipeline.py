@@ -112,6 +112,9 @@ def run_layers(osm_paths: list[Path] | None = None, provinces: list[str] | None 
     if key is not None:
         cache.remember("layers", key, outputs)
     print(format_summary(info, layers["provinces"]), file=sys.stdout)
+    if not (layers["markets"]["country"] == "KP").any():
+        print(f"warning: no markets (amenity=marketplace) in the North Korean provinces of {source}; routes, "
+              "reach and maps will have none", file=sys.stdout)
     print(f"wrote {target}", file=sys.stderr)
     return info
 
@@ -166,7 +169,9 @@ def run_routes(layers_dir: Path | None = None, out_dir: Path | None = None, spee
             lines.append(f"{country} network: {info['nodes']:,} nodes, {info['edges']:,} edges; dropped "
                          f"{dropped['components']} small components ({dropped['roads']} roads, "
                          f"{dropped['nodes']} nodes)")
-    lines.append(pd.DataFrame(report["per_province"]).set_index("province").round(2).to_string())
+    per_province = pd.DataFrame(report["per_province"])
+    lines.append(per_province.set_index("province").round(2).to_string() if len(per_province) else
+                 "no markets to route: the layers hold no North Korean amenity=marketplace")
     print("\n".join(lines))
     print(f"wrote {target}", file=sys.stderr)
     return report

@@ -29,12 +29,16 @@ from geo.network import Side, SpeedTable, build_side, split_at_border, time_matr
 _EPS = 1e-6
 
 
-def parse_penalties(values: list[str] | None, crossing_ids: list[str]) -> dict[str, float]:
-    """Turn ``--penalty ID=HOURS`` values into a dict, failing in one line on bad ones."""
+def parse_penalties(values: list[str] | None, crossing_ids: list[str] | None) -> dict[str, float]:
+    """Turn ``--penalty ID=HOURS`` values into a dict, failing in one line on bad ones.
+
+    With ``crossing_ids`` ``None`` only the form is checked (before the
+    crossings are known).
+    """
     penalties = {}
     for value in values or []:
         name, _, hours = value.partition("=")
-        if name not in crossing_ids:
+        if crossing_ids is not None and name not in crossing_ids:
             raise HamjiError(f"--penalty {value}: unknown crossing {name!r}; known crossings: "
                              + ", ".join(sorted(crossing_ids)))
         try:

@@ -189,7 +189,8 @@ def apply_scenario(scenario: Scenario, layers: dict[str, gpd.GeoDataFrame], spee
     source = scenario.source
     for cid in [*scenario.close, *scenario.open_only, *scenario.penalties_h]:
         if cid not in known and cid not in {a["id"] for a in scenario.add}:
-            raise HamjiError(f"scenario {source}: unknown crossing {cid!r}; known crossings: " + ", ".join(sorted(known)))
+            raise HamjiError(f"scenario {source}: unknown crossing {cid!r}; known crossings: "
+                             + ", ".join(sorted(known)))
     for new in scenario.add:
         if new["id"] in known:
             raise HamjiError(f"scenario {source}: added crossing id {new['id']!r} is already a crossing; pick another")

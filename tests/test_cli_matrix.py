@@ -1,0 +1,253 @@
+"""The bad-input matrix: the ``hamji`` command against everything a user can get wrong.
+
+Each case runs a command-line entry point over a folder pair (layers, maps)
+that already holds a complete build, and checks: one ``hamji: error:`` line
+and exit 1 where the command must fail (or a flagged row where that is the
+honest outcome), and every earlier output byte-for-byte intact.
+"""
+
+import os
+import re
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import geopandas as gpd
+import pandas as pd
+import pytest
+
+from browser import chromium
+from conftest import digest
+from geo import cache, fixture, settings
+from geo.cli import main
+
+DEMO = ["--demo"]
+#: A non-demo build of the fixture names the provinces it draws.
+FIXTURE_PROVINCES = [arg for code in fixture.province_codes() for arg in ("--province", code)]
+
+
+def snapshot(*folders: Path) -> dict[str, str]:
+    return {str(p.relative_to(folder.parent)): digest(p) for folder in folders for p in sorted(folder.rglob("*"))
+            if p.is_file()}
+
+
+@pytest.fixture(scope="session")
+def built(tmp_path_factory) -> Path:
+    """A complete demo build: layers/ and maps/ side by side."""
+    root = tmp_path_factory.mktemp("built")
+    assert main(["build", "--demo", "--out", str(root / "layers"), "--maps", str(root / "maps")]) == 0
+    return root
+
+
+@pytest.fixture
+def previous(built, tmp_path) -> Path:
+    """A private copy of the complete build, to fail against."""
+    shutil.copytree(built, tmp_path / "build")
+    return tmp_path / "build"
+
+
+def fails(args: list[str], root: Path, capsys) -> str:
+    """Run ``hamji ARGS`` against ``root``; return its one error line; check nothing changed."""
+    before = snapshot(root / "layers", root / "maps")
+    code = main([*args, "--out", str(root / "layers"), "--maps", str(root / "maps")])
+    err = [line for line in capsys.readouterr().err.splitlines() if line.startswith("hamji:")]
+    assert code == 1, err
+    assert len(err) == 1, err
+    assert err[0].startswith("hamji: error: ")
+    assert snapshot(root / "layers", root / "maps") == before
+    return err[0]
+
+
+def variant(fixture_xml: Path, folder: Path, name: str, edit) -> Path:
+    """The fixture extract with ``edit`` applied to its text."""
+    target = folder / name
+    target.write_text(edit(fixture_xml.read_text(encoding="utf-8")), encoding="utf-8")
+    return target
+
+
+def unlabelled(text: str) -> str:
+    """The fixture as if it were a real extract: no ``hamji:synthetic`` tags."""
+    return re.sub(r'\s*<tag k="hamji:synthetic" v="yes"/>', "", text)
+
+
+# -- must fail ------------------------------------------------------------------------------
+
+
+def test_missing_extract(previous, tmp_path, capsys):
+    line = fails(["build", "--osm", str(tmp_path / "nowhere.osm.pbf")], previous, capsys)
+    assert "does not exist" in line and "--osm" in line
+
+
+def test_truncated_pbf(previous, fixture_pbf, tmp_path, capsys):
+    cut = tmp_path / "cut.osm.pbf"
+    cut.write_bytes(fixture_pbf.read_bytes()[: fixture_pbf.stat().st_size // 2])
+    line = fails(["build", "--osm", str(cut)], previous, capsys)
+    assert str(cut) in line
+
+
+def test_corrupt_pbf(previous, tmp_path, capsys):
+    junk = tmp_path / "junk.osm.pbf"
+    junk.write_bytes(os.urandom(4096))
+    line = fails(["build", "--osm", str(junk)], previous, capsys)
+    assert str(junk) in line
+
+
+def test_valid_extract_of_the_wrong_region(previous, tmp_path, capsys):
+    paris = tmp_path / "paris.osm"
+    paris.write_text(
+        "<?xml version='1.0' encoding='UTF-8'?>\n<osm version='0.6'>\n"
+        "<node id='1' version='1' timestamp='2025-05-01T00:00:00Z' lat='48.85' lon='2.35'/>\n"
+        "<node id='2' version='1' timestamp='2025-05-01T00:00:00Z' lat='48.86' lon='2.36'>"
+        "<tag k='amenity' v='marketplace'/></node>\n"
+        "<way id='1' version='1' timestamp='2025-05-01T00:00:00Z'><nd ref='1'/><nd ref='2'/>"
+        "<tag k='highway' v='primary'/></way>\n</osm>\n")
+    line = fails(["build", "--osm", str(paris), "--province", "border"], previous, capsys)
+    assert "does not cover" in line
+
+
+def test_speed_table_with_a_missing_class(previous, tmp_path, capsys):
+    speeds = tmp_path / "speeds.toml"
+    speeds.write_text("[KP]\nmotorway = 50\ntrunk = 45\n[CN]\nmotorway = 90\n")
+    # Checked before the layers stage replaces anything.
+    line = fails(["build", *DEMO, "--speeds", str(speeds)], previous, capsys)
+    assert "has no speed for 'primary'" in line
+
+
+def test_unknown_province(previous, capsys):
+    line = fails(["build", *DEMO, "--province", "Atlantis"], previous, capsys)
+    assert "Atlantis" in line
+
+
+def test_overpass_unreachable(previous, capsys, isolated_cache):
+    with socket.socket() as sock:  # a port nobody listens on
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    line = fails(["build", "--overpass-url", f"http://127.0.0.1:{port}/api", "--province", "border"], previous,
+                 capsys)
+    assert f"127.0.0.1:{port}" in line
+
+
+def test_read_only_output_folder(built, tmp_path, capsys):
+    """A folder the user cannot write to (a read-only mount: root ignores file permissions)."""
+    source, mounted = tmp_path / "source", tmp_path / "readonly"
+    shutil.copytree(built, source)
+    mounted.mkdir()
+    if os.geteuid() == 0:
+        done = subprocess.run(["mount", "--bind", "-o", "ro", str(source), str(mounted)], capture_output=True)
+        if done.returncode:
+            pytest.skip(f"cannot make a read-only mount here: {done.stderr.decode().strip()}")
+    else:
+        shutil.rmtree(mounted)
+        shutil.copytree(source, mounted)
+        for folder in (mounted / "layers", mounted / "maps"):
+            folder.chmod(0o555)
+    try:
+        line = fails(["build", *DEMO, "--force"], mounted, capsys)
+        assert "cannot write to output folder" in line
+    finally:
+        if os.geteuid() == 0:
+            subprocess.run(["umount", str(mounted)], check=True)
+        else:
+            for folder in (mounted / "layers", mounted / "maps"):
+                folder.chmod(0o755)
+
+
+# -- honest outcomes --------------------------------------------------------------------------
+
+
+def test_demo_then_real_build_leaves_no_demo_stamp(previous, fixture_xml, tmp_path, capsys):
+    assert settings.DEMO_STAMP in (previous / "maps" / "overview.html").read_text()
+    real = variant(fixture_xml, tmp_path, "real.osm", unlabelled)
+    assert main(["build", "--osm", str(real), *FIXTURE_PROVINCES, "--out", str(previous / "layers"),
+                 "--maps", str(previous / "maps")]) == 0
+    assert "DEMO" not in capsys.readouterr().out
+    for path in [*(previous / "layers").iterdir(), *(previous / "maps").glob("*.html")]:
+        text = path.read_bytes().decode("utf-8", errors="replace")
+        assert settings.DEMO_STAMP not in text and "DEMO data" not in text, path.name
+    assert "contributors (ODbL)" in (previous / "maps" / "overview.html").read_text()
+
+
+def test_no_markets_in_the_extract(previous, fixture_xml, tmp_path, capsys):
+    bare = variant(fixture_xml, tmp_path, "no-markets.osm",
+                   lambda t: t.replace('<tag k="amenity" v="marketplace"/>', ""))
+    assert main(["build", "--osm", str(bare), *FIXTURE_PROVINCES, "--out", str(previous / "layers"),
+                 "--maps", str(previous / "maps")]) == 0
+    out = capsys.readouterr().out
+    assert "no markets" in out
+    reach = pd.read_csv(previous / "layers" / settings.REACH_CSV).set_index("code")
+    assert (reach["markets"] == 0).all()
+    assert "No comparison: this build has no markets" in (previous / "layers" / settings.REACH_MD).read_text()
+    assert 'class="hamji-market' not in (previous / "maps" / "overview.html").read_text()
+
+
+def test_crossing_beyond_the_snap_threshold_is_a_flagged_row(built):
+    crossings = gpd.read_file(built / "layers" / settings.ROUTES_GPKG, layer="crossings").set_index("crossing_id")
+    # The fixture's Paektu Border Post sits on the border 2.7 km from any road.
+    far = crossings[crossings["osm_name"] == "Paektu Border Post"].iloc[0]
+    assert not far["usable"] and far["reason"] == f"more than {settings.SNAP_MAX_M} m from the road network"
+    assert far["markets_served"] == 0
+    assert "not used: more than 2000 m from the road network" in (built / "maps" / "overview.html").read_text()
+
+
+def test_osm_name_with_html_and_script(previous, fixture_xml, tmp_path):
+    evil = '<img src=x onerror="window.__pwned=1"><script>window.__pwned=2</script>`${window.__pwned=3}`'
+    escaped = evil.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace('"', "&quot;")
+    # The Hoeryong market's Korean name, as an OSM mapper could have typed it.
+    extract = variant(fixture_xml, tmp_path, "evil.osm",
+                      lambda t: t.replace('v="회령시장"', f'v="{escaped}"', 1))
+    assert escaped in extract.read_text()
+    assert main(["build", "--osm", str(extract), *FIXTURE_PROVINCES, "--out", str(previous / "layers"),
+                 "--maps", str(previous / "maps")]) == 0
+    with chromium() as visit:
+        seen = visit(previous / "maps" / "overview.html")
+        assert seen.js_errors == []
+        assert seen.page.evaluate("window.__pwned") is None
+        tips = seen.page.evaluate("""() => Object.keys(window).filter(k => k.startsWith('circle_marker_'))
+            .map(k => window[k].getTooltip().getContent())""")
+        assert any("&lt;script&gt;" in tip for tip in tips)
+
+
+# -- interrupted builds -------------------------------------------------------------------------
+
+
+def _build(extract: Path, root: Path) -> subprocess.Popen:
+    return subprocess.Popen([sys.executable, "-m", "geo.cli", "build", "--osm", str(extract), *FIXTURE_PROVINCES,
+                             "--out", str(root / "layers"), "--maps", str(root / "maps")],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+
+def _same_outputs(a: Path, b: Path) -> None:
+    for name in (settings.LAYERS_GPKG, settings.ROUTES_GPKG):
+        for layer in gpd.list_layers(a / "layers" / name)["name"]:
+            left = gpd.read_file(a / "layers" / name, layer=layer)
+            right = gpd.read_file(b / "layers" / name, layer=layer)
+            pd.testing.assert_frame_equal(left, right, obj=f"{name}:{layer}")
+    for name in (settings.REACH_CSV, settings.REACH_MD):
+        assert (a / "layers" / name).read_bytes() == (b / "layers" / name).read_bytes(), name
+    pages = sorted(p.name for p in (a / "maps").glob("*.html"))
+    assert pages == sorted(p.name for p in (b / "maps").glob("*.html")) and len(pages) == 4
+    for name in pages:
+        assert (a / "maps" / name).read_bytes() == (b / "maps" / name).read_bytes(), name
+
+
+@pytest.mark.parametrize("kill_when", ["layers written", "routes written"])
+def test_interrupted_build_reruns_to_the_same_outputs(fixture_xml, tmp_path, kill_when):
+    extract = variant(fixture_xml, tmp_path, "real.osm", unlabelled)
+    reference, interrupted = tmp_path / "reference", tmp_path / "interrupted"
+    assert _build(extract, reference).wait(timeout=300) == 0
+    marker = interrupted / "layers" / (settings.LAYERS_GPKG if kill_when == "layers written" else settings.ROUTES_GPKG)
+    process = _build(extract, interrupted)
+    deadline = time.monotonic() + 120
+    while not marker.exists() and process.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.01)
+    process.send_signal(signal.SIGKILL)
+    process.wait(timeout=60)
+    assert marker.exists() and not (interrupted / "maps" / "index.html").exists(), "killed too late to test"
+    assert _build(extract, interrupted).wait(timeout=300) == 0
+    _same_outputs(reference, interrupted)
+    leftovers = [p for p in (interrupted / "layers").iterdir() if p.name.startswith(".") and p.name != cache.RECORD]
+    assert leftovers == []
