@@ -106,6 +106,15 @@ def _run_build(args: argparse.Namespace) -> None:
     _run_maps(args)
 
 
+def _add_out(parser: argparse.ArgumentParser, holds: str) -> None:
+    parser.add_argument("--out", metavar="DIR", type=Path, default=None,
+                        help=f"folder holding {holds} (default {settings.LAYERS_DIR})")
+
+
+def _add_force(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--force", action="store_true", help="rerun even if inputs, settings and code are unchanged")
+
+
 def make_parser() -> argparse.ArgumentParser:
     """The argument parser of the ``hamji`` command."""
     parser = argparse.ArgumentParser(
@@ -117,37 +126,29 @@ def make_parser() -> argparse.ArgumentParser:
                                  description="Stage 1: read OpenStreetMap (Overpass or local extracts) and "
                                              "write layers/hamji_layers.gpkg.")
     _add_layer_options(layers)
-    layers.add_argument("--force", action="store_true",
-                          help="rerun even if inputs, settings and code are unchanged")
+    _add_force(layers)
     layers.set_defaults(func=_run_layers)
     routes = commands.add_parser("routes", help="route every market: hub -> crossing -> market",
                                  description="Stage 2: read layers/hamji_layers.gpkg, route every North Korean "
                                              "market and write layers/hamji_routes.gpkg.")
-    routes.add_argument("--out", metavar="DIR", type=Path, default=None,
-                        help=f"folder holding the layers, where the routes are written (default {settings.LAYERS_DIR})")
+    _add_out(routes, "the layers, where the routes are written")
     _add_route_options(routes)
-    routes.add_argument("--force", action="store_true",
-                          help="rerun even if inputs, settings and code are unchanged")
+    _add_force(routes)
     routes.set_defaults(func=_run_routes)
     reach = commands.add_parser("reach", help="the reach table: border provinces against far ones",
                                 description="Stage 3: read the layers and routes and write layers/hamji_reach.csv "
                                             "and layers/hamji_reach.md.")
-    reach.add_argument("--out", metavar="DIR", type=Path, default=None,
-                       help=f"folder holding the layers and routes, where the table is written "
-                            f"(default {settings.LAYERS_DIR})")
-    reach.add_argument("--force", action="store_true",
-                         help="rerun even if inputs, settings and code are unchanged")
+    _add_out(reach, "the layers and routes, where the table is written")
+    _add_force(reach)
     reach.set_defaults(func=_run_reach)
     maps = commands.add_parser("maps", help="write the HTML maps and index.html",
                                description="Stage 4: read the layers, routes and reach table and write the "
                                            "Folium maps and index.html into maps/.")
-    maps.add_argument("--out", metavar="DIR", type=Path, default=None,
-                      help=f"folder holding the layers, routes and reach table (default {settings.LAYERS_DIR})")
+    _add_out(maps, "the layers, routes and reach table")
     maps.add_argument("--reach", action="store_true",
                       help="first rewrite the reach table from the routes on disk (as 'hamji reach')")
     _add_map_options(maps)
-    maps.add_argument("--force", action="store_true",
-                        help="rerun even if inputs, settings and code are unchanged")
+    _add_force(maps)
     maps.set_defaults(func=_run_maps)
     scenario = commands.add_parser(
         "scenario", help="what if: close or add crossings, change speeds or penalties",
@@ -155,8 +156,7 @@ def make_parser() -> argparse.ArgumentParser:
                     "disk, and compare it with the baseline: layers/scenarios/NAME/ and maps/scenarios/NAME.html.")
     scenario.add_argument("name", nargs="?", help="shipped scenario name or path of a TOML file")
     scenario.add_argument("--list", action="store_true", help="list the shipped scenarios")
-    scenario.add_argument("--out", metavar="DIR", type=Path, default=None,
-                          help=f"folder holding the baseline layers, routes and reach (default {settings.LAYERS_DIR})")
+    _add_out(scenario, "the baseline layers, routes and reach table")
     scenario.add_argument("--maps", metavar="DIR", type=Path, default=None,
                           help=f"folder for maps (default {settings.MAPS_DIR})")
     scenario.set_defaults(func=_run_scenario)
@@ -167,8 +167,7 @@ def make_parser() -> argparse.ArgumentParser:
                     + ") and write layers/hamji_sensitivity.md with one sentence per scenario.")
     sensitivity.add_argument("--scenario", metavar="NAME", action="append", default=None,
                              help="scenario to include instead of the defaults; repeatable")
-    sensitivity.add_argument("--out", metavar="DIR", type=Path, default=None,
-                             help=f"folder holding the baseline (default {settings.LAYERS_DIR})")
+    _add_out(sensitivity, "the baseline layers, routes and reach table")
     sensitivity.add_argument("--maps", metavar="DIR", type=Path, default=None,
                              help=f"folder for maps (default {settings.MAPS_DIR})")
     sensitivity.set_defaults(func=_run_sensitivity)
@@ -177,8 +176,7 @@ def make_parser() -> argparse.ArgumentParser:
     _add_layer_options(build)
     _add_route_options(build)
     _add_map_options(build)
-    build.add_argument("--force", action="store_true",
-                         help="rerun even if inputs, settings and code are unchanged")
+    _add_force(build)
     build.set_defaults(func=_run_build)
     return parser
 

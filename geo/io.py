@@ -57,33 +57,31 @@ def write_gpkg(layers: dict[str, gpd.GeoDataFrame], path: Path, metadata: dict) 
     return path
 
 
-def write_json(data: dict, path: Path) -> Path:
-    """Write ``data`` as JSON to ``path`` atomically."""
-    path = Path(path)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}-")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            json.dump(data, handle, ensure_ascii=False, indent=2, sort_keys=True)
-            handle.write("\n")
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    return path
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
 
 
 def write_text(text: str, path: Path) -> Path:
-    """Write ``text`` to ``path`` atomically (UTF-8)."""
+    """Write ``text`` to ``path`` atomically (UTF-8), readable as any new file would be."""
     path = Path(path)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}-")
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as handle:
             handle.write(text)
+        # mkstemp makes the file private (0600); a map or table is meant to be shared.
+        os.chmod(tmp, 0o666 & ~_umask())
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
     return path
+
+
+def write_json(data: dict, path: Path) -> Path:
+    """Write ``data`` as JSON to ``path`` atomically."""
+    return write_text(json.dumps(data, ensure_ascii=False, indent=2, sort_keys=True) + "\n", path)
 
 
 def replace_folder(staged: Path, target: Path) -> Path:

@@ -34,7 +34,7 @@ from jinja2 import Template
 
 from geo import settings
 from geo.errors import HamjiError
-from geo.reach import format_hours, headline
+from geo.reach import format_hours, format_share, headline
 
 LEAFLET_JS = ("leaflet", "https://cdn.jsdelivr.net/npm/leaflet@1.9.3/dist/leaflet.js")
 LEAFLET_CSS = ("leaflet_css", "https://cdn.jsdelivr.net/npm/leaflet@1.9.3/dist/leaflet.css")
@@ -459,15 +459,11 @@ def province_popup_rows(row: pd.Series) -> list[tuple[str, str]]:
              ("Markets per 1,000 km²", f"{row['markets_per_1000km2']:.2f}"),
              ("Median time to crossing", format_hours(row["crossing_h_median"])),
              ("90th percentile", format_hours(row["crossing_h_p90"]))]
-    pairs += [(f"Within {h} h of a crossing", _share(row[f"crossing_within_{h}h"]))
+    pairs += [(f"Within {h} h of a crossing", format_share(row[f"crossing_within_{h}h"]))
               for h in settings.REACH_THRESHOLDS_H]
-    pairs += [("Unreachable", _share(row["crossing_unreachable"])),
+    pairs += [("Unreachable", format_share(row["crossing_unreachable"])),
               ("Median hub → market", format_hours(row["hub_h_median"]))]
     return [(escape(label), escape(text)) for label, text in pairs]
-
-
-def _share(value: float) -> str:
-    return "–" if value is None or pd.isna(value) else f"{value:.0%}"
 
 
 def _add_outlines(m: folium.Map, inputs: MapInputs) -> None:
@@ -770,7 +766,7 @@ def index_page(inputs: MapInputs, sizes: dict[str, int], scenarios: list[tuple[s
             if column.endswith(("_median", "_p90")):
                 text = format_hours(value)
             elif column.endswith(("_4h", "_unreachable")):
-                text = _share(value)
+                text = format_share(value)
             else:
                 text = "–" if value is None or (not isinstance(value, str) and pd.isna(value)) else str(value)
             cells.append(f"<td>{escape(text)}</td>")

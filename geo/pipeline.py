@@ -438,7 +438,7 @@ def ordering_sentence(label: str, ordering: dict) -> str:
 def difference_summary(info: dict, markets: pd.DataFrame, provinces: pd.DataFrame, ordering: dict,
                        provenance: dict, short: bool = False) -> str:
     """A scenario's differences as Markdown (or, ``short``, a few lines for the terminal)."""
-    from geo.reach import format_hours
+    from geo.reach import format_hours, format_share
 
     changed = int(markets["nearest_crossing_changed"].sum())
     lost, gained = int(markets["lost_reach"].sum()), int(markets["gained_reach"].sum())
@@ -460,14 +460,10 @@ def difference_summary(info: dict, markets: pd.DataFrame, provinces: pd.DataFram
                   "Median hub→market: before → after |", "|---|---|---|---|"]
         for r in provinces.itertuples():
             lines.append(f"| {r.name} | {format_hours(r.crossing_h_median_base)} → "
-                         f"{format_hours(r.crossing_h_median_scenario)} | {_pct(r.crossing_within_4h_base)} → "
-                         f"{_pct(r.crossing_within_4h_scenario)} | {format_hours(r.hub_h_median_base)} → "
+                         f"{format_hours(r.crossing_h_median_scenario)} | {format_share(r.crossing_within_4h_base)} → "
+                         f"{format_share(r.crossing_within_4h_scenario)} | {format_hours(r.hub_h_median_base)} → "
                          f"{format_hours(r.hub_h_median_scenario)} |")
     return "\n".join(lines) + "\n"
-
-
-def _pct(value: float) -> str:
-    return "–" if pd.isna(value) else f"{value:.0%}"
 
 
 def run_sensitivity(layers_dir: Path | None = None, maps_dir: Path | None = None,

@@ -133,7 +133,8 @@ def format_hours(hours: float) -> str:
     return f"{hours:.1f} h"
 
 
-def _share(value: float) -> str:
+def format_share(value: float) -> str:
+    """A share for people: ``45%``, ``–`` for none."""
     return "–" if value is None or pd.isna(value) else f"{value:.0%}"
 
 
@@ -162,11 +163,11 @@ def markdown_summary(table: pd.DataFrame, provenance: dict) -> str:
               "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|"]
     for r in table.itertuples():
         published = "–" if pd.isna(r.published_markets) else f"{r.published_markets} ({r.published_year})"
-        within = " / ".join(_share(getattr(r, f"crossing_within_{h}h")) for h in settings.REACH_THRESHOLDS_H)
+        within = " / ".join(format_share(getattr(r, f"crossing_within_{h}h")) for h in settings.REACH_THRESHOLDS_H)
         name = f"**{r.name}**" if r.code.startswith("group:") or r.code == "KP" else f"{r.name} ({r.code})"
         lines.append(f"| {name} | {r.group} | {r.markets} | {published} | {r.markets_per_1000km2:.2f} | "
                      f"{format_hours(r.crossing_h_median)} | {format_hours(r.crossing_h_p90)} | {within} | "
-                     f"{_share(r.crossing_unreachable)} | {format_hours(r.hub_h_median)} |")
+                     f"{format_share(r.crossing_unreachable)} | {format_hours(r.hub_h_median)} |")
     lines += ["", "Unreachable markets count as infinitely far in medians and percentiles.", ""]
     lines += ["## Published market counts", "",
               "OpenStreetMap maps only some markets; these published counts show how many there are thought "

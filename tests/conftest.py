@@ -75,3 +75,15 @@ def demo_reach(demo_routes) -> Path:
 
     run_reach(layers_dir=demo_routes.parent)
     return demo_routes.parent
+
+
+def write_elsewhere_extract(path: Path) -> Path:
+    """A valid OSM extract with a road and a market in Paris: the wrong region entirely."""
+    path.write_text(
+        "<?xml version='1.0' encoding='UTF-8'?>\n<osm version='0.6'>\n"
+        "<node id='1' version='1' timestamp='2025-05-01T00:00:00Z' lat='48.85' lon='2.35'/>\n"
+        "<node id='2' version='1' timestamp='2025-05-01T00:00:00Z' lat='48.86' lon='2.36'>"
+        "<tag k='amenity' v='marketplace'/></node>\n"
+        "<way id='1' version='1' timestamp='2025-05-01T00:00:00Z'><nd ref='1'/><nd ref='2'/>"
+        "<tag k='highway' v='primary'/></way>\n</osm>\n")
+    return path

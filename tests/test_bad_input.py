@@ -9,7 +9,7 @@ import pytest
 from geo import settings
 from geo.cli import main
 
-from conftest import digest
+from conftest import digest, write_elsewhere_extract
 
 
 @pytest.fixture
@@ -76,14 +76,7 @@ def test_extract_that_does_not_cover_a_requested_province(previous, fixture_xml,
 
 def test_extract_of_the_wrong_region(previous, tmp_path, capsys):
     # A valid extract with a road and a market somewhere else entirely.
-    elsewhere = tmp_path / "elsewhere.osm"
-    elsewhere.write_text(
-        "<?xml version='1.0' encoding='UTF-8'?>\n<osm version='0.6'>\n"
-        "<node id='1' version='1' timestamp='2025-05-01T00:00:00Z' lat='48.85' lon='2.35'/>\n"
-        "<node id='2' version='1' timestamp='2025-05-01T00:00:00Z' lat='48.86' lon='2.36'>"
-        "<tag k='amenity' v='marketplace'/></node>\n"
-        "<way id='1' version='1' timestamp='2025-05-01T00:00:00Z'><nd ref='1'/><nd ref='2'/>"
-        "<tag k='highway' v='primary'/></way>\n</osm>\n")
+    elsewhere = write_elsewhere_extract(tmp_path / "elsewhere.osm")
     line = run_fails(["layers", "--osm", str(elsewhere), "--province", "border", "--out", str(previous)],
                      previous, capsys)
     assert "does not cover North Hamgyong (KP-09), Rason (KP-13), Ryanggang (KP-10), Jilin (CN-JL)" in line

@@ -21,7 +21,7 @@ import pandas as pd
 import pytest
 
 from browser import chromium
-from conftest import digest
+from conftest import digest, write_elsewhere_extract
 from geo import cache, fixture, settings
 from geo.cli import main
 
@@ -97,14 +97,7 @@ def test_corrupt_pbf(previous, tmp_path, capsys):
 
 
 def test_valid_extract_of_the_wrong_region(previous, tmp_path, capsys):
-    paris = tmp_path / "paris.osm"
-    paris.write_text(
-        "<?xml version='1.0' encoding='UTF-8'?>\n<osm version='0.6'>\n"
-        "<node id='1' version='1' timestamp='2025-05-01T00:00:00Z' lat='48.85' lon='2.35'/>\n"
-        "<node id='2' version='1' timestamp='2025-05-01T00:00:00Z' lat='48.86' lon='2.36'>"
-        "<tag k='amenity' v='marketplace'/></node>\n"
-        "<way id='1' version='1' timestamp='2025-05-01T00:00:00Z'><nd ref='1'/><nd ref='2'/>"
-        "<tag k='highway' v='primary'/></way>\n</osm>\n")
+    paris = write_elsewhere_extract(tmp_path / "paris.osm")
     line = fails(["build", "--osm", str(paris), "--province", "border"], previous, capsys)
     assert "does not cover" in line
 
