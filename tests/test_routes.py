@@ -153,3 +153,20 @@ def test_mini_hamji_far_provinces_are_farther_from_every_crossing(demo_routes):
     assert len(south) == 4 and south.min() > north.max()
     routes = gpd.read_file(demo_routes, layer="routes")
     assert len(routes) == len(markets)
+
+
+def test_travel_time_bands_follow_the_roads():
+    """m1 is 500 s below x1 (road 4); m2 1,118 s from x3 (road 7); nothing else is reached from x1/x3."""
+    import shapely
+
+    bands = compute_routes(hand_network(), FLAT)["bands"].set_index("hours").to_crs(settings.MEASURE_CRS)
+    assert list(bands.index) == [2.0, 4.0, 8.0]
+    # Every road but the stray one is reached within 2 h (the slowest vertex is road 7's far end at ~19 min),
+    # so all three bands are the same, and road km counts each road once: 5 + 5 + 10 + 11.18 km.
+    assert bands.loc[2.0, "road_km"] == pytest.approx(5 + 5 + 10 + 11.180, abs=0.01)
+    assert bands.loc[8.0, "area_km2"] == pytest.approx(bands.loc[2.0, "area_km2"])
+    x0, y0 = ORIGIN
+    inside = shapely.Point(x0 + 2_000, y0 - 3_000)  # 2 km beside road 4
+    outside = shapely.Point(x0 + 50_500, y0 - 5_000)  # on the stray road, unreachable
+    assert bands.loc[2.0, "geometry"].contains(inside)
+    assert not bands.loc[2.0, "geometry"].contains(outside)
