@@ -81,13 +81,13 @@ def _run_scenario(args: argparse.Namespace) -> None:
             print(f"{name}: {scenario.name}. {scenario.description}")
         print(f"(files in {SCENARIO_DIR}; give one of these names or the path of your own TOML file)")
         return
-    run_scenario(args.name, layers_dir=args.out, maps_dir=args.maps)
+    run_scenario(args.name, layers_dir=args.out, maps_dir=args.maps, offline=args.offline)
 
 
 def _run_sensitivity(args: argparse.Namespace) -> None:
     from geo.pipeline import run_sensitivity
 
-    run_sensitivity(layers_dir=args.out, maps_dir=args.maps, names=args.scenario)
+    run_sensitivity(layers_dir=args.out, maps_dir=args.maps, names=args.scenario, offline=args.offline)
 
 
 def _run_build(args: argparse.Namespace) -> None:
@@ -157,8 +157,7 @@ def make_parser() -> argparse.ArgumentParser:
     scenario.add_argument("name", nargs="?", help="shipped scenario name or path of a TOML file")
     scenario.add_argument("--list", action="store_true", help="list the shipped scenarios")
     _add_out(scenario, "the baseline layers, routes and reach table")
-    scenario.add_argument("--maps", metavar="DIR", type=Path, default=None,
-                          help=f"folder for maps (default {settings.MAPS_DIR})")
+    _add_map_options(scenario)
     scenario.set_defaults(func=_run_scenario)
     sensitivity = commands.add_parser(
         "sensitivity", help="does the border-vs-far ordering hold under other assumptions?",
@@ -168,8 +167,7 @@ def make_parser() -> argparse.ArgumentParser:
     sensitivity.add_argument("--scenario", metavar="NAME", action="append", default=None,
                              help="scenario to include instead of the defaults; repeatable")
     _add_out(sensitivity, "the baseline layers, routes and reach table")
-    sensitivity.add_argument("--maps", metavar="DIR", type=Path, default=None,
-                             help=f"folder for maps (default {settings.MAPS_DIR})")
+    _add_map_options(sensitivity)
     sensitivity.set_defaults(func=_run_sensitivity)
     build = commands.add_parser("build", help="run every stage in order",
                                 description="Run every stage in order: layers, routes, reach, maps.")

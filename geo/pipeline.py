@@ -347,7 +347,7 @@ def _baseline(layers_dir: Path | None) -> dict:
 
 
 def run_scenario(name: str, layers_dir: Path | None = None, maps_dir: Path | None = None,
-                 baseline: dict | None = None) -> dict:
+                 baseline: dict | None = None, offline: bool = False) -> dict:
     """Rerun routes and reach for a scenario from the layers on disk; compare with the baseline.
 
     Writes ``layers/scenarios/NAME/`` (routes GeoPackage, reach table and
@@ -362,6 +362,8 @@ def run_scenario(name: str, layers_dir: Path | None = None, maps_dir: Path | Non
         Where the baseline lives and where maps go (defaults from :mod:`geo.settings`).
     baseline
         The baseline already read (when several scenarios run in a row).
+    offline
+        Inline Leaflet into the difference map (see :func:`run_maps`).
 
     Returns
     -------
@@ -369,13 +371,15 @@ def run_scenario(name: str, layers_dir: Path | None = None, maps_dir: Path | Non
         ``scenario``, ``reach`` (its table), ``markets`` and ``provinces``
         (differences) and ``ordering`` (see :func:`geo.scenarios.border_far_ordering`).
     """
-    from geo.maps import MapInputs, difference_map, fit_page
+    from geo.maps import MapInputs, check_assets, difference_map, fit_page
     from geo.reach import markdown_summary, reach_table
     from geo.routes import compute_routes
     from geo.scenarios import apply_scenario, border_far_ordering, load_scenario, market_differences, \
         province_differences
 
     scenario = load_scenario(name)
+    if offline:
+        check_assets()
     base = baseline or _baseline(layers_dir)
     folder = base["layers_file"].parent / "scenarios"
     maps_folder = Path(maps_dir or settings.MAPS_DIR) / "scenarios"
@@ -396,7 +400,7 @@ def run_scenario(name: str, layers_dir: Path | None = None, maps_dir: Path | Non
                        crossings=out["crossings"], hubs=out["hubs"], markets=out["markets"], bands=out["bands"],
                        reach=reach, provenance=provenance)
     page, _ = fit_page(f"scenarios/{scenario.key}.html",
-                       lambda drawn: difference_map(drawn, markets, provinces, info), inputs)
+                       lambda drawn: difference_map(drawn, markets, provinces, info), inputs, offline)
 
     staged = Path(tempfile.mkdtemp(dir=folder, prefix=f".{scenario.key}-"))
     try:
@@ -467,7 +471,7 @@ def difference_summary(info: dict, markets: pd.DataFrame, provinces: pd.DataFram
 
 
 def run_sensitivity(layers_dir: Path | None = None, maps_dir: Path | None = None,
-                    names: list[str] | None = None) -> pd.DataFrame:
+                    names: list[str] | None = None, offline: bool = False) -> pd.DataFrame:
     """Does the headline survive other assumptions? Run the sensitivity scenarios against the baseline.
 
     Writes ``hamji_sensitivity.csv`` and ``hamji_sensitivity.md`` beside the
@@ -480,7 +484,7 @@ def run_sensitivity(layers_dir: Path | None = None, maps_dir: Path | None = None
     results = [("baseline", "Baseline", {m: border_far_ordering(base["reach"], m)
                                          for m in ("crossing_h_median", "hub_h_median")})]
     for name in names:
-        result = run_scenario(name, layers_dir, maps_dir, baseline=base)
+        result = run_scenario(name, layers_dir, maps_dir, baseline=base, offline=offline)
         results.append((result["scenario"]["key"], result["scenario"]["name"], result["ordering"]))
     rows = []
     for key, label, ordering in results:

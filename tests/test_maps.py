@@ -192,8 +192,11 @@ def test_offline_map_opens_with_no_network(demo_routes, tmp_path):
     run_maps(layers_dir=demo_routes.parent, maps_dir=maps, offline=True)
     markets = gpd.read_file(demo_routes, layer="markets")
     with chromium(serve_assets=False) as visit:
-        seen = visit(maps / "overview.html")
-        assert seen.js_errors == []
-        assert seen.served == [] and all("tile.openstreetmap.org" in url for url in seen.refused)
-        assert seen.page.locator("path.hamji-market").count() == len(markets)
-        assert seen.page.locator(".leaflet-control-minimap").count() == 1
+        for name, panels in MARKERS.items():
+            seen = visit(maps / name)
+            assert seen.js_errors == [], name
+            assert seen.served == [] and seen.refused == [], name  # nothing asked of a CDN
+            assert seen.page.locator("path.hamji-market").count() == panels * len(markets)
+            assert seen.page.locator(".leaflet-control-zoom").count() == panels
+        assert seen.page.locator(".leaflet-control-minimap").count() == 0  # side by side has none
+        assert visit(maps / "overview.html").page.locator(".leaflet-control-minimap").count() == 1

@@ -211,3 +211,16 @@ def test_index_links_scenarios_of_the_current_baseline_only(demo_reach, tmp_path
     run_reach(layers_dir=layers)
     run_maps(layers_dir=layers, maps_dir=maps)
     assert "scenarios/wonjong_closed.html" not in (maps / "index.html").read_text()
+
+
+def test_offline_difference_map_has_no_cdn_links(demo_reach, tmp_path):
+    from browser import require_browser
+
+    require_browser()  # needs the npm packages, as the other offline tests do
+    layers = tmp_path / "layers"
+    import shutil
+
+    shutil.copytree(demo_reach, layers)
+    assert main(["scenario", "wonjong_closed", "--out", str(layers), "--maps", str(tmp_path), "--offline"]) == 0
+    page = (tmp_path / "scenarios" / "wonjong_closed.html").read_text()
+    assert '<script src="http' not in page and "leaflet 1.9.3, licence: BSD-2-Clause" in page
