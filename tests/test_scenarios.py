@@ -1,5 +1,6 @@
 """Scenarios on the hand-built network (times by hand), on the demo via the CLI, and their validation."""
 
+import shutil
 import textwrap
 
 import geopandas as gpd
@@ -194,8 +195,6 @@ def test_sensitivity_on_the_demo(demo_reach, tmp_path, capsys):
 
 
 def test_index_links_scenarios_of_the_current_baseline_only(demo_reach, tmp_path):
-    import shutil
-
     from geo.pipeline import run_maps, run_reach, run_routes
 
     layers, maps = tmp_path / "layers", tmp_path / "maps"
@@ -218,8 +217,6 @@ def test_offline_difference_map_has_no_cdn_links(demo_reach, tmp_path):
 
     require_browser()  # needs the npm packages, as the other offline tests do
     layers = tmp_path / "layers"
-    import shutil
-
     shutil.copytree(demo_reach, layers)
     assert main(["scenario", "wonjong_closed", "--out", str(layers), "--maps", str(tmp_path), "--offline"]) == 0
     page = (tmp_path / "scenarios" / "wonjong_closed.html").read_text()
