@@ -696,14 +696,19 @@ def render(element: folium.Map | Figure, offline: bool = False) -> str:
     return inline_assets(html) if offline else html
 
 
-def fit_page(file_name: str, builder, inputs: MapInputs, offline: bool = False) -> tuple[str, float]:
+def fit_page(file_name: str, builder, inputs: MapInputs, offline: bool = False,
+             drawn: dict[float, MapInputs] | None = None) -> tuple[str, float]:
     """Render ``builder(inputs)``, simplifying geometry until the page fits under :data:`settings.MAP_MAX_BYTES`.
 
-    Returns the HTML and the simplification tolerance (m) applied.
+    ``drawn`` keeps the simplified inputs per tolerance, for several pages
+    drawn from the same inputs. Returns the HTML and the tolerance (m) applied.
     """
+    drawn = {} if drawn is None else drawn
     tolerance = settings.MAP_SIMPLIFY_M
     for _ in range(8):
-        html = render(builder(_simplified(inputs, tolerance)), offline)
+        if tolerance not in drawn:
+            drawn[tolerance] = _simplified(inputs, tolerance)
+        html = render(builder(drawn[tolerance]), offline)
         if len(html.encode()) <= settings.MAP_MAX_BYTES:
             return html, tolerance
         tolerance *= 2
@@ -721,9 +726,9 @@ def build_maps(inputs: MapInputs, offline: bool = False) -> tuple[dict[str, str]
         that was applied.
     """
     builders = {"overview": overview_map, "comparison": comparison_map, "side_by_side": side_by_side_map}
-    pages, tolerances = {}, {}
+    pages, tolerances, drawn = {}, {}, {}
     for key, builder in builders.items():
-        pages[MAP_FILES[key]], tolerances[MAP_FILES[key]] = fit_page(MAP_FILES[key], builder, inputs, offline)
+        pages[MAP_FILES[key]], tolerances[MAP_FILES[key]] = fit_page(MAP_FILES[key], builder, inputs, offline, drawn)
     return pages, tolerances
 
 

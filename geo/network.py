@@ -91,7 +91,7 @@ class Side:
     edge_time_s: np.ndarray
     edge_length_m: np.ndarray
     edge_road: np.ndarray  # row of the roads layer each edge belongs to
-    edge_coords: list[np.ndarray]  # lon/lat vertices from u to v
+    lonlat: np.ndarray  # node coordinates in the store CRS; an edge runs straight from u to v
     dropped: dict = field(default_factory=dict)
     _tree: cKDTree | None = None
 
@@ -130,45 +130,41 @@ def time_matrix(u: np.ndarray, v: np.ndarray, time_s: np.ndarray, n: int) -> csr
 
 
 def build_side(roads: gpd.GeoDataFrame, country: str, speeds: SpeedTable) -> Side:
-    """The graph of one country's roads (rows of the roads layer), largest component only."""
+    """The graph of one country's roads (rows of the roads layer), largest component only.
+
+    Vectorised over every vertex at once: ways sharing a vertex (equal to
+    1e-7 degrees) meet there, and each pair of consecutive vertices is an
+    edge, in one direction or both as ``oneway`` says.
+    """
     roads = roads[roads["country"] == country]
-    lonlat = [np.asarray(g.coords) for g in roads.geometry]
-    node_of: dict[tuple[float, float], int] = {}
-    node_lonlat: list[tuple[float, float]] = []
-
-    def node(key: tuple[float, float]) -> int:
-        if key not in node_of:
-            node_of[key] = len(node_lonlat)
-            node_lonlat.append(key)
-        return node_of[key]
-
-    transformer = settings.to_measure_transformer()
-    u, v, time_s, length_m, road_row, edge_coords = [], [], [], [], [], []
-    for row, line, highway, surface, oneway in zip(roads.index, lonlat, roads["highway"], roads["surface"],
-                                                  roads["oneway"]):
-        keys = [tuple(p) for p in np.round(line, 7)]
-        x, y = transformer.transform(line[:, 0], line[:, 1])
-        step = np.hypot(np.diff(x), np.diff(y))
-        mps = speeds.speed(country, highway, surface) / 3.6
-        for i in range(1, len(keys)):
-            a, b = node(keys[i - 1]), node(keys[i])
-            piece = line[i - 1:i + 1]
-            directions = [(a, b, piece)] if oneway == "yes" else [(b, a, piece[::-1])] if oneway == "-1" \
-                else [(a, b, piece), (b, a, piece[::-1])]
-            for p, q, coords in directions:
-                if p != q:
-                    u.append(p)
-                    v.append(q)
-                    time_s.append(step[i - 1] / mps)
-                    length_m.append(float(step[i - 1]))
-                    road_row.append(row)
-                    edge_coords.append(coords)
-    u, v = np.asarray(u, dtype=np.int64), np.asarray(v, dtype=np.int64)
+    coords, which = shapely.get_coordinates(roads.geometry.values, return_index=True)
+    keys = np.round(coords, 7)
+    node_lonlat, first, node = np.unique(keys, axis=0, return_index=True, return_inverse=True) if len(keys) \
+        else (np.zeros((0, 2)), np.zeros(0, int), np.zeros(0, int))
+    node = node.reshape(-1)
+    x, y = settings.to_measure_transformer().transform(coords[:, 0], coords[:, 1]) if len(coords) else ([], [])
+    vertex_xy = np.column_stack([x, y]) if len(coords) else np.zeros((0, 2))
+    same_road = which[1:] == which[:-1] if len(which) else np.zeros(0, bool)
+    a, b = node[:-1][same_road], node[1:][same_road]
+    step = np.hypot(*(vertex_xy[1:] - vertex_xy[:-1])[same_road].T) if len(a) else np.zeros(0)
+    road_of_edge = which[:-1][same_road]
+    mps = np.array([speeds.speed(country, h, s) / 3.6 for h, s in zip(roads["highway"], roads["surface"])])
+    oneway = roads["oneway"].to_numpy()
+    forward = oneway[road_of_edge] != "-1"
+    backward = (oneway[road_of_edge] != "yes") & forward | (oneway[road_of_edge] == "-1")
+    u = np.r_[a[forward], b[backward]]
+    v = np.r_[b[forward], a[backward]]
+    length_m = np.r_[step[forward], step[backward]]
+    road_pos = np.r_[road_of_edge[forward], road_of_edge[backward]]
+    keep = u != v
+    u, v, length_m, road_pos = u[keep].astype(np.int64), v[keep].astype(np.int64), length_m[keep], road_pos[keep]
+    time_s = length_m / mps[road_pos] if len(road_pos) else np.zeros(0)
     n = len(node_lonlat)
-    time_s, length_m = np.asarray(time_s), np.asarray(length_m)
     graph = time_matrix(u, v, time_s, n)
-    xy = np.column_stack(transformer.transform(*np.asarray(node_lonlat).T)) if n else np.zeros((0, 2))
-    side = Side(country, graph, xy, u, v, time_s, length_m, np.asarray(road_row), edge_coords)
+    # A node's position is that of its first vertex (as read, not rounded).
+    xy = vertex_xy[first] if n else np.zeros((0, 2))
+    side = Side(country, graph, xy, u, v, time_s, length_m, roads.index.to_numpy()[road_pos], coords[first] if n
+                else np.zeros((0, 2)))
     return _largest_component(side)
 
 
@@ -190,8 +186,7 @@ def _largest_component(side: Side) -> Side:
     m = int(keep_node.sum())
     time_s = side.edge_time_s[keep_edge]
     return Side(side.country, time_matrix(u, v, time_s, m), side.xy[keep_node], u, v, time_s,
-                side.edge_length_m[keep_edge], side.edge_road[keep_edge],
-                [c for c, k in zip(side.edge_coords, keep_edge) if k],
+                side.edge_length_m[keep_edge], side.edge_road[keep_edge], side.lonlat[keep_node],
                 {"nodes": int(n - m), "edges": int((~keep_edge).sum()), "roads": int(len(dropped_roads)),
                  "km_edges": round(dropped_km, 3), "components": int(count - 1)})
 

@@ -73,11 +73,10 @@ class _Walk:
         return float(self.side.edge_length_m[edges].sum()) if edges else 0.0
 
     def coords(self, edges: list[int]) -> list[tuple[float, float]]:
-        out: list[tuple[float, float]] = []
-        for e in edges:
-            piece = [tuple(p) for p in self.side.edge_coords[e]]
-            out.extend(piece[1:] if out else piece)
-        return out
+        if not edges:
+            return []
+        nodes = np.r_[self.side.edge_u[edges[0]], self.side.edge_v[edges]]
+        return [tuple(p) for p in self.side.lonlat[nodes].tolist()]
 
 
 def _snap(side: Side, points: gpd.GeoSeries) -> tuple[np.ndarray, np.ndarray]:
