@@ -191,9 +191,10 @@ def apply_scenario(scenario: Scenario, layers: dict[str, gpd.GeoDataFrame], spee
         if cid not in known and cid not in {a["id"] for a in scenario.add}:
             raise HamjiError(f"scenario {source}: unknown crossing {cid!r}; known crossings: "
                              + ", ".join(sorted(known)))
-    for new in scenario.add:
-        if new["id"] in known:
-            raise HamjiError(f"scenario {source}: added crossing id {new['id']!r} is already a crossing; pick another")
+    added_ids = [new["id"] for new in scenario.add]
+    for cid in added_ids:
+        if cid in known or added_ids.count(cid) > 1:
+            raise HamjiError(f"scenario {source}: added crossing id {cid!r} is already a crossing; pick another")
 
     closed = set(scenario.close)
     if scenario.open_only:

@@ -112,6 +112,8 @@ BAD = {
     "zero scale": ("[speeds]\nscale = { KP = 0 }\n", "speeds.scale.KP = 0"),
     "unknown key": ("[speed]\nscale = 2\n", "unknown key(s) speed"),
     "not TOML": ("[crossings\n", "is not valid TOML"),
+    "existing id": ('[[crossings.add]]\nid = "wonjong_quanhe"\nlon = 130.0\nlat = 42.5\nmode = "road"\n',
+                    "'wonjong_quanhe' is already a crossing"),
 }
 
 
