@@ -254,6 +254,7 @@ def run_maps(layers_dir: Path | None = None, maps_dir: Path | None = None, offli
         File name -> size in bytes.
     """
     from geo.maps import INDEX_FILE, MAP_FILES, MapInputs, build_maps, check_assets, index_page
+    from geo.reach import read_reach
 
     layers_file = io.layers_path(layers_dir)
     folder = layers_file.parent
@@ -264,10 +265,9 @@ def run_maps(layers_dir: Path | None = None, maps_dir: Path | None = None, offli
     for path, stage in ((routes_file, "routes"), (reach_file, "reach")):
         if not path.exists():
             raise HamjiError(f"{path} does not exist; run 'hamji {stage}' (or 'hamji build') first")
-    try:
-        reach = pd.read_csv(reach_file, dtype={"published_markets": "Int64", "published_year": "Int64"})
-    except (pd.errors.ParserError, pd.errors.EmptyDataError, ValueError) as exc:
-        raise HamjiError(f"cannot read {reach_file} ({str(exc).splitlines()[0]}); rerun 'hamji reach'") from None
+    if offline:
+        check_assets()
+    reach = read_reach(reach_file)
     scenario_links, sensitivity = _scenario_links(folder, target)
     outputs = [target / name for name in (*MAP_FILES.values(), INDEX_FILE)]
     key = cache.stage_key("maps", [layers_file, routes_file, reach_file],
@@ -279,8 +279,6 @@ def run_maps(layers_dir: Path | None = None, maps_dir: Path | None = None, offli
                        hubs=io.read_layer(routes_file, "hubs"), markets=io.read_layer(routes_file, "markets"),
                        bands=io.read_layer(routes_file, "bands"), reach=reach,
                        provenance=io.read_provenance(routes_file, "markets"))
-    if offline:
-        check_assets()
     print("drawing maps …", file=sys.stderr)
     pages, tolerances = build_maps(inputs, offline=offline)
     sizes = {name: len(html.encode()) for name, html in pages.items()}
@@ -325,6 +323,7 @@ def _scenario_links(layers_folder: Path, maps_folder: Path) -> tuple[list[tuple[
 def _baseline(layers_dir: Path | None) -> dict:
     """The baseline run on disk: layers, routes provenance, markets and reach table."""
     from geo.network import validate_speeds
+    from geo.reach import read_reach
 
     layers_file = io.layers_path(layers_dir)
     routes_file = layers_file.parent / settings.ROUTES_GPKG
@@ -343,7 +342,7 @@ def _baseline(layers_dir: Path | None) -> dict:
             "layers": {name: io.read_layer(layers_file, name) for name in
                        ("roads", "crossings", "markets", "hubs", "border", "provinces")},
             "markets": io.read_layer(routes_file, "markets"),
-            "reach": pd.read_csv(reach_file, dtype={"published_markets": "Int64", "published_year": "Int64"})}
+            "reach": read_reach(reach_file)}
 
 
 def run_scenario(name: str, layers_dir: Path | None = None, maps_dir: Path | None = None,
@@ -369,13 +368,12 @@ def run_scenario(name: str, layers_dir: Path | None = None, maps_dir: Path | Non
     -------
     dict
         ``scenario``, ``reach`` (its table), ``markets`` and ``provinces``
-        (differences) and ``ordering`` (see :func:`geo.scenarios.border_far_ordering`).
+        (differences) and ``ordering`` (see :func:`geo.scenarios.orderings`).
     """
     from geo.maps import MapInputs, check_assets, difference_map, fit_page
     from geo.reach import markdown_summary, reach_table
     from geo.routes import compute_routes
-    from geo.scenarios import apply_scenario, border_far_ordering, load_scenario, market_differences, \
-        province_differences
+    from geo.scenarios import apply_scenario, load_scenario, market_differences, orderings, province_differences
 
     scenario = load_scenario(name)
     if offline:
@@ -395,7 +393,7 @@ def run_scenario(name: str, layers_dir: Path | None = None, maps_dir: Path | Non
     reach = reach_table(out["markets"], base["layers"]["provinces"])
     markets = market_differences(base["markets"], out["markets"])
     provinces = province_differences(base["reach"], reach)
-    ordering = {m: border_far_ordering(reach, m) for m in ("crossing_h_median", "hub_h_median")}
+    ordering = orderings(reach)
     inputs = MapInputs(provinces=base["layers"]["provinces"], border=base["layers"]["border"], roads=out["roads"],
                        crossings=out["crossings"], hubs=out["hubs"], markets=out["markets"], bands=out["bands"],
                        reach=reach, provenance=provenance)
@@ -425,9 +423,10 @@ def run_scenario(name: str, layers_dir: Path | None = None, maps_dir: Path | Non
 def ordering_sentence(label: str, ordering: dict) -> str:
     """One sentence: does every border province beat every far province, on both times?"""
     from geo.reach import format_hours
+    from geo.scenarios import ORDERING_MEASURES
 
     parts = []
-    for measure, what in (("crossing_h_median", "time to a crossing"), ("hub_h_median", "hub→market time")):
+    for measure, (_, what) in ORDERING_MEASURES.items():
         result = ordering[measure]
         if result["holds"] is None:
             parts.append(f"cannot be judged on {what} ({result['reason']})")
@@ -477,19 +476,18 @@ def run_sensitivity(layers_dir: Path | None = None, maps_dir: Path | None = None
     Writes ``hamji_sensitivity.csv`` and ``hamji_sensitivity.md`` beside the
     reach table (one sentence per scenario), and each scenario's own outputs.
     """
-    from geo.scenarios import border_far_ordering
+    from geo.scenarios import ORDERING_MEASURES, orderings
 
     base = _baseline(layers_dir)
     names = list(names or settings.SENSITIVITY_SCENARIOS)
-    results = [("baseline", "Baseline", {m: border_far_ordering(base["reach"], m)
-                                         for m in ("crossing_h_median", "hub_h_median")})]
+    results = [("baseline", "Baseline", orderings(base["reach"]))]
     for name in names:
         result = run_scenario(name, layers_dir, maps_dir, baseline=base, offline=offline)
         results.append((result["scenario"]["key"], result["scenario"]["name"], result["ordering"]))
     rows = []
     for key, label, ordering in results:
         row = {"scenario": key, "name": label}
-        for measure, prefix in (("crossing_h_median", "crossing"), ("hub_h_median", "hub")):
+        for measure, (prefix, _) in ORDERING_MEASURES.items():
             result = ordering[measure]
             row[f"{prefix}_ordering_holds"] = result["holds"]
             for field in ("slowest_border", "slowest_border_h", "fastest_far", "fastest_far_h", "border_median_h",

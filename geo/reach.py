@@ -19,6 +19,7 @@ import numpy as np
 import pandas as pd
 
 from geo import settings
+from geo.errors import HamjiError
 from geo.network import SPEED_CLASSES
 from geo.published import PUBLISHED_COUNTS, published_for
 from geo.regions import BORDER, BY_CODE, FAR, OTHER, regions_in_group
@@ -106,6 +107,14 @@ def reach_table(markets: pd.DataFrame, provinces: gpd.GeoDataFrame) -> pd.DataFr
     table["published_markets"] = table["published_markets"].astype("Int64")
     table["published_year"] = table["published_year"].astype("Int64")
     return table
+
+
+def read_reach(path) -> pd.DataFrame:
+    """A reach table written by :func:`reach_table` (CSV), with a clear error if it cannot be read."""
+    try:
+        return pd.read_csv(path, dtype={"published_markets": "Int64", "published_year": "Int64"})
+    except (pd.errors.ParserError, pd.errors.EmptyDataError, ValueError) as exc:
+        raise HamjiError(f"cannot read {path} ({str(exc).splitlines()[0]}); rerun 'hamji reach'") from None
 
 
 def headline(table: pd.DataFrame) -> str:

@@ -267,6 +267,16 @@ def province_differences(base: pd.DataFrame, scenario: pd.DataFrame) -> pd.DataF
     return joined
 
 
+#: The reach-table medians the border-vs-far ordering is judged on: column prefix and words for each.
+ORDERING_MEASURES = {"crossing_h_median": ("crossing", "time to a crossing"),
+                     "hub_h_median": ("hub", "hub→market time")}
+
+
+def orderings(reach: pd.DataFrame) -> dict[str, dict]:
+    """:func:`border_far_ordering` on every measure of :data:`ORDERING_MEASURES`."""
+    return {measure: border_far_ordering(reach, measure) for measure in ORDERING_MEASURES}
+
+
 def border_far_ordering(reach: pd.DataFrame, measure: str = "hub_h_median") -> dict:
     """Whether every border province is faster than every far province on ``measure``.
 
