@@ -30,6 +30,12 @@ def ensure_writable(folder: Path) -> Path:
     return folder
 
 
+def _sweep(folder: Path, pattern: str) -> None:
+    """Remove temporary files a killed build left behind for the file about to be written."""
+    for stale in Path(folder).glob(pattern):
+        stale.unlink(missing_ok=True)
+
+
 def write_gpkg(layers: dict[str, gpd.GeoDataFrame], path: Path, metadata: dict) -> Path:
     """Write every layer into one GeoPackage, atomically.
 
@@ -39,9 +45,7 @@ def write_gpkg(layers: dict[str, gpd.GeoDataFrame], path: Path, metadata: dict) 
     """
     path = Path(path)
     ensure_writable(path.parent)
-    # A build killed mid-write leaves its temporary file; the next write sweeps it.
-    for stale in path.parent.glob(f".{path.stem}-*.gpkg"):
-        stale.unlink(missing_ok=True)
+    _sweep(path.parent, f".{path.stem}-*.gpkg")
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.stem}-", suffix=".gpkg")
     os.close(fd)
     os.unlink(tmp)  # GDAL refuses to create a GeoPackage over an existing empty file
@@ -66,6 +70,7 @@ def _umask() -> int:
 def write_text(text: str, path: Path) -> Path:
     """Write ``text`` to ``path`` atomically (UTF-8), readable as any new file would be."""
     path = Path(path)
+    _sweep(path.parent, f".{path.name}-*")
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}-")
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as handle:

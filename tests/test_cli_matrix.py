@@ -244,3 +244,15 @@ def test_interrupted_build_reruns_to_the_same_outputs(fixture_xml, tmp_path, kil
     _same_outputs(reference, interrupted)
     leftovers = [p for p in (interrupted / "layers").iterdir() if p.name.startswith(".") and p.name != cache.RECORD]
     assert leftovers == []
+
+
+def test_temporary_files_of_a_killed_write_are_swept(tmp_path):
+    """A kill between mkstemp and rename leaves a hidden temporary; the next write of that file removes it."""
+    from geo import io
+
+    (tmp_path / f".{settings.LAYERS_META}-k1ll3d").write_text("half a file")
+    (tmp_path / ".hamji_routes-k1ll3d.gpkg").write_bytes(b"half a GeoPackage")
+    io.write_json({"a": 1}, tmp_path / settings.LAYERS_META)
+    io.write_gpkg({"x": gpd.GeoDataFrame({"v": [1]}, geometry=gpd.points_from_xy([0], [0]), crs=4326)},
+                  tmp_path / settings.ROUTES_GPKG, {})
+    assert sorted(p.name for p in tmp_path.iterdir()) == [settings.LAYERS_META, settings.ROUTES_GPKG]
