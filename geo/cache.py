@@ -52,10 +52,15 @@ def stage_key(stage: str, inputs: list[Path], params: dict) -> str:
 
 
 def _read(folder: Path) -> dict:
+    """The record, or an empty one if it is missing or damaged (then every stage simply reruns)."""
     try:
-        return json.loads((Path(folder) / RECORD).read_text(encoding="utf-8"))
-    except (FileNotFoundError, json.JSONDecodeError, UnicodeDecodeError):
+        record = json.loads((Path(folder) / RECORD).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
         return {}
+    if not isinstance(record, dict):
+        return {}
+    return {stage: entry for stage, entry in record.items()
+            if isinstance(entry, dict) and isinstance(entry.get("outputs"), dict)}
 
 
 def is_current(stage: str, key: str, outputs: list[Path]) -> bool:
@@ -64,7 +69,7 @@ def is_current(stage: str, key: str, outputs: list[Path]) -> bool:
     if entry.get("key") != key:
         return False
     recorded = entry.get("outputs", {})
-    return all(Path(p).exists() and recorded.get(Path(p).name) == file_digest(p) for p in outputs)
+    return all(Path(p).is_file() and recorded.get(Path(p).name) == file_digest(p) for p in outputs)
 
 
 def remember(stage: str, key: str, outputs: list[Path]) -> None:

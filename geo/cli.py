@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from pathlib import Path
 
@@ -18,6 +19,9 @@ def _add_layer_options(parser: argparse.ArgumentParser) -> None:
                              f"Default: the {settings.OSM_ENV_VAR} environment variable (paths separated by ':')")
     source.add_argument("--overpass-url", metavar="URL", default=None,
                         help=f"Overpass API endpoint (default {settings.OVERPASS_URL})")
+    source.add_argument("--allow-empty", action="store_true",
+                        help="accept an Overpass answer with no roads (by default an error: it usually means a "
+                             "failed query)")
     source.add_argument("--demo", action="store_true",
                         help="build from the synthetic mini-HamJi fixture, stamped DEMO (works offline)")
     parser.add_argument("--province", metavar="NAME", action="append", default=None,
@@ -31,7 +35,7 @@ def _run_layers(args: argparse.Namespace) -> None:
     from geo.pipeline import run_layers
 
     run_layers(osm_paths=args.osm, provinces=args.province, demo=args.demo,
-               overpass_url=args.overpass_url, out_dir=args.out, force=args.force)
+               overpass_url=args.overpass_url, out_dir=args.out, force=args.force, allow_empty=args.allow_empty)
 
 
 def _add_route_options(parser: argparse.ArgumentParser) -> None:
@@ -90,16 +94,33 @@ def _run_sensitivity(args: argparse.Namespace) -> None:
     run_sensitivity(layers_dir=args.out, maps_dir=args.maps, names=args.scenario, offline=args.offline)
 
 
+def check_output_folders(args: argparse.Namespace) -> None:
+    """Prove every folder ``build`` will write is writable, before the first stage starts."""
+    from geo.io import ensure_writable
+    from geo.pipeline import extract_paths_from_env
+
+    layers = Path(args.out or settings.LAYERS_DIR)
+    maps = Path(args.maps or settings.MAPS_DIR)
+    folders = [layers, maps]
+    folders += [f for f in (layers / "scenarios", maps / "scenarios") if f.exists()]
+    if not (args.demo or args.osm or extract_paths_from_env()):
+        folders.append(settings.OVERPASS_CACHE_DIR)  # osmnx's HTTP cache
+    for folder in folders:
+        ensure_writable(folder)
+
+
 def _run_build(args: argparse.Namespace) -> None:
     from geo.maps import check_assets
     from geo.network import load_speeds
     from geo.routes import parse_penalties
 
-    # Bad configuration fails before any stage replaces anything.
+    # Bad configuration, and a folder that cannot be written, fail before any
+    # stage replaces anything.
     load_speeds(args.speeds)
     parse_penalties(args.penalty, None)
     if args.offline:
         check_assets()
+    check_output_folders(args)
     _run_layers(args)
     _run_routes(args)
     _run_reach(args)
@@ -113,6 +134,12 @@ def _add_out(parser: argparse.ArgumentParser, holds: str) -> None:
 
 def _add_force(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--force", action="store_true", help="rerun even if inputs, settings and code are unchanged")
+    _add_wait(parser)
+
+
+def _add_wait(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--wait", action="store_true",
+                        help="if another hamji run is writing the same folders, wait for it instead of stopping")
 
 
 def make_parser() -> argparse.ArgumentParser:
@@ -158,6 +185,7 @@ def make_parser() -> argparse.ArgumentParser:
     scenario.add_argument("--list", action="store_true", help="list the shipped scenarios")
     _add_out(scenario, "the baseline layers, routes and reach table")
     _add_map_options(scenario)
+    _add_wait(scenario)
     scenario.set_defaults(func=_run_scenario)
     sensitivity = commands.add_parser(
         "sensitivity", help="does the border-vs-far ordering hold under other assumptions?",
@@ -168,6 +196,7 @@ def make_parser() -> argparse.ArgumentParser:
                              help="scenario to include instead of the defaults; repeatable")
     _add_out(sensitivity, "the baseline layers, routes and reach table")
     _add_map_options(sensitivity)
+    _add_wait(sensitivity)
     sensitivity.set_defaults(func=_run_sensitivity)
     build = commands.add_parser("build", help="run every stage in order",
                                 description="Run every stage in order: layers, routes, reach, maps.")
@@ -179,18 +208,63 @@ def make_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _folders(args: argparse.Namespace) -> list[Path]:
+    """The output folders a command writes, to be locked while it runs."""
+    layers = getattr(args, "out", None) or settings.LAYERS_DIR
+    folders = [Path(layers)]
+    if hasattr(args, "maps"):
+        folders.append(Path(args.maps or settings.MAPS_DIR))
+    return folders
+
+
+def _interrupted() -> str:
+    from geo import io
+
+    if not io.WRITTEN:
+        return "hamji: interrupted before anything was written; earlier outputs are unchanged"
+    names = ", ".join(str(p) for p in io.WRITTEN)
+    return (f"hamji: interrupted after writing {len(io.WRITTEN)} file(s): {names}; every other output is as it "
+            "was before this run (rerun to finish)")
+
+
 def main(argv: list[str] | None = None) -> int:
-    """Entry point of the ``hamji`` console script; returns the exit code."""
+    """Entry point of the ``hamji`` console script; returns the exit code.
+
+    Every failure the user can act on is one line on stderr and exit code 1;
+    an unexpected one (a bug) is one line and exit code 2, with the
+    traceback only when ``HAMJI_DEBUG`` is set.
+    """
+    from geo import lock
+
     args = make_parser().parse_args(argv)
     try:
-        args.func(args)
+        if getattr(args, "list", False):
+            args.func(args)
+        else:
+            with lock.hold(*_folders(args), wait=getattr(args, "wait", False)):
+                args.func(args)
     except (HamjiError, UnknownRegionError) as exc:
-        print(f"hamji: error: {exc}", file=sys.stderr)
+        print(f"hamji: error: {_one_line(str(exc))}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
-        print("hamji: interrupted; earlier outputs are unchanged", file=sys.stderr)
+        print(_interrupted(), file=sys.stderr)
         return 130
+    except OSError as exc:
+        where = f" ({exc.filename})" if exc.filename else ""
+        print(f"hamji: error: {exc.strerror or exc}{where}; nothing after this point was written", file=sys.stderr)
+        return 1
+    except Exception as exc:  # a bug: still one line, unless asked for the traceback
+        if os.environ.get("HAMJI_DEBUG"):
+            raise
+        print(f"hamji: internal error: {type(exc).__name__}: {_one_line(str(exc))}; this is a bug, please report "
+              "it (HAMJI_DEBUG=1 shows the traceback)", file=sys.stderr)
+        return 2
     return 0
+
+
+def _one_line(text: str, limit: int = 600) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= limit else text[:limit] + "…"
 
 
 if __name__ == "__main__":

@@ -136,6 +136,25 @@ BRIDGES: list[tuple[str, int, float, str, bool]] = [
     ("New Tumen River Bridge", 12, 0.0, "primary", True),
 ]
 
+#: Hostile local names (the ``name`` tag; ``name:ko`` and ``name:en`` stay plain)
+#: for some markets, so that every demo build shows that text from OSM can
+#: neither run nor break a page or a spreadsheet: Jinja2 and HTML/JavaScript
+#: breakouts, invisible and right-to-left characters, emoji, CJK, a formula.
+HOSTILE_MARKET_NAMES: dict[str, str] = {
+    "Onsong Market": "온성시장 {{7*191}}",
+    "Musan Market": "무산시장 {% raw %}",
+    "Saebyol Market": "새별시장 {#",
+    "Puryong Market": "부령시장 </script><script>alert(1)</script>",
+    "Kimchaek Market": '김책시장 " onmouseover="alert(1)',
+    "Sonbong Market": "선봉\u200b시장\u200d",
+    "Wonsan Market": "\u202e원산시장 سوق",
+    "Sariwon Market": "사리원시장 🛒",
+    "Ongjin Market": "옹진시장 瓮津市场 ${alert(1)} `",
+    "Hamhung Market": '=HYPERLINK("http://example.invalid","함흥시장")',
+}
+#: A road name of the same kind (roads show their names in tooltips).
+HOSTILE_ROAD_NAME = "평양-원산 관광도로 {{7*191}} {% raw %}"
+
 #: Roads: (highway class, way-points, extra tags). Way-points are town names,
 #: bridge ends ("<bridge name>|KP" / "|CN") or bends ("@lon,lat").
 ROADS: list[tuple[str, list[str], dict[str, str]]] = [
@@ -161,7 +180,7 @@ ROADS: list[tuple[str, list[str], dict[str, str]]] = [
     ("primary", ["Chongjin", "Kimchaek"], {"ref": "1"}),
     ("primary", ["Kimchaek", "Hamhung"], {"ref": "1"}),
     ("primary", ["Hamhung", "Wonsan"], {"ref": "1"}),
-    ("motorway", ["Wonsan", "Pyongyang"], {"name": "평양-원산 관광도로"}),
+    ("motorway", ["Wonsan", "Pyongyang"], {"name": HOSTILE_ROAD_NAME}),
     ("motorway", ["Pyongyang", "Sariwon"], {"name": "평양-개성 고속도로"}),
     ("secondary", ["Sariwon", "Haeju"], {}),
     ("tertiary", ["Haeju", "Ongjin"], {"surface": "unpaved"}),
@@ -338,7 +357,8 @@ def build() -> OsmData:
     for name_en, name_ko, town, east, north, kind, side in MARKETS:
         lat, lon = TOWNS[town][:2]
         clon, clat = _offset(lon, lat, east, north)
-        tags = {"amenity": "marketplace", "name": name_ko, "name:ko": name_ko, "name:en": name_en}
+        tags = {"amenity": "marketplace", "name": HOSTILE_MARKET_NAMES.get(name_en, name_ko), "name:ko": name_ko,
+                "name:en": name_en}
         if kind == "node":
             data.node(clon, clat, tags)
         elif kind == "way":

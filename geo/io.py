@@ -2,18 +2,28 @@
 
 from __future__ import annotations
 
+import errno
+import glob
 import json
 import os
+import shutil
+import stat
 import tempfile
 from pathlib import Path
 
 import geopandas as gpd
+import pandas as pd
 import pyogrio
 
 from geo import settings
-from geo.errors import HamjiError
+from geo.errors import InputError, OutputError
 
 PROVENANCE_KEY = "hamji_provenance"
+
+
+#: Every file this process has put in place, in order: what an interrupted run
+#: says it wrote (everything else is as it was).
+WRITTEN: list[Path] = []
 
 
 def ensure_writable(folder: Path) -> Path:
@@ -21,32 +31,64 @@ def ensure_writable(folder: Path) -> Path:
     folder = Path(folder)
     try:
         folder.mkdir(parents=True, exist_ok=True)
-        fd, probe = tempfile.mkstemp(dir=folder, prefix=".hamji-write-test-")
+        fd, probe = tempfile.mkstemp(dir=folder, prefix=f".hamji-write-test-{os.getpid()}-")
         os.close(fd)
         os.unlink(probe)
     except OSError as exc:
-        raise HamjiError(f"cannot write to output folder {folder} ({exc.strerror}); choose another with --out "
-                         "or fix its permissions") from None
+        raise OutputError(f"cannot write to output folder {folder} ({exc.strerror}); choose another folder "
+                          "or fix its permissions") from None
     return folder
 
 
-def _sweep(folder: Path, pattern: str) -> None:
-    """Remove temporary files a killed build left behind for the file about to be written."""
-    for stale in Path(folder).glob(pattern):
-        stale.unlink(missing_ok=True)
+def _temporary_prefix(name: str) -> str:
+    """Temporary files carry the writer's process id, so a sweep can tell a live run's from a dead one's."""
+    return f".{name}-{os.getpid()}-"
+
+
+def _sweep(folder: Path, name: str) -> None:
+    """Remove temporary files that runs which have since died left behind for ``name``."""
+    from geo.lock import process_alive
+
+    for stale in Path(folder).glob(f".{glob.escape(name)}-*"):
+        pid = stale.name[len(name) + 2:].split("-", 1)[0]
+        if pid.isdigit() and process_alive(int(pid)):
+            continue  # another live run's file (or our own): not ours to remove
+        if stale.is_dir():
+            shutil.rmtree(stale, ignore_errors=True)
+        else:
+            stale.unlink(missing_ok=True)
+
+
+def _failed_write(path: Path, exc: OSError) -> OutputError:
+    if exc.errno == errno.ENOSPC:
+        return OutputError(f"the disk is full: {path} could not be written, and the previous {path.name} is "
+                           "unchanged; free some space and run again")
+    return OutputError(f"cannot write {path} ({exc.strerror or exc}); the previous {path.name} is unchanged")
+
+
+def _check_target(path: Path) -> None:
+    if path.is_dir():
+        raise OutputError(f"{path} is a folder, where a file is to be written; move it away or choose "
+                          "another output folder")
+
+
+def _put_in_place(tmp: str, path: Path) -> None:
+    os.replace(tmp, path)
+    WRITTEN.append(path)
 
 
 def write_gpkg(layers: dict[str, gpd.GeoDataFrame], path: Path, metadata: dict) -> Path:
     """Write every layer into one GeoPackage, atomically.
 
     The layers go into a temporary file in the same folder, which replaces
-    ``path`` only once complete, so an interrupted or failed build leaves the
-    previous GeoPackage untouched.
+    ``path`` only once complete, so an interrupted or failed build (a full
+    disk included) leaves the previous GeoPackage untouched.
     """
     path = Path(path)
     ensure_writable(path.parent)
-    _sweep(path.parent, f".{path.stem}-*.gpkg")
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.stem}-", suffix=".gpkg")
+    _check_target(path)
+    _sweep(path.parent, path.stem)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=_temporary_prefix(path.stem), suffix=".gpkg")
     os.close(fd)
     os.unlink(tmp)  # GDAL refuses to create a GeoPackage over an existing empty file
     try:
@@ -54,7 +96,17 @@ def write_gpkg(layers: dict[str, gpd.GeoDataFrame], path: Path, metadata: dict) 
         for name, frame in layers.items():
             frame.to_file(tmp, layer=name, driver="GPKG", engine="pyogrio",
                           layer_metadata={PROVENANCE_KEY: text})
-        os.replace(tmp, path)
+        _put_in_place(tmp, path)
+    except OSError as exc:
+        Path(tmp).unlink(missing_ok=True)
+        raise _failed_write(path, exc) from None
+    except pyogrio.errors.DataSourceError as exc:
+        Path(tmp).unlink(missing_ok=True)
+        # GDAL reports a full disk as its own error, not as an OSError.
+        if shutil.disk_usage(path.parent).free < 1 << 20 or "No space" in str(exc):
+            raise _failed_write(path, OSError(errno.ENOSPC, "No space left on device")) from None
+        raise OutputError(f"cannot write {path} ({str(exc).splitlines()[0]}); the previous {path.name} is "
+                          "unchanged") from None
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
@@ -67,21 +119,61 @@ def _umask() -> int:
     return mask
 
 
+def shareable(path: Path, folder: bool = False) -> None:
+    """Give a file (or folder) made by ``mkstemp``/``mkdtemp`` (0600/0700) the permissions of any new one."""
+    os.chmod(path, (0o777 if folder else 0o666) & ~_umask())
+
+
 def write_text(text: str, path: Path) -> Path:
     """Write ``text`` to ``path`` atomically (UTF-8), readable as any new file would be."""
     path = Path(path)
-    _sweep(path.parent, f".{path.name}-*")
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}-")
+    _check_target(path)
+    _sweep(path.parent, path.name)
+    try:
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=_temporary_prefix(path.name))
+    except OSError as exc:
+        raise _failed_write(path, exc) from None
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as handle:
             handle.write(text)
-        # mkstemp makes the file private (0600); a map or table is meant to be shared.
-        os.chmod(tmp, 0o666 & ~_umask())
-        os.replace(tmp, path)
+        shareable(Path(tmp))
+        _put_in_place(tmp, path)
+    except OSError as exc:
+        Path(tmp).unlink(missing_ok=True)
+        raise _failed_write(path, exc) from None
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
     return path
+
+
+#: First characters that make a spreadsheet read a cell as a formula (OWASP CSV injection).
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def csv_safe(value: object) -> object:
+    """A text cell that cannot start a spreadsheet formula: a leading ``'`` is added where it could.
+
+    Examples
+    --------
+    >>> csv_safe('=HYPERLINK("http://x")'), csv_safe("Hoeryong"), csv_safe(-1.5)
+    ('\'=HYPERLINK("http://x")', 'Hoeryong', -1.5)
+    """
+    if isinstance(value, str) and value.startswith(_FORMULA_START):
+        return "'" + value
+    return value
+
+
+def write_csv(frame: pd.DataFrame, path: Path, decimals: int = 4) -> Path:
+    """Write a table as CSV atomically: text cells neutralised, numbers rounded once, no ``-0``."""
+    out = frame.copy()
+    for column in out.columns:
+        if out[column].dtype == object:
+            out[column] = out[column].map(csv_safe)
+        elif pd.api.types.is_float_dtype(out[column]):
+            # Rounding can leave -0.0 (a tiny negative change), which prints as "-0.0000".
+            out[column] = out[column].round(decimals) + 0.0
+    return write_text(out.to_csv(index=False, float_format=f"%.{decimals}f"), path)
 
 
 def write_json(data: dict, path: Path) -> Path:
@@ -95,35 +187,93 @@ def replace_folder(staged: Path, target: Path) -> Path:
     The old folder is moved aside first and removed only once the new one is
     in place, so an interruption leaves either the old or the new whole.
     """
-    import shutil
-
     staged, target = Path(staged), Path(target)
-    aside = target.with_name(f".{target.name}-old")
-    shutil.rmtree(aside, ignore_errors=True)
+    aside = target.with_name(f"{_temporary_prefix(target.name)}old")
     if target.exists():
         os.replace(target, aside)
     os.replace(staged, target)
+    WRITTEN.append(target)
     shutil.rmtree(aside, ignore_errors=True)
     return target
+
+
+def staging_folder(parent: Path, name: str) -> Path:
+    """A new folder in ``parent`` to fill before :func:`replace_folder` puts it in place of ``name``."""
+    _sweep(parent, name)
+    staged = Path(tempfile.mkdtemp(dir=parent, prefix=_temporary_prefix(name)))
+    shareable(staged, folder=True)
+    return staged
+
+
+def check_input_file(path: Path, what: str, max_bytes: int | None = None, given: str = "") -> Path:
+    """``path`` as a readable regular file, or an :class:`InputError` naming ``what`` it should be.
+
+    A folder, a FIFO (which would hang the read), a device such as
+    ``/dev/zero`` (which never ends) and an over-long name are refused before
+    anything is opened. ``given`` says where the path came from, for the
+    message ("given to --osm").
+    """
+    path = Path(path)
+    try:
+        info = path.stat()
+    except FileNotFoundError:
+        raise InputError(f"{what} {_short(path)} does not exist; check the path{' ' + given if given else ''}") \
+            from None
+    except OSError as exc:
+        raise InputError(f"{what} {_short(path)} cannot be read ({exc.strerror}); check the path") from None
+    if stat.S_ISDIR(info.st_mode):
+        raise InputError(f"{what} {_short(path)} is a folder; give the file itself")
+    if not stat.S_ISREG(info.st_mode):
+        raise InputError(f"{what} {_short(path)} is not a regular file (a pipe or device?); give a file")
+    if max_bytes is not None and info.st_size > max_bytes:
+        raise InputError(f"{what} {_short(path)} is {info.st_size:,} bytes, more than the {max_bytes:,} such a "
+                         "file can reasonably be; check that it is the right file")
+    if not os.access(path, os.R_OK):
+        raise InputError(f"{what} {_short(path)} cannot be read (permission denied); fix its permissions")
+    return path
+
+
+def _short(path: Path, limit: int = 120) -> str:
+    """A path as it goes into a one-line message (a 100,000-character name is cut)."""
+    text = str(path)
+    return text if len(text) <= limit else text[:limit] + "…"
+
+
+def read_text(path: Path, what: str, max_bytes: int = 1 << 20, given: str = "") -> str:
+    """A small UTF-8 text input (scenario, speed table), with one-line errors."""
+    path = check_input_file(path, what, max_bytes, given)
+    try:
+        return path.read_text(encoding="utf-8")
+    except UnicodeDecodeError:
+        raise InputError(f"{what} {_short(path)} is not UTF-8 text; save it as UTF-8") from None
+    except OSError as exc:
+        raise InputError(f"{what} {_short(path)} cannot be read ({exc.strerror})") from None
 
 
 def read_layer(path: Path, layer: str) -> gpd.GeoDataFrame:
     """Read one layer from a stage's GeoPackage, with a clear error if it is missing."""
     path = Path(path)
     if not path.exists():
-        raise HamjiError(f"{path} does not exist; run 'hamji layers' (or 'hamji build') first")
+        raise InputError(f"{path} does not exist; run 'hamji layers' (or 'hamji build') first")
+    if not path.is_file():
+        raise InputError(f"{path} is not a file (a folder?); move it away and run 'hamji build' again")
     try:
         return gpd.read_file(path, layer=layer, engine="pyogrio")
     except (pyogrio.errors.DataSourceError, pyogrio.errors.DataLayerError) as exc:
-        raise HamjiError(f"cannot read layer {layer!r} from {path} ({str(exc).splitlines()[0]}); "
+        raise InputError(f"cannot read layer {layer!r} from {path} ({str(exc).splitlines()[0]}); "
                          "rerun 'hamji layers'") from None
 
 
 def read_provenance(path: Path, layer: str) -> dict:
     """The provenance record stored with a layer."""
-    info = pyogrio.read_info(path, layer=layer)
-    text = (info.get("layer_metadata") or {}).get(PROVENANCE_KEY)
-    return json.loads(text) if text else {}
+    try:
+        info = pyogrio.read_info(path, layer=layer)
+        text = (info.get("layer_metadata") or {}).get(PROVENANCE_KEY)
+        record = json.loads(text) if text else {}
+    except (pyogrio.errors.DataSourceError, pyogrio.errors.DataLayerError, ValueError) as exc:
+        raise InputError(f"cannot read the provenance of layer {layer!r} in {path} ({str(exc).splitlines()[0]}); "
+                         "rerun 'hamji build'") from None
+    return record if isinstance(record, dict) else {}
 
 
 def layers_path(out_dir: Path | None = None) -> Path:

@@ -8,8 +8,11 @@
   and on the same colour scale.
 - ``index.html``: links to the maps, the data date, sources and assumptions.
 
-Every text that comes from OpenStreetMap (or from any layer) is HTML-escaped
-before it reaches a tooltip or popup: Leaflet renders them as HTML.
+Outside text (OSM tags, scenario files, file paths, Overpass metadata) is
+untrusted. Every piece of it goes through :func:`escape` before it reaches a
+map, and page text of our own goes in as :class:`StaticHtml`, never as a
+template: branca recompiles whatever each folium element renders as a Jinja2
+template, so ``{{ … }}`` left in a market's name would be executed.
 """
 
 from __future__ import annotations
@@ -20,7 +23,6 @@ import math
 import mimetypes
 import re
 from dataclasses import dataclass
-from html import escape as html_escape
 from pathlib import Path
 
 import folium
@@ -69,10 +71,40 @@ ROAD_STYLES = {  # layer name, classes, colour, weight, shown at start
 CROSSING_COLOURS = {"open": "#2b8a3e", "closed": "#c92a2a", "unusable": "#868e96"}
 
 
-def escape(text: str) -> str:
-    """HTML-escape text, and make it safe inside the JavaScript template literals folium
-    writes tooltips and popups into (a backtick, ``${`` or backslash would break out)."""
-    return html_escape(str(text)).replace("`", "&#96;").replace("$", "&#36;").replace("\\", "&#92;")
+#: Each character outside text could use to break out of where a map puts it,
+#: as a numeric HTML entity: HTML markup (``&<>"'``); the JavaScript template
+#: literals folium writes popups and tooltips into (backtick, ``$``,
+#: backslash); and Jinja2's delimiters (``{``, ``}``, ``#``, ``%``), because
+#: branca compiles every rendered element again as a template. Browsers show
+#: the entities as the characters themselves.
+_ENTITIES = str.maketrans({c: f"&#{ord(c)};" for c in "&<>\"'`$\\{}#%"})
+
+
+def escape(text: object) -> str:
+    """Outside text made safe for any HTML, popup, tooltip or element of a map.
+
+    The one door every untrusted string goes through on its way into a map
+    (a test builds the maps from hostile names and checks that no Jinja2
+    template ever compiled contains them).
+
+    Examples
+    --------
+    >>> escape("{{7*191}} <b>")
+    '&#123;&#123;7*191&#125;&#125; &#60;b&#62;'
+    """
+    return str(text).translate(_ENTITIES)
+
+
+class StaticHtml(Element):
+    """Page text of our own, put into the page as it is, never compiled as a template."""
+
+    def __init__(self, html: str):
+        super().__init__()
+        self._name = "StaticHtml"
+        self.html = html
+
+    def render(self, **kwargs) -> str:
+        return self.html
 
 
 # -- assets ---------------------------------------------------------------------------
@@ -274,9 +306,9 @@ def _prepare(frame: gpd.GeoDataFrame, tolerance_m: float) -> gpd.GeoDataFrame:
 
 def _page_furniture(root: Figure, inputs: MapInputs, title: str, subtitle_html: str,
                     index_href: str = INDEX_FILE) -> None:
-    root.header.add_child(Element(PAGE_CSS), name="hamji_css")
+    root.header.add_child(StaticHtml(PAGE_CSS), name="hamji_css")
     demo = f'<div class="hamji-demo">{escape(settings.DEMO_STAMP)}</div>' if inputs.synthetic else ""
-    root.html.add_child(Element(
+    root.html.add_child(StaticHtml(
         f'{demo}<div class="hamji-header"><h1>{escape(title)}</h1>{subtitle_html}<br>'
         f'<small>{inputs.data_line()} · <a href="{index_href}">all maps, sources and assumptions</a></small></div>'),
         name="hamji_header")
@@ -284,7 +316,7 @@ def _page_furniture(root: Figure, inputs: MapInputs, title: str, subtitle_html: 
 
 def _legend(root: Figure, sections: list[tuple[str, list[str]]]) -> None:
     body = "".join(f"<h2>{escape(title)}</h2>" + "<br>".join(items) for title, items in sections)
-    root.html.add_child(Element(f'<div class="hamji-legend">{body}</div>'), name="hamji_legend")
+    root.html.add_child(StaticHtml(f'<div class="hamji-legend">{body}</div>'), name="hamji_legend")
 
 
 def _time_legend_items() -> list[str]:
@@ -571,7 +603,7 @@ def side_by_side_map(inputs: MapInputs) -> Figure:
         name = province["name"].iloc[0] if len(province) else code
         title = f"{name} ({code})" + (f": median {format_hours(row['crossing_h_median'])} to a crossing, "
                                       f"{row['markets']} markets" if row is not None else ": not in this build")
-        m.get_root().html.add_child(Element(
+        m.get_root().html.add_child(StaticHtml(
             f'<div class="hamji-title" style="left:calc({left} + 10px)">{escape(title)}</div>'))
         maps.append(m)
         views.append(_bounds(province if len(province) else inputs.provinces))
@@ -597,7 +629,7 @@ def side_by_side_map(inputs: MapInputs) -> Figure:
     # A header strip across the top and both maps below it, so that nothing
     # covers either map's controls.
     top = 24 if inputs.synthetic else 0
-    figure.header.add_child(Element(
+    figure.header.add_child(StaticHtml(
         f"<style>.hamji-header{{left:0;right:0;top:{top}px !important;max-width:none;height:58px;border-radius:0;"
         f"box-sizing:border-box}} "
         f".folium-map{{top:{top + 58}px !important;height:calc(100% - {top + 58}px) !important}}"

@@ -9,6 +9,7 @@ the road itself, not to a junction kilometres away.
 
 from __future__ import annotations
 
+import math
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -21,7 +22,8 @@ from scipy.sparse.csgraph import connected_components
 from scipy.spatial import cKDTree
 
 from geo import settings
-from geo.errors import HamjiError
+from geo.errors import InputError
+from geo.io import read_text
 
 #: Classes that need a speed; ``*_link`` roads take their parent's.
 SPEED_CLASSES = ("motorway", "trunk", "primary", "secondary", "tertiary", "unclassified", "track")
@@ -42,26 +44,35 @@ class SpeedTable:
         return base * (self.unpaved_factor[country] if surface in UNPAVED else 1.0)
 
 
+def _speed(value, what: str, source: str, low: float, high: float, low_open: bool = True) -> float:
+    """A number in its allowed range, or one line naming the key and the range."""
+    ok = isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
+    ok = ok and (low < value if low_open else low <= value) and value <= high
+    if not ok:
+        bound = f"{'more than' if low_open else 'at least'} {low:g} and at most {high:g}"
+        raise InputError(f"speed table {source}: {what} = {value!r}; it must be a number {bound}")
+    return float(value)
+
+
 def validate_speeds(data: dict, source: str) -> SpeedTable:
-    """Check a speed table (as parsed from TOML) and return it, or fail in one line."""
+    """Check a speed table (as parsed from TOML) and return it, or fail in one line.
+
+    Speeds must be finite numbers in (0, :data:`settings.MAX_SPEED_KMH`] km/h
+    (TOML allows ``nan`` and ``inf``), and ``unpaved_factor`` in (0, 1].
+    """
     speeds, factors = {}, {}
     for country in ("KP", "CN"):
         table = data.get(country)
         if not isinstance(table, dict):
-            raise HamjiError(f"speed table {source}: no [{country}] section; give speeds for both KP and CN")
+            raise InputError(f"speed table {source}: no [{country}] section; give speeds for both KP and CN")
         speeds[country] = {}
         for highway in SPEED_CLASSES:
             value = table.get(highway)
             if value is None:
-                raise HamjiError(f"speed table {source}: [{country}] has no speed for '{highway}'; add it (km/h)")
-            if isinstance(value, bool) or not isinstance(value, (int, float)) or value <= 0:
-                raise HamjiError(f"speed table {source}: [{country}] {highway} = {value!r}; speeds must be "
-                                 "positive numbers in km/h")
-            speeds[country][highway] = float(value)
-        factor = table.get("unpaved_factor", 1.0)
-        if isinstance(factor, bool) or not isinstance(factor, (int, float)) or not 0 < factor <= 1:
-            raise HamjiError(f"speed table {source}: [{country}] unpaved_factor = {factor!r}; it must be in (0, 1]")
-        factors[country] = float(factor)
+                raise InputError(f"speed table {source}: [{country}] has no speed for '{highway}'; add it (km/h)")
+            speeds[country][highway] = _speed(value, f"[{country}] {highway} (km/h)", source, 0,
+                                              settings.MAX_SPEED_KMH)
+        factors[country] = _speed(table.get("unpaved_factor", 1.0), f"[{country}] unpaved_factor", source, 0, 1)
     return SpeedTable(speeds, factors, source)
 
 
@@ -70,13 +81,13 @@ def load_speeds(path: Path | None = None) -> SpeedTable:
     if path is None:
         return validate_speeds(settings.DEFAULT_SPEEDS, "built-in defaults")
     path = Path(path)
+    text = read_text(path, "speed table", given="given to --speeds")
     try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise HamjiError(f"speed table {path} does not exist; check the path given to --speeds") from None
-    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
-        raise HamjiError(f"speed table {path} is not valid TOML ({exc}); see the README for its format") from None
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise InputError(f"speed table {path} is not valid TOML ({exc}); see the README for its format") from None
     return validate_speeds(data, str(path))
+
 
 
 @dataclass

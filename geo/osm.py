@@ -12,6 +12,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import sys
+import time
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
@@ -25,7 +26,8 @@ import shapely
 from shapely.geometry import box
 
 from geo import settings
-from geo.errors import HamjiError
+from geo.errors import HamjiError, InputError, OverpassError, SourceError
+from geo.io import check_input_file
 from geo.fixture import SYNTHETIC_TAG
 
 log = logging.getLogger(__name__)
@@ -98,21 +100,15 @@ def _sha256(path: Path) -> str:
 
 def check_extract_path(path: Path) -> Path:
     """Fail with a one-line message unless ``path`` looks like a readable extract."""
-    path = Path(path)
-    if not path.exists():
-        raise HamjiError(f"OSM extract {path} does not exist; check the path given to --osm or {settings.OSM_ENV_VAR}")
-    if path.is_dir():
-        raise HamjiError(f"OSM extract {path} is a folder; give the .osm.pbf / .osm / .osm.bz2 file itself")
+    path = check_input_file(Path(path), "OSM extract", given=f"given to --osm or {settings.OSM_ENV_VAR}")
     if not path.name.lower().endswith(settings.EXTRACT_SUFFIXES):
-        raise HamjiError(f"OSM extract {path} is not an .osm.pbf, .osm or .osm.bz2 file; "
+        if path.name.lower().endswith((".osh", ".osh.pbf", ".osh.bz2", ".osc", ".osc.gz", ".osc.bz2")):
+            raise InputError(f"OSM extract {path} is a history or change file; give a plain extract "
+                             "(.osm.pbf, .osm, .osm.bz2)")
+        raise InputError(f"OSM extract {path} is not an .osm.pbf, .osm or .osm.bz2 file; "
                          "download an extract (e.g. from Geofabrik) in one of those formats")
-    try:
-        with path.open("rb") as handle:
-            first = handle.read(1)
-    except OSError as exc:
-        raise HamjiError(f"cannot read OSM extract {path}: {exc.strerror}; check its permissions") from None
-    if not first:
-        raise HamjiError(f"OSM extract {path} is empty; download it again")
+    if path.stat().st_size == 0:
+        raise InputError(f"OSM extract {path} is empty; download it again")
     return path
 
 
@@ -273,43 +269,113 @@ def read_extracts(paths: list[Path]) -> RawOsm:
 # Overpass, through osmnx
 # --------------------------------------------------------------------------
 
-def configure_osmnx(overpass_url: str) -> None:
-    """Point osmnx at ``overpass_url`` with HamJi's cache and limits."""
+class _OverpassGuard:
+    """Checks every Overpass answer before osmnx parses or caches it.
+
+    osmnx treats an HTML error page served with status 200 as "no features",
+    returns (without caching) an answer whose ``remark`` says the query timed
+    out or ran out of memory, and retries 429/504 forever. Installed as a
+    ``requests`` response hook, this guard retries 429/504 a bounded number
+    of times and turns every other failure into an :class:`OverpassError`,
+    raised before osmnx sees the answer, so a bad answer is never cached and
+    never becomes an empty layer.
+    """
+
+    def __init__(self, url: str) -> None:
+        self.url = url
+        self.query = "Overpass"
+
+    def __call__(self, response: requests.Response, *args, **kwargs) -> requests.Response:
+        if response.request.method != "POST" or not response.url.rstrip("/").endswith("/interpreter"):
+            return response  # osmnx's /status probe for its rate limit
+        for _ in range(settings.OVERPASS_RETRIES):
+            if response.status_code not in (429, 504):
+                break
+            time.sleep(settings.OVERPASS_RETRY_PAUSE_S)
+            retry = response.request.copy()
+            retry.hooks = {"response": []}
+            with requests.Session() as session:
+                response = session.send(retry, timeout=settings.OVERPASS_TIMEOUT)
+        self.check(response)
+        return response
+
+    def check(self, response: requests.Response) -> dict:
+        """The answer's JSON, or an :class:`OverpassError` saying what is wrong with it."""
+        if response.status_code in (429, 504):
+            self.fail(f"HTTP {response.status_code} ({'too many requests' if response.status_code == 429 else 'gateway timeout'}) "
+                      f"after {settings.OVERPASS_RETRIES} retries")
+        if not response.ok:
+            self.fail(f"HTTP {response.status_code} {response.reason}")
+        try:
+            data = response.json()
+        except ValueError:
+            kind = response.headers.get("Content-Type", "unknown type").split(";")[0]
+            self.fail(f"the answer is not JSON but {kind} (an error page?)")
+        if not isinstance(data, dict) or not isinstance(data.get("elements"), list):
+            self.fail("the answer is JSON without an 'elements' list")
+        if data.get("remark"):
+            self.fail(_one_line(str(data["remark"])))
+        return data
+
+    def fail(self, reason: str):
+        raise OverpassError(self.url, self.query, reason)
+
+
+def _one_line(text: str, limit: int = 200) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= limit else text[:limit] + "…"
+
+
+_GUARD: _OverpassGuard | None = None
+
+
+def configure_osmnx(overpass_url: str) -> _OverpassGuard:
+    """Point osmnx at ``overpass_url`` with HamJi's cache, limits and answer checks."""
     import osmnx as ox
 
+    global _GUARD
+    _GUARD = _OverpassGuard(overpass_url)
     ox.settings.overpass_url = overpass_url.rstrip("/")
     ox.settings.use_cache = True
     ox.settings.cache_folder = str(settings.OVERPASS_CACHE_DIR)
     ox.settings.requests_timeout = settings.OVERPASS_TIMEOUT
     ox.settings.max_query_area_size = settings.OVERPASS_MAX_QUERY_AREA_M2
+    ox.settings.requests_kwargs = {"hooks": {"response": [_GUARD]}}
     ox.settings.log_console = False
+    return _GUARD
 
 
 def overpass_timestamp(overpass_url: str) -> str:
     """Ask Overpass for the date of its data; fail clearly if it cannot be reached."""
     url = overpass_url.rstrip("/") + "/interpreter"
+    guard = _OverpassGuard(overpass_url)
+    guard.query = "data date"
     try:
-        response = requests.post(url, data={"data": "[out:json][timeout:25];out;"}, timeout=30)
-        response.raise_for_status()
-        return response.json()["osm3s"]["timestamp_osm_base"]
+        response = requests.post(url, data={"data": "[out:json][timeout:25];out;"}, timeout=30,
+                                 hooks={"response": [guard]})
     except requests.RequestException as exc:
         reason = type(exc).__name__
-        raise HamjiError(f"cannot reach Overpass at {overpass_url} ({reason}); check the network, set "
-                         "--overpass-url, or use a local extract with --osm") from None
-    except (ValueError, KeyError):
-        raise HamjiError(f"{overpass_url} did not answer like an Overpass API; check --overpass-url") from None
+        raise SourceError(f"cannot reach Overpass at {overpass_url} ({reason}); check the network, set "
+                          "--overpass-url, or use a local extract with --osm") from None
+    stamp = guard.check(response).get("osm3s", {}).get("timestamp_osm_base")
+    if not isinstance(stamp, str):
+        guard.fail("the answer has no osm3s.timestamp_osm_base: is this an Overpass API?")
+    return _one_line(stamp, 40)
 
 
-def _features(polygon, tags: dict, keys: tuple[str, ...]) -> gpd.GeoDataFrame:
+def _features(polygon, tags: dict, keys: tuple[str, ...], query: str) -> gpd.GeoDataFrame:
     import osmnx as ox
     from osmnx._errors import InsufficientResponseError
 
+    if _GUARD is not None:
+        _GUARD.query = query
     try:
         found = ox.features_from_polygon(polygon, tags)
     except InsufficientResponseError:
+        # Every answer passed the guard: the area really holds none of these.
         return _frame([], keys)
     except requests.RequestException as exc:
-        raise HamjiError(f"Overpass request failed ({type(exc).__name__}); try again later or use --osm") from None
+        raise OverpassError(ox.settings.overpass_url, query, f"the request failed ({type(exc).__name__})") from None
     found = found.reset_index().rename(columns={"element": "osm_type", "id": "osm_id"})
     # osmnx splits large polygons into several requests and keeps every copy
     # of a feature that more than one of them returned.
@@ -332,7 +398,7 @@ def fetch_boundaries(overpass_url: str) -> gpd.GeoDataFrame:
     _progress("fetching province boundaries from Overpass …")
     try:
         found = _features(box(*settings.BOUNDARY_QUERY_BBOX),
-                          {"admin_level": settings.BOUNDARY_TAGS["admin_level"]}, BOUNDARY_KEYS)
+                          {"admin_level": settings.BOUNDARY_TAGS["admin_level"]}, BOUNDARY_KEYS, "province boundaries")
     finally:
         ox.settings.max_query_area_size = settings.OVERPASS_MAX_QUERY_AREA_M2
     keep = (found["osm_type"] == "relation") & (found["boundary"] == "administrative")
@@ -344,19 +410,19 @@ def fetch_features(overpass_url: str, area, border_area) -> dict[str, gpd.GeoDat
     """Roads and markets inside ``area``; border controls and rail bridges in ``border_area``."""
     configure_osmnx(overpass_url)
     _progress("fetching roads from Overpass …")
-    roads = _features(area, settings.ROAD_TAGS, ROAD_KEYS)
+    roads = _features(area, settings.ROAD_TAGS, ROAD_KEYS, "roads")
     roads = roads[(roads["osm_type"] == "way") & (roads.geom_type == "LineString")]
     _progress("fetching markets from Overpass …")
-    markets = _features(area, settings.MARKET_TAGS, MARKET_KEYS)
+    markets = _features(area, settings.MARKET_TAGS, MARKET_KEYS, "markets")
     markets = markets[markets["amenity"] == "marketplace"]
     _progress("fetching border controls and rail bridges from Overpass …")
-    controls = _features(border_area, settings.BORDER_CONTROL_TAGS, CONTROL_KEYS)
+    controls = _features(border_area, settings.BORDER_CONTROL_TAGS, CONTROL_KEYS, "border controls")
     controls = controls[controls["barrier"] == "border_control"]
     controls = controls.set_geometry(controls.geometry.representative_point()) if len(controls) else controls
     _progress("fetching towns and cities from Overpass …")
-    places = _features(area, settings.PLACE_TAGS, PLACE_KEYS)
+    places = _features(area, settings.PLACE_TAGS, PLACE_KEYS, "towns and cities")
     places = places[(places["osm_type"] == "node") & places["place"].isin(settings.PLACE_TAGS["place"])]
-    rail = _features(border_area, settings.RAIL_TAGS, RAIL_KEYS)
+    rail = _features(border_area, settings.RAIL_TAGS, RAIL_KEYS, "rail bridges")
     rail = rail[(rail["osm_type"] == "way") & rail["bridge"].notna() & (rail["bridge"] != "no")
                 & (rail.geom_type == "LineString")]
     return {"roads": roads.reset_index(drop=True), "markets": markets.reset_index(drop=True),

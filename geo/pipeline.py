@@ -13,7 +13,7 @@ import geopandas as gpd
 import pandas as pd
 
 from geo import cache, fixture, io, osm, settings
-from geo.errors import HamjiError
+from geo.errors import HamjiError, InputError, SourceError
 from geo.layers import build_layers, border_line, check_coverage, format_summary, match_provinces, summary
 from geo.regions import Region, resolve_selection
 
@@ -21,10 +21,16 @@ from geo.regions import Region, resolve_selection
 def extract_paths_from_env() -> list[Path]:
     """Extracts named by the ``HAMJI_OSM`` environment variable (``:``-separated)."""
     value = os.environ.get(settings.OSM_ENV_VAR, "")
-    return [Path(p) for p in value.split(":") if p.strip()]
+    paths = [Path(p) for p in value.split(":") if p.strip()]
+    if value and not paths:
+        # Set, yet naming no file: a typo, not a request to go online instead.
+        raise InputError(f"{settings.OSM_ENV_VAR}={value[:80]!r} names no extract; give extract paths "
+                         "separated by ':', or unset it to use Overpass")
+    return paths
 
 
-def _from_overpass(overpass_url: str, selection: list[Region]) -> osm.RawOsm:
+def _from_overpass(overpass_url: str, selection: list[Region], allow_empty: bool = False) -> osm.RawOsm:
+    io.ensure_writable(settings.OVERPASS_CACHE_DIR)
     stamp = osm.overpass_timestamp(overpass_url)
     boundaries = osm.fetch_boundaries(overpass_url)
     provinces = match_provinces(boundaries)
@@ -36,6 +42,12 @@ def _from_overpass(overpass_url: str, selection: list[Region]) -> osm.RawOsm:
     border_area = border_line(provinces).buffer(settings.BORDER_CONTROL_MAX_M).simplify(200)
     area, border_area = gpd.GeoSeries([area, border_area], crs=settings.MEASURE_CRS).to_crs(settings.STORE_CRS)
     frames = osm.fetch_features(overpass_url, area, border_area)
+    if frames["roads"].empty and not allow_empty:
+        # A province with no roads at all in OSM is far likelier a failed or
+        # truncated answer than the truth.
+        raise SourceError(f"Overpass at {overpass_url} returned no roads for "
+                          + ", ".join(r.name for r in selection)
+                          + "; nothing was written. Check the server, or pass --allow-empty if that is expected")
     frames["boundaries"] = boundaries
     return osm.RawOsm(frames, osm.overpass_provenance(overpass_url, stamp, frames))
 
@@ -50,7 +62,8 @@ def _skip(stage: str, key: str | None, outputs: list[Path], force: bool) -> bool
 
 
 def run_layers(osm_paths: list[Path] | None = None, provinces: list[str] | None = None, demo: bool = False,
-               overpass_url: str | None = None, out_dir: Path | None = None, force: bool = False) -> dict:
+               overpass_url: str | None = None, out_dir: Path | None = None, force: bool = False,
+               allow_empty: bool = False) -> dict:
     """Stage 1: read OSM and write the layers GeoPackage.
 
     Parameters
@@ -68,6 +81,8 @@ def run_layers(osm_paths: list[Path] | None = None, provinces: list[str] | None 
     force
         Rebuild even if the extracts, settings and code are unchanged (an
         Overpass build always runs; osmnx's cache spares the downloads).
+    allow_empty
+        Accept an Overpass answer with no roads (otherwise an error).
 
     Returns
     -------
@@ -97,7 +112,7 @@ def run_layers(osm_paths: list[Path] | None = None, provinces: list[str] | None 
             source = "the extract" + ("s " if len(osm_paths) > 1 else " ") + ", ".join(str(p) for p in osm_paths)
         else:
             url = overpass_url or settings.OVERPASS_URL
-            raw = _from_overpass(url, selection)
+            raw = _from_overpass(url, selection, allow_empty)
             source = f"Overpass at {url}"
         if demo:
             raw.provenance["source"] = "mini-HamJi demo fixture"
@@ -169,6 +184,10 @@ def run_routes(layers_dir: Path | None = None, out_dir: Path | None = None, spee
             lines.append(f"{country} network: {info['nodes']:,} nodes, {info['edges']:,} edges; dropped "
                          f"{dropped['components']} small components ({dropped['roads']} roads, "
                          f"{dropped['nodes']} nodes)")
+    for row in out["crossings"].itertuples():
+        if not row.usable and str(row.reason).startswith("no road within"):
+            lines.append(f"warning: crossing {row.crossing_id} left out of routing: {row.reason} "
+                         f"(North Korean side {row.kp_snap_m:,.0f} m, Chinese side {row.cn_snap_m:,.0f} m away)")
     per_province = pd.DataFrame(report["per_province"])
     lines.append(per_province.set_index("province").round(2).to_string() if len(per_province) else
                  "no markets to route: the layers hold no North Korean amenity=marketplace")
@@ -222,7 +241,7 @@ def run_reach(layers_dir: Path | None = None, out_dir: Path | None = None, force
     markets = io.read_layer(routes_file, "markets")
     provenance = io.read_provenance(routes_file, "markets")
     table = reach_table(markets, provinces)
-    io.write_text(table.to_csv(index=False, float_format="%.4f"), outputs[0])
+    io.write_csv(table, outputs[0])
     io.write_text(markdown_summary(table, provenance), outputs[1])
     cache.remember("reach", key, outputs)
     lines = [f"*** {settings.DEMO_STAMP} ***"] if provenance.get("synthetic") else []
@@ -400,14 +419,14 @@ def run_scenario(name: str, layers_dir: Path | None = None, maps_dir: Path | Non
     page, _ = fit_page(f"scenarios/{scenario.key}.html",
                        lambda drawn: difference_map(drawn, markets, provinces, info), inputs, offline)
 
-    staged = Path(tempfile.mkdtemp(dir=folder, prefix=f".{scenario.key}-"))
+    staged = io.staging_folder(folder, scenario.key)
     try:
         frames = {key: out[key] for key in ("routes", "markets", "roads", "crossings", "hubs", "bands")}
         io.write_gpkg(frames, staged / settings.ROUTES_GPKG, provenance)
-        io.write_text(reach.to_csv(index=False, float_format="%.4f"), staged / settings.REACH_CSV)
+        io.write_csv(reach, staged / settings.REACH_CSV)
         io.write_text(markdown_summary(reach, provenance), staged / settings.REACH_MD)
-        io.write_text(markets.to_csv(index=False, float_format="%.4f"), staged / "hamji_difference_markets.csv")
-        io.write_text(provinces.to_csv(index=False, float_format="%.4f"), staged / "hamji_difference_provinces.csv")
+        io.write_csv(markets, staged / "hamji_difference_markets.csv")
+        io.write_csv(provinces, staged / "hamji_difference_provinces.csv")
         io.write_text(difference_summary(info, markets, provinces, ordering, provenance),
                       staged / "hamji_difference.md")
         io.replace_folder(staged, folder / scenario.key)
@@ -503,7 +522,7 @@ def run_sensitivity(layers_dir: Path | None = None, maps_dir: Path | None = None
               "median is below every far province's.", ""]
     lines += [f"- {ordering_sentence(label, ordering)}" for _, label, ordering in results]
     text = "\n".join(lines) + "\n"
-    io.write_text(table.to_csv(index=False, float_format="%.4f"), folder / settings.SENSITIVITY_CSV)
+    io.write_csv(table, folder / settings.SENSITIVITY_CSV)
     io.write_text(text, folder / settings.SENSITIVITY_MD)
     print(text)
     return table

@@ -12,6 +12,7 @@ One multi-source Dijkstra per question, not one search per market:
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import geopandas as gpd
@@ -22,7 +23,7 @@ from scipy.sparse.csgraph import dijkstra
 from shapely.geometry import LineString
 
 from geo import settings
-from geo.errors import HamjiError
+from geo.errors import HamjiError, InputError
 from geo.network import Side, SpeedTable, build_side, split_at_border, time_matrix
 
 #: Added to the virtual source's edges: SciPy reads a stored zero as "no edge".
@@ -39,14 +40,15 @@ def parse_penalties(values: list[str] | None, crossing_ids: list[str] | None) ->
     for value in values or []:
         name, _, hours = value.partition("=")
         if crossing_ids is not None and name not in crossing_ids:
-            raise HamjiError(f"--penalty {value}: unknown crossing {name!r}; known crossings: "
+            raise InputError(f"--penalty {value}: unknown crossing {name!r}; known crossings: "
                              + ", ".join(sorted(crossing_ids)))
         try:
             penalties[name] = float(hours)
         except ValueError:
-            raise HamjiError(f"--penalty {value}: {hours!r} is not a number of hours") from None
-        if not penalties[name] >= 0:
-            raise HamjiError(f"--penalty {value}: a border penalty cannot be negative")
+            penalties[name] = math.nan
+        if not 0 <= penalties[name] <= settings.MAX_PENALTY_H:
+            raise InputError(f"--penalty {value}: {hours!r} is not a border penalty; give a number of hours from "
+                             f"0 to {settings.MAX_PENALTY_H:g}")
     return penalties
 
 
@@ -127,8 +129,9 @@ def compute_routes(layers: dict[str, gpd.GeoDataFrame], speeds: SpeedTable,
     reason = np.full(len(crossings), None, dtype=object)
     reason[(crossings["mode"] != "road").to_numpy()] = "rail crossing: not on the road network"
     reason[(crossings["status"] == "closed").to_numpy()] = "closed"
-    far = (crossings[["kp_snap_m", "cn_snap_m"]].max(axis=1) > settings.SNAP_MAX_M).to_numpy()
-    reason[far & (reason == None)] = f"more than {settings.SNAP_MAX_M} m from the road network"  # noqa: E711
+    far = (crossings[["kp_snap_m", "cn_snap_m"]].max(axis=1) > settings.CROSSING_SNAP_MAX_M).to_numpy()
+    reason[far & (reason == None)] = (f"no road within {settings.CROSSING_SNAP_MAX_M:,} m on one side "  # noqa: E711
+                                      "of the border")
 
     hubs = layers["hubs"].reset_index(drop=True).copy()
     hubs["node"], hubs["snap_m"] = _snap(cn, hubs.to_crs(settings.MEASURE_CRS).geometry)
@@ -313,6 +316,8 @@ def _bridge_rows(crossings: pd.DataFrame, roads: gpd.GeoDataFrame, bridges: np.n
     by_osm_id = {int(osm_id): row for row, osm_id in zip(roads.index[bridges], roads.loc[bridges, "osm_id"])}
     rows: dict[str, set[int]] = {}
     for cid, refs in zip(crossings["crossing_id"], crossings["osm_ids"]):
-        ways = [int(r.split("/")[1]) for r in (refs or "").split(";") if r.startswith("way/")]
+        # A gazetteer crossing with no OSM feature has no refs (None, or NaN as read back).
+        refs = refs if isinstance(refs, str) else ""
+        ways = [int(r.split("/")[1]) for r in refs.split(";") if r.startswith("way/")]
         rows[cid] = {by_osm_id[w] for w in ways if w in by_osm_id}
     return rows

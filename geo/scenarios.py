@@ -33,6 +33,7 @@ routes stage recorded), so it differs from the baseline only where it says.
 
 from __future__ import annotations
 
+import hashlib
 import math
 import re
 import tomllib
@@ -46,13 +47,18 @@ import shapely
 from shapely.geometry import Point
 
 from geo import settings
-from geo.errors import HamjiError
+from geo.errors import InputError
+from geo.io import read_text
 from geo.network import SPEED_CLASSES, SpeedTable, validate_speeds
 
 SCENARIO_DIR = Path(__file__).parent / "scenarios"
 TOP_KEYS = {"name", "description", "crossings", "speeds", "penalties"}
 #: An added crossing must be this close (m) to the China–DPRK border line.
 ADDED_CROSSING_MAX_M = 5_000
+#: Largest factor a scenario may scale a country's speeds by.
+MAX_SPEED_SCALE = 10
+#: Largest scenario file read (bytes): a scenario is a few lines of TOML.
+MAX_SCENARIO_BYTES = 1 << 20
 
 
 @dataclass
@@ -77,88 +83,121 @@ def shipped_scenarios() -> list[str]:
     return sorted(p.stem for p in SCENARIO_DIR.glob("*.toml"))
 
 
-def _number(value, what: str, source: str, minimum: float = 0.0, strict: bool = False) -> float:
+def _number(value, what: str, source: str, maximum: float, minimum: float = 0.0, strict: bool = False) -> float:
     ok = isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
-    if not ok or value < minimum or (strict and value == minimum):
-        bound = "positive" if strict else f"at least {minimum:g}"
-        raise HamjiError(f"scenario {source}: {what} = {value!r}; it must be a number, {bound}")
+    if not ok or value < minimum or (strict and value == minimum) or value > maximum:
+        bound = f"{'more than' if strict else 'at least'} {minimum:g} and at most {maximum:g}"
+        raise InputError(f"scenario {source}: {what} = {_clip(value)}; it must be a number {bound}")
     return float(value)
+
+
+def _clip(value, limit: int = 60) -> str:
+    text = repr(value)
+    return text if len(text) <= limit else text[:limit] + "…"
+
+
+#: Longest scenario name and description accepted (characters).
+MAX_NAME_CHARS, MAX_DESCRIPTION_CHARS = 200, 2_000
+
+
+def scenario_key(stem: str) -> str:
+    """A folder and file name for a scenario: its file stem, or a readable slug plus a short hash.
+
+    Names that are not plain ASCII would otherwise all become ``_`` and
+    overwrite each other's outputs.
+
+    Examples
+    --------
+    >>> scenario_key("wonjong_closed")
+    'wonjong_closed'
+    >>> scenario_key("원정 closed")
+    'closed-990b7b6b'
+    """
+    slug = re.sub(r"[^A-Za-z0-9_-]+", "_", stem).strip("_")[:60]
+    if slug == stem:
+        return slug
+    return f"{slug or 'scenario'}-{hashlib.sha256(stem.encode()).hexdigest()[:8]}"
 
 
 def load_scenario(name_or_path: str) -> Scenario:
     """Read a scenario by shipped name or path and check its shape (not yet its crossing ids)."""
     path = Path(name_or_path)
-    if not path.suffix and (SCENARIO_DIR / f"{name_or_path}.toml").exists():
+    if name_or_path in shipped_scenarios():
         path = SCENARIO_DIR / f"{name_or_path}.toml"
-    if not path.exists():
-        raise HamjiError(f"scenario {name_or_path!r} is neither a file nor a shipped scenario; shipped: "
-                         + ", ".join(shipped_scenarios()))
+    elif not path.suffix and "/" not in name_or_path:
+        raise InputError(f"scenario {_clip(name_or_path)} is neither a file nor a shipped scenario; "
+                         "shipped: " + ", ".join(shipped_scenarios()))
     source = str(path)
+    text = read_text(path, "scenario file", max_bytes=MAX_SCENARIO_BYTES)
     try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
-    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
-        raise HamjiError(f"scenario {source} is not valid TOML ({exc}); see geo/scenarios.py for the format") from None
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise InputError(f"scenario {source} is not valid TOML ({exc}); see geo/scenarios.py for the format") from None
     unknown = set(data) - TOP_KEYS
     if unknown:
-        raise HamjiError(f"scenario {source}: unknown key(s) {', '.join(sorted(unknown))}; allowed: "
+        raise InputError(f"scenario {source}: unknown key(s) {', '.join(sorted(unknown))}; allowed: "
                          + ", ".join(sorted(TOP_KEYS)))
-    key = re.sub(r"[^A-Za-z0-9_-]+", "_", path.stem)
+    key = scenario_key(path.stem)
+    for field_name, limit in (("name", MAX_NAME_CHARS), ("description", MAX_DESCRIPTION_CHARS)):
+        value = data.get(field_name, "")
+        if not isinstance(value, str) or len(value) > limit:
+            raise InputError(f"scenario {source}: {field_name} must be text of at most {limit:,} characters")
     scenario = Scenario(key, str(data.get("name", key)), str(data.get("description", "")), source)
 
     for table in ("crossings", "speeds", "penalties"):
         if not isinstance(data.get(table, {}), dict):
-            raise HamjiError(f"scenario {source}: {table} must be a table ([{table}])")
+            raise InputError(f"scenario {source}: {table} must be a table ([{table}])")
     crossings = data.get("crossings", {})
     if not isinstance(crossings.get("add", []), list) or not all(isinstance(a, dict) for a in crossings.get("add", [])):
-        raise HamjiError(f"scenario {source}: crossings.add must be a list of tables ([[crossings.add]])")
+        raise InputError(f"scenario {source}: crossings.add must be a list of tables ([[crossings.add]])")
     for list_key in ("close", "open_only"):
         values = crossings.get(list_key, [])
         if not isinstance(values, list) or not all(isinstance(v, str) for v in values):
-            raise HamjiError(f"scenario {source}: crossings.{list_key} must be a list of crossing ids")
+            raise InputError(f"scenario {source}: crossings.{list_key} must be a list of crossing ids")
         setattr(scenario, list_key, values)
     extra = set(crossings) - {"close", "open_only", "add"}
     if extra:
-        raise HamjiError(f"scenario {source}: unknown key(s) crossings.{', crossings.'.join(sorted(extra))}")
+        raise InputError(f"scenario {source}: unknown key(s) crossings.{', crossings.'.join(sorted(extra))}")
     for new in crossings.get("add", []):
         missing = {"id", "lon", "lat", "mode"} - set(new)
         if missing:
-            raise HamjiError(f"scenario {source}: an added crossing lacks {', '.join(sorted(missing))}")
+            raise InputError(f"scenario {source}: an added crossing lacks {', '.join(sorted(missing))}")
         cid = str(new["id"])
         lon, lat = new["lon"], new["lat"]
         if not all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in (lon, lat)) \
-                or not (-180 <= lon <= 180 and -90 <= lat <= 90):
-            raise HamjiError(f"scenario {source}: added crossing {cid!r} has bad coordinates lon={lon!r}, "
+                or not (-180 <= lon <= 180 and -90 <= lat <= 90):  # NaN fails these comparisons too
+            raise InputError(f"scenario {source}: added crossing {cid!r} has bad coordinates lon={lon!r}, "
                              f"lat={lat!r}; give decimal degrees (lon -180..180, lat -90..90)")
         if new["mode"] not in ("road", "rail"):
-            raise HamjiError(f"scenario {source}: added crossing {cid!r} has mode {new['mode']!r}; "
+            raise InputError(f"scenario {source}: added crossing {cid!r} has mode {new['mode']!r}; "
                              "use 'road' or 'rail'")
         penalty = new.get("penalty_h")
         if penalty is not None:
-            penalty = _number(penalty, f"crossing {cid!r} penalty_h", source)
+            penalty = _number(penalty, f"crossing {cid!r} penalty_h", source, settings.MAX_PENALTY_H)
         scenario.add.append({"id": cid, "name": str(new.get("name", cid)), "lon": float(lon), "lat": float(lat),
                              "mode": new["mode"], "penalty_h": penalty})
 
     speeds = data.get("speeds", {})
     for country, value in speeds.items():
         if not isinstance(value, dict):
-            raise HamjiError(f"scenario {source}: speeds.{country} must be a table")
+            raise InputError(f"scenario {source}: speeds.{country} must be a table")
         if country == "scale":
             for c, factor in value.items():
                 if c not in ("KP", "CN"):
-                    raise HamjiError(f"scenario {source}: speeds.scale.{c}: use KP or CN")
-                scenario.speed_scale[c] = _number(factor, f"speeds.scale.{c}", source, strict=True)
+                    raise InputError(f"scenario {source}: speeds.scale.{c}: use KP or CN")
+                scenario.speed_scale[c] = _number(factor, f"speeds.scale.{c}", source, MAX_SPEED_SCALE, strict=True)
         elif country in ("KP", "CN"):
             for highway, kmh in value.items():
                 if highway not in SPEED_CLASSES:
-                    raise HamjiError(f"scenario {source}: speeds.{country}.{highway}: unknown road class; "
+                    raise InputError(f"scenario {source}: speeds.{country}.{highway}: unknown road class; "
                                      "known: " + ", ".join(SPEED_CLASSES))
                 scenario.speed_overrides.setdefault(country, {})[highway] = _number(
-                    kmh, f"speeds.{country}.{highway}", source, strict=True)
+                    kmh, f"speeds.{country}.{highway}", source, settings.MAX_SPEED_KMH, strict=True)
         else:
-            raise HamjiError(f"scenario {source}: speeds.{country}: use scale, KP or CN")
+            raise InputError(f"scenario {source}: speeds.{country}: use scale, KP or CN")
 
     for cid, hours in data.get("penalties", {}).items():
-        hours = _number(hours, f"penalties.{cid}", source)
+        hours = _number(hours, f"penalties.{cid}", source, settings.MAX_PENALTY_H)
         if cid == "default_h":
             scenario.default_penalty_h = hours
         else:
@@ -189,12 +228,12 @@ def apply_scenario(scenario: Scenario, layers: dict[str, gpd.GeoDataFrame], spee
     source = scenario.source
     for cid in [*scenario.close, *scenario.open_only, *scenario.penalties_h]:
         if cid not in known and cid not in {a["id"] for a in scenario.add}:
-            raise HamjiError(f"scenario {source}: unknown crossing {cid!r}; known crossings: "
+            raise InputError(f"scenario {source}: unknown crossing {cid!r}; known crossings: "
                              + ", ".join(sorted(known)))
     added_ids = [new["id"] for new in scenario.add]
     for cid in added_ids:
         if cid in known or added_ids.count(cid) > 1:
-            raise HamjiError(f"scenario {source}: added crossing id {cid!r} is already a crossing; pick another")
+            raise InputError(f"scenario {source}: added crossing id {cid!r} is already a crossing; pick another")
 
     closed = set(scenario.close)
     if scenario.open_only:
@@ -209,7 +248,7 @@ def apply_scenario(scenario: Scenario, layers: dict[str, gpd.GeoDataFrame], spee
             measured = gpd.GeoSeries([point], crs=settings.STORE_CRS).to_crs(settings.MEASURE_CRS).iloc[0]
             distance = shapely.distance(measured, border) if not border.is_empty else math.inf
             if not distance <= ADDED_CROSSING_MAX_M:
-                raise HamjiError(f"scenario {source}: added crossing {new['id']!r} at lon={new['lon']}, "
+                raise InputError(f"scenario {source}: added crossing {new['id']!r} at lon={new['lon']}, "
                                  f"lat={new['lat']} is {distance / 1000:,.1f} km from the China–North Korea border; "
                                  f"a crossing must be within {ADDED_CROSSING_MAX_M / 1000:g} km of it")
             rows.append({"crossing_id": new["id"], "name_en": new["name"], "mode": new["mode"], "status": "open",

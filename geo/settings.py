@@ -33,6 +33,10 @@ OVERPASS_URL = os.environ.get("HAMJI_OVERPASS_URL", "https://overpass-api.de/api
 OVERPASS_CACHE_DIR = Path(os.environ.get("HAMJI_CACHE_DIR", PROJECT_ROOT / "cache"))
 #: Seconds before an Overpass request is given up.
 OVERPASS_TIMEOUT = 180
+#: Times a 429 (too many requests) or 504 (gateway timeout) answer is retried,
+#: and the pause (s) before each retry, before the build stops with an error.
+OVERPASS_RETRIES = 2
+OVERPASS_RETRY_PAUSE_S = float(os.environ.get("HAMJI_OVERPASS_RETRY_PAUSE_S", 30))
 #: osmnx splits query polygons larger than this (m²) into several requests.
 OVERPASS_MAX_QUERY_AREA_M2 = 50_000 * 50_000
 #: Environment variable with local extracts, separated by ":".
@@ -100,12 +104,20 @@ DEFAULT_SPEEDS = {
     "CN": {"motorway": 90, "trunk": 70, "primary": 60, "secondary": 50, "tertiary": 40,
            "unclassified": 30, "track": 15, "unpaved_factor": 0.6},
 }
+#: Highest speed (km/h) a speed table, a scenario or a speed scale may give.
+MAX_SPEED_KMH = 200
+#: Highest border penalty (h) a scenario or ``--penalty`` may give (ten days).
+MAX_PENALTY_H = 240
 #: Hours spent at a crossing (customs, transfer), unless set per crossing
 #: with ``--penalty CROSSING_ID=HOURS``.
 BORDER_PENALTY_H = 2.0
-#: A market, crossing or hub farther than this (m) from its side's road
-#: network is flagged and not routed.
+#: A market or hub farther than this (m) from its side's road network is
+#: flagged and not routed.
 SNAP_MAX_M = 2_000
+#: A crossing (an OSM bridge or checkpoint, or a gazetteer point with no OSM
+#: feature) is joined to the nearest road node on each side within this
+#: distance (m); one with no road in reach is flagged and left out of routing.
+CROSSING_SNAP_MAX_M = 2_000
 
 
 def to_measure_transformer():

@@ -54,6 +54,14 @@ def isolated_cache(tmp_path, monkeypatch):
     return tmp_path / "cache"
 
 
+def snapshot(*folders: Path) -> dict[str, str]:
+    """SHA-256 of every file below ``folders`` (the run lock's pid record aside)."""
+    from geo.lock import LOCK_FILE
+
+    return {str(p.relative_to(folder.parent)): digest(p) for folder in folders for p in sorted(Path(folder).rglob("*"))
+            if p.is_file() and p.name != LOCK_FILE}
+
+
 def digest(path: Path) -> str:
     """SHA-256 of a file, to prove a failed build left it byte-for-byte intact."""
     return hashlib.sha256(Path(path).read_bytes()).hexdigest()

@@ -32,6 +32,9 @@ class FakeOverpass:
         self.relations = {e["id"]: e for e in elements if e["type"] == "relation"}
         self.timestamp = timestamp
         self.queries: list[str] = []
+        #: (status, body, content type, text the query must contain): answer
+        #: matching queries with this instead, to test how failures are handled.
+        self.failure: tuple[int, bytes, str, str] | None = None
         server = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -57,6 +60,9 @@ class FakeOverpass:
                 length = int(self.headers.get("Content-Length", 0))
                 query = parse_qs(self.rfile.read(length).decode()).get("data", [""])[0]
                 server.queries.append(query)
+                if server.failure and server.failure[3] in query:
+                    status, body, kind, _ = server.failure
+                    return self._send(status, body, kind)
                 body = json.dumps(server.answer(query)).encode()
                 self._send(200, body, "application/json")
 

@@ -9,7 +9,7 @@ import pytest
 from geo import settings
 from geo.cli import main
 
-from conftest import digest, write_elsewhere_extract
+from conftest import digest, snapshot, write_elsewhere_extract
 
 
 @pytest.fixture
@@ -24,12 +24,12 @@ def previous(demo_gpkg, tmp_path):
 
 def run_fails(args, out, capsys):
     """Run ``hamji`` and return its one error line, checking nothing in ``out`` changed."""
-    before = {p.name: digest(p) for p in out.iterdir()}
+    before = snapshot(out)
     code = main(args)
     err = [line for line in capsys.readouterr().err.splitlines() if line.startswith("hamji:")]
     assert code == 1
     assert len(err) == 1
-    assert {p.name: digest(p) for p in out.iterdir()} == before
+    assert snapshot(out) == before
     return err[0]
 
 

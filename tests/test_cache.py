@@ -11,7 +11,8 @@ def run(root, capsys, *extra):
 
 
 def state(root):
-    return {p.name: (digest(p), p.stat().st_mtime_ns) for p in sorted(root.rglob("*")) if p.is_file()}
+    return {p.name: (digest(p), p.stat().st_mtime_ns) for p in sorted(root.rglob("*")) if p.is_file()
+            and p.name != ".hamji.lock"}
 
 
 def test_unchanged_rerun_skips_every_stage(tmp_path, capsys):

@@ -21,18 +21,14 @@ import pandas as pd
 import pytest
 
 from browser import chromium
-from conftest import digest, write_elsewhere_extract
+from conftest import digest, snapshot, write_elsewhere_extract
 from geo import cache, fixture, settings
 from geo.cli import main
+from geo.lock import LOCK_FILE
 
 DEMO = ["--demo"]
 #: A non-demo build of the fixture names the provinces it draws.
 FIXTURE_PROVINCES = [arg for code in fixture.province_codes() for arg in ("--province", code)]
-
-
-def snapshot(*folders: Path) -> dict[str, str]:
-    return {str(p.relative_to(folder.parent)): digest(p) for folder in folders for p in sorted(folder.rglob("*"))
-            if p.is_file()}
 
 
 @pytest.fixture(scope="session")
@@ -181,9 +177,10 @@ def test_crossing_beyond_the_snap_threshold_is_a_flagged_row(built):
     crossings = gpd.read_file(built / "layers" / settings.ROUTES_GPKG, layer="crossings").set_index("crossing_id")
     # The fixture's Paektu Border Post sits on the border 2.7 km from any road.
     far = crossings[crossings["osm_name"] == "Paektu Border Post"].iloc[0]
-    assert not far["usable"] and far["reason"] == f"more than {settings.SNAP_MAX_M} m from the road network"
+    assert not far["usable"] and far["reason"] == "no road within 2,000 m on one side of the border"
     assert far["markets_served"] == 0
-    assert "not used: more than 2000 m from the road network" in (built / "maps" / "overview.html").read_text()
+    assert "not used: no road within 2,000 m on one side of the border" in \
+        (built / "maps" / "overview.html").read_text()
 
 
 def test_osm_name_with_html_and_script(previous, fixture_xml, tmp_path):
@@ -201,7 +198,7 @@ def test_osm_name_with_html_and_script(previous, fixture_xml, tmp_path):
         assert seen.page.evaluate("window.__pwned") is None
         tips = seen.page.evaluate("""() => Object.keys(window).filter(k => k.startsWith('circle_marker_'))
             .map(k => window[k].getTooltip().getContent())""")
-        assert any("&lt;script&gt;" in tip for tip in tips)
+        assert any("&#60;script&#62;" in tip for tip in tips)
 
 
 # -- interrupted builds -------------------------------------------------------------------------
@@ -242,7 +239,8 @@ def test_interrupted_build_reruns_to_the_same_outputs(fixture_xml, tmp_path, kil
     assert marker.exists() and not (interrupted / "maps" / "index.html").exists(), "killed too late to test"
     assert _build(extract, interrupted).wait(timeout=300) == 0
     _same_outputs(reference, interrupted)
-    leftovers = [p for p in (interrupted / "layers").iterdir() if p.name.startswith(".") and p.name != cache.RECORD]
+    leftovers = [p for p in (interrupted / "layers").iterdir() if p.name.startswith(".")
+                 and p.name not in (cache.RECORD, LOCK_FILE)]
     assert leftovers == []
 
 

@@ -105,7 +105,7 @@ def test_one_way_road_is_not_driven_backwards():
 def test_penalty_and_speed_configuration_errors():
     with pytest.raises(HamjiError, match=r"--penalty nowhere=1: unknown crossing 'nowhere'; known crossings: x1"):
         parse_penalties(["nowhere=1"], ["x1", "x3"])
-    with pytest.raises(HamjiError, match="cannot be negative"):
+    with pytest.raises(HamjiError, match="is not a border penalty; give a number of hours from 0 to 240"):
         parse_penalties(["x1=-2"], ["x1"])
 
 
@@ -122,7 +122,7 @@ def test_speed_table_file_is_validated(tmp_path):
         load_speeds(missing)
     negative = tmp_path / "negative.toml"
     negative.write_text(body.replace("primary = 20", "primary = -5", 1))
-    with pytest.raises(HamjiError, match=r"\[KP\] primary = -5; speeds must be positive"):
+    with pytest.raises(HamjiError, match=r"\[KP\] primary \(km/h\) = -5; it must be a number more than 0 and at most 200"):
         load_speeds(negative)
 
 

@@ -8,7 +8,7 @@ import pandas as pd
 import pytest
 
 from browser import chromium
-from conftest import digest
+from conftest import digest, snapshot
 from geo import settings
 from geo.cli import main
 from geo.routes import compute_routes
@@ -123,11 +123,11 @@ def test_bad_scenario_fails_in_one_line(case, demo_reach, tmp_path, capsys):
     path = tmp_path / "bad.toml"
     path.write_text(text)
     maps = tmp_path / "maps"
-    before = {p.name: digest(p) for p in demo_reach.iterdir() if p.is_file()}
+    before = snapshot(demo_reach)
     assert main(["scenario", str(path), "--out", str(demo_reach), "--maps", str(maps)]) == 1
     err = [line for line in capsys.readouterr().err.splitlines() if line.startswith("hamji:")]
     assert len(err) == 1 and expected in err[0], err
-    assert {p.name: digest(p) for p in demo_reach.iterdir() if p.is_file()} == before
+    assert snapshot(demo_reach) == before
     assert not (demo_reach / "scenarios" / "bad").exists()
     assert not list(maps.rglob("*.html"))
 
