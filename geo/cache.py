@@ -14,6 +14,7 @@ import json
 from pathlib import Path
 
 from geo import io, settings
+from geo.errors import InputError
 
 RECORD = ".hamji_cache.json"
 _PACKAGE = Path(__file__).resolve().parent
@@ -46,6 +47,9 @@ def settings_digest() -> str:
 
 def stage_key(stage: str, inputs: list[Path], params: dict) -> str:
     """The key of one run of ``stage``: what it reads and how."""
+    for path in inputs:
+        if not Path(path).is_file():
+            raise InputError(f"{path} is not a file (a folder?); move it away and run 'hamji build' again")
     record = {"stage": stage, "code": code_digest(), "settings": settings_digest(), "params": params,
               "inputs": {str(Path(p).resolve()): file_digest(p) for p in inputs}}
     return hashlib.sha256(json.dumps(record, sort_keys=True, default=str).encode()).hexdigest()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import logging
 import os
 import sys
 from pathlib import Path
@@ -217,6 +218,21 @@ def _folders(args: argparse.Namespace) -> list[Path]:
     return folders
 
 
+class _StdoutHandler(logging.Handler):
+    """Progress messages on whatever ``sys.stdout`` is at the time (tests swap it)."""
+
+    def emit(self, record: logging.LogRecord) -> None:
+        print(self.format(record), flush=True)
+
+
+def _show_progress() -> None:
+    """The library's progress messages (logging, logger ``geo``) on stdout; stderr is kept for errors."""
+    logger = logging.getLogger("geo")
+    if not any(isinstance(h, _StdoutHandler) for h in logger.handlers):
+        logger.addHandler(_StdoutHandler())
+    logger.setLevel(logging.INFO)
+
+
 def _interrupted() -> str:
     from geo import io
 
@@ -237,6 +253,7 @@ def main(argv: list[str] | None = None) -> int:
     from geo import lock
 
     args = make_parser().parse_args(argv)
+    _show_progress()
     try:
         if getattr(args, "list", False):
             args.func(args)

@@ -168,7 +168,7 @@ def write_csv(frame: pd.DataFrame, path: Path, decimals: int = 4) -> Path:
     """Write a table as CSV atomically: text cells neutralised, numbers rounded once, no ``-0``."""
     out = frame.copy()
     for column in out.columns:
-        if out[column].dtype == object:
+        if pd.api.types.is_object_dtype(out[column]) or pd.api.types.is_string_dtype(out[column]):
             out[column] = out[column].map(csv_safe)
         elif pd.api.types.is_float_dtype(out[column]):
             # Rounding can leave -0.0 (a tiny negative change), which prints as "-0.0000".

@@ -45,8 +45,8 @@ SCHEMAS: dict[str, dict[str, str]] = {
               "maxspeed": "str", "length_m": "float64", "country": "str", "province": "str",
               "province_name": "str", "prefecture": "str"},
     "markets": {"osm_type": "str", "osm_id": "int64", "name": "str", "name_en": "str", "name_ko": "str",
-                "geom_type": "str", "area_m2": "float64", "country": "str", "province": "str",
-                "province_name": "str", "prefecture": "str"},
+                "geom_type": "str", "area_m2": "float64", "geometry_repaired": "bool", "country": "str",
+                "province": "str", "province_name": "str", "prefecture": "str"},
     "market_areas": {"osm_type": "str", "osm_id": "int64", "name": "str", "area_m2": "float64",
                      "province": "str"},
     "hubs": {"hub": "str", "osm_id": "int64", "name": "str", "name_zh": "str", "place": "str",
@@ -191,11 +191,32 @@ def build_roads(raw: gpd.GeoDataFrame, provinces: gpd.GeoDataFrame, selection: l
     return conform(roads.sort_values("osm_id").reset_index(drop=True), "roads")
 
 
+def repair_polygons(geometries: gpd.GeoSeries) -> gpd.GeoSeries:
+    """Polygons with broken rings (self-crossing, bow ties) made valid, keeping only their polygonal part.
+
+    A market mapped with a bad ring is still a market: it is repaired, not
+    dropped, and :func:`summary` counts how many were.
+    """
+    bad = (~geometries.is_valid) & geometries.geom_type.isin(["Polygon", "MultiPolygon"])
+    if not bad.any():
+        return geometries
+    fixed = geometries.copy()
+    repaired = []
+    for geometry in shapely.make_valid(geometries[bad].values):
+        parts = shapely.get_parts(geometry)
+        repaired.append(shapely.union_all(parts[np.isin(shapely.get_type_id(parts), (3, 6))]))
+    fixed[bad] = repaired
+    return fixed
+
+
 def build_markets(raw: gpd.GeoDataFrame, provinces: gpd.GeoDataFrame,
                   selection: list[Region]) -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame]:
     """Markets as points (all) and as polygons (those mapped as areas)."""
     markets = raw[raw["amenity"] == "marketplace"].copy()
     markets = markets[~markets.geometry.is_empty & markets.geometry.notna()]
+    repaired = repair_polygons(markets.geometry)
+    markets["geometry_repaired"] = ~repaired.geom_equals_exact(markets.geometry, 0)
+    markets["geometry"] = repaired
     is_area = markets.geom_type.isin(["Polygon", "MultiPolygon"])
     markets["geom_type"] = np.where(is_area, "polygon", "point")
     markets["area_m2"] = markets.to_crs(settings.MEASURE_CRS).area.where(is_area)
@@ -359,7 +380,9 @@ def summary(layers: dict[str, gpd.GeoDataFrame], provenance: dict) -> dict:
         counts[name] = {str(k): int(v) for k, v in frame["province"].value_counts().sort_index().items()}
     km = layers["roads"].groupby("province")["length_m"].sum().div(1000).round(1)
     return {"osm_timestamp": provenance.get("osm_timestamp"), "demo": provenance.get("synthetic", False),
-            "counts": counts, "road_km": {str(k): float(v) for k, v in km.items()}}
+            "counts": counts, "road_km": {str(k): float(v) for k, v in km.items()},
+            "markets_repaired": int(layers["markets"]["geometry_repaired"].sum()),
+            "areas_not_assembled": int(provenance.get("areas_not_assembled", 0))}
 
 
 def format_summary(info: dict, provinces: gpd.GeoDataFrame) -> str:
@@ -376,4 +399,10 @@ def format_summary(info: dict, provinces: gpd.GeoDataFrame) -> str:
         lines.append(f"{label:<24}{info['counts']['crossings'].get(code, 0):>10}"
                      f"{info['counts']['roads'].get(code, 0):>8}{info['road_km'].get(code, 0.0):>10.1f}"
                      f"{info['counts']['markets'].get(code, 0):>9}")
+    if info.get("markets_repaired"):
+        lines.append(f"{info['markets_repaired']} market polygon(s) had broken rings and were repaired "
+                     "(geometry_repaired in the markets layer)")
+    if info.get("areas_not_assembled"):
+        lines.append(f"warning: {info['areas_not_assembled']} marketplace or boundary area(s) could not be "
+                     "assembled from their ways (broken or incomplete rings) and are missing")
     return "\n".join(lines)

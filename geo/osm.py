@@ -11,8 +11,8 @@ from __future__ import annotations
 
 import hashlib
 import logging
-import sys
 import time
+import warnings
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
@@ -45,7 +45,7 @@ KEYS = {"boundaries": BOUNDARY_KEYS, "roads": ROAD_KEYS, "rail": RAIL_KEYS, "mar
 
 
 def _progress(message: str) -> None:
-    print(message, file=sys.stderr, flush=True)
+    log.info(message)
 
 
 @dataclass
@@ -101,10 +101,10 @@ def _sha256(path: Path) -> str:
 def check_extract_path(path: Path) -> Path:
     """Fail with a one-line message unless ``path`` looks like a readable extract."""
     path = check_input_file(Path(path), "OSM extract", given=f"given to --osm or {settings.OSM_ENV_VAR}")
+    if path.name.lower().endswith((".osh", ".osh.pbf", ".osh.bz2", ".osh.gz", ".osc", ".osc.gz", ".osc.bz2")):
+        raise InputError(f"OSM extract {path} is a history or change file; give a plain extract "
+                         "(.osm.pbf, .osm, .osm.bz2)")
     if not path.name.lower().endswith(settings.EXTRACT_SUFFIXES):
-        if path.name.lower().endswith((".osh", ".osh.pbf", ".osh.bz2", ".osc", ".osc.gz", ".osc.bz2")):
-            raise InputError(f"OSM extract {path} is a history or change file; give a plain extract "
-                             "(.osm.pbf, .osm, .osm.bz2)")
         raise InputError(f"OSM extract {path} is not an .osm.pbf, .osm or .osm.bz2 file; "
                          "download an extract (e.g. from Geofabrik) in one of those formats")
     if path.stat().st_size == 0:
@@ -121,6 +121,9 @@ class _ExtractReader:
         self.latest = None
         self.synthetic = False
         self.objects = 0
+        self.not_assembled = 0
+        self._market_rings: dict[int, tuple] = {}
+        self._broken_markets: list[int] = []
 
     @staticmethod
     def _tags(obj, keys: tuple[str, ...]) -> dict:
@@ -147,6 +150,10 @@ class _ExtractReader:
 
     def way(self, way) -> None:
         tags = way.tags
+        if tags.get("amenity") == "marketplace" and way.is_closed():
+            # Kept in case libosmium cannot assemble the area (a broken ring):
+            # then the market is repaired from this ring instead of lost.
+            self._market_rings[way.id] = (self._ring(way), self._tags(way, MARKET_KEYS))
         highway = tags.get("highway")
         is_road = highway in settings.ROAD_TAGS["highway"]
         is_rail = tags.get("railway") in settings.RAIL_TAGS["railway"] and tags.get("bridge", "no") != "no"
@@ -173,6 +180,10 @@ class _ExtractReader:
         try:
             geometry = shapely.from_wkb(self.wkb.create_multipolygon(area))
         except RuntimeError:
+            if is_market and area.from_way():
+                self._broken_markets.append(area.orig_id())
+            else:
+                self.not_assembled += 1  # reported in the build summary, not dropped silently
             return
         osm_type = "way" if area.from_way() else "relation"
         if is_market:
@@ -181,6 +192,23 @@ class _ExtractReader:
             self._row("boundaries", osm_type, area.orig_id(), area, BOUNDARY_KEYS, geometry)
         if is_control:
             self._row("border_controls", osm_type, area.orig_id(), area, CONTROL_KEYS, geometry.centroid)
+
+    def _ring(self, way):
+        try:
+            return shapely.from_wkb(self.wkb.create_linestring(way))
+        except (osmium.InvalidLocationError, RuntimeError):
+            return None
+
+    def _repair_markets(self) -> None:
+        """Markets whose closed way libosmium could not assemble: the ring made valid (bow ties and all)."""
+        for way_id in self._broken_markets:
+            ring, tags = self._market_rings.get(way_id, (None, None))
+            if ring is None or len(ring.coords) < 4:
+                self.not_assembled += 1
+                continue
+            # The layers stage repairs the ring (make_valid) and flags it.
+            row = {"osm_type": "way", "osm_id": way_id, "geometry": shapely.Polygon(ring.coords), **tags}
+            self.rows["markets"].append(row)
 
     def read(self, path: Path) -> None:
         keys = ("highway", "railway", "amenity", "barrier", "boundary", "place")
@@ -199,6 +227,7 @@ class _ExtractReader:
                 self.way(obj)
             elif obj.is_area():
                 self.area(obj)
+        self._repair_markets()
 
 
 def _header_timestamp(path: Path) -> str | None:
@@ -225,7 +254,7 @@ def read_extracts(paths: list[Path]) -> RawOsm:
     if not paths:
         raise HamjiError(f"no OSM extract given; pass --osm FILE or set {settings.OSM_ENV_VAR}")
     frames: dict[str, list[gpd.GeoDataFrame]] = {kind: [] for kind in KINDS}
-    inputs, stamps, synthetic = [], [], False
+    inputs, stamps, synthetic, not_assembled = [], [], False, 0
     for path in (check_extract_path(Path(p)) for p in paths):
         _progress(f"reading {path} …")
         reader = _ExtractReader()
@@ -243,6 +272,7 @@ def read_extracts(paths: list[Path]) -> RawOsm:
                                  if reader.latest else None)
         stamps.append(stamp)
         synthetic = synthetic or reader.synthetic
+        not_assembled += reader.not_assembled
         inputs.append({"path": str(path.resolve()), "sha256": _sha256(path), "osm_timestamp": stamp,
                        "timestamp_from": "file header" if header_stamp else "latest object"})
         for kind in KINDS:
@@ -261,6 +291,7 @@ def read_extracts(paths: list[Path]) -> RawOsm:
         "tag_filters": tag_filters(),
         "tools": _tool_versions(),
         "synthetic": synthetic,
+        "areas_not_assembled": not_assembled,
     }
     return RawOsm(merged, provenance)
 
@@ -370,7 +401,10 @@ def _features(polygon, tags: dict, keys: tuple[str, ...], query: str) -> gpd.Geo
     if _GUARD is not None:
         _GUARD.query = query
     try:
-        found = ox.features_from_polygon(polygon, tags)
+        with warnings.catch_warnings():
+            # osmnx warns that it splits a large area into several queries: expected here.
+            warnings.simplefilter("ignore", UserWarning)
+            found = ox.features_from_polygon(polygon, tags)
     except InsufficientResponseError:
         # Every answer passed the guard: the area really holds none of these.
         return _frame([], keys)

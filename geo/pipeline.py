@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 import os
 import shutil
 import sys
@@ -16,6 +17,8 @@ from geo import cache, fixture, io, osm, settings
 from geo.errors import HamjiError, InputError, SourceError
 from geo.layers import build_layers, border_line, check_coverage, format_summary, match_provinces, summary
 from geo.regions import Region, resolve_selection
+
+log = logging.getLogger(__name__)
 
 
 def extract_paths_from_env() -> list[Path]:
@@ -98,9 +101,10 @@ def run_layers(osm_paths: list[Path] | None = None, provinces: list[str] | None 
     osm_paths = list(osm_paths or []) or extract_paths_from_env()
     if demo and osm_paths:
         raise HamjiError("--demo builds from the synthetic fixture; do not combine it with --osm or HAMJI_OSM")
+    osm_paths = [osm.check_extract_path(p) for p in osm_paths]
     outputs = [target, target.parent / settings.LAYERS_META]
     key = None
-    if demo or (osm_paths and all(Path(p).is_file() for p in osm_paths)):
+    if demo or osm_paths:
         key = cache.stage_key("layers", osm_paths, {"demo": demo, "provinces": [r.code for r in selection]})
         if _skip("layers", key, outputs, force):
             return json.loads(outputs[1].read_text(encoding="utf-8"))["summary"]
@@ -130,7 +134,7 @@ def run_layers(osm_paths: list[Path] | None = None, provinces: list[str] | None 
     if not (layers["markets"]["country"] == "KP").any():
         print(f"warning: no markets (amenity=marketplace) in the North Korean provinces of {source}; routes, "
               "reach and maps will have none", file=sys.stdout)
-    print(f"wrote {target}", file=sys.stderr)
+    log.info(f"wrote {target}")
     return info
 
 
@@ -162,7 +166,7 @@ def run_routes(layers_dir: Path | None = None, out_dir: Path | None = None, spee
     io.ensure_writable(target.parent)
     speeds = load_speeds(speeds_path)
     key = None
-    if source.exists():
+    if source.is_file():
         inputs = [source, *([speeds_path] if speeds_path else [])]
         key = cache.stage_key("routes", inputs, {"penalties": sorted(penalties or [])})
         if _skip("routes", key, [target], force):
@@ -170,7 +174,7 @@ def run_routes(layers_dir: Path | None = None, out_dir: Path | None = None, spee
     layers = {name: io.read_layer(source, name) for name in ("roads", "crossings", "markets", "hubs", "border")}
     penalty_hours = parse_penalties(penalties, list(layers["crossings"]["crossing_id"]))
     provenance = io.read_provenance(source, "roads")
-    print("routing …", file=sys.stderr)
+    log.info("routing …")
     out = compute_routes(layers, speeds, penalty_hours)
     report = routes_report(out, speeds)
     metadata = {**provenance, "routes": report, "layers_file": str(source.resolve())}
@@ -192,7 +196,7 @@ def run_routes(layers_dir: Path | None = None, out_dir: Path | None = None, spee
     lines.append(per_province.set_index("province").round(2).to_string() if len(per_province) else
                  "no markets to route: the layers hold no North Korean amenity=marketplace")
     print("\n".join(lines))
-    print(f"wrote {target}", file=sys.stderr)
+    log.info(f"wrote {target}")
     return report
 
 
@@ -234,7 +238,8 @@ def run_reach(layers_dir: Path | None = None, out_dir: Path | None = None, force
     if not routes_file.exists():
         raise HamjiError(f"{routes_file} does not exist; run 'hamji routes' (or 'hamji build') first")
     outputs = [target / settings.REACH_CSV, target / settings.REACH_MD]
-    key = cache.stage_key("reach", [layers_file, routes_file], {}) if layers_file.exists() else None
+    key = cache.stage_key("reach", [layers_file, routes_file], {}) \
+        if layers_file.is_file() and routes_file.is_file() else None
     if _skip("reach", key, outputs, force):
         return pd.read_csv(outputs[0])
     provinces = io.read_layer(layers_file, "provinces")
@@ -249,7 +254,7 @@ def run_reach(layers_dir: Path | None = None, out_dir: Path | None = None, force
                "crossing_unreachable", "hub_h_median"]
     lines += [table[columns].round(2).to_string(index=False), headline(table)]
     print("\n".join(lines))
-    print(f"wrote {target / settings.REACH_CSV} and {settings.REACH_MD}", file=sys.stderr)
+    log.info(f"wrote {target / settings.REACH_CSV} and {settings.REACH_MD}")
     return table
 
 
@@ -298,7 +303,7 @@ def run_maps(layers_dir: Path | None = None, maps_dir: Path | None = None, offli
                        hubs=io.read_layer(routes_file, "hubs"), markets=io.read_layer(routes_file, "markets"),
                        bands=io.read_layer(routes_file, "bands"), reach=reach,
                        provenance=io.read_provenance(routes_file, "markets"))
-    print("drawing maps …", file=sys.stderr)
+    log.info("drawing maps …")
     pages, tolerances = build_maps(inputs, offline=offline)
     sizes = {name: len(html.encode()) for name, html in pages.items()}
     pages[INDEX_FILE] = index_page(inputs, sizes, scenario_links, sensitivity)
@@ -311,8 +316,7 @@ def run_maps(layers_dir: Path | None = None, maps_dir: Path | None = None, offli
                                                  if name in tolerances else "")
               for name, size in sizes.items()]
     print("\n".join(lines))
-    print(f"wrote {len(pages)} files to {target}" + (" (offline: assets inlined)" if offline else ""),
-          file=sys.stderr)
+    log.info(f"wrote {len(pages)} files to {target}" + (" (offline: assets inlined)" if offline else ""))
     return sizes
 
 
@@ -400,10 +404,10 @@ def run_scenario(name: str, layers_dir: Path | None = None, maps_dir: Path | Non
     base = baseline or _baseline(layers_dir)
     folder = base["layers_file"].parent / "scenarios"
     maps_folder = Path(maps_dir or settings.MAPS_DIR) / "scenarios"
+    layers, speeds, penalties = apply_scenario(scenario, base["layers"], base["speeds"], base["penalties"])
     io.ensure_writable(folder)
     io.ensure_writable(maps_folder)
-    layers, speeds, penalties = apply_scenario(scenario, base["layers"], base["speeds"], base["penalties"])
-    print(f"routing scenario {scenario.key} …", file=sys.stderr)
+    log.info(f"routing scenario {scenario.key} …")
     out = compute_routes(layers, speeds, penalties)
     report = routes_report(out, speeds)
     info = {"key": scenario.key, "name": scenario.name, "description": scenario.description,
@@ -435,7 +439,7 @@ def run_scenario(name: str, layers_dir: Path | None = None, maps_dir: Path | Non
         raise
     io.write_text(page, maps_folder / f"{scenario.key}.html")
     print(difference_summary(info, markets, provinces, ordering, provenance, short=True))
-    print(f"wrote {folder / scenario.key} and {maps_folder / (scenario.key + '.html')}", file=sys.stderr)
+    log.info(f"wrote {folder / scenario.key} and {maps_folder / (scenario.key + '.html')}")
     return {"scenario": info, "reach": reach, "markets": markets, "provinces": provinces, "ordering": ordering}
 
 

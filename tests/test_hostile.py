@@ -1,0 +1,450 @@
+"""The hostile-input suite: everything a careless user or an attacker can feed the ``hamji`` command.
+
+Every case runs ``hamji`` as its own process (as a user would) against a
+folder pair that already holds a complete demo build, and checks: the exit
+code, exactly one line on stderr (``hamji: error: …``), no traceback, and
+every earlier output byte-for-byte as it was. Cases where failing would be
+wrong (hostile names, a damaged cache record) check what was written instead.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from conftest import snapshot
+from fake_overpass import FakeOverpass
+from geo import fixture, settings
+
+ENV = {**os.environ, "HAMJI_OVERPASS_RETRY_PAUSE_S": "0", "PYTHONDONTWRITEBYTECODE": "1"}
+ENV.pop("HAMJI_OSM", None)
+
+
+def hamji(*args: str, env: dict | None = None, timeout: float = 180) -> subprocess.CompletedProcess:
+    """``hamji ARGS`` as its own process, with no standard input."""
+    return subprocess.run([sys.executable, "-m", "geo.cli", *args], capture_output=True, text=True,
+                          env={**ENV, **(env or {})}, stdin=subprocess.DEVNULL, timeout=timeout)
+
+
+@pytest.fixture(scope="session")
+def built(tmp_path_factory) -> Path:
+    """A complete demo build (layers, routes, reach, maps), made once."""
+    root = tmp_path_factory.mktemp("hostile-built")
+    done = hamji("build", "--demo", "--out", str(root / "layers"), "--maps", str(root / "maps"))
+    assert done.returncode == 0, done.stderr
+    return root
+
+
+@pytest.fixture
+def previous(built, tmp_path) -> Path:
+    """A private copy of the complete build, to fail against."""
+    shutil.copytree(built, tmp_path / "build")
+    return tmp_path / "build"
+
+
+def refused(root: Path, *args: str, env: dict | None = None, code: int = 1) -> str:
+    """Run ``hamji ARGS``; check it fails cleanly and changes nothing; return its error line."""
+    before = snapshot(root / "layers", root / "maps")
+    done = hamji(*args, env=env)
+    lines = done.stderr.splitlines()
+    assert done.returncode == code, (done.returncode, done.stderr[-2000:])
+    assert "Traceback" not in done.stderr + done.stdout
+    assert len(lines) == 1 and lines[0].startswith("hamji: error: "), lines
+    assert snapshot(root / "layers", root / "maps") == before
+    return lines[0]
+
+
+def layers_args(root: Path) -> list[str]:
+    return ["--out", str(root / "layers")]
+
+
+def all_args(root: Path) -> list[str]:
+    return ["--out", str(root / "layers"), "--maps", str(root / "maps")]
+
+
+# -- speed tables ------------------------------------------------------------------------------
+
+SPEED_CLASSES = ("motorway", "trunk", "primary", "secondary", "tertiary", "unclassified", "track")
+
+
+def speed_table(primary: str = "40", factor: str = "0.6") -> str:
+    rows = "".join(f"{k} = {primary if k == 'primary' else '30'}\n" for k in SPEED_CLASSES)
+    return f"[KP]\n{rows}unpaved_factor = {factor}\n[CN]\n{rows}unpaved_factor = 0.6\n"
+
+
+@pytest.mark.parametrize("primary, factor, expected", [
+    ("nan", "0.6", "[KP] primary (km/h) = nan; it must be a number more than 0 and at most 200"),
+    ("inf", "0.6", "[KP] primary (km/h) = inf; it must be a number more than 0 and at most 200"),
+    ("-40", "0.6", "[KP] primary (km/h) = -40; it must be a number more than 0 and at most 200"),
+    ("0", "0.6", "[KP] primary (km/h) = 0; it must be a number more than 0 and at most 200"),
+    ("1e308", "0.6", "[KP] primary (km/h) = 1e+308; it must be a number more than 0 and at most 200"),
+    ("true", "0.6", "[KP] primary (km/h) = True; it must be a number"),
+    ("40", "nan", "[KP] unpaved_factor = nan; it must be a number more than 0 and at most 1"),
+])
+def test_speed_table_numbers(previous, tmp_path, primary, factor, expected):
+    table = tmp_path / "speeds.toml"
+    table.write_text(speed_table(primary, factor))
+    line = refused(previous, "routes", "--speeds", str(table), *layers_args(previous))
+    assert expected in line
+
+
+def _fifo(path: Path) -> Path:
+    os.mkfifo(path)
+    return path
+
+
+@pytest.mark.parametrize("make, expected", [
+    (lambda t: t, "is a folder; give the file itself"),
+    (lambda t: Path("/dev/zero"), "is not a regular file (a pipe or device?)"),
+    (lambda t: _fifo(t / "speeds.toml"), "is not a regular file (a pipe or device?)"),
+    (lambda t: t / "missing.toml", "does not exist; check the path given to --speeds"),
+    (lambda t: (t / "bin.toml", (t / "bin.toml").write_bytes(b"\xff\xfe\x00garbage"))[0], "is not UTF-8 text"),
+    (lambda t: (t / "bad.toml", (t / "bad.toml").write_text("[KP\nprimary = "))[0], "is not valid TOML"),
+], ids=["folder", "dev-zero", "fifo", "missing", "not-utf8", "not-toml"])
+def test_speed_table_paths(previous, tmp_path, make, expected):
+    line = refused(previous, "routes", "--speeds", str(make(tmp_path)), *layers_args(previous))
+    assert line.startswith("hamji: error: speed table ") and expected in line
+
+
+@pytest.mark.parametrize("value, expected", [
+    ("wonjong_quanhe=nan", "'nan' is not a border penalty; give a number of hours from 0 to 240"),
+    ("wonjong_quanhe=inf", "'inf' is not a border penalty"),
+    ("wonjong_quanhe=-1", "'-1' is not a border penalty"),
+    ("wonjong_quanhe=1e308", "'1e308' is not a border penalty"),
+    ("wonjong_quanhe=two", "'two' is not a border penalty"),
+    ("nowhere=1", "unknown crossing 'nowhere'"),
+])
+def test_penalties(previous, value, expected):
+    line = refused(previous, "routes", "--penalty", value, "--force", *layers_args(previous))
+    assert expected in line
+
+
+# -- scenario files ----------------------------------------------------------------------------
+
+@pytest.mark.parametrize("body, expected", [
+    ("[speeds]\nscale = { KP = 1e308 }\n", "speeds.scale.KP = 1e+308; it must be a number more than 0 and at most 10"),
+    ("[speeds]\nscale = { KP = 0 }\n", "speeds.scale.KP = 0; it must be a number more than 0"),
+    ("[speeds]\nscale = { KP = 9 }\n", "[KP] motorway (km/h) = 450.0; it must be a number more than 0 and at most 200"),
+    ("[speeds.KP]\nprimary = nan\n", "speeds.KP.primary = nan; it must be a number"),
+    ("[penalties]\ndefault_h = inf\n", "penalties.default_h = inf; it must be a number at least 0 and at most 240"),
+    ("[penalties]\ndefault_h = -2\n", "penalties.default_h = -2; it must be a number at least 0"),
+    ('[[crossings.add]]\nid = "x"\nlon = 200.0\nlat = 42.0\nmode = "road"\n', "bad coordinates lon=200.0, lat=42.0"),
+    ('[[crossings.add]]\nid = "x"\nlon = 130.0\nlat = 95.0\nmode = "road"\n', "bad coordinates lon=130.0, lat=95.0"),
+    ('[[crossings.add]]\nid = "x"\nlon = nan\nlat = 42.0\nmode = "road"\n', "bad coordinates lon=nan"),
+    ('[[crossings.add]]\nid = "x"\nlon = 126.0\nlat = 38.0\nmode = "road"\n', "km from the China–North Korea border"),
+    ('[crossings]\nclose = ["nowhere"]\n', "unknown crossing 'nowhere'"),
+    ("name = " + json.dumps("x" * 100_000) + "\n", "name must be text of at most 200 characters"),
+    ("name = 5\n", "name must be text of at most 200 characters"),
+    ("colour = 'red'\n", "unknown key(s) colour"),
+    ("name = 'unterminated\n", "is not valid TOML"),
+], ids=["scale-overflow", "scale-zero", "scale-past-max", "speed-nan", "penalty-inf", "penalty-negative", "lon-200",
+        "lat-95", "lon-nan", "off-border", "unknown-crossing", "long-name", "name-not-text", "unknown-key",
+        "bad-toml"])
+def test_scenario_contents(previous, tmp_path, body, expected):
+    scenario = tmp_path / "evil.toml"
+    scenario.write_text(body)
+    line = refused(previous, "scenario", str(scenario), *all_args(previous))
+    assert expected in line
+    assert not (previous / "layers" / "scenarios").exists()
+
+
+@pytest.mark.parametrize("make, expected", [
+    (lambda t: (t / "s.toml").mkdir() or t / "s.toml", "is a folder"),
+    (lambda t: Path("/dev/zero"), "is not a regular file (a pipe or device?)"),
+    (lambda t: _fifo(t / "s.toml"), "is not a regular file (a pipe or device?)"),
+    (lambda t: t / ("n" * 100_000 + ".toml"), "cannot be read (File name too long)"),
+    (lambda t: t / "missing.toml", "does not exist"),
+], ids=["folder", "dev-zero", "fifo", "long-file-name", "missing"])
+def test_scenario_paths(previous, tmp_path, make, expected):
+    line = refused(previous, "scenario", str(make(tmp_path)), *all_args(previous))
+    assert expected in line and len(line) < 1_000
+
+
+# -- extracts and environment ------------------------------------------------------------------
+
+@pytest.mark.parametrize("make, expected", [
+    (lambda t: (t / "x.osm.pbf").mkdir() or t / "x.osm.pbf", "is a folder"),
+    (lambda t: Path("/dev/zero"), "is not a regular file"),
+    (lambda t: _fifo(t / "x.osm.pbf"), "is not a regular file"),
+    (lambda t: (t / "h.osh.pbf", (t / "h.osh.pbf").write_bytes(b"x"))[0], "is a history or change file"),
+    (lambda t: (t / "c.osc.gz", (t / "c.osc.gz").write_bytes(b"x"))[0], "is a history or change file"),
+    (lambda t: t / ("n" * 100_000 + ".osm.pbf"), "(File name too long)"),
+], ids=["folder", "dev-zero", "fifo", "history", "change", "long-name"])
+def test_extract_paths(previous, tmp_path, make, expected):
+    line = refused(previous, "layers", "--osm", str(make(tmp_path)), *layers_args(previous))
+    assert line.startswith("hamji: error: OSM extract ") and expected in line and len(line) < 1_000
+
+
+def test_empty_hamji_osm_does_not_go_online(previous):
+    line = refused(previous, "layers", *layers_args(previous), env={"HAMJI_OSM": "::"})
+    assert "HAMJI_OSM='::' names no extract" in line
+
+
+# -- folders and files in the way --------------------------------------------------------------
+
+def test_layers_file_that_is_a_folder(previous):
+    gpkg = previous / "layers" / settings.LAYERS_GPKG
+    gpkg.unlink()
+    gpkg.mkdir()
+    line = refused(previous, "routes", "--force", *layers_args(previous))
+    assert "is not a file (a folder?)" in line
+
+
+def test_routes_file_that_is_a_folder(previous):
+    routes = previous / "layers" / settings.ROUTES_GPKG
+    routes.unlink()
+    routes.mkdir()
+    line = refused(previous, "routes", "--force", *layers_args(previous))
+    assert f"{routes} is a folder, where a file is to be written" in line
+
+
+def test_unwritable_overpass_cache(previous, tmp_path):
+    blocker = tmp_path / "not-a-folder"
+    blocker.write_text("a file where the cache folder should be")
+    line = refused(previous, "build", "--overpass-url", "http://127.0.0.1:9/api", *all_args(previous),
+                   env={"HAMJI_CACHE_DIR": str(blocker / "cache")})
+    assert f"cannot write to output folder {blocker / 'cache'}" in line
+
+
+def test_unwritable_maps_folder_stops_build_before_any_stage(previous, tmp_path):
+    blocker = tmp_path / "maps-file"
+    blocker.write_text("in the way")
+    before = snapshot(previous / "layers")
+    done = hamji("build", "--demo", "--force", "--out", str(previous / "layers"), "--maps", str(blocker / "maps"))
+    assert done.returncode == 1 and done.stderr.count("\n") == 1 and "cannot write to output folder" in done.stderr
+    assert snapshot(previous / "layers") == before
+
+
+def test_damaged_cache_record_just_reruns(previous):
+    for text in ("{not json", "[]", '{"layers": 5}'):
+        (previous / "layers" / ".hamji_cache.json").write_text(text)
+        done = hamji("build", "--demo", *all_args(previous))
+        assert done.returncode == 0 and done.stderr == "", done.stderr
+    assert "skipped" not in done.stdout.split("\n")[0]
+
+
+# -- Overpass failing in every way a server can -------------------------------------------------
+
+@pytest.fixture
+def overpass():
+    server = FakeOverpass(fixture.to_overpass_json(fixture.build())["elements"])
+    yield server
+    server.stop()
+
+
+ROADS_QUERY = "['highway'="
+OVERPASS_FAILURES = {
+    "timeout-remark": (200, json.dumps({"elements": [], "remark": "runtime error: Query timed out in \"query\" at "
+                                        "line 3 after 26 seconds."}), "application/json",
+                       "runtime error: Query timed out"),
+    "memory-remark": (200, json.dumps({"elements": [], "remark": "runtime error: Query run out of memory using "
+                                       "about 2048 MB of RAM."}), "application/json", "run out of memory"),
+    "html-200": (200, "<html><body><h1>502 Bad Gateway</h1></body></html>", "text/html",
+                 "the answer is not JSON but text/html"),
+    "too-many": (429, "rate limited", "text/plain", "HTTP 429 (too many requests) after 2 retries"),
+    "gateway-timeout": (504, "gateway timeout", "text/plain", "HTTP 504 (gateway timeout) after 2 retries"),
+    "server-error": (500, "oops", "text/plain", "HTTP 500"),
+    "empty-list": (200, "[]", "application/json", "JSON without an 'elements' list"),
+    "malformed": (200, '{"elements": [', "application/json", "the answer is not JSON"),
+}
+
+
+@pytest.mark.parametrize("case", list(OVERPASS_FAILURES))
+def test_overpass_failures(previous, overpass, tmp_path, case):
+    status, body, kind, expected = OVERPASS_FAILURES[case]
+    overpass.failure = (status, body.encode(), kind, ROADS_QUERY)
+    cache = tmp_path / "cache"
+    line = refused(previous, "layers", "--overpass-url", overpass.url, "--province", "KP-13",
+                   *layers_args(previous), env={"HAMJI_CACHE_DIR": str(cache)})
+    assert f"Overpass at {overpass.url} failed on the roads query: " in line and expected in line
+    assert "try again later, or use a local extract" in line
+    # Only good answers (the boundaries) were kept: no cache file holds the failure.
+    for kept in cache.rglob("*.json"):
+        assert "highway" not in kept.read_text() and "remark" not in kept.read_text()
+
+
+def test_overpass_with_no_roads_is_an_error_unless_allowed(previous, overpass, tmp_path):
+    overpass.failure = (200, json.dumps({"elements": []}).encode(), "application/json", ROADS_QUERY)
+    env = {"HAMJI_CACHE_DIR": str(tmp_path / "cache")}
+    args = ["layers", "--overpass-url", overpass.url, "--province", "KP-13", *layers_args(previous)]
+    assert "returned no roads for Rason" in refused(previous, *args, env=env)
+    assert hamji(*args, "--allow-empty", env=env).returncode == 0
+
+
+# -- two runs at once --------------------------------------------------------------------------
+
+def _holder(folder: Path, seconds: float) -> subprocess.Popen:
+    """Another process holding the folder's lock for ``seconds``, as a running build would."""
+    code = (f"import fcntl,os,time; fd=os.open({str(folder / '.hamji.lock')!r}, os.O_RDWR|os.O_CREAT); "
+            "fcntl.flock(fd, fcntl.LOCK_EX); os.ftruncate(fd,0); os.write(fd, str(os.getpid()).encode()); "
+            f"print('locked', flush=True); time.sleep({seconds})")
+    holder = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, text=True)
+    assert holder.stdout.readline().strip() == "locked"
+    return holder
+
+
+def test_second_run_names_the_process_holding_the_folder(previous):
+    holder = _holder(previous / "layers", 60)
+    try:
+        line = refused(previous, "build", "--demo", "--force", *all_args(previous))
+        assert f"is being written by another hamji run (process {holder.pid})" in line and "--wait" in line
+    finally:
+        holder.kill()
+        holder.wait()
+
+
+def test_wait_queues_behind_the_other_run(previous):
+    holder = _holder(previous / "maps", 3)
+    start = time.monotonic()
+    done = hamji("maps", "--force", "--wait", *all_args(previous))
+    assert done.returncode == 0, done.stderr
+    assert time.monotonic() - start >= 2.5
+    holder.wait()
+
+
+def test_sweep_leaves_a_live_runs_temporary_files(previous):
+    folder = previous / "layers"
+    live = folder / f".{settings.REACH_CSV}-{os.getppid()}-abc"  # pytest's parent: alive
+    dead = folder / f".{settings.REACH_CSV}-999999999-abc"
+    live.write_text("being written")
+    dead.write_text("left by a killed run")
+    assert hamji("reach", "--force", *layers_args(previous)).returncode == 0
+    assert live.exists() and not dead.exists()
+
+
+def test_two_builds_at_once_one_wins_cleanly(previous):
+    args = [sys.executable, "-m", "geo.cli", "build", "--demo", "--force", *all_args(previous)]
+    runs = [subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=ENV)
+            for _ in range(2)]
+    results = [(run.wait(timeout=300), run.stderr.read()) for run in runs]
+    codes = sorted(code for code, _ in results)
+    assert codes in ([0, 0], [0, 1]), results  # the second either queued after or was refused
+    for code, err in results:
+        assert "Traceback" not in err
+        if code == 1:
+            assert "is being written by another hamji run" in err and err.count("\n") == 1
+    assert not [p for p in (previous / "maps").iterdir() if p.name.startswith(".") and p.name != ".hamji.lock"
+                and p.name != ".hamji_cache.json"]
+
+
+# -- the disk fills, the user presses Ctrl-C ---------------------------------------------------
+
+def test_full_disk_keeps_the_previous_file(built, tmp_path):
+    small = tmp_path / "small"
+    small.mkdir()
+    layers = built / "layers"
+    need = sum(p.stat().st_size for p in layers.iterdir() if p.is_file())
+    mounted = subprocess.run(["mount", "-t", "tmpfs", "-o", f"size={need + 200_000}", "tmpfs", str(small)],
+                             capture_output=True)
+    if mounted.returncode != 0:
+        pytest.skip("cannot mount a small tmpfs here (needs root); the full-disk case is not tested")
+    try:
+        shutil.copytree(layers, small / "layers")
+        (small / "maps").mkdir()
+        line = refused(small, "routes", "--force", "--out", str(small / "layers"))
+        assert "the disk is full" in line and "previous hamji_routes.gpkg is unchanged" in line
+        assert not [p for p in (small / "layers").iterdir() if p.name.startswith(".hamji_routes")]
+    finally:
+        subprocess.run(["umount", str(small)], check=False)
+
+
+def test_ctrl_c_says_what_was_written(previous):
+    run = subprocess.Popen([sys.executable, "-m", "geo.cli", "build", "--demo", "--force", *all_args(previous)],
+                           stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=ENV)
+    for line in run.stdout:  # interrupt once the layers are in place
+        if line.startswith("wrote") and settings.LAYERS_GPKG in line:
+            run.send_signal(signal.SIGINT)
+            break
+    run.stdout.read()
+    err = run.stderr.read()
+    assert run.wait(timeout=120) == 130
+    assert err.count("\n") == 1 and "Traceback" not in err
+    assert err.startswith("hamji: interrupted after writing ") and settings.LAYERS_GPKG in err
+    assert "every other output is as it was before this run" in err
+
+
+# -- hostile text that must be shown, never run -------------------------------------------------
+
+EVIL_SCENARIO = {"name": "calc {{ 7*191 }} cwd {{ lipsum.__globals__.os.getcwd() }} {# {% raw %}",
+                 "description": "</script><script>window.__pwned=1</script> ${window.__pwned=2} `x` {{ 7*191 }}"}
+
+
+def test_hostile_scenario_text_is_shown_not_run(previous, tmp_path):
+    scenario = tmp_path / "evil.toml"
+    scenario.write_text("".join(f"{k} = {json.dumps(v)}\n" for k, v in EVIL_SCENARIO.items())
+                        + "[penalties]\ndefault_h = 3.0\n")
+    done = hamji("scenario", str(scenario), *all_args(previous))
+    assert done.returncode == 0, done.stderr
+    page = (previous / "maps" / "scenarios" / "evil.html").read_text()
+    assert "1337" not in page and str(Path.cwd()) not in page
+    assert "calc &#123;&#123; 7*191 &#125;&#125; cwd" in page
+
+
+def test_hostile_osm_names_do_not_start_spreadsheet_formulas(previous, tmp_path):
+    scenario = tmp_path / "slow.toml"
+    scenario.write_text("[penalties]\ndefault_h = 3.0\n")
+    assert hamji("scenario", str(scenario), *all_args(previous)).returncode == 0
+    table = pd.read_csv(previous / "layers" / "scenarios" / "slow" / "hamji_difference_markets.csv")
+    hamhung = fixture.HOSTILE_MARKET_NAMES["Hamhung Market"]
+    assert "'" + hamhung in set(table["name"]) and hamhung not in set(table["name"])
+    text = [table[c].astype(str) for c in table.columns if not pd.api.types.is_numeric_dtype(table[c])]
+    assert not any(column.str.match(r"^[=+\-@\t\r]").any() for column in text)
+
+
+def test_non_ascii_scenario_names_do_not_collide(previous, tmp_path):
+    keys = []
+    for stem in ("평양", "원산"):
+        path = tmp_path / f"{stem}.toml"
+        path.write_text("[penalties]\ndefault_h = 3.0\n")
+        done = hamji("scenario", str(path), *all_args(previous))
+        assert done.returncode == 0, done.stderr
+        keys.append(sorted(p.name for p in (previous / "layers" / "scenarios").iterdir()
+                           if not p.name.startswith(".")))
+    assert len(keys[-1]) == 2 and keys[-1][0].startswith("scenario-")
+    for folder in (previous / "layers" / "scenarios").iterdir():
+        assert folder.stat().st_mode & 0o777 == 0o777 & ~_umask()
+
+
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
+def test_gazetteer_crossings_without_osm_features_still_route(previous, fixture_xml, tmp_path):
+    import re
+
+    bare = tmp_path / "bare.osm"
+    bare.write_text(re.sub(r'\s*<tag k="(barrier|bridge)" v="[^"]*"/>', "", fixture_xml.read_text()))
+    provinces = [a for code in fixture.province_codes() for a in ("--province", code)]
+    done = hamji("build", "--osm", str(bare), *provinces, *all_args(previous))
+    assert done.returncode == 0 and "Traceback" not in done.stderr, done.stderr
+    assert "warning: crossing hoeryong_sanhe left out of routing: no road within 2,000 m" in done.stdout
+
+
+def test_broken_market_ring_is_repaired_and_reported(previous, tmp_path):
+    data = fixture.build()
+    way = next(w for w in data.ways if w["tags"].get("name:en") == "Rajin Market")
+    a, b, c, d, _ = way["nodes"]
+    way["nodes"] = [a, c, b, d, a]  # a bow tie
+    extract = fixture.write_osm_xml(tmp_path / "bowtie.osm", data)
+    provinces = [arg for code in fixture.province_codes() for arg in ("--province", code)]
+    done = hamji("layers", "--osm", str(extract), *provinces, *layers_args(previous))
+    assert done.returncode == 0, done.stderr
+    assert "1 market polygon(s) had broken rings and were repaired" in done.stdout
+    import geopandas as gpd
+
+    markets = gpd.read_file(previous / "layers" / settings.LAYERS_GPKG, layer="markets").set_index("name_en")
+    # Two triangles, each a quarter of the 150 m square.
+    assert markets.loc["Rajin Market", "geometry_repaired"]
+    assert markets.loc["Rajin Market", "area_m2"] == pytest.approx(150 * 150 / 2, rel=0.01)

@@ -1,0 +1,109 @@
+"""Outside text on the maps: shown to the reader exactly as written, never run as a template or as script.
+
+branca compiles what every folium element renders as a Jinja2 template, so
+text that reaches a map without :func:`geo.maps.escape` would be executed.
+The first test records every template compiled while the maps are drawn from
+the demo (whose market and road names are hostile) and a scenario with a
+hostile name: if a new map element ever lets outside text through, a
+compiled template holds it and the test fails.
+"""
+
+from __future__ import annotations
+
+import json
+
+import jinja2
+import pytest
+
+from browser import chromium
+from geo import fixture, settings
+from geo.maps import escape
+from geo.pipeline import run_maps, run_scenario
+
+SCENARIO_TEXT = {"name": "calc {{ 7*191 }} cwd {{ lipsum.__globals__.os.getcwd() }} {# {% raw %}",
+                 "description": "</script><script>window.__pwned=1</script> ${window.__pwned=2} `x` {{ 7*191 }}"}
+HOSTILE = [*fixture.HOSTILE_MARKET_NAMES.values(), fixture.HOSTILE_ROAD_NAME, *SCENARIO_TEXT.values()]
+
+
+@pytest.fixture(scope="module")
+def drawn(demo_reach, tmp_path_factory, monkeypatch_module):
+    """Maps and a hostile scenario drawn from the demo, with every compiled template's source recorded."""
+    sources: list[str] = []
+    compile_template = jinja2.Environment.compile
+
+    def recording(self, source, *args, **kwargs):
+        sources.append(source if isinstance(source, str) else "")
+        return compile_template(self, source, *args, **kwargs)
+
+    monkeypatch_module.setattr(jinja2.Environment, "compile", recording)
+    maps = tmp_path_factory.mktemp("text-maps")
+    scenario = tmp_path_factory.mktemp("text-scenario") / "evil.toml"
+    scenario.write_text("".join(f"{k} = {json.dumps(v)}\n" for k, v in SCENARIO_TEXT.items())
+                        + "[penalties]\ndefault_h = 3.0\n")
+    run_maps(layers_dir=demo_reach, maps_dir=maps, force=True)
+    run_scenario(str(scenario), layers_dir=demo_reach, maps_dir=maps)
+    return maps, sources
+
+
+@pytest.fixture(scope="module")
+def monkeypatch_module():
+    patcher = pytest.MonkeyPatch()
+    yield patcher
+    patcher.undo()
+
+
+def test_no_outside_text_is_ever_compiled_as_a_template(drawn):
+    maps, sources = drawn
+    assert len(sources) > 100  # folium really compiles what each element renders
+    for text in HOSTILE:
+        if escape(text) == text:
+            continue  # nothing in it to escape (zero-width and right-to-left characters, emoji, CJK)
+        assert not [s for s in sources if text in s], f"{text!r} reached a Jinja2 template's source"
+    assert not [s for s in sources if "{{7*191}}" in s or "{{ 7*191 }}" in s or "{# {%" in s]
+    for page in [*maps.glob("*.html"), *maps.glob("scenarios/*.html")]:
+        html = page.read_text()
+        assert "1337" not in html, page.name
+
+
+def _popup_texts(page) -> list[str]:
+    """The text of every popup and tooltip on the page, as the reader sees it once opened."""
+    return page.evaluate("""() => {
+        const texts = [];
+        const box = document.createElement('div');
+        for (const key of Object.keys(window)) {
+            const layer = window[key];
+            if (!layer || typeof layer.getPopup !== 'function') continue;
+            for (const bound of [layer.getPopup(), layer.getTooltip && layer.getTooltip()]) {
+                if (!bound) continue;
+                const content = bound.getContent();
+                if (typeof content === 'string') { box.innerHTML = content; texts.push(box.textContent); }
+                else if (content && content.textContent !== undefined) texts.push(content.textContent);
+            }
+        }
+        return texts;
+    }""")
+
+
+def test_hostile_names_show_literally_in_the_browser(drawn, tmp_path):
+    maps, _ = drawn
+    with chromium() as visit:
+        seen = visit(maps / "overview.html")
+        page = seen.page
+        page.evaluate("() => { window.alert = () => { window.__pwned = 'alert'; }; }")
+        assert seen.js_errors == [], seen.js_errors
+        texts = _popup_texts(page)
+        for name in fixture.HOSTILE_MARKET_NAMES.values():
+            assert any(name in text for text in texts), name
+        # A market's popup opened as a reader would: the name is text, not markup.
+        page.evaluate("""() => { for (const k of Object.keys(window)) {
+            const l = window[k]; if (l && l.options && l.options.className === 'hamji-market') { l.openPopup(); break; } } }""")
+        assert page.evaluate("window.__pwned") is None
+        seen.screenshot("hostile-overview", tmp_path)
+
+        seen = visit(maps / "scenarios" / "evil.html")
+        assert seen.js_errors == [], seen.js_errors
+        header = seen.page.inner_text(".hamji-header")
+        assert f"Scenario: {SCENARIO_TEXT['name']}" in header
+        assert SCENARIO_TEXT["description"] in header
+        assert seen.page.evaluate("window.__pwned") is None
+        assert settings.DEMO_STAMP in seen.page.inner_text("body")
