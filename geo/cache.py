@@ -32,8 +32,8 @@ def file_digest(path: Path) -> str:
 def code_digest() -> str:
     """SHA-256 over the library's Python sources and shipped scenarios."""
     digest = hashlib.sha256()
-    for path in sorted([*_PACKAGE.glob("*.py"), *_PACKAGE.glob("scenarios/*.toml")]):
-        digest.update(path.name.encode())
+    for path in sorted([*_PACKAGE.rglob("*.py"), *_PACKAGE.glob("scenarios/*.toml")]):
+        digest.update(str(path.relative_to(_PACKAGE)).encode())
         digest.update(path.read_bytes())
     return digest.hexdigest()
 

@@ -29,7 +29,8 @@ def _add_layer_options(parser: argparse.ArgumentParser) -> None:
                         help="province code or name (KP-09, 'North Hamgyong'), or a group: border, far, all "
                              "(default all); repeatable. Jilin is always included")
     parser.add_argument("--out", metavar="DIR", type=Path, default=None,
-                        help=f"folder for the layers (default {settings.LAYERS_DIR})")
+                        help=f"folder for the layers (default {settings.LAYERS_DIR}/ in the current folder, or "
+                             "HAMJI_LAYERS_DIR)")
 
 
 def _run_layers(args: argparse.Namespace) -> None:
@@ -70,7 +71,8 @@ def _run_maps(args: argparse.Namespace) -> None:
 def _add_map_options(parser: argparse.ArgumentParser) -> None:
     maps = parser.add_argument_group("maps")
     maps.add_argument("--maps", metavar="DIR", type=Path, default=None,
-                      help=f"folder for the HTML maps (default {settings.MAPS_DIR})")
+                      help=f"folder for the HTML maps (default {settings.MAPS_DIR}/ in the current folder, or "
+                           "HAMJI_MAPS_DIR)")
     maps.add_argument("--offline", action="store_true",
                       help="inline Leaflet and its plugins so the maps open without internet (needs 'npm ci' "
                            "once in the project folder; basemap tiles still need internet)")
@@ -130,7 +132,7 @@ def _run_build(args: argparse.Namespace) -> None:
 
 def _add_out(parser: argparse.ArgumentParser, holds: str) -> None:
     parser.add_argument("--out", metavar="DIR", type=Path, default=None,
-                        help=f"folder holding {holds} (default {settings.LAYERS_DIR})")
+                        help=f"folder holding {holds} (default {settings.LAYERS_DIR}/ in the current folder)")
 
 
 def _add_force(parser: argparse.ArgumentParser) -> None:

@@ -28,7 +28,7 @@ from pyproj import Transformer
 
 from geo import settings
 
-SYNTHETIC_TAG = "hamji:synthetic"
+SYNTHETIC_TAG = settings.SYNTHETIC_TAG
 #: Data date written into the fixture's header (it has no real OSM date).
 FIXTURE_TIMESTAMP = "2026-01-01T00:00:00Z"
 

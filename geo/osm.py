@@ -28,9 +28,9 @@ from shapely.geometry import box
 from geo import settings
 from geo.errors import HamjiError, InputError, OverpassError, SourceError
 from geo.io import check_input_file
-from geo.fixture import SYNTHETIC_TAG
 
 log = logging.getLogger(__name__)
+SYNTHETIC_TAG = settings.SYNTHETIC_TAG
 
 #: Tags copied from OSM into the raw frames, per kind of feature.
 ROAD_KEYS = ("highway", "name", "name:en", "name:ko", "ref", "surface", "bridge", "oneway", "maxspeed")

@@ -19,8 +19,10 @@ MEASURE_CRS = "EPSG:32652"
 
 # --- where things go ---------------------------------------------------------
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
-LAYERS_DIR = Path(os.environ.get("HAMJI_LAYERS_DIR", PROJECT_ROOT / "layers"))
-MAPS_DIR = Path(os.environ.get("HAMJI_MAPS_DIR", PROJECT_ROOT / "maps"))
+#: Output folders, relative to the folder a command runs in (as git or make
+#: do), so an installed package never writes inside its own installation.
+LAYERS_DIR = Path(os.environ.get("HAMJI_LAYERS_DIR", "layers"))
+MAPS_DIR = Path(os.environ.get("HAMJI_MAPS_DIR", "maps"))
 #: File name of the GeoPackage holding the layers stage's output.
 LAYERS_GPKG = "hamji_layers.gpkg"
 #: Sidecar written next to the GeoPackage: provenance and the build summary.
@@ -30,7 +32,7 @@ LAYERS_META = "hamji_layers.meta.json"
 #: Overpass endpoint used when no local extract is given.
 OVERPASS_URL = os.environ.get("HAMJI_OVERPASS_URL", "https://overpass-api.de/api")
 #: osmnx's HTTP cache folder: a rerun with the same query does not refetch.
-OVERPASS_CACHE_DIR = Path(os.environ.get("HAMJI_CACHE_DIR", PROJECT_ROOT / "cache"))
+OVERPASS_CACHE_DIR = Path(os.environ.get("HAMJI_CACHE_DIR", "cache"))
 #: Seconds before an Overpass request is given up.
 OVERPASS_TIMEOUT = 180
 #: Times a 429 (too many requests) or 504 (gateway timeout) answer is retried,
@@ -127,6 +129,9 @@ def to_measure_transformer():
     return Transformer.from_crs(STORE_CRS, MEASURE_CRS, always_xy=True)
 
 
+#: Tag on every element of the synthetic demo fixture: whatever reads one
+#: (an extract, Overpass) stamps its outputs DEMO.
+SYNTHETIC_TAG = "hamji:synthetic"
 #: Text stamped on everything built from the synthetic fixture.
 DEMO_STAMP = "DEMO — synthetic network, not OpenStreetMap"
 

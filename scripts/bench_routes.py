@@ -4,8 +4,13 @@ Run: python scripts/bench_routes.py [--sample N]
 """
 
 import argparse
+import sys
+from pathlib import Path
 
-from geo.bench import run
+# The benchmarks live beside the library, not in it: put the project folder on the path.
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from benchmarks.routing import run  # noqa: E402
 
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__)

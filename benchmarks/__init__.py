@@ -1,0 +1,1 @@
+"""Developer benchmarks and the generators of their synthetic extracts (not part of the library)."""

@@ -1,0 +1,118 @@
+"""What every map page has: its inputs, the base map, header, legend and DEMO stamp."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+
+import folium
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+from branca.element import Figure, MacroElement
+from jinja2 import Template
+
+from geo import settings
+from geo.maps.assets import JQUERY_JS, LEAFLET_CSS, LEAFLET_JS
+from geo.maps.style import CROSSING_COLOURS, DEMO_ATTRIBUTION, INDEX_FILE, OSM_ATTRIBUTION, PAGE_CSS, time_bin_labels
+from geo.maps.text import StaticHtml, escape
+
+
+class _MapScript(MacroElement):
+    """JavaScript run after a map is created; ``{map}`` in the code is the map's variable."""
+
+    _template = Template("{% macro script(this, kwargs) %}{{ this.code }}{% endmacro %}")
+
+    def __init__(self, code: str):
+        super().__init__()
+        self._name = "HamjiScript"
+        self.code = code
+
+    def render(self, **kwargs):
+        self.code = self.code.replace("{map}", self._parent.get_name())
+        super().render(**kwargs)
+
+
+@dataclass
+class MapInputs:
+    """Everything the maps draw, read from the layers, routes and reach files."""
+
+    provinces: gpd.GeoDataFrame
+    border: gpd.GeoDataFrame
+    roads: gpd.GeoDataFrame
+    crossings: gpd.GeoDataFrame
+    hubs: gpd.GeoDataFrame
+    markets: gpd.GeoDataFrame
+    bands: gpd.GeoDataFrame
+    reach: pd.DataFrame
+    provenance: dict
+    #: Roads used by market routes, merged by number of routes (made from ``roads`` when drawing).
+    corridors: gpd.GeoDataFrame | None = None
+
+    @property
+    def synthetic(self) -> bool:
+        return bool(self.provenance.get("synthetic"))
+
+    def data_line(self) -> str:
+        """'Source, data as of date' as escaped HTML."""
+        source = self.provenance.get("source", "unknown source")
+        return escape(f"{source}; OpenStreetMap data as of {self.provenance.get('osm_timestamp', 'unknown date')}")
+
+
+def _prepare(frame: gpd.GeoDataFrame, tolerance_m: float) -> gpd.GeoDataFrame:
+    """Simplify in metres and round coordinates, so the HTML stays small."""
+    if frame.empty:
+        return frame
+    if tolerance_m > 0 and not (frame.geom_type == "Point").all():
+        measured = frame.to_crs(settings.MEASURE_CRS)
+        frame = frame.set_geometry(measured.simplify(tolerance_m, preserve_topology=True).to_crs(settings.STORE_CRS))
+    decimals = settings.MAP_COORD_DECIMALS
+    return frame.set_geometry(shapely.transform(frame.geometry.values, lambda xy: np.round(xy, decimals)))
+
+
+def _page_furniture(root: Figure, inputs: MapInputs, title: str, subtitle_html: str,
+                    index_href: str = INDEX_FILE) -> None:
+    root.header.add_child(StaticHtml(PAGE_CSS), name="hamji_css")
+    demo = f'<div class="hamji-demo">{escape(settings.DEMO_STAMP)}</div>' if inputs.synthetic else ""
+    root.html.add_child(StaticHtml(
+        f'{demo}<div class="hamji-header"><h1>{escape(title)}</h1>{subtitle_html}<br>'
+        f'<small>{inputs.data_line()} · <a href="{index_href}">all maps, sources and assumptions</a></small></div>'),
+        name="hamji_header")
+
+
+def _legend(root: Figure, sections: list[tuple[str, list[str]]]) -> None:
+    body = "".join(f"<h2>{escape(title)}</h2>" + "<br>".join(items) for title, items in sections)
+    root.html.add_child(StaticHtml(f'<div class="hamji-legend">{body}</div>'), name="hamji_legend")
+
+
+def _time_legend_items() -> list[str]:
+    return [f'<i class="dot" style="background:{colour}"></i>{escape(label)}' for colour, label in time_bin_labels()]
+
+
+def _symbol_legend_items() -> list[str]:
+    return [f'<i style="background:{CROSSING_COLOURS["open"]}"></i>crossing, road (open)',
+            f'<i style="background:{CROSSING_COLOURS["open"]};transform:rotate(45deg)"></i>crossing, rail',
+            f'<i style="background:{CROSSING_COLOURS["closed"]}"></i>crossing closed',
+            f'<i style="background:{CROSSING_COLOURS["unusable"]}"></i>crossing not routable',
+            '<i class="dot" style="background:#1864ab"></i>Chinese wholesale hub',
+            '<i class="line"></i>trade corridor (width: market routes)']
+
+
+def _new_map(inputs: MapInputs, **kwargs) -> folium.Map:
+    m = folium.Map(tiles="OpenStreetMap", control_scale=True, **kwargs)
+    # Only Leaflet and jQuery: the CDN links are fewer, and --offline inlines them all.
+    m.default_js = [LEAFLET_JS, JQUERY_JS]
+    m.default_css = [LEAFLET_CSS]
+    note = DEMO_ATTRIBUTION if inputs.synthetic else OSM_ATTRIBUTION
+    _MapScript("{map}.attributionControl.addAttribution(" + _js_string(note) + ");").add_to(m)
+    return m
+
+
+def _js_string(text: str) -> str:
+    return json.dumps(text).replace("</", "<\\/")
+
+
+def _bounds(frame: gpd.GeoDataFrame) -> list[list[float]]:
+    minx, miny, maxx, maxy = frame.total_bounds
+    return [[float(miny), float(minx)], [float(maxy), float(maxx)]]

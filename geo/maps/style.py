@@ -1,0 +1,67 @@
+"""Colours, symbols, file names and page styles shared by every map."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from geo import settings
+
+MAP_FILES = {"overview": "overview.html", "comparison": "comparison.html", "side_by_side": "side_by_side.html"}
+INDEX_FILE = "index.html"
+
+OSM_ATTRIBUTION = ('Data &copy; <a href="https://www.openstreetmap.org/copyright">OpenStreetMap</a> '
+                   'contributors (ODbL)')
+DEMO_ATTRIBUTION = "DEMO data: synthetic, not OpenStreetMap"
+
+ROAD_STYLES = {  # layer name, classes, colour, weight, shown at start
+    "main": ("Roads: motorway, trunk, primary", ("motorway", "trunk", "primary"), "#e8590c", 3, True),
+    "secondary": ("Roads: secondary, tertiary", ("secondary", "tertiary"), "#f59f00", 2, True),
+    "minor": ("Roads: unclassified, track", ("unclassified", "track"), "#868e96", 1, False),
+}
+CROSSING_COLOURS = {"open": "#2b8a3e", "closed": "#c92a2a", "unusable": "#868e96"}
+
+
+def time_colour(hours: float) -> str:
+    """Colour of a time to the nearest crossing, the same on every map."""
+    if hours is None or pd.isna(hours) or not np.isfinite(hours):
+        return settings.MAP_UNREACHABLE_COLOUR
+    bins = settings.MAP_TIME_BINS_H
+    for upper, colour in zip(bins[1:], settings.MAP_TIME_COLOURS):
+        if hours < upper:
+            return colour
+    return settings.MAP_TIME_COLOURS[-1]
+
+
+def time_bin_labels() -> list[tuple[str, str]]:
+    """(colour, label) for each bin of the time scale, then unreachable."""
+    bins = settings.MAP_TIME_BINS_H
+    labels = [f"{low:g}–{high:g} h" for low, high in zip(bins, bins[1:])]
+    labels.append(f"{bins[-1]:g} h or more")
+    return list(zip(settings.MAP_TIME_COLOURS, labels)) + [(settings.MAP_UNREACHABLE_COLOUR, "unreachable")]
+
+
+PAGE_CSS = """<style>
+.hamji-header{position:fixed;top:10px;left:55px;z-index:1000;background:rgba(255,255,255,.93);padding:6px 10px;
+  border-radius:4px;box-shadow:0 1px 4px rgba(0,0,0,.3);font:13px/1.35 sans-serif;max-width:46%}
+.hamji-header h1{font-size:15px;margin:0 0 2px}
+.hamji-demo{position:fixed;top:0;left:0;right:0;z-index:1001;background:#c92a2a;color:#fff;text-align:center;
+  font:bold 14px/24px sans-serif;letter-spacing:.05em;pointer-events:none}
+.hamji-demo ~ .hamji-header{top:32px}
+.hamji-demo ~ .folium-map .leaflet-top{margin-top:24px}
+.hamji-legend{position:fixed;bottom:62px;left:10px;z-index:1000;background:rgba(255,255,255,.93);padding:6px 9px;
+  border-radius:4px;box-shadow:0 1px 4px rgba(0,0,0,.3);font:12px/1.4 sans-serif}
+.hamji-legend h2{font-size:12px;margin:0 0 3px}
+.hamji-legend i{display:inline-block;width:12px;height:12px;margin-right:5px;vertical-align:-2px;border:1px solid #555}
+.hamji-legend i.dot{border-radius:50%}
+.hamji-legend i.line{height:0;border:0;border-top:4px solid #5f3dc4;vertical-align:3px}
+.hamji-crossing{width:14px;height:14px;border:2px solid #fff;box-shadow:0 0 2px #000}
+.hamji-crossing.rail{transform:rotate(45deg)}
+.hamji-hub{width:14px;height:14px;border-radius:50%;background:#1864ab;border:3px solid #fff;box-shadow:0 0 2px #000}
+.hamji-hub-label{font:bold 12px sans-serif;color:#1864ab;white-space:nowrap;text-shadow:0 0 3px #fff,0 0 3px #fff}
+table.hamji-popup{border-collapse:collapse;font:12px sans-serif}
+table.hamji-popup th{text-align:left;padding:1px 8px 1px 0;vertical-align:top;font-weight:600}
+table.hamji-popup td{padding:1px 0}
+.hamji-title{position:fixed;bottom:64px;z-index:1000;background:rgba(255,255,255,.93);padding:4px 8px;
+  border-radius:4px;font:bold 14px sans-serif;box-shadow:0 1px 4px rgba(0,0,0,.3)}
+</style>"""

@@ -1,0 +1,147 @@
+"""Pages to HTML: reproducible, under the size budget, optionally offline; and the index page."""
+
+from __future__ import annotations
+
+import re
+
+import folium
+import pandas as pd
+from branca.element import Figure
+
+from geo import settings
+from geo.errors import HamjiError
+from geo.maps.assets import inline_assets
+from geo.maps.base import MapInputs, _prepare
+from geo.maps.layers import merge_lines
+from geo.maps.pages import comparison_map, overview_map, side_by_side_map
+from geo.maps.style import DEMO_ATTRIBUTION, MAP_FILES, OSM_ATTRIBUTION
+from geo.maps.text import _link, escape
+from geo.reach import format_hours, format_share, headline
+
+
+def render(element: folium.Map | Figure, offline: bool = False) -> str:
+    """The page as one HTML string; with ``offline``, every CDN asset inlined.
+
+    folium names every element with a random id; they are renumbered in order
+    of appearance, so the same inputs always give the same bytes.
+    """
+    html = element.get_root().render()
+    ids: dict[str, str] = {}
+    html = re.sub(r"(?<=_)[0-9a-f]{32}(?![0-9a-f])",
+                  lambda m: ids.setdefault(m.group(0), f"{len(ids) + 1:032x}"), html)
+    return inline_assets(html) if offline else html
+
+
+def fit_page(file_name: str, builder, inputs: MapInputs, offline: bool = False,
+             drawn: dict[float, MapInputs] | None = None) -> tuple[str, float]:
+    """Render ``builder(inputs)``, simplifying geometry until the page fits under :data:`settings.MAP_MAX_BYTES`.
+
+    ``drawn`` keeps the simplified inputs per tolerance, for several pages
+    drawn from the same inputs. Returns the HTML and the tolerance (m) applied.
+    """
+    drawn = {} if drawn is None else drawn
+    tolerance = settings.MAP_SIMPLIFY_M
+    for _ in range(8):
+        if tolerance not in drawn:
+            drawn[tolerance] = _simplified(inputs, tolerance)
+        html = render(builder(drawn[tolerance]), offline)
+        if len(html.encode()) <= settings.MAP_MAX_BYTES:
+            return html, tolerance
+        tolerance *= 2
+    raise HamjiError(f"{file_name} is still {len(html.encode()) / 1e6:.1f} MB after simplifying to "
+                     f"{tolerance / 2:.0f} m; build fewer provinces with --province")
+
+
+def build_maps(inputs: MapInputs, offline: bool = False) -> tuple[dict[str, str], dict[str, float]]:
+    """Every map as HTML, each simplified until it fits under :data:`settings.MAP_MAX_BYTES`.
+
+    Returns
+    -------
+    tuple
+        File name -> HTML text, and file name -> simplification tolerance (m)
+        that was applied.
+    """
+    builders = {"overview": overview_map, "comparison": comparison_map, "side_by_side": side_by_side_map}
+    pages, tolerances, drawn = {}, {}, {}
+    for key, builder in builders.items():
+        pages[MAP_FILES[key]], tolerances[MAP_FILES[key]] = fit_page(MAP_FILES[key], builder, inputs, offline, drawn)
+    return pages, tolerances
+
+
+def _simplified(inputs: MapInputs, tolerance_m: float) -> MapInputs:
+    """The inputs as drawn: roads merged by name and class, corridors by use, all simplified."""
+    roads = inputs.roads
+    corridors = merge_lines(roads[roads["routes"] > 0], ["routes"]) if "routes" in roads else roads.iloc[:0]
+    drawn = {"roads": merge_lines(roads, ["name", "highway"]), "corridors": corridors}
+    frames = {name: _prepare(drawn.get(name, getattr(inputs, name)), tolerance_m)
+              for name in ("provinces", "border", "roads", "corridors", "crossings", "hubs", "markets", "bands")}
+    return MapInputs(**frames, reach=inputs.reach, provenance=inputs.provenance)
+
+
+def index_page(inputs: MapInputs, sizes: dict[str, int], scenarios: list[tuple[str, str]] | None = None,
+               sensitivity: list[str] | None = None) -> str:
+    """``index.html``: the maps, the headline, the reach table, sources and assumptions.
+
+    ``scenarios`` are (map file, title) of scenario maps already written;
+    ``sensitivity`` the sentences of the last ``hamji sensitivity`` run.
+    """
+    from geo.published import PUBLISHED_COUNTS
+
+    report = inputs.provenance.get("routes", {})
+    demo = f'<p class="demo">{escape(settings.DEMO_STAMP)}</p>' if inputs.synthetic else ""
+    maps = {"overview.html": "Overview: crossings, roads, trade corridors, hubs and markets",
+            "comparison.html": "Comparison: provinces by median time to a crossing, with travel-time bands",
+            "side_by_side.html": "Side by side: North Hamgyong and South Hwanghae at the same scale"}
+    links = "".join(f'<li><a href="{f}">{escape(t)}</a> <small>({sizes.get(f, 0) / 1e6:.1f} MB)</small></li>'
+                    for f, t in maps.items())
+    columns = [("name", "Province"), ("markets", "Markets (OSM)"), ("published_markets", "Published"),
+               ("crossing_h_median", "Median to crossing"), ("crossing_h_p90", "90th percentile"),
+               ("crossing_within_4h", "Within 4 h"), ("crossing_unreachable", "Unreachable"),
+               ("hub_h_median", "Median hub → market")]
+    head = "".join(f"<th>{escape(label)}</th>" for _, label in columns)
+    body = ""
+    for _, row in inputs.reach.iterrows():
+        cells = []
+        for column, _ in columns:
+            value = row[column]
+            if column.endswith(("_median", "_p90")):
+                text = format_hours(value)
+            elif column.endswith(("_4h", "_unreachable")):
+                text = format_share(value)
+            else:
+                text = "–" if value is None or (not isinstance(value, str) and pd.isna(value)) else str(value)
+            cells.append(f"<td>{escape(text)}</td>")
+        body += "<tr>" + "".join(cells) + "</tr>"
+    scenario_html = ""
+    if scenarios:
+        scenario_html = "<h3>Scenarios</h3><ul>" + "".join(
+            f'<li><a href="{escape(f)}">{escape(t)}</a></li>' for f, t in scenarios) + "</ul>"
+    if sensitivity:
+        scenario_html += "<h3>Sensitivity</h3><ul>" + "".join(f"<li>{escape(t)}</li>" for t in sensitivity) + "</ul>"
+    speeds = report.get("speeds", {})
+    speed_rows = "".join(f"<li>{escape(c)}: " + escape(", ".join(f"{k} {v:g} km/h" for k, v in speeds[c].items()))
+                         + "</li>" for c in ("KP", "CN") if c in speeds)
+    sources = "".join(f"<li>{escape(p.by)}, {p.year}: {p.markets} markets in "
+                      f"{escape('North Korea' if p.code == 'KP' else p.code)}. {_link(p.source)}</li>"
+                      for p in PUBLISHED_COUNTS)
+    return f"""<!DOCTYPE html>
+<html lang="en"><head><meta charset="utf-8"><title>HamJi Explorer maps</title>
+<style>body{{font:15px/1.5 sans-serif;max-width:60em;margin:2em auto;padding:0 1em}}
+table{{border-collapse:collapse}}td,th{{border:1px solid #ccc;padding:2px 6px;text-align:right}}
+td:first-child,th:first-child{{text-align:left}}.demo{{background:#c92a2a;color:#fff;padding:6px;font-weight:bold}}</style>
+</head><body>{demo}
+<h1>HamJi Explorer</h1>
+<p>How long goods take from the Chinese wholesale cities of Yanbian, through a border crossing, to North Korean
+markets, from OpenStreetMap data. {inputs.data_line()}.</p>
+<p><b>{escape(headline(inputs.reach))}</b></p>
+<h2>Maps</h2><ul>{links}</ul>
+{scenario_html}
+<h2>Reach table</h2><table><tr>{head}</tr>{body}</table>
+<p>Unreachable markets count as infinitely far. The full table is <code>layers/{settings.REACH_CSV}</code>; the
+summary with every column is <code>layers/{settings.REACH_MD}</code>.</p>
+<h2>Assumptions</h2><ul>{speed_rows}
+<li>Border penalty: {escape(", ".join(f"{k} {v:g} h" for k, v in sorted(report.get("penalties_h", {}).items())))}</li>
+<li>Speeds are assumptions for laden trucks, not measurements (see the README).</li></ul>
+<h2>Sources</h2><ul><li>{OSM_ATTRIBUTION if not inputs.synthetic else escape(DEMO_ATTRIBUTION)}</li>{sources}</ul>
+</body></html>
+"""
