@@ -31,7 +31,8 @@ def ensure_writable(folder: Path) -> Path:
     folder = Path(folder)
     try:
         folder.mkdir(parents=True, exist_ok=True)
-        fd, probe = tempfile.mkstemp(dir=folder, prefix=f".hamji-write-test-{os.getpid()}-")
+        _sweep(folder, "hamji-write-test")  # probes of runs killed right here
+        fd, probe = tempfile.mkstemp(dir=folder, prefix=_temporary_prefix("hamji-write-test"))
         os.close(fd)
         os.unlink(probe)
     except OSError as exc:

@@ -16,6 +16,7 @@ import warnings
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
+from typing import NoReturn
 
 import geopandas as gpd
 import osmium
@@ -333,8 +334,8 @@ class _OverpassGuard:
     def check(self, response: requests.Response) -> dict:
         """The answer's JSON, or an :class:`OverpassError` saying what is wrong with it."""
         if response.status_code in (429, 504):
-            self.fail(f"HTTP {response.status_code} ({'too many requests' if response.status_code == 429 else 'gateway timeout'}) "
-                      f"after {settings.OVERPASS_RETRIES} retries")
+            what = "too many requests" if response.status_code == 429 else "gateway timeout"
+            self.fail(f"HTTP {response.status_code} ({what}) after {settings.OVERPASS_RETRIES} retries")
         if not response.ok:
             self.fail(f"HTTP {response.status_code} {response.reason}")
         try:
@@ -348,7 +349,7 @@ class _OverpassGuard:
             self.fail(_one_line(str(data["remark"])))
         return data
 
-    def fail(self, reason: str):
+    def fail(self, reason: str) -> NoReturn:
         raise OverpassError(self.url, self.query, reason)
 
 

@@ -9,7 +9,7 @@ import pytest
 from geo import settings
 from geo.cli import main
 
-from conftest import digest, snapshot, write_elsewhere_extract
+from conftest import snapshot, write_elsewhere_extract
 
 
 @pytest.fixture

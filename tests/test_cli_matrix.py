@@ -21,7 +21,7 @@ import pandas as pd
 import pytest
 
 from browser import chromium
-from conftest import digest, snapshot, write_elsewhere_extract
+from conftest import snapshot, write_elsewhere_extract
 from geo import cache, fixture, settings
 from geo.cli import main
 from geo.lock import LOCK_FILE
@@ -250,6 +250,7 @@ def test_temporary_files_of_a_killed_write_are_swept(tmp_path):
 
     (tmp_path / f".{settings.LAYERS_META}-k1ll3d").write_text("half a file")
     (tmp_path / ".hamji_routes-k1ll3d.gpkg").write_bytes(b"half a GeoPackage")
+    (tmp_path / ".hamji-write-test-999999999-k1ll3d").write_bytes(b"")  # a probe of a run killed mid-check
     io.write_json({"a": 1}, tmp_path / settings.LAYERS_META)
     io.write_gpkg({"x": gpd.GeoDataFrame({"v": [1]}, geometry=gpd.points_from_xy([0], [0]), crs=4326)},
                   tmp_path / settings.ROUTES_GPKG, {})

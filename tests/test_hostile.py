@@ -9,7 +9,6 @@ wrong (hostile names, a damaged cache record) check what was written instead.
 
 from __future__ import annotations
 
-import fcntl
 import json
 import os
 import shutil

@@ -8,7 +8,7 @@ import pandas as pd
 import pytest
 
 from browser import chromium
-from conftest import digest, snapshot
+from conftest import snapshot
 from geo import settings
 from geo.cli import main
 from geo.routes import compute_routes
