@@ -9,7 +9,7 @@ import sys
 from pathlib import Path
 
 from geo import __version__, settings
-from geo.errors import HamjiError
+from geo.errors import HamjiError, clip
 from geo.regions import UnknownRegionError
 
 
@@ -102,10 +102,8 @@ def check_output_folders(args: argparse.Namespace) -> None:
     from geo.io import ensure_writable
     from geo.pipeline import extract_paths_from_env
 
-    layers = Path(args.out or settings.LAYERS_DIR)
-    maps = Path(args.maps or settings.MAPS_DIR)
-    folders = [layers, maps]
-    folders += [f for f in (layers / "scenarios", maps / "scenarios") if f.exists()]
+    folders = _folders(args)
+    folders += [f / "scenarios" for f in folders if (f / "scenarios").exists()]
     if not (args.demo or args.osm or extract_paths_from_env()):
         folders.append(settings.OVERPASS_CACHE_DIR)  # osmnx's HTTP cache
     for folder in folders:
@@ -263,7 +261,7 @@ def main(argv: list[str] | None = None) -> int:
             with lock.hold(*_folders(args), wait=getattr(args, "wait", False)):
                 args.func(args)
     except (HamjiError, UnknownRegionError) as exc:
-        print(f"hamji: error: {_one_line(str(exc))}", file=sys.stderr)
+        print(f"hamji: error: {clip(exc, 600)}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
         print(_interrupted(), file=sys.stderr)
@@ -275,15 +273,10 @@ def main(argv: list[str] | None = None) -> int:
     except Exception as exc:  # a bug: still one line, unless asked for the traceback
         if os.environ.get("HAMJI_DEBUG"):
             raise
-        print(f"hamji: internal error: {type(exc).__name__}: {_one_line(str(exc))}; this is a bug, please report "
+        print(f"hamji: internal error: {type(exc).__name__}: {clip(exc, 600)}; this is a bug, please report "
               "it (HAMJI_DEBUG=1 shows the traceback)", file=sys.stderr)
         return 2
     return 0
-
-
-def _one_line(text: str, limit: int = 600) -> str:
-    text = " ".join(text.split())
-    return text if len(text) <= limit else text[:limit] + "…"
 
 
 if __name__ == "__main__":

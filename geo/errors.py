@@ -10,6 +10,18 @@ from __future__ import annotations
 from pathlib import Path
 
 
+def clip(text: object, limit: int = 200) -> str:
+    """Text as it goes into a one-line message: whitespace folded, cut at ``limit`` characters.
+
+    Examples
+    --------
+    >>> clip("two   words"), clip("x" * 10, 4)
+    ('two words', 'xxxx…')
+    """
+    text = " ".join(str(text).split())
+    return text if len(text) <= limit else text[:limit] + "…"
+
+
 class HamjiError(Exception):
     """A problem the user can fix: the message says what was wrong and what to do."""
 

@@ -16,7 +16,7 @@ import pandas as pd
 import pyogrio
 
 from geo import settings
-from geo.errors import InputError, OutputError
+from geo.errors import InputError, OutputError, clip
 
 PROVENANCE_KEY = "hamji_provenance"
 
@@ -48,8 +48,6 @@ def _temporary_prefix(name: str) -> str:
 
 def _sweep(folder: Path, name: str) -> None:
     """Remove temporary files that runs which have since died left behind for ``name``."""
-    from geo.lock import process_alive
-
     for stale in Path(folder).glob(f".{glob.escape(name)}-*"):
         pid = stale.name[len(name) + 2:].split("-", 1)[0]
         if pid.isdigit() and process_alive(int(pid)):
@@ -58,6 +56,17 @@ def _sweep(folder: Path, name: str) -> None:
             shutil.rmtree(stale, ignore_errors=True)
         else:
             stale.unlink(missing_ok=True)
+
+
+def process_alive(pid: int) -> bool:
+    """Whether a process with this id is running (on this machine)."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
 
 
 def _failed_write(path: Path, exc: OSError) -> OutputError:
@@ -98,18 +107,14 @@ def write_gpkg(layers: dict[str, gpd.GeoDataFrame], path: Path, metadata: dict) 
             frame.to_file(tmp, layer=name, driver="GPKG", engine="pyogrio",
                           layer_metadata={PROVENANCE_KEY: text})
         _put_in_place(tmp, path)
-    except OSError as exc:
+    except BaseException as exc:
         Path(tmp).unlink(missing_ok=True)
-        raise _failed_write(path, exc) from None
-    except pyogrio.errors.DataSourceError as exc:
-        Path(tmp).unlink(missing_ok=True)
-        # GDAL reports a full disk as its own error, not as an OSError.
-        if shutil.disk_usage(path.parent).free < 1 << 20 or "No space" in str(exc):
-            raise _failed_write(path, OSError(errno.ENOSPC, "No space left on device")) from None
-        raise OutputError(f"cannot write {path} ({str(exc).splitlines()[0]}); the previous {path.name} is "
-                          "unchanged") from None
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
+        if isinstance(exc, pyogrio.errors.DataSourceError):
+            # GDAL reports a full disk as its own error, not as an OSError.
+            full = shutil.disk_usage(path.parent).free < 1 << 20 or "No space" in str(exc)
+            exc = OSError(errno.ENOSPC, "No space left on device") if full else OSError(str(exc).splitlines()[0])
+        if isinstance(exc, OSError):
+            raise _failed_write(path, exc) from None
         raise
     return path
 
@@ -139,11 +144,10 @@ def write_text(text: str, path: Path) -> Path:
             handle.write(text)
         shareable(Path(tmp))
         _put_in_place(tmp, path)
-    except OSError as exc:
+    except BaseException as exc:
         Path(tmp).unlink(missing_ok=True)
-        raise _failed_write(path, exc) from None
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
+        if isinstance(exc, OSError):
+            raise _failed_write(path, exc) from None
         raise
     return path
 
@@ -153,7 +157,7 @@ _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
 def csv_safe(value: object) -> object:
-    """A text cell that cannot start a spreadsheet formula: a leading ``'`` is added where it could.
+    r"""A text cell that cannot start a spreadsheet formula: a leading ``'`` is added where it could.
 
     Examples
     --------
@@ -218,26 +222,20 @@ def check_input_file(path: Path, what: str, max_bytes: int | None = None, given:
     try:
         info = path.stat()
     except FileNotFoundError:
-        raise InputError(f"{what} {_short(path)} does not exist; check the path{' ' + given if given else ''}") \
+        raise InputError(f"{what} {clip(path, 120)} does not exist; check the path{' ' + given if given else ''}") \
             from None
     except OSError as exc:
-        raise InputError(f"{what} {_short(path)} cannot be read ({exc.strerror}); check the path") from None
+        raise InputError(f"{what} {clip(path, 120)} cannot be read ({exc.strerror}); check the path") from None
     if stat.S_ISDIR(info.st_mode):
-        raise InputError(f"{what} {_short(path)} is a folder; give the file itself")
+        raise InputError(f"{what} {clip(path, 120)} is a folder; give the file itself")
     if not stat.S_ISREG(info.st_mode):
-        raise InputError(f"{what} {_short(path)} is not a regular file (a pipe or device?); give a file")
+        raise InputError(f"{what} {clip(path, 120)} is not a regular file (a pipe or device?); give a file")
     if max_bytes is not None and info.st_size > max_bytes:
-        raise InputError(f"{what} {_short(path)} is {info.st_size:,} bytes, more than the {max_bytes:,} such a "
+        raise InputError(f"{what} {clip(path, 120)} is {info.st_size:,} bytes, more than the {max_bytes:,} such a "
                          "file can reasonably be; check that it is the right file")
     if not os.access(path, os.R_OK):
-        raise InputError(f"{what} {_short(path)} cannot be read (permission denied); fix its permissions")
+        raise InputError(f"{what} {clip(path, 120)} cannot be read (permission denied); fix its permissions")
     return path
-
-
-def _short(path: Path, limit: int = 120) -> str:
-    """A path as it goes into a one-line message (a 100,000-character name is cut)."""
-    text = str(path)
-    return text if len(text) <= limit else text[:limit] + "…"
 
 
 def read_text(path: Path, what: str, max_bytes: int = 1 << 20, given: str = "") -> str:
@@ -246,9 +244,9 @@ def read_text(path: Path, what: str, max_bytes: int = 1 << 20, given: str = "") 
     try:
         return path.read_text(encoding="utf-8")
     except UnicodeDecodeError:
-        raise InputError(f"{what} {_short(path)} is not UTF-8 text; save it as UTF-8") from None
+        raise InputError(f"{what} {clip(path, 120)} is not UTF-8 text; save it as UTF-8") from None
     except OSError as exc:
-        raise InputError(f"{what} {_short(path)} cannot be read ({exc.strerror})") from None
+        raise InputError(f"{what} {clip(path, 120)} cannot be read ({exc.strerror})") from None
 
 
 def read_layer(path: Path, layer: str) -> gpd.GeoDataFrame:

@@ -16,7 +16,8 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from geo.errors import BusyError, OutputError
+from geo.errors import BusyError
+from geo.io import ensure_writable
 
 LOCK_FILE = ".hamji.lock"
 #: Folder -> (file descriptor, depth) of the locks this process holds.
@@ -34,12 +35,8 @@ def _acquire(folder: Path, wait: bool) -> None:
     if folder in _HELD:
         _HELD[folder][1] += 1
         return
-    try:
-        folder.mkdir(parents=True, exist_ok=True)
-        fd = os.open(folder / LOCK_FILE, os.O_RDWR | os.O_CREAT, 0o666)
-    except OSError as exc:
-        raise OutputError(f"cannot write to output folder {folder} ({exc.strerror}); choose another folder "
-                          "or fix its permissions") from None
+    ensure_writable(folder)
+    fd = os.open(folder / LOCK_FILE, os.O_RDWR | os.O_CREAT, 0o666)
     try:
         fcntl.flock(fd, fcntl.LOCK_EX | (0 if wait else fcntl.LOCK_NB))
     except BlockingIOError:
@@ -81,13 +78,3 @@ def hold(*folders: Path | None, wait: bool = False) -> Iterator[None]:
         for folder in reversed(taken):
             _release(folder)
 
-
-def process_alive(pid: int) -> bool:
-    """Whether a process with this id is running (on this machine)."""
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True

@@ -27,7 +27,7 @@ import shapely
 from shapely.geometry import box
 
 from geo import settings
-from geo.errors import HamjiError, InputError, OverpassError, SourceError
+from geo.errors import HamjiError, InputError, OverpassError, SourceError, clip
 from geo.io import check_input_file
 
 log = logging.getLogger(__name__)
@@ -346,16 +346,11 @@ class _OverpassGuard:
         if not isinstance(data, dict) or not isinstance(data.get("elements"), list):
             self.fail("the answer is JSON without an 'elements' list")
         if data.get("remark"):
-            self.fail(_one_line(str(data["remark"])))
+            self.fail(clip(data["remark"]))
         return data
 
     def fail(self, reason: str) -> NoReturn:
         raise OverpassError(self.url, self.query, reason)
-
-
-def _one_line(text: str, limit: int = 200) -> str:
-    text = " ".join(text.split())
-    return text if len(text) <= limit else text[:limit] + "…"
 
 
 _GUARD: _OverpassGuard | None = None
@@ -392,7 +387,7 @@ def overpass_timestamp(overpass_url: str) -> str:
     stamp = guard.check(response).get("osm3s", {}).get("timestamp_osm_base")
     if not isinstance(stamp, str):
         guard.fail("the answer has no osm3s.timestamp_osm_base: is this an Overpass API?")
-    return _one_line(stamp, 40)
+    return clip(stamp, 40)
 
 
 def _features(polygon, tags: dict, keys: tuple[str, ...], query: str) -> gpd.GeoDataFrame:

@@ -47,7 +47,7 @@ import shapely
 from shapely.geometry import Point
 
 from geo import settings
-from geo.errors import InputError
+from geo.errors import InputError, clip
 from geo.io import read_text
 from geo.network import SPEED_CLASSES, SpeedTable, validate_speeds
 
@@ -87,13 +87,8 @@ def _number(value, what: str, source: str, maximum: float, minimum: float = 0.0,
     ok = isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
     if not ok or value < minimum or (strict and value == minimum) or value > maximum:
         bound = f"{'more than' if strict else 'at least'} {minimum:g} and at most {maximum:g}"
-        raise InputError(f"scenario {source}: {what} = {_clip(value)}; it must be a number {bound}")
+        raise InputError(f"scenario {source}: {what} = {clip(repr(value), 60)}; it must be a number {bound}")
     return float(value)
-
-
-def _clip(value, limit: int = 60) -> str:
-    text = repr(value)
-    return text if len(text) <= limit else text[:limit] + "…"
 
 
 #: Longest scenario name and description accepted (characters).
@@ -125,7 +120,7 @@ def load_scenario(name_or_path: str) -> Scenario:
     if name_or_path in shipped_scenarios():
         path = SCENARIO_DIR / f"{name_or_path}.toml"
     elif not path.suffix and "/" not in name_or_path:
-        raise InputError(f"scenario {_clip(name_or_path)} is neither a file nor a shipped scenario; "
+        raise InputError(f"scenario {clip(repr(name_or_path), 60)} is neither a file nor a shipped scenario; "
                          "shipped: " + ", ".join(shipped_scenarios()))
     source = str(path)
     text = read_text(path, "scenario file", max_bytes=MAX_SCENARIO_BYTES)
