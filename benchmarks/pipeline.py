@@ -26,7 +26,8 @@ import osmium
 import shapely
 from shapely.geometry import Polygon
 
-from geo import fixture, settings
+from geo import settings
+from geo.sources import fixture
 
 #: Targets of the benchmark on a 2-core machine.
 TARGET_TOTAL_S = 60.0
@@ -166,9 +167,9 @@ def run(workdir: Path, road_km: float = 116_000, markets: int = 450) -> dict:
     # The fixture draws the boundaries of these provinces only.
     provinces = [arg for code in fixture.province_codes() for arg in ("--province", code)]
     args = {"layers": ["layers", "--osm", str(extract), "--out", str(layers), *provinces],
-            "routes": ["routes", "--out", str(layers)],
-            "reach": ["reach", "--out", str(layers)],
-            "maps": ["maps", "--out", str(layers), "--maps", str(maps)]}
+            "routes": ["routes", "--layers", str(layers)],
+            "reach": ["reach", "--layers", str(layers)],
+            "maps": ["maps", "--layers", str(layers), "--maps", str(maps)]}
     stages = {}
     for stage in STAGES:
         result = _measure(args[stage])

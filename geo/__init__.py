@@ -1,3 +1,61 @@
-"""HamJi Explorer: how cross-border trade reaches North Korean markets, from OpenStreetMap."""
+"""HamJi Explorer: how cross-border trade reaches North Korean markets, from OpenStreetMap.
+
+The public API (see :mod:`geo.api`) is importable from here::
+
+    import geo
+    layers = geo.load_layers("layers")          # or geo.layers_from_extracts([...]), geo.demo_layers()
+    routes = geo.route_markets(layers, penalties={"wonjong_quanhe": 4})
+    table = geo.reach_table(routes, layers)
+
+It is loaded on first use, so that ``hamji --help`` does not wait for
+GeoPandas.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
 
 __version__ = "0.1.0"
+
+__all__ = ["HamjiError", "Layers", "Routes", "ScenarioResult", "demo_layers", "draw_map", "layers_from_extracts",
+           "layers_from_overpass", "load_layers", "load_reach", "load_routes", "reach_table", "route_markets",
+           "run_scenario", "write_layers", "write_maps", "write_reach", "write_routes", "write_scenario"]
+
+if TYPE_CHECKING:
+    from geo.api import (
+        Layers,
+        Routes,
+        ScenarioResult,
+        demo_layers,
+        draw_map,
+        layers_from_extracts,
+        layers_from_overpass,
+        load_layers,
+        load_reach,
+        load_routes,
+        reach_table,
+        route_markets,
+        run_scenario,
+        write_layers,
+        write_maps,
+        write_reach,
+        write_routes,
+        write_scenario,
+    )
+    from geo.errors import HamjiError
+
+
+def __getattr__(name: str):
+    if name == "HamjiError":
+        from geo.errors import HamjiError
+
+        return HamjiError
+    if name in __all__:
+        from geo import api
+
+        return getattr(api, name)
+    raise AttributeError(f"module 'geo' has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted([*globals(), *__all__])

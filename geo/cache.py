@@ -30,9 +30,10 @@ def file_digest(path: Path) -> str:
 
 
 def code_digest() -> str:
-    """SHA-256 over the library's Python sources and shipped scenarios."""
+    """SHA-256 over the library's Python sources and shipped data (scenarios, outlines)."""
     digest = hashlib.sha256()
-    for path in sorted([*_PACKAGE.rglob("*.py"), *_PACKAGE.glob("scenarios/*.toml")]):
+    shipped = [p for p in _PACKAGE.glob("data/**/*") if p.is_file()]
+    for path in sorted([*_PACKAGE.rglob("*.py"), *shipped]):
         digest.update(str(path.relative_to(_PACKAGE)).encode())
         digest.update(path.read_bytes())
     return digest.hexdigest()
@@ -49,7 +50,7 @@ def stage_key(stage: str, inputs: list[Path], params: dict) -> str:
     """The key of one run of ``stage``: what it reads and how."""
     for path in inputs:
         if not Path(path).is_file():
-            raise InputError(f"{path} is not a file (a folder?); move it away and run 'hamji build' again")
+            raise InputError(f"{path} is not a file (a folder?); move it away and run the build again")
     record = {"stage": stage, "code": code_digest(), "settings": settings_digest(), "params": params,
               "inputs": {str(Path(p).resolve()): file_digest(p) for p in inputs}}
     return hashlib.sha256(json.dumps(record, sort_keys=True, default=str).encode()).hexdigest()

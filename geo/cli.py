@@ -6,11 +6,18 @@ import argparse
 import logging
 import os
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from geo import __version__, settings
-from geo.errors import HamjiError, clip
+from geo.errors import HamjiError, MissingStageError, clip
 from geo.regions import UnknownRegionError
+
+#: How each API parameter an error can be about is spelled on the command line.
+FLAGS = {"osm_paths": "--osm", "provinces": "--province", "speeds": "--speeds", "penalties": "--penalty",
+         "allow_empty": "--allow-empty", "wait": "--wait", "overpass_url": "--overpass-url", "demo": "--demo",
+         "offline": "--offline"}
 
 
 def _add_layer_options(parser: argparse.ArgumentParser) -> None:
@@ -28,16 +35,19 @@ def _add_layer_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--province", metavar="NAME", action="append", default=None,
                         help="province code or name (KP-09, 'North Hamgyong'), or a group: border, far, all "
                              "(default all); repeatable. Jilin is always included")
+    _add_out(parser, "the layers (and, for build, routes and reach)", f"{settings.LAYERS_DIR}/ in the current "
+             "folder, or HAMJI_LAYERS_DIR")
+
+
+def _add_layers_in(parser: argparse.ArgumentParser, what: str) -> None:
+    parser.add_argument("--layers", metavar="DIR", type=Path, default=None,
+                        help=f"folder to read {what} from (default {settings.LAYERS_DIR}/ in the current folder, "
+                             "or HAMJI_LAYERS_DIR)")
+
+
+def _add_out(parser: argparse.ArgumentParser, what: str, default: str = "the --layers folder") -> None:
     parser.add_argument("--out", metavar="DIR", type=Path, default=None,
-                        help=f"folder for the layers (default {settings.LAYERS_DIR}/ in the current folder, or "
-                             "HAMJI_LAYERS_DIR)")
-
-
-def _run_layers(args: argparse.Namespace) -> None:
-    from geo.pipeline import run_layers
-
-    run_layers(osm_paths=args.osm, provinces=args.province, demo=args.demo,
-               overpass_url=args.overpass_url, out_dir=args.out, force=args.force, allow_empty=args.allow_empty)
+                        help=f"folder to write {what} into (default {default})")
 
 
 def _add_route_options(parser: argparse.ArgumentParser) -> None:
@@ -48,38 +58,62 @@ def _add_route_options(parser: argparse.ArgumentParser) -> None:
                          help=f"hours at one crossing (default {settings.BORDER_PENALTY_H} h each); repeatable")
 
 
-def _run_routes(args: argparse.Namespace) -> None:
-    from geo.pipeline import run_routes
-
-    run_routes(layers_dir=args.out, speeds_path=args.speeds, penalties=args.penalty, force=args.force)
-
-
-def _run_reach(args: argparse.Namespace) -> None:
-    from geo.pipeline import run_reach
-
-    run_reach(layers_dir=args.out, force=args.force)
-
-
-def _run_maps(args: argparse.Namespace) -> None:
-    from geo.pipeline import run_maps
-
-    if getattr(args, "reach", False):
-        _run_reach(args)
-    run_maps(layers_dir=args.out, maps_dir=args.maps, offline=args.offline, force=args.force)
-
-
 def _add_map_options(parser: argparse.ArgumentParser) -> None:
     maps = parser.add_argument_group("maps")
     maps.add_argument("--maps", metavar="DIR", type=Path, default=None,
-                      help=f"folder for the HTML maps (default {settings.MAPS_DIR}/ in the current folder, or "
-                           "HAMJI_MAPS_DIR)")
+                      help=f"folder to write the HTML maps into (default {settings.MAPS_DIR}/ in the current "
+                           "folder, or HAMJI_MAPS_DIR)")
     maps.add_argument("--offline", action="store_true",
                       help="inline Leaflet and its plugins so the maps open without internet (needs 'npm ci' "
                            "once in the project folder; basemap tiles still need internet)")
 
 
+def _add_force(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--force", action="store_true", help="rerun even if inputs, settings and code are unchanged")
+    _add_wait(parser)
+
+
+def _add_wait(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--wait", action="store_true",
+                        help="if another hamji run is writing the same folders, wait for it instead of stopping")
+
+
+def _say(run) -> None:
+    from geo.console import report
+
+    print(report(run), flush=True)
+
+
+def _run_layers(args: argparse.Namespace) -> None:
+    from geo.pipeline import layers_stage
+
+    _say(layers_stage(osm_paths=args.osm, provinces=args.province, demo=args.demo, overpass_url=args.overpass_url,
+                      out_dir=args.out, force=args.force, allow_empty=args.allow_empty))
+
+
+def _run_routes(args: argparse.Namespace) -> None:
+    from geo.pipeline import routes_stage
+
+    _say(routes_stage(layers_dir=args.layers, out_dir=args.out, speeds_path=args.speeds, penalties=args.penalty,
+                      force=args.force))
+
+
+def _run_reach(args: argparse.Namespace) -> None:
+    from geo.pipeline import reach_stage
+
+    _say(reach_stage(layers_dir=args.layers, out_dir=args.out, force=args.force))
+
+
+def _run_maps(args: argparse.Namespace) -> None:
+    from geo.pipeline import maps_stage
+
+    if args.reach:
+        _run_reach(args)
+    _say(maps_stage(layers_dir=args.layers, maps_dir=args.maps, offline=args.offline, force=args.force))
+
+
 def _run_scenario(args: argparse.Namespace) -> None:
-    from geo.pipeline import run_scenario
+    from geo.pipeline import scenario_stage
     from geo.scenarios import SCENARIO_DIR, load_scenario, shipped_scenarios
 
     if args.list or not args.name:
@@ -88,13 +122,13 @@ def _run_scenario(args: argparse.Namespace) -> None:
             print(f"{name}: {scenario.name}. {scenario.description}")
         print(f"(files in {SCENARIO_DIR}; give one of these names or the path of your own TOML file)")
         return
-    run_scenario(args.name, layers_dir=args.out, maps_dir=args.maps, offline=args.offline)
+    _say(scenario_stage(args.name, layers_dir=args.layers, maps_dir=args.maps, offline=args.offline))
 
 
 def _run_sensitivity(args: argparse.Namespace) -> None:
-    from geo.pipeline import run_sensitivity
+    from geo.pipeline import sensitivity_stage
 
-    run_sensitivity(layers_dir=args.out, maps_dir=args.maps, names=args.scenario, offline=args.offline)
+    _say(sensitivity_stage(layers_dir=args.layers, maps_dir=args.maps, names=args.scenario, offline=args.offline))
 
 
 def check_output_folders(args: argparse.Namespace) -> None:
@@ -118,89 +152,81 @@ def _run_build(args: argparse.Namespace) -> None:
     # Bad configuration, and a folder that cannot be written, fail before any
     # stage replaces anything.
     load_speeds(args.speeds)
-    parse_penalties(args.penalty, None)
+    parse_penalties(args.penalty)
     if args.offline:
         check_assets()
     check_output_folders(args)
+    # Every later stage reads what the one before wrote into --out.
+    args.layers, args.reach = args.out, False
     _run_layers(args)
     _run_routes(args)
     _run_reach(args)
     _run_maps(args)
 
 
-def _add_out(parser: argparse.ArgumentParser, holds: str) -> None:
-    parser.add_argument("--out", metavar="DIR", type=Path, default=None,
-                        help=f"folder holding {holds} (default {settings.LAYERS_DIR}/ in the current folder)")
-
-
-def _add_force(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--force", action="store_true", help="rerun even if inputs, settings and code are unchanged")
-    _add_wait(parser)
-
-
-def _add_wait(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--wait", action="store_true",
-                        help="if another hamji run is writing the same folders, wait for it instead of stopping")
+def _command(commands, name: str, help_text: str, description: str) -> argparse.ArgumentParser:
+    # No abbreviations: '--o' must not silently mean '--out' (or '--osm').
+    return commands.add_parser(name, help=help_text, description=description, allow_abbrev=False)
 
 
 def make_parser() -> argparse.ArgumentParser:
     """The argument parser of the ``hamji`` command."""
     parser = argparse.ArgumentParser(
-        prog="hamji", description="HamJi Explorer: OpenStreetMap evidence on how cross-border trade from "
-                                  "Jilin reaches North Korean markets.")
+        prog="hamji", allow_abbrev=False,
+        description="HamJi Explorer: OpenStreetMap evidence on how cross-border trade from Jilin reaches North "
+                    "Korean markets. Every command reads from --layers and writes data into --out and maps "
+                    "into --maps.")
     parser.add_argument("--version", action="version", version=f"hamji {__version__}")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    layers = commands.add_parser("layers", help="read OSM, write the crossings, roads and markets layers",
-                                 description="Stage 1: read OpenStreetMap (Overpass or local extracts) and "
-                                             "write layers/hamji_layers.gpkg.")
+    layers = _command(commands, "layers", "read OSM, write the crossings, roads and markets layers",
+                      "Stage 1: read OpenStreetMap (Overpass or local extracts) and write hamji_layers.gpkg.")
     _add_layer_options(layers)
     _add_force(layers)
     layers.set_defaults(func=_run_layers)
-    routes = commands.add_parser("routes", help="route every market: hub -> crossing -> market",
-                                 description="Stage 2: read layers/hamji_layers.gpkg, route every North Korean "
-                                             "market and write layers/hamji_routes.gpkg.")
-    _add_out(routes, "the layers, where the routes are written")
+    routes = _command(commands, "routes", "route every market: hub -> crossing -> market",
+                      "Stage 2: read hamji_layers.gpkg, route every North Korean market and write "
+                      "hamji_routes.gpkg.")
+    _add_layers_in(routes, "the layers")
+    _add_out(routes, "hamji_routes.gpkg")
     _add_route_options(routes)
     _add_force(routes)
     routes.set_defaults(func=_run_routes)
-    reach = commands.add_parser("reach", help="the reach table: border provinces against far ones",
-                                description="Stage 3: read the layers and routes and write layers/hamji_reach.csv "
-                                            "and layers/hamji_reach.md.")
-    _add_out(reach, "the layers and routes, where the table is written")
+    reach = _command(commands, "reach", "the reach table: border provinces against far ones",
+                     "Stage 3: read the layers and routes and write hamji_reach.csv and hamji_reach.md.")
+    _add_layers_in(reach, "the layers and routes")
+    _add_out(reach, "the reach table")
     _add_force(reach)
     reach.set_defaults(func=_run_reach)
-    maps = commands.add_parser("maps", help="write the HTML maps and index.html",
-                               description="Stage 4: read the layers, routes and reach table and write the "
-                                           "Folium maps and index.html into maps/.")
-    _add_out(maps, "the layers, routes and reach table")
+    maps = _command(commands, "maps", "write the HTML maps and index.html",
+                    "Stage 4: read the layers, routes and reach table and write the Folium maps and index.html.")
+    _add_layers_in(maps, "the layers, routes and reach table")
     maps.add_argument("--reach", action="store_true",
                       help="first rewrite the reach table from the routes on disk (as 'hamji reach')")
     _add_map_options(maps)
     _add_force(maps)
-    maps.set_defaults(func=_run_maps)
-    scenario = commands.add_parser(
-        "scenario", help="what if: close or add crossings, change speeds or penalties",
-        description="Rerun routes and reach for a scenario (a shipped name or a TOML file) from the layers on "
-                    "disk, and compare it with the baseline: layers/scenarios/NAME/ and maps/scenarios/NAME.html.")
+    maps.set_defaults(func=_run_maps, out=None)
+    scenario = _command(
+        commands, "scenario", "what if: close or add crossings, change speeds or penalties",
+        "Rerun routes and reach for a scenario (a shipped name or a TOML file) from the baseline in --layers, "
+        "and compare with it: writes LAYERS/scenarios/NAME/ and MAPS/scenarios/NAME.html.")
     scenario.add_argument("name", nargs="?", help="shipped scenario name or path of a TOML file")
     scenario.add_argument("--list", action="store_true", help="list the shipped scenarios")
-    _add_out(scenario, "the baseline layers, routes and reach table")
+    _add_layers_in(scenario, "the baseline (layers, routes, reach table; the scenario's files are written there)")
     _add_map_options(scenario)
     _add_wait(scenario)
     scenario.set_defaults(func=_run_scenario)
-    sensitivity = commands.add_parser(
-        "sensitivity", help="does the border-vs-far ordering hold under other assumptions?",
-        description="Run the baseline against the sensitivity scenarios (default: "
-                    + ", ".join(settings.SENSITIVITY_SCENARIOS)
-                    + ") and write layers/hamji_sensitivity.md with one sentence per scenario.")
+    sensitivity = _command(
+        commands, "sensitivity", "does the border-vs-far ordering hold under other assumptions?",
+        "Run the baseline against the sensitivity scenarios (default: " + ", ".join(settings.SENSITIVITY_SCENARIOS)
+        + ") and write hamji_sensitivity.md beside the reach table, one sentence per scenario.")
     sensitivity.add_argument("--scenario", metavar="NAME", action="append", default=None,
                              help="scenario to include instead of the defaults; repeatable")
-    _add_out(sensitivity, "the baseline layers, routes and reach table")
+    _add_layers_in(sensitivity, "the baseline (layers, routes, reach table; results are written there)")
     _add_map_options(sensitivity)
     _add_wait(sensitivity)
     sensitivity.set_defaults(func=_run_sensitivity)
-    build = commands.add_parser("build", help="run every stage in order",
-                                description="Run every stage in order: layers, routes, reach, maps.")
+    build = _command(commands, "build", "run every stage in order",
+                     "Run every stage in order (layers, routes, reach, maps): data into --out, maps into --maps.")
     _add_layer_options(build)
     _add_route_options(build)
     _add_map_options(build)
@@ -210,9 +236,11 @@ def make_parser() -> argparse.ArgumentParser:
 
 
 def _folders(args: argparse.Namespace) -> list[Path]:
-    """The output folders a command writes, to be locked while it runs."""
-    layers = getattr(args, "out", None) or settings.LAYERS_DIR
-    folders = [Path(layers)]
+    """The folders a command writes, to be locked while it runs."""
+    data = getattr(args, "out", None) or getattr(args, "layers", None) or settings.LAYERS_DIR
+    folders = [Path(data)] if args.command != "maps" else []
+    if args.command == "maps" and args.reach:
+        folders.append(Path(args.layers or settings.LAYERS_DIR))
     if hasattr(args, "maps"):
         folders.append(Path(args.maps or settings.MAPS_DIR))
     return folders
@@ -225,12 +253,21 @@ class _StdoutHandler(logging.Handler):
         print(self.format(record), flush=True)
 
 
-def _show_progress() -> None:
-    """The library's progress messages (logging, logger ``geo``) on stdout; stderr is kept for errors."""
-    logger = logging.getLogger("geo")
-    if not any(isinstance(h, _StdoutHandler) for h in logger.handlers):
-        logger.addHandler(_StdoutHandler())
+@contextmanager
+def _progress_on_stdout() -> Iterator[None]:
+    """The library's progress messages (logger ``geo``) on stdout while a command runs; stderr is for errors.
+
+    Removed afterwards, so that ``main`` called from Python leaves the
+    library as quiet as it found it.
+    """
+    logger, handler, level = logging.getLogger("geo"), _StdoutHandler(), logging.getLogger("geo").level
+    logger.addHandler(handler)
     logger.setLevel(logging.INFO)
+    try:
+        yield
+    finally:
+        logger.removeHandler(handler)
+        logger.setLevel(level)
 
 
 def _interrupted() -> str:
@@ -243,6 +280,15 @@ def _interrupted() -> str:
             "was before this run (rerun to finish)")
 
 
+def _message(exc: Exception) -> str:
+    """A library error as one line, naming the flag or command the user can act with."""
+    text = clip(exc, 600)
+    if isinstance(exc, MissingStageError):
+        return f"{text} ('hamji {exc.stage}', or 'hamji build')"
+    flag = FLAGS.get(getattr(exc, "option", None) or "")
+    return f"{text} [{flag}]" if flag else text
+
+
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the ``hamji`` console script; returns the exit code.
 
@@ -250,10 +296,14 @@ def main(argv: list[str] | None = None) -> int:
     an unexpected one (a bug) is one line and exit code 2, with the
     traceback only when ``HAMJI_DEBUG`` is set.
     """
+    args = make_parser().parse_args(argv)
+    with _progress_on_stdout():
+        return _run(args)
+
+
+def _run(args: argparse.Namespace) -> int:
     from geo import lock
 
-    args = make_parser().parse_args(argv)
-    _show_progress()
     try:
         if getattr(args, "list", False):
             args.func(args)
@@ -261,7 +311,7 @@ def main(argv: list[str] | None = None) -> int:
             with lock.hold(*_folders(args), wait=getattr(args, "wait", False)):
                 args.func(args)
     except (HamjiError, UnknownRegionError) as exc:
-        print(f"hamji: error: {clip(exc, 600)}", file=sys.stderr)
+        print(f"hamji: error: {_message(exc)}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
         print(_interrupted(), file=sys.stderr)

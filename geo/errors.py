@@ -23,11 +23,39 @@ def clip(text: object, limit: int = 200) -> str:
 
 
 class HamjiError(Exception):
-    """A problem the user can fix: the message says what was wrong and what to do."""
+    """A problem the user can fix: the message says what was wrong and what to do.
+
+    Attributes
+    ----------
+    option : str or None
+        The parameter of the public API the problem is about (``"penalties"``,
+        ``"allow_empty"``), so that a front end can name its own spelling of
+        it (the ``hamji`` command adds its flag). Messages never name flags.
+    """
+
+    def __init__(self, message: str, *, option: str | None = None):
+        super().__init__(message)
+        self.option = option
 
 
 class InputError(HamjiError):
     """An input file or option is missing, unreadable or not of the expected form."""
+
+
+class MissingStageError(InputError):
+    """A stage's input file does not exist yet: an earlier stage has to run first.
+
+    Attributes
+    ----------
+    path : pathlib.Path
+        The file that is missing.
+    stage : str
+        The stage that writes it (``"layers"``, ``"routes"``, ``"reach"``).
+    """
+
+    def __init__(self, path: Path, stage: str, why: str = ""):
+        self.path, self.stage = Path(path), stage
+        super().__init__(f"{path} does not exist{why}; the {stage} stage writes it: run that stage first")
 
 
 class SourceError(HamjiError):
@@ -72,4 +100,4 @@ class BusyError(OutputError):
         self.folder, self.pid = Path(folder), pid
         holder = f"process {pid}" if pid else "another process"
         super().__init__(f"{folder} is being written by another hamji run ({holder}); wait for it to finish, "
-                         "or run again with --wait to queue behind it")
+                         "or run again asking to wait for it", option="wait")

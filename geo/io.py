@@ -16,7 +16,7 @@ import pandas as pd
 import pyogrio
 
 from geo import settings
-from geo.errors import InputError, OutputError, clip
+from geo.errors import InputError, MissingStageError, OutputError, clip
 
 PROVENANCE_KEY = "hamji_provenance"
 
@@ -202,6 +202,11 @@ def replace_folder(staged: Path, target: Path) -> Path:
     return target
 
 
+def remove_folder(folder: Path) -> None:
+    """Remove a staging folder that will not be put in place (a failed or interrupted write)."""
+    shutil.rmtree(folder, ignore_errors=True)
+
+
 def staging_folder(parent: Path, name: str) -> Path:
     """A new folder in ``parent`` to fill before :func:`replace_folder` puts it in place of ``name``."""
     _sweep(parent, name)
@@ -210,20 +215,19 @@ def staging_folder(parent: Path, name: str) -> Path:
     return staged
 
 
-def check_input_file(path: Path, what: str, max_bytes: int | None = None, given: str = "") -> Path:
+def check_input_file(path: Path, what: str, max_bytes: int | None = None, option: str | None = None) -> Path:
     """``path`` as a readable regular file, or an :class:`InputError` naming ``what`` it should be.
 
     A folder, a FIFO (which would hang the read), a device such as
     ``/dev/zero`` (which never ends) and an over-long name are refused before
-    anything is opened. ``given`` says where the path came from, for the
-    message ("given to --osm").
+    anything is opened. ``option`` names the parameter the path came from
+    (see :class:`~geo.errors.HamjiError`).
     """
     path = Path(path)
     try:
         info = path.stat()
     except FileNotFoundError:
-        raise InputError(f"{what} {clip(path, 120)} does not exist; check the path{' ' + given if given else ''}") \
-            from None
+        raise InputError(f"{what} {clip(path, 120)} does not exist; check the path", option=option) from None
     except OSError as exc:
         raise InputError(f"{what} {clip(path, 120)} cannot be read ({exc.strerror}); check the path") from None
     if stat.S_ISDIR(info.st_mode):
@@ -238,9 +242,9 @@ def check_input_file(path: Path, what: str, max_bytes: int | None = None, given:
     return path
 
 
-def read_text(path: Path, what: str, max_bytes: int = 1 << 20, given: str = "") -> str:
+def read_text(path: Path, what: str, max_bytes: int = 1 << 20, option: str | None = None) -> str:
     """A small UTF-8 text input (scenario, speed table), with one-line errors."""
-    path = check_input_file(path, what, max_bytes, given)
+    path = check_input_file(path, what, max_bytes, option)
     try:
         return path.read_text(encoding="utf-8")
     except UnicodeDecodeError:
@@ -249,18 +253,30 @@ def read_text(path: Path, what: str, max_bytes: int = 1 << 20, given: str = "") 
         raise InputError(f"{what} {clip(path, 120)} cannot be read ({exc.strerror})") from None
 
 
-def read_layer(path: Path, layer: str) -> gpd.GeoDataFrame:
-    """Read one layer from a stage's GeoPackage, with a clear error if it is missing."""
+def stage_of(path: Path) -> str:
+    """The stage that writes ``path`` (by its file name), for messages."""
+    return {settings.LAYERS_GPKG: "layers", settings.ROUTES_GPKG: "routes", settings.REACH_CSV: "reach",
+            settings.REACH_MD: "reach"}.get(Path(path).name, "layers")
+
+
+def check_stage_file(path: Path, why: str = "") -> Path:
+    """``path`` if it is a file; otherwise the error naming the stage that writes it."""
     path = Path(path)
     if not path.exists():
-        raise InputError(f"{path} does not exist; run 'hamji layers' (or 'hamji build') first")
+        raise MissingStageError(path, stage_of(path), why)
     if not path.is_file():
-        raise InputError(f"{path} is not a file (a folder?); move it away and run 'hamji build' again")
+        raise InputError(f"{path} is not a file (a folder?); move it away and run the {stage_of(path)} stage again")
+    return path
+
+
+def read_layer(path: Path, layer: str) -> gpd.GeoDataFrame:
+    """Read one layer from a stage's GeoPackage, with a clear error if it is missing."""
+    path = check_stage_file(path)
     try:
         return gpd.read_file(path, layer=layer, engine="pyogrio")
     except (pyogrio.errors.DataSourceError, pyogrio.errors.DataLayerError) as exc:
         raise InputError(f"cannot read layer {layer!r} from {path} ({str(exc).splitlines()[0]}); "
-                         "rerun 'hamji layers'") from None
+                         f"rerun the {stage_of(path)} stage") from None
 
 
 def read_provenance(path: Path, layer: str) -> dict:
@@ -271,7 +287,7 @@ def read_provenance(path: Path, layer: str) -> dict:
         record = json.loads(text) if text else {}
     except (pyogrio.errors.DataSourceError, pyogrio.errors.DataLayerError, ValueError) as exc:
         raise InputError(f"cannot read the provenance of layer {layer!r} in {path} ({str(exc).splitlines()[0]}); "
-                         "rerun 'hamji build'") from None
+                         f"rerun the {stage_of(path)} stage") from None
     return record if isinstance(record, dict) else {}
 
 

@@ -7,7 +7,7 @@ Layers (one GeoPackage, EPSG:4326), each with the schema declared in
 - ``border``: the China–DPRK border line where the two countries' province
   polygons meet.
 - ``crossings``: OSM border controls and border bridges merged with the
-  curated gazetteer (:mod:`geo.gazetteer`).
+  curated gazetteer (:mod:`geo.sources.gazetteer`).
 - ``roads``: ``highway`` ways, motorway … tertiary, plus unclassified and
   track flagged ``minor``.
 - ``markets``: ``amenity=marketplace`` as one point each (polygons give their
@@ -16,16 +16,16 @@ Layers (one GeoPackage, EPSG:4326), each with the schema declared in
 
 from __future__ import annotations
 
-import numpy as np
 import geopandas as gpd
+import numpy as np
 import pandas as pd
 import shapely
 
 from geo import settings
 from geo.errors import HamjiError
-from geo.gazetteer import gazetteer_frame
-from geo.osm import RawOsm
 from geo.regions import BY_CODE, YANBIAN, Region, UnknownRegionError, find_region
+from geo.sources.gazetteer import gazetteer_frame
+from geo.sources.raw import RawOsm
 
 #: Column name -> dtype, per layer (geometry last, not listed).
 SCHEMAS: dict[str, dict[str, str]] = {
@@ -120,7 +120,7 @@ def check_coverage(provinces: gpd.GeoDataFrame, selection: list[Region], source:
     if missing:
         names = ", ".join(f"{r.name} ({r.code})" for r in missing)
         raise HamjiError(f"{source} does not cover {names}: no OSM boundary relation for it; add an extract "
-                         "that includes it or leave it out with --province")
+                         "that includes it or leave it out of the provinces", option="provinces")
 
 
 def border_line(provinces: gpd.GeoDataFrame) -> shapely.Geometry:
@@ -383,26 +383,3 @@ def summary(layers: dict[str, gpd.GeoDataFrame], provenance: dict) -> dict:
             "counts": counts, "road_km": {str(k): float(v) for k, v in km.items()},
             "markets_repaired": int(layers["markets"]["geometry_repaired"].sum()),
             "areas_not_assembled": int(provenance.get("areas_not_assembled", 0))}
-
-
-def format_summary(info: dict, provinces: gpd.GeoDataFrame) -> str:
-    """The build summary as the table printed after ``hamji layers``."""
-    names = dict(zip(provinces["code"], provinces["name"]))
-    codes = sorted(set(names) | {c for counts in info["counts"].values() for c in counts})
-    lines = []
-    if info["demo"]:
-        lines.append(f"*** {settings.DEMO_STAMP} ***")
-    lines.append(f"OSM data date: {info['osm_timestamp'] or 'unknown'}")
-    lines.append(f"{'province':<24}{'crossings':>10}{'roads':>8}{'road km':>10}{'markets':>9}")
-    for code in codes:
-        label = f"{code} {names.get(code, '')}".strip()
-        lines.append(f"{label:<24}{info['counts']['crossings'].get(code, 0):>10}"
-                     f"{info['counts']['roads'].get(code, 0):>8}{info['road_km'].get(code, 0.0):>10.1f}"
-                     f"{info['counts']['markets'].get(code, 0):>9}")
-    if info.get("markets_repaired"):
-        lines.append(f"{info['markets_repaired']} market polygon(s) had broken rings and were repaired "
-                     "(geometry_repaired in the markets layer)")
-    if info.get("areas_not_assembled"):
-        lines.append(f"warning: {info['areas_not_assembled']} marketplace or boundary area(s) could not be "
-                     "assembled from their ways (broken or incomplete rings) and are missing")
-    return "\n".join(lines)

@@ -81,7 +81,7 @@ def load_speeds(path: Path | None = None) -> SpeedTable:
     if path is None:
         return validate_speeds(settings.DEFAULT_SPEEDS, "built-in defaults")
     path = Path(path)
-    text = read_text(path, "speed table", given="given to --speeds")
+    text = read_text(path, "speed table", option="speeds")
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:

@@ -13,16 +13,17 @@ would flatter the provinces with the worst roads.
 from __future__ import annotations
 
 import math
+from collections.abc import Iterable, Mapping
 
 import geopandas as gpd
 import numpy as np
 import pandas as pd
 
 from geo import settings
-from geo.errors import HamjiError
+from geo.errors import HamjiError, InputError
 from geo.network import SPEED_CLASSES
-from geo.published import PUBLISHED_COUNTS, published_for
 from geo.regions import BORDER, BY_CODE, FAR, OTHER, regions_in_group
+from geo.sources.published import PUBLISHED_COUNTS, published_for
 
 #: Rows for the groups, after the provinces.
 GROUP_ROWS = ((BORDER, "Border provinces (North Hamgyong, Rason, Ryanggang)"),
@@ -62,7 +63,8 @@ def _measures(markets: pd.DataFrame) -> dict:
     return row
 
 
-def reach_table(markets: pd.DataFrame, provinces: gpd.GeoDataFrame) -> pd.DataFrame:
+def province_reach(markets: pd.DataFrame, provinces: gpd.GeoDataFrame,
+                   groups: Mapping[str, Iterable[str]] | None = None) -> pd.DataFrame:
     """The reach table: one row per North Korean province in the build, then the groups.
 
     Parameters
@@ -71,6 +73,10 @@ def reach_table(markets: pd.DataFrame, provinces: gpd.GeoDataFrame) -> pd.DataFr
         The routes stage's ``markets`` layer (North Korean markets).
     provinces
         The layers stage's ``provinces`` layer (for ``area_km2``).
+    groups
+        More rows, after the border, far and all-of-North-Korea rows: a
+        label -> province codes mapping (codes not in the build are ignored);
+        their ``code`` is ``group:LABEL`` and their ``group`` ``custom``.
 
     Returns
     -------
@@ -97,24 +103,39 @@ def reach_table(markets: pd.DataFrame, provinces: gpd.GeoDataFrame) -> pd.DataFr
 
     for code, name, group, area in zip(kp["code"], kp["name"], kp["group"], kp["area_km2"]):
         rows.append(row(code, name, group, markets[markets["province"] == code], area))
-    for group, label in GROUP_ROWS:
-        codes = [r.code for r in regions_in_group(group)] if group != "all" else list(kp["code"])
-        codes = [c for c in codes if c in set(kp["code"])]
+    built = set(kp["code"])
+    for code, label, group, members in _group_rows(groups, list(kp["code"])):
+        codes = [c for c in members if c in built]
         area = float(kp.loc[kp["code"].isin(codes), "area_km2"].sum())
-        rows.append(row("KP" if group == "all" else f"group:{group}", label, group,
-                        markets[markets["province"].isin(codes)], area))
+        rows.append(row(code, label, group, markets[markets["province"].isin(codes)], area))
     table = pd.DataFrame(rows)
     table["published_markets"] = table["published_markets"].astype("Int64")
     table["published_year"] = table["published_year"].astype("Int64")
     return table
 
 
+def _group_rows(groups: Mapping[str, Iterable[str]] | None,
+                built: list[str]) -> list[tuple[str, str, str, list[str]]]:
+    """(code, label, group, member codes) of each group row: the standard ones, then ``groups``."""
+    rows = [("KP" if group == "all" else f"group:{group}", label, group,
+             built if group == "all" else [r.code for r in regions_in_group(group)])
+            for group, label in GROUP_ROWS]
+    for label, members in (groups or {}).items():
+        codes = [members] if isinstance(members, str) else list(members)
+        unknown = [c for c in codes if c not in BY_CODE]
+        if unknown:
+            raise InputError(f"group {label!r}: unknown province code(s) {', '.join(map(repr, unknown))}; known: "
+                             + ", ".join(sorted(c for c in BY_CODE if c.startswith("KP"))), option="groups")
+        rows.append((f"group:{label}", label, "custom", codes))
+    return rows
+
+
 def read_reach(path) -> pd.DataFrame:
-    """A reach table written by :func:`reach_table` (CSV), with a clear error if it cannot be read."""
+    """A reach table written by :func:`province_reach` (CSV), with a clear error if it cannot be read."""
     try:
         return pd.read_csv(path, dtype={"published_markets": "Int64", "published_year": "Int64"})
     except (pd.errors.ParserError, pd.errors.EmptyDataError, ValueError) as exc:
-        raise HamjiError(f"cannot read {path} ({str(exc).splitlines()[0]}); rerun 'hamji reach'") from None
+        raise HamjiError(f"cannot read {path} ({str(exc).splitlines()[0]}); rerun the reach stage") from None
 
 
 def headline(table: pd.DataFrame) -> str:
@@ -153,7 +174,7 @@ def markdown_summary(table: pd.DataFrame, provenance: dict) -> str:
     Parameters
     ----------
     table
-        From :func:`reach_table`.
+        From :func:`province_reach`.
     provenance
         The routes GeoPackage's provenance (source, OSM date, ``routes``
         report with speeds and penalties).

@@ -12,7 +12,6 @@ One multi-source Dijkstra per question, not one search per market:
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 
 import geopandas as gpd
@@ -28,28 +27,37 @@ from geo.network import Side, SpeedTable, build_side, split_at_border, time_matr
 
 #: Added to the virtual source's edges: SciPy reads a stored zero as "no edge".
 _EPS = 1e-6
+#: How the reason of a crossing too far from any road begins (the CLI warns about these).
+NO_ROAD_NEAR = "no road within"
 
 
-def parse_penalties(values: list[str] | None, crossing_ids: list[str] | None) -> dict[str, float]:
-    """Turn ``--penalty ID=HOURS`` values into a dict, failing in one line on bad ones.
+def check_penalties(penalties: dict[str, float], crossing_ids: list[str] | None) -> dict[str, float]:
+    """``penalties`` (hours by crossing id) if every id is a crossing and every value 0 to :data:`settings.MAX_PENALTY_H`.
 
-    With ``crossing_ids`` ``None`` only the form is checked (before the
+    With ``crossing_ids`` ``None`` only the hours are checked (before the
     crossings are known).
     """
+    for name, hours in penalties.items():
+        if crossing_ids is not None and name not in crossing_ids:
+            raise InputError(f"border penalty for {name!r}: unknown crossing; known crossings: "
+                             + ", ".join(sorted(crossing_ids)), option="penalties")
+        if not 0 <= hours <= settings.MAX_PENALTY_H:
+            raise InputError(f"border penalty for {name!r}: {hours:g} is not a number of hours from 0 to "
+                             f"{settings.MAX_PENALTY_H:g}", option="penalties")
+    return penalties
+
+
+def parse_penalties(values: list[str] | None, crossing_ids: list[str] | None = None) -> dict[str, float]:
+    """``ID=HOURS`` texts as a dict of hours by crossing id, checked by :func:`check_penalties`."""
     penalties = {}
     for value in values or []:
         name, _, hours = value.partition("=")
-        if crossing_ids is not None and name not in crossing_ids:
-            raise InputError(f"--penalty {value}: unknown crossing {name!r}; known crossings: "
-                             + ", ".join(sorted(crossing_ids)))
         try:
             penalties[name] = float(hours)
         except ValueError:
-            penalties[name] = math.nan
-        if not 0 <= penalties[name] <= settings.MAX_PENALTY_H:
-            raise InputError(f"--penalty {value}: {hours!r} is not a border penalty; give a number of hours from "
-                             f"0 to {settings.MAX_PENALTY_H:g}")
-    return penalties
+            raise InputError(f"border penalty {value!r}: {hours!r} is not a number of hours; write "
+                             "CROSSING_ID=HOURS", option="penalties") from None
+    return check_penalties(penalties, crossing_ids)
 
 
 def _path(pred: np.ndarray, target: int) -> list[int]:
@@ -86,6 +94,166 @@ def _snap(side: Side, points: gpd.GeoSeries) -> tuple[np.ndarray, np.ndarray]:
     return side.snap(xy)
 
 
+def _networks(layers: dict[str, gpd.GeoDataFrame], speeds: SpeedTable,
+              sides: tuple[Side, Side] | None) -> tuple[gpd.GeoDataFrame, np.ndarray, Side, Side]:
+    """The roads, which of them are border bridges, and the two graphs they make."""
+    roads = layers["roads"].reset_index(drop=True)
+    border = layers["border"].union_all() if len(layers["border"]) else None
+    on_side, bridges = split_at_border(roads, border) if border is not None else (roads, np.zeros(len(roads), bool))
+    kp, cn = sides or (build_side(on_side, "KP", speeds), build_side(on_side, "CN", speeds))
+    if kp.graph.shape[0] == 0 or cn.graph.shape[0] == 0:
+        missing = "North Korean" if kp.graph.shape[0] == 0 else "Chinese"
+        raise HamjiError(f"the roads layer has no {missing} roads to route on; rebuild the layers with the "
+                         "provinces on both sides of the border", option="provinces")
+    return roads, bridges, kp, cn
+
+
+def _place_crossings(crossings: gpd.GeoDataFrame, kp: Side, cn: Side, penalties: dict[str, float]) -> pd.DataFrame:
+    """Crossings snapped to both networks, with their penalty and why any cannot be used."""
+    crossings = crossings.reset_index(drop=True).copy()
+    measured = crossings.to_crs(settings.MEASURE_CRS).geometry
+    crossings["kp_node"], crossings["kp_snap_m"] = _snap(kp, measured)
+    crossings["cn_node"], crossings["cn_snap_m"] = _snap(cn, measured)
+    crossings["penalty_h"] = [penalties.get(cid, settings.BORDER_PENALTY_H) for cid in crossings["crossing_id"]]
+    reason = np.full(len(crossings), None, dtype=object)
+    reason[(crossings["mode"] != "road").to_numpy()] = "rail crossing: not on the road network"
+    reason[(crossings["status"] == "closed").to_numpy()] = "closed"
+    far = (crossings[["kp_snap_m", "cn_snap_m"]].max(axis=1) > settings.CROSSING_SNAP_MAX_M).to_numpy()
+    reason[far & (reason == None)] = (f"{NO_ROAD_NEAR} {settings.CROSSING_SNAP_MAX_M:,} m on one side "  # noqa: E711
+                                      "of the border")
+    crossings["reason"] = reason
+    return crossings
+
+
+def _hubs_to_crossings(crossings: pd.DataFrame, hubs: gpd.GeoDataFrame,
+                       cn: Side) -> tuple[pd.DataFrame, gpd.GeoDataFrame, np.ndarray]:
+    """China: one Dijkstra from all hubs gives each crossing its fastest hub.
+
+    Returns the crossings (``hub``, ``hub_crossing_h``, ``usable``), the hubs
+    as snapped, and the predecessors to walk each crossing's Chinese leg.
+    """
+    hubs = hubs.reset_index(drop=True).copy()
+    hubs["node"], hubs["snap_m"] = _snap(cn, hubs.to_crs(settings.MEASURE_CRS).geometry)
+    hubs["usable"] = hubs["snap_m"] <= settings.SNAP_MAX_M
+    crossings["hub"], crossings["hub_crossing_h"] = None, np.inf
+    usable_hubs = hubs[hubs["usable"]]
+    pred = np.full(cn.graph.shape[0], -9999)
+    if len(usable_hubs):
+        time_s, pred, source = dijkstra(cn.graph, directed=True, indices=usable_hubs["node"].to_numpy(),
+                                        min_only=True, return_predecessors=True)
+        hub_at = dict(zip(usable_hubs["node"], usable_hubs["hub"]))
+        # Closed and rail crossings keep their hub (a scenario may open them); one off the roads has none.
+        off_road = crossings[["kp_snap_m", "cn_snap_m"]].max(axis=1) > settings.CROSSING_SNAP_MAX_M
+        for i, node in enumerate(crossings["cn_node"]):
+            if np.isfinite(time_s[node]) and not off_road[i]:
+                crossings.loc[i, "hub"] = hub_at[source[node]]
+                crossings.loc[i, "hub_crossing_h"] = time_s[node] / 3600
+    no_hub = ~np.isfinite(crossings["hub_crossing_h"].to_numpy(float))
+    crossings.loc[no_hub & crossings["reason"].isna(), "reason"] = "no hub reaches it by road"
+    crossings["usable"] = crossings["reason"].isna()
+    return crossings, hubs, pred
+
+
+class _MarketRouter:
+    """North Korea: the two multi-source searches, then each market's route walked back."""
+
+    def __init__(self, kp: Side, cn: Side, crossings: pd.DataFrame, cn_pred: np.ndarray):
+        self.kp, self.cn, self.cn_pred = kp, cn, cn_pred
+        self.kp_walk, self.cn_walk = _Walk(kp), _Walk(cn)
+        usable = crossings[crossings["usable"]]
+        n = kp.graph.shape[0]
+        # Pass A: nearest crossing by time, from all usable crossings at once.
+        first = usable.drop_duplicates("kp_node")
+        self.a_time, self.a_pred, self.a_source = dijkstra(
+            kp.graph, directed=True, indices=first["kp_node"].to_numpy(), min_only=True, return_predecessors=True)
+        self.crossing_at = dict(zip(first["kp_node"], first["crossing_id"]))
+        # Pass B: a virtual source (node n) joined to each crossing by its hub time + penalty.
+        offset = (usable["hub_crossing_h"] + usable["penalty_h"]) * 3600
+        best_at = usable.assign(offset=offset).sort_values("offset").drop_duplicates("kp_node")
+        graph = kp.graph.tocoo()
+        augmented = time_matrix(np.r_[graph.row, np.full(len(best_at), n)],
+                                np.r_[graph.col, best_at["kp_node"].to_numpy()],
+                                np.r_[graph.data, best_at["offset"].to_numpy() + _EPS], n + 1)
+        self.b_time, self.b_pred = dijkstra(augmented, directed=True, indices=n, return_predecessors=True)
+        self.via = best_at.set_index("kp_node")
+
+    def nearest(self, node: int) -> dict | str:
+        """Pass A's answer for one market node, or why there is none."""
+        if not np.isfinite(self.a_time[node]):
+            return "no road from any open crossing reaches it"
+        edges = self.kp_walk.edges(_path(self.a_pred, node))
+        return {"nearest_crossing": self.crossing_at[self.a_source[node]], "crossing_h": self.a_time[node] / 3600,
+                "crossing_km": self.kp_walk.length_m(edges) / 1000}
+
+    def best(self, node: int) -> tuple[dict, list[int], list[int], pd.Series] | str:
+        """Pass B's whole route for one market node (numbers, both legs' edges, the crossing), or why not."""
+        if not np.isfinite(self.b_time[node]):
+            return "no hub reaches a crossing that reaches it"
+        nodes = _path(self.b_pred, node)[1:]  # without the virtual source
+        crossing = self.via.loc[nodes[0]]
+        kp_edges = self.kp_walk.edges(nodes)
+        cn_edges = self.cn_walk.edges(_path(self.cn_pred, int(crossing["cn_node"])))
+        numbers = {"best_crossing": crossing["crossing_id"], "hub": crossing["hub"],
+                   "hub_crossing_h": crossing["hub_crossing_h"], "penalty_h": crossing["penalty_h"],
+                   "total_h": (self.b_time[node] - _EPS) / 3600,
+                   "total_km": (self.kp_walk.length_m(kp_edges) + self.cn_walk.length_m(cn_edges)) / 1000}
+        return numbers, kp_edges, cn_edges, crossing
+
+    def line(self, kp_edges: list[int], cn_edges: list[int], point) -> LineString:
+        coords = self.cn_walk.coords(cn_edges) + [(point.x, point.y)] + self.kp_walk.coords(kp_edges)
+        return LineString(coords) if len(coords) > 1 else LineString([coords[0], coords[0]])
+
+
+MARKET_RESULT_COLUMNS = ("nearest_crossing", "crossing_h", "crossing_km", "best_crossing", "hub", "hub_crossing_h",
+                         "penalty_h", "total_h", "total_km")
+
+
+def _route_markets(markets: gpd.GeoDataFrame, router: _MarketRouter | None, crossings: pd.DataFrame,
+                   roads: gpd.GeoDataFrame, bridges: np.ndarray) -> tuple[gpd.GeoDataFrame, list[dict], dict]:
+    """Each market's times and route line; how many routes (and market area) each road and crossing carries."""
+    results: list[dict] = [{} for _ in range(len(markets))]
+    reachable = np.zeros(len(markets), bool)
+    why = np.full(len(markets), None, dtype=object)
+    routes: list[dict] = []
+    usage = {"count": np.zeros(len(roads)), "area": np.zeros(len(roads)),
+             "served": dict.fromkeys(crossings["crossing_id"], 0)}
+    bridge_rows = _bridge_rows(crossings, roads, bridges)
+    weight = markets["area_m2"].fillna(markets["area_m2"].median() if markets["area_m2"].notna().any() else 0.0)
+    for i, (node, snap) in enumerate(zip(markets["node"], markets["snap_m"])):
+        if router is None:
+            why[i] = "no open crossing can be used (see the crossings layer's reason column)"
+            continue
+        if snap > settings.SNAP_MAX_M:
+            why[i] = f"{snap:,.0f} m from the road network (more than {settings.SNAP_MAX_M} m)"
+            continue
+        nearest = router.nearest(node)
+        if isinstance(nearest, str):
+            why[i] = nearest
+            continue
+        best = router.best(node)
+        results[i] = nearest if isinstance(best, str) else {**nearest, **best[0]}
+        if isinstance(best, str):
+            why[i] = best
+            continue
+        numbers, kp_edges, cn_edges, crossing = best
+        reachable[i] = True
+        usage["served"][crossing["crossing_id"]] += 1
+        used = (set(router.kp.edge_road[kp_edges]) | set(router.cn.edge_road[cn_edges])
+                | bridge_rows[crossing["crossing_id"]])
+        for row in used:
+            usage["count"][row] += 1
+            usage["area"][row] += weight.iloc[i]
+        routes.append({**{k: markets.loc[i, k] for k in ("osm_type", "osm_id", "name", "province")},
+                       "hub": numbers["hub"], "crossing": numbers["best_crossing"],
+                       **{k: numbers[k] for k in ("hub_crossing_h", "penalty_h", "total_h", "total_km")},
+                       "geometry": router.line(kp_edges, cn_edges, crossing["geometry"])})
+    frame = pd.DataFrame(results, columns=list(MARKET_RESULT_COLUMNS), index=markets.index)
+    for column in MARKET_RESULT_COLUMNS:
+        markets[column] = frame[column].to_numpy(float if column.endswith(("_h", "_km")) else object)
+    markets["reachable"], markets["reason"] = reachable, why
+    return markets, routes, usage
+
+
 def compute_routes(layers: dict[str, gpd.GeoDataFrame], speeds: SpeedTable,
                    penalties: dict[str, float] | None = None, sides: tuple[Side, Side] | None = None) -> dict:
     """Route every North Korean market; return the output layers and a network report.
@@ -106,143 +274,41 @@ def compute_routes(layers: dict[str, gpd.GeoDataFrame], speeds: SpeedTable,
     Returns
     -------
     dict
-        ``routes``, ``markets``, ``roads``, ``crossings``, ``hubs`` frames and
-        ``network`` (what was dropped from each side).
+        ``routes``, ``markets``, ``roads``, ``crossings``, ``hubs``, ``bands``
+        frames and ``network`` (what was dropped from each side).
     """
-    penalties = penalties or {}
-    roads = layers["roads"].reset_index(drop=True)
-    border = layers["border"].union_all() if len(layers["border"]) else None
-    on_side, bridges = split_at_border(roads, border) if border is not None else (roads, np.zeros(len(roads), bool))
-    kp, cn = sides or (build_side(on_side, "KP", speeds), build_side(on_side, "CN", speeds))
-    if kp.graph.shape[0] == 0 or cn.graph.shape[0] == 0:
-        missing = "North Korean" if kp.graph.shape[0] == 0 else "Chinese"
-        raise HamjiError(f"the roads layer has no {missing} roads to route on; rebuild the layers with the "
-                         "provinces on both sides of the border")
-    kp_walk, cn_walk = _Walk(kp), _Walk(cn)
-
-    # -- crossings and hubs onto the networks ---------------------------------
-    crossings = layers["crossings"].reset_index(drop=True).copy()
-    c_measure = crossings.to_crs(settings.MEASURE_CRS).geometry
-    crossings["kp_node"], crossings["kp_snap_m"] = _snap(kp, c_measure)
-    crossings["cn_node"], crossings["cn_snap_m"] = _snap(cn, c_measure)
-    crossings["penalty_h"] = [penalties.get(cid, settings.BORDER_PENALTY_H) for cid in crossings["crossing_id"]]
-    reason = np.full(len(crossings), None, dtype=object)
-    reason[(crossings["mode"] != "road").to_numpy()] = "rail crossing: not on the road network"
-    reason[(crossings["status"] == "closed").to_numpy()] = "closed"
-    far = (crossings[["kp_snap_m", "cn_snap_m"]].max(axis=1) > settings.CROSSING_SNAP_MAX_M).to_numpy()
-    reason[far & (reason == None)] = (f"no road within {settings.CROSSING_SNAP_MAX_M:,} m on one side "  # noqa: E711
-                                      "of the border")
-
-    hubs = layers["hubs"].reset_index(drop=True).copy()
-    hubs["node"], hubs["snap_m"] = _snap(cn, hubs.to_crs(settings.MEASURE_CRS).geometry)
-    hubs["usable"] = hubs["snap_m"] <= settings.SNAP_MAX_M
-
-    # -- China: fastest hub for every crossing -------------------------------
-    crossings["hub"], crossings["hub_crossing_h"] = None, np.inf
-    hub_nodes = hubs.loc[hubs["usable"], "node"].to_numpy()
-    if len(hub_nodes):
-        cn_time, cn_pred, cn_source = dijkstra(cn.graph, directed=True, indices=hub_nodes, min_only=True,
-                                               return_predecessors=True)
-        hub_at = dict(zip(hubs.loc[hubs["usable"], "node"], hubs.loc[hubs["usable"], "hub"]))
-        for i, node in enumerate(crossings["cn_node"]):
-            if np.isfinite(cn_time[node]) and not far[i]:
-                crossings.loc[i, "hub"] = hub_at[cn_source[node]]
-                crossings.loc[i, "hub_crossing_h"] = cn_time[node] / 3600
-    no_hub = ~np.isfinite(crossings["hub_crossing_h"].to_numpy(float))
-    reason[no_hub & (reason == None)] = "no hub reaches it by road"  # noqa: E711
-    crossings["usable"] = reason == None  # noqa: E711
-    crossings["reason"] = reason
-    usable = crossings[crossings["usable"]]
-
-    # -- markets onto the North Korean network --------------------------------
+    roads, bridges, kp, cn = _networks(layers, speeds, sides)
+    crossings = _place_crossings(layers["crossings"], kp, cn, penalties or {})
+    crossings, hubs, cn_pred = _hubs_to_crossings(crossings, layers["hubs"], cn)
     markets = layers["markets"].reset_index(drop=True)
     markets = markets[markets["country"] == "KP"].reset_index(drop=True).copy()
     markets["node"], markets["snap_m"] = _snap(kp, markets.to_crs(settings.MEASURE_CRS).geometry)
-    n = kp.graph.shape[0]
-    result = {key: [None] * len(markets) for key in ("nearest_crossing", "hub", "best_crossing")}
-    numbers = {key: np.full(len(markets), np.nan) for key in
-               ("crossing_h", "crossing_km", "hub_crossing_h", "penalty_h", "total_h", "total_km")}
-    reachable = np.zeros(len(markets), bool)
-    why = np.full(len(markets), None, dtype=object)
-    routes, usage_count, usage_area = [], np.zeros(len(roads)), np.zeros(len(roads))
-    served = {cid: 0 for cid in crossings["crossing_id"]}
-    bridge_rows = _bridge_rows(crossings, roads, bridges)
-    weight = markets["area_m2"].fillna(markets["area_m2"].median() if markets["area_m2"].notna().any() else 0.0)
-
-    if len(usable):
-        # Pass A: nearest crossing by time.
-        first = usable.drop_duplicates("kp_node")
-        a_time, a_pred, a_source = dijkstra(kp.graph, directed=True, indices=first["kp_node"].to_numpy(),
-                                            min_only=True, return_predecessors=True)
-        crossing_at = dict(zip(first["kp_node"], first["crossing_id"]))
-        # Pass B: a virtual source S joined to each crossing by hub time + penalty.
-        offset = (usable["hub_crossing_h"] + usable["penalty_h"]) * 3600
-        best_at = usable.assign(offset=offset).sort_values("offset").drop_duplicates("kp_node")
-        graph = kp.graph.tocoo()
-        augmented = time_matrix(np.r_[graph.row, np.full(len(best_at), n)],
-                                np.r_[graph.col, best_at["kp_node"].to_numpy()],
-                                np.r_[graph.data, best_at["offset"].to_numpy() + _EPS], n + 1)
-        b_time, b_pred = dijkstra(augmented, directed=True, indices=n, return_predecessors=True)
-        via = best_at.set_index("kp_node")
-
-        for i, (node, snap) in enumerate(zip(markets["node"], markets["snap_m"])):
-            if snap > settings.SNAP_MAX_M:
-                why[i] = f"{snap:,.0f} m from the road network (more than {settings.SNAP_MAX_M} m)"
-                continue
-            if not np.isfinite(a_time[node]):
-                why[i] = "no road from any open crossing reaches it"
-                continue
-            path_a = kp_walk.edges(_path(a_pred, node))
-            result["nearest_crossing"][i] = crossing_at[a_source[node]]
-            numbers["crossing_h"][i] = a_time[node] / 3600
-            numbers["crossing_km"][i] = kp_walk.length_m(path_a) / 1000
-            if not np.isfinite(b_time[node]):
-                why[i] = "no hub reaches a crossing that reaches it"
-                continue
-            nodes_b = _path(b_pred, node)[1:]  # drop the virtual source
-            crossing = via.loc[nodes_b[0]]
-            kp_edges = kp_walk.edges(nodes_b)
-            cn_edges = cn_walk.edges(_path(cn_pred, int(crossing["cn_node"])))
-            reachable[i] = True
-            result["best_crossing"][i] = crossing["crossing_id"]
-            result["hub"][i] = crossing["hub"]
-            numbers["hub_crossing_h"][i] = crossing["hub_crossing_h"]
-            numbers["penalty_h"][i] = crossing["penalty_h"]
-            numbers["total_h"][i] = (b_time[node] - _EPS) / 3600
-            numbers["total_km"][i] = (kp_walk.length_m(kp_edges) + cn_walk.length_m(cn_edges)) / 1000
-            served[crossing["crossing_id"]] += 1
-            used = set(kp.edge_road[kp_edges]) | set(cn.edge_road[cn_edges]) | bridge_rows[crossing["crossing_id"]]
-            for row in used:
-                usage_count[row] += 1
-                usage_area[row] += weight.iloc[i]
-            point = crossing["geometry"]
-            line = cn_walk.coords(cn_edges) + [(point.x, point.y)] + kp_walk.coords(kp_edges)
-            routes.append({"osm_type": markets.loc[i, "osm_type"], "osm_id": markets.loc[i, "osm_id"],
-                           "name": markets.loc[i, "name"], "province": markets.loc[i, "province"],
-                           "hub": crossing["hub"], "crossing": crossing["crossing_id"],
-                           "hub_crossing_h": crossing["hub_crossing_h"], "penalty_h": crossing["penalty_h"],
-                           "total_h": numbers["total_h"][i], "total_km": numbers["total_km"][i],
-                           "geometry": LineString(line) if len(line) > 1 else LineString([line[0], line[0]])})
-    else:
-        why[:] = "no open crossing can be used (see the crossings layer's reason column)"
-        a_time = np.full(n, np.inf)
-
-    for key, values in {**result, **numbers}.items():
-        markets[key] = values
-    markets["reachable"], markets["reason"] = reachable, why
-    roads = roads.assign(routes=usage_count.astype(int), routes_area_m2=usage_area)
-    crossings["markets_served"] = crossings["crossing_id"].map(served)
-    route_frame = gpd.GeoDataFrame(routes, columns=[*ROUTE_COLUMNS, "geometry"], geometry="geometry",
-                                   crs=settings.STORE_CRS)
-    return {"routes": route_frame,
+    router = _MarketRouter(kp, cn, crossings, cn_pred) if crossings["usable"].any() else None
+    markets, routes, usage = _route_markets(markets, router, crossings, roads, bridges)
+    crossings["markets_served"] = crossings["crossing_id"].map(usage["served"])
+    nearest_s = router.a_time if router is not None else np.full(kp.graph.shape[0], np.inf)
+    return {"routes": gpd.GeoDataFrame(routes, columns=[*ROUTE_COLUMNS, "geometry"], geometry="geometry",
+                                       crs=settings.STORE_CRS),
             "markets": markets.drop(columns=["node"]),
-            "roads": roads,
+            "roads": roads.assign(routes=usage["count"].astype(int), routes_area_m2=usage["area"]),
             "crossings": crossings.drop(columns=["kp_node", "cn_node"]),
             "hubs": hubs.drop(columns=["node"]),
-            "bands": travel_time_bands(kp, a_time),
+            "bands": travel_time_bands(kp, nearest_s),
             "network": {"KP": {"nodes": int(kp.graph.shape[0]), "edges": int(kp.graph.nnz), "dropped": kp.dropped},
                         "CN": {"nodes": int(cn.graph.shape[0]), "edges": int(cn.graph.nnz), "dropped": cn.dropped},
                         "bridges_left_to_crossings": int(bridges.sum()), "speeds": speeds.source}}
+
+
+def routes_report(out: dict, speeds: SpeedTable) -> dict:
+    """What the routes stage records with its GeoPackage: network, speeds, penalties, a per-province digest."""
+    per_province = out["markets"].groupby("province").agg(
+        markets=("reachable", "size"), reachable=("reachable", "sum"),
+        median_crossing_h=("crossing_h", "median"), median_total_h=("total_h", "median"))
+    return {"network": out["network"], "speeds": {"KP": speeds.speeds["KP"], "CN": speeds.speeds["CN"],
+                                                  "unpaved_factor": speeds.unpaved_factor},
+            "penalties_h": {cid: float(h) for cid, h in zip(out["crossings"]["crossing_id"],
+                                                            out["crossings"]["penalty_h"])},
+            "per_province": per_province.round(3).reset_index().to_dict("records")}
 
 
 def travel_time_bands(side: Side, time_s: np.ndarray, hours: tuple[float, ...] | None = None,

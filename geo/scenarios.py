@@ -1,6 +1,6 @@
 """What-if scenarios: close or add crossings, change speeds or border penalties.
 
-A scenario is a small TOML file. The shipped ones live in ``geo/scenarios/``
+A scenario is a small TOML file. The shipped ones live in ``geo/data/scenarios/``
 and are named by their file stem (``hamji scenario wonjong_closed``); any
 other file is named by its path. Every key is optional::
 
@@ -41,7 +41,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import geopandas as gpd
-import numpy as np
 import pandas as pd
 import shapely
 from shapely.geometry import Point
@@ -51,7 +50,7 @@ from geo.errors import InputError, clip
 from geo.io import read_text
 from geo.network import SPEED_CLASSES, SpeedTable, validate_speeds
 
-SCENARIO_DIR = Path(__file__).parent / "scenarios"
+SCENARIO_DIR = Path(__file__).parent / "data" / "scenarios"
 TOP_KEYS = {"name", "description", "crossings", "speeds", "penalties"}
 #: An added crossing must be this close (m) to the China–DPRK border line.
 ADDED_CROSSING_MAX_M = 5_000
@@ -79,7 +78,7 @@ class Scenario:
 
 
 def shipped_scenarios() -> list[str]:
-    """Names of the scenarios shipped in ``geo/scenarios/``."""
+    """Names of the scenarios shipped in ``geo/data/scenarios/``."""
     return sorted(p.stem for p in SCENARIO_DIR.glob("*.toml"))
 
 
@@ -268,64 +267,3 @@ def apply_scenario(scenario: Scenario, layers: dict[str, gpd.GeoDataFrame], spee
             new_penalties[new["id"]] = new["penalty_h"]
     new_penalties.update(scenario.penalties_h)
     return {**layers, "crossings": crossings}, new_speeds, new_penalties
-
-
-def market_differences(base: pd.DataFrame, scenario: pd.DataFrame) -> pd.DataFrame:
-    """Per market: time to the nearest crossing and hub→market time before and after, and what serves it."""
-    keys = ["osm_type", "osm_id"]
-    columns = ["name", "province", "nearest_crossing", "crossing_h", "best_crossing", "total_h", "reachable"]
-    joined = base[keys + columns].merge(scenario[keys + columns], on=keys, suffixes=("_base", "_scenario"),
-                                        validate="one_to_one")
-    out = joined[keys + ["name_base", "province_base"]].rename(columns={"name_base": "name",
-                                                                         "province_base": "province"})
-    for column in ("nearest_crossing", "crossing_h", "best_crossing", "total_h", "reachable"):
-        out[f"{column}_base"] = joined[f"{column}_base"]
-        out[f"{column}_scenario"] = joined[f"{column}_scenario"]
-    out["crossing_change_h"] = out["crossing_h_scenario"] - out["crossing_h_base"]
-    out["total_change_h"] = out["total_h_scenario"] - out["total_h_base"]
-    out["nearest_crossing_changed"] = (out["nearest_crossing_base"].fillna("") !=
-                                       out["nearest_crossing_scenario"].fillna(""))
-    out["lost_reach"] = out["crossing_h_base"].notna() & out["crossing_h_scenario"].isna()
-    out["gained_reach"] = out["crossing_h_base"].isna() & out["crossing_h_scenario"].notna()
-    return out
-
-
-def province_differences(base: pd.DataFrame, scenario: pd.DataFrame) -> pd.DataFrame:
-    """Per reach-table row: change in median time to a crossing, in hub→market median, and in share within 4 h."""
-    keys = ["code", "name", "group", "markets"]
-    measures = ["crossing_h_median", "crossing_within_4h", "hub_h_median", "hub_within_4h", "crossing_unreachable"]
-    joined = base[keys + measures].merge(scenario[["code", *measures]], on="code", suffixes=("_base", "_scenario"))
-    for m in measures:
-        with np.errstate(invalid="ignore"):
-            joined[f"{m}_change"] = joined[f"{m}_scenario"] - joined[f"{m}_base"]
-    return joined
-
-
-#: The reach-table medians the border-vs-far ordering is judged on: column prefix and words for each.
-ORDERING_MEASURES = {"crossing_h_median": ("crossing", "time to a crossing"),
-                     "hub_h_median": ("hub", "hub→market time")}
-
-
-def orderings(reach: pd.DataFrame) -> dict[str, dict]:
-    """:func:`border_far_ordering` on every measure of :data:`ORDERING_MEASURES`."""
-    return {measure: border_far_ordering(reach, measure) for measure in ORDERING_MEASURES}
-
-
-def border_far_ordering(reach: pd.DataFrame, measure: str = "hub_h_median") -> dict:
-    """Whether every border province is faster than every far province on ``measure``.
-
-    Returns the slowest border province, the fastest far province, both
-    group medians, and ``holds``; provinces without markets are left out.
-    """
-    rows = reach[~reach["code"].str.startswith("group:") & (reach["code"] != "KP") & (reach["markets"] > 0)]
-    border, far = rows[rows["group"] == "border"], rows[rows["group"] == "far"]
-    if border.empty or far.empty:
-        return {"holds": None, "reason": "no markets in the " + ("border" if border.empty else "far") + " provinces"}
-    slowest = border.loc[border[measure].astype(float).idxmax()]
-    fastest = far.loc[far[measure].astype(float).idxmin()]
-    groups = reach.set_index("code")
-    return {"holds": bool(float(slowest[measure]) < float(fastest[measure])),
-            "slowest_border": str(slowest["name"]), "slowest_border_h": float(slowest[measure]),
-            "fastest_far": str(fastest["name"]), "fastest_far_h": float(fastest[measure]),
-            "border_median_h": float(groups.loc["group:border", measure]),
-            "far_median_h": float(groups.loc["group:far", measure])}

@@ -6,8 +6,8 @@ whether the targets (< 60 s, < 4 GB, each map < 10 MB) are met.
 """
 
 import sys
-from pathlib import Path
 import tempfile
+from pathlib import Path
 
 # The benchmarks live beside the library, not in it: put the project folder on the path.
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))

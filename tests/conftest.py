@@ -8,8 +8,9 @@ from pathlib import Path
 import osmium
 import pytest
 
-from geo import fixture, settings
-from geo.pipeline import run_layers
+from geo import settings
+from geo.pipeline import layers_stage
+from geo.sources import fixture
 
 SHARED_DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
 
@@ -43,7 +44,7 @@ def fixture_pbf(fixture_xml, tmp_path_factory) -> Path:
 def demo_gpkg(tmp_path_factory) -> Path:
     """A demo build (hamji build --demo) into a fresh folder; returns the GeoPackage."""
     out = tmp_path_factory.mktemp("demo-layers")
-    run_layers(demo=True, out_dir=out)
+    layers_stage(demo=True, out_dir=out)
     return out / settings.LAYERS_GPKG
 
 
@@ -70,18 +71,18 @@ def digest(path: Path) -> str:
 @pytest.fixture(scope="session")
 def demo_routes(demo_gpkg) -> Path:
     """The routes stage run on the demo layers; returns its GeoPackage."""
-    from geo.pipeline import run_routes
+    from geo.pipeline import routes_stage
 
-    run_routes(layers_dir=demo_gpkg.parent)
+    routes_stage(layers_dir=demo_gpkg.parent)
     return demo_gpkg.parent / settings.ROUTES_GPKG
 
 
 @pytest.fixture(scope="session")
 def demo_reach(demo_routes) -> Path:
     """The reach stage run on the demo routes; returns the layers folder (the baseline of scenarios)."""
-    from geo.pipeline import run_reach
+    from geo.pipeline import reach_stage
 
-    run_reach(layers_dir=demo_routes.parent)
+    reach_stage(layers_dir=demo_routes.parent)
     return demo_routes.parent
 
 
@@ -95,3 +96,16 @@ def write_elsewhere_extract(path: Path) -> Path:
         "<way id='1' version='1' timestamp='2025-05-01T00:00:00Z'><nd ref='1'/><nd ref='2'/>"
         "<tag k='highway' v='primary'/></way>\n</osm>\n")
     return path
+
+
+def folder_args(command: str, root: Path) -> list[str]:
+    """The folder flags that point ``hamji COMMAND`` at ``root/layers`` and ``root/maps``.
+
+    ``--out`` only ever writes: the stages that read the layers take them
+    from ``--layers`` (and write beside them by default).
+    """
+    layers, maps = str(root / "layers"), str(root / "maps")
+    return {"layers": ["--out", layers], "build": ["--out", layers, "--maps", maps],
+            "routes": ["--layers", layers], "reach": ["--layers", layers], "maps": ["--layers", layers, "--maps", maps],
+            "scenario": ["--layers", layers, "--maps", maps],
+            "sensitivity": ["--layers", layers, "--maps", maps]}[command]

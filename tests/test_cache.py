@@ -1,6 +1,7 @@
 """Reruns skip stages whose inputs, settings and code are unchanged, and say so."""
 
 from conftest import digest
+
 from geo import settings
 from geo.cli import main
 

@@ -19,12 +19,13 @@ from pathlib import Path
 import geopandas as gpd
 import pandas as pd
 import pytest
-
 from browser import chromium
-from conftest import snapshot, write_elsewhere_extract
-from geo import cache, fixture, settings
+from conftest import folder_args, snapshot, write_elsewhere_extract
+
+from geo import cache, settings
 from geo.cli import main
 from geo.lock import LOCK_FILE
+from geo.sources import fixture
 
 DEMO = ["--demo"]
 #: A non-demo build of the fixture names the provinces it draws.
@@ -35,7 +36,7 @@ FIXTURE_PROVINCES = [arg for code in fixture.province_codes() for arg in ("--pro
 def built(tmp_path_factory) -> Path:
     """A complete demo build: layers/ and maps/ side by side."""
     root = tmp_path_factory.mktemp("built")
-    assert main(["build", "--demo", "--out", str(root / "layers"), "--maps", str(root / "maps")]) == 0
+    assert main(["build", "--demo", *folder_args("build", root)]) == 0
     return root
 
 
@@ -49,7 +50,7 @@ def previous(built, tmp_path) -> Path:
 def fails(args: list[str], root: Path, capsys) -> str:
     """Run ``hamji ARGS`` against ``root``; return its one error line; check nothing changed."""
     before = snapshot(root / "layers", root / "maps")
-    code = main([*args, "--out", str(root / "layers"), "--maps", str(root / "maps")])
+    code = main([*args, *folder_args(args[0], root)])
     err = [line for line in capsys.readouterr().err.splitlines() if line.startswith("hamji:")]
     assert code == 1, err
     assert len(err) == 1, err
@@ -76,6 +77,73 @@ def unlabelled(text: str) -> str:
 def test_missing_extract(previous, tmp_path, capsys):
     line = fails(["build", "--osm", str(tmp_path / "nowhere.osm.pbf")], previous, capsys)
     assert "does not exist" in line and "--osm" in line
+
+
+def test_empty_extract(previous, tmp_path, capsys):
+    empty = tmp_path / "empty.osm.pbf"
+    empty.touch()
+    assert "is empty; download it again" in fails(["layers", "--osm", str(empty)], previous, capsys)
+
+
+def test_not_an_extract(previous, tmp_path, capsys):
+    text = tmp_path / "roads.csv"
+    text.write_text("a,b\n")
+    assert "is not an .osm.pbf, .osm or .osm.bz2 file" in fails(["layers", "--osm", str(text)], previous, capsys)
+
+
+def test_extract_that_does_not_cover_a_requested_province(previous, fixture_xml, capsys):
+    line = fails(["layers", "--osm", str(fixture_xml), "--province", "KP-03"], previous, capsys)
+    assert line.startswith(f"hamji: error: the extract {fixture_xml} does not cover North Pyongan (KP-03)")
+    assert line.endswith("leave it out of the provinces [--province]")
+
+
+def test_demo_refuses_a_real_extract_too(previous, fixture_xml, capsys):
+    line = fails(["layers", "--demo", "--osm", str(fixture_xml)], previous, capsys)
+    assert "not from OSM extracts; give one or the other [--demo]" in line
+
+
+def test_routes_unknown_crossing_penalty(previous, capsys):
+    line = fails(["routes", "--penalty", "atlantis=3"], previous, capsys)
+    assert line.startswith("hamji: error: border penalty for 'atlantis': unknown crossing; known crossings:")
+    assert line.endswith("[--penalty]")
+
+
+def test_routes_without_layers_names_the_stage_to_run(tmp_path, capsys):
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    assert main(["routes", "--layers", str(empty)]) == 1
+    assert capsys.readouterr().err.strip() == (
+        f"hamji: error: {empty / settings.LAYERS_GPKG} does not exist; the layers stage writes it: run that stage "
+        "first ('hamji layers', or 'hamji build')")
+
+
+def test_reading_flags_are_not_writing_flags(previous, capsys):
+    """``--out`` only writes: on ``maps``, which writes into --maps, it is refused, not taken as the input."""
+    with pytest.raises(SystemExit) as stop:
+        main(["maps", "--out", str(previous / "layers")])
+    assert stop.value.code == 2 and "unrecognized arguments: --out" in capsys.readouterr().err
+    with pytest.raises(SystemExit):
+        main(["routes", "--la", str(previous / "layers")])  # no abbreviations
+
+
+def test_routes_write_where_out_says_reading_from_layers(previous, tmp_path):
+    elsewhere = tmp_path / "elsewhere"
+    before = snapshot(previous / "layers")
+    assert main(["routes", "--layers", str(previous / "layers"), "--out", str(elsewhere), "--force"]) == 0
+    assert (elsewhere / settings.ROUTES_GPKG).is_file()
+    assert snapshot(previous / "layers") == before
+    built = gpd.read_file(previous / "layers" / settings.ROUTES_GPKG, layer="markets")
+    again = gpd.read_file(elsewhere / settings.ROUTES_GPKG, layer="markets")
+    assert again.drop(columns="geometry").equals(built.drop(columns="geometry"))
+
+
+def test_console_script_help_and_exit_code(tmp_path):
+    for args in (["--help"], ["layers", "--help"], ["build", "--help"]):
+        done = subprocess.run([sys.executable, "-m", "geo.cli", *args], capture_output=True, text=True)
+        assert done.returncode == 0 and "usage: hamji" in done.stdout
+    done = subprocess.run([sys.executable, "-m", "geo.cli", "layers", "--osm", str(tmp_path / "x.osm"),
+                           "--out", str(tmp_path)], capture_output=True, text=True)
+    assert done.returncode == 1 and done.stderr.count("\n") == 1
 
 
 def test_truncated_pbf(previous, fixture_pbf, tmp_path, capsys):

@@ -1,13 +1,12 @@
 """The curated crossings gazetteer checked against real reference geography."""
 
 import pytest
+from reference import china_dprk_border, natural_earth_provinces
 
 from geo import settings
-from geo.gazetteer import CROSSINGS, find_crossing, gazetteer_frame
 from geo.layers import assign_regions
 from geo.regions import BY_CODE
-
-from reference import china_dprk_border, natural_earth_provinces
+from geo.sources.gazetteer import CROSSINGS, find_crossing, gazetteer_frame
 
 REQUIRED = {"wonjong_quanhe", "namyang_tumen_road", "namyang_tumen_rail", "sambong_kaishantun",
             "hoeryong_sanhe", "chilsong_nanping", "saebyol_shatuozi", "hyesan_changbai"}

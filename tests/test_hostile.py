@@ -20,10 +20,11 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-
-from conftest import snapshot
+from conftest import folder_args, snapshot
 from fake_overpass import FakeOverpass
-from geo import fixture, settings
+
+from geo import settings
+from geo.sources import fixture
 
 ENV = {**os.environ, "HAMJI_OVERPASS_RETRY_PAUSE_S": "0", "PYTHONDONTWRITEBYTECODE": "1"}
 ENV.pop("HAMJI_OSM", None)
@@ -63,14 +64,6 @@ def refused(root: Path, *args: str, env: dict | None = None, code: int = 1) -> s
     return lines[0]
 
 
-def layers_args(root: Path) -> list[str]:
-    return ["--out", str(root / "layers")]
-
-
-def all_args(root: Path) -> list[str]:
-    return ["--out", str(root / "layers"), "--maps", str(root / "maps")]
-
-
 # -- speed tables ------------------------------------------------------------------------------
 
 SPEED_CLASSES = ("motorway", "trunk", "primary", "secondary", "tertiary", "unclassified", "track")
@@ -93,7 +86,7 @@ def speed_table(primary: str = "40", factor: str = "0.6") -> str:
 def test_speed_table_numbers(previous, tmp_path, primary, factor, expected):
     table = tmp_path / "speeds.toml"
     table.write_text(speed_table(primary, factor))
-    line = refused(previous, "routes", "--speeds", str(table), *layers_args(previous))
+    line = refused(previous, "routes", "--speeds", str(table), *folder_args("routes", previous))
     assert expected in line
 
 
@@ -106,25 +99,25 @@ def _fifo(path: Path) -> Path:
     (lambda t: t, "is a folder; give the file itself"),
     (lambda t: Path("/dev/zero"), "is not a regular file (a pipe or device?)"),
     (lambda t: _fifo(t / "speeds.toml"), "is not a regular file (a pipe or device?)"),
-    (lambda t: t / "missing.toml", "does not exist; check the path given to --speeds"),
+    (lambda t: t / "missing.toml", "does not exist; check the path [--speeds]"),
     (lambda t: (t / "bin.toml", (t / "bin.toml").write_bytes(b"\xff\xfe\x00garbage"))[0], "is not UTF-8 text"),
     (lambda t: (t / "bad.toml", (t / "bad.toml").write_text("[KP\nprimary = "))[0], "is not valid TOML"),
 ], ids=["folder", "dev-zero", "fifo", "missing", "not-utf8", "not-toml"])
 def test_speed_table_paths(previous, tmp_path, make, expected):
-    line = refused(previous, "routes", "--speeds", str(make(tmp_path)), *layers_args(previous))
+    line = refused(previous, "routes", "--speeds", str(make(tmp_path)), *folder_args("routes", previous))
     assert line.startswith("hamji: error: speed table ") and expected in line
 
 
 @pytest.mark.parametrize("value, expected", [
-    ("wonjong_quanhe=nan", "'nan' is not a border penalty; give a number of hours from 0 to 240"),
-    ("wonjong_quanhe=inf", "'inf' is not a border penalty"),
-    ("wonjong_quanhe=-1", "'-1' is not a border penalty"),
-    ("wonjong_quanhe=1e308", "'1e308' is not a border penalty"),
-    ("wonjong_quanhe=two", "'two' is not a border penalty"),
-    ("nowhere=1", "unknown crossing 'nowhere'"),
+    ("wonjong_quanhe=nan", "for 'wonjong_quanhe': nan is not a number of hours from 0 to 240 [--penalty]"),
+    ("wonjong_quanhe=inf", "inf is not a number of hours from 0 to 240"),
+    ("wonjong_quanhe=-1", "-1 is not a number of hours from 0 to 240"),
+    ("wonjong_quanhe=1e308", "1e+308 is not a number of hours from 0 to 240"),
+    ("wonjong_quanhe=two", "'two' is not a number of hours; write CROSSING_ID=HOURS [--penalty]"),
+    ("nowhere=1", "border penalty for 'nowhere': unknown crossing"),
 ])
 def test_penalties(previous, value, expected):
-    line = refused(previous, "routes", "--penalty", value, "--force", *layers_args(previous))
+    line = refused(previous, "routes", "--penalty", value, "--force", *folder_args("routes", previous))
     assert expected in line
 
 
@@ -152,7 +145,7 @@ def test_penalties(previous, value, expected):
 def test_scenario_contents(previous, tmp_path, body, expected):
     scenario = tmp_path / "evil.toml"
     scenario.write_text(body)
-    line = refused(previous, "scenario", str(scenario), *all_args(previous))
+    line = refused(previous, "scenario", str(scenario), *folder_args("scenario", previous))
     assert expected in line
     assert not (previous / "layers" / "scenarios").exists()
 
@@ -165,7 +158,7 @@ def test_scenario_contents(previous, tmp_path, body, expected):
     (lambda t: t / "missing.toml", "does not exist"),
 ], ids=["folder", "dev-zero", "fifo", "long-file-name", "missing"])
 def test_scenario_paths(previous, tmp_path, make, expected):
-    line = refused(previous, "scenario", str(make(tmp_path)), *all_args(previous))
+    line = refused(previous, "scenario", str(make(tmp_path)), *folder_args("scenario", previous))
     assert expected in line and len(line) < 1_000
 
 
@@ -180,12 +173,12 @@ def test_scenario_paths(previous, tmp_path, make, expected):
     (lambda t: t / ("n" * 100_000 + ".osm.pbf"), "(File name too long)"),
 ], ids=["folder", "dev-zero", "fifo", "history", "change", "long-name"])
 def test_extract_paths(previous, tmp_path, make, expected):
-    line = refused(previous, "layers", "--osm", str(make(tmp_path)), *layers_args(previous))
+    line = refused(previous, "layers", "--osm", str(make(tmp_path)), *folder_args("layers", previous))
     assert line.startswith("hamji: error: OSM extract ") and expected in line and len(line) < 1_000
 
 
 def test_empty_hamji_osm_does_not_go_online(previous):
-    line = refused(previous, "layers", *layers_args(previous), env={"HAMJI_OSM": "::"})
+    line = refused(previous, "layers", *folder_args("layers", previous), env={"HAMJI_OSM": "::"})
     assert "HAMJI_OSM='::' names no extract" in line
 
 
@@ -195,7 +188,7 @@ def test_layers_file_that_is_a_folder(previous):
     gpkg = previous / "layers" / settings.LAYERS_GPKG
     gpkg.unlink()
     gpkg.mkdir()
-    line = refused(previous, "routes", "--force", *layers_args(previous))
+    line = refused(previous, "routes", "--force", *folder_args("routes", previous))
     assert "is not a file (a folder?)" in line
 
 
@@ -203,14 +196,14 @@ def test_routes_file_that_is_a_folder(previous):
     routes = previous / "layers" / settings.ROUTES_GPKG
     routes.unlink()
     routes.mkdir()
-    line = refused(previous, "routes", "--force", *layers_args(previous))
+    line = refused(previous, "routes", "--force", *folder_args("routes", previous))
     assert f"{routes} is a folder, where a file is to be written" in line
 
 
 def test_unwritable_overpass_cache(previous, tmp_path):
     blocker = tmp_path / "not-a-folder"
     blocker.write_text("a file where the cache folder should be")
-    line = refused(previous, "build", "--overpass-url", "http://127.0.0.1:9/api", *all_args(previous),
+    line = refused(previous, "build", "--overpass-url", "http://127.0.0.1:9/api", *folder_args("build", previous),
                    env={"HAMJI_CACHE_DIR": str(blocker / "cache")})
     assert f"cannot write to output folder {blocker / 'cache'}" in line
 
@@ -227,7 +220,7 @@ def test_unwritable_maps_folder_stops_build_before_any_stage(previous, tmp_path)
 def test_damaged_cache_record_just_reruns(previous):
     for text in ("{not json", "[]", '{"layers": 5}'):
         (previous / "layers" / ".hamji_cache.json").write_text(text)
-        done = hamji("build", "--demo", *all_args(previous))
+        done = hamji("build", "--demo", *folder_args("build", previous))
         assert done.returncode == 0 and done.stderr == "", done.stderr
         # The damaged record names no stage, so every stage reruns; none is skipped.
         assert "skipped" not in done.stdout and "wrote" in done.stdout
@@ -265,7 +258,7 @@ def test_overpass_failures(previous, overpass, tmp_path, case):
     overpass.failure = (status, body.encode(), kind, ROADS_QUERY)
     cache = tmp_path / "cache"
     line = refused(previous, "layers", "--overpass-url", overpass.url, "--province", "KP-13",
-                   *layers_args(previous), env={"HAMJI_CACHE_DIR": str(cache)})
+                   *folder_args("layers", previous), env={"HAMJI_CACHE_DIR": str(cache)})
     assert f"Overpass at {overpass.url} failed on the roads query: " in line and expected in line
     assert "try again later, or use a local extract" in line
     # Only good answers (the boundaries) were kept: no cache file holds the failure.
@@ -276,7 +269,7 @@ def test_overpass_failures(previous, overpass, tmp_path, case):
 def test_overpass_with_no_roads_is_an_error_unless_allowed(previous, overpass, tmp_path):
     overpass.failure = (200, json.dumps({"elements": []}).encode(), "application/json", ROADS_QUERY)
     env = {"HAMJI_CACHE_DIR": str(tmp_path / "cache")}
-    args = ["layers", "--overpass-url", overpass.url, "--province", "KP-13", *layers_args(previous)]
+    args = ["layers", "--overpass-url", overpass.url, "--province", "KP-13", *folder_args("layers", previous)]
     assert "returned no roads for Rason" in refused(previous, *args, env=env)
     assert hamji(*args, "--allow-empty", env=env).returncode == 0
 
@@ -296,7 +289,7 @@ def _holder(folder: Path, seconds: float) -> subprocess.Popen:
 def test_second_run_names_the_process_holding_the_folder(previous):
     holder = _holder(previous / "layers", 60)
     try:
-        line = refused(previous, "build", "--demo", "--force", *all_args(previous))
+        line = refused(previous, "build", "--demo", "--force", *folder_args("build", previous))
         assert f"is being written by another hamji run (process {holder.pid})" in line and "--wait" in line
     finally:
         holder.kill()
@@ -306,7 +299,7 @@ def test_second_run_names_the_process_holding_the_folder(previous):
 def test_wait_queues_behind_the_other_run(previous):
     holder = _holder(previous / "maps", 3)
     start = time.monotonic()
-    done = hamji("maps", "--force", "--wait", *all_args(previous))
+    done = hamji("maps", "--force", "--wait", *folder_args("maps", previous))
     assert done.returncode == 0, done.stderr
     assert time.monotonic() - start >= 2.5
     holder.wait()
@@ -318,12 +311,12 @@ def test_sweep_leaves_a_live_runs_temporary_files(previous):
     dead = folder / f".{settings.REACH_CSV}-999999999-abc"
     live.write_text("being written")
     dead.write_text("left by a killed run")
-    assert hamji("reach", "--force", *layers_args(previous)).returncode == 0
+    assert hamji("reach", "--force", *folder_args("reach", previous)).returncode == 0
     assert live.exists() and not dead.exists()
 
 
 def test_two_builds_at_once_one_wins_cleanly(previous):
-    args = [sys.executable, "-m", "geo.cli", "build", "--demo", "--force", *all_args(previous)]
+    args = [sys.executable, "-m", "geo.cli", "build", "--demo", "--force", *folder_args("build", previous)]
     runs = [subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=ENV)
             for _ in range(2)]
     results = [(run.wait(timeout=300), run.stderr.read()) for run in runs]
@@ -351,7 +344,7 @@ def test_full_disk_keeps_the_previous_file(built, tmp_path):
     try:
         shutil.copytree(layers, small / "layers")
         (small / "maps").mkdir()
-        line = refused(small, "routes", "--force", "--out", str(small / "layers"))
+        line = refused(small, "routes", "--force", *folder_args("routes", small))
         assert "the disk is full" in line and "previous hamji_routes.gpkg is unchanged" in line
         assert not [p for p in (small / "layers").iterdir() if p.name.startswith(".hamji_routes")]
     finally:
@@ -359,7 +352,7 @@ def test_full_disk_keeps_the_previous_file(built, tmp_path):
 
 
 def test_ctrl_c_says_what_was_written(previous):
-    run = subprocess.Popen([sys.executable, "-m", "geo.cli", "build", "--demo", "--force", *all_args(previous)],
+    run = subprocess.Popen([sys.executable, "-m", "geo.cli", "build", "--demo", "--force", *folder_args("build", previous)],
                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=ENV)
     for line in run.stdout:  # interrupt once the layers are in place
         if line.startswith("wrote") and settings.LAYERS_GPKG in line:
@@ -383,7 +376,7 @@ def test_hostile_scenario_text_is_shown_not_run(previous, tmp_path):
     scenario = tmp_path / "evil.toml"
     scenario.write_text("".join(f"{k} = {json.dumps(v)}\n" for k, v in EVIL_SCENARIO.items())
                         + "[penalties]\ndefault_h = 3.0\n")
-    done = hamji("scenario", str(scenario), *all_args(previous))
+    done = hamji("scenario", str(scenario), *folder_args("scenario", previous))
     assert done.returncode == 0, done.stderr
     page = (previous / "maps" / "scenarios" / "evil.html").read_text()
     assert "1337" not in page and str(Path.cwd()) not in page
@@ -393,7 +386,7 @@ def test_hostile_scenario_text_is_shown_not_run(previous, tmp_path):
 def test_hostile_osm_names_do_not_start_spreadsheet_formulas(previous, tmp_path):
     scenario = tmp_path / "slow.toml"
     scenario.write_text("[penalties]\ndefault_h = 3.0\n")
-    assert hamji("scenario", str(scenario), *all_args(previous)).returncode == 0
+    assert hamji("scenario", str(scenario), *folder_args("scenario", previous)).returncode == 0
     table = pd.read_csv(previous / "layers" / "scenarios" / "slow" / "hamji_difference_markets.csv")
     hamhung = fixture.HOSTILE_MARKET_NAMES["Hamhung Market"]
     assert "'" + hamhung in set(table["name"]) and hamhung not in set(table["name"])
@@ -406,7 +399,7 @@ def test_non_ascii_scenario_names_do_not_collide(previous, tmp_path):
     for stem in ("평양", "원산"):
         path = tmp_path / f"{stem}.toml"
         path.write_text("[penalties]\ndefault_h = 3.0\n")
-        done = hamji("scenario", str(path), *all_args(previous))
+        done = hamji("scenario", str(path), *folder_args("scenario", previous))
         assert done.returncode == 0, done.stderr
         keys.append(sorted(p.name for p in (previous / "layers" / "scenarios").iterdir()
                            if not p.name.startswith(".")))
@@ -427,7 +420,7 @@ def test_gazetteer_crossings_without_osm_features_still_route(previous, fixture_
     bare = tmp_path / "bare.osm"
     bare.write_text(re.sub(r'\s*<tag k="(barrier|bridge)" v="[^"]*"/>', "", fixture_xml.read_text()))
     provinces = [a for code in fixture.province_codes() for a in ("--province", code)]
-    done = hamji("build", "--osm", str(bare), *provinces, *all_args(previous))
+    done = hamji("build", "--osm", str(bare), *provinces, *folder_args("build", previous))
     assert done.returncode == 0 and "Traceback" not in done.stderr, done.stderr
     assert "warning: crossing hoeryong_sanhe left out of routing: no road within 2,000 m" in done.stdout
 
@@ -439,7 +432,7 @@ def test_broken_market_ring_is_repaired_and_reported(previous, tmp_path):
     way["nodes"] = [a, c, b, d, a]  # a bow tie
     extract = fixture.write_osm_xml(tmp_path / "bowtie.osm", data)
     provinces = [arg for code in fixture.province_codes() for arg in ("--province", code)]
-    done = hamji("layers", "--osm", str(extract), *provinces, *layers_args(previous))
+    done = hamji("layers", "--osm", str(extract), *provinces, *folder_args("layers", previous))
     assert done.returncode == 0, done.stderr
     assert "1 market polygon(s) had broken rings and were repaired" in done.stdout
     import geopandas as gpd

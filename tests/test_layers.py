@@ -8,9 +8,10 @@ import pyogrio
 import pytest
 from pyproj import Geod
 
-from geo import fixture, settings
+from geo import settings
 from geo.io import read_provenance
 from geo.layers import GEOMETRY_TYPES, LAYER_ORDER, SCHEMAS
+from geo.sources import fixture
 
 GEOD = Geod(ellps="WGS84")
 

@@ -14,11 +14,12 @@ import json
 
 import jinja2
 import pytest
-
 from browser import chromium
-from geo import fixture, settings
+
+from geo import settings
 from geo.maps import escape
-from geo.pipeline import run_maps, run_scenario
+from geo.pipeline import maps_stage, scenario_stage
+from geo.sources import fixture
 
 SCENARIO_TEXT = {"name": "calc {{ 7*191 }} cwd {{ lipsum.__globals__.os.getcwd() }} {# {% raw %}",
                  "description": "</script><script>window.__pwned=1</script> ${window.__pwned=2} `x` {{ 7*191 }}"}
@@ -40,8 +41,8 @@ def drawn(demo_reach, tmp_path_factory, monkeypatch_module):
     scenario = tmp_path_factory.mktemp("text-scenario") / "evil.toml"
     scenario.write_text("".join(f"{k} = {json.dumps(v)}\n" for k, v in SCENARIO_TEXT.items())
                         + "[penalties]\ndefault_h = 3.0\n")
-    run_maps(layers_dir=demo_reach, maps_dir=maps, force=True)
-    run_scenario(str(scenario), layers_dir=demo_reach, maps_dir=maps)
+    maps_stage(layers_dir=demo_reach, maps_dir=maps, force=True)
+    scenario_stage(str(scenario), layers_dir=demo_reach, maps_dir=maps)
     return maps, sources
 
 

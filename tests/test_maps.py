@@ -5,12 +5,12 @@ from pathlib import Path
 
 import geopandas as gpd
 import pytest
-
 from browser import chromium
+
 from geo import io, settings
 from geo.cli import main
 from geo.maps import INDEX_FILE, MAP_FILES, crossing_popup, inline_assets, local_asset, market_popup, time_colour
-from geo.pipeline import run_maps, run_reach
+from geo.pipeline import maps_stage, reach_stage
 
 # HTML that would run if not escaped, and a backtick, ${} and backslash that would break
 # out of (or break) the JavaScript template literals folium puts tooltips and popups in.
@@ -20,9 +20,9 @@ EVIL = '<img src=x onerror="window.__pwned=1">Evil<script>window.__pwned=2</scri
 @pytest.fixture(scope="session")
 def demo_maps(demo_routes, tmp_path_factory) -> Path:
     """Reach and maps run on the demo layers; returns the maps folder."""
-    run_reach(layers_dir=demo_routes.parent)
+    reach_stage(layers_dir=demo_routes.parent)
     maps = tmp_path_factory.mktemp("demo-maps")
-    run_maps(layers_dir=demo_routes.parent, maps_dir=maps)
+    maps_stage(layers_dir=demo_routes.parent, maps_dir=maps)
     return maps
 
 
@@ -38,9 +38,9 @@ def evil_maps(demo_routes, tmp_path_factory) -> tuple[Path, Path]:
     frames["crossings"].loc[0, "name_en"] = EVIL
     frames["roads"].loc[frames["roads"]["routes"] > 0, "name"] = EVIL
     io.write_gpkg(frames, folder / settings.ROUTES_GPKG, io.read_provenance(routes, "markets"))
-    run_reach(layers_dir=folder)
+    reach_stage(layers_dir=folder)
     maps = tmp_path_factory.mktemp("evil-maps")
-    run_maps(layers_dir=folder, maps_dir=maps)
+    maps_stage(layers_dir=folder, maps_dir=maps)
     return folder, maps
 
 
@@ -80,7 +80,7 @@ def test_maps_without_reach_fail_in_one_line(demo_gpkg, tmp_path, capsys):
     maps = tmp_path / "maps"
     maps.mkdir()
     (maps / "overview.html").write_text("an earlier map")
-    assert main(["maps", "--out", str(folder), "--maps", str(maps)]) == 1
+    assert main(["maps", "--layers", str(folder), "--maps", str(maps)]) == 1
     err = [line for line in capsys.readouterr().err.splitlines() if line.startswith("hamji:")]
     assert len(err) == 1 and "hamji routes" in err[0]
     assert (maps / "overview.html").read_text() == "an earlier map"
@@ -98,7 +98,7 @@ def test_offline_inlines_every_cdn_asset(demo_maps):
 def test_offline_without_assets_fails_in_one_line(demo_maps, demo_routes, tmp_path, monkeypatch, capsys):
     monkeypatch.setattr(settings, "ASSETS_DIR", tmp_path / "no-node-modules")
     maps = tmp_path / "maps"
-    assert main(["maps", "--out", str(demo_routes.parent), "--maps", str(maps), "--offline"]) == 1
+    assert main(["maps", "--layers", str(demo_routes.parent), "--maps", str(maps), "--offline"]) == 1
     err = [line for line in capsys.readouterr().err.splitlines() if line.startswith("hamji:")]
     assert len(err) == 1 and "npm ci" in err[0]
     assert not list(maps.glob("*.html"))
@@ -189,7 +189,7 @@ def test_malicious_osm_names_render_as_text(evil_maps, tmp_path):
 
 def test_offline_map_opens_with_no_network(demo_routes, tmp_path):
     maps = tmp_path / "maps"
-    run_maps(layers_dir=demo_routes.parent, maps_dir=maps, offline=True)
+    maps_stage(layers_dir=demo_routes.parent, maps_dir=maps, offline=True)
     markets = gpd.read_file(demo_routes, layer="markets")
     with chromium(serve_assets=False) as visit:
         for name, panels in MARKERS.items():

@@ -1,12 +1,12 @@
 """Province assignment, checked against the real Natural Earth province polygons."""
 
 import geopandas as gpd
+from reference import china_dprk_border, natural_earth_provinces
 from shapely.geometry import LineString, Point
 
-from geo import fixture, settings
+from geo import settings
 from geo.layers import assign_regions
-
-from reference import china_dprk_border, natural_earth_provinces
+from geo.sources import fixture
 
 
 def test_fixture_towns_fall_in_their_real_provinces(shared_data):

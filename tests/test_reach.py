@@ -1,6 +1,7 @@
 """The reach table against values worked out by hand, and the reach stage from the files on disk."""
 
 import math
+import shutil
 
 import geopandas as gpd
 import numpy as np
@@ -10,7 +11,7 @@ from shapely.geometry import Point, box
 
 from geo import settings
 from geo.cli import main
-from geo.reach import quantile, reach_table
+from geo.reach import province_reach, quantile
 
 NAN = math.nan
 
@@ -39,7 +40,7 @@ def hand_inputs():
 
 
 def test_reach_table_by_hand():
-    table = reach_table(*hand_inputs()).set_index("code")
+    table = province_reach(*hand_inputs()).set_index("code")
     assert list(table.index) == ["KP-09", "KP-05", "group:border", "group:far", "KP"]
     north = table.loc["KP-09"]
     assert north["markets"] == 4 and north["markets_per_1000km2"] == pytest.approx(4.0)
@@ -67,7 +68,7 @@ def test_reach_table_by_hand():
 def test_reach_stage_on_the_demo(demo_routes, capsys):
     folder = demo_routes.parent
     # --force: the session's other tests may have written this table already.
-    assert main(["reach", "--out", str(folder), "--force"]) == 0
+    assert main(["reach", "--layers", str(folder), "--force"]) == 0
     out = capsys.readouterr().out
     assert "DEMO" in out
     table = pd.read_csv(folder / settings.REACH_CSV).set_index("code")
@@ -82,8 +83,9 @@ def test_reach_stage_on_the_demo(demo_routes, capsys):
     assert "times as far" in summary and "nkeconwatch.com" in summary
 
 
-def test_reach_without_routes_fails_in_one_line(tmp_path, capsys):
-    run = main(["reach", "--out", str(tmp_path)])
+def test_reach_without_routes_fails_in_one_line(demo_gpkg, tmp_path, capsys):
+    shutil.copy(demo_gpkg, tmp_path / settings.LAYERS_GPKG)
+    run = main(["reach", "--layers", str(tmp_path)])
     err = capsys.readouterr().err.strip()
     assert run == 1 and len(err.splitlines()) == 1 and "hamji routes" in err
     assert not (tmp_path / settings.REACH_CSV).exists()

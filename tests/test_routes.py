@@ -6,10 +6,11 @@ import pytest
 from pyproj import Geod
 from shapely.geometry import LineString, Point
 
-from geo import fixture, settings
+from geo import settings
 from geo.errors import HamjiError
 from geo.network import SpeedTable, load_speeds
 from geo.routes import compute_routes, parse_penalties
+from geo.sources import fixture
 
 GEOD = Geod(ellps="WGS84")
 # Every class at 36 km/h = 10 m/s, so a time in seconds is a length in metres / 10.
@@ -103,10 +104,12 @@ def test_one_way_road_is_not_driven_backwards():
 
 
 def test_penalty_and_speed_configuration_errors():
-    with pytest.raises(HamjiError, match=r"--penalty nowhere=1: unknown crossing 'nowhere'; known crossings: x1"):
+    with pytest.raises(HamjiError, match=r"border penalty for 'nowhere': unknown crossing; known crossings: x1, x3"):
         parse_penalties(["nowhere=1"], ["x1", "x3"])
-    with pytest.raises(HamjiError, match="is not a border penalty; give a number of hours from 0 to 240"):
+    with pytest.raises(HamjiError, match="border penalty for 'x1': -2 is not a number of hours from 0 to 240"):
         parse_penalties(["x1=-2"], ["x1"])
+    with pytest.raises(HamjiError, match="border penalty 'x1=two': 'two' is not a number of hours"):
+        parse_penalties(["x1=two"], ["x1"])
 
 
 def test_speed_table_file_is_validated(tmp_path):

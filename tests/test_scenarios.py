@@ -6,14 +6,14 @@ import textwrap
 import geopandas as gpd
 import pandas as pd
 import pytest
-
 from browser import chromium
 from conftest import snapshot
+from test_routes import FLAT, hand_network
+
 from geo import settings
 from geo.cli import main
 from geo.routes import compute_routes
 from geo.scenarios import apply_scenario, load_scenario, shipped_scenarios
-from test_routes import FLAT, hand_network
 
 # Hand network (tests/test_routes.py): every road 36 km/h = 10 m/s, so seconds = metres / 10.
 # Hub H at (0, 10 km); crossings x1 (0, 0), x2 (10 km, 0) closed, x3 (20 km, 0); markets
@@ -124,7 +124,7 @@ def test_bad_scenario_fails_in_one_line(case, demo_reach, tmp_path, capsys):
     path.write_text(text)
     maps = tmp_path / "maps"
     before = snapshot(demo_reach)
-    assert main(["scenario", str(path), "--out", str(demo_reach), "--maps", str(maps)]) == 1
+    assert main(["scenario", str(path), "--layers", str(demo_reach), "--maps", str(maps)]) == 1
     err = [line for line in capsys.readouterr().err.splitlines() if line.startswith("hamji:")]
     assert len(err) == 1 and expected in err[0], err
     assert snapshot(demo_reach) == before
@@ -133,7 +133,7 @@ def test_bad_scenario_fails_in_one_line(case, demo_reach, tmp_path, capsys):
 
 
 def test_unknown_scenario_name(demo_reach, capsys):
-    assert main(["scenario", "no_such_scenario", "--out", str(demo_reach)]) == 1
+    assert main(["scenario", "no_such_scenario", "--layers", str(demo_reach)]) == 1
     err = capsys.readouterr().err
     assert "neither a file nor a shipped scenario" in err and "wonjong_closed" in err
 
@@ -144,7 +144,7 @@ def test_unknown_scenario_name(demo_reach, capsys):
 @pytest.fixture(scope="session")
 def demo_scenario(demo_reach, tmp_path_factory):
     maps = tmp_path_factory.mktemp("scenario-maps")
-    assert main(["scenario", "wonjong_closed", "--out", str(demo_reach), "--maps", str(maps)]) == 0
+    assert main(["scenario", "wonjong_closed", "--layers", str(demo_reach), "--maps", str(maps)]) == 0
     return demo_reach / "scenarios" / "wonjong_closed", maps / "scenarios" / "wonjong_closed.html"
 
 
@@ -184,7 +184,7 @@ def test_difference_map_in_the_browser(demo_scenario, demo_routes, tmp_path):
 
 
 def test_sensitivity_on_the_demo(demo_reach, tmp_path, capsys):
-    assert main(["sensitivity", "--out", str(demo_reach), "--maps", str(tmp_path)]) == 0
+    assert main(["sensitivity", "--layers", str(demo_reach), "--maps", str(tmp_path)]) == 0
     table = pd.read_csv(demo_reach / settings.SENSITIVITY_CSV)
     assert list(table["scenario"]) == ["baseline", *settings.SENSITIVITY_SCENARIOS]
     assert table["crossing_ordering_holds"].all() and table["hub_ordering_holds"].all()
@@ -197,20 +197,20 @@ def test_sensitivity_on_the_demo(demo_reach, tmp_path, capsys):
 
 
 def test_index_links_scenarios_of_the_current_baseline_only(demo_reach, tmp_path):
-    from geo.pipeline import run_maps, run_reach, run_routes
+    from geo.pipeline import maps_stage, reach_stage, routes_stage
 
     layers, maps = tmp_path / "layers", tmp_path / "maps"
     shutil.copytree(demo_reach, layers)
-    assert main(["scenario", "wonjong_closed", "--out", str(layers), "--maps", str(maps)]) == 0
-    run_maps(layers_dir=layers, maps_dir=maps)
+    assert main(["scenario", "wonjong_closed", "--layers", str(layers), "--maps", str(maps)]) == 0
+    maps_stage(layers_dir=layers, maps_dir=maps)
     index = (maps / "index.html").read_text()
     assert 'href="scenarios/wonjong_closed.html"' in index and "Wonjong–Quanhe bridge closed" in index
     # The scenario page links back up to the index.
     assert 'href="../index.html"' in (maps / "scenarios" / "wonjong_closed.html").read_text()
     # A new baseline makes the old comparison stale: the index stops offering it.
-    run_routes(layers_dir=layers)
-    run_reach(layers_dir=layers)
-    run_maps(layers_dir=layers, maps_dir=maps)
+    routes_stage(layers_dir=layers)
+    reach_stage(layers_dir=layers)
+    maps_stage(layers_dir=layers, maps_dir=maps)
     assert "scenarios/wonjong_closed.html" not in (maps / "index.html").read_text()
 
 
@@ -220,6 +220,6 @@ def test_offline_difference_map_has_no_cdn_links(demo_reach, tmp_path):
     require_browser()  # needs the npm packages, as the other offline tests do
     layers = tmp_path / "layers"
     shutil.copytree(demo_reach, layers)
-    assert main(["scenario", "wonjong_closed", "--out", str(layers), "--maps", str(tmp_path), "--offline"]) == 0
+    assert main(["scenario", "wonjong_closed", "--layers", str(layers), "--maps", str(tmp_path), "--offline"]) == 0
     page = (tmp_path / "scenarios" / "wonjong_closed.html").read_text()
     assert '<script src="http' not in page and "leaflet 1.9.3, licence: BSD-2-Clause" in page

@@ -5,14 +5,14 @@ import shutil
 
 import geopandas as gpd
 import pytest
-
-from geo import fixture, settings
-from geo.cli import main
-from geo.io import read_provenance
-from geo.pipeline import run_layers
-
 from conftest import digest
 from fake_overpass import FakeOverpass
+
+from geo import settings
+from geo.cli import main
+from geo.io import read_provenance
+from geo.pipeline import layers_stage
+from geo.sources import fixture
 
 PROVINCES = fixture.province_codes()
 
@@ -31,7 +31,7 @@ def overpass():
 
 
 def test_pbf_extract_gives_the_same_layers_as_xml(fixture_pbf, demo_gpkg, tmp_path):
-    run_layers(osm_paths=[fixture_pbf], provinces=PROVINCES, out_dir=tmp_path)
+    layers_stage(osm_paths=[fixture_pbf], provinces=PROVINCES, out_dir=tmp_path)
     built = tmp_path / settings.LAYERS_GPKG
     for name in ("roads", "markets", "crossings"):
         assert ids(built, name) == ids(demo_gpkg, name), name
@@ -44,7 +44,7 @@ def test_pbf_extract_gives_the_same_layers_as_xml(fixture_pbf, demo_gpkg, tmp_pa
 def test_bz2_extract_and_the_same_data_twice_are_read_once(fixture_xml, demo_gpkg, tmp_path):
     packed = tmp_path / "mini-hamji.osm.bz2"
     packed.write_bytes(bz2.compress(fixture_xml.read_bytes()))
-    run_layers(osm_paths=[packed, fixture_xml], provinces=PROVINCES, out_dir=tmp_path)
+    layers_stage(osm_paths=[packed, fixture_xml], provinces=PROVINCES, out_dir=tmp_path)
     assert ids(tmp_path / settings.LAYERS_GPKG, "roads") == ids(demo_gpkg, "roads")
     assert len(read_provenance(tmp_path / settings.LAYERS_GPKG, "roads")["inputs"]) == 2
 
@@ -90,5 +90,5 @@ def test_unreachable_overpass_is_one_line_and_keeps_previous_layers(demo_gpkg, t
     err = capsys.readouterr().err.strip().splitlines()
     assert code == 1
     assert err[-1].startswith("hamji: error: cannot reach Overpass at http://127.0.0.1:9/api")
-    assert "--osm" in err[-1]
+    assert "or use a local extract [--overpass-url]" in err[-1]
     assert digest(out / settings.LAYERS_GPKG) == before

@@ -11,10 +11,26 @@ from branca.element import Figure
 from folium import plugins
 
 from geo import settings
-from geo.maps.base import (MapInputs, _bounds, _legend, _MapScript, _new_map, _page_furniture, _symbol_legend_items,
-                           _time_legend_items)
-from geo.maps.layers import (_add_corridors, _add_crossings, _add_hubs, _add_markets, _add_outlines, _add_roads,
-                             _finish, province_popup_rows)
+from geo.maps.base import (
+    MapInputs,
+    _bounds,
+    _legend,
+    _MapScript,
+    _new_map,
+    _page_furniture,
+    _symbol_legend_items,
+    _time_legend_items,
+)
+from geo.maps.layers import (
+    _add_corridors,
+    _add_crossings,
+    _add_hubs,
+    _add_markets,
+    _add_outlines,
+    _add_roads,
+    _finish,
+    province_popup_rows,
+)
 from geo.maps.style import INDEX_FILE, time_colour
 from geo.maps.text import StaticHtml, _table, _text, escape, market_label
 from geo.reach import format_hours, headline

@@ -7,7 +7,6 @@ import re
 import pandas as pd
 from branca.element import Element
 
-
 #: Each character outside text could use to break out of where a map puts it,
 #: as a numeric HTML entity: HTML markup (``&<>"'``); the JavaScript template
 #: literals folium writes popups and tooltips into (backtick, ``$``,

@@ -43,13 +43,13 @@ def fit_page(file_name: str, builder, inputs: MapInputs, offline: bool = False,
     tolerance = settings.MAP_SIMPLIFY_M
     for _ in range(8):
         if tolerance not in drawn:
-            drawn[tolerance] = _simplified(inputs, tolerance)
+            drawn[tolerance] = simplified(inputs, tolerance)
         html = render(builder(drawn[tolerance]), offline)
         if len(html.encode()) <= settings.MAP_MAX_BYTES:
             return html, tolerance
         tolerance *= 2
     raise HamjiError(f"{file_name} is still {len(html.encode()) / 1e6:.1f} MB after simplifying to "
-                     f"{tolerance / 2:.0f} m; build fewer provinces with --province")
+                     f"{tolerance / 2:.0f} m; build fewer provinces", option="provinces")
 
 
 def build_maps(inputs: MapInputs, offline: bool = False) -> tuple[dict[str, str], dict[str, float]]:
@@ -68,7 +68,7 @@ def build_maps(inputs: MapInputs, offline: bool = False) -> tuple[dict[str, str]
     return pages, tolerances
 
 
-def _simplified(inputs: MapInputs, tolerance_m: float) -> MapInputs:
+def simplified(inputs: MapInputs, tolerance_m: float) -> MapInputs:
     """The inputs as drawn: roads merged by name and class, corridors by use, all simplified."""
     roads = inputs.roads
     corridors = merge_lines(roads[roads["routes"] > 0], ["routes"]) if "routes" in roads else roads.iloc[:0]
@@ -85,7 +85,7 @@ def index_page(inputs: MapInputs, sizes: dict[str, int], scenarios: list[tuple[s
     ``scenarios`` are (map file, title) of scenario maps already written;
     ``sensitivity`` the sentences of the last ``hamji sensitivity`` run.
     """
-    from geo.published import PUBLISHED_COUNTS
+    from geo.sources.published import PUBLISHED_COUNTS
 
     report = inputs.provenance.get("routes", {})
     demo = f'<p class="demo">{escape(settings.DEMO_STAMP)}</p>' if inputs.synthetic else ""

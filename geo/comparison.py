@@ -1,0 +1,152 @@
+"""Border provinces against far ones: the ordering, and what a scenario changes.
+
+Pure functions over reach tables and markets layers: whether every border
+province is faster than every far province (:func:`orderings`), and how a
+scenario differs from the baseline per market and per province.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from geo import settings
+from geo.reach import format_hours, format_share
+
+__all__ = ["ORDERING_MEASURES", "border_far_ordering", "difference_summary", "market_differences", "orderings",
+           "ordering_sentence", "province_differences", "sensitivity_summary", "sensitivity_table"]
+
+
+def market_differences(base: pd.DataFrame, scenario: pd.DataFrame) -> pd.DataFrame:
+    """Per market: time to the nearest crossing and hub→market time before and after, and what serves it."""
+    keys = ["osm_type", "osm_id"]
+    columns = ["name", "province", "nearest_crossing", "crossing_h", "best_crossing", "total_h", "reachable"]
+    joined = base[keys + columns].merge(scenario[keys + columns], on=keys, suffixes=("_base", "_scenario"),
+                                        validate="one_to_one")
+    out = joined[keys + ["name_base", "province_base"]].rename(columns={"name_base": "name",
+                                                                         "province_base": "province"})
+    for column in ("nearest_crossing", "crossing_h", "best_crossing", "total_h", "reachable"):
+        out[f"{column}_base"] = joined[f"{column}_base"]
+        out[f"{column}_scenario"] = joined[f"{column}_scenario"]
+    out["crossing_change_h"] = out["crossing_h_scenario"] - out["crossing_h_base"]
+    out["total_change_h"] = out["total_h_scenario"] - out["total_h_base"]
+    out["nearest_crossing_changed"] = (out["nearest_crossing_base"].fillna("") !=
+                                       out["nearest_crossing_scenario"].fillna(""))
+    out["lost_reach"] = out["crossing_h_base"].notna() & out["crossing_h_scenario"].isna()
+    out["gained_reach"] = out["crossing_h_base"].isna() & out["crossing_h_scenario"].notna()
+    return out
+
+
+def province_differences(base: pd.DataFrame, scenario: pd.DataFrame) -> pd.DataFrame:
+    """Per reach-table row: change in median time to a crossing, in hub→market median, and in share within 4 h."""
+    keys = ["code", "name", "group", "markets"]
+    measures = ["crossing_h_median", "crossing_within_4h", "hub_h_median", "hub_within_4h", "crossing_unreachable"]
+    joined = base[keys + measures].merge(scenario[["code", *measures]], on="code", suffixes=("_base", "_scenario"))
+    for m in measures:
+        with np.errstate(invalid="ignore"):
+            joined[f"{m}_change"] = joined[f"{m}_scenario"] - joined[f"{m}_base"]
+    return joined
+
+
+#: The reach-table medians the border-vs-far ordering is judged on: column prefix and words for each.
+ORDERING_MEASURES = {"crossing_h_median": ("crossing", "time to a crossing"),
+                     "hub_h_median": ("hub", "hub→market time")}
+
+
+def orderings(reach: pd.DataFrame) -> dict[str, dict]:
+    """:func:`border_far_ordering` on every measure of :data:`ORDERING_MEASURES`."""
+    return {measure: border_far_ordering(reach, measure) for measure in ORDERING_MEASURES}
+
+
+def border_far_ordering(reach: pd.DataFrame, measure: str = "hub_h_median") -> dict:
+    """Whether every border province is faster than every far province on ``measure``.
+
+    Returns the slowest border province, the fastest far province, both
+    group medians, and ``holds``; provinces without markets are left out.
+    """
+    rows = reach[~reach["code"].str.startswith("group:") & (reach["code"] != "KP") & (reach["markets"] > 0)]
+    border, far = rows[rows["group"] == "border"], rows[rows["group"] == "far"]
+    if border.empty or far.empty:
+        return {"holds": None, "reason": "no markets in the " + ("border" if border.empty else "far") + " provinces"}
+    slowest = border.loc[border[measure].astype(float).idxmax()]
+    fastest = far.loc[far[measure].astype(float).idxmin()]
+    groups = reach.set_index("code")
+    return {"holds": bool(float(slowest[measure]) < float(fastest[measure])),
+            "slowest_border": str(slowest["name"]), "slowest_border_h": float(slowest[measure]),
+            "fastest_far": str(fastest["name"]), "fastest_far_h": float(fastest[measure]),
+            "border_median_h": float(groups.loc["group:border", measure]),
+            "far_median_h": float(groups.loc["group:far", measure])}
+
+
+def ordering_sentence(label: str, ordering: dict) -> str:
+    """One sentence: does every border province beat every far province, on both times?"""
+    parts = []
+    for measure, (_, what) in ORDERING_MEASURES.items():
+        result = ordering[measure]
+        if result["holds"] is None:
+            parts.append(f"cannot be judged on {what} ({result['reason']})")
+            continue
+        verb = "holds" if result["holds"] else "does NOT hold"
+        parts.append(f"{verb} on median {what} (slowest border province {result['slowest_border']} "
+                     f"{format_hours(result['slowest_border_h'])}, fastest far province {result['fastest_far']} "
+                     f"{format_hours(result['fastest_far_h'])})")
+    return f"{label}: the border-before-far ordering " + "; it ".join(parts) + "."
+
+
+def difference_summary(info: dict, markets: pd.DataFrame, provinces: pd.DataFrame, ordering: dict,
+                       provenance: dict, short: bool = False) -> str:
+    """A scenario's differences as Markdown (or, ``short``, a few lines for the terminal)."""
+    changed = int(markets["nearest_crossing_changed"].sum())
+    lost, gained = int(markets["lost_reach"].sum()), int(markets["gained_reach"].sum())
+    slower = int((markets["crossing_change_h"] > 0.05).sum())
+    faster = int((markets["crossing_change_h"] < -0.05).sum())
+    lines = [f"*** {settings.DEMO_STAMP} ***"] if provenance.get("synthetic") and short else []
+    head = f"Scenario {info['name']} ({info['key']})"
+    lines += [head if short else f"# {head}", ""]
+    if not short:
+        if provenance.get("synthetic"):
+            lines += [f"**{settings.DEMO_STAMP}.**", ""]
+        lines += [info["description"], "", f"- Scenario file: {info['file']}",
+                  f"- Data: {provenance.get('source')}, OpenStreetMap data as of {provenance.get('osm_timestamp')}."]
+    lines += [f"- {len(markets)} markets: nearest crossing changed for {changed}, {slower} slower and {faster} faster "
+              f"by more than 3 minutes, {lost} no longer reachable, {gained} newly reachable.",
+              "- " + ordering_sentence("In this scenario", ordering)]
+    if not short:
+        lines += ["", "| Row | Median to crossing: before → after | Within 4 h: before → after | "
+                  "Median hub→market: before → after |", "|---|---|---|---|"]
+        for r in provinces.itertuples():
+            lines.append(f"| {r.name} | {format_hours(r.crossing_h_median_base)} → "
+                         f"{format_hours(r.crossing_h_median_scenario)} | {format_share(r.crossing_within_4h_base)} → "
+                         f"{format_share(r.crossing_within_4h_scenario)} | {format_hours(r.hub_h_median_base)} → "
+                         f"{format_hours(r.hub_h_median_scenario)} |")
+    return "\n".join(lines) + "\n"
+
+
+def sensitivity_table(results: list[tuple[str, str, dict]]) -> pd.DataFrame:
+    """One row per scenario: whether the ordering holds on each measure, and the provinces that decide it.
+
+    ``results`` are (scenario key, name, :func:`orderings` of its reach table),
+    the baseline first.
+    """
+    rows = []
+    for key, label, ordering in results:
+        row: dict = {"scenario": key, "name": label}
+        for measure, (prefix, _) in ORDERING_MEASURES.items():
+            result = ordering[measure]
+            row[f"{prefix}_ordering_holds"] = result["holds"]
+            for field in ("slowest_border", "slowest_border_h", "fastest_far", "fastest_far_h", "border_median_h",
+                          "far_median_h"):
+                row[f"{prefix}_{field}"] = result.get(field)
+        rows.append(row)
+    return pd.DataFrame(rows)
+
+
+def sensitivity_summary(results: list[tuple[str, str, dict]], synthetic: bool = False) -> str:
+    """The sensitivity run as Markdown: one sentence per scenario (see :func:`sensitivity_table`)."""
+    lines = ["# Sensitivity of the border-against-far comparison", ""]
+    if synthetic:
+        lines += [f"**{settings.DEMO_STAMP}.**", ""]
+    lines += ["Each scenario reruns the routes from the same layers; the ordering holds when every border province's "
+              "median is below every far province's.", ""]
+    lines += [f"- {ordering_sentence(label, ordering)}" for _, label, ordering in results]
+    return "\n".join(lines) + "\n"

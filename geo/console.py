@@ -1,0 +1,107 @@
+"""What the ``hamji`` command says after each stage: plain text made from a :class:`~geo.pipeline.StageRun`.
+
+Kept apart from the library so that the library never prints and the
+command's words are in one place; :mod:`geo.cli` prints what these return.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import geopandas as gpd
+import pandas as pd
+
+from geo import settings
+from geo.api import Layers, Routes, ScenarioResult
+from geo.comparison import difference_summary
+from geo.pipeline import StageRun
+from geo.reach import headline
+from geo.routes import NO_ROAD_NEAR
+
+DEMO_LINE = f"*** {settings.DEMO_STAMP} ***"
+
+
+def report(run: StageRun) -> str:
+    """Everything to print after ``run``: its summary, warnings, and the files it wrote."""
+    if run.skipped:
+        return (f"{run.stage}: unchanged inputs, settings and code since {run.folder} was written; skipped "
+                "(--force rebuilds)")
+    text = {"layers": _layers, "routes": _routes, "reach": _reach, "maps": _maps, "scenario": _scenario,
+            "sensitivity": str}[run.stage](run.result)
+    return text.rstrip("\n") + "\n" + written(run.written)
+
+
+def written(paths: list[Path]) -> str:
+    """One line naming the files a stage wrote."""
+    return "wrote " + ", ".join(str(p) for p in paths) if paths else "nothing written"
+
+
+def _layers(layers: Layers) -> str:
+    lines = [format_summary(layers.summary(), layers.provinces)]
+    if not (layers.markets["country"] == "KP").any():
+        lines.append(f"warning: no markets (amenity=marketplace) in the North Korean provinces of "
+                     f"{layers.provenance.get('source')}; routes, reach and maps will have none")
+    return "\n".join(lines)
+
+
+def format_summary(info: dict, provinces: gpd.GeoDataFrame) -> str:
+    """The build summary as a table: crossings, roads, road km and markets per province."""
+    names = dict(zip(provinces["code"], provinces["name"]))
+    codes = sorted(set(names) | {c for counts in info["counts"].values() for c in counts})
+    lines = [DEMO_LINE] if info["demo"] else []
+    lines.append(f"OSM data date: {info['osm_timestamp'] or 'unknown'}")
+    lines.append(f"{'province':<24}{'crossings':>10}{'roads':>8}{'road km':>10}{'markets':>9}")
+    for code in codes:
+        label = f"{code} {names.get(code, '')}".strip()
+        lines.append(f"{label:<24}{info['counts']['crossings'].get(code, 0):>10}"
+                     f"{info['counts']['roads'].get(code, 0):>8}{info['road_km'].get(code, 0.0):>10.1f}"
+                     f"{info['counts']['markets'].get(code, 0):>9}")
+    if info.get("markets_repaired"):
+        lines.append(f"{info['markets_repaired']} market polygon(s) had broken rings and were repaired "
+                     "(geometry_repaired in the markets layer)")
+    if info.get("areas_not_assembled"):
+        lines.append(f"warning: {info['areas_not_assembled']} marketplace or boundary area(s) could not be "
+                     "assembled from their ways (broken or incomplete rings) and are missing")
+    return "\n".join(lines)
+
+
+def _routes(routes: Routes) -> str:
+    lines = [DEMO_LINE] if routes.synthetic else []
+    for country, info in routes.report["network"].items():
+        if isinstance(info, dict):
+            dropped = info["dropped"]
+            lines.append(f"{country} network: {info['nodes']:,} nodes, {info['edges']:,} edges; dropped "
+                         f"{dropped['components']} small components ({dropped['roads']} roads, "
+                         f"{dropped['nodes']} nodes)")
+    for row in routes.crossings.itertuples():
+        if not row.usable and str(row.reason).startswith(NO_ROAD_NEAR):
+            lines.append(f"warning: crossing {row.crossing_id} left out of routing: {row.reason} "
+                         f"(North Korean side {row.kp_snap_m:,.0f} m, Chinese side {row.cn_snap_m:,.0f} m away)")
+    per_province = pd.DataFrame(routes.report["per_province"])
+    lines.append(per_province.set_index("province").round(2).to_string() if len(per_province) else
+                 "no markets to route: the layers hold no North Korean amenity=marketplace")
+    return "\n".join(lines)
+
+
+def _reach(result: tuple[pd.DataFrame, dict]) -> str:
+    table, provenance = result
+    lines = [DEMO_LINE] if provenance.get("synthetic") else []
+    columns = ["code", "markets", "crossing_h_median", "crossing_h_p90", "crossing_within_4h",
+               "crossing_unreachable", "hub_h_median"]
+    lines += [table[columns].round(2).to_string(index=False), headline(table)]
+    return "\n".join(lines)
+
+
+def _maps(result: tuple[dict[str, dict], bool]) -> str:
+    sizes, synthetic = result
+    lines = [DEMO_LINE] if synthetic else []
+    for name, info in sizes.items():
+        simplified = info["simplified_m"]
+        lines.append(f"{name}: {info['bytes'] / 1e6:.2f} MB"
+                     + (f" (geometry simplified to {simplified:g} m)" if simplified else ""))
+    return "\n".join(lines)
+
+
+def _scenario(result: ScenarioResult) -> str:
+    return difference_summary(result.info, result.markets, result.provinces, result.ordering,
+                              result.routes.provenance, short=True)

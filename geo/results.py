@@ -1,0 +1,105 @@
+"""What the stages return: typed results holding GeoDataFrames and their provenance."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import geopandas as gpd
+import pandas as pd
+
+from geo.layers import LAYER_ORDER, summary
+from geo.network import SpeedTable, validate_speeds
+
+__all__ = ["ROUTE_FRAMES", "Layers", "Routes", "ScenarioResult"]
+
+
+@dataclass
+class Layers:
+    """What the layers stage makes from OpenStreetMap: one GeoDataFrame per layer (EPSG:4326).
+
+    The columns of each are declared in :data:`geo.layers.SCHEMAS`.
+    ``provenance`` records the source, the OSM data date, the tag filters,
+    tool versions and whether the data is the synthetic demo.
+    """
+
+    provinces: gpd.GeoDataFrame
+    border: gpd.GeoDataFrame
+    crossings: gpd.GeoDataFrame
+    roads: gpd.GeoDataFrame
+    markets: gpd.GeoDataFrame
+    market_areas: gpd.GeoDataFrame
+    hubs: gpd.GeoDataFrame
+    provenance: dict
+
+    @property
+    def frames(self) -> dict[str, gpd.GeoDataFrame]:
+        """Layer name -> GeoDataFrame, in the order they are written."""
+        return {name: getattr(self, name) for name in LAYER_ORDER}
+
+    @property
+    def synthetic(self) -> bool:
+        """True for the demo fixture: never to be read as OpenStreetMap."""
+        return bool(self.provenance.get("synthetic"))
+
+    def summary(self) -> dict:
+        """Counts per layer and province, road km, the data date (see :func:`geo.layers.summary`)."""
+        return summary(self.frames, self.provenance)
+
+
+ROUTE_FRAMES = ("routes", "markets", "roads", "crossings", "hubs", "bands")
+
+
+@dataclass
+class Routes:
+    """Every North Korean market routed from a Chinese hub through a crossing.
+
+    ``markets`` holds the times (``crossing_h``: from the nearest open
+    crossing; ``total_h``: from a hub through the best crossing, border
+    penalty included; NaN where unreachable); ``routes`` one line per market;
+    ``roads`` and ``crossings`` how much each carries; ``bands`` the land
+    within each number of hours of a crossing. ``report`` holds the network
+    sizes, speeds and penalties used.
+    """
+
+    routes: gpd.GeoDataFrame
+    markets: gpd.GeoDataFrame
+    roads: gpd.GeoDataFrame
+    crossings: gpd.GeoDataFrame
+    hubs: gpd.GeoDataFrame
+    bands: gpd.GeoDataFrame
+    report: dict
+    provenance: dict
+
+    @property
+    def frames(self) -> dict[str, gpd.GeoDataFrame]:
+        """Layer name -> GeoDataFrame, as written to the routes GeoPackage."""
+        return {name: getattr(self, name) for name in ROUTE_FRAMES}
+
+    @property
+    def synthetic(self) -> bool:
+        return bool(self.provenance.get("synthetic"))
+
+    @property
+    def speeds(self) -> SpeedTable:
+        """The speed table these routes were computed with."""
+        speeds = self.report["speeds"]
+        return validate_speeds({c: {**speeds[c], "unpaved_factor": speeds["unpaved_factor"][c]} for c in ("KP", "CN")},
+                               "the speeds recorded with the routes")
+
+
+@dataclass
+class ScenarioResult:
+    """A scenario rerun against a baseline.
+
+    ``info`` names it (``key``, ``name``, ``description``, ``file``);
+    ``routes`` and ``reach`` are its own; ``markets`` and ``provinces`` the
+    differences from the baseline (see :mod:`geo.comparison`); ``ordering``
+    whether border provinces still beat far ones.
+    """
+
+    info: dict
+    routes: Routes
+    reach: pd.DataFrame
+    markets: pd.DataFrame
+    provinces: pd.DataFrame
+    ordering: dict

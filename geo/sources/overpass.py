@@ -1,0 +1,208 @@
+"""Read OpenStreetMap live from an Overpass API server, through osmnx.
+
+Every answer passes :class:`_OverpassGuard` before osmnx parses or caches
+it, so a failed query is an :class:`~geo.errors.OverpassError`, never an
+empty layer.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+import warnings
+from datetime import UTC, datetime
+from typing import NoReturn
+
+import geopandas as gpd
+import requests
+from shapely.geometry import box
+
+from geo import settings
+from geo.errors import OverpassError, SourceError, clip
+from geo.sources.raw import (
+    BOUNDARY_KEYS,
+    CONTROL_KEYS,
+    MARKET_KEYS,
+    PLACE_KEYS,
+    RAIL_KEYS,
+    ROAD_KEYS,
+    SYNTHETIC_TAG,
+    tag_filters,
+    to_frame,
+    tool_versions,
+)
+
+log = logging.getLogger(__name__)
+
+
+class _OverpassGuard:
+    """Checks every Overpass answer before osmnx parses or caches it.
+
+    osmnx treats an HTML error page served with status 200 as "no features",
+    returns (without caching) an answer whose ``remark`` says the query timed
+    out or ran out of memory, and retries 429/504 forever. Installed as a
+    ``requests`` response hook, this guard retries 429/504 a bounded number
+    of times and turns every other failure into an :class:`OverpassError`,
+    raised before osmnx sees the answer, so a bad answer is never cached and
+    never becomes an empty layer.
+    """
+
+    def __init__(self, url: str) -> None:
+        self.url = url
+        self.query = "Overpass"
+
+    def __call__(self, response: requests.Response, *args, **kwargs) -> requests.Response:
+        if response.request.method != "POST" or not response.url.rstrip("/").endswith("/interpreter"):
+            return response  # osmnx's /status probe for its rate limit
+        for _ in range(settings.OVERPASS_RETRIES):
+            if response.status_code not in (429, 504):
+                break
+            time.sleep(settings.OVERPASS_RETRY_PAUSE_S)
+            retry = response.request.copy()
+            retry.hooks = {"response": []}
+            with requests.Session() as session:
+                response = session.send(retry, timeout=settings.OVERPASS_TIMEOUT)
+        self.check(response)
+        return response
+
+    def check(self, response: requests.Response) -> dict:
+        """The answer's JSON, or an :class:`OverpassError` saying what is wrong with it."""
+        if response.status_code in (429, 504):
+            what = "too many requests" if response.status_code == 429 else "gateway timeout"
+            self.fail(f"HTTP {response.status_code} ({what}) after {settings.OVERPASS_RETRIES} retries")
+        if not response.ok:
+            self.fail(f"HTTP {response.status_code} {response.reason}")
+        try:
+            data = response.json()
+        except ValueError:
+            kind = response.headers.get("Content-Type", "unknown type").split(";")[0]
+            self.fail(f"the answer is not JSON but {kind} (an error page?)")
+        if not isinstance(data, dict) or not isinstance(data.get("elements"), list):
+            self.fail("the answer is JSON without an 'elements' list")
+        if data.get("remark"):
+            self.fail(clip(data["remark"]))
+        return data
+
+    def fail(self, reason: str) -> NoReturn:
+        raise OverpassError(self.url, self.query, reason)
+
+
+_GUARD: _OverpassGuard | None = None
+
+
+def configure_osmnx(overpass_url: str) -> _OverpassGuard:
+    """Point osmnx at ``overpass_url`` with HamJi's cache, limits and answer checks."""
+    import osmnx as ox
+
+    global _GUARD
+    _GUARD = _OverpassGuard(overpass_url)
+    ox.settings.overpass_url = overpass_url.rstrip("/")
+    ox.settings.use_cache = True
+    ox.settings.cache_folder = str(settings.OVERPASS_CACHE_DIR)
+    ox.settings.requests_timeout = settings.OVERPASS_TIMEOUT
+    ox.settings.max_query_area_size = settings.OVERPASS_MAX_QUERY_AREA_M2
+    ox.settings.requests_kwargs = {"hooks": {"response": [_GUARD]}}
+    ox.settings.log_console = False
+    return _GUARD
+
+
+def overpass_timestamp(overpass_url: str) -> str:
+    """Ask Overpass for the date of its data; fail clearly if it cannot be reached."""
+    url = overpass_url.rstrip("/") + "/interpreter"
+    guard = _OverpassGuard(overpass_url)
+    guard.query = "data date"
+    try:
+        response = requests.post(url, data={"data": "[out:json][timeout:25];out;"}, timeout=30,
+                                 hooks={"response": [guard]})
+    except requests.RequestException as exc:
+        reason = type(exc).__name__
+        raise SourceError(f"cannot reach Overpass at {overpass_url} ({reason}); check the network and the "
+                          "server address, or use a local extract", option="overpass_url") from None
+    stamp = guard.check(response).get("osm3s", {}).get("timestamp_osm_base")
+    if not isinstance(stamp, str):
+        guard.fail("the answer has no osm3s.timestamp_osm_base: is this an Overpass API?")
+    return clip(stamp, 40)
+
+
+def _features(polygon, tags: dict, keys: tuple[str, ...], query: str) -> gpd.GeoDataFrame:
+    import osmnx as ox
+    from osmnx._errors import InsufficientResponseError
+
+    if _GUARD is not None:
+        _GUARD.query = query
+    try:
+        with warnings.catch_warnings():
+            # osmnx warns that it splits a large area into several queries: expected here.
+            warnings.simplefilter("ignore", UserWarning)
+            found = ox.features_from_polygon(polygon, tags)
+    except InsufficientResponseError:
+        # Every answer passed the guard: the area really holds none of these.
+        return to_frame([], keys)
+    except requests.RequestException as exc:
+        raise OverpassError(ox.settings.overpass_url, query, f"the request failed ({type(exc).__name__})") from None
+    found = found.reset_index().rename(columns={"element": "osm_type", "id": "osm_id"})
+    # osmnx splits large polygons into several requests and keeps every copy
+    # of a feature that more than one of them returned.
+    found = found.drop_duplicates(["osm_type", "osm_id"])
+    for key in (*keys, SYNTHETIC_TAG):
+        if key not in found.columns:
+            found[key] = None
+    found = found[["osm_type", "osm_id", *keys, SYNTHETIC_TAG, "geometry"]]
+    return gpd.GeoDataFrame(found, geometry="geometry", crs=settings.STORE_CRS)
+
+
+def fetch_boundaries(overpass_url: str) -> gpd.GeoDataFrame:
+    """Province and prefecture boundary relations in the HamJi query box."""
+    import osmnx as ox
+
+    configure_osmnx(overpass_url)
+    # One request: split into cells, every cell would return the same few
+    # province relations with all their member ways again.
+    ox.settings.max_query_area_size = float("inf")
+    log.info("fetching province boundaries from Overpass …")
+    try:
+        found = _features(box(*settings.BOUNDARY_QUERY_BBOX),
+                          {"admin_level": settings.BOUNDARY_TAGS["admin_level"]}, BOUNDARY_KEYS, "province boundaries")
+    finally:
+        ox.settings.max_query_area_size = settings.OVERPASS_MAX_QUERY_AREA_M2
+    keep = (found["osm_type"] == "relation") & (found["boundary"] == "administrative")
+    keep &= found.geometry.geom_type.isin(["Polygon", "MultiPolygon"])
+    return found[keep].reset_index(drop=True)
+
+
+def fetch_features(overpass_url: str, area, border_area) -> dict[str, gpd.GeoDataFrame]:
+    """Roads and markets inside ``area``; border controls and rail bridges in ``border_area``."""
+    configure_osmnx(overpass_url)
+    log.info("fetching roads from Overpass …")
+    roads = _features(area, settings.ROAD_TAGS, ROAD_KEYS, "roads")
+    roads = roads[(roads["osm_type"] == "way") & (roads.geom_type == "LineString")]
+    log.info("fetching markets from Overpass …")
+    markets = _features(area, settings.MARKET_TAGS, MARKET_KEYS, "markets")
+    markets = markets[markets["amenity"] == "marketplace"]
+    log.info("fetching border controls and rail bridges from Overpass …")
+    controls = _features(border_area, settings.BORDER_CONTROL_TAGS, CONTROL_KEYS, "border controls")
+    controls = controls[controls["barrier"] == "border_control"]
+    controls = controls.set_geometry(controls.geometry.representative_point()) if len(controls) else controls
+    log.info("fetching towns and cities from Overpass …")
+    places = _features(area, settings.PLACE_TAGS, PLACE_KEYS, "towns and cities")
+    places = places[(places["osm_type"] == "node") & places["place"].isin(settings.PLACE_TAGS["place"])]
+    rail = _features(border_area, settings.RAIL_TAGS, RAIL_KEYS, "rail bridges")
+    rail = rail[(rail["osm_type"] == "way") & rail["bridge"].notna() & (rail["bridge"] != "no")
+                & (rail.geom_type == "LineString")]
+    return {"roads": roads.reset_index(drop=True), "markets": markets.reset_index(drop=True),
+            "border_controls": controls.reset_index(drop=True), "rail": rail.reset_index(drop=True),
+            "places": places.reset_index(drop=True)}
+
+
+def overpass_provenance(overpass_url: str, stamp: str, frames: dict[str, gpd.GeoDataFrame]) -> dict:
+    """Provenance record of an Overpass read."""
+    synthetic = any((frame[SYNTHETIC_TAG] == "yes").any() for frame in frames.values() if len(frame))
+    return {
+        "source": "Overpass API",
+        "inputs": [{"url": overpass_url, "osm_timestamp": stamp,
+                    "fetched_at": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")}],
+        "osm_timestamp": stamp,
+        "tag_filters": tag_filters(),
+        "tools": tool_versions(),
+        "synthetic": synthetic,
+    }
