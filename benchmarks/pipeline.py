@@ -31,23 +31,24 @@ from geo.sources import fixture
 
 #: Targets of the benchmark on a 2-core machine.
 TARGET_TOTAL_S = 60.0
-TARGET_PEAK_BYTES = 4 * 1024 ** 3
+TARGET_PEAK_BYTES = 4 * 1024**3
 STAGES = ("layers", "routes", "reach", "maps")
 
 
 def _kp_area() -> shapely.Geometry:
     """The fixture's North Korean provinces as one polygon in the measuring CRS."""
     rings = []
-    for name_en, _, iso, level, border_slice, own in fixture.PROVINCES.values():
+    for _name_en, _, iso, level, border_slice, own in fixture.PROVINCES.values():
         if level == 4 and iso.startswith("KP"):
-            ring = list(fixture.BORDER[border_slice[0]:border_slice[1] + 1]) if border_slice else []
+            ring = list(fixture.BORDER[border_slice[0] : border_slice[1] + 1]) if border_slice else []
             rings.append(Polygon([fixture._TO_UTM.transform(x, y) for x, y in ring + own]))
     # Keep the grid off the border and the coast so it stays inside the provinces.
     return shapely.union_all(rings).buffer(-1_500)
 
 
-def country_extract(road_km: float = 116_000, markets: int = 450, vertex_m: float = 250,
-                    way_edges: int = 8, seed: int = 7) -> tuple[fixture.OsmData, dict]:
+def country_extract(
+    road_km: float = 116_000, markets: int = 450, vertex_m: float = 250, way_edges: int = 8, seed: int = 7
+) -> tuple[fixture.OsmData, dict]:
     """The fixture plus a North Korea–sized road grid and markets.
 
     Returns
@@ -88,8 +89,15 @@ def country_extract(road_km: float = 116_000, markets: int = 450, vertex_m: floa
         py = np.array([ys[j] for _, j in cells])
         inside = shapely.contains_xy(area, px, py)
         number = index // sub
-        highway = "primary" if number % 10 == 0 else "secondary" if number % 4 == 0 else \
-            "tertiary" if number % 2 == 0 else "unclassified"
+        highway = (
+            "primary"
+            if number % 10 == 0
+            else "secondary"
+            if number % 4 == 0
+            else "tertiary"
+            if number % 2 == 0
+            else "unclassified"
+        )
         run: list[tuple[int, int]] = []
         for cell, ok in zip([*cells, None], [*inside, False]):
             if ok:
@@ -113,8 +121,7 @@ def country_extract(road_km: float = 116_000, markets: int = 450, vertex_m: floa
             continue
         x, y = fixture._TO_UTM.transform(lon, lat)
         nearest = int(np.argmin(np.hypot(lattice[:, 0] - x, lattice[:, 1] - y)))
-        town = next(n["id"] for n in data.nodes.values() if n["tags"].get("name:en") == name
-                    and "place" in n["tags"])
+        town = next(n["id"] for n in data.nodes.values() if n["tags"].get("name:en") == name and "place" in n["tags"])
         data.way([town, tree_nodes[nearest]], {"highway": "secondary", "name": f"{name} link"})
 
     extra = max(0, markets - len(fixture.MARKETS))
@@ -127,9 +134,15 @@ def country_extract(road_km: float = 116_000, markets: int = 450, vertex_m: floa
             data.way([*ring, ring[0]], tags)
         else:
             data.node(lon, lat, tags)
-    info = {"road_km": round(road_m / 1000), "grid_spacing_m": round(spacing), "vertex_m": round(step),
-            "nodes": len(data.nodes), "ways": len(data.ways), "relations": len(data.relations),
-            "markets": extra + len(fixture.MARKETS)}
+    info = {
+        "road_km": round(road_m / 1000),
+        "grid_spacing_m": round(spacing),
+        "vertex_m": round(step),
+        "nodes": len(data.nodes),
+        "ways": len(data.ways),
+        "relations": len(data.relations),
+        "markets": extra + len(fixture.MARKETS),
+    }
     return data, info
 
 
@@ -141,15 +154,20 @@ def write_pbf(data: fixture.OsmData, path: Path) -> Path:
     stamp = fixture.FIXTURE_TIMESTAMP
     with osmium.SimpleWriter(str(tmp)) as writer:
         for node in data.nodes.values():
-            writer.add_node(osmium.osm.mutable.Node(id=node["id"], location=(node["lon"], node["lat"]),
-                                                    tags=node["tags"], version=1, timestamp=stamp))
+            writer.add_node(
+                osmium.osm.mutable.Node(
+                    id=node["id"], location=(node["lon"], node["lat"]), tags=node["tags"], version=1, timestamp=stamp
+                )
+            )
         for way in data.ways:
-            writer.add_way(osmium.osm.mutable.Way(id=way["id"], nodes=way["nodes"], tags=way["tags"], version=1,
-                                                  timestamp=stamp))
+            writer.add_way(
+                osmium.osm.mutable.Way(id=way["id"], nodes=way["nodes"], tags=way["tags"], version=1, timestamp=stamp)
+            )
         for rel in data.relations:
             members = [(m["type"][0], m["ref"], m["role"]) for m in rel["members"]]
-            writer.add_relation(osmium.osm.mutable.Relation(id=rel["id"], members=members, tags=rel["tags"],
-                                                            version=1, timestamp=stamp))
+            writer.add_relation(
+                osmium.osm.mutable.Relation(id=rel["id"], members=members, tags=rel["tags"], version=1, timestamp=stamp)
+            )
     os.replace(tmp, path)
     return path
 
@@ -166,10 +184,12 @@ def run(workdir: Path, road_km: float = 116_000, markets: int = 450) -> dict:
     layers, maps = workdir / "layers", workdir / "maps"
     # The fixture draws the boundaries of these provinces only.
     provinces = [arg for code in fixture.province_codes() for arg in ("--province", code)]
-    args = {"layers": ["layers", "--osm", str(extract), "--out", str(layers), *provinces],
-            "routes": ["routes", "--layers", str(layers)],
-            "reach": ["reach", "--layers", str(layers)],
-            "maps": ["maps", "--layers", str(layers), "--maps", str(maps)]}
+    args = {
+        "layers": ["layers", "--osm", str(extract), "--out", str(layers), *provinces],
+        "routes": ["routes", "--layers", str(layers)],
+        "reach": ["reach", "--layers", str(layers)],
+        "maps": ["maps", "--layers", str(layers), "--maps", str(maps)],
+    }
     stages = {}
     for stage in STAGES:
         result = _measure(args[stage])
@@ -212,45 +232,55 @@ def _rows(stage: str, layers: Path, maps: Path, info: dict) -> dict:
 
     gpkg, routes = layers / settings.LAYERS_GPKG, layers / settings.ROUTES_GPKG
     if stage == "layers":
-        return {"rows_in": info["nodes"] + info["ways"] + info["relations"],
-                "rows_out": sum(count(gpkg, name) for name in ("roads", "markets", "crossings", "provinces"))}
+        return {
+            "rows_in": info["nodes"] + info["ways"] + info["relations"],
+            "rows_out": sum(count(gpkg, name) for name in ("roads", "markets", "crossings", "provinces")),
+        }
     if stage == "routes":
-        return {"rows_in": sum(count(gpkg, name) for name in ("roads", "markets", "crossings", "hubs")),
-                "rows_out": count(routes, "routes")}
+        return {
+            "rows_in": sum(count(gpkg, name) for name in ("roads", "markets", "crossings", "hubs")),
+            "rows_out": count(routes, "routes"),
+        }
     if stage == "reach":
         reach = (layers / settings.REACH_CSV).read_text().count("\n") - 1
         return {"rows_in": count(routes, "markets"), "rows_out": reach}
-    return {"rows_in": count(routes, "markets") + count(routes, "roads"),
-            "rows_out": len(list(maps.glob("*.html")))}
+    return {"rows_in": count(routes, "markets") + count(routes, "roads"), "rows_out": len(list(maps.glob("*.html")))}
 
 
 def report(result: dict) -> str:
     """The benchmark's printout; its format is stable so that runs can be compared."""
     info = result["extract"]
-    lines = [f"extract: {info['road_km']:,} km of road, {info['nodes']:,} nodes, {info['ways']:,} ways, "
-             f"{info['markets']} markets, {info['extract_bytes'] / 1e6:.1f} MB .osm.pbf "
-             f"(generated in {info['generate_s']:.1f} s, not timed below)",
-             f"{'stage':<8}{'wall_s':>9}{'peak_MB':>10}{'rows_in':>11}{'rows_out':>10}"]
+    lines = [
+        f"extract: {info['road_km']:,} km of road, {info['nodes']:,} nodes, {info['ways']:,} ways, "
+        f"{info['markets']} markets, {info['extract_bytes'] / 1e6:.1f} MB .osm.pbf "
+        f"(generated in {info['generate_s']:.1f} s, not timed below)",
+        f"{'stage':<8}{'wall_s':>9}{'peak_MB':>10}{'rows_in':>11}{'rows_out':>10}",
+    ]
     total, peak = 0.0, 0
     for stage, s in result["stages"].items():
         total += s["wall_s"]
         peak = max(peak, s["peak_bytes"])
-        lines.append(f"{stage:<8}{s['wall_s']:>9.2f}{s['peak_bytes'] / 1e6:>10.0f}{s['rows_in']:>11,}"
-                     f"{s['rows_out']:>10,}")
+        lines.append(
+            f"{stage:<8}{s['wall_s']:>9.2f}{s['peak_bytes'] / 1e6:>10.0f}{s['rows_in']:>11,}{s['rows_out']:>10,}"
+        )
     lines.append(f"{'total':<8}{total:>9.2f}{peak / 1e6:>10.0f}")
     rerun = result["rerun"]
     skipped = rerun["output"].count("unchanged inputs")
-    lines.append(f"rerun of 'hamji build' with unchanged inputs: {rerun['wall_s']:.2f} s, "
-                 f"{skipped} of {len(STAGES)} stages skipped")
+    lines.append(
+        f"rerun of 'hamji build' with unchanged inputs: {rerun['wall_s']:.2f} s, "
+        f"{skipped} of {len(STAGES)} stages skipped"
+    )
     lines.append("files:")
     biggest_map = 0
     for name, size in sorted(result["files"].items()):
         lines.append(f"  {name:<28}{size / 1e6:>8.2f} MB")
         if name.endswith(".html"):
             biggest_map = max(biggest_map, size)
-    checks = {f"whole pipeline < {TARGET_TOTAL_S:.0f} s": total < TARGET_TOTAL_S,
-              f"peak memory < {TARGET_PEAK_BYTES / 1024 ** 3:.0f} GB": peak < TARGET_PEAK_BYTES,
-              f"each map < {settings.MAP_MAX_BYTES / 1e6:.0f} MB": biggest_map < settings.MAP_MAX_BYTES}
+    checks = {
+        f"whole pipeline < {TARGET_TOTAL_S:.0f} s": total < TARGET_TOTAL_S,
+        f"peak memory < {TARGET_PEAK_BYTES / 1024**3:.0f} GB": peak < TARGET_PEAK_BYTES,
+        f"each map < {settings.MAP_MAX_BYTES / 1e6:.0f} MB": biggest_map < settings.MAP_MAX_BYTES,
+    }
     for label, ok in checks.items():
         lines.append(f"target {label}: {'met' if ok else 'MISSED'}")
     lines.append("all targets met" if all(checks.values()) else "some targets missed")
@@ -259,6 +289,10 @@ def report(result: dict) -> str:
 
 def to_json(result: dict) -> str:
     """The figures as JSON, for comparing runs by machine."""
-    slim = {"extract": result["extract"], "files": result["files"], "rerun_s": result["rerun"]["wall_s"],
-            "stages": {k: {f: v for f, v in s.items() if f != "output"} for k, s in result["stages"].items()}}
+    slim = {
+        "extract": result["extract"],
+        "files": result["files"],
+        "rerun_s": result["rerun"]["wall_s"],
+        "stages": {k: {f: v for f, v in s.items() if f != "output"} for k, s in result["stages"].items()},
+    }
     return json.dumps(slim, indent=2, sort_keys=True)

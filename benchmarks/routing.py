@@ -28,8 +28,9 @@ def _lonlat(x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return settings.to_measure_transformer().transform(ORIGIN[0] + x, ORIGIN[1] + y, direction="INVERSE")
 
 
-def grid_layers(side: int = 350, road_km: float = 116_000, markets: int = 450, crossings: int = 10,
-                seed: int = 7) -> dict[str, gpd.GeoDataFrame]:
+def grid_layers(
+    side: int = 350, road_km: float = 116_000, markets: int = 450, crossings: int = 10, seed: int = 7
+) -> dict[str, gpd.GeoDataFrame]:
     """Layers (roads, crossings, markets, hubs, border) of a generated grid network."""
     rng = np.random.default_rng(seed)
     spacing = road_km * 1000 / (2 * side * (side - 1))
@@ -43,31 +44,67 @@ def grid_layers(side: int = 350, road_km: float = 116_000, markets: int = 450, c
                     highway = "primary" if (i % 10 == 0 or j % 10 == 0) else "tertiary"
                     rows.append((len(rows), highway, "unpaved" if rng.random() < 0.3 else None))
                     geoms.append(LineString([(lon[i, j], lat[i, j]), (lon[i + di, j + dj], lat[i + di, j + dj])]))
-    roads = gpd.GeoDataFrame({"osm_id": [r[0] for r in rows], "highway": [r[1] for r in rows],
-                              "surface": [r[2] for r in rows], "oneway": "no", "country": "KP",
-                              "province": "KP-09"}, geometry=geoms, crs=settings.STORE_CRS)
+    roads = gpd.GeoDataFrame(
+        {
+            "osm_id": [r[0] for r in rows],
+            "highway": [r[1] for r in rows],
+            "surface": [r[2] for r in rows],
+            "oneway": "no",
+            "country": "KP",
+            "province": "KP-09",
+        },
+        geometry=geoms,
+        crs=settings.STORE_CRS,
+    )
     # China: a band 20 rows deep north of the border with the hubs on it.
     cx, cy = np.meshgrid(np.arange(side) * spacing, np.linspace(spacing, 40_000, 20))
     clon, clat = _lonlat(cx, cy)
-    cn = [LineString([(clon[i, j], clat[i, j]), (clon[i + di, j + dj], clat[i + di, j + dj])])
-          for i in range(20) for j in range(side) for di, dj in ((0, 1), (1, 0)) if i + di < 20 and j + dj < side]
-    cn_roads = gpd.GeoDataFrame({"osm_id": np.arange(len(cn)) + len(roads), "highway": "primary", "surface": None,
-                                 "oneway": "no", "country": "CN", "province": "CN-JL"}, geometry=cn,
-                                crs=settings.STORE_CRS)
-    roads = gpd.GeoDataFrame(pd.concat([roads, cn_roads], ignore_index=True), geometry="geometry",
-                             crs=settings.STORE_CRS)
+    cn = [
+        LineString([(clon[i, j], clat[i, j]), (clon[i + di, j + dj], clat[i + di, j + dj])])
+        for i in range(20)
+        for j in range(side)
+        for di, dj in ((0, 1), (1, 0))
+        if i + di < 20 and j + dj < side
+    ]
+    cn_roads = gpd.GeoDataFrame(
+        {
+            "osm_id": np.arange(len(cn)) + len(roads),
+            "highway": "primary",
+            "surface": None,
+            "oneway": "no",
+            "country": "CN",
+            "province": "CN-JL",
+        },
+        geometry=cn,
+        crs=settings.STORE_CRS,
+    )
+    roads = gpd.GeoDataFrame(
+        pd.concat([roads, cn_roads], ignore_index=True), geometry="geometry", crs=settings.STORE_CRS
+    )
     cross_x = np.linspace(0, (side - 1) * spacing, crossings)
     blon, blat = _lonlat(cross_x, np.zeros(crossings))
-    crossing_frame = gpd.GeoDataFrame({"crossing_id": [f"c{k}" for k in range(crossings)], "mode": "road",
-                                       "status": "open", "osm_ids": None},
-                                      geometry=[Point(p) for p in zip(blon, blat)], crs=settings.STORE_CRS)
+    crossing_frame = gpd.GeoDataFrame(
+        {"crossing_id": [f"c{k}" for k in range(crossings)], "mode": "road", "status": "open", "osm_ids": None},
+        geometry=[Point(p) for p in zip(blon, blat)],
+        crs=settings.STORE_CRS,
+    )
     pick = rng.choice(side * side, size=markets, replace=False)
-    market_frame = gpd.GeoDataFrame({"osm_type": "node", "osm_id": pick, "name": [f"m{k}" for k in pick],
-                                     "country": "KP", "province": "KP-09", "area_m2": np.nan},
-                                    geometry=[Point(lon.flat[k], lat.flat[k]) for k in pick], crs=settings.STORE_CRS)
+    market_frame = gpd.GeoDataFrame(
+        {
+            "osm_type": "node",
+            "osm_id": pick,
+            "name": [f"m{k}" for k in pick],
+            "country": "KP",
+            "province": "KP-09",
+            "area_m2": np.nan,
+        },
+        geometry=[Point(lon.flat[k], lat.flat[k]) for k in pick],
+        crs=settings.STORE_CRS,
+    )
     hub_lon, hub_lat = _lonlat(np.array([0.1, 0.5, 0.9]) * (side - 1) * spacing, np.array([40_000] * 3))
-    hubs = gpd.GeoDataFrame({"hub": ["h0", "h1", "h2"]}, geometry=[Point(p) for p in zip(hub_lon, hub_lat)],
-                            crs=settings.STORE_CRS)
+    hubs = gpd.GeoDataFrame(
+        {"hub": ["h0", "h1", "h2"]}, geometry=[Point(p) for p in zip(hub_lon, hub_lat)], crs=settings.STORE_CRS
+    )
     border_lon, border_lat = _lonlat(np.array([-5_000, side * spacing + 5_000]), np.zeros(2))
     border = gpd.GeoDataFrame(geometry=[LineString(zip(border_lon, border_lat))], crs=settings.STORE_CRS)
     return {"roads": roads, "crossings": crossing_frame, "markets": market_frame, "hubs": hubs, "border": border}
@@ -101,6 +138,15 @@ def run(sample: int = 60) -> dict:
     slow_s = (time.perf_counter() - started) * len(market_nodes) / len(chosen)
     fast = out["markets"]["crossing_h"].to_numpy() * 3600
     worst = max(abs(fast[k] - slow[k]) for k in chosen)
-    return {"roads": len(layers["roads"]), "kp_nodes": out["network"]["KP"]["nodes"],
-            "kp_edges": out["network"]["KP"]["edges"], "markets": len(markets), "crossings": len(crossings),
-            "build_s": build_s, "hamji_s": fast_s, "networkx_s": slow_s, "sampled": len(chosen), "max_diff_s": worst}
+    return {
+        "roads": len(layers["roads"]),
+        "kp_nodes": out["network"]["KP"]["nodes"],
+        "kp_edges": out["network"]["KP"]["edges"],
+        "markets": len(markets),
+        "crossings": len(crossings),
+        "build_s": build_s,
+        "hamji_s": fast_s,
+        "networkx_s": slow_s,
+        "sampled": len(chosen),
+        "max_diff_s": worst,
+    }

@@ -51,8 +51,11 @@ print(table[["name", "markets", "hub_h_median", "hub_within_4h"]].round(2).to_st
 
 # %%
 closed = geo.run_scenario("wonjong_closed", layers, routes)
-print(closed.info["name"], "- markets whose nearest crossing changed:",
-      int(closed.markets["nearest_crossing_changed"].sum()))
+print(
+    closed.info["name"],
+    "- markets whose nearest crossing changed:",
+    int(closed.markets["nearest_crossing_changed"].sum()),
+)
 
 overview = geo.draw_map(layers, routes, geo.reach_table(routes, layers), kind="overview")
 if "ipykernel" not in sys.modules:

@@ -17,9 +17,27 @@ from typing import TYPE_CHECKING
 
 __version__ = "0.1.0"
 
-__all__ = ["HamjiError", "Layers", "Routes", "ScenarioResult", "demo_layers", "draw_map", "layers_from_extracts",
-           "layers_from_overpass", "load_layers", "load_reach", "load_routes", "reach_table", "route_markets",
-           "run_scenario", "write_layers", "write_maps", "write_reach", "write_routes", "write_scenario"]
+__all__ = [
+    "HamjiError",
+    "Layers",
+    "Routes",
+    "ScenarioResult",
+    "demo_layers",
+    "draw_map",
+    "layers_from_extracts",
+    "layers_from_overpass",
+    "load_layers",
+    "load_reach",
+    "load_routes",
+    "reach_table",
+    "route_markets",
+    "run_scenario",
+    "write_layers",
+    "write_maps",
+    "write_reach",
+    "write_routes",
+    "write_scenario",
+]
 
 if TYPE_CHECKING:
     from geo.api import (
@@ -45,7 +63,7 @@ if TYPE_CHECKING:
     from geo.errors import HamjiError
 
 
-def __getattr__(name: str):
+def __getattr__(name: str) -> object:
     if name == "HamjiError":
         from geo.errors import HamjiError
 

@@ -27,29 +27,46 @@ import tempfile
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 
-import folium
-import geopandas as gpd
 import pandas as pd
-from branca.element import Figure
 
 from geo import comparison, io, settings
-from geo.errors import HamjiError, SourceError
-from geo.layers import LAYER_ORDER, border_line, build_layers, check_coverage, match_provinces
+from geo.layers import build_layers
+from geo.maps.output import draw_map, map_inputs, write_maps
 from geo.network import SpeedTable, load_speeds
 from geo.regions import Region, resolve_selection
 from geo.results import ROUTE_FRAMES, Layers, Routes, ScenarioResult
+from geo.scenarios import Scenario
+from geo.schema import LAYER_ORDER
 from geo.sources.raw import RawOsm
 
 log = logging.getLogger(__name__)
 
-__all__ = ["Layers", "Routes", "ScenarioResult", "demo_layers", "draw_map", "layers_from_extracts",
-           "layers_from_overpass", "load_layers", "load_reach", "load_routes", "reach_table", "route_markets",
-           "run_scenario", "write_layers", "write_maps", "write_reach", "write_routes", "write_scenario"]
+__all__ = [
+    "Layers",
+    "Routes",
+    "ScenarioResult",
+    "demo_layers",
+    "draw_map",
+    "layers_from_extracts",
+    "layers_from_overpass",
+    "load_layers",
+    "load_reach",
+    "load_routes",
+    "reach_table",
+    "route_markets",
+    "run_scenario",
+    "write_layers",
+    "write_maps",
+    "write_reach",
+    "write_routes",
+    "write_scenario",
+]
 
 PathLike = str | Path
 
 
 # -- layers ------------------------------------------------------------------
+
 
 def _selection(provinces: Iterable[str] | None) -> list[Region]:
     return resolve_selection(list(provinces) if provinces is not None else None)
@@ -82,9 +99,9 @@ def layers_from_extracts(paths: Sequence[PathLike], provinces: Iterable[str] | N
     from geo.sources.extracts import read_extracts
 
     selection = _selection(provinces)
-    paths = [Path(p) for p in paths]
-    raw = read_extracts(paths)
-    source = "the extract" + ("s " if len(paths) > 1 else " ") + ", ".join(str(p) for p in paths)
+    files = [Path(p) for p in paths]
+    raw = read_extracts(files)
+    source = "the extract" + ("s " if len(files) > 1 else " ") + ", ".join(str(p) for p in files)
     return _make_layers(raw, selection, source)
 
 
@@ -108,8 +125,9 @@ def demo_layers(provinces: Iterable[str] | None = None) -> Layers:
     return _make_layers(raw, selection, "the demo fixture")
 
 
-def layers_from_overpass(url: str | None = None, provinces: Iterable[str] | None = None,
-                         allow_empty: bool = False) -> Layers:
+def layers_from_overpass(
+    url: str | None = None, provinces: Iterable[str] | None = None, allow_empty: bool = False
+) -> Layers:
     """Build the layers from a live Overpass API server (answers cached in :data:`settings.OVERPASS_CACHE_DIR`).
 
     Parameters
@@ -122,31 +140,12 @@ def layers_from_overpass(url: str | None = None, provinces: Iterable[str] | None
         Accept an answer with no roads, which otherwise is taken for a failed
         query and raises :class:`~geo.errors.SourceError`.
     """
-    from geo.sources import overpass
+    from geo.sources.overpass import read_overpass
 
     url = url or settings.OVERPASS_URL
     selection = _selection(provinces)
     io.ensure_writable(settings.OVERPASS_CACHE_DIR)
-    stamp = overpass.overpass_timestamp(url)
-    boundaries = overpass.fetch_boundaries(url)
-    everything = match_provinces(boundaries)
-    check_coverage(everything, selection, f"Overpass at {url}")
-    chosen = everything[everything["code"].isin({r.code for r in selection})].to_crs(settings.MEASURE_CRS)
-    # Buffered so that bridges and border posts on the boundary are inside;
-    # simplified so that the query polygon sent to Overpass stays short.
-    area = chosen.union_all().buffer(2_000).simplify(500)
-    border_area = border_line(everything).buffer(settings.BORDER_CONTROL_MAX_M).simplify(200)
-    area, border_area = gpd.GeoSeries([area, border_area], crs=settings.MEASURE_CRS).to_crs(settings.STORE_CRS)
-    frames = overpass.fetch_features(url, area, border_area)
-    if frames["roads"].empty and not allow_empty:
-        # A province with no roads at all in OSM is far likelier a failed or
-        # truncated answer than the truth.
-        raise SourceError(f"Overpass at {url} returned no roads for " + ", ".join(r.name for r in selection)
-                          + "; nothing was written. Check the server, or allow an empty answer if that is expected",
-                          option="allow_empty")
-    frames["boundaries"] = boundaries
-    raw = RawOsm(frames, overpass.overpass_provenance(url, stamp, frames))
-    return _make_layers(raw, selection, f"Overpass at {url}")
+    return _make_layers(read_overpass(url, selection, allow_empty), selection, f"Overpass at {url}")
 
 
 def write_layers(layers: Layers, folder: PathLike | None = None) -> list[Path]:
@@ -162,14 +161,17 @@ def write_layers(layers: Layers, folder: PathLike | None = None) -> list[Path]:
 def load_layers(folder: PathLike | None = None) -> Layers:
     """The layers a previous run wrote into ``folder`` (default :data:`settings.LAYERS_DIR`)."""
     path = io.check_stage_file(io.layers_path(Path(folder) if folder else None))
-    return Layers(**{name: io.read_layer(path, name) for name in LAYER_ORDER},
-                  provenance=io.read_provenance(path, "roads"))
+    return Layers(
+        **{name: io.read_layer(path, name) for name in LAYER_ORDER}, provenance=io.read_provenance(path, "roads")
+    )
 
 
 # -- routes ------------------------------------------------------------------
 
-def route_markets(layers: Layers, speeds: SpeedTable | PathLike | None = None,
-                  penalties: Mapping[str, float] | None = None) -> Routes:
+
+def route_markets(
+    layers: Layers, speeds: SpeedTable | PathLike | None = None, penalties: Mapping[str, float] | None = None
+) -> Routes:
     """Route every North Korean market: nearest crossing, and hub → crossing → market.
 
     Parameters
@@ -190,8 +192,9 @@ def route_markets(layers: Layers, speeds: SpeedTable | PathLike | None = None,
     log.info("routing …")
     out = compute_routes(layers.frames, table, hours)
     report = routes_report(out, table)
-    return Routes(**{name: out[name] for name in ROUTE_FRAMES}, report=report,
-                  provenance={**layers.provenance, "routes": report})
+    return Routes(
+        **{name: out[name] for name in ROUTE_FRAMES}, report=report, provenance={**layers.provenance, "routes": report}
+    )
 
 
 def write_routes(routes: Routes, folder: PathLike | None = None) -> Path:
@@ -205,11 +208,15 @@ def load_routes(folder: PathLike | None = None) -> Routes:
     """The routes a previous run wrote into ``folder`` (default :data:`settings.LAYERS_DIR`)."""
     path = io.check_stage_file(Path(folder or settings.LAYERS_DIR) / settings.ROUTES_GPKG)
     provenance = io.read_provenance(path, "markets")
-    return Routes(**{name: io.read_layer(path, name) for name in ROUTE_FRAMES},
-                  report=provenance.get("routes", {}), provenance=provenance)
+    return Routes(
+        **{name: io.read_layer(path, name) for name in ROUTE_FRAMES},
+        report=provenance.get("routes", {}),
+        provenance=provenance,
+    )
 
 
 # -- reach ---------------------------------------------------------------------
+
 
 def reach_table(routes: Routes, layers: Layers, groups: Mapping[str, Iterable[str]] | None = None) -> pd.DataFrame:
     """Reach per province, then per group: medians, 90th percentiles, shares within 2/4/8 h.
@@ -235,8 +242,10 @@ def write_reach(table: pd.DataFrame, routes: Routes, folder: PathLike | None = N
 
     target = Path(folder or settings.LAYERS_DIR)
     io.ensure_writable(target)
-    return [io.write_csv(table, target / settings.REACH_CSV),
-            io.write_text(markdown_summary(table, routes.provenance), target / settings.REACH_MD)]
+    return [
+        io.write_csv(table, target / settings.REACH_CSV),
+        io.write_text(markdown_summary(table, routes.provenance), target / settings.REACH_MD),
+    ]
 
 
 def load_reach(folder: PathLike | None = None) -> pd.DataFrame:
@@ -246,75 +255,12 @@ def load_reach(folder: PathLike | None = None) -> pd.DataFrame:
     return read_reach(io.check_stage_file(Path(folder or settings.LAYERS_DIR) / settings.REACH_CSV))
 
 
-# -- maps ----------------------------------------------------------------------
-
-MAP_KINDS = ("overview", "comparison", "side_by_side")
-
-
-def _map_inputs(layers: Layers, routes: Routes, reach: pd.DataFrame):
-    from geo.maps import MapInputs
-
-    return MapInputs(provinces=layers.provinces, border=layers.border, roads=routes.roads,
-                     crossings=routes.crossings, hubs=routes.hubs, markets=routes.markets, bands=routes.bands,
-                     reach=reach, provenance=routes.provenance)
-
-
-def draw_map(layers: Layers, routes: Routes, reach: pd.DataFrame, kind: str = "overview") -> folium.Map | Figure:
-    """One map as a folium object (shown inline in a notebook).
-
-    Parameters
-    ----------
-    kind
-        ``overview``, ``comparison`` or ``side_by_side``.
-    """
-    from geo.maps import comparison_map, overview_map, side_by_side_map
-    from geo.maps.write import simplified
-
-    builders = {"overview": overview_map, "comparison": comparison_map, "side_by_side": side_by_side_map}
-    if kind not in builders:
-        raise HamjiError(f"no map called {kind!r}; choose one of {', '.join(builders)}", option="kind")
-    return builders[kind](simplified(_map_inputs(layers, routes, reach), settings.MAP_SIMPLIFY_M))
-
-
-def write_maps(layers: Layers, routes: Routes, reach: pd.DataFrame, folder: PathLike | None = None,
-               offline: bool = False, scenario_links: list[tuple[str, str]] | None = None,
-               sensitivity: list[str] | None = None) -> dict[str, dict]:
-    """Write every map and ``index.html`` into ``folder`` (default :data:`settings.MAPS_DIR`).
-
-    Parameters
-    ----------
-    offline
-        Inline Leaflet and its plugins (the npm packages in
-        :data:`settings.ASSETS_DIR`) so that the pages open without internet.
-    scenario_links, sensitivity
-        Scenario maps (file, title) and sensitivity sentences for the index.
-
-    Returns
-    -------
-    dict
-        File name -> ``{"bytes": size, "simplified_m": tolerance or None}``.
-    """
-    from geo.maps import INDEX_FILE, build_maps, check_assets, index_page
-
-    target = Path(folder or settings.MAPS_DIR)
-    io.ensure_writable(target)
-    if offline:
-        check_assets()
-    inputs = _map_inputs(layers, routes, reach)
-    log.info("drawing maps …")
-    pages, tolerances = build_maps(inputs, offline=offline)
-    sizes = {name: len(html.encode()) for name, html in pages.items()}
-    pages[INDEX_FILE] = index_page(inputs, sizes, scenario_links, sensitivity)
-    written = {}
-    for name, html in pages.items():
-        io.write_text(html, target / name)
-        written[name] = {"bytes": len(html.encode()), "simplified_m": tolerances.get(name)}
-    return written
-
-
 # -- scenarios -------------------------------------------------------------------
 
-def run_scenario(scenario, layers: Layers, routes: Routes, reach: pd.DataFrame | None = None) -> ScenarioResult:
+
+def run_scenario(
+    scenario: str | Path | Scenario, layers: Layers, routes: Routes, reach: pd.DataFrame | None = None
+) -> ScenarioResult:
     """Rerun routes and reach under a scenario and compare them with a baseline.
 
     Parameters
@@ -328,27 +274,40 @@ def run_scenario(scenario, layers: Layers, routes: Routes, reach: pd.DataFrame |
         The baseline's reach table (default: made from ``routes``).
     """
     from geo.routes import compute_routes, routes_report
-    from geo.scenarios import Scenario, apply_scenario, load_scenario
+    from geo.scenarios import apply_scenario, load_scenario
 
     chosen = scenario if isinstance(scenario, Scenario) else load_scenario(str(scenario))
     base_reach = reach if reach is not None else reach_table(routes, layers)
-    frames, speeds, penalties = apply_scenario(chosen, layers.frames, routes.speeds,
-                                               routes.report.get("penalties_h", {}))
+    frames, speeds, penalties = apply_scenario(
+        chosen, layers.frames, routes.speeds, routes.report.get("penalties_h", {})
+    )
     log.info(f"routing scenario {chosen.key} …")
     out = compute_routes(frames, speeds, penalties)
     report = routes_report(out, speeds)
     info = {"key": chosen.key, "name": chosen.name, "description": chosen.description, "file": chosen.source}
-    changed = Routes(**{name: out[name] for name in ROUTE_FRAMES}, report=report,
-                     provenance={**routes.provenance, "routes": report, "scenario": info})
+    changed = Routes(
+        **{name: out[name] for name in ROUTE_FRAMES},
+        report=report,
+        provenance={**routes.provenance, "routes": report, "scenario": info},
+    )
     new_reach = reach_table(changed, layers)
-    return ScenarioResult(info=info, routes=changed, reach=new_reach,
-                          markets=comparison.market_differences(routes.markets, changed.markets),
-                          provinces=comparison.province_differences(base_reach, new_reach),
-                          ordering=comparison.orderings(new_reach))
+    return ScenarioResult(
+        info=info,
+        routes=changed,
+        reach=new_reach,
+        markets=comparison.market_differences(routes.markets, changed.markets),
+        provinces=comparison.province_differences(base_reach, new_reach),
+        ordering=comparison.orderings(new_reach),
+    )
 
 
-def write_scenario(result: ScenarioResult, layers: Layers, folder: PathLike | None = None,
-                   maps_folder: PathLike | None = None, offline: bool = False) -> list[Path]:
+def write_scenario(
+    result: ScenarioResult,
+    layers: Layers,
+    folder: PathLike | None = None,
+    maps_folder: PathLike | None = None,
+    offline: bool = False,
+) -> list[Path]:
     """Write a scenario's files: ``FOLDER/scenarios/KEY/`` and ``MAPS_FOLDER/scenarios/KEY.html``.
 
     The data folder is replaced whole, so a reader never sees half of one run
@@ -364,13 +323,17 @@ def write_scenario(result: ScenarioResult, layers: Layers, folder: PathLike | No
     maps_parent = Path(maps_folder or settings.MAPS_DIR) / "scenarios"
     io.ensure_writable(data_parent)
     io.ensure_writable(maps_parent)
-    inputs = _map_inputs(layers, result.routes, result.reach)
-    page, _ = fit_page(f"scenarios/{key}.html",
-                       lambda drawn: difference_map(drawn, result.markets, result.provinces, result.info),
-                       inputs, offline)
+    inputs = map_inputs(layers, result.routes, result.reach)
+    page, _ = fit_page(
+        f"scenarios/{key}.html",
+        lambda drawn: difference_map(drawn, result.markets, result.provinces, result.info),
+        inputs,
+        offline,
+    )
     provenance = result.routes.provenance
-    summary_md = comparison.difference_summary(result.info, result.markets, result.provinces, result.ordering,
-                                               provenance)
+    summary_md = comparison.difference_summary(
+        result.info, result.markets, result.provinces, result.ordering, provenance
+    )
     staged = io.staging_folder(data_parent, key)
     try:
         io.write_gpkg(result.routes.frames, staged / settings.ROUTES_GPKG, provenance)

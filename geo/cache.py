@@ -41,8 +41,11 @@ def code_digest() -> str:
 
 def settings_digest() -> str:
     """SHA-256 over every setting except where files go (which do not change results)."""
-    values = {name: repr(getattr(settings, name)) for name in dir(settings)
-              if name.isupper() and not isinstance(getattr(settings, name), Path)}
+    values = {
+        name: repr(getattr(settings, name))
+        for name in dir(settings)
+        if name.isupper() and not isinstance(getattr(settings, name), Path)
+    }
     return hashlib.sha256(json.dumps(values, sort_keys=True).encode()).hexdigest()
 
 
@@ -51,8 +54,13 @@ def stage_key(stage: str, inputs: list[Path], params: dict) -> str:
     for path in inputs:
         if not Path(path).is_file():
             raise InputError(f"{path} is not a file (a folder?); move it away and run the build again")
-    record = {"stage": stage, "code": code_digest(), "settings": settings_digest(), "params": params,
-              "inputs": {str(Path(p).resolve()): file_digest(p) for p in inputs}}
+    record = {
+        "stage": stage,
+        "code": code_digest(),
+        "settings": settings_digest(),
+        "params": params,
+        "inputs": {str(Path(p).resolve()): file_digest(p) for p in inputs},
+    }
     return hashlib.sha256(json.dumps(record, sort_keys=True, default=str).encode()).hexdigest()
 
 
@@ -64,8 +72,11 @@ def _read(folder: Path) -> dict:
         return {}
     if not isinstance(record, dict):
         return {}
-    return {stage: entry for stage, entry in record.items()
-            if isinstance(entry, dict) and isinstance(entry.get("outputs"), dict)}
+    return {
+        stage: entry
+        for stage, entry in record.items()
+        if isinstance(entry, dict) and isinstance(entry.get("outputs"), dict)
+    }
 
 
 def is_current(stage: str, key: str, outputs: list[Path]) -> bool:

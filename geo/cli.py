@@ -11,61 +11,98 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from geo import __version__, settings
-from geo.errors import HamjiError, MissingStageError, clip
+from geo.console import error_line, interrupted_line
+from geo.errors import HamjiError, clip
 from geo.regions import UnknownRegionError
-
-#: How each API parameter an error can be about is spelled on the command line.
-FLAGS = {"osm_paths": "--osm", "provinces": "--province", "speeds": "--speeds", "penalties": "--penalty",
-         "allow_empty": "--allow-empty", "wait": "--wait", "overpass_url": "--overpass-url", "demo": "--demo",
-         "offline": "--offline"}
 
 
 def _add_layer_options(parser: argparse.ArgumentParser) -> None:
     source = parser.add_argument_group("OpenStreetMap source (default: Overpass)")
-    source.add_argument("--osm", metavar="PATH", action="append", type=Path, default=[],
-                        help=f"local extract (.osm.pbf, .osm, .osm.bz2); repeat for several. "
-                             f"Default: the {settings.OSM_ENV_VAR} environment variable (paths separated by ':')")
-    source.add_argument("--overpass-url", metavar="URL", default=None,
-                        help=f"Overpass API endpoint (default {settings.OVERPASS_URL})")
-    source.add_argument("--allow-empty", action="store_true",
-                        help="accept an Overpass answer with no roads (by default an error: it usually means a "
-                             "failed query)")
-    source.add_argument("--demo", action="store_true",
-                        help="build from the synthetic mini-HamJi fixture, stamped DEMO (works offline)")
-    parser.add_argument("--province", metavar="NAME", action="append", default=None,
-                        help="province code or name (KP-09, 'North Hamgyong'), or a group: border, far, all "
-                             "(default all); repeatable. Jilin is always included")
-    _add_out(parser, "the layers (and, for build, routes and reach)", f"{settings.LAYERS_DIR}/ in the current "
-             "folder, or HAMJI_LAYERS_DIR")
+    source.add_argument(
+        "--osm",
+        metavar="PATH",
+        action="append",
+        type=Path,
+        default=[],
+        help=f"local extract (.osm.pbf, .osm, .osm.bz2); repeat for several. "
+        f"Default: the {settings.OSM_ENV_VAR} environment variable (paths separated by ':')",
+    )
+    source.add_argument(
+        "--overpass-url", metavar="URL", default=None, help=f"Overpass API endpoint (default {settings.OVERPASS_URL})"
+    )
+    source.add_argument(
+        "--allow-empty",
+        action="store_true",
+        help="accept an Overpass answer with no roads (by default an error: it usually means a failed query)",
+    )
+    source.add_argument(
+        "--demo", action="store_true", help="build from the synthetic mini-HamJi fixture, stamped DEMO (works offline)"
+    )
+    parser.add_argument(
+        "--province",
+        metavar="NAME",
+        action="append",
+        default=None,
+        help="province code or name (KP-09, 'North Hamgyong'), or a group: border, far, all "
+        "(default all); repeatable. Jilin is always included",
+    )
+    _add_out(
+        parser,
+        "the layers (and, for build, routes and reach)",
+        f"{settings.LAYERS_DIR}/ in the current folder, or HAMJI_LAYERS_DIR",
+    )
 
 
 def _add_layers_in(parser: argparse.ArgumentParser, what: str) -> None:
-    parser.add_argument("--layers", metavar="DIR", type=Path, default=None,
-                        help=f"folder to read {what} from (default {settings.LAYERS_DIR}/ in the current folder, "
-                             "or HAMJI_LAYERS_DIR)")
+    parser.add_argument(
+        "--layers",
+        metavar="DIR",
+        type=Path,
+        default=None,
+        help=f"folder to read {what} from (default {settings.LAYERS_DIR}/ in the current folder, or HAMJI_LAYERS_DIR)",
+    )
 
 
 def _add_out(parser: argparse.ArgumentParser, what: str, default: str = "the --layers folder") -> None:
-    parser.add_argument("--out", metavar="DIR", type=Path, default=None,
-                        help=f"folder to write {what} into (default {default})")
+    parser.add_argument(
+        "--out", metavar="DIR", type=Path, default=None, help=f"folder to write {what} into (default {default})"
+    )
 
 
 def _add_route_options(parser: argparse.ArgumentParser) -> None:
     routing = parser.add_argument_group("routing")
-    routing.add_argument("--speeds", metavar="FILE", type=Path, default=None,
-                         help="TOML speed table replacing the built-in one (see README)")
-    routing.add_argument("--penalty", metavar="CROSSING_ID=HOURS", action="append", default=None,
-                         help=f"hours at one crossing (default {settings.BORDER_PENALTY_H} h each); repeatable")
+    routing.add_argument(
+        "--speeds",
+        metavar="FILE",
+        type=Path,
+        default=None,
+        help="TOML speed table replacing the built-in one (see README)",
+    )
+    routing.add_argument(
+        "--penalty",
+        metavar="CROSSING_ID=HOURS",
+        action="append",
+        default=None,
+        help=f"hours at one crossing (default {settings.BORDER_PENALTY_H} h each); repeatable",
+    )
 
 
 def _add_map_options(parser: argparse.ArgumentParser) -> None:
     maps = parser.add_argument_group("maps")
-    maps.add_argument("--maps", metavar="DIR", type=Path, default=None,
-                      help=f"folder to write the HTML maps into (default {settings.MAPS_DIR}/ in the current "
-                           "folder, or HAMJI_MAPS_DIR)")
-    maps.add_argument("--offline", action="store_true",
-                      help="inline Leaflet and its plugins so the maps open without internet (needs 'npm ci' "
-                           "once in the project folder; basemap tiles still need internet)")
+    maps.add_argument(
+        "--maps",
+        metavar="DIR",
+        type=Path,
+        default=None,
+        help=f"folder to write the HTML maps into (default {settings.MAPS_DIR}/ in the current "
+        "folder, or HAMJI_MAPS_DIR)",
+    )
+    maps.add_argument(
+        "--offline",
+        action="store_true",
+        help="inline Leaflet and its plugins so the maps open without internet (needs 'npm ci' "
+        "once in the project folder; basemap tiles still need internet)",
+    )
 
 
 def _add_force(parser: argparse.ArgumentParser) -> None:
@@ -74,8 +111,11 @@ def _add_force(parser: argparse.ArgumentParser) -> None:
 
 
 def _add_wait(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--wait", action="store_true",
-                        help="if another hamji run is writing the same folders, wait for it instead of stopping")
+    parser.add_argument(
+        "--wait",
+        action="store_true",
+        help="if another hamji run is writing the same folders, wait for it instead of stopping",
+    )
 
 
 def _say(run) -> None:
@@ -87,15 +127,27 @@ def _say(run) -> None:
 def _run_layers(args: argparse.Namespace) -> None:
     from geo.pipeline import layers_stage
 
-    _say(layers_stage(osm_paths=args.osm, provinces=args.province, demo=args.demo, overpass_url=args.overpass_url,
-                      out_dir=args.out, force=args.force, allow_empty=args.allow_empty))
+    _say(
+        layers_stage(
+            osm_paths=args.osm,
+            provinces=args.province,
+            demo=args.demo,
+            overpass_url=args.overpass_url,
+            out_dir=args.out,
+            force=args.force,
+            allow_empty=args.allow_empty,
+        )
+    )
 
 
 def _run_routes(args: argparse.Namespace) -> None:
     from geo.pipeline import routes_stage
 
-    _say(routes_stage(layers_dir=args.layers, out_dir=args.out, speeds_path=args.speeds, penalties=args.penalty,
-                      force=args.force))
+    _say(
+        routes_stage(
+            layers_dir=args.layers, out_dir=args.out, speeds_path=args.speeds, penalties=args.penalty, force=args.force
+        )
+    )
 
 
 def _run_reach(args: argparse.Namespace) -> None:
@@ -172,43 +224,64 @@ def _command(commands, name: str, help_text: str, description: str) -> argparse.
 def make_parser() -> argparse.ArgumentParser:
     """The argument parser of the ``hamji`` command."""
     parser = argparse.ArgumentParser(
-        prog="hamji", allow_abbrev=False,
+        prog="hamji",
+        allow_abbrev=False,
         description="HamJi Explorer: OpenStreetMap evidence on how cross-border trade from Jilin reaches North "
-                    "Korean markets. Every command reads from --layers and writes data into --out and maps "
-                    "into --maps.")
+        "Korean markets. Every command reads from --layers and writes data into --out and maps "
+        "into --maps.",
+    )
     parser.add_argument("--version", action="version", version=f"hamji {__version__}")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    layers = _command(commands, "layers", "read OSM, write the crossings, roads and markets layers",
-                      "Stage 1: read OpenStreetMap (Overpass or local extracts) and write hamji_layers.gpkg.")
+    layers = _command(
+        commands,
+        "layers",
+        "read OSM, write the crossings, roads and markets layers",
+        "Stage 1: read OpenStreetMap (Overpass or local extracts) and write hamji_layers.gpkg.",
+    )
     _add_layer_options(layers)
     _add_force(layers)
     layers.set_defaults(func=_run_layers)
-    routes = _command(commands, "routes", "route every market: hub -> crossing -> market",
-                      "Stage 2: read hamji_layers.gpkg, route every North Korean market and write "
-                      "hamji_routes.gpkg.")
+    routes = _command(
+        commands,
+        "routes",
+        "route every market: hub -> crossing -> market",
+        "Stage 2: read hamji_layers.gpkg, route every North Korean market and write hamji_routes.gpkg.",
+    )
     _add_layers_in(routes, "the layers")
     _add_out(routes, "hamji_routes.gpkg")
     _add_route_options(routes)
     _add_force(routes)
     routes.set_defaults(func=_run_routes)
-    reach = _command(commands, "reach", "the reach table: border provinces against far ones",
-                     "Stage 3: read the layers and routes and write hamji_reach.csv and hamji_reach.md.")
+    reach = _command(
+        commands,
+        "reach",
+        "the reach table: border provinces against far ones",
+        "Stage 3: read the layers and routes and write hamji_reach.csv and hamji_reach.md.",
+    )
     _add_layers_in(reach, "the layers and routes")
     _add_out(reach, "the reach table")
     _add_force(reach)
     reach.set_defaults(func=_run_reach)
-    maps = _command(commands, "maps", "write the HTML maps and index.html",
-                    "Stage 4: read the layers, routes and reach table and write the Folium maps and index.html.")
+    maps = _command(
+        commands,
+        "maps",
+        "write the HTML maps and index.html",
+        "Stage 4: read the layers, routes and reach table and write the Folium maps and index.html.",
+    )
     _add_layers_in(maps, "the layers, routes and reach table")
-    maps.add_argument("--reach", action="store_true",
-                      help="first rewrite the reach table from the routes on disk (as 'hamji reach')")
+    maps.add_argument(
+        "--reach", action="store_true", help="first rewrite the reach table from the routes on disk (as 'hamji reach')"
+    )
     _add_map_options(maps)
     _add_force(maps)
     maps.set_defaults(func=_run_maps, out=None)
     scenario = _command(
-        commands, "scenario", "what if: close or add crossings, change speeds or penalties",
+        commands,
+        "scenario",
+        "what if: close or add crossings, change speeds or penalties",
         "Rerun routes and reach for a scenario (a shipped name or a TOML file) from the baseline in --layers, "
-        "and compare with it: writes LAYERS/scenarios/NAME/ and MAPS/scenarios/NAME.html.")
+        "and compare with it: writes LAYERS/scenarios/NAME/ and MAPS/scenarios/NAME.html.",
+    )
     scenario.add_argument("name", nargs="?", help="shipped scenario name or path of a TOML file")
     scenario.add_argument("--list", action="store_true", help="list the shipped scenarios")
     _add_layers_in(scenario, "the baseline (layers, routes, reach table; the scenario's files are written there)")
@@ -216,17 +289,30 @@ def make_parser() -> argparse.ArgumentParser:
     _add_wait(scenario)
     scenario.set_defaults(func=_run_scenario)
     sensitivity = _command(
-        commands, "sensitivity", "does the border-vs-far ordering hold under other assumptions?",
-        "Run the baseline against the sensitivity scenarios (default: " + ", ".join(settings.SENSITIVITY_SCENARIOS)
-        + ") and write hamji_sensitivity.md beside the reach table, one sentence per scenario.")
-    sensitivity.add_argument("--scenario", metavar="NAME", action="append", default=None,
-                             help="scenario to include instead of the defaults; repeatable")
+        commands,
+        "sensitivity",
+        "does the border-vs-far ordering hold under other assumptions?",
+        "Run the baseline against the sensitivity scenarios (default: "
+        + ", ".join(settings.SENSITIVITY_SCENARIOS)
+        + ") and write hamji_sensitivity.md beside the reach table, one sentence per scenario.",
+    )
+    sensitivity.add_argument(
+        "--scenario",
+        metavar="NAME",
+        action="append",
+        default=None,
+        help="scenario to include instead of the defaults; repeatable",
+    )
     _add_layers_in(sensitivity, "the baseline (layers, routes, reach table; results are written there)")
     _add_map_options(sensitivity)
     _add_wait(sensitivity)
     sensitivity.set_defaults(func=_run_sensitivity)
-    build = _command(commands, "build", "run every stage in order",
-                     "Run every stage in order (layers, routes, reach, maps): data into --out, maps into --maps.")
+    build = _command(
+        commands,
+        "build",
+        "run every stage in order",
+        "Run every stage in order (layers, routes, reach, maps): data into --out, maps into --maps.",
+    )
     _add_layer_options(build)
     _add_route_options(build)
     _add_map_options(build)
@@ -270,25 +356,6 @@ def _progress_on_stdout() -> Iterator[None]:
         logger.setLevel(level)
 
 
-def _interrupted() -> str:
-    from geo import io
-
-    if not io.WRITTEN:
-        return "hamji: interrupted before anything was written; earlier outputs are unchanged"
-    names = ", ".join(str(p) for p in io.WRITTEN)
-    return (f"hamji: interrupted after writing {len(io.WRITTEN)} file(s): {names}; every other output is as it "
-            "was before this run (rerun to finish)")
-
-
-def _message(exc: Exception) -> str:
-    """A library error as one line, naming the flag or command the user can act with."""
-    text = clip(exc, 600)
-    if isinstance(exc, MissingStageError):
-        return f"{text} ('hamji {exc.stage}', or 'hamji build')"
-    flag = FLAGS.get(getattr(exc, "option", None) or "")
-    return f"{text} [{flag}]" if flag else text
-
-
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the ``hamji`` console script; returns the exit code.
 
@@ -311,10 +378,10 @@ def _run(args: argparse.Namespace) -> int:
             with lock.hold(*_folders(args), wait=getattr(args, "wait", False)):
                 args.func(args)
     except (HamjiError, UnknownRegionError) as exc:
-        print(f"hamji: error: {_message(exc)}", file=sys.stderr)
+        print(f"hamji: error: {error_line(exc)}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
-        print(_interrupted(), file=sys.stderr)
+        print(interrupted_line(), file=sys.stderr)
         return 130
     except OSError as exc:
         where = f" ({exc.filename})" if exc.filename else ""
@@ -323,8 +390,11 @@ def _run(args: argparse.Namespace) -> int:
     except Exception as exc:  # a bug: still one line, unless asked for the traceback
         if os.environ.get("HAMJI_DEBUG"):
             raise
-        print(f"hamji: internal error: {type(exc).__name__}: {clip(exc, 600)}; this is a bug, please report "
-              "it (HAMJI_DEBUG=1 shows the traceback)", file=sys.stderr)
+        print(
+            f"hamji: internal error: {type(exc).__name__}: {clip(exc, 600)}; this is a bug, please report "
+            "it (HAMJI_DEBUG=1 shows the traceback)",
+            file=sys.stderr,
+        )
         return 2
     return 0
 

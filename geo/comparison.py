@@ -13,25 +13,37 @@ import pandas as pd
 from geo import settings
 from geo.reach import format_hours, format_share
 
-__all__ = ["ORDERING_MEASURES", "border_far_ordering", "difference_summary", "market_differences", "orderings",
-           "ordering_sentence", "province_differences", "sensitivity_summary", "sensitivity_table"]
+__all__ = [
+    "ORDERING_MEASURES",
+    "border_far_ordering",
+    "difference_summary",
+    "market_differences",
+    "orderings",
+    "ordering_sentence",
+    "province_differences",
+    "sensitivity_summary",
+    "sensitivity_table",
+]
 
 
 def market_differences(base: pd.DataFrame, scenario: pd.DataFrame) -> pd.DataFrame:
     """Per market: time to the nearest crossing and hub→market time before and after, and what serves it."""
     keys = ["osm_type", "osm_id"]
     columns = ["name", "province", "nearest_crossing", "crossing_h", "best_crossing", "total_h", "reachable"]
-    joined = base[keys + columns].merge(scenario[keys + columns], on=keys, suffixes=("_base", "_scenario"),
-                                        validate="one_to_one")
-    out = joined[keys + ["name_base", "province_base"]].rename(columns={"name_base": "name",
-                                                                         "province_base": "province"})
+    joined = base[keys + columns].merge(
+        scenario[keys + columns], on=keys, suffixes=("_base", "_scenario"), validate="one_to_one"
+    )
+    out = joined[keys + ["name_base", "province_base"]].rename(
+        columns={"name_base": "name", "province_base": "province"}
+    )
     for column in ("nearest_crossing", "crossing_h", "best_crossing", "total_h", "reachable"):
         out[f"{column}_base"] = joined[f"{column}_base"]
         out[f"{column}_scenario"] = joined[f"{column}_scenario"]
     out["crossing_change_h"] = out["crossing_h_scenario"] - out["crossing_h_base"]
     out["total_change_h"] = out["total_h_scenario"] - out["total_h_base"]
-    out["nearest_crossing_changed"] = (out["nearest_crossing_base"].fillna("") !=
-                                       out["nearest_crossing_scenario"].fillna(""))
+    out["nearest_crossing_changed"] = out["nearest_crossing_base"].fillna("") != out[
+        "nearest_crossing_scenario"
+    ].fillna("")
     out["lost_reach"] = out["crossing_h_base"].notna() & out["crossing_h_scenario"].isna()
     out["gained_reach"] = out["crossing_h_base"].isna() & out["crossing_h_scenario"].notna()
     return out
@@ -49,8 +61,10 @@ def province_differences(base: pd.DataFrame, scenario: pd.DataFrame) -> pd.DataF
 
 
 #: The reach-table medians the border-vs-far ordering is judged on: column prefix and words for each.
-ORDERING_MEASURES = {"crossing_h_median": ("crossing", "time to a crossing"),
-                     "hub_h_median": ("hub", "hub→market time")}
+ORDERING_MEASURES = {
+    "crossing_h_median": ("crossing", "time to a crossing"),
+    "hub_h_median": ("hub", "hub→market time"),
+}
 
 
 def orderings(reach: pd.DataFrame) -> dict[str, dict]:
@@ -71,11 +85,15 @@ def border_far_ordering(reach: pd.DataFrame, measure: str = "hub_h_median") -> d
     slowest = border.loc[border[measure].astype(float).idxmax()]
     fastest = far.loc[far[measure].astype(float).idxmin()]
     groups = reach.set_index("code")
-    return {"holds": bool(float(slowest[measure]) < float(fastest[measure])),
-            "slowest_border": str(slowest["name"]), "slowest_border_h": float(slowest[measure]),
-            "fastest_far": str(fastest["name"]), "fastest_far_h": float(fastest[measure]),
-            "border_median_h": float(groups.loc["group:border", measure]),
-            "far_median_h": float(groups.loc["group:far", measure])}
+    return {
+        "holds": bool(float(slowest[measure]) < float(fastest[measure])),
+        "slowest_border": str(slowest["name"]),
+        "slowest_border_h": float(slowest[measure]),
+        "fastest_far": str(fastest["name"]),
+        "fastest_far_h": float(fastest[measure]),
+        "border_median_h": float(groups.loc["group:border", measure]),
+        "far_median_h": float(groups.loc["group:far", measure]),
+    }
 
 
 def ordering_sentence(label: str, ordering: dict) -> str:
@@ -87,14 +105,17 @@ def ordering_sentence(label: str, ordering: dict) -> str:
             parts.append(f"cannot be judged on {what} ({result['reason']})")
             continue
         verb = "holds" if result["holds"] else "does NOT hold"
-        parts.append(f"{verb} on median {what} (slowest border province {result['slowest_border']} "
-                     f"{format_hours(result['slowest_border_h'])}, fastest far province {result['fastest_far']} "
-                     f"{format_hours(result['fastest_far_h'])})")
+        parts.append(
+            f"{verb} on median {what} (slowest border province {result['slowest_border']} "
+            f"{format_hours(result['slowest_border_h'])}, fastest far province {result['fastest_far']} "
+            f"{format_hours(result['fastest_far_h'])})"
+        )
     return f"{label}: the border-before-far ordering " + "; it ".join(parts) + "."
 
 
-def difference_summary(info: dict, markets: pd.DataFrame, provinces: pd.DataFrame, ordering: dict,
-                       provenance: dict, short: bool = False) -> str:
+def difference_summary(
+    info: dict, markets: pd.DataFrame, provinces: pd.DataFrame, ordering: dict, provenance: dict, short: bool = False
+) -> str:
     """A scenario's differences as Markdown (or, ``short``, a few lines for the terminal)."""
     changed = int(markets["nearest_crossing_changed"].sum())
     lost, gained = int(markets["lost_reach"].sum()), int(markets["gained_reach"].sum())
@@ -106,19 +127,31 @@ def difference_summary(info: dict, markets: pd.DataFrame, provinces: pd.DataFram
     if not short:
         if provenance.get("synthetic"):
             lines += [f"**{settings.DEMO_STAMP}.**", ""]
-        lines += [info["description"], "", f"- Scenario file: {info['file']}",
-                  f"- Data: {provenance.get('source')}, OpenStreetMap data as of {provenance.get('osm_timestamp')}."]
-    lines += [f"- {len(markets)} markets: nearest crossing changed for {changed}, {slower} slower and {faster} faster "
-              f"by more than 3 minutes, {lost} no longer reachable, {gained} newly reachable.",
-              "- " + ordering_sentence("In this scenario", ordering)]
+        lines += [
+            info["description"],
+            "",
+            f"- Scenario file: {info['file']}",
+            f"- Data: {provenance.get('source')}, OpenStreetMap data as of {provenance.get('osm_timestamp')}.",
+        ]
+    lines += [
+        f"- {len(markets)} markets: nearest crossing changed for {changed}, {slower} slower and {faster} faster "
+        f"by more than 3 minutes, {lost} no longer reachable, {gained} newly reachable.",
+        "- " + ordering_sentence("In this scenario", ordering),
+    ]
     if not short:
-        lines += ["", "| Row | Median to crossing: before → after | Within 4 h: before → after | "
-                  "Median hub→market: before → after |", "|---|---|---|---|"]
+        lines += [
+            "",
+            "| Row | Median to crossing: before → after | Within 4 h: before → after | "
+            "Median hub→market: before → after |",
+            "|---|---|---|---|",
+        ]
         for r in provinces.itertuples():
-            lines.append(f"| {r.name} | {format_hours(r.crossing_h_median_base)} → "
-                         f"{format_hours(r.crossing_h_median_scenario)} | {format_share(r.crossing_within_4h_base)} → "
-                         f"{format_share(r.crossing_within_4h_scenario)} | {format_hours(r.hub_h_median_base)} → "
-                         f"{format_hours(r.hub_h_median_scenario)} |")
+            lines.append(
+                f"| {r.name} | {format_hours(r.crossing_h_median_base)} → "
+                f"{format_hours(r.crossing_h_median_scenario)} | {format_share(r.crossing_within_4h_base)} → "
+                f"{format_share(r.crossing_within_4h_scenario)} | {format_hours(r.hub_h_median_base)} → "
+                f"{format_hours(r.hub_h_median_scenario)} |"
+            )
     return "\n".join(lines) + "\n"
 
 
@@ -134,8 +167,14 @@ def sensitivity_table(results: list[tuple[str, str, dict]]) -> pd.DataFrame:
         for measure, (prefix, _) in ORDERING_MEASURES.items():
             result = ordering[measure]
             row[f"{prefix}_ordering_holds"] = result["holds"]
-            for field in ("slowest_border", "slowest_border_h", "fastest_far", "fastest_far_h", "border_median_h",
-                          "far_median_h"):
+            for field in (
+                "slowest_border",
+                "slowest_border_h",
+                "fastest_far",
+                "fastest_far_h",
+                "border_median_h",
+                "far_median_h",
+            ):
                 row[f"{prefix}_{field}"] = result.get(field)
         rows.append(row)
     return pd.DataFrame(rows)
@@ -146,7 +185,10 @@ def sensitivity_summary(results: list[tuple[str, str, dict]], synthetic: bool = 
     lines = ["# Sensitivity of the border-against-far comparison", ""]
     if synthetic:
         lines += [f"**{settings.DEMO_STAMP}.**", ""]
-    lines += ["Each scenario reruns the routes from the same layers; the ordering holds when every border province's "
-              "median is below every far province's.", ""]
+    lines += [
+        "Each scenario reruns the routes from the same layers; the ordering holds when every border province's "
+        "median is below every far province's.",
+        "",
+    ]
     lines += [f"- {ordering_sentence(label, ordering)}" for _, label, ordering in results]
     return "\n".join(lines) + "\n"

@@ -14,6 +14,7 @@ import pandas as pd
 from geo import settings
 from geo.api import Layers, Routes, ScenarioResult
 from geo.comparison import difference_summary
+from geo.errors import MissingStageError, clip
 from geo.pipeline import StageRun
 from geo.reach import headline
 from geo.routes import NO_ROAD_NEAR
@@ -24,10 +25,18 @@ DEMO_LINE = f"*** {settings.DEMO_STAMP} ***"
 def report(run: StageRun) -> str:
     """Everything to print after ``run``: its summary, warnings, and the files it wrote."""
     if run.skipped:
-        return (f"{run.stage}: unchanged inputs, settings and code since {run.folder} was written; skipped "
-                "(--force rebuilds)")
-    text = {"layers": _layers, "routes": _routes, "reach": _reach, "maps": _maps, "scenario": _scenario,
-            "sensitivity": str}[run.stage](run.result)
+        return (
+            f"{run.stage}: unchanged inputs, settings and code since {run.folder} was written; skipped "
+            "(--force rebuilds)"
+        )
+    text = {
+        "layers": _layers,
+        "routes": _routes,
+        "reach": _reach,
+        "maps": _maps,
+        "scenario": _scenario,
+        "sensitivity": str,
+    }[run.stage](run.result)
     return text.rstrip("\n") + "\n" + written(run.written)
 
 
@@ -39,8 +48,10 @@ def written(paths: list[Path]) -> str:
 def _layers(layers: Layers) -> str:
     lines = [format_summary(layers.summary(), layers.provinces)]
     if not (layers.markets["country"] == "KP").any():
-        lines.append(f"warning: no markets (amenity=marketplace) in the North Korean provinces of "
-                     f"{layers.provenance.get('source')}; routes, reach and maps will have none")
+        lines.append(
+            f"warning: no markets (amenity=marketplace) in the North Korean provinces of "
+            f"{layers.provenance.get('source')}; routes, reach and maps will have none"
+        )
     return "\n".join(lines)
 
 
@@ -53,15 +64,21 @@ def format_summary(info: dict, provinces: gpd.GeoDataFrame) -> str:
     lines.append(f"{'province':<24}{'crossings':>10}{'roads':>8}{'road km':>10}{'markets':>9}")
     for code in codes:
         label = f"{code} {names.get(code, '')}".strip()
-        lines.append(f"{label:<24}{info['counts']['crossings'].get(code, 0):>10}"
-                     f"{info['counts']['roads'].get(code, 0):>8}{info['road_km'].get(code, 0.0):>10.1f}"
-                     f"{info['counts']['markets'].get(code, 0):>9}")
+        lines.append(
+            f"{label:<24}{info['counts']['crossings'].get(code, 0):>10}"
+            f"{info['counts']['roads'].get(code, 0):>8}{info['road_km'].get(code, 0.0):>10.1f}"
+            f"{info['counts']['markets'].get(code, 0):>9}"
+        )
     if info.get("markets_repaired"):
-        lines.append(f"{info['markets_repaired']} market polygon(s) had broken rings and were repaired "
-                     "(geometry_repaired in the markets layer)")
+        lines.append(
+            f"{info['markets_repaired']} market polygon(s) had broken rings and were repaired "
+            "(geometry_repaired in the markets layer)"
+        )
     if info.get("areas_not_assembled"):
-        lines.append(f"warning: {info['areas_not_assembled']} marketplace or boundary area(s) could not be "
-                     "assembled from their ways (broken or incomplete rings) and are missing")
+        lines.append(
+            f"warning: {info['areas_not_assembled']} marketplace or boundary area(s) could not be "
+            "assembled from their ways (broken or incomplete rings) and are missing"
+        )
     return "\n".join(lines)
 
 
@@ -70,24 +87,38 @@ def _routes(routes: Routes) -> str:
     for country, info in routes.report["network"].items():
         if isinstance(info, dict):
             dropped = info["dropped"]
-            lines.append(f"{country} network: {info['nodes']:,} nodes, {info['edges']:,} edges; dropped "
-                         f"{dropped['components']} small components ({dropped['roads']} roads, "
-                         f"{dropped['nodes']} nodes)")
+            lines.append(
+                f"{country} network: {info['nodes']:,} nodes, {info['edges']:,} edges; dropped "
+                f"{dropped['components']} small components ({dropped['roads']} roads, "
+                f"{dropped['nodes']} nodes)"
+            )
     for row in routes.crossings.itertuples():
         if not row.usable and str(row.reason).startswith(NO_ROAD_NEAR):
-            lines.append(f"warning: crossing {row.crossing_id} left out of routing: {row.reason} "
-                         f"(North Korean side {row.kp_snap_m:,.0f} m, Chinese side {row.cn_snap_m:,.0f} m away)")
+            lines.append(
+                f"warning: crossing {row.crossing_id} left out of routing: {row.reason} "
+                f"(North Korean side {row.kp_snap_m:,.0f} m, Chinese side {row.cn_snap_m:,.0f} m away)"
+            )
     per_province = pd.DataFrame(routes.report["per_province"])
-    lines.append(per_province.set_index("province").round(2).to_string() if len(per_province) else
-                 "no markets to route: the layers hold no North Korean amenity=marketplace")
+    lines.append(
+        per_province.set_index("province").round(2).to_string()
+        if len(per_province)
+        else "no markets to route: the layers hold no North Korean amenity=marketplace"
+    )
     return "\n".join(lines)
 
 
 def _reach(result: tuple[pd.DataFrame, dict]) -> str:
     table, provenance = result
     lines = [DEMO_LINE] if provenance.get("synthetic") else []
-    columns = ["code", "markets", "crossing_h_median", "crossing_h_p90", "crossing_within_4h",
-               "crossing_unreachable", "hub_h_median"]
+    columns = [
+        "code",
+        "markets",
+        "crossing_h_median",
+        "crossing_h_p90",
+        "crossing_within_4h",
+        "crossing_unreachable",
+        "hub_h_median",
+    ]
     lines += [table[columns].round(2).to_string(index=False), headline(table)]
     return "\n".join(lines)
 
@@ -97,11 +128,50 @@ def _maps(result: tuple[dict[str, dict], bool]) -> str:
     lines = [DEMO_LINE] if synthetic else []
     for name, info in sizes.items():
         simplified = info["simplified_m"]
-        lines.append(f"{name}: {info['bytes'] / 1e6:.2f} MB"
-                     + (f" (geometry simplified to {simplified:g} m)" if simplified else ""))
+        lines.append(
+            f"{name}: {info['bytes'] / 1e6:.2f} MB"
+            + (f" (geometry simplified to {simplified:g} m)" if simplified else "")
+        )
     return "\n".join(lines)
 
 
 def _scenario(result: ScenarioResult) -> str:
-    return difference_summary(result.info, result.markets, result.provinces, result.ordering,
-                              result.routes.provenance, short=True)
+    return difference_summary(
+        result.info, result.markets, result.provinces, result.ordering, result.routes.provenance, short=True
+    )
+
+
+#: How each API parameter an error can be about is spelled on the command line.
+FLAGS = {
+    "osm_paths": "--osm",
+    "provinces": "--province",
+    "speeds": "--speeds",
+    "penalties": "--penalty",
+    "allow_empty": "--allow-empty",
+    "wait": "--wait",
+    "overpass_url": "--overpass-url",
+    "demo": "--demo",
+    "offline": "--offline",
+}
+
+
+def error_line(exc: Exception) -> str:
+    """A library error as the one line after ``hamji: error:``, naming the flag or command to act with."""
+    text = clip(exc, 600)
+    if isinstance(exc, MissingStageError):
+        return f"{text} ('hamji {exc.stage}', or 'hamji build')"
+    flag = FLAGS.get(getattr(exc, "option", None) or "")
+    return f"{text} [{flag}]" if flag else text
+
+
+def interrupted_line() -> str:
+    """What Ctrl-C leaves behind, as the one line the command ends with."""
+    from geo import io
+
+    if not io.WRITTEN:
+        return "hamji: interrupted before anything was written; earlier outputs are unchanged"
+    names = ", ".join(str(p) for p in io.WRITTEN)
+    return (
+        f"hamji: interrupted after writing {len(io.WRITTEN)} file(s): {names}; every other output is as it "
+        "was before this run (rerun to finish)"
+    )

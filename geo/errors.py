@@ -77,8 +77,10 @@ class OverpassError(SourceError):
 
     def __init__(self, url: str, query: str, reason: str):
         self.url, self.query, self.reason = url, query, reason
-        super().__init__(f"Overpass at {url} failed on the {query} query: {reason}; nothing was written. Try a "
-                         "smaller area (fewer provinces), try again later, or use a local extract")
+        super().__init__(
+            f"Overpass at {url} failed on the {query} query: {reason}; nothing was written. Try a "
+            "smaller area (fewer provinces), try again later, or use a local extract"
+        )
 
 
 class OutputError(HamjiError):
@@ -99,5 +101,8 @@ class BusyError(OutputError):
     def __init__(self, folder: Path, pid: int | None):
         self.folder, self.pid = Path(folder), pid
         holder = f"process {pid}" if pid else "another process"
-        super().__init__(f"{folder} is being written by another hamji run ({holder}); wait for it to finish, "
-                         "or run again asking to wait for it", option="wait")
+        super().__init__(
+            f"{folder} is being written by another hamji run ({holder}); wait for it to finish, "
+            "or run again asking to wait for it",
+            option="wait",
+        )

@@ -36,8 +36,9 @@ def ensure_writable(folder: Path) -> Path:
         os.close(fd)
         os.unlink(probe)
     except OSError as exc:
-        raise OutputError(f"cannot write to output folder {folder} ({exc.strerror}); choose another folder "
-                          "or fix its permissions") from None
+        raise OutputError(
+            f"cannot write to output folder {folder} ({exc.strerror}); choose another folder or fix its permissions"
+        ) from None
     return folder
 
 
@@ -49,7 +50,7 @@ def _temporary_prefix(name: str) -> str:
 def _sweep(folder: Path, name: str) -> None:
     """Remove temporary files that runs which have since died left behind for ``name``."""
     for stale in Path(folder).glob(f".{glob.escape(name)}-*"):
-        pid = stale.name[len(name) + 2:].split("-", 1)[0]
+        pid = stale.name[len(name) + 2 :].split("-", 1)[0]
         if pid.isdigit() and process_alive(int(pid)):
             continue  # another live run's file (or our own): not ours to remove
         if stale.is_dir():
@@ -71,15 +72,18 @@ def process_alive(pid: int) -> bool:
 
 def _failed_write(path: Path, exc: OSError) -> OutputError:
     if exc.errno == errno.ENOSPC:
-        return OutputError(f"the disk is full: {path} could not be written, and the previous {path.name} is "
-                           "unchanged; free some space and run again")
+        return OutputError(
+            f"the disk is full: {path} could not be written, and the previous {path.name} is "
+            "unchanged; free some space and run again"
+        )
     return OutputError(f"cannot write {path} ({exc.strerror or exc}); the previous {path.name} is unchanged")
 
 
 def _check_target(path: Path) -> None:
     if path.is_dir():
-        raise OutputError(f"{path} is a folder, where a file is to be written; move it away or choose "
-                          "another output folder")
+        raise OutputError(
+            f"{path} is a folder, where a file is to be written; move it away or choose another output folder"
+        )
 
 
 def _put_in_place(tmp: str, path: Path) -> None:
@@ -104,8 +108,7 @@ def write_gpkg(layers: dict[str, gpd.GeoDataFrame], path: Path, metadata: dict) 
     try:
         text = json.dumps(metadata, ensure_ascii=False, sort_keys=True)
         for name, frame in layers.items():
-            frame.to_file(tmp, layer=name, driver="GPKG", engine="pyogrio",
-                          layer_metadata={PROVENANCE_KEY: text})
+            frame.to_file(tmp, layer=name, driver="GPKG", engine="pyogrio", layer_metadata={PROVENANCE_KEY: text})
         _put_in_place(tmp, path)
     except BaseException as exc:
         Path(tmp).unlink(missing_ok=True)
@@ -235,8 +238,10 @@ def check_input_file(path: Path, what: str, max_bytes: int | None = None, option
     if not stat.S_ISREG(info.st_mode):
         raise InputError(f"{what} {clip(path, 120)} is not a regular file (a pipe or device?); give a file")
     if max_bytes is not None and info.st_size > max_bytes:
-        raise InputError(f"{what} {clip(path, 120)} is {info.st_size:,} bytes, more than the {max_bytes:,} such a "
-                         "file can reasonably be; check that it is the right file")
+        raise InputError(
+            f"{what} {clip(path, 120)} is {info.st_size:,} bytes, more than the {max_bytes:,} such a "
+            "file can reasonably be; check that it is the right file"
+        )
     if not os.access(path, os.R_OK):
         raise InputError(f"{what} {clip(path, 120)} cannot be read (permission denied); fix its permissions")
     return path
@@ -255,8 +260,12 @@ def read_text(path: Path, what: str, max_bytes: int = 1 << 20, option: str | Non
 
 def stage_of(path: Path) -> str:
     """The stage that writes ``path`` (by its file name), for messages."""
-    return {settings.LAYERS_GPKG: "layers", settings.ROUTES_GPKG: "routes", settings.REACH_CSV: "reach",
-            settings.REACH_MD: "reach"}.get(Path(path).name, "layers")
+    return {
+        settings.LAYERS_GPKG: "layers",
+        settings.ROUTES_GPKG: "routes",
+        settings.REACH_CSV: "reach",
+        settings.REACH_MD: "reach",
+    }.get(Path(path).name, "layers")
 
 
 def check_stage_file(path: Path, why: str = "") -> Path:
@@ -275,8 +284,9 @@ def read_layer(path: Path, layer: str) -> gpd.GeoDataFrame:
     try:
         return gpd.read_file(path, layer=layer, engine="pyogrio")
     except (pyogrio.errors.DataSourceError, pyogrio.errors.DataLayerError) as exc:
-        raise InputError(f"cannot read layer {layer!r} from {path} ({str(exc).splitlines()[0]}); "
-                         f"rerun the {stage_of(path)} stage") from None
+        raise InputError(
+            f"cannot read layer {layer!r} from {path} ({str(exc).splitlines()[0]}); rerun the {stage_of(path)} stage"
+        ) from None
 
 
 def read_provenance(path: Path, layer: str) -> dict:
@@ -286,8 +296,10 @@ def read_provenance(path: Path, layer: str) -> dict:
         text = (info.get("layer_metadata") or {}).get(PROVENANCE_KEY)
         record = json.loads(text) if text else {}
     except (pyogrio.errors.DataSourceError, pyogrio.errors.DataLayerError, ValueError) as exc:
-        raise InputError(f"cannot read the provenance of layer {layer!r} in {path} ({str(exc).splitlines()[0]}); "
-                         f"rerun the {stage_of(path)} stage") from None
+        raise InputError(
+            f"cannot read the provenance of layer {layer!r} in {path} ({str(exc).splitlines()[0]}); "
+            f"rerun the {stage_of(path)} stage"
+        ) from None
     return record if isinstance(record, dict) else {}
 
 

@@ -77,4 +77,3 @@ def hold(*folders: Path | None, wait: bool = False) -> Iterator[None]:
     finally:
         for folder in reversed(taken):
             _release(folder)
-

@@ -70,8 +70,7 @@ def validate_speeds(data: dict, source: str) -> SpeedTable:
             value = table.get(highway)
             if value is None:
                 raise InputError(f"speed table {source}: [{country}] has no speed for '{highway}'; add it (km/h)")
-            speeds[country][highway] = _speed(value, f"[{country}] {highway} (km/h)", source, 0,
-                                              settings.MAX_SPEED_KMH)
+            speeds[country][highway] = _speed(value, f"[{country}] {highway} (km/h)", source, 0, settings.MAX_SPEED_KMH)
         factors[country] = _speed(table.get("unpaved_factor", 1.0), f"[{country}] unpaved_factor", source, 0, 1)
     return SpeedTable(speeds, factors, source)
 
@@ -87,7 +86,6 @@ def load_speeds(path: Path | None = None) -> SpeedTable:
     except tomllib.TOMLDecodeError as exc:
         raise InputError(f"speed table {path} is not valid TOML ({exc}); see the README for its format") from None
     return validate_speeds(data, str(path))
-
 
 
 @dataclass
@@ -150,8 +148,11 @@ def build_side(roads: gpd.GeoDataFrame, country: str, speeds: SpeedTable) -> Sid
     roads = roads[roads["country"] == country]
     coords, which = shapely.get_coordinates(roads.geometry.values, return_index=True)
     keys = np.round(coords, 7)
-    node_lonlat, first, node = np.unique(keys, axis=0, return_index=True, return_inverse=True) if len(keys) \
+    node_lonlat, first, node = (
+        np.unique(keys, axis=0, return_index=True, return_inverse=True)
+        if len(keys)
         else (np.zeros((0, 2)), np.zeros(0, int), np.zeros(0, int))
+    )
     node = node.reshape(-1)
     x, y = settings.to_measure_transformer().transform(coords[:, 0], coords[:, 1]) if len(coords) else ([], [])
     vertex_xy = np.column_stack([x, y]) if len(coords) else np.zeros((0, 2))
@@ -174,8 +175,17 @@ def build_side(roads: gpd.GeoDataFrame, country: str, speeds: SpeedTable) -> Sid
     graph = time_matrix(u, v, time_s, n)
     # A node's position is that of its first vertex (as read, not rounded).
     xy = vertex_xy[first] if n else np.zeros((0, 2))
-    side = Side(country, graph, xy, u, v, time_s, length_m, roads.index.to_numpy()[road_pos], coords[first] if n
-                else np.zeros((0, 2)))
+    side = Side(
+        country,
+        graph,
+        xy,
+        u,
+        v,
+        time_s,
+        length_m,
+        roads.index.to_numpy()[road_pos],
+        coords[first] if n else np.zeros((0, 2)),
+    )
     return _largest_component(side)
 
 
@@ -196,10 +206,24 @@ def _largest_component(side: Side) -> Side:
     u, v = new_id[side.edge_u[keep_edge]], new_id[side.edge_v[keep_edge]]
     m = int(keep_node.sum())
     time_s = side.edge_time_s[keep_edge]
-    return Side(side.country, time_matrix(u, v, time_s, m), side.xy[keep_node], u, v, time_s,
-                side.edge_length_m[keep_edge], side.edge_road[keep_edge], side.lonlat[keep_node],
-                {"nodes": int(n - m), "edges": int((~keep_edge).sum()), "roads": int(len(dropped_roads)),
-                 "km_edges": round(dropped_km, 3), "components": int(count - 1)})
+    return Side(
+        side.country,
+        time_matrix(u, v, time_s, m),
+        side.xy[keep_node],
+        u,
+        v,
+        time_s,
+        side.edge_length_m[keep_edge],
+        side.edge_road[keep_edge],
+        side.lonlat[keep_node],
+        {
+            "nodes": int(n - m),
+            "edges": int((~keep_edge).sum()),
+            "roads": int(len(dropped_roads)),
+            "km_edges": round(dropped_km, 3),
+            "components": int(count - 1),
+        },
+    )
 
 
 def split_at_border(roads: gpd.GeoDataFrame, border: shapely.Geometry) -> tuple[gpd.GeoDataFrame, np.ndarray]:

@@ -39,8 +39,10 @@ def extract_paths_from_env() -> list[Path]:
     paths = [Path(p) for p in value.split(":") if p.strip()]
     if value and not paths:
         # Set, yet naming no file: a typo, not a request to go online instead.
-        raise InputError(f"{settings.OSM_ENV_VAR}={value[:80]!r} names no extract; give extract paths "
-                         "separated by ':', or unset it to use Overpass")
+        raise InputError(
+            f"{settings.OSM_ENV_VAR}={value[:80]!r} names no extract; give extract paths "
+            "separated by ':', or unset it to use Overpass"
+        )
     return paths
 
 
@@ -48,9 +50,15 @@ def _current(stage: str, key: str | None, outputs: list[Path], force: bool) -> b
     return key is not None and not force and cache.is_current(stage, key, outputs)
 
 
-def layers_stage(osm_paths: list[Path] | None = None, provinces: list[str] | None = None, demo: bool = False,
-                 overpass_url: str | None = None, out_dir: Path | None = None, force: bool = False,
-                 allow_empty: bool = False) -> StageRun:
+def layers_stage(
+    osm_paths: list[Path] | None = None,
+    provinces: list[str] | None = None,
+    demo: bool = False,
+    overpass_url: str | None = None,
+    out_dir: Path | None = None,
+    force: bool = False,
+    allow_empty: bool = False,
+) -> StageRun:
     """Read OSM (extracts, ``HAMJI_OSM``, the demo fixture or Overpass) and write the layers GeoPackage.
 
     An extract build is skipped when the extracts, provinces, settings and
@@ -62,8 +70,9 @@ def layers_stage(osm_paths: list[Path] | None = None, provinces: list[str] | Non
 
     osm_paths = list(osm_paths or []) or extract_paths_from_env()
     if demo and osm_paths:
-        raise HamjiError("the demo is built from the synthetic fixture, not from OSM extracts; give one or the "
-                         "other", option="demo")
+        raise HamjiError(
+            "the demo is built from the synthetic fixture, not from OSM extracts; give one or the other", option="demo"
+        )
     osm_paths = [check_extract_path(p) for p in osm_paths]
     codes = [r.code for r in resolve_selection(provinces or (fixture.province_codes() if demo else None))]
     target = io.layers_path(out_dir)
@@ -84,8 +93,13 @@ def layers_stage(osm_paths: list[Path] | None = None, provinces: list[str] | Non
     return StageRun("layers", written=written, result=layers)
 
 
-def routes_stage(layers_dir: Path | None = None, out_dir: Path | None = None, speeds_path: Path | None = None,
-                 penalties: list[str] | None = None, force: bool = False) -> StageRun:
+def routes_stage(
+    layers_dir: Path | None = None,
+    out_dir: Path | None = None,
+    speeds_path: Path | None = None,
+    penalties: list[str] | None = None,
+    force: bool = False,
+) -> StageRun:
     """Route every market from the layers in ``layers_dir``; write the routes GeoPackage into ``out_dir``.
 
     ``penalties`` are ``CROSSING_ID=HOURS`` texts; ``out_dir`` defaults to ``layers_dir``.
@@ -99,8 +113,9 @@ def routes_stage(layers_dir: Path | None = None, out_dir: Path | None = None, sp
     speeds = load_speeds(speeds_path)
     hours = parse_penalties(penalties)
     outputs = [target / settings.ROUTES_GPKG]
-    key = cache.stage_key("routes", [source, *([speeds_path] if speeds_path else [])],
-                          {"penalties": sorted(penalties or [])})
+    key = cache.stage_key(
+        "routes", [source, *([speeds_path] if speeds_path else [])], {"penalties": sorted(penalties or [])}
+    )
     if _current("routes", key, outputs, force):
         return StageRun("routes", skipped=True, folder=target)
     routes = api.route_markets(api.load_layers(source.parent), speeds, hours)
@@ -126,8 +141,9 @@ def reach_stage(layers_dir: Path | None = None, out_dir: Path | None = None, for
     return StageRun("reach", written=written, result=(table, routes.provenance))
 
 
-def maps_stage(layers_dir: Path | None = None, maps_dir: Path | None = None, offline: bool = False,
-               force: bool = False) -> StageRun:
+def maps_stage(
+    layers_dir: Path | None = None, maps_dir: Path | None = None, offline: bool = False, force: bool = False
+) -> StageRun:
     """Every HTML map and ``index.html`` from the layers, routes and reach table in ``layers_dir``."""
     from geo.maps import INDEX_FILE, MAP_FILES, check_assets
 
@@ -141,13 +157,15 @@ def maps_stage(layers_dir: Path | None = None, maps_dir: Path | None = None, off
         check_assets()
     links, sensitivity = _scenario_links(folder, target)
     outputs = [target / name for name in (*MAP_FILES.values(), INDEX_FILE)]
-    key = cache.stage_key("maps", [layers_file, routes_file, reach_file],
-                          {"offline": offline, "scenarios": links, "sensitivity": sensitivity})
+    key = cache.stage_key(
+        "maps",
+        [layers_file, routes_file, reach_file],
+        {"offline": offline, "scenarios": links, "sensitivity": sensitivity},
+    )
     if _current("maps", key, outputs, force):
         return StageRun("maps", skipped=True, folder=target)
     routes = api.load_routes(folder)
-    sizes = api.write_maps(api.load_layers(folder), routes, api.load_reach(folder), target, offline, links,
-                           sensitivity)
+    sizes = api.write_maps(api.load_layers(folder), routes, api.load_reach(folder), target, offline, links, sensitivity)
     cache.remember("maps", key, outputs)
     return StageRun("maps", written=[target / name for name in sizes], result=(sizes, routes.synthetic))
 
@@ -170,8 +188,11 @@ def _scenario_links(layers_folder: Path, maps_folder: Path) -> tuple[list[tuple[
             info = io.read_provenance(routes, "markets").get("scenario", {})
             links.append((f"scenarios/{page.name}", f"Scenario: {info.get('name', page.stem)}"))
     sensitivity = layers_folder / settings.SENSITIVITY_MD
-    sentences = [line[2:] for line in sensitivity.read_text(encoding="utf-8").splitlines() if line.startswith("- ")] \
-        if current(sensitivity) else []
+    sentences = (
+        [line[2:] for line in sensitivity.read_text(encoding="utf-8").splitlines() if line.startswith("- ")]
+        if current(sensitivity)
+        else []
+    )
     return links, sentences
 
 
@@ -194,8 +215,13 @@ def load_baseline(layers_dir: Path | None = None) -> Baseline:
     return Baseline(folder, api.load_layers(folder), api.load_routes(folder), api.load_reach(folder))
 
 
-def scenario_stage(name: str, layers_dir: Path | None = None, maps_dir: Path | None = None,
-                   baseline: Baseline | None = None, offline: bool = False) -> StageRun:
+def scenario_stage(
+    name: str,
+    layers_dir: Path | None = None,
+    maps_dir: Path | None = None,
+    baseline: Baseline | None = None,
+    offline: bool = False,
+) -> StageRun:
     """Rerun a scenario against the baseline in ``layers_dir``; write its folder and difference map.
 
     Writes ``LAYERS_DIR/scenarios/KEY/`` (routes, reach, differences) and
@@ -213,8 +239,9 @@ def scenario_stage(name: str, layers_dir: Path | None = None, maps_dir: Path | N
     return StageRun("scenario", written=written, result=result)
 
 
-def sensitivity_stage(layers_dir: Path | None = None, maps_dir: Path | None = None, names: list[str] | None = None,
-                      offline: bool = False) -> StageRun:
+def sensitivity_stage(
+    layers_dir: Path | None = None, maps_dir: Path | None = None, names: list[str] | None = None, offline: bool = False
+) -> StageRun:
     """Does the headline survive other assumptions? Every sensitivity scenario against the baseline.
 
     Writes ``hamji_sensitivity.csv`` and ``hamji_sensitivity.md`` beside the
@@ -228,6 +255,8 @@ def sensitivity_stage(layers_dir: Path | None = None, maps_dir: Path | None = No
         results.append((run.result.info["key"], run.result.info["name"], run.result.ordering))
         written += run.written
     text = comparison.sensitivity_summary(results, base.routes.synthetic)
-    written += [io.write_csv(comparison.sensitivity_table(results), base.folder / settings.SENSITIVITY_CSV),
-                io.write_text(text, base.folder / settings.SENSITIVITY_MD)]
+    written += [
+        io.write_csv(comparison.sensitivity_table(results), base.folder / settings.SENSITIVITY_CSV),
+        io.write_text(text, base.folder / settings.SENSITIVITY_MD),
+    ]
     return StageRun("sensitivity", written=written, result=text)

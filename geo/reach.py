@@ -26,12 +26,16 @@ from geo.regions import BORDER, BY_CODE, FAR, OTHER, regions_in_group
 from geo.sources.published import PUBLISHED_COUNTS, published_for
 
 #: Rows for the groups, after the provinces.
-GROUP_ROWS = ((BORDER, "Border provinces (North Hamgyong, Rason, Ryanggang)"),
-              (FAR, "Far provinces (South Hwanghae, North Hwanghae, Kangwon)"),
-              ("all", "All of North Korea in this build"))
+GROUP_ROWS = (
+    (BORDER, "Border provinces (North Hamgyong, Rason, Ryanggang)"),
+    (FAR, "Far provinces (South Hwanghae, North Hwanghae, Kangwon)"),
+    ("all", "All of North Korea in this build"),
+)
 #: The two time measures: column prefix, markets-layer column, what it means.
-MEASURES = (("crossing", "crossing_h", "time from the nearest open crossing"),
-            ("hub", "total_h", "time from a Chinese hub through the best crossing, border penalty included"))
+MEASURES = (
+    ("crossing", "crossing_h", "time from the nearest open crossing"),
+    ("hub", "total_h", "time from a Chinese hub through the best crossing, border penalty included"),
+)
 
 
 def quantile(hours: np.ndarray, q: float) -> float:
@@ -63,8 +67,9 @@ def _measures(markets: pd.DataFrame) -> dict:
     return row
 
 
-def province_reach(markets: pd.DataFrame, provinces: gpd.GeoDataFrame,
-                   groups: Mapping[str, Iterable[str]] | None = None) -> pd.DataFrame:
+def province_reach(
+    markets: pd.DataFrame, provinces: gpd.GeoDataFrame, groups: Mapping[str, Iterable[str]] | None = None
+) -> pd.DataFrame:
     """The reach table: one row per North Korean province in the build, then the groups.
 
     Parameters
@@ -94,12 +99,18 @@ def province_reach(markets: pd.DataFrame, provinces: gpd.GeoDataFrame,
     def row(code: str, name: str, group: str, chosen: pd.DataFrame, area: float) -> dict:
         published = published_for(code)
         first = published[0] if published else None
-        return {"code": code, "name": name, "group": group, "markets": len(chosen), "area_km2": area,
-                "markets_per_1000km2": len(chosen) / area * 1000 if area else math.nan,
-                "published_markets": first.markets if first else pd.NA,
-                "published_year": first.year if first else pd.NA,
-                "published_by": first.by if first else None,
-                **_measures(chosen)}
+        return {
+            "code": code,
+            "name": name,
+            "group": group,
+            "markets": len(chosen),
+            "area_km2": area,
+            "markets_per_1000km2": len(chosen) / area * 1000 if area else math.nan,
+            "published_markets": first.markets if first else pd.NA,
+            "published_year": first.year if first else pd.NA,
+            "published_by": first.by if first else None,
+            **_measures(chosen),
+        }
 
     for code, name, group, area in zip(kp["code"], kp["name"], kp["group"], kp["area_km2"]):
         rows.append(row(code, name, group, markets[markets["province"] == code], area))
@@ -114,18 +125,26 @@ def province_reach(markets: pd.DataFrame, provinces: gpd.GeoDataFrame,
     return table
 
 
-def _group_rows(groups: Mapping[str, Iterable[str]] | None,
-                built: list[str]) -> list[tuple[str, str, str, list[str]]]:
+def _group_rows(groups: Mapping[str, Iterable[str]] | None, built: list[str]) -> list[tuple[str, str, str, list[str]]]:
     """(code, label, group, member codes) of each group row: the standard ones, then ``groups``."""
-    rows = [("KP" if group == "all" else f"group:{group}", label, group,
-             built if group == "all" else [r.code for r in regions_in_group(group)])
-            for group, label in GROUP_ROWS]
+    rows = [
+        (
+            "KP" if group == "all" else f"group:{group}",
+            label,
+            group,
+            built if group == "all" else [r.code for r in regions_in_group(group)],
+        )
+        for group, label in GROUP_ROWS
+    ]
     for label, members in (groups or {}).items():
         codes = [members] if isinstance(members, str) else list(members)
         unknown = [c for c in codes if c not in BY_CODE]
         if unknown:
-            raise InputError(f"group {label!r}: unknown province code(s) {', '.join(map(repr, unknown))}; known: "
-                             + ", ".join(sorted(c for c in BY_CODE if c.startswith("KP"))), option="groups")
+            raise InputError(
+                f"group {label!r}: unknown province code(s) {', '.join(map(repr, unknown))}; known: "
+                + ", ".join(sorted(c for c in BY_CODE if c.startswith("KP"))),
+                option="groups",
+            )
         rows.append((f"group:{label}", label, "custom", codes))
     return rows
 
@@ -146,8 +165,10 @@ def headline(table: pd.DataFrame) -> str:
         missing = "border" if border["markets"] == 0 else "far"
         return f"No comparison: this build has no markets in the {missing} provinces."
     b, f = border["crossing_h_median"], far["crossing_h_median"]
-    text = (f"The median market in the border provinces is {format_hours(b)} from the nearest open crossing, "
-            f"against {format_hours(f)} in the far provinces")
+    text = (
+        f"The median market in the border provinces is {format_hours(b)} from the nearest open crossing, "
+        f"against {format_hours(f)} in the far provinces"
+    )
     if np.isfinite(b) and np.isfinite(f) and b > 0:
         text += f" ({f / b:.1f} times as far)" if f >= b else f" ({b / f:.1f} times nearer for the far provinces)"
     b4, f4 = border["crossing_within_4h"], far["crossing_within_4h"]
@@ -182,42 +203,66 @@ def markdown_summary(table: pd.DataFrame, provenance: dict) -> str:
     report = provenance.get("routes", {})
     lines = ["# HamJi Explorer — market reach to cross-border trade", ""]
     if provenance.get("synthetic"):
-        lines += [f"**{settings.DEMO_STAMP}.** Every number below comes from the hand-built mini-HamJi "
-                  "fixture and says nothing about North Korea.", ""]
-    lines += [f"- Data: {provenance.get('source', 'unknown source')}, OpenStreetMap data as of "
-              f"{provenance.get('osm_timestamp', 'unknown date')}.",
-              f"- {headline(table)}", ""]
-    lines += ["## Per province", "",
-              "| Province | Group | Markets (OSM) | Published | Per 1,000 km² | Median to crossing | "
-              "90th pct | Within 2 / 4 / 8 h | Unreachable | Median hub→market |",
-              "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|"]
+        lines += [
+            f"**{settings.DEMO_STAMP}.** Every number below comes from the hand-built mini-HamJi "
+            "fixture and says nothing about North Korea.",
+            "",
+        ]
+    lines += [
+        f"- Data: {provenance.get('source', 'unknown source')}, OpenStreetMap data as of "
+        f"{provenance.get('osm_timestamp', 'unknown date')}.",
+        f"- {headline(table)}",
+        "",
+    ]
+    lines += [
+        "## Per province",
+        "",
+        "| Province | Group | Markets (OSM) | Published | Per 1,000 km² | Median to crossing | "
+        "90th pct | Within 2 / 4 / 8 h | Unreachable | Median hub→market |",
+        "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|",
+    ]
     for r in table.itertuples():
         published = "–" if pd.isna(r.published_markets) else f"{r.published_markets} ({r.published_year})"
         within = " / ".join(format_share(getattr(r, f"crossing_within_{h}h")) for h in settings.REACH_THRESHOLDS_H)
         name = f"**{r.name}**" if r.code.startswith("group:") or r.code == "KP" else f"{r.name} ({r.code})"
-        lines.append(f"| {name} | {r.group} | {r.markets} | {published} | {r.markets_per_1000km2:.2f} | "
-                     f"{format_hours(r.crossing_h_median)} | {format_hours(r.crossing_h_p90)} | {within} | "
-                     f"{format_share(r.crossing_unreachable)} | {format_hours(r.hub_h_median)} |")
+        lines.append(
+            f"| {name} | {r.group} | {r.markets} | {published} | {r.markets_per_1000km2:.2f} | "
+            f"{format_hours(r.crossing_h_median)} | {format_hours(r.crossing_h_p90)} | {within} | "
+            f"{format_share(r.crossing_unreachable)} | {format_hours(r.hub_h_median)} |"
+        )
     lines += ["", "Unreachable markets count as infinitely far in medians and percentiles.", ""]
-    lines += ["## Published market counts", "",
-              "OpenStreetMap maps only some markets; these published counts show how many there are thought "
-              "to be (they count different things and disagree with each other).", ""]
+    lines += [
+        "## Published market counts",
+        "",
+        "OpenStreetMap maps only some markets; these published counts show how many there are thought "
+        "to be (they count different things and disagree with each other).",
+        "",
+    ]
     sources = list(dict.fromkeys(p.source for p in PUBLISHED_COUNTS))
     for number, source in enumerate(sources, 1):
         counts = [p for p in PUBLISHED_COUNTS if p.source == source]
-        figures = "; ".join(("North Korea" if p.code == "KP" else f"{BY_CODE[p.code].name} ({p.code})")
-                            + f" {p.markets}" + (f" ({p.note})" if p.note else "") for p in counts)
+        figures = "; ".join(
+            ("North Korea" if p.code == "KP" else f"{BY_CODE[p.code].name} ({p.code})")
+            + f" {p.markets}"
+            + (f" ({p.note})" if p.note else "")
+            for p in counts
+        )
         lines.append(f"{number}. {counts[0].by}, {counts[0].year}: {figures}. Source: {source}")
     speeds = report.get("speeds", {})
     lines += ["", "## Assumptions", ""]
     for country in ("KP", "CN"):
         if country in speeds:
             classes = ", ".join(f"{k} {speeds[country][k]:g}" for k in SPEED_CLASSES if k in speeds[country])
-            lines.append(f"- Speeds in {country} (km/h): {classes}; unpaved × "
-                         f"{speeds.get('unpaved_factor', {}).get(country, '?')}.")
+            lines.append(
+                f"- Speeds in {country} (km/h): {classes}; unpaved × "
+                f"{speeds.get('unpaved_factor', {}).get(country, '?')}."
+            )
     penalties = report.get("penalties_h", {})
     if penalties:
-        lines.append("- Border penalty (hours at the crossing): "
-                     + ", ".join(f"{cid} {h:g}" for cid, h in sorted(penalties.items())) + ".")
+        lines.append(
+            "- Border penalty (hours at the crossing): "
+            + ", ".join(f"{cid} {h:g}" for cid, h in sorted(penalties.items()))
+            + "."
+        )
     lines.append(f"- Speed table: {report.get('network', {}).get('speeds', 'built-in defaults')}.")
     return "\n".join(lines) + "\n"

@@ -37,27 +37,49 @@ OTHER = "other"
 CHINA = "china"
 
 REGIONS: tuple[Region, ...] = (
-    Region("KP-09", "North Hamgyong", "함경북도", "KP", BORDER,
-           aliases=("Hamgyŏng-bukto", "Hamgyong-bukto", "Hamgyong-pukto", "Hambuk", "North Hamgyŏng")),
-    Region("KP-13", "Rason", "라선특별시", "KP", BORDER,
-           aliases=("Rasŏn", "Rason City", "Rajin-Sonbong", "Nason-si", "Rason Special City")),
-    Region("KP-10", "Ryanggang", "량강도", "KP", BORDER,
-           aliases=("Ryanggang-do", "Yanggang-do", "Ryanggang Province")),
-    Region("KP-05", "South Hwanghae", "황해남도", "KP", FAR,
-           aliases=("Hwanghae-namdo", "South Hwanghae Province")),
-    Region("KP-06", "North Hwanghae", "황해북도", "KP", FAR,
-           aliases=("Hwanghae-bukto", "Hwanghae-pukto", "North Hwanghae Province")),
-    Region("KP-07", "Kangwon", "강원도", "KP", FAR,
-           aliases=("Kangwŏn-do", "Kangwon-do", "Kangwon Province")),
-    Region("KP-01", "Pyongyang", "평양직할시", "KP", OTHER,
-           aliases=("P'yŏngyang", "Pyongyang-si", "P'yongyang-si", "Pyongyang Capital City")),
-    Region("KP-02", "South Pyongan", "평안남도", "KP", OTHER,
-           aliases=("P'yŏngan-namdo", "P'yongan-namdo", "Pyongan-namdo")),
-    Region("KP-03", "North Pyongan", "평안북도", "KP", OTHER,
-           aliases=("P'yŏngan-bukto", "P'yongan-bukto", "Pyongan-bukto")),
+    Region(
+        "KP-09",
+        "North Hamgyong",
+        "함경북도",
+        "KP",
+        BORDER,
+        aliases=("Hamgyŏng-bukto", "Hamgyong-bukto", "Hamgyong-pukto", "Hambuk", "North Hamgyŏng"),
+    ),
+    Region(
+        "KP-13",
+        "Rason",
+        "라선특별시",
+        "KP",
+        BORDER,
+        aliases=("Rasŏn", "Rason City", "Rajin-Sonbong", "Nason-si", "Rason Special City"),
+    ),
+    Region("KP-10", "Ryanggang", "량강도", "KP", BORDER, aliases=("Ryanggang-do", "Yanggang-do", "Ryanggang Province")),
+    Region("KP-05", "South Hwanghae", "황해남도", "KP", FAR, aliases=("Hwanghae-namdo", "South Hwanghae Province")),
+    Region(
+        "KP-06",
+        "North Hwanghae",
+        "황해북도",
+        "KP",
+        FAR,
+        aliases=("Hwanghae-bukto", "Hwanghae-pukto", "North Hwanghae Province"),
+    ),
+    Region("KP-07", "Kangwon", "강원도", "KP", FAR, aliases=("Kangwŏn-do", "Kangwon-do", "Kangwon Province")),
+    Region(
+        "KP-01",
+        "Pyongyang",
+        "평양직할시",
+        "KP",
+        OTHER,
+        aliases=("P'yŏngyang", "Pyongyang-si", "P'yongyang-si", "Pyongyang Capital City"),
+    ),
+    Region(
+        "KP-02", "South Pyongan", "평안남도", "KP", OTHER, aliases=("P'yŏngan-namdo", "P'yongan-namdo", "Pyongan-namdo")
+    ),
+    Region(
+        "KP-03", "North Pyongan", "평안북도", "KP", OTHER, aliases=("P'yŏngan-bukto", "P'yongan-bukto", "Pyongan-bukto")
+    ),
     Region("KP-04", "Chagang", "자강도", "KP", OTHER, aliases=("Chagang-do",)),
-    Region("KP-08", "South Hamgyong", "함경남도", "KP", OTHER,
-           aliases=("Hamgyŏng-namdo", "Hamgyong-namdo", "Hamnam")),
+    Region("KP-08", "South Hamgyong", "함경남도", "KP", OTHER, aliases=("Hamgyŏng-namdo", "Hamgyong-namdo", "Hamnam")),
     Region("KP-14", "Nampo", "남포특별시", "KP", OTHER, aliases=("Namp'o", "Nampho")),
     Region("KP-15", "Kaesong", "개성특급시", "KP", OTHER, aliases=("Kaesŏng", "Kaesong City")),
     Region("CN-JL", "Jilin", "길림성", "CN", CHINA, aliases=("Jilin Sheng", "吉林省", "Jilin Province")),
@@ -65,8 +87,15 @@ REGIONS: tuple[Region, ...] = (
 
 #: Yanbian is a prefecture (OSM admin_level 5) inside Jilin; Chinese features
 #: record it separately because the HamJi wholesalers sit there.
-YANBIAN = Region("CN-JL-YB", "Yanbian", "연변조선족자치주", "CN", CHINA, admin_level=5,
-                 aliases=("Yanbian Korean Autonomous Prefecture", "延边朝鲜族自治州", "延边州"))
+YANBIAN = Region(
+    "CN-JL-YB",
+    "Yanbian",
+    "연변조선족자치주",
+    "CN",
+    CHINA,
+    admin_level=5,
+    aliases=("Yanbian Korean Autonomous Prefecture", "延边朝鲜族自治州", "延边州"),
+)
 
 BY_CODE = {r.code: r for r in REGIONS}
 

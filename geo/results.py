@@ -7,8 +7,9 @@ from dataclasses import dataclass
 import geopandas as gpd
 import pandas as pd
 
-from geo.layers import LAYER_ORDER, summary
+from geo.layers import summary
 from geo.network import SpeedTable, validate_speeds
+from geo.schema import LAYER_ORDER
 
 __all__ = ["ROUTE_FRAMES", "Layers", "Routes", "ScenarioResult"]
 
@@ -17,7 +18,7 @@ __all__ = ["ROUTE_FRAMES", "Layers", "Routes", "ScenarioResult"]
 class Layers:
     """What the layers stage makes from OpenStreetMap: one GeoDataFrame per layer (EPSG:4326).
 
-    The columns of each are declared in :data:`geo.layers.SCHEMAS`.
+    The columns of each are declared in :data:`geo.schema.SCHEMAS`.
     ``provenance`` records the source, the OSM data date, the tag filters,
     tool versions and whether the data is the synthetic demo.
     """
@@ -83,8 +84,10 @@ class Routes:
     def speeds(self) -> SpeedTable:
         """The speed table these routes were computed with."""
         speeds = self.report["speeds"]
-        return validate_speeds({c: {**speeds[c], "unpaved_factor": speeds["unpaved_factor"][c]} for c in ("KP", "CN")},
-                               "the speeds recorded with the routes")
+        return validate_speeds(
+            {c: {**speeds[c], "unpaved_factor": speeds["unpaved_factor"][c]} for c in ("KP", "CN")},
+            "the speeds recorded with the routes",
+        )
 
 
 @dataclass

@@ -17,11 +17,11 @@ from dataclasses import dataclass
 import geopandas as gpd
 import numpy as np
 import pandas as pd
-import shapely
 from scipy.sparse.csgraph import dijkstra
 from shapely.geometry import LineString
 
 from geo import settings
+from geo.bands import travel_time_bands
 from geo.errors import HamjiError, InputError
 from geo.network import Side, SpeedTable, build_side, split_at_border, time_matrix
 
@@ -32,18 +32,24 @@ NO_ROAD_NEAR = "no road within"
 
 
 def check_penalties(penalties: dict[str, float], crossing_ids: list[str] | None) -> dict[str, float]:
-    """``penalties`` (hours by crossing id) if every id is a crossing and every value 0 to :data:`settings.MAX_PENALTY_H`.
+    """``penalties`` (hours by crossing id), if every id is a crossing and every value in range.
+
+    A value must be from 0 to :data:`settings.MAX_PENALTY_H` hours.
 
     With ``crossing_ids`` ``None`` only the hours are checked (before the
     crossings are known).
     """
     for name, hours in penalties.items():
         if crossing_ids is not None and name not in crossing_ids:
-            raise InputError(f"border penalty for {name!r}: unknown crossing; known crossings: "
-                             + ", ".join(sorted(crossing_ids)), option="penalties")
+            raise InputError(
+                f"border penalty for {name!r}: unknown crossing; known crossings: " + ", ".join(sorted(crossing_ids)),
+                option="penalties",
+            )
         if not 0 <= hours <= settings.MAX_PENALTY_H:
-            raise InputError(f"border penalty for {name!r}: {hours:g} is not a number of hours from 0 to "
-                             f"{settings.MAX_PENALTY_H:g}", option="penalties")
+            raise InputError(
+                f"border penalty for {name!r}: {hours:g} is not a number of hours from 0 to {settings.MAX_PENALTY_H:g}",
+                option="penalties",
+            )
     return penalties
 
 
@@ -55,8 +61,10 @@ def parse_penalties(values: list[str] | None, crossing_ids: list[str] | None = N
         try:
             penalties[name] = float(hours)
         except ValueError:
-            raise InputError(f"border penalty {value!r}: {hours!r} is not a number of hours; write "
-                             "CROSSING_ID=HOURS", option="penalties") from None
+            raise InputError(
+                f"border penalty {value!r}: {hours!r} is not a number of hours; write CROSSING_ID=HOURS",
+                option="penalties",
+            ) from None
     return check_penalties(penalties, crossing_ids)
 
 
@@ -94,8 +102,9 @@ def _snap(side: Side, points: gpd.GeoSeries) -> tuple[np.ndarray, np.ndarray]:
     return side.snap(xy)
 
 
-def _networks(layers: dict[str, gpd.GeoDataFrame], speeds: SpeedTable,
-              sides: tuple[Side, Side] | None) -> tuple[gpd.GeoDataFrame, np.ndarray, Side, Side]:
+def _networks(
+    layers: dict[str, gpd.GeoDataFrame], speeds: SpeedTable, sides: tuple[Side, Side] | None
+) -> tuple[gpd.GeoDataFrame, np.ndarray, Side, Side]:
     """The roads, which of them are border bridges, and the two graphs they make."""
     roads = layers["roads"].reset_index(drop=True)
     border = layers["border"].union_all() if len(layers["border"]) else None
@@ -103,8 +112,11 @@ def _networks(layers: dict[str, gpd.GeoDataFrame], speeds: SpeedTable,
     kp, cn = sides or (build_side(on_side, "KP", speeds), build_side(on_side, "CN", speeds))
     if kp.graph.shape[0] == 0 or cn.graph.shape[0] == 0:
         missing = "North Korean" if kp.graph.shape[0] == 0 else "Chinese"
-        raise HamjiError(f"the roads layer has no {missing} roads to route on; rebuild the layers with the "
-                         "provinces on both sides of the border", option="provinces")
+        raise HamjiError(
+            f"the roads layer has no {missing} roads to route on; rebuild the layers with the "
+            "provinces on both sides of the border",
+            option="provinces",
+        )
     return roads, bridges, kp, cn
 
 
@@ -119,14 +131,17 @@ def _place_crossings(crossings: gpd.GeoDataFrame, kp: Side, cn: Side, penalties:
     reason[(crossings["mode"] != "road").to_numpy()] = "rail crossing: not on the road network"
     reason[(crossings["status"] == "closed").to_numpy()] = "closed"
     far = (crossings[["kp_snap_m", "cn_snap_m"]].max(axis=1) > settings.CROSSING_SNAP_MAX_M).to_numpy()
-    reason[far & (reason == None)] = (f"{NO_ROAD_NEAR} {settings.CROSSING_SNAP_MAX_M:,} m on one side "  # noqa: E711
-                                      "of the border")
+    reason[far & (reason is None)] = (
+        f"{NO_ROAD_NEAR} {settings.CROSSING_SNAP_MAX_M:,} m on one side "  # noqa: E711
+        "of the border"
+    )
     crossings["reason"] = reason
     return crossings
 
 
-def _hubs_to_crossings(crossings: pd.DataFrame, hubs: gpd.GeoDataFrame,
-                       cn: Side) -> tuple[pd.DataFrame, gpd.GeoDataFrame, np.ndarray]:
+def _hubs_to_crossings(
+    crossings: pd.DataFrame, hubs: gpd.GeoDataFrame, cn: Side
+) -> tuple[pd.DataFrame, gpd.GeoDataFrame, np.ndarray]:
     """China: one Dijkstra from all hubs gives each crossing its fastest hub.
 
     Returns the crossings (``hub``, ``hub_crossing_h``, ``usable``), the hubs
@@ -139,8 +154,9 @@ def _hubs_to_crossings(crossings: pd.DataFrame, hubs: gpd.GeoDataFrame,
     usable_hubs = hubs[hubs["usable"]]
     pred = np.full(cn.graph.shape[0], -9999)
     if len(usable_hubs):
-        time_s, pred, source = dijkstra(cn.graph, directed=True, indices=usable_hubs["node"].to_numpy(),
-                                        min_only=True, return_predecessors=True)
+        time_s, pred, source = dijkstra(
+            cn.graph, directed=True, indices=usable_hubs["node"].to_numpy(), min_only=True, return_predecessors=True
+        )
         hub_at = dict(zip(usable_hubs["node"], usable_hubs["hub"]))
         # Closed and rail crossings keep their hub (a scenario may open them); one off the roads has none.
         off_road = crossings[["kp_snap_m", "cn_snap_m"]].max(axis=1) > settings.CROSSING_SNAP_MAX_M
@@ -165,15 +181,19 @@ class _MarketRouter:
         # Pass A: nearest crossing by time, from all usable crossings at once.
         first = usable.drop_duplicates("kp_node")
         self.a_time, self.a_pred, self.a_source = dijkstra(
-            kp.graph, directed=True, indices=first["kp_node"].to_numpy(), min_only=True, return_predecessors=True)
+            kp.graph, directed=True, indices=first["kp_node"].to_numpy(), min_only=True, return_predecessors=True
+        )
         self.crossing_at = dict(zip(first["kp_node"], first["crossing_id"]))
         # Pass B: a virtual source (node n) joined to each crossing by its hub time + penalty.
         offset = (usable["hub_crossing_h"] + usable["penalty_h"]) * 3600
         best_at = usable.assign(offset=offset).sort_values("offset").drop_duplicates("kp_node")
         graph = kp.graph.tocoo()
-        augmented = time_matrix(np.r_[graph.row, np.full(len(best_at), n)],
-                                np.r_[graph.col, best_at["kp_node"].to_numpy()],
-                                np.r_[graph.data, best_at["offset"].to_numpy() + _EPS], n + 1)
+        augmented = time_matrix(
+            np.r_[graph.row, np.full(len(best_at), n)],
+            np.r_[graph.col, best_at["kp_node"].to_numpy()],
+            np.r_[graph.data, best_at["offset"].to_numpy() + _EPS],
+            n + 1,
+        )
         self.b_time, self.b_pred = dijkstra(augmented, directed=True, indices=n, return_predecessors=True)
         self.via = best_at.set_index("kp_node")
 
@@ -182,8 +202,11 @@ class _MarketRouter:
         if not np.isfinite(self.a_time[node]):
             return "no road from any open crossing reaches it"
         edges = self.kp_walk.edges(_path(self.a_pred, node))
-        return {"nearest_crossing": self.crossing_at[self.a_source[node]], "crossing_h": self.a_time[node] / 3600,
-                "crossing_km": self.kp_walk.length_m(edges) / 1000}
+        return {
+            "nearest_crossing": self.crossing_at[self.a_source[node]],
+            "crossing_h": self.a_time[node] / 3600,
+            "crossing_km": self.kp_walk.length_m(edges) / 1000,
+        }
 
     def best(self, node: int) -> tuple[dict, list[int], list[int], pd.Series] | str:
         """Pass B's whole route for one market node (numbers, both legs' edges, the crossing), or why not."""
@@ -193,10 +216,14 @@ class _MarketRouter:
         crossing = self.via.loc[nodes[0]]
         kp_edges = self.kp_walk.edges(nodes)
         cn_edges = self.cn_walk.edges(_path(self.cn_pred, int(crossing["cn_node"])))
-        numbers = {"best_crossing": crossing["crossing_id"], "hub": crossing["hub"],
-                   "hub_crossing_h": crossing["hub_crossing_h"], "penalty_h": crossing["penalty_h"],
-                   "total_h": (self.b_time[node] - _EPS) / 3600,
-                   "total_km": (self.kp_walk.length_m(kp_edges) + self.cn_walk.length_m(cn_edges)) / 1000}
+        numbers = {
+            "best_crossing": crossing["crossing_id"],
+            "hub": crossing["hub"],
+            "hub_crossing_h": crossing["hub_crossing_h"],
+            "penalty_h": crossing["penalty_h"],
+            "total_h": (self.b_time[node] - _EPS) / 3600,
+            "total_km": (self.kp_walk.length_m(kp_edges) + self.cn_walk.length_m(cn_edges)) / 1000,
+        }
         return numbers, kp_edges, cn_edges, crossing
 
     def line(self, kp_edges: list[int], cn_edges: list[int], point) -> LineString:
@@ -204,19 +231,36 @@ class _MarketRouter:
         return LineString(coords) if len(coords) > 1 else LineString([coords[0], coords[0]])
 
 
-MARKET_RESULT_COLUMNS = ("nearest_crossing", "crossing_h", "crossing_km", "best_crossing", "hub", "hub_crossing_h",
-                         "penalty_h", "total_h", "total_km")
+MARKET_RESULT_COLUMNS = (
+    "nearest_crossing",
+    "crossing_h",
+    "crossing_km",
+    "best_crossing",
+    "hub",
+    "hub_crossing_h",
+    "penalty_h",
+    "total_h",
+    "total_km",
+)
 
 
-def _route_markets(markets: gpd.GeoDataFrame, router: _MarketRouter | None, crossings: pd.DataFrame,
-                   roads: gpd.GeoDataFrame, bridges: np.ndarray) -> tuple[gpd.GeoDataFrame, list[dict], dict]:
+def _route_markets(
+    markets: gpd.GeoDataFrame,
+    router: _MarketRouter | None,
+    crossings: pd.DataFrame,
+    roads: gpd.GeoDataFrame,
+    bridges: np.ndarray,
+) -> tuple[gpd.GeoDataFrame, list[dict], dict]:
     """Each market's times and route line; how many routes (and market area) each road and crossing carries."""
     results: list[dict] = [{} for _ in range(len(markets))]
     reachable = np.zeros(len(markets), bool)
     why = np.full(len(markets), None, dtype=object)
     routes: list[dict] = []
-    usage = {"count": np.zeros(len(roads)), "area": np.zeros(len(roads)),
-             "served": dict.fromkeys(crossings["crossing_id"], 0)}
+    usage = {
+        "count": np.zeros(len(roads)),
+        "area": np.zeros(len(roads)),
+        "served": dict.fromkeys(crossings["crossing_id"], 0),
+    }
     bridge_rows = _bridge_rows(crossings, roads, bridges)
     weight = markets["area_m2"].fillna(markets["area_m2"].median() if markets["area_m2"].notna().any() else 0.0)
     for i, (node, snap) in enumerate(zip(markets["node"], markets["snap_m"])):
@@ -238,15 +282,23 @@ def _route_markets(markets: gpd.GeoDataFrame, router: _MarketRouter | None, cros
         numbers, kp_edges, cn_edges, crossing = best
         reachable[i] = True
         usage["served"][crossing["crossing_id"]] += 1
-        used = (set(router.kp.edge_road[kp_edges]) | set(router.cn.edge_road[cn_edges])
-                | bridge_rows[crossing["crossing_id"]])
+        used = (
+            set(router.kp.edge_road[kp_edges])
+            | set(router.cn.edge_road[cn_edges])
+            | bridge_rows[crossing["crossing_id"]]
+        )
         for row in used:
             usage["count"][row] += 1
             usage["area"][row] += weight.iloc[i]
-        routes.append({**{k: markets.loc[i, k] for k in ("osm_type", "osm_id", "name", "province")},
-                       "hub": numbers["hub"], "crossing": numbers["best_crossing"],
-                       **{k: numbers[k] for k in ("hub_crossing_h", "penalty_h", "total_h", "total_km")},
-                       "geometry": router.line(kp_edges, cn_edges, crossing["geometry"])})
+        routes.append(
+            {
+                **{k: markets.loc[i, k] for k in ("osm_type", "osm_id", "name", "province")},
+                "hub": numbers["hub"],
+                "crossing": numbers["best_crossing"],
+                **{k: numbers[k] for k in ("hub_crossing_h", "penalty_h", "total_h", "total_km")},
+                "geometry": router.line(kp_edges, cn_edges, crossing["geometry"]),
+            }
+        )
     frame = pd.DataFrame(results, columns=list(MARKET_RESULT_COLUMNS), index=markets.index)
     for column in MARKET_RESULT_COLUMNS:
         markets[column] = frame[column].to_numpy(float if column.endswith(("_h", "_km")) else object)
@@ -254,8 +306,12 @@ def _route_markets(markets: gpd.GeoDataFrame, router: _MarketRouter | None, cros
     return markets, routes, usage
 
 
-def compute_routes(layers: dict[str, gpd.GeoDataFrame], speeds: SpeedTable,
-                   penalties: dict[str, float] | None = None, sides: tuple[Side, Side] | None = None) -> dict:
+def compute_routes(
+    layers: dict[str, gpd.GeoDataFrame],
+    speeds: SpeedTable,
+    penalties: dict[str, float] | None = None,
+    sides: tuple[Side, Side] | None = None,
+) -> dict:
     """Route every North Korean market; return the output layers and a network report.
 
     Parameters
@@ -287,94 +343,58 @@ def compute_routes(layers: dict[str, gpd.GeoDataFrame], speeds: SpeedTable,
     markets, routes, usage = _route_markets(markets, router, crossings, roads, bridges)
     crossings["markets_served"] = crossings["crossing_id"].map(usage["served"])
     nearest_s = router.a_time if router is not None else np.full(kp.graph.shape[0], np.inf)
-    return {"routes": gpd.GeoDataFrame(routes, columns=[*ROUTE_COLUMNS, "geometry"], geometry="geometry",
-                                       crs=settings.STORE_CRS),
-            "markets": markets.drop(columns=["node"]),
-            "roads": roads.assign(routes=usage["count"].astype(int), routes_area_m2=usage["area"]),
-            "crossings": crossings.drop(columns=["kp_node", "cn_node"]),
-            "hubs": hubs.drop(columns=["node"]),
-            "bands": travel_time_bands(kp, nearest_s),
-            "network": {"KP": {"nodes": int(kp.graph.shape[0]), "edges": int(kp.graph.nnz), "dropped": kp.dropped},
-                        "CN": {"nodes": int(cn.graph.shape[0]), "edges": int(cn.graph.nnz), "dropped": cn.dropped},
-                        "bridges_left_to_crossings": int(bridges.sum()), "speeds": speeds.source}}
+    return {
+        "routes": gpd.GeoDataFrame(
+            routes, columns=[*ROUTE_COLUMNS, "geometry"], geometry="geometry", crs=settings.STORE_CRS
+        ),
+        "markets": markets.drop(columns=["node"]),
+        "roads": roads.assign(routes=usage["count"].astype(int), routes_area_m2=usage["area"]),
+        "crossings": crossings.drop(columns=["kp_node", "cn_node"]),
+        "hubs": hubs.drop(columns=["node"]),
+        "bands": travel_time_bands(kp, nearest_s),
+        "network": {
+            "KP": {"nodes": int(kp.graph.shape[0]), "edges": int(kp.graph.nnz), "dropped": kp.dropped},
+            "CN": {"nodes": int(cn.graph.shape[0]), "edges": int(cn.graph.nnz), "dropped": cn.dropped},
+            "bridges_left_to_crossings": int(bridges.sum()),
+            "speeds": speeds.source,
+        },
+    }
 
 
 def routes_report(out: dict, speeds: SpeedTable) -> dict:
     """What the routes stage records with its GeoPackage: network, speeds, penalties, a per-province digest."""
-    per_province = out["markets"].groupby("province").agg(
-        markets=("reachable", "size"), reachable=("reachable", "sum"),
-        median_crossing_h=("crossing_h", "median"), median_total_h=("total_h", "median"))
-    return {"network": out["network"], "speeds": {"KP": speeds.speeds["KP"], "CN": speeds.speeds["CN"],
-                                                  "unpaved_factor": speeds.unpaved_factor},
-            "penalties_h": {cid: float(h) for cid, h in zip(out["crossings"]["crossing_id"],
-                                                            out["crossings"]["penalty_h"])},
-            "per_province": per_province.round(3).reset_index().to_dict("records")}
+    per_province = (
+        out["markets"]
+        .groupby("province")
+        .agg(
+            markets=("reachable", "size"),
+            reachable=("reachable", "sum"),
+            median_crossing_h=("crossing_h", "median"),
+            median_total_h=("total_h", "median"),
+        )
+    )
+    return {
+        "network": out["network"],
+        "speeds": {"KP": speeds.speeds["KP"], "CN": speeds.speeds["CN"], "unpaved_factor": speeds.unpaved_factor},
+        "penalties_h": {
+            cid: float(h) for cid, h in zip(out["crossings"]["crossing_id"], out["crossings"]["penalty_h"])
+        },
+        "per_province": per_province.round(3).reset_index().to_dict("records"),
+    }
 
 
-def travel_time_bands(side: Side, time_s: np.ndarray, hours: tuple[float, ...] | None = None,
-                      buffer_m: float | None = None, cell_m: float | None = None) -> gpd.GeoDataFrame:
-    """Areas within each number of hours of a crossing, drawn along the roads.
-
-    A band is every ``cell_m`` grid cell within ``buffer_m`` of a road vertex
-    reached in time: the land a truck can serve from the road, not a
-    straight-line circle. Working on a grid (a dilation, then a union of
-    edge-sharing squares) keeps this linear in the size of the country; a
-    buffer of every road segment took over 24 GB on a national network.
-
-    Parameters
-    ----------
-    side
-        The North Korean graph.
-    time_s
-        Seconds from the nearest crossing for each node (``inf`` if none).
-    hours
-        Thresholds (default :data:`settings.REACH_THRESHOLDS_H`).
-    buffer_m
-        Distance from a reached vertex (default :data:`settings.BAND_BUFFER_M`).
-    cell_m
-        Grid cell size (default :data:`settings.BAND_CELL_M`).
-
-    Returns
-    -------
-    geopandas.GeoDataFrame
-        One row per threshold: ``hours``, ``road_km`` reached, ``area_km2``, geometry.
-    """
-    from scipy.ndimage import binary_dilation
-
-    hours = hours or settings.REACH_THRESHOLDS_H
-    buffer_m = settings.BAND_BUFFER_M if buffer_m is None else buffer_m
-    cell_m = cell_m or settings.BAND_CELL_M
-    radius = int(np.ceil(buffer_m / cell_m))
-    disk = np.hypot(*np.mgrid[-radius:radius + 1, -radius:radius + 1]) * cell_m <= buffer_m
-    # A two-way road is two directed edges: count each vertex pair once.
-    pairs = np.column_stack([np.minimum(side.edge_u, side.edge_v), np.maximum(side.edge_u, side.edge_v)])
-    once = np.unique(pairs, axis=0, return_index=True)[1] if len(pairs) else np.zeros(0, int)
-    rows = []
-    xy = side.xy
-    origin = xy.min(axis=0) - (radius + 1) * cell_m if len(xy) else np.zeros(2)
-    for limit in hours:
-        reached = time_s <= limit * 3600
-        inside = reached[side.edge_u[once]] & reached[side.edge_v[once]]
-        road_km = float(side.edge_length_m[once][inside].sum() / 1000)
-        area = shapely.MultiPolygon()
-        if reached.any():
-            cells = np.floor((xy[reached] - origin) / cell_m).astype(int)
-            shape = cells.max(axis=0) + radius + 2
-            mask = np.zeros(shape, bool)
-            mask[cells[:, 0], cells[:, 1]] = True
-            mask = binary_dilation(mask, structure=disk)
-            ix, iy = np.nonzero(mask)
-            x0, y0 = origin[0] + ix * cell_m, origin[1] + iy * cell_m
-            squares = shapely.box(x0, y0, x0 + cell_m, y0 + cell_m)
-            area = shapely.coverage_union_all(squares)
-        rows.append({"hours": float(limit), "road_km": road_km, "area_km2": area.area / 1e6, "geometry": area})
-    bands = gpd.GeoDataFrame(rows, geometry="geometry", crs=settings.MEASURE_CRS).to_crs(settings.STORE_CRS)
-    bands["geometry"] = [shapely.MultiPolygon([g]) if g.geom_type == "Polygon" else g for g in bands.geometry]
-    return bands
-
-
-ROUTE_COLUMNS = ("osm_type", "osm_id", "name", "province", "hub", "crossing", "hub_crossing_h", "penalty_h",
-                 "total_h", "total_km")
+ROUTE_COLUMNS = (
+    "osm_type",
+    "osm_id",
+    "name",
+    "province",
+    "hub",
+    "crossing",
+    "hub_crossing_h",
+    "penalty_h",
+    "total_h",
+    "total_km",
+)
 
 
 def _bridge_rows(crossings: pd.DataFrame, roads: gpd.GeoDataFrame, bridges: np.ndarray) -> dict[str, set[int]]:

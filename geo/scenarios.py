@@ -119,8 +119,10 @@ def load_scenario(name_or_path: str) -> Scenario:
     if name_or_path in shipped_scenarios():
         path = SCENARIO_DIR / f"{name_or_path}.toml"
     elif not path.suffix and "/" not in name_or_path:
-        raise InputError(f"scenario {clip(repr(name_or_path), 60)} is neither a file nor a shipped scenario; "
-                         "shipped: " + ", ".join(shipped_scenarios()))
+        raise InputError(
+            f"scenario {clip(repr(name_or_path), 60)} is neither a file nor a shipped scenario; "
+            "shipped: " + ", ".join(shipped_scenarios())
+        )
     source = str(path)
     text = read_text(path, "scenario file", max_bytes=MAX_SCENARIO_BYTES)
     try:
@@ -129,8 +131,9 @@ def load_scenario(name_or_path: str) -> Scenario:
         raise InputError(f"scenario {source} is not valid TOML ({exc}); see geo/scenarios.py for the format") from None
     unknown = set(data) - TOP_KEYS
     if unknown:
-        raise InputError(f"scenario {source}: unknown key(s) {', '.join(sorted(unknown))}; allowed: "
-                         + ", ".join(sorted(TOP_KEYS)))
+        raise InputError(
+            f"scenario {source}: unknown key(s) {', '.join(sorted(unknown))}; allowed: " + ", ".join(sorted(TOP_KEYS))
+        )
     key = scenario_key(path.stem)
     for field_name, limit in (("name", MAX_NAME_CHARS), ("description", MAX_DESCRIPTION_CHARS)):
         value = data.get(field_name, "")
@@ -158,18 +161,30 @@ def load_scenario(name_or_path: str) -> Scenario:
             raise InputError(f"scenario {source}: an added crossing lacks {', '.join(sorted(missing))}")
         cid = str(new["id"])
         lon, lat = new["lon"], new["lat"]
-        if not all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in (lon, lat)) \
-                or not (-180 <= lon <= 180 and -90 <= lat <= 90):  # NaN fails these comparisons too
-            raise InputError(f"scenario {source}: added crossing {cid!r} has bad coordinates lon={lon!r}, "
-                             f"lat={lat!r}; give decimal degrees (lon -180..180, lat -90..90)")
+        if not all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in (lon, lat)) or not (
+            -180 <= lon <= 180 and -90 <= lat <= 90
+        ):  # NaN fails these comparisons too
+            raise InputError(
+                f"scenario {source}: added crossing {cid!r} has bad coordinates lon={lon!r}, "
+                f"lat={lat!r}; give decimal degrees (lon -180..180, lat -90..90)"
+            )
         if new["mode"] not in ("road", "rail"):
-            raise InputError(f"scenario {source}: added crossing {cid!r} has mode {new['mode']!r}; "
-                             "use 'road' or 'rail'")
+            raise InputError(
+                f"scenario {source}: added crossing {cid!r} has mode {new['mode']!r}; use 'road' or 'rail'"
+            )
         penalty = new.get("penalty_h")
         if penalty is not None:
             penalty = _number(penalty, f"crossing {cid!r} penalty_h", source, settings.MAX_PENALTY_H)
-        scenario.add.append({"id": cid, "name": str(new.get("name", cid)), "lon": float(lon), "lat": float(lat),
-                             "mode": new["mode"], "penalty_h": penalty})
+        scenario.add.append(
+            {
+                "id": cid,
+                "name": str(new.get("name", cid)),
+                "lon": float(lon),
+                "lat": float(lat),
+                "mode": new["mode"],
+                "penalty_h": penalty,
+            }
+        )
 
     speeds = data.get("speeds", {})
     for country, value in speeds.items():
@@ -183,10 +198,13 @@ def load_scenario(name_or_path: str) -> Scenario:
         elif country in ("KP", "CN"):
             for highway, kmh in value.items():
                 if highway not in SPEED_CLASSES:
-                    raise InputError(f"scenario {source}: speeds.{country}.{highway}: unknown road class; "
-                                     "known: " + ", ".join(SPEED_CLASSES))
+                    raise InputError(
+                        f"scenario {source}: speeds.{country}.{highway}: unknown road class; "
+                        "known: " + ", ".join(SPEED_CLASSES)
+                    )
                 scenario.speed_overrides.setdefault(country, {})[highway] = _number(
-                    kmh, f"speeds.{country}.{highway}", source, settings.MAX_SPEED_KMH, strict=True)
+                    kmh, f"speeds.{country}.{highway}", source, settings.MAX_SPEED_KMH, strict=True
+                )
         else:
             raise InputError(f"scenario {source}: speeds.{country}: use scale, KP or CN")
 
@@ -199,8 +217,9 @@ def load_scenario(name_or_path: str) -> Scenario:
     return scenario
 
 
-def apply_scenario(scenario: Scenario, layers: dict[str, gpd.GeoDataFrame], speeds: SpeedTable,
-                   penalties: dict[str, float]) -> tuple[dict[str, gpd.GeoDataFrame], SpeedTable, dict[str, float]]:
+def apply_scenario(
+    scenario: Scenario, layers: dict[str, gpd.GeoDataFrame], speeds: SpeedTable, penalties: dict[str, float]
+) -> tuple[dict[str, gpd.GeoDataFrame], SpeedTable, dict[str, float]]:
     """The layers, speeds and penalties of the scenario, from the baseline's.
 
     Parameters
@@ -222,8 +241,9 @@ def apply_scenario(scenario: Scenario, layers: dict[str, gpd.GeoDataFrame], spee
     source = scenario.source
     for cid in [*scenario.close, *scenario.open_only, *scenario.penalties_h]:
         if cid not in known and cid not in {a["id"] for a in scenario.add}:
-            raise InputError(f"scenario {source}: unknown crossing {cid!r}; known crossings: "
-                             + ", ".join(sorted(known)))
+            raise InputError(
+                f"scenario {source}: unknown crossing {cid!r}; known crossings: " + ", ".join(sorted(known))
+            )
     added_ids = [new["id"] for new in scenario.add]
     for cid in added_ids:
         if cid in known or added_ids.count(cid) > 1:
@@ -242,12 +262,25 @@ def apply_scenario(scenario: Scenario, layers: dict[str, gpd.GeoDataFrame], spee
             measured = gpd.GeoSeries([point], crs=settings.STORE_CRS).to_crs(settings.MEASURE_CRS).iloc[0]
             distance = shapely.distance(measured, border) if not border.is_empty else math.inf
             if not distance <= ADDED_CROSSING_MAX_M:
-                raise InputError(f"scenario {source}: added crossing {new['id']!r} at lon={new['lon']}, "
-                                 f"lat={new['lat']} is {distance / 1000:,.1f} km from the China–North Korea border; "
-                                 f"a crossing must be within {ADDED_CROSSING_MAX_M / 1000:g} km of it")
-            rows.append({"crossing_id": new["id"], "name_en": new["name"], "mode": new["mode"], "status": "open",
-                         "status_source": f"scenario {scenario.key}", "in_gazetteer": False, "in_osm": False,
-                         "osm_ids": None, "geometry_source": f"scenario {scenario.key}", "geometry": point})
+                raise InputError(
+                    f"scenario {source}: added crossing {new['id']!r} at lon={new['lon']}, "
+                    f"lat={new['lat']} is {distance / 1000:,.1f} km from the China–North Korea border; "
+                    f"a crossing must be within {ADDED_CROSSING_MAX_M / 1000:g} km of it"
+                )
+            rows.append(
+                {
+                    "crossing_id": new["id"],
+                    "name_en": new["name"],
+                    "mode": new["mode"],
+                    "status": "open",
+                    "status_source": f"scenario {scenario.key}",
+                    "in_gazetteer": False,
+                    "in_osm": False,
+                    "osm_ids": None,
+                    "geometry_source": f"scenario {scenario.key}",
+                    "geometry": point,
+                }
+            )
         added = gpd.GeoDataFrame(rows, geometry="geometry", crs=settings.STORE_CRS)
         crossings = pd.concat([crossings, added], ignore_index=True)
 
@@ -256,8 +289,9 @@ def apply_scenario(scenario: Scenario, layers: dict[str, gpd.GeoDataFrame], spee
         table[country] = {k: v * factor for k, v in table[country].items()}
     for country, values in scenario.speed_overrides.items():
         table[country].update(values)
-    new_speeds = validate_speeds({c: {**table[c], "unpaved_factor": speeds.unpaved_factor[c]} for c in table},
-                                 f"scenario {scenario.key}")
+    new_speeds = validate_speeds(
+        {c: {**table[c], "unpaved_factor": speeds.unpaved_factor[c]} for c in table}, f"scenario {scenario.key}"
+    )
 
     new_penalties = dict(penalties)
     if scenario.default_penalty_h is not None:

@@ -53,8 +53,16 @@ BOUNDARY_QUERY_BBOX = (124.0, 37.5, 131.5, 44.6)
 # --- tag filters (the same for Overpass and local extracts) -------------------
 #: Road classes kept as the trade network.
 MAIN_ROAD_CLASSES = (
-    "motorway", "trunk", "primary", "secondary", "tertiary",
-    "motorway_link", "trunk_link", "primary_link", "secondary_link", "tertiary_link",
+    "motorway",
+    "trunk",
+    "primary",
+    "secondary",
+    "tertiary",
+    "motorway_link",
+    "trunk_link",
+    "primary_link",
+    "secondary_link",
+    "tertiary_link",
 )
 #: Kept too, but flagged ``minor=True``: in North Korea many market towns are
 #: reached only by such roads, so dropping them would cut markets off.
@@ -71,8 +79,14 @@ PLACE_TAGS = {"place": ["city", "town"]}
 # --- hubs ----------------------------------------------------------------------
 #: The Chinese wholesale cities of the HamJi trade, matched against OSM
 #: ``place`` nodes in Jilin by English or Chinese name.
-HUBS = {"Yanji": "延吉市", "Tumen": "图们市", "Hunchun": "珲春市", "Longjing": "龙井市", "Helong": "和龙市",
-        "Changbai": "长白朝鲜族自治县"}
+HUBS = {
+    "Yanji": "延吉市",
+    "Tumen": "图们市",
+    "Hunchun": "珲春市",
+    "Longjing": "龙井市",
+    "Helong": "和龙市",
+    "Changbai": "长白朝鲜族自治县",
+}
 
 # --- crossings ---------------------------------------------------------------
 #: An OSM border control or border bridge within this distance (m) of a
@@ -101,10 +115,26 @@ ROUTES_GPKG = "hamji_routes.gpkg"
 #: there are set at about half the Chinese ones for the same class. Replace
 #: the table with ``--speeds FILE`` (TOML, same layout) to test other values.
 DEFAULT_SPEEDS = {
-    "KP": {"motorway": 50, "trunk": 45, "primary": 40, "secondary": 30, "tertiary": 25,
-           "unclassified": 20, "track": 10, "unpaved_factor": 0.6},
-    "CN": {"motorway": 90, "trunk": 70, "primary": 60, "secondary": 50, "tertiary": 40,
-           "unclassified": 30, "track": 15, "unpaved_factor": 0.6},
+    "KP": {
+        "motorway": 50,
+        "trunk": 45,
+        "primary": 40,
+        "secondary": 30,
+        "tertiary": 25,
+        "unclassified": 20,
+        "track": 10,
+        "unpaved_factor": 0.6,
+    },
+    "CN": {
+        "motorway": 90,
+        "trunk": 70,
+        "primary": 60,
+        "secondary": 50,
+        "tertiary": 40,
+        "unclassified": 30,
+        "track": 15,
+        "unpaved_factor": 0.6,
+    },
 }
 #: Highest speed (km/h) a speed table, a scenario or a speed scale may give.
 MAX_SPEED_KMH = 200

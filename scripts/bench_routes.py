@@ -14,14 +14,19 @@ from benchmarks.routing import run  # noqa: E402
 
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--sample", type=int, default=60,
-                        help="markets timed with networkx; its total is scaled to all markets")
+    parser.add_argument(
+        "--sample", type=int, default=60, help="markets timed with networkx; its total is scaled to all markets"
+    )
     result = run(parser.parse_args().sample)
-    print(f"network: {result['roads']:,} roads, {result['kp_nodes']:,} nodes, {result['kp_edges']:,} directed "
-          f"edges (North Korean side); {result['markets']} markets, {result['crossings']} crossings")
+    print(
+        f"network: {result['roads']:,} roads, {result['kp_nodes']:,} nodes, {result['kp_edges']:,} directed "
+        f"edges (North Korean side); {result['markets']} markets, {result['crossings']} crossings"
+    )
     print(f"graph build (both sides, not part of the comparison): {result['build_s']:.2f} s")
     print(f"hamji multi-source routing, every market: {result['hamji_s']:.2f} s")
-    print(f"networkx, one Dijkstra per market: {result['networkx_s']:.2f} s "
-          f"(timed on {result['sampled']} markets, scaled to {result['markets']})")
+    print(
+        f"networkx, one Dijkstra per market: {result['networkx_s']:.2f} s "
+        f"(timed on {result['sampled']} markets, scaled to {result['markets']})"
+    )
     print(f"largest time difference on the sampled markets: {result['max_diff_s']:.6f} s")
     print(f"speed-up: {result['networkx_s'] / result['hamji_s']:.1f}x")

@@ -23,8 +23,16 @@ from geo import settings
 from geo.maps import local_asset
 
 CHROMIUM = Path(os.environ.get("HAMJI_CHROMIUM", "/usr/bin/chromium"))
-CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking",
-                  "--disable-component-update", "--disable-sync", "--disable-quic"]
+CHROMIUM_FLAGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--disable-quic",
+]
 TILE_HOSTS = ("tile.openstreetmap.org",)
 #: Where screenshots go, to be looked at (default: the test's temporary folder).
 SCREENSHOTS = os.environ.get("HAMJI_SCREENSHOTS")
@@ -32,30 +40,46 @@ SCREENSHOTS = os.environ.get("HAMJI_SCREENSHOTS")
 
 def _grey_tile() -> bytes:
     """A 256×256 light grey PNG, so screenshots look like a map without a tile server."""
+
     def chunk(kind: bytes, data: bytes) -> bytes:
         return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
 
     raw = b"".join(b"\x00" + bytes([232, 232, 228]) * 256 for _ in range(256))
-    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", 256, 256, 8, 2, 0, 0, 0))
-            + chunk(b"IDAT", zlib.compress(raw)) + chunk(b"IEND", b""))
+    return (
+        b"\x89PNG\r\n\x1a\n"
+        + chunk(b"IHDR", struct.pack(">IIBBBBB", 256, 256, 8, 2, 0, 0, 0))
+        + chunk(b"IDAT", zlib.compress(raw))
+        + chunk(b"IEND", b"")
+    )
 
 
 TILE = _grey_tile()
 CONTENT_TYPES = {".js": "application/javascript", ".css": "text/css", ".png": "image/png", ".svg": "image/svg+xml"}
 
 
-def require_browser() -> None:
-    """Skip (or, in CI, fail) when Chromium or the npm assets are missing."""
-    missing = []
-    if not CHROMIUM.exists():
-        missing.append(f"Chromium at {CHROMIUM} (Debian packages chromium, chromium-driver)")
-    if not (settings.ASSETS_DIR / "leaflet" / "dist" / "leaflet.js").exists():
-        missing.append(f"Leaflet's npm packages in {settings.ASSETS_DIR} (run 'npm ci')")
+def _missing(what: str, missing: list[str]) -> None:
     if missing:
-        reason = "browser tests need " + " and ".join(missing)
+        reason = f"{what} need " + " and ".join(missing)
         if os.environ.get("HAMJI_REQUIRE_BROWSER"):
             pytest.fail(reason)
         pytest.skip(reason)
+
+
+def _assets_missing() -> list[str]:
+    if (settings.ASSETS_DIR / "leaflet" / "dist" / "leaflet.js").exists():
+        return []
+    return [f"Leaflet's npm packages in {settings.ASSETS_DIR} (run 'npm ci')"]
+
+
+def require_assets() -> None:
+    """Skip (or, in CI, fail) an offline-map test when the npm packages are missing."""
+    _missing("offline maps", _assets_missing())
+
+
+def require_browser() -> None:
+    """Skip (or, in CI, fail) when Chromium or the npm assets are missing."""
+    chromium = [] if CHROMIUM.exists() else [f"Chromium at {CHROMIUM} (Debian packages chromium, chromium-driver)"]
+    _missing("browser tests", chromium + _assets_missing())
 
 
 @dataclass
@@ -85,8 +109,12 @@ def chromium(serve_assets: bool = True):
     try:
         with sync_playwright() as pw:
             context = pw.chromium.launch_persistent_context(
-                profile, executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_FLAGS,
-                viewport={"width": 1280, "height": 800})
+                profile,
+                executable_path=str(CHROMIUM),
+                headless=True,
+                args=CHROMIUM_FLAGS,
+                viewport={"width": 1280, "height": 800},
+            )
 
             def visit(path: Path, wait_ms: int = 800) -> Visit:
                 page = context.new_page()
@@ -103,8 +131,11 @@ def chromium(serve_assets: bool = True):
                     asset = local_asset(url) if serve_assets else None
                     if asset is not None and asset.exists():
                         seen.served.append(url)
-                        return handle.fulfill(status=200, body=asset.read_bytes(),
-                                              content_type=CONTENT_TYPES.get(asset.suffix, "application/octet-stream"))
+                        return handle.fulfill(
+                            status=200,
+                            body=asset.read_bytes(),
+                            content_type=CONTENT_TYPES.get(asset.suffix, "application/octet-stream"),
+                        )
                     seen.refused.append(url)
                     return handle.abort()
 

@@ -19,8 +19,10 @@ SHARED_DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
 def shared_data() -> Path:
     """The real reference geography in ../shared/data (present in CI, absent in a user's clone)."""
     if not (SHARED_DATA / "provinces_naturalearth.geojson").exists():
-        pytest.skip(f"real reference geography not found at {SHARED_DATA} (it sits beside the repository "
-                    "in CI; a user's clone does not have it)")
+        pytest.skip(
+            f"real reference geography not found at {SHARED_DATA} (it sits beside the repository "
+            "in CI; a user's clone does not have it)"
+        )
     return SHARED_DATA
 
 
@@ -59,8 +61,12 @@ def snapshot(*folders: Path) -> dict[str, str]:
     """SHA-256 of every file below ``folders`` (the run lock's pid record aside)."""
     from geo.lock import LOCK_FILE
 
-    return {str(p.relative_to(folder.parent)): digest(p) for folder in folders for p in sorted(Path(folder).rglob("*"))
-            if p.is_file() and p.name != LOCK_FILE}
+    return {
+        str(p.relative_to(folder.parent)): digest(p)
+        for folder in folders
+        for p in sorted(Path(folder).rglob("*"))
+        if p.is_file() and p.name != LOCK_FILE
+    }
 
 
 def digest(path: Path) -> str:
@@ -94,7 +100,8 @@ def write_elsewhere_extract(path: Path) -> Path:
         "<node id='2' version='1' timestamp='2025-05-01T00:00:00Z' lat='48.86' lon='2.36'>"
         "<tag k='amenity' v='marketplace'/></node>\n"
         "<way id='1' version='1' timestamp='2025-05-01T00:00:00Z'><nd ref='1'/><nd ref='2'/>"
-        "<tag k='highway' v='primary'/></way>\n</osm>\n")
+        "<tag k='highway' v='primary'/></way>\n</osm>\n"
+    )
     return path
 
 
@@ -105,7 +112,12 @@ def folder_args(command: str, root: Path) -> list[str]:
     from ``--layers`` (and write beside them by default).
     """
     layers, maps = str(root / "layers"), str(root / "maps")
-    return {"layers": ["--out", layers], "build": ["--out", layers, "--maps", maps],
-            "routes": ["--layers", layers], "reach": ["--layers", layers], "maps": ["--layers", layers, "--maps", maps],
-            "scenario": ["--layers", layers, "--maps", maps],
-            "sensitivity": ["--layers", layers, "--maps", maps]}[command]
+    return {
+        "layers": ["--out", layers],
+        "build": ["--out", layers, "--maps", maps],
+        "routes": ["--layers", layers],
+        "reach": ["--layers", layers],
+        "maps": ["--layers", layers, "--maps", maps],
+        "scenario": ["--layers", layers, "--maps", maps],
+        "sensitivity": ["--layers", layers, "--maps", maps],
+    }[command]

@@ -19,8 +19,7 @@ from urllib.parse import parse_qs
 
 from shapely import Point, Polygon, prepared
 
-COMPONENT = re.compile(
-    r"\((node|way|relation)\['([^']+)'(?:='([^']*)')?\]\(poly:'([^']+)'\);\(\._;>;\);\)")
+COMPONENT = re.compile(r"\((node|way|relation)\['([^']+)'(?:='([^']*)')?\]\(poly:'([^']+)'\);\(\._;>;\);\)")
 
 
 class FakeOverpass:
@@ -50,8 +49,10 @@ class FakeOverpass:
 
             def do_GET(self) -> None:
                 if self.path.endswith("/status"):
-                    text = ("Connected as: 1\nCurrent time: 2026-01-01T00:00:00Z\nAnnounced endpoint: none\n"
-                            "Rate limit: 2\n2 slots available now.\nCurrently running queries:\n")
+                    text = (
+                        "Connected as: 1\nCurrent time: 2026-01-01T00:00:00Z\nAnnounced endpoint: none\n"
+                        "Rate limit: 2\n2 slots available now.\nCurrently running queries:\n"
+                    )
                     self._send(200, text.encode(), "text/plain")
                 else:
                     self._send(404, b"not found", "text/plain")
@@ -101,15 +102,22 @@ class FakeOverpass:
                 tags = element.get("tags", {})
                 if key not in tags or (value and tags[key] != value):
                     continue
-                inside = (self._node_in(element["id"], poly) if kind == "node" else
-                          self._way_in(element["id"], poly) if kind == "way" else
-                          any(self._member_in(m, poly) for m in element["members"]))
+                inside = (
+                    self._node_in(element["id"], poly)
+                    if kind == "node"
+                    else self._way_in(element["id"], poly)
+                    if kind == "way"
+                    else any(self._member_in(m, poly) for m in element["members"])
+                )
                 if inside:
                     self._add_down(element, found)
         elements = sorted(found.values(), key=lambda e: ({"node": 0, "way": 1, "relation": 2}[e["type"]], e["id"]))
-        return {"version": 0.6, "generator": "fake Overpass for HamJi tests",
-                "osm3s": {"timestamp_osm_base": self.timestamp, "copyright": "test data"},
-                "elements": json.loads(json.dumps(elements))}
+        return {
+            "version": 0.6,
+            "generator": "fake Overpass for HamJi tests",
+            "osm3s": {"timestamp_osm_base": self.timestamp, "copyright": "test data"},
+            "elements": json.loads(json.dumps(elements)),
+        }
 
     def _add_down(self, element: dict, found: dict) -> None:
         found[(element["type"], element["id"])] = element

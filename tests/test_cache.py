@@ -12,8 +12,11 @@ def run(root, capsys, *extra):
 
 
 def state(root):
-    return {p.name: (digest(p), p.stat().st_mtime_ns) for p in sorted(root.rglob("*")) if p.is_file()
-            and p.name != ".hamji.lock"}
+    return {
+        p.name: (digest(p), p.stat().st_mtime_ns)
+        for p in sorted(root.rglob("*"))
+        if p.is_file() and p.name != ".hamji.lock"
+    }
 
 
 def test_unchanged_rerun_skips_every_stage(tmp_path, capsys):
@@ -28,9 +31,11 @@ def test_unchanged_rerun_skips_every_stage(tmp_path, capsys):
 def test_a_changed_input_reruns_that_stage_and_what_follows(tmp_path, capsys):
     run(tmp_path, capsys)
     speeds = tmp_path / "speeds.toml"
-    speeds.write_text("[KP]\nmotorway = 50\ntrunk = 45\nprimary = 40\nsecondary = 30\ntertiary = 25\n"
-                      "unclassified = 20\ntrack = 5\n[CN]\nmotorway = 90\ntrunk = 70\nprimary = 60\n"
-                      "secondary = 50\ntertiary = 40\nunclassified = 30\ntrack = 15\n")
+    speeds.write_text(
+        "[KP]\nmotorway = 50\ntrunk = 45\nprimary = 40\nsecondary = 30\ntertiary = 25\n"
+        "unclassified = 20\ntrack = 5\n[CN]\nmotorway = 90\ntrunk = 70\nprimary = 60\n"
+        "secondary = 50\ntertiary = 40\nunclassified = 30\ntrack = 15\n"
+    )
     out = run(tmp_path, capsys, "--speeds", str(speeds))
     assert "layers: unchanged" in out
     for stage in ("routes", "reach", "maps"):

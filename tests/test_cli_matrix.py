@@ -114,7 +114,8 @@ def test_routes_without_layers_names_the_stage_to_run(tmp_path, capsys):
     assert main(["routes", "--layers", str(empty)]) == 1
     assert capsys.readouterr().err.strip() == (
         f"hamji: error: {empty / settings.LAYERS_GPKG} does not exist; the layers stage writes it: run that stage "
-        "first ('hamji layers', or 'hamji build')")
+        "first ('hamji layers', or 'hamji build')"
+    )
 
 
 def test_reading_flags_are_not_writing_flags(previous, capsys):
@@ -141,8 +142,11 @@ def test_console_script_help_and_exit_code(tmp_path):
     for args in (["--help"], ["layers", "--help"], ["build", "--help"]):
         done = subprocess.run([sys.executable, "-m", "geo.cli", *args], capture_output=True, text=True)
         assert done.returncode == 0 and "usage: hamji" in done.stdout
-    done = subprocess.run([sys.executable, "-m", "geo.cli", "layers", "--osm", str(tmp_path / "x.osm"),
-                           "--out", str(tmp_path)], capture_output=True, text=True)
+    done = subprocess.run(
+        [sys.executable, "-m", "geo.cli", "layers", "--osm", str(tmp_path / "x.osm"), "--out", str(tmp_path)],
+        capture_output=True,
+        text=True,
+    )
     assert done.returncode == 1 and done.stderr.count("\n") == 1
 
 
@@ -183,8 +187,7 @@ def test_overpass_unreachable(previous, capsys, isolated_cache):
     with socket.socket() as sock:  # a port nobody listens on
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]
-    line = fails(["build", "--overpass-url", f"http://127.0.0.1:{port}/api", "--province", "border"], previous,
-                 capsys)
+    line = fails(["build", "--overpass-url", f"http://127.0.0.1:{port}/api", "--province", "border"], previous, capsys)
     assert f"127.0.0.1:{port}" in line
 
 
@@ -219,8 +222,21 @@ def test_read_only_output_folder(built, tmp_path, capsys):
 def test_demo_then_real_build_leaves_no_demo_stamp(previous, fixture_xml, tmp_path, capsys):
     assert settings.DEMO_STAMP in (previous / "maps" / "overview.html").read_text()
     real = variant(fixture_xml, tmp_path, "real.osm", unlabelled)
-    assert main(["build", "--osm", str(real), *FIXTURE_PROVINCES, "--out", str(previous / "layers"),
-                 "--maps", str(previous / "maps")]) == 0
+    assert (
+        main(
+            [
+                "build",
+                "--osm",
+                str(real),
+                *FIXTURE_PROVINCES,
+                "--out",
+                str(previous / "layers"),
+                "--maps",
+                str(previous / "maps"),
+            ]
+        )
+        == 0
+    )
     assert "DEMO" not in capsys.readouterr().out
     for path in [*(previous / "layers").iterdir(), *(previous / "maps").glob("*.html")]:
         text = path.read_bytes().decode("utf-8", errors="replace")
@@ -229,10 +245,24 @@ def test_demo_then_real_build_leaves_no_demo_stamp(previous, fixture_xml, tmp_pa
 
 
 def test_no_markets_in_the_extract(previous, fixture_xml, tmp_path, capsys):
-    bare = variant(fixture_xml, tmp_path, "no-markets.osm",
-                   lambda t: t.replace('<tag k="amenity" v="marketplace"/>', ""))
-    assert main(["build", "--osm", str(bare), *FIXTURE_PROVINCES, "--out", str(previous / "layers"),
-                 "--maps", str(previous / "maps")]) == 0
+    bare = variant(
+        fixture_xml, tmp_path, "no-markets.osm", lambda t: t.replace('<tag k="amenity" v="marketplace"/>', "")
+    )
+    assert (
+        main(
+            [
+                "build",
+                "--osm",
+                str(bare),
+                *FIXTURE_PROVINCES,
+                "--out",
+                str(previous / "layers"),
+                "--maps",
+                str(previous / "maps"),
+            ]
+        )
+        == 0
+    )
     out = capsys.readouterr().out
     assert "no markets" in out
     reach = pd.read_csv(previous / "layers" / settings.REACH_CSV).set_index("code")
@@ -247,19 +277,32 @@ def test_crossing_beyond_the_snap_threshold_is_a_flagged_row(built):
     far = crossings[crossings["osm_name"] == "Paektu Border Post"].iloc[0]
     assert not far["usable"] and far["reason"] == "no road within 2,000 m on one side of the border"
     assert far["markets_served"] == 0
-    assert "not used: no road within 2,000 m on one side of the border" in \
-        (built / "maps" / "overview.html").read_text()
+    assert (
+        "not used: no road within 2,000 m on one side of the border" in (built / "maps" / "overview.html").read_text()
+    )
 
 
 def test_osm_name_with_html_and_script(previous, fixture_xml, tmp_path):
     evil = '<img src=x onerror="window.__pwned=1"><script>window.__pwned=2</script>`${window.__pwned=3}`'
     escaped = evil.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace('"', "&quot;")
     # The Hoeryong market's Korean name, as an OSM mapper could have typed it.
-    extract = variant(fixture_xml, tmp_path, "evil.osm",
-                      lambda t: t.replace('v="회령시장"', f'v="{escaped}"', 1))
+    extract = variant(fixture_xml, tmp_path, "evil.osm", lambda t: t.replace('v="회령시장"', f'v="{escaped}"', 1))
     assert escaped in extract.read_text()
-    assert main(["build", "--osm", str(extract), *FIXTURE_PROVINCES, "--out", str(previous / "layers"),
-                 "--maps", str(previous / "maps")]) == 0
+    assert (
+        main(
+            [
+                "build",
+                "--osm",
+                str(extract),
+                *FIXTURE_PROVINCES,
+                "--out",
+                str(previous / "layers"),
+                "--maps",
+                str(previous / "maps"),
+            ]
+        )
+        == 0
+    )
     with chromium() as visit:
         seen = visit(previous / "maps" / "overview.html")
         assert seen.js_errors == []
@@ -273,9 +316,23 @@ def test_osm_name_with_html_and_script(previous, fixture_xml, tmp_path):
 
 
 def _build(extract: Path, root: Path) -> subprocess.Popen:
-    return subprocess.Popen([sys.executable, "-m", "geo.cli", "build", "--osm", str(extract), *FIXTURE_PROVINCES,
-                             "--out", str(root / "layers"), "--maps", str(root / "maps")],
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    return subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "geo.cli",
+            "build",
+            "--osm",
+            str(extract),
+            *FIXTURE_PROVINCES,
+            "--out",
+            str(root / "layers"),
+            "--maps",
+            str(root / "maps"),
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
 
 
 def _same_outputs(a: Path, b: Path) -> None:
@@ -307,8 +364,11 @@ def test_interrupted_build_reruns_to_the_same_outputs(fixture_xml, tmp_path, kil
     assert marker.exists() and not (interrupted / "maps" / "index.html").exists(), "killed too late to test"
     assert _build(extract, interrupted).wait(timeout=300) == 0
     _same_outputs(reference, interrupted)
-    leftovers = [p for p in (interrupted / "layers").iterdir() if p.name.startswith(".")
-                 and p.name not in (cache.RECORD, LOCK_FILE)]
+    leftovers = [
+        p
+        for p in (interrupted / "layers").iterdir()
+        if p.name.startswith(".") and p.name not in (cache.RECORD, LOCK_FILE)
+    ]
     assert leftovers == []
 
 
@@ -320,6 +380,9 @@ def test_temporary_files_of_a_killed_write_are_swept(tmp_path):
     (tmp_path / ".hamji_routes-k1ll3d.gpkg").write_bytes(b"half a GeoPackage")
     (tmp_path / ".hamji-write-test-999999999-k1ll3d").write_bytes(b"")  # a probe of a run killed mid-check
     io.write_json({"a": 1}, tmp_path / settings.LAYERS_META)
-    io.write_gpkg({"x": gpd.GeoDataFrame({"v": [1]}, geometry=gpd.points_from_xy([0], [0]), crs=4326)},
-                  tmp_path / settings.ROUTES_GPKG, {})
+    io.write_gpkg(
+        {"x": gpd.GeoDataFrame({"v": [1]}, geometry=gpd.points_from_xy([0], [0]), crs=4326)},
+        tmp_path / settings.ROUTES_GPKG,
+        {},
+    )
     assert sorted(p.name for p in tmp_path.iterdir()) == [settings.LAYERS_META, settings.ROUTES_GPKG]

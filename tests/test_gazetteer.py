@@ -4,12 +4,20 @@ import pytest
 from reference import china_dprk_border, natural_earth_provinces
 
 from geo import settings
-from geo.layers import assign_regions
+from geo.provinces import assign_regions
 from geo.regions import BY_CODE
 from geo.sources.gazetteer import CROSSINGS, find_crossing, gazetteer_frame
 
-REQUIRED = {"wonjong_quanhe", "namyang_tumen_road", "namyang_tumen_rail", "sambong_kaishantun",
-            "hoeryong_sanhe", "chilsong_nanping", "saebyol_shatuozi", "hyesan_changbai"}
+REQUIRED = {
+    "wonjong_quanhe",
+    "namyang_tumen_road",
+    "namyang_tumen_rail",
+    "sambong_kaishantun",
+    "hoeryong_sanhe",
+    "chilsong_nanping",
+    "saebyol_shatuozi",
+    "hyesan_changbai",
+}
 
 
 def test_covers_the_tumen_crossings_and_hyesan():

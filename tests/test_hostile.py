@@ -32,8 +32,14 @@ ENV.pop("HAMJI_OSM", None)
 
 def hamji(*args: str, env: dict | None = None, timeout: float = 180) -> subprocess.CompletedProcess:
     """``hamji ARGS`` as its own process, with no standard input."""
-    return subprocess.run([sys.executable, "-m", "geo.cli", *args], capture_output=True, text=True,
-                          env={**ENV, **(env or {})}, stdin=subprocess.DEVNULL, timeout=timeout)
+    return subprocess.run(
+        [sys.executable, "-m", "geo.cli", *args],
+        capture_output=True,
+        text=True,
+        env={**ENV, **(env or {})},
+        stdin=subprocess.DEVNULL,
+        timeout=timeout,
+    )
 
 
 @pytest.fixture(scope="session")
@@ -74,15 +80,18 @@ def speed_table(primary: str = "40", factor: str = "0.6") -> str:
     return f"[KP]\n{rows}unpaved_factor = {factor}\n[CN]\n{rows}unpaved_factor = 0.6\n"
 
 
-@pytest.mark.parametrize("primary, factor, expected", [
-    ("nan", "0.6", "[KP] primary (km/h) = nan; it must be a number more than 0 and at most 200"),
-    ("inf", "0.6", "[KP] primary (km/h) = inf; it must be a number more than 0 and at most 200"),
-    ("-40", "0.6", "[KP] primary (km/h) = -40; it must be a number more than 0 and at most 200"),
-    ("0", "0.6", "[KP] primary (km/h) = 0; it must be a number more than 0 and at most 200"),
-    ("1e308", "0.6", "[KP] primary (km/h) = 1e+308; it must be a number more than 0 and at most 200"),
-    ("true", "0.6", "[KP] primary (km/h) = True; it must be a number"),
-    ("40", "nan", "[KP] unpaved_factor = nan; it must be a number more than 0 and at most 1"),
-])
+@pytest.mark.parametrize(
+    "primary, factor, expected",
+    [
+        ("nan", "0.6", "[KP] primary (km/h) = nan; it must be a number more than 0 and at most 200"),
+        ("inf", "0.6", "[KP] primary (km/h) = inf; it must be a number more than 0 and at most 200"),
+        ("-40", "0.6", "[KP] primary (km/h) = -40; it must be a number more than 0 and at most 200"),
+        ("0", "0.6", "[KP] primary (km/h) = 0; it must be a number more than 0 and at most 200"),
+        ("1e308", "0.6", "[KP] primary (km/h) = 1e+308; it must be a number more than 0 and at most 200"),
+        ("true", "0.6", "[KP] primary (km/h) = True; it must be a number"),
+        ("40", "nan", "[KP] unpaved_factor = nan; it must be a number more than 0 and at most 1"),
+    ],
+)
 def test_speed_table_numbers(previous, tmp_path, primary, factor, expected):
     table = tmp_path / "speeds.toml"
     table.write_text(speed_table(primary, factor))
@@ -95,27 +104,34 @@ def _fifo(path: Path) -> Path:
     return path
 
 
-@pytest.mark.parametrize("make, expected", [
-    (lambda t: t, "is a folder; give the file itself"),
-    (lambda t: Path("/dev/zero"), "is not a regular file (a pipe or device?)"),
-    (lambda t: _fifo(t / "speeds.toml"), "is not a regular file (a pipe or device?)"),
-    (lambda t: t / "missing.toml", "does not exist; check the path [--speeds]"),
-    (lambda t: (t / "bin.toml", (t / "bin.toml").write_bytes(b"\xff\xfe\x00garbage"))[0], "is not UTF-8 text"),
-    (lambda t: (t / "bad.toml", (t / "bad.toml").write_text("[KP\nprimary = "))[0], "is not valid TOML"),
-], ids=["folder", "dev-zero", "fifo", "missing", "not-utf8", "not-toml"])
+@pytest.mark.parametrize(
+    "make, expected",
+    [
+        (lambda t: t, "is a folder; give the file itself"),
+        (lambda t: Path("/dev/zero"), "is not a regular file (a pipe or device?)"),
+        (lambda t: _fifo(t / "speeds.toml"), "is not a regular file (a pipe or device?)"),
+        (lambda t: t / "missing.toml", "does not exist; check the path [--speeds]"),
+        (lambda t: (t / "bin.toml", (t / "bin.toml").write_bytes(b"\xff\xfe\x00garbage"))[0], "is not UTF-8 text"),
+        (lambda t: (t / "bad.toml", (t / "bad.toml").write_text("[KP\nprimary = "))[0], "is not valid TOML"),
+    ],
+    ids=["folder", "dev-zero", "fifo", "missing", "not-utf8", "not-toml"],
+)
 def test_speed_table_paths(previous, tmp_path, make, expected):
     line = refused(previous, "routes", "--speeds", str(make(tmp_path)), *folder_args("routes", previous))
     assert line.startswith("hamji: error: speed table ") and expected in line
 
 
-@pytest.mark.parametrize("value, expected", [
-    ("wonjong_quanhe=nan", "for 'wonjong_quanhe': nan is not a number of hours from 0 to 240 [--penalty]"),
-    ("wonjong_quanhe=inf", "inf is not a number of hours from 0 to 240"),
-    ("wonjong_quanhe=-1", "-1 is not a number of hours from 0 to 240"),
-    ("wonjong_quanhe=1e308", "1e+308 is not a number of hours from 0 to 240"),
-    ("wonjong_quanhe=two", "'two' is not a number of hours; write CROSSING_ID=HOURS [--penalty]"),
-    ("nowhere=1", "border penalty for 'nowhere': unknown crossing"),
-])
+@pytest.mark.parametrize(
+    "value, expected",
+    [
+        ("wonjong_quanhe=nan", "for 'wonjong_quanhe': nan is not a number of hours from 0 to 240 [--penalty]"),
+        ("wonjong_quanhe=inf", "inf is not a number of hours from 0 to 240"),
+        ("wonjong_quanhe=-1", "-1 is not a number of hours from 0 to 240"),
+        ("wonjong_quanhe=1e308", "1e+308 is not a number of hours from 0 to 240"),
+        ("wonjong_quanhe=two", "'two' is not a number of hours; write CROSSING_ID=HOURS [--penalty]"),
+        ("nowhere=1", "border penalty for 'nowhere': unknown crossing"),
+    ],
+)
 def test_penalties(previous, value, expected):
     line = refused(previous, "routes", "--penalty", value, "--force", *folder_args("routes", previous))
     assert expected in line
@@ -123,25 +139,59 @@ def test_penalties(previous, value, expected):
 
 # -- scenario files ----------------------------------------------------------------------------
 
-@pytest.mark.parametrize("body, expected", [
-    ("[speeds]\nscale = { KP = 1e308 }\n", "speeds.scale.KP = 1e+308; it must be a number more than 0 and at most 10"),
-    ("[speeds]\nscale = { KP = 0 }\n", "speeds.scale.KP = 0; it must be a number more than 0"),
-    ("[speeds]\nscale = { KP = 9 }\n", "[KP] motorway (km/h) = 450.0; it must be a number more than 0 and at most 200"),
-    ("[speeds.KP]\nprimary = nan\n", "speeds.KP.primary = nan; it must be a number"),
-    ("[penalties]\ndefault_h = inf\n", "penalties.default_h = inf; it must be a number at least 0 and at most 240"),
-    ("[penalties]\ndefault_h = -2\n", "penalties.default_h = -2; it must be a number at least 0"),
-    ('[[crossings.add]]\nid = "x"\nlon = 200.0\nlat = 42.0\nmode = "road"\n', "bad coordinates lon=200.0, lat=42.0"),
-    ('[[crossings.add]]\nid = "x"\nlon = 130.0\nlat = 95.0\nmode = "road"\n', "bad coordinates lon=130.0, lat=95.0"),
-    ('[[crossings.add]]\nid = "x"\nlon = nan\nlat = 42.0\nmode = "road"\n', "bad coordinates lon=nan"),
-    ('[[crossings.add]]\nid = "x"\nlon = 126.0\nlat = 38.0\nmode = "road"\n', "km from the China–North Korea border"),
-    ('[crossings]\nclose = ["nowhere"]\n', "unknown crossing 'nowhere'"),
-    ("name = " + json.dumps("x" * 100_000) + "\n", "name must be text of at most 200 characters"),
-    ("name = 5\n", "name must be text of at most 200 characters"),
-    ("colour = 'red'\n", "unknown key(s) colour"),
-    ("name = 'unterminated\n", "is not valid TOML"),
-], ids=["scale-overflow", "scale-zero", "scale-past-max", "speed-nan", "penalty-inf", "penalty-negative", "lon-200",
-        "lat-95", "lon-nan", "off-border", "unknown-crossing", "long-name", "name-not-text", "unknown-key",
-        "bad-toml"])
+
+@pytest.mark.parametrize(
+    "body, expected",
+    [
+        (
+            "[speeds]\nscale = { KP = 1e308 }\n",
+            "speeds.scale.KP = 1e+308; it must be a number more than 0 and at most 10",
+        ),
+        ("[speeds]\nscale = { KP = 0 }\n", "speeds.scale.KP = 0; it must be a number more than 0"),
+        (
+            "[speeds]\nscale = { KP = 9 }\n",
+            "[KP] motorway (km/h) = 450.0; it must be a number more than 0 and at most 200",
+        ),
+        ("[speeds.KP]\nprimary = nan\n", "speeds.KP.primary = nan; it must be a number"),
+        ("[penalties]\ndefault_h = inf\n", "penalties.default_h = inf; it must be a number at least 0 and at most 240"),
+        ("[penalties]\ndefault_h = -2\n", "penalties.default_h = -2; it must be a number at least 0"),
+        (
+            '[[crossings.add]]\nid = "x"\nlon = 200.0\nlat = 42.0\nmode = "road"\n',
+            "bad coordinates lon=200.0, lat=42.0",
+        ),
+        (
+            '[[crossings.add]]\nid = "x"\nlon = 130.0\nlat = 95.0\nmode = "road"\n',
+            "bad coordinates lon=130.0, lat=95.0",
+        ),
+        ('[[crossings.add]]\nid = "x"\nlon = nan\nlat = 42.0\nmode = "road"\n', "bad coordinates lon=nan"),
+        (
+            '[[crossings.add]]\nid = "x"\nlon = 126.0\nlat = 38.0\nmode = "road"\n',
+            "km from the China–North Korea border",
+        ),
+        ('[crossings]\nclose = ["nowhere"]\n', "unknown crossing 'nowhere'"),
+        ("name = " + json.dumps("x" * 100_000) + "\n", "name must be text of at most 200 characters"),
+        ("name = 5\n", "name must be text of at most 200 characters"),
+        ("colour = 'red'\n", "unknown key(s) colour"),
+        ("name = 'unterminated\n", "is not valid TOML"),
+    ],
+    ids=[
+        "scale-overflow",
+        "scale-zero",
+        "scale-past-max",
+        "speed-nan",
+        "penalty-inf",
+        "penalty-negative",
+        "lon-200",
+        "lat-95",
+        "lon-nan",
+        "off-border",
+        "unknown-crossing",
+        "long-name",
+        "name-not-text",
+        "unknown-key",
+        "bad-toml",
+    ],
+)
 def test_scenario_contents(previous, tmp_path, body, expected):
     scenario = tmp_path / "evil.toml"
     scenario.write_text(body)
@@ -150,13 +200,17 @@ def test_scenario_contents(previous, tmp_path, body, expected):
     assert not (previous / "layers" / "scenarios").exists()
 
 
-@pytest.mark.parametrize("make, expected", [
-    (lambda t: (t / "s.toml").mkdir() or t / "s.toml", "is a folder"),
-    (lambda t: Path("/dev/zero"), "is not a regular file (a pipe or device?)"),
-    (lambda t: _fifo(t / "s.toml"), "is not a regular file (a pipe or device?)"),
-    (lambda t: t / ("n" * 100_000 + ".toml"), "cannot be read (File name too long)"),
-    (lambda t: t / "missing.toml", "does not exist"),
-], ids=["folder", "dev-zero", "fifo", "long-file-name", "missing"])
+@pytest.mark.parametrize(
+    "make, expected",
+    [
+        (lambda t: (t / "s.toml").mkdir() or t / "s.toml", "is a folder"),
+        (lambda t: Path("/dev/zero"), "is not a regular file (a pipe or device?)"),
+        (lambda t: _fifo(t / "s.toml"), "is not a regular file (a pipe or device?)"),
+        (lambda t: t / ("n" * 100_000 + ".toml"), "cannot be read (File name too long)"),
+        (lambda t: t / "missing.toml", "does not exist"),
+    ],
+    ids=["folder", "dev-zero", "fifo", "long-file-name", "missing"],
+)
 def test_scenario_paths(previous, tmp_path, make, expected):
     line = refused(previous, "scenario", str(make(tmp_path)), *folder_args("scenario", previous))
     assert expected in line and len(line) < 1_000
@@ -164,14 +218,19 @@ def test_scenario_paths(previous, tmp_path, make, expected):
 
 # -- extracts and environment ------------------------------------------------------------------
 
-@pytest.mark.parametrize("make, expected", [
-    (lambda t: (t / "x.osm.pbf").mkdir() or t / "x.osm.pbf", "is a folder"),
-    (lambda t: Path("/dev/zero"), "is not a regular file"),
-    (lambda t: _fifo(t / "x.osm.pbf"), "is not a regular file"),
-    (lambda t: (t / "h.osh.pbf", (t / "h.osh.pbf").write_bytes(b"x"))[0], "is a history or change file"),
-    (lambda t: (t / "c.osc.gz", (t / "c.osc.gz").write_bytes(b"x"))[0], "is a history or change file"),
-    (lambda t: t / ("n" * 100_000 + ".osm.pbf"), "(File name too long)"),
-], ids=["folder", "dev-zero", "fifo", "history", "change", "long-name"])
+
+@pytest.mark.parametrize(
+    "make, expected",
+    [
+        (lambda t: (t / "x.osm.pbf").mkdir() or t / "x.osm.pbf", "is a folder"),
+        (lambda t: Path("/dev/zero"), "is not a regular file"),
+        (lambda t: _fifo(t / "x.osm.pbf"), "is not a regular file"),
+        (lambda t: (t / "h.osh.pbf", (t / "h.osh.pbf").write_bytes(b"x"))[0], "is a history or change file"),
+        (lambda t: (t / "c.osc.gz", (t / "c.osc.gz").write_bytes(b"x"))[0], "is a history or change file"),
+        (lambda t: t / ("n" * 100_000 + ".osm.pbf"), "(File name too long)"),
+    ],
+    ids=["folder", "dev-zero", "fifo", "history", "change", "long-name"],
+)
 def test_extract_paths(previous, tmp_path, make, expected):
     line = refused(previous, "layers", "--osm", str(make(tmp_path)), *folder_args("layers", previous))
     assert line.startswith("hamji: error: OSM extract ") and expected in line and len(line) < 1_000
@@ -183,6 +242,7 @@ def test_empty_hamji_osm_does_not_go_online(previous):
 
 
 # -- folders and files in the way --------------------------------------------------------------
+
 
 def test_layers_file_that_is_a_folder(previous):
     gpkg = previous / "layers" / settings.LAYERS_GPKG
@@ -203,8 +263,14 @@ def test_routes_file_that_is_a_folder(previous):
 def test_unwritable_overpass_cache(previous, tmp_path):
     blocker = tmp_path / "not-a-folder"
     blocker.write_text("a file where the cache folder should be")
-    line = refused(previous, "build", "--overpass-url", "http://127.0.0.1:9/api", *folder_args("build", previous),
-                   env={"HAMJI_CACHE_DIR": str(blocker / "cache")})
+    line = refused(
+        previous,
+        "build",
+        "--overpass-url",
+        "http://127.0.0.1:9/api",
+        *folder_args("build", previous),
+        env={"HAMJI_CACHE_DIR": str(blocker / "cache")},
+    )
     assert f"cannot write to output folder {blocker / 'cache'}" in line
 
 
@@ -228,6 +294,7 @@ def test_damaged_cache_record_just_reruns(previous):
 
 # -- Overpass failing in every way a server can -------------------------------------------------
 
+
 @pytest.fixture
 def overpass():
     server = FakeOverpass(fixture.to_overpass_json(fixture.build())["elements"])
@@ -237,13 +304,24 @@ def overpass():
 
 ROADS_QUERY = "['highway'="
 OVERPASS_FAILURES = {
-    "timeout-remark": (200, json.dumps({"elements": [], "remark": "runtime error: Query timed out in \"query\" at "
-                                        "line 3 after 26 seconds."}), "application/json",
-                       "runtime error: Query timed out"),
-    "memory-remark": (200, json.dumps({"elements": [], "remark": "runtime error: Query run out of memory using "
-                                       "about 2048 MB of RAM."}), "application/json", "run out of memory"),
-    "html-200": (200, "<html><body><h1>502 Bad Gateway</h1></body></html>", "text/html",
-                 "the answer is not JSON but text/html"),
+    "timeout-remark": (
+        200,
+        json.dumps({"elements": [], "remark": 'runtime error: Query timed out in "query" at line 3 after 26 seconds.'}),
+        "application/json",
+        "runtime error: Query timed out",
+    ),
+    "memory-remark": (
+        200,
+        json.dumps({"elements": [], "remark": "runtime error: Query run out of memory using about 2048 MB of RAM."}),
+        "application/json",
+        "run out of memory",
+    ),
+    "html-200": (
+        200,
+        "<html><body><h1>502 Bad Gateway</h1></body></html>",
+        "text/html",
+        "the answer is not JSON but text/html",
+    ),
     "too-many": (429, "rate limited", "text/plain", "HTTP 429 (too many requests) after 2 retries"),
     "gateway-timeout": (504, "gateway timeout", "text/plain", "HTTP 504 (gateway timeout) after 2 retries"),
     "server-error": (500, "oops", "text/plain", "HTTP 500"),
@@ -257,8 +335,16 @@ def test_overpass_failures(previous, overpass, tmp_path, case):
     status, body, kind, expected = OVERPASS_FAILURES[case]
     overpass.failure = (status, body.encode(), kind, ROADS_QUERY)
     cache = tmp_path / "cache"
-    line = refused(previous, "layers", "--overpass-url", overpass.url, "--province", "KP-13",
-                   *folder_args("layers", previous), env={"HAMJI_CACHE_DIR": str(cache)})
+    line = refused(
+        previous,
+        "layers",
+        "--overpass-url",
+        overpass.url,
+        "--province",
+        "KP-13",
+        *folder_args("layers", previous),
+        env={"HAMJI_CACHE_DIR": str(cache)},
+    )
     assert f"Overpass at {overpass.url} failed on the roads query: " in line and expected in line
     assert "try again later, or use a local extract" in line
     # Only good answers (the boundaries) were kept: no cache file holds the failure.
@@ -276,11 +362,14 @@ def test_overpass_with_no_roads_is_an_error_unless_allowed(previous, overpass, t
 
 # -- two runs at once --------------------------------------------------------------------------
 
+
 def _holder(folder: Path, seconds: float) -> subprocess.Popen:
     """Another process holding the folder's lock for ``seconds``, as a running build would."""
-    code = (f"import fcntl,os,time; fd=os.open({str(folder / '.hamji.lock')!r}, os.O_RDWR|os.O_CREAT); "
-            "fcntl.flock(fd, fcntl.LOCK_EX); os.ftruncate(fd,0); os.write(fd, str(os.getpid()).encode()); "
-            f"print('locked', flush=True); time.sleep({seconds})")
+    code = (
+        f"import fcntl,os,time; fd=os.open({str(folder / '.hamji.lock')!r}, os.O_RDWR|os.O_CREAT); "
+        "fcntl.flock(fd, fcntl.LOCK_EX); os.ftruncate(fd,0); os.write(fd, str(os.getpid()).encode()); "
+        f"print('locked', flush=True); time.sleep({seconds})"
+    )
     holder = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, text=True)
     assert holder.stdout.readline().strip() == "locked"
     return holder
@@ -317,8 +406,9 @@ def test_sweep_leaves_a_live_runs_temporary_files(previous):
 
 def test_two_builds_at_once_one_wins_cleanly(previous):
     args = [sys.executable, "-m", "geo.cli", "build", "--demo", "--force", *folder_args("build", previous)]
-    runs = [subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=ENV)
-            for _ in range(2)]
+    runs = [
+        subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=ENV) for _ in range(2)
+    ]
     results = [(run.wait(timeout=300), run.stderr.read()) for run in runs]
     codes = sorted(code for code, _ in results)
     assert codes in ([0, 0], [0, 1]), results  # the second either queued after or was refused
@@ -326,19 +416,24 @@ def test_two_builds_at_once_one_wins_cleanly(previous):
         assert "Traceback" not in err
         if code == 1:
             assert "is being written by another hamji run" in err and err.count("\n") == 1
-    assert not [p for p in (previous / "maps").iterdir() if p.name.startswith(".") and p.name != ".hamji.lock"
-                and p.name != ".hamji_cache.json"]
+    assert not [
+        p
+        for p in (previous / "maps").iterdir()
+        if p.name.startswith(".") and p.name != ".hamji.lock" and p.name != ".hamji_cache.json"
+    ]
 
 
 # -- the disk fills, the user presses Ctrl-C ---------------------------------------------------
+
 
 def test_full_disk_keeps_the_previous_file(built, tmp_path):
     small = tmp_path / "small"
     small.mkdir()
     layers = built / "layers"
     need = sum(p.stat().st_size for p in layers.iterdir() if p.is_file())
-    mounted = subprocess.run(["mount", "-t", "tmpfs", "-o", f"size={need + 200_000}", "tmpfs", str(small)],
-                             capture_output=True)
+    mounted = subprocess.run(
+        ["mount", "-t", "tmpfs", "-o", f"size={need + 200_000}", "tmpfs", str(small)], capture_output=True
+    )
     if mounted.returncode != 0:
         pytest.skip("cannot mount a small tmpfs here (needs root); the full-disk case is not tested")
     try:
@@ -352,8 +447,13 @@ def test_full_disk_keeps_the_previous_file(built, tmp_path):
 
 
 def test_ctrl_c_says_what_was_written(previous):
-    run = subprocess.Popen([sys.executable, "-m", "geo.cli", "build", "--demo", "--force", *folder_args("build", previous)],
-                           stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=ENV)
+    run = subprocess.Popen(
+        [sys.executable, "-m", "geo.cli", "build", "--demo", "--force", *folder_args("build", previous)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=ENV,
+    )
     for line in run.stdout:  # interrupt once the layers are in place
         if line.startswith("wrote") and settings.LAYERS_GPKG in line:
             run.send_signal(signal.SIGINT)
@@ -368,14 +468,17 @@ def test_ctrl_c_says_what_was_written(previous):
 
 # -- hostile text that must be shown, never run -------------------------------------------------
 
-EVIL_SCENARIO = {"name": "calc {{ 7*191 }} cwd {{ lipsum.__globals__.os.getcwd() }} {# {% raw %}",
-                 "description": "</script><script>window.__pwned=1</script> ${window.__pwned=2} `x` {{ 7*191 }}"}
+EVIL_SCENARIO = {
+    "name": "calc {{ 7*191 }} cwd {{ lipsum.__globals__.os.getcwd() }} {# {% raw %}",
+    "description": "</script><script>window.__pwned=1</script> ${window.__pwned=2} `x` {{ 7*191 }}",
+}
 
 
 def test_hostile_scenario_text_is_shown_not_run(previous, tmp_path):
     scenario = tmp_path / "evil.toml"
-    scenario.write_text("".join(f"{k} = {json.dumps(v)}\n" for k, v in EVIL_SCENARIO.items())
-                        + "[penalties]\ndefault_h = 3.0\n")
+    scenario.write_text(
+        "".join(f"{k} = {json.dumps(v)}\n" for k, v in EVIL_SCENARIO.items()) + "[penalties]\ndefault_h = 3.0\n"
+    )
     done = hamji("scenario", str(scenario), *folder_args("scenario", previous))
     assert done.returncode == 0, done.stderr
     page = (previous / "maps" / "scenarios" / "evil.html").read_text()
@@ -401,8 +504,7 @@ def test_non_ascii_scenario_names_do_not_collide(previous, tmp_path):
         path.write_text("[penalties]\ndefault_h = 3.0\n")
         done = hamji("scenario", str(path), *folder_args("scenario", previous))
         assert done.returncode == 0, done.stderr
-        keys.append(sorted(p.name for p in (previous / "layers" / "scenarios").iterdir()
-                           if not p.name.startswith(".")))
+        keys.append(sorted(p.name for p in (previous / "layers" / "scenarios").iterdir() if not p.name.startswith(".")))
     assert len(keys[-1]) == 2 and keys[-1][0].startswith("scenario-")
     for folder in (previous / "layers" / "scenarios").iterdir():
         assert folder.stat().st_mode & 0o777 == 0o777 & ~_umask()

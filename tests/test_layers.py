@@ -10,7 +10,7 @@ from pyproj import Geod
 
 from geo import settings
 from geo.io import read_provenance
-from geo.layers import GEOMETRY_TYPES, LAYER_ORDER, SCHEMAS
+from geo.schema import GEOMETRY_TYPES, LAYER_ORDER, SCHEMAS
 from geo.sources import fixture
 
 GEOD = Geod(ellps="WGS84")
@@ -76,8 +76,9 @@ def test_markets_are_points_with_polygon_areas_and_provinces(demo_gpkg):
     areas = layer(demo_gpkg, "market_areas")
     assert len(areas) == sum(1 for m in fixture.MARKETS if m[5] != "node")
     # The representative point of a polygon market lies inside its polygon.
-    joined = markets.reset_index().merge(areas[["osm_type", "osm_id", "geometry"]], on=["osm_type", "osm_id"],
-                                         suffixes=("", "_area"))
+    joined = markets.reset_index().merge(
+        areas[["osm_type", "osm_id", "geometry"]], on=["osm_type", "osm_id"], suffixes=("", "_area")
+    )
     assert len(joined) == len(areas)
     assert all(p.within(a) for p, a in zip(joined["geometry"], joined["geometry_area"]))
 
@@ -106,9 +107,21 @@ def test_crossings_layer_holds_the_gazetteer_plus_osm_only_ones(demo_gpkg):
     assert list(osm_only["osm_name"]) == ["Paektu Border Post"]
     assert "Rajin Port Customs" not in set(crossings["osm_name"].dropna())
     assert crossings.set_index("crossing_id")["province"].to_dict() == {
-        **{c: "KP-09" for c in ("namyang_tumen_road", "namyang_tumen_rail", "sambong_kaishantun",
-                                "hoeryong_sanhe", "chilsong_nanping", "saebyol_shatuozi")},
-        "wonjong_quanhe": "KP-13", "hyesan_changbai": "KP-10", osm_only["crossing_id"].item(): "KP-10"}
+        **{
+            c: "KP-09"
+            for c in (
+                "namyang_tumen_road",
+                "namyang_tumen_rail",
+                "sambong_kaishantun",
+                "hoeryong_sanhe",
+                "chilsong_nanping",
+                "saebyol_shatuozi",
+            )
+        },
+        "wonjong_quanhe": "KP-13",
+        "hyesan_changbai": "KP-10",
+        osm_only["crossing_id"].item(): "KP-10",
+    }
 
 
 def test_border_and_provinces_layers(demo_gpkg):

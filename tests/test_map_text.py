@@ -21,8 +21,10 @@ from geo.maps import escape
 from geo.pipeline import maps_stage, scenario_stage
 from geo.sources import fixture
 
-SCENARIO_TEXT = {"name": "calc {{ 7*191 }} cwd {{ lipsum.__globals__.os.getcwd() }} {# {% raw %}",
-                 "description": "</script><script>window.__pwned=1</script> ${window.__pwned=2} `x` {{ 7*191 }}"}
+SCENARIO_TEXT = {
+    "name": "calc {{ 7*191 }} cwd {{ lipsum.__globals__.os.getcwd() }} {# {% raw %}",
+    "description": "</script><script>window.__pwned=1</script> ${window.__pwned=2} `x` {{ 7*191 }}",
+}
 HOSTILE = [*fixture.HOSTILE_MARKET_NAMES.values(), fixture.HOSTILE_ROAD_NAME, *SCENARIO_TEXT.values()]
 
 
@@ -39,8 +41,9 @@ def drawn(demo_reach, tmp_path_factory, monkeypatch_module):
     monkeypatch_module.setattr(jinja2.Environment, "compile", recording)
     maps = tmp_path_factory.mktemp("text-maps")
     scenario = tmp_path_factory.mktemp("text-scenario") / "evil.toml"
-    scenario.write_text("".join(f"{k} = {json.dumps(v)}\n" for k, v in SCENARIO_TEXT.items())
-                        + "[penalties]\ndefault_h = 3.0\n")
+    scenario.write_text(
+        "".join(f"{k} = {json.dumps(v)}\n" for k, v in SCENARIO_TEXT.items()) + "[penalties]\ndefault_h = 3.0\n"
+    )
     maps_stage(layers_dir=demo_reach, maps_dir=maps, force=True)
     scenario_stage(str(scenario), layers_dir=demo_reach, maps_dir=maps)
     return maps, sources
@@ -96,8 +99,8 @@ def test_hostile_names_show_literally_in_the_browser(drawn, tmp_path):
         for name in fixture.HOSTILE_MARKET_NAMES.values():
             assert any(name in text for text in texts), name
         # A market's popup opened as a reader would: the name is text, not markup.
-        page.evaluate("""() => { for (const k of Object.keys(window)) {
-            const l = window[k]; if (l && l.options && l.options.className === 'hamji-market') { l.openPopup(); break; } } }""")
+        page.evaluate("""() => { for (const k of Object.keys(window)) { const l = window[k];
+            if (l && l.options && l.options.className === 'hamji-market') { l.openPopup(); break; } } }""")
         assert page.evaluate("window.__pwned") is None
         seen.screenshot("hostile-overview", tmp_path)
 

@@ -5,11 +5,11 @@ from pathlib import Path
 
 import geopandas as gpd
 import pytest
-from browser import chromium
+from browser import chromium, require_assets, require_browser
 
 from geo import io, settings
 from geo.cli import main
-from geo.maps import INDEX_FILE, MAP_FILES, crossing_popup, inline_assets, local_asset, market_popup, time_colour
+from geo.maps import INDEX_FILE, MAP_FILES, crossing_popup, inline_assets, market_popup, time_colour
 from geo.pipeline import maps_stage, reach_stage
 
 # HTML that would run if not escaped, and a backtick, ${} and backslash that would break
@@ -32,8 +32,9 @@ def evil_maps(demo_routes, tmp_path_factory) -> tuple[Path, Path]:
     folder = tmp_path_factory.mktemp("evil-layers")
     shutil.copy(demo_routes.parent / settings.LAYERS_GPKG, folder)
     routes = demo_routes.parent / settings.ROUTES_GPKG
-    frames = {name: gpd.read_file(routes, layer=name) for name in ("routes", "markets", "roads", "crossings",
-                                                                   "hubs", "bands")}
+    frames = {
+        name: gpd.read_file(routes, layer=name) for name in ("routes", "markets", "roads", "crossings", "hubs", "bands")
+    }
     frames["markets"].loc[0, "name"] = EVIL
     frames["crossings"].loc[0, "name_en"] = EVIL
     frames["roads"].loc[frames["roads"]["routes"] > 0, "name"] = EVIL
@@ -87,11 +88,10 @@ def test_maps_without_reach_fail_in_one_line(demo_gpkg, tmp_path, capsys):
 
 
 def test_offline_inlines_every_cdn_asset(demo_maps):
+    require_assets()
     html = (demo_maps / "overview.html").read_text()
-    if not local_asset("https://cdn.jsdelivr.net/npm/leaflet@1.9.3/dist/leaflet.js").exists():
-        pytest.skip(f"Leaflet's npm packages are not in {settings.ASSETS_DIR}; run 'npm ci'")
     offline = inline_assets(html)
-    assert "<script src=\"http" not in offline and "rel=\"stylesheet\" href=\"http" not in offline
+    assert '<script src="http' not in offline and 'rel="stylesheet" href="http' not in offline
     assert "url(images/layers.png)" not in offline and "data:image/png;base64," in offline
 
 
@@ -188,6 +188,7 @@ def test_malicious_osm_names_render_as_text(evil_maps, tmp_path):
 
 
 def test_offline_map_opens_with_no_network(demo_routes, tmp_path):
+    require_browser()
     maps = tmp_path / "maps"
     maps_stage(layers_dir=demo_routes.parent, maps_dir=maps, offline=True)
     markets = gpd.read_file(demo_routes, layer="markets")

@@ -5,7 +5,7 @@ from reference import china_dprk_border, natural_earth_provinces
 from shapely.geometry import LineString, Point
 
 from geo import settings
-from geo.layers import assign_regions
+from geo.provinces import assign_regions
 from geo.sources import fixture
 
 
@@ -20,7 +20,8 @@ def test_fixture_towns_fall_in_their_real_provinces(shared_data):
     assert inland.sum() >= 20
     placed = assign_regions(points[inland], provinces)
     assert dict(zip(points[inland].index.map(names.__getitem__), placed["province"])) == {
-        n: fixture.TOWNS[n][3] for n, keep in zip(names, inland) if keep}
+        n: fixture.TOWNS[n][3] for n, keep in zip(names, inland) if keep
+    }
     assert placed.loc[names.index("Yanji"), "country"] == "CN"
 
 

@@ -28,14 +28,25 @@ def test_quantile_counts_unreachable_as_infinitely_far():
 
 def hand_inputs():
     provinces = gpd.GeoDataFrame(
-        {"code": ["KP-09", "KP-05", "CN-JL"], "name": ["North Hamgyong", "South Hwanghae", "Jilin"],
-         "country": ["KP", "KP", "CN"], "group": ["border", "far", "china"], "area_km2": [1000.0, 2000.0, 5000.0]},
-        geometry=[box(0, 0, 1, 1)] * 3, crs=settings.STORE_CRS)
+        {
+            "code": ["KP-09", "KP-05", "CN-JL"],
+            "name": ["North Hamgyong", "South Hwanghae", "Jilin"],
+            "country": ["KP", "KP", "CN"],
+            "group": ["border", "far", "china"],
+            "area_km2": [1000.0, 2000.0, 5000.0],
+        },
+        geometry=[box(0, 0, 1, 1)] * 3,
+        crs=settings.STORE_CRS,
+    )
     markets = gpd.GeoDataFrame(
-        {"province": ["KP-09"] * 4 + ["KP-05"] * 2,
-         "crossing_h": [0.5, 3.0, 5.0, NAN, 10.0, 20.0],
-         "total_h": [2.5, 5.0, 7.0, NAN, 12.0, 22.0]},
-        geometry=[Point(0, 0)] * 6, crs=settings.STORE_CRS)
+        {
+            "province": ["KP-09"] * 4 + ["KP-05"] * 2,
+            "crossing_h": [0.5, 3.0, 5.0, NAN, 10.0, 20.0],
+            "total_h": [2.5, 5.0, 7.0, NAN, 12.0, 22.0],
+        },
+        geometry=[Point(0, 0)] * 6,
+        crs=settings.STORE_CRS,
+    )
     return markets, provinces
 
 

@@ -5,10 +5,19 @@ import pytest
 from geo.regions import BORDER, FAR, UnknownRegionError, find_region, regions_in_group, resolve_selection
 
 
-@pytest.mark.parametrize("label, code", [
-    ("KP-09", "KP-09"), ("north hamgyong", "KP-09"), ("Hamgyŏng-bukto", "KP-09"), ("함경북도", "KP-09"),
-    ("Rasŏn", "KP-13"), ("Yanggang-do", "KP-10"), ("Hwanghae-namdo", "KP-05"), ("Jilin Sheng", "CN-JL"),
-])
+@pytest.mark.parametrize(
+    "label, code",
+    [
+        ("KP-09", "KP-09"),
+        ("north hamgyong", "KP-09"),
+        ("Hamgyŏng-bukto", "KP-09"),
+        ("함경북도", "KP-09"),
+        ("Rasŏn", "KP-13"),
+        ("Yanggang-do", "KP-10"),
+        ("Hwanghae-namdo", "KP-05"),
+        ("Jilin Sheng", "CN-JL"),
+    ],
+)
 def test_find_region_accepts_codes_names_and_aliases(label, code):
     assert find_region(label).code == code
 

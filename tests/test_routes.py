@@ -14,9 +14,14 @@ from geo.sources import fixture
 
 GEOD = Geod(ellps="WGS84")
 # Every class at 36 km/h = 10 m/s, so a time in seconds is a length in metres / 10.
-FLAT = SpeedTable({c: {k: 36.0 for k in ("motorway", "trunk", "primary", "secondary", "tertiary",
-                                         "unclassified", "track")} for c in ("KP", "CN")},
-                  {"KP": 0.5, "CN": 0.5}, "test")
+FLAT = SpeedTable(
+    {
+        c: {k: 36.0 for k in ("motorway", "trunk", "primary", "secondary", "tertiary", "unclassified", "track")}
+        for c in ("KP", "CN")
+    },
+    {"KP": 0.5, "CN": 0.5},
+    "test",
+)
 ORIGIN = (400_000.0, 4_700_000.0)  # UTM 52N, near the Tumen
 
 
@@ -35,26 +40,54 @@ def line(*points):
 
 def hand_network(closed=("x2",)):
     """China north of y=0, North Korea south of it; see the test's comments for the layout."""
-    roads = frame([
-        {"osm_id": 1, "highway": "primary", "country": "CN", "geometry": line((0, 10_000), (0, 200))},
-        {"osm_id": 2, "highway": "primary", "country": "CN", "geometry": line((0, 200), (20_000, 200))},
-        {"osm_id": 3, "highway": "primary", "country": "CN", "geometry": line((0, 10_000), (10_000, 200))},
-        {"osm_id": 4, "highway": "secondary", "country": "KP", "geometry": line((0, -200), (0, -5_200))},
-        {"osm_id": 5, "highway": "secondary", "country": "KP", "geometry": line((10_000, -200), (10_000, -5_200))},
-        {"osm_id": 6, "highway": "secondary", "country": "KP", "oneway": "yes",
-         "geometry": line((0, -5_200), (10_000, -5_200))},
-        {"osm_id": 7, "highway": "secondary", "country": "KP", "geometry": line((20_000, -200), (10_000, -5_200))},
-        # A stray road nobody can reach: dropped with its component.
-        {"osm_id": 8, "highway": "track", "country": "KP", "geometry": line((50_000, -5_000), (51_000, -5_000))},
-    ])
+    roads = frame(
+        [
+            {"osm_id": 1, "highway": "primary", "country": "CN", "geometry": line((0, 10_000), (0, 200))},
+            {"osm_id": 2, "highway": "primary", "country": "CN", "geometry": line((0, 200), (20_000, 200))},
+            {"osm_id": 3, "highway": "primary", "country": "CN", "geometry": line((0, 10_000), (10_000, 200))},
+            {"osm_id": 4, "highway": "secondary", "country": "KP", "geometry": line((0, -200), (0, -5_200))},
+            {"osm_id": 5, "highway": "secondary", "country": "KP", "geometry": line((10_000, -200), (10_000, -5_200))},
+            {
+                "osm_id": 6,
+                "highway": "secondary",
+                "country": "KP",
+                "oneway": "yes",
+                "geometry": line((0, -5_200), (10_000, -5_200)),
+            },
+            {"osm_id": 7, "highway": "secondary", "country": "KP", "geometry": line((20_000, -200), (10_000, -5_200))},
+            # A stray road nobody can reach: dropped with its component.
+            {"osm_id": 8, "highway": "track", "country": "KP", "geometry": line((50_000, -5_000), (51_000, -5_000))},
+        ]
+    )
     roads["surface"], roads["oneway"] = None, roads["oneway"].fillna("no")
-    crossings = frame([{"crossing_id": cid, "mode": "road", "status": "closed" if cid in closed else "open",
-                        "osm_ids": None, "geometry": Point(lonlat(x, 0))}
-                       for cid, x in (("x1", 0), ("x2", 10_000), ("x3", 20_000))])
-    markets = frame([{"osm_type": "node", "osm_id": i, "name": name, "country": "KP", "province": "KP-09",
-                      "area_m2": np.nan, "geometry": Point(lonlat(x, y))}
-                     for i, (name, x, y) in enumerate([("m1", 0, -5_200), ("m2", 10_000, -5_200),
-                                                       ("stray", 50_500, -5_000), ("beyond", 0, -9_000)])])
+    crossings = frame(
+        [
+            {
+                "crossing_id": cid,
+                "mode": "road",
+                "status": "closed" if cid in closed else "open",
+                "osm_ids": None,
+                "geometry": Point(lonlat(x, 0)),
+            }
+            for cid, x in (("x1", 0), ("x2", 10_000), ("x3", 20_000))
+        ]
+    )
+    markets = frame(
+        [
+            {
+                "osm_type": "node",
+                "osm_id": i,
+                "name": name,
+                "country": "KP",
+                "province": "KP-09",
+                "area_m2": np.nan,
+                "geometry": Point(lonlat(x, y)),
+            }
+            for i, (name, x, y) in enumerate(
+                [("m1", 0, -5_200), ("m2", 10_000, -5_200), ("stray", 50_500, -5_000), ("beyond", 0, -9_000)]
+            )
+        ]
+    )
     hubs = frame([{"hub": "H", "geometry": Point(lonlat(0, 10_000))}])
     border = frame([{"geometry": line((-5_000, 0), (60_000, 0))}])
     return {"roads": roads, "crossings": crossings, "markets": markets, "hubs": hubs, "border": border}
@@ -114,9 +147,13 @@ def test_penalty_and_speed_configuration_errors():
 
 def test_speed_table_file_is_validated(tmp_path):
     good = tmp_path / "speeds.toml"
-    body = "".join(f"[{c}]\n" + "".join(f"{k} = 20\n" for k in ("motorway", "trunk", "primary", "secondary",
-                                                                 "tertiary", "unclassified", "track"))
-                   for c in ("KP", "CN"))
+    body = "".join(
+        f"[{c}]\n"
+        + "".join(
+            f"{k} = 20\n" for k in ("motorway", "trunk", "primary", "secondary", "tertiary", "unclassified", "track")
+        )
+        for c in ("KP", "CN")
+    )
     good.write_text(body)
     assert load_speeds(good).speed("KP", "primary_link", "unpaved") == 20.0
     missing = tmp_path / "missing.toml"
@@ -125,7 +162,9 @@ def test_speed_table_file_is_validated(tmp_path):
         load_speeds(missing)
     negative = tmp_path / "negative.toml"
     negative.write_text(body.replace("primary = 20", "primary = -5", 1))
-    with pytest.raises(HamjiError, match=r"\[KP\] primary \(km/h\) = -5; it must be a number more than 0 and at most 200"):
+    with pytest.raises(
+        HamjiError, match=r"\[KP\] primary \(km/h\) = -5; it must be a number more than 0 and at most 200"
+    ):
         load_speeds(negative)
 
 

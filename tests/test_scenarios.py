@@ -18,8 +18,8 @@ from geo.scenarios import apply_scenario, load_scenario, shipped_scenarios
 # Hand network (tests/test_routes.py): every road 36 km/h = 10 m/s, so seconds = metres / 10.
 # Hub H at (0, 10 km); crossings x1 (0, 0), x2 (10 km, 0) closed, x3 (20 km, 0); markets
 # m1 at (0, -5.2 km) and m2 at (10 km, -5.2 km). Road 6 is one-way from m1's corner to m2's.
-ROAD7_M = (10_000 ** 2 + 5_000 ** 2) ** 0.5  # x3 down to m2
-ROAD3_M = (10_000 ** 2 + 9_800 ** 2) ** 0.5  # hub down to (10 km, 200 m)
+ROAD7_M = (10_000**2 + 5_000**2) ** 0.5  # x3 down to m2
+ROAD3_M = (10_000**2 + 9_800**2) ** 0.5  # hub down to (10 km, 200 m)
 
 
 def scenario_file(tmp_path, text, name="what_if"):
@@ -29,17 +29,21 @@ def scenario_file(tmp_path, text, name="what_if"):
 
 
 def run(tmp_path, text, speeds=FLAT):
-    layers, new_speeds, penalties = apply_scenario(load_scenario(str(scenario_file(tmp_path, text))),
-                                                   hand_network(), speeds, {})
+    layers, new_speeds, penalties = apply_scenario(
+        load_scenario(str(scenario_file(tmp_path, text))), hand_network(), speeds, {}
+    )
     markets = compute_routes(layers, new_speeds, penalties)["markets"].set_index("name")
     return markets
 
 
 def test_closing_the_only_crossing_that_reaches_a_market(tmp_path):
-    markets = run(tmp_path, """
+    markets = run(
+        tmp_path,
+        """
         [crossings]
         close = ["x1"]
-    """)
+    """,
+    )
     # m1 hangs below x1; from x3 the one-way road 6 runs the wrong way and x2 is closed.
     assert not markets.loc["m1", "reachable"]
     assert markets.loc["m1", "reason"] == "no road from any open crossing reaches it"
@@ -52,7 +56,9 @@ def test_adding_a_crossing(tmp_path):
     from test_routes import lonlat
 
     lon, lat = lonlat(x, y)
-    markets = run(tmp_path, f"""
+    markets = run(
+        tmp_path,
+        f"""
         [[crossings.add]]
         id = "new"
         name = "New bridge"
@@ -60,7 +66,8 @@ def test_adding_a_crossing(tmp_path):
         lat = {lat}
         mode = "road"
         penalty_h = 1.0
-    """)
+    """,
+    )
     # The new crossing snaps to (10 km, ±200 m); m2 is 5 km down road 5 from it.
     assert markets.loc["m2", "nearest_crossing"] == "new"
     assert markets.loc["m2", "crossing_h"] * 3600 == pytest.approx(500.0, abs=0.01)
@@ -70,12 +77,15 @@ def test_adding_a_crossing(tmp_path):
 
 
 def test_speed_scale_and_border_penalty(tmp_path):
-    markets = run(tmp_path, """
+    markets = run(
+        tmp_path,
+        """
         [speeds]
         scale = { KP = 0.5 }
         [penalties]
         default_h = 0.0
-    """)
+    """,
+    )
     # North Korean roads at 5 m/s: m1 is 5 km from x1, m2 11.18 km from x3.
     assert markets.loc["m1", "crossing_h"] * 3600 == pytest.approx(1000.0, abs=0.01)
     assert markets.loc["m2", "crossing_h"] * 3600 == pytest.approx(ROAD7_M / 5, abs=0.01)
@@ -84,16 +94,20 @@ def test_speed_scale_and_border_penalty(tmp_path):
 
 
 def test_speed_override_of_one_class(tmp_path):
-    markets = run(tmp_path, """
+    markets = run(
+        tmp_path,
+        """
         [speeds.KP]
         secondary = 18
-    """)
+    """,
+    )
     assert markets.loc["m1", "crossing_h"] * 3600 == pytest.approx(1000.0, abs=0.01)  # 5 km at 5 m/s
 
 
 def test_shipped_scenarios_parse():
-    assert {"wonjong_closed", "tumen_one_open", "kp_speeds_minus30", "kp_speeds_plus30",
-            "border_penalty_6h"} <= set(shipped_scenarios())
+    assert {"wonjong_closed", "tumen_one_open", "kp_speeds_minus30", "kp_speeds_plus30", "border_penalty_6h"} <= set(
+        shipped_scenarios()
+    )
     for name in shipped_scenarios():
         scenario = load_scenario(name)
         assert scenario.name and scenario.description
@@ -103,17 +117,20 @@ def test_shipped_scenarios_parse():
 
 BAD = {
     "unknown crossing": ('[crossings]\nclose = ["no_such_bridge"]\n', "unknown crossing 'no_such_bridge'"),
-    "bad coordinates": ('[[crossings.add]]\nid = "n"\nlon = 130.0\nlat = 95.0\nmode = "road"\n',
-                        "bad coordinates"),
-    "off the border": ('[[crossings.add]]\nid = "n"\nlon = 125.75\nlat = 39.03\nmode = "road"\n',
-                       "from the China–North Korea border"),
+    "bad coordinates": ('[[crossings.add]]\nid = "n"\nlon = 130.0\nlat = 95.0\nmode = "road"\n', "bad coordinates"),
+    "off the border": (
+        '[[crossings.add]]\nid = "n"\nlon = 125.75\nlat = 39.03\nmode = "road"\n',
+        "from the China–North Korea border",
+    ),
     "negative speed": ("[speeds.KP]\nprimary = -30\n", "speeds.KP.primary = -30"),
     "negative penalty": ("[penalties]\nwonjong_quanhe = -1\n", "penalties.wonjong_quanhe = -1"),
     "zero scale": ("[speeds]\nscale = { KP = 0 }\n", "speeds.scale.KP = 0"),
     "unknown key": ("[speed]\nscale = 2\n", "unknown key(s) speed"),
     "not TOML": ("[crossings\n", "is not valid TOML"),
-    "existing id": ('[[crossings.add]]\nid = "wonjong_quanhe"\nlon = 130.0\nlat = 42.5\nmode = "road"\n',
-                    "'wonjong_quanhe' is already a crossing"),
+    "existing id": (
+        '[[crossings.add]]\nid = "wonjong_quanhe"\nlon = 130.0\nlat = 42.5\nmode = "road"\n',
+        "'wonjong_quanhe' is already a crossing",
+    ),
 }
 
 

@@ -19,8 +19,11 @@ PROVINCES = fixture.province_codes()
 
 def ids(gpkg, name):
     frame = gpd.read_file(gpkg, layer=name)
-    return sorted(zip(frame.get("osm_type", ["way"] * len(frame)), frame["osm_id"])) if "osm_id" in frame \
+    return (
+        sorted(zip(frame.get("osm_type", ["way"] * len(frame)), frame["osm_id"]))
+        if "osm_id" in frame
         else sorted(frame["crossing_id"])
+    )
 
 
 @pytest.fixture
@@ -57,8 +60,19 @@ def test_hamji_osm_environment_variable_selects_extracts(fixture_xml, tmp_path, 
 
 
 def test_overpass_path_through_osmnx_matches_the_extract(overpass, demo_gpkg, tmp_path, isolated_cache):
-    assert main(["layers", "--overpass-url", overpass.url, "--out", str(tmp_path),
-                 *sum((["--province", p] for p in PROVINCES), [])]) == 0
+    assert (
+        main(
+            [
+                "layers",
+                "--overpass-url",
+                overpass.url,
+                "--out",
+                str(tmp_path),
+                *sum((["--province", p] for p in PROVINCES), []),
+            ]
+        )
+        == 0
+    )
     built = tmp_path / settings.LAYERS_GPKG
     for name in ("roads", "markets", "crossings"):
         assert ids(built, name) == ids(demo_gpkg, name), name

@@ -30,6 +30,23 @@ from geo.maps.style import INDEX_FILE, MAP_FILES, time_colour
 from geo.maps.text import escape
 from geo.maps.write import build_maps, fit_page, index_page, render
 
-__all__ = ["INDEX_FILE", "MAP_FILES", "MapInputs", "build_maps", "check_assets", "comparison_map", "crossing_popup",
-           "difference_map", "escape", "fit_page", "index_page", "inline_assets", "local_asset", "market_popup",
-           "overview_map", "render", "side_by_side_map", "time_colour"]
+__all__ = [
+    "INDEX_FILE",
+    "MAP_FILES",
+    "MapInputs",
+    "build_maps",
+    "check_assets",
+    "comparison_map",
+    "crossing_popup",
+    "difference_map",
+    "escape",
+    "fit_page",
+    "index_page",
+    "inline_assets",
+    "local_asset",
+    "market_popup",
+    "overview_map",
+    "render",
+    "side_by_side_map",
+    "time_colour",
+]

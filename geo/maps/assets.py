@@ -26,9 +26,12 @@ ASSET_FOLDERS = {
     "https://cdn.jsdelivr.net/npm/leaflet.fullscreen@3.0.0/": "leaflet.fullscreen/",
 }
 #: Where the npm package names a file differently from the CDN.
-ASSET_RENAMES = {"jquery-3.7.1.min.js": "jquery.min.js", "Control.MiniMap.js": "Control.MiniMap.min.js",
-                 "Control.MiniMap.css": "Control.MiniMap.min.css",
-                 "Control.FullScreen.min.js": "Control.FullScreen.js"}
+ASSET_RENAMES = {
+    "jquery-3.7.1.min.js": "jquery.min.js",
+    "Control.MiniMap.js": "Control.MiniMap.min.js",
+    "Control.MiniMap.css": "Control.MiniMap.min.css",
+    "Control.FullScreen.min.js": "Control.FullScreen.js",
+}
 
 
 def local_asset(url: str, assets_dir: Path | None = None) -> Path | None:
@@ -36,7 +39,7 @@ def local_asset(url: str, assets_dir: Path | None = None) -> Path | None:
     assets_dir = Path(assets_dir or settings.ASSETS_DIR)
     for prefix, folder in ASSET_FOLDERS.items():
         if url.startswith(prefix):
-            rest = url[len(prefix):].split("?")[0]
+            rest = url[len(prefix) :].split("?")[0]
             name = rest.rsplit("/", 1)[-1]
             rest = rest[: len(rest) - len(name)] + ASSET_RENAMES.get(name, name)
             return assets_dir / folder / rest
@@ -49,8 +52,10 @@ def check_assets(assets_dir: Path | None = None) -> None:
     for _, url in (LEAFLET_JS, JQUERY_JS, LEAFLET_CSS):
         path = local_asset(url, assets_dir)
         if not path.exists():
-            raise HamjiError(f"offline maps need {url} from the npm packages in {assets_dir}; run 'npm ci' in "
-                             f"{settings.PROJECT_ROOT} (or set HAMJI_ASSETS_DIR to a folder holding them)")
+            raise HamjiError(
+                f"offline maps need {url} from the npm packages in {assets_dir}; run 'npm ci' in "
+                f"{settings.PROJECT_ROOT} (or set HAMJI_ASSETS_DIR to a folder holding them)"
+            )
 
 
 def _data_uri(path: Path) -> str:
@@ -69,15 +74,19 @@ def inline_assets(html: str, assets_dir: Path | None = None) -> str:
     def read(url: str) -> tuple[Path, str]:
         path = local_asset(url, assets_dir)
         if path is None or not path.exists():
-            raise HamjiError(f"offline maps need {url} from the npm packages in {assets_dir}; run 'npm ci' in "
-                             f"{settings.PROJECT_ROOT} (or set HAMJI_ASSETS_DIR to a folder holding them)")
+            raise HamjiError(
+                f"offline maps need {url} from the npm packages in {assets_dir}; run 'npm ci' in "
+                f"{settings.PROJECT_ROOT} (or set HAMJI_ASSETS_DIR to a folder holding them)"
+            )
         return path, path.read_text(encoding="utf-8")
 
     def credit(path: Path) -> str:
         package = assets_dir / path.relative_to(assets_dir).parts[0] / "package.json"
         info = json.loads(package.read_text()) if package.exists() else {}
-        return (f"/*! {info.get('name', path.name)} {info.get('version', '')}, licence: "
-                f"{info.get('license', 'see the package')}; inlined by hamji maps --offline */\n")
+        return (
+            f"/*! {info.get('name', path.name)} {info.get('version', '')}, licence: "
+            f"{info.get('license', 'see the package')}; inlined by hamji maps --offline */\n"
+        )
 
     def script(match: re.Match) -> str:
         path, text = read(match.group(1))

@@ -71,14 +71,18 @@ def _prepare(frame: gpd.GeoDataFrame, tolerance_m: float) -> gpd.GeoDataFrame:
     return frame.set_geometry(shapely.transform(frame.geometry.values, lambda xy: np.round(xy, decimals)))
 
 
-def _page_furniture(root: Figure, inputs: MapInputs, title: str, subtitle_html: str,
-                    index_href: str = INDEX_FILE) -> None:
+def _page_furniture(
+    root: Figure, inputs: MapInputs, title: str, subtitle_html: str, index_href: str = INDEX_FILE
+) -> None:
     root.header.add_child(StaticHtml(PAGE_CSS), name="hamji_css")
     demo = f'<div class="hamji-demo">{escape(settings.DEMO_STAMP)}</div>' if inputs.synthetic else ""
-    root.html.add_child(StaticHtml(
-        f'{demo}<div class="hamji-header"><h1>{escape(title)}</h1>{subtitle_html}<br>'
-        f'<small>{inputs.data_line()} · <a href="{index_href}">all maps, sources and assumptions</a></small></div>'),
-        name="hamji_header")
+    root.html.add_child(
+        StaticHtml(
+            f'{demo}<div class="hamji-header"><h1>{escape(title)}</h1>{subtitle_html}<br>'
+            f'<small>{inputs.data_line()} · <a href="{index_href}">all maps, sources and assumptions</a></small></div>'
+        ),
+        name="hamji_header",
+    )
 
 
 def _legend(root: Figure, sections: list[tuple[str, list[str]]]) -> None:
@@ -91,12 +95,14 @@ def _time_legend_items() -> list[str]:
 
 
 def _symbol_legend_items() -> list[str]:
-    return [f'<i style="background:{CROSSING_COLOURS["open"]}"></i>crossing, road (open)',
-            f'<i style="background:{CROSSING_COLOURS["open"]};transform:rotate(45deg)"></i>crossing, rail',
-            f'<i style="background:{CROSSING_COLOURS["closed"]}"></i>crossing closed',
-            f'<i style="background:{CROSSING_COLOURS["unusable"]}"></i>crossing not routable',
-            '<i class="dot" style="background:#1864ab"></i>Chinese wholesale hub',
-            '<i class="line"></i>trade corridor (width: market routes)']
+    return [
+        f'<i style="background:{CROSSING_COLOURS["open"]}"></i>crossing, road (open)',
+        f'<i style="background:{CROSSING_COLOURS["open"]};transform:rotate(45deg)"></i>crossing, rail',
+        f'<i style="background:{CROSSING_COLOURS["closed"]}"></i>crossing closed',
+        f'<i style="background:{CROSSING_COLOURS["unusable"]}"></i>crossing not routable',
+        '<i class="dot" style="background:#1864ab"></i>Chinese wholesale hub',
+        '<i class="line"></i>trade corridor (width: market routes)',
+    ]
 
 
 def _new_map(inputs: MapInputs, **kwargs) -> folium.Map:

@@ -41,12 +41,18 @@ def _add_roads(m: folium.Map, roads: gpd.GeoDataFrame) -> None:
         chosen = roads[roads["highway"].str.removesuffix("_link").isin(classes)]
         if chosen.empty:
             continue
-        tips = [escape(f"{_text(name) or 'unnamed'} ({highway})") for name, highway in
-                zip(chosen["name"], chosen["highway"])]
+        tips = [
+            escape(f"{_text(name) or 'unnamed'} ({highway})")
+            for name, highway in zip(chosen["name"], chosen["highway"])
+        ]
         data = gpd.GeoDataFrame({"tip": tips}, geometry=chosen.geometry.values, crs=settings.STORE_CRS)
-        folium.GeoJson(data, name=label, show=show, style_function=lambda _, c=colour, w=weight: {
-            "color": c, "weight": w, "opacity": 0.8},
-            tooltip=folium.GeoJsonTooltip(["tip"], labels=False)).add_to(m)
+        folium.GeoJson(
+            data,
+            name=label,
+            show=show,
+            style_function=lambda _, c=colour, w=weight: {"color": c, "weight": w, "opacity": 0.8},
+            tooltip=folium.GeoJsonTooltip(["tip"], labels=False),
+        ).add_to(m)
 
 
 def _add_corridors(m: folium.Map, corridors: gpd.GeoDataFrame) -> None:
@@ -54,37 +60,56 @@ def _add_corridors(m: folium.Map, corridors: gpd.GeoDataFrame) -> None:
         return
     counts = corridors["routes"].astype(int).to_numpy()
     tips = [escape(f"{count} market route{'' if count == 1 else 's'} use this road") for count in counts]
-    data = gpd.GeoDataFrame({"tip": tips, "routes": counts}, geometry=corridors.geometry.values,
-                            crs=settings.STORE_CRS)
-    folium.GeoJson(data, name="Trade corridors (hub → crossing → market)",
-                   style_function=lambda f: {"color": "#5f3dc4", "opacity": 0.75,
-                                             "weight": 2 + 2 * math.log2(1 + f["properties"]["routes"])},
-                   tooltip=folium.GeoJsonTooltip(["tip"], labels=False)).add_to(m)
+    data = gpd.GeoDataFrame({"tip": tips, "routes": counts}, geometry=corridors.geometry.values, crs=settings.STORE_CRS)
+    folium.GeoJson(
+        data,
+        name="Trade corridors (hub → crossing → market)",
+        style_function=lambda f: {
+            "color": "#5f3dc4",
+            "opacity": 0.75,
+            "weight": 2 + 2 * math.log2(1 + f["properties"]["routes"]),
+        },
+        tooltip=folium.GeoJsonTooltip(["tip"], labels=False),
+    ).add_to(m)
 
 
 def crossing_popup(row: pd.Series) -> str:
     """A crossing's gazetteer facts, sources and routing result as escaped HTML."""
+
     def with_source(value, source) -> str:
         text = escape(_text(value))
         return text + (f" <small>({_link(_text(source))})</small>" if _text(source) else "") if text else ""
 
-    pairs = [("Crossing", escape(_text(row.get("name_en")) or _text(row.get("osm_name")) or row["crossing_id"])),
-             ("Korean / Chinese", escape(" / ".join(t for t in (_text(row.get("name_ko")), _text(row.get("name_zh")))
-                                                 if t))),
-             ("Towns", escape(" – ".join(t for t in (_text(row.get("kp_town")), _text(row.get("cn_town"))) if t))),
-             ("Mode", escape(_text(row.get("mode")))),
-             ("Status", with_source(row.get("status"), row.get("status_source"))),
-             ("Opened", with_source(row.get("year_opened"), row.get("year_opened_source"))),
-             ("Rebuilt", with_source(row.get("year_rebuilt"), row.get("year_rebuilt_source"))),
-             ("Location", with_source(f"±{_text(row.get('coord_precision_m'))} m"
-                                      if _text(row.get("coord_precision_m")) else "", row.get("coord_source"))),
-             ("Facts", _link(_text(row.get("facts_source")))),
-             ("In OSM", escape(_text(row.get("osm_ids")) or "no")),
-             ("Routing", escape("usable" if row.get("usable") else f"not used: {_text(row.get('reason'))}")),
-             ("Fastest hub", escape(f"{_text(row.get('hub'))}, {format_hours(row.get('hub_crossing_h'))}"
-                                    if _text(row.get("hub")) else "")),
-             ("Border penalty", escape(format_hours(row.get("penalty_h")))),
-             ("Markets served", escape(_text(row.get("markets_served"))))]
+    pairs = [
+        ("Crossing", escape(_text(row.get("name_en")) or _text(row.get("osm_name")) or row["crossing_id"])),
+        (
+            "Korean / Chinese",
+            escape(" / ".join(t for t in (_text(row.get("name_ko")), _text(row.get("name_zh"))) if t)),
+        ),
+        ("Towns", escape(" – ".join(t for t in (_text(row.get("kp_town")), _text(row.get("cn_town"))) if t))),
+        ("Mode", escape(_text(row.get("mode")))),
+        ("Status", with_source(row.get("status"), row.get("status_source"))),
+        ("Opened", with_source(row.get("year_opened"), row.get("year_opened_source"))),
+        ("Rebuilt", with_source(row.get("year_rebuilt"), row.get("year_rebuilt_source"))),
+        (
+            "Location",
+            with_source(
+                f"±{_text(row.get('coord_precision_m'))} m" if _text(row.get("coord_precision_m")) else "",
+                row.get("coord_source"),
+            ),
+        ),
+        ("Facts", _link(_text(row.get("facts_source")))),
+        ("In OSM", escape(_text(row.get("osm_ids")) or "no")),
+        ("Routing", escape("usable" if row.get("usable") else f"not used: {_text(row.get('reason'))}")),
+        (
+            "Fastest hub",
+            escape(
+                f"{_text(row.get('hub'))}, {format_hours(row.get('hub_crossing_h'))}" if _text(row.get("hub")) else ""
+            ),
+        ),
+        ("Border penalty", escape(format_hours(row.get("penalty_h")))),
+        ("Markets served", escape(_text(row.get("markets_served")))),
+    ]
     return _table(pairs)
 
 
@@ -93,13 +118,19 @@ def _add_crossings(m: folium.Map, crossings: gpd.GeoDataFrame) -> None:
     for _, row in crossings.iterrows():
         state = "closed" if row["status"] == "closed" else "open" if row.get("usable", True) else "unusable"
         shape = "rail" if row["mode"] == "rail" else "road"
-        icon = folium.DivIcon(html=f'<div class="hamji-crossing {shape}" '
-                                   f'style="background:{CROSSING_COLOURS[state]}"></div>',
-                              icon_size=(18, 18), icon_anchor=(9, 9), class_name="hamji-crossing-icon")
+        icon = folium.DivIcon(
+            html=f'<div class="hamji-crossing {shape}" style="background:{CROSSING_COLOURS[state]}"></div>',
+            icon_size=(18, 18),
+            icon_anchor=(9, 9),
+            class_name="hamji-crossing-icon",
+        )
         name = _text(row.get("name_en")) or _text(row.get("osm_name")) or row["crossing_id"]
-        folium.Marker([row.geometry.y, row.geometry.x], icon=icon,
-                      tooltip=escape(f"{name} ({row['mode']}, {state})"),
-                      popup=folium.Popup(crossing_popup(row), max_width=420)).add_to(group)
+        folium.Marker(
+            [row.geometry.y, row.geometry.x],
+            icon=icon,
+            tooltip=escape(f"{name} ({row['mode']}, {state})"),
+            popup=folium.Popup(crossing_popup(row), max_width=420),
+        ).add_to(group)
     group.add_to(m)
 
 
@@ -107,8 +138,12 @@ def _add_hubs(m: folium.Map, hubs: gpd.GeoDataFrame) -> None:
     group = folium.FeatureGroup(name="Chinese wholesale hubs")
     for _, row in hubs.iterrows():
         label = escape(_text(row["hub"]))
-        icon = folium.DivIcon(html=f'<div class="hamji-hub"></div><div class="hamji-hub-label">{label}</div>',
-                              icon_size=(20, 20), icon_anchor=(10, 10), class_name="hamji-hub-icon")
+        icon = folium.DivIcon(
+            html=f'<div class="hamji-hub"></div><div class="hamji-hub-label">{label}</div>',
+            icon_size=(20, 20),
+            icon_anchor=(10, 10),
+            class_name="hamji-hub-icon",
+        )
         tip = escape(f"{_text(row['hub'])} ({_text(row.get('name_zh'))}), wholesale hub")
         folium.Marker([row.geometry.y, row.geometry.x], icon=icon, tooltip=tip).add_to(group)
     group.add_to(m)
@@ -118,17 +153,21 @@ def market_popup(row: pd.Series) -> str:
     """A market's route and times as escaped HTML."""
     route = ""
     if row.get("reachable"):
-        route = (f"{_text(row['hub'])} → {_text(row['best_crossing'])} → market: {format_hours(row['total_h'])}, "
-                 f"{row['total_km']:.0f} km (border {format_hours(row['penalty_h'])})")
-    pairs = [("Market", escape(market_label(row))),
-             ("Province", escape(f"{_text(row.get('province_name'))} ({_text(row.get('province'))})")),
-             ("Nearest crossing", escape(_text(row.get("nearest_crossing")) or "none")),
-             ("Time to it", escape(format_hours(row.get("crossing_h")))),
-             ("Road distance", escape(f"{row['crossing_km']:.1f} km" if pd.notna(row.get("crossing_km")) else "")),
-             ("Fastest from China", escape(route)),
-             ("Not reached", escape(_text(row.get("reason")))),
-             ("Distance to road", escape(f"{row['snap_m']:.0f} m" if pd.notna(row.get("snap_m")) else "")),
-             ("OSM", escape(f"{row['osm_type']}/{row['osm_id']}"))]
+        route = (
+            f"{_text(row['hub'])} → {_text(row['best_crossing'])} → market: {format_hours(row['total_h'])}, "
+            f"{row['total_km']:.0f} km (border {format_hours(row['penalty_h'])})"
+        )
+    pairs = [
+        ("Market", escape(market_label(row))),
+        ("Province", escape(f"{_text(row.get('province_name'))} ({_text(row.get('province'))})")),
+        ("Nearest crossing", escape(_text(row.get("nearest_crossing")) or "none")),
+        ("Time to it", escape(format_hours(row.get("crossing_h")))),
+        ("Road distance", escape(f"{row['crossing_km']:.1f} km" if pd.notna(row.get("crossing_km")) else "")),
+        ("Fastest from China", escape(route)),
+        ("Not reached", escape(_text(row.get("reason")))),
+        ("Distance to road", escape(f"{row['snap_m']:.0f} m" if pd.notna(row.get("snap_m")) else "")),
+        ("OSM", escape(f"{row['osm_type']}/{row['osm_id']}")),
+    ]
     return _table(pairs)
 
 
@@ -137,40 +176,66 @@ def _add_markets(m: folium.Map, markets: gpd.GeoDataFrame, name: str = "Markets 
     for _, row in markets.iterrows():
         hours = row.get("crossing_h")
         tip = f"<b>{escape(market_label(row))}</b><br>" + escape(
-            f"{format_hours(hours)} to the nearest crossing" + (f" ({row['nearest_crossing']})"
-                                                                 if _text(row.get("nearest_crossing")) else ""))
-        folium.CircleMarker([row.geometry.y, row.geometry.x], radius=7, weight=1.5, color="#212529",
-                            fill=True, fill_color=time_colour(hours), fill_opacity=0.9, class_name="hamji-market",
-                            tooltip=folium.Tooltip(tip),
-                            popup=folium.Popup(market_popup(row), max_width=420)).add_to(group)
+            f"{format_hours(hours)} to the nearest crossing"
+            + (f" ({row['nearest_crossing']})" if _text(row.get("nearest_crossing")) else "")
+        )
+        folium.CircleMarker(
+            [row.geometry.y, row.geometry.x],
+            radius=7,
+            weight=1.5,
+            color="#212529",
+            fill=True,
+            fill_color=time_colour(hours),
+            fill_opacity=0.9,
+            class_name="hamji-market",
+            tooltip=folium.Tooltip(tip),
+            popup=folium.Popup(market_popup(row), max_width=420),
+        ).add_to(group)
     group.add_to(m)
 
 
 def province_popup_rows(row: pd.Series) -> list[tuple[str, str]]:
     """A province's reach-table row as escaped (label, text) pairs for its popup."""
-    published = "–" if pd.isna(row["published_markets"]) else \
-        f"{row['published_markets']} ({row['published_by']}, {row['published_year']})"
-    pairs = [("Markets in OSM", f"{row['markets']}"), ("Published count", published),
-             ("Markets per 1,000 km²", f"{row['markets_per_1000km2']:.2f}"),
-             ("Median time to crossing", format_hours(row["crossing_h_median"])),
-             ("90th percentile", format_hours(row["crossing_h_p90"]))]
-    pairs += [(f"Within {h} h of a crossing", format_share(row[f"crossing_within_{h}h"]))
-              for h in settings.REACH_THRESHOLDS_H]
-    pairs += [("Unreachable", format_share(row["crossing_unreachable"])),
-              ("Median hub → market", format_hours(row["hub_h_median"]))]
+    published = (
+        "–"
+        if pd.isna(row["published_markets"])
+        else f"{row['published_markets']} ({row['published_by']}, {row['published_year']})"
+    )
+    pairs = [
+        ("Markets in OSM", f"{row['markets']}"),
+        ("Published count", published),
+        ("Markets per 1,000 km²", f"{row['markets_per_1000km2']:.2f}"),
+        ("Median time to crossing", format_hours(row["crossing_h_median"])),
+        ("90th percentile", format_hours(row["crossing_h_p90"])),
+    ]
+    pairs += [
+        (f"Within {h} h of a crossing", format_share(row[f"crossing_within_{h}h"])) for h in settings.REACH_THRESHOLDS_H
+    ]
+    pairs += [
+        ("Unreachable", format_share(row["crossing_unreachable"])),
+        ("Median hub → market", format_hours(row["hub_h_median"])),
+    ]
     return [(escape(label), escape(text)) for label, text in pairs]
 
 
 def _add_outlines(m: folium.Map, inputs: MapInputs) -> None:
     if not inputs.provinces.empty:
-        data = gpd.GeoDataFrame({"tip": [escape(f"{n} ({c})") for n, c in
-                                         zip(inputs.provinces["name"], inputs.provinces["code"])]},
-                                geometry=inputs.provinces.geometry.values, crs=settings.STORE_CRS)
-        folium.GeoJson(data, name="Provinces", style_function=lambda _: {
-            "color": "#495057", "weight": 1, "fill": False, "dashArray": "4 3"}).add_to(m)
+        data = gpd.GeoDataFrame(
+            {"tip": [escape(f"{n} ({c})") for n, c in zip(inputs.provinces["name"], inputs.provinces["code"])]},
+            geometry=inputs.provinces.geometry.values,
+            crs=settings.STORE_CRS,
+        )
+        folium.GeoJson(
+            data,
+            name="Provinces",
+            style_function=lambda _: {"color": "#495057", "weight": 1, "fill": False, "dashArray": "4 3"},
+        ).add_to(m)
     if not inputs.border.empty:
-        folium.GeoJson(inputs.border[["geometry"]], name="China–North Korea border", style_function=lambda _: {
-            "color": "#212529", "weight": 3, "opacity": 0.7}).add_to(m)
+        folium.GeoJson(
+            inputs.border[["geometry"]],
+            name="China–North Korea border",
+            style_function=lambda _: {"color": "#212529", "weight": 3, "opacity": 0.7},
+        ).add_to(m)
 
 
 def _finish(m: folium.Map) -> None:

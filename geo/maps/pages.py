@@ -48,9 +48,13 @@ def overview_map(inputs: MapInputs) -> folium.Map:
     _add_markets(m, inputs.markets)
     _finish(m)
     root = m.get_root()
-    _page_furniture(root, inputs, "HamJi Explorer — trade routes from Jilin into North Korea",
-                    "Markets coloured by time to the nearest open crossing; purple lines are the roads the "
-                    "fastest hub → crossing → market routes use.")
+    _page_furniture(
+        root,
+        inputs,
+        "HamJi Explorer — trade routes from Jilin into North Korea",
+        "Markets coloured by time to the nearest open crossing; purple lines are the roads the "
+        "fastest hub → crossing → market routes use.",
+    )
     _legend(root, [("Time to nearest crossing", _time_legend_items()), ("Symbols", _symbol_legend_items())])
     return m
 
@@ -62,40 +66,72 @@ def comparison_map(inputs: MapInputs) -> folium.Map:
     m.fit_bounds(_bounds(kp if len(kp) else inputs.provinces))
     reach = inputs.reach.set_index("code")
     rows = [reach.loc[c] if c in reach.index else None for c in kp["code"]]
-    data = gpd.GeoDataFrame({
-        "code": kp["code"].to_numpy(),
-        "fill": [time_colour(r["crossing_h_median"]) if r is not None and r["markets"] else "#ffffff" for r in rows],
-        "tip": [escape(f"{n}: median {format_hours(r['crossing_h_median'])} to a crossing, {r['markets']} markets")
-                if r is not None else escape(n) for n, r in zip(kp["name"], rows)],
-        "popup": [f"<b>{escape(n)} ({escape(c)})</b>" + (_table(province_popup_rows(r)) if r is not None else "")
-                  for n, c, r in zip(kp["name"], kp["code"], rows)]},
-        geometry=kp.geometry.values, crs=settings.STORE_CRS)
-    folium.GeoJson(data, name="Provinces: median time to a crossing",
-                   style_function=lambda f: {"fillColor": f["properties"]["fill"], "fillOpacity": 0.55,
-                                             "color": "#343a40", "weight": 1.5},
-                   tooltip=folium.GeoJsonTooltip(["tip"], labels=False),
-                   popup=folium.GeoJsonPopup(["popup"], labels=False)).add_to(m)
+    data = gpd.GeoDataFrame(
+        {
+            "code": kp["code"].to_numpy(),
+            "fill": [
+                time_colour(r["crossing_h_median"]) if r is not None and r["markets"] else "#ffffff" for r in rows
+            ],
+            "tip": [
+                escape(f"{n}: median {format_hours(r['crossing_h_median'])} to a crossing, {r['markets']} markets")
+                if r is not None
+                else escape(n)
+                for n, r in zip(kp["name"], rows)
+            ],
+            "popup": [
+                f"<b>{escape(n)} ({escape(c)})</b>" + (_table(province_popup_rows(r)) if r is not None else "")
+                for n, c, r in zip(kp["name"], kp["code"], rows)
+            ],
+        },
+        geometry=kp.geometry.values,
+        crs=settings.STORE_CRS,
+    )
+    folium.GeoJson(
+        data,
+        name="Provinces: median time to a crossing",
+        style_function=lambda f: {
+            "fillColor": f["properties"]["fill"],
+            "fillOpacity": 0.55,
+            "color": "#343a40",
+            "weight": 1.5,
+        },
+        tooltip=folium.GeoJsonTooltip(["tip"], labels=False),
+        popup=folium.GeoJsonPopup(["popup"], labels=False),
+    ).add_to(m)
     band_colours = {2: "#1971c2", 4: "#4dabf7", 8: "#a5d8ff"}
     for _, band in inputs.bands.sort_values("hours", ascending=False).iterrows():
         hours = band["hours"]
         colour = band_colours.get(int(hours), "#74c0fc")
         tip = escape(f"Within {hours:g} h of a crossing by road: {band['road_km']:,.0f} km of road")
         frame = gpd.GeoDataFrame({"tip": [tip]}, geometry=[band.geometry], crs=settings.STORE_CRS)
-        folium.GeoJson(frame, name=f"Within {hours:g} h of a crossing",
-                       style_function=lambda _, c=colour: {"color": c, "weight": 1, "fillColor": c, "fillOpacity": 0.3},
-                       tooltip=folium.GeoJsonTooltip(["tip"], labels=False)).add_to(m)
+        folium.GeoJson(
+            frame,
+            name=f"Within {hours:g} h of a crossing",
+            style_function=lambda _, c=colour: {"color": c, "weight": 1, "fillColor": c, "fillOpacity": 0.3},
+            tooltip=folium.GeoJsonTooltip(["tip"], labels=False),
+        ).add_to(m)
     if not inputs.border.empty:
-        folium.GeoJson(inputs.border[["geometry"]], name="China–North Korea border", style_function=lambda _: {
-            "color": "#212529", "weight": 3, "opacity": 0.7}).add_to(m)
+        folium.GeoJson(
+            inputs.border[["geometry"]],
+            name="China–North Korea border",
+            style_function=lambda _: {"color": "#212529", "weight": 3, "opacity": 0.7},
+        ).add_to(m)
     _add_crossings(m, inputs.crossings)
     _add_markets(m, inputs.markets)
     _finish(m)
     root = m.get_root()
     _page_furniture(root, inputs, "Border provinces against far provinces", escape(headline(inputs.reach)))
-    bands = [f'<i style="background:{band_colours.get(int(h), "#74c0fc")};opacity:.6"></i>within {h:g} h by road'
-             for h in sorted(inputs.bands["hours"])]
-    _legend(root, [("Median time to crossing (province) and time per market", _time_legend_items()),
-                   ("Travel-time bands around the crossings", bands)])
+    bands = [
+        f'<i style="background:{band_colours.get(int(h), "#74c0fc")};opacity:.6"></i>within {h:g} h by road'
+        for h in sorted(inputs.bands["hours"])
+    ]
+    _legend(
+        root,
+        [
+            ("Median time to crossing (province) and time per market", _time_legend_items()),
+            ("Travel-time bands around the crossings", bands),
+        ],
+    )
     return m
 
 
@@ -118,10 +154,14 @@ def side_by_side_map(inputs: MapInputs) -> Figure:
         folium.LayerControl(collapsed=True).add_to(m)
         row = reach.loc[code] if code in reach.index else None
         name = province["name"].iloc[0] if len(province) else code
-        title = f"{name} ({code})" + (f": median {format_hours(row['crossing_h_median'])} to a crossing, "
-                                      f"{row['markets']} markets" if row is not None else ": not in this build")
-        m.get_root().html.add_child(StaticHtml(
-            f'<div class="hamji-title" style="left:calc({left} + 10px)">{escape(title)}</div>'))
+        title = f"{name} ({code})" + (
+            f": median {format_hours(row['crossing_h_median'])} to a crossing, {row['markets']} markets"
+            if row is not None
+            else ": not in this build"
+        )
+        m.get_root().html.add_child(
+            StaticHtml(f'<div class="hamji-title" style="left:calc({left} + 10px)">{escape(title)}</div>')
+        )
         maps.append(m)
         views.append(_bounds(province if len(province) else inputs.provinces))
     # The same zoom on both sides: the one that fits the larger province, then
@@ -141,25 +181,36 @@ def side_by_side_map(inputs: MapInputs) -> Figure:
       }});
     }})();"""
     _MapScript(code).add_to(maps[1])
-    _page_furniture(figure, inputs, "North Hamgyong and South Hwanghae at the same scale",
-                    "Same zoom and same colours on both sides; zooming one side zooms the other.")
+    _page_furniture(
+        figure,
+        inputs,
+        "North Hamgyong and South Hwanghae at the same scale",
+        "Same zoom and same colours on both sides; zooming one side zooms the other.",
+    )
     # A header strip across the top and both maps below it, so that nothing
     # covers either map's controls.
     top = 24 if inputs.synthetic else 0
-    figure.header.add_child(StaticHtml(
-        f"<style>.hamji-header{{left:0;right:0;top:{top}px !important;max-width:none;height:58px;border-radius:0;"
-        f"box-sizing:border-box}} "
-        f".folium-map{{top:{top + 58}px !important;height:calc(100% - {top + 58}px) !important}}"
-        ".hamji-demo ~ .folium-map .leaflet-top{margin-top:0}"
-        ".hamji-legend{left:auto;right:10px;bottom:64px}</style>"))
+    figure.header.add_child(
+        StaticHtml(
+            f"<style>.hamji-header{{left:0;right:0;top:{top}px !important;max-width:none;height:58px;border-radius:0;"
+            f"box-sizing:border-box}} "
+            f".folium-map{{top:{top + 58}px !important;height:calc(100% - {top + 58}px) !important}}"
+            ".hamji-demo ~ .folium-map .leaflet-top{margin-top:0}"
+            ".hamji-legend{left:auto;right:10px;bottom:64px}</style>"
+        )
+    )
     _legend(figure, [("Time to nearest crossing", _time_legend_items())])
     return figure
 
 
 #: Change in time to the nearest crossing (hours): upper bound, colour, label.
-CHANGE_CLASSES = ((-0.05, "#1a9850", "faster"), (0.05, "#d9d9d9", "unchanged (within 3 min)"),
-                  (1.0, "#fdae61", "slower by up to 1 h"), (4.0, "#f46d43", "slower by 1–4 h"),
-                  (math.inf, "#a50026", "slower by more than 4 h"))
+CHANGE_CLASSES = (
+    (-0.05, "#1a9850", "faster"),
+    (0.05, "#d9d9d9", "unchanged (within 3 min)"),
+    (1.0, "#fdae61", "slower by up to 1 h"),
+    (4.0, "#f46d43", "slower by 1–4 h"),
+    (math.inf, "#a50026", "slower by more than 4 h"),
+)
 LOST_COLOUR, GAINED_COLOUR = "#000000", "#006837"
 
 
@@ -191,25 +242,51 @@ def difference_map(inputs: MapInputs, markets: pd.DataFrame, provinces: pd.DataF
     for _, market in inputs.markets.iterrows():
         row = diff.loc[(market["osm_type"], market["osm_id"])]
         before, after = row["nearest_crossing_base"], row["nearest_crossing_scenario"]
-        pairs = [("Market", escape(market_label(market))),
-                 ("Province", escape(_text(market.get("province")))),
-                 ("Nearest crossing", escape(f"{_text(before) or 'none'} → {_text(after) or 'none'}")),
-                 ("Time to it", escape(f"{format_hours(row['crossing_h_base'])} → "
-                                       f"{format_hours(row['crossing_h_scenario'])} "
-                                       f"({_change_text(row['crossing_change_h'])})")),
-                 ("Hub → market", escape(f"{format_hours(row['total_h_base'])} → "
-                                         f"{format_hours(row['total_h_scenario'])} "
-                                         f"({_change_text(row['total_change_h'])})")),
-                 ("Best crossing", escape(f"{_text(row['best_crossing_base']) or 'none'} → "
-                                          f"{_text(row['best_crossing_scenario']) or 'none'}"))]
+        pairs = [
+            ("Market", escape(market_label(market))),
+            ("Province", escape(_text(market.get("province")))),
+            ("Nearest crossing", escape(f"{_text(before) or 'none'} → {_text(after) or 'none'}")),
+            (
+                "Time to it",
+                escape(
+                    f"{format_hours(row['crossing_h_base'])} → "
+                    f"{format_hours(row['crossing_h_scenario'])} "
+                    f"({_change_text(row['crossing_change_h'])})"
+                ),
+            ),
+            (
+                "Hub → market",
+                escape(
+                    f"{format_hours(row['total_h_base'])} → "
+                    f"{format_hours(row['total_h_scenario'])} "
+                    f"({_change_text(row['total_change_h'])})"
+                ),
+            ),
+            (
+                "Best crossing",
+                escape(
+                    f"{_text(row['best_crossing_base']) or 'none'} → {_text(row['best_crossing_scenario']) or 'none'}"
+                ),
+            ),
+        ]
         tip = f"<b>{escape(market_label(market))}</b><br>" + escape(
-            "no longer reachable" if row["lost_reach"] else
-            f"{_change_text(row['crossing_change_h'])} to the nearest crossing"
-            + (f" (now {after})" if row["nearest_crossing_changed"] and _text(after) else ""))
-        folium.CircleMarker([market.geometry.y, market.geometry.x], radius=7, weight=1.5, color="#212529",
-                            fill=True, fill_color=change_colour(row), fill_opacity=0.9, class_name="hamji-market",
-                            tooltip=folium.Tooltip(tip),
-                            popup=folium.Popup(_table(pairs), max_width=420)).add_to(group)
+            "no longer reachable"
+            if row["lost_reach"]
+            else f"{_change_text(row['crossing_change_h'])} to the nearest crossing"
+            + (f" (now {after})" if row["nearest_crossing_changed"] and _text(after) else "")
+        )
+        folium.CircleMarker(
+            [market.geometry.y, market.geometry.x],
+            radius=7,
+            weight=1.5,
+            color="#212529",
+            fill=True,
+            fill_color=change_colour(row),
+            fill_opacity=0.9,
+            class_name="hamji-market",
+            tooltip=folium.Tooltip(tip),
+            popup=folium.Popup(_table(pairs), max_width=420),
+        ).add_to(group)
     group.add_to(m)
     _finish(m)
     root = m.get_root()
@@ -217,13 +294,22 @@ def difference_map(inputs: MapInputs, markets: pd.DataFrame, provinces: pd.DataF
     sentence = ""
     if {"group:border", "group:far"} <= set(groups.index):
         b, f = groups.loc["group:border"], groups.loc["group:far"]
-        sentence = (f"Median time to a crossing: border provinces {format_hours(b['crossing_h_median_base'])} → "
-                    f"{format_hours(b['crossing_h_median_scenario'])}, far provinces "
-                    f"{format_hours(f['crossing_h_median_base'])} → {format_hours(f['crossing_h_median_scenario'])}.")
-    _page_furniture(root, inputs, f"Scenario: {info['name']}", escape(info["description"]) + "<br>" + escape(sentence),
-                    index_href=f"../{INDEX_FILE}")
+        sentence = (
+            f"Median time to a crossing: border provinces {format_hours(b['crossing_h_median_base'])} → "
+            f"{format_hours(b['crossing_h_median_scenario'])}, far provinces "
+            f"{format_hours(f['crossing_h_median_base'])} → {format_hours(f['crossing_h_median_scenario'])}."
+        )
+    _page_furniture(
+        root,
+        inputs,
+        f"Scenario: {info['name']}",
+        escape(info["description"]) + "<br>" + escape(sentence),
+        index_href=f"../{INDEX_FILE}",
+    )
     items = [f'<i class="dot" style="background:{colour}"></i>{escape(label)}' for _, colour, label in CHANGE_CLASSES]
-    items += [f'<i class="dot" style="background:{LOST_COLOUR}"></i>no longer reachable',
-              f'<i class="dot" style="background:{GAINED_COLOUR}"></i>newly reachable']
+    items += [
+        f'<i class="dot" style="background:{LOST_COLOUR}"></i>no longer reachable',
+        f'<i class="dot" style="background:{GAINED_COLOUR}"></i>newly reachable',
+    ]
     _legend(root, [("Change in time to nearest crossing", items), ("Symbols", _symbol_legend_items()[:4])])
     return m

@@ -10,8 +10,7 @@ from geo import settings
 MAP_FILES = {"overview": "overview.html", "comparison": "comparison.html", "side_by_side": "side_by_side.html"}
 INDEX_FILE = "index.html"
 
-OSM_ATTRIBUTION = ('Data &copy; <a href="https://www.openstreetmap.org/copyright">OpenStreetMap</a> '
-                   'contributors (ODbL)')
+OSM_ATTRIBUTION = 'Data &copy; <a href="https://www.openstreetmap.org/copyright">OpenStreetMap</a> contributors (ODbL)'
 DEMO_ATTRIBUTION = "DEMO data: synthetic, not OpenStreetMap"
 
 ROAD_STYLES = {  # layer name, classes, colour, weight, shown at start

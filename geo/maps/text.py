@@ -46,8 +46,10 @@ class StaticHtml(Element):
 def _link(text: str) -> str:
     """Escape a source text, turning its web addresses into links."""
     parts = re.split(r"(https?://[^\s;,]+)", text or "")
-    return "".join(f'<a href="{escape(p)}" target="_blank" rel="noopener">{escape(p)}</a>'
-                   if i % 2 else escape(p) for i, p in enumerate(parts))
+    return "".join(
+        f'<a href="{escape(p)}" target="_blank" rel="noopener">{escape(p)}</a>' if i % 2 else escape(p)
+        for i, p in enumerate(parts)
+    )
 
 
 def _table(pairs: list[tuple[str, str]]) -> str:
@@ -66,4 +68,3 @@ def market_label(row: pd.Series) -> str:
         if _text(row.get(column)):
             return _text(row[column])
     return f"unnamed market ({row['osm_type']}/{row['osm_id']})"
-

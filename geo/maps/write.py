@@ -27,13 +27,13 @@ def render(element: folium.Map | Figure, offline: bool = False) -> str:
     """
     html = element.get_root().render()
     ids: dict[str, str] = {}
-    html = re.sub(r"(?<=_)[0-9a-f]{32}(?![0-9a-f])",
-                  lambda m: ids.setdefault(m.group(0), f"{len(ids) + 1:032x}"), html)
+    html = re.sub(r"(?<=_)[0-9a-f]{32}(?![0-9a-f])", lambda m: ids.setdefault(m.group(0), f"{len(ids) + 1:032x}"), html)
     return inline_assets(html) if offline else html
 
 
-def fit_page(file_name: str, builder, inputs: MapInputs, offline: bool = False,
-             drawn: dict[float, MapInputs] | None = None) -> tuple[str, float]:
+def fit_page(
+    file_name: str, builder, inputs: MapInputs, offline: bool = False, drawn: dict[float, MapInputs] | None = None
+) -> tuple[str, float]:
     """Render ``builder(inputs)``, simplifying geometry until the page fits under :data:`settings.MAP_MAX_BYTES`.
 
     ``drawn`` keeps the simplified inputs per tolerance, for several pages
@@ -48,8 +48,11 @@ def fit_page(file_name: str, builder, inputs: MapInputs, offline: bool = False,
         if len(html.encode()) <= settings.MAP_MAX_BYTES:
             return html, tolerance
         tolerance *= 2
-    raise HamjiError(f"{file_name} is still {len(html.encode()) / 1e6:.1f} MB after simplifying to "
-                     f"{tolerance / 2:.0f} m; build fewer provinces", option="provinces")
+    raise HamjiError(
+        f"{file_name} is still {len(html.encode()) / 1e6:.1f} MB after simplifying to "
+        f"{tolerance / 2:.0f} m; build fewer provinces",
+        option="provinces",
+    )
 
 
 def build_maps(inputs: MapInputs, offline: bool = False) -> tuple[dict[str, str], dict[str, float]]:
@@ -73,13 +76,19 @@ def simplified(inputs: MapInputs, tolerance_m: float) -> MapInputs:
     roads = inputs.roads
     corridors = merge_lines(roads[roads["routes"] > 0], ["routes"]) if "routes" in roads else roads.iloc[:0]
     drawn = {"roads": merge_lines(roads, ["name", "highway"]), "corridors": corridors}
-    frames = {name: _prepare(drawn.get(name, getattr(inputs, name)), tolerance_m)
-              for name in ("provinces", "border", "roads", "corridors", "crossings", "hubs", "markets", "bands")}
+    frames = {
+        name: _prepare(drawn.get(name, getattr(inputs, name)), tolerance_m)
+        for name in ("provinces", "border", "roads", "corridors", "crossings", "hubs", "markets", "bands")
+    }
     return MapInputs(**frames, reach=inputs.reach, provenance=inputs.provenance)
 
 
-def index_page(inputs: MapInputs, sizes: dict[str, int], scenarios: list[tuple[str, str]] | None = None,
-               sensitivity: list[str] | None = None) -> str:
+def index_page(
+    inputs: MapInputs,
+    sizes: dict[str, int],
+    scenarios: list[tuple[str, str]] | None = None,
+    sensitivity: list[str] | None = None,
+) -> str:
     """``index.html``: the maps, the headline, the reach table, sources and assumptions.
 
     ``scenarios`` are (map file, title) of scenario maps already written;
@@ -89,15 +98,25 @@ def index_page(inputs: MapInputs, sizes: dict[str, int], scenarios: list[tuple[s
 
     report = inputs.provenance.get("routes", {})
     demo = f'<p class="demo">{escape(settings.DEMO_STAMP)}</p>' if inputs.synthetic else ""
-    maps = {"overview.html": "Overview: crossings, roads, trade corridors, hubs and markets",
-            "comparison.html": "Comparison: provinces by median time to a crossing, with travel-time bands",
-            "side_by_side.html": "Side by side: North Hamgyong and South Hwanghae at the same scale"}
-    links = "".join(f'<li><a href="{f}">{escape(t)}</a> <small>({sizes.get(f, 0) / 1e6:.1f} MB)</small></li>'
-                    for f, t in maps.items())
-    columns = [("name", "Province"), ("markets", "Markets (OSM)"), ("published_markets", "Published"),
-               ("crossing_h_median", "Median to crossing"), ("crossing_h_p90", "90th percentile"),
-               ("crossing_within_4h", "Within 4 h"), ("crossing_unreachable", "Unreachable"),
-               ("hub_h_median", "Median hub → market")]
+    maps = {
+        "overview.html": "Overview: crossings, roads, trade corridors, hubs and markets",
+        "comparison.html": "Comparison: provinces by median time to a crossing, with travel-time bands",
+        "side_by_side.html": "Side by side: North Hamgyong and South Hwanghae at the same scale",
+    }
+    links = "".join(
+        f'<li><a href="{f}">{escape(t)}</a> <small>({sizes.get(f, 0) / 1e6:.1f} MB)</small></li>'
+        for f, t in maps.items()
+    )
+    columns = [
+        ("name", "Province"),
+        ("markets", "Markets (OSM)"),
+        ("published_markets", "Published"),
+        ("crossing_h_median", "Median to crossing"),
+        ("crossing_h_p90", "90th percentile"),
+        ("crossing_within_4h", "Within 4 h"),
+        ("crossing_unreachable", "Unreachable"),
+        ("hub_h_median", "Median hub → market"),
+    ]
     head = "".join(f"<th>{escape(label)}</th>" for _, label in columns)
     body = ""
     for _, row in inputs.reach.iterrows():
@@ -114,16 +133,24 @@ def index_page(inputs: MapInputs, sizes: dict[str, int], scenarios: list[tuple[s
         body += "<tr>" + "".join(cells) + "</tr>"
     scenario_html = ""
     if scenarios:
-        scenario_html = "<h3>Scenarios</h3><ul>" + "".join(
-            f'<li><a href="{escape(f)}">{escape(t)}</a></li>' for f, t in scenarios) + "</ul>"
+        scenario_html = (
+            "<h3>Scenarios</h3><ul>"
+            + "".join(f'<li><a href="{escape(f)}">{escape(t)}</a></li>' for f, t in scenarios)
+            + "</ul>"
+        )
     if sensitivity:
         scenario_html += "<h3>Sensitivity</h3><ul>" + "".join(f"<li>{escape(t)}</li>" for t in sensitivity) + "</ul>"
     speeds = report.get("speeds", {})
-    speed_rows = "".join(f"<li>{escape(c)}: " + escape(", ".join(f"{k} {v:g} km/h" for k, v in speeds[c].items()))
-                         + "</li>" for c in ("KP", "CN") if c in speeds)
-    sources = "".join(f"<li>{escape(p.by)}, {p.year}: {p.markets} markets in "
-                      f"{escape('North Korea' if p.code == 'KP' else p.code)}. {_link(p.source)}</li>"
-                      for p in PUBLISHED_COUNTS)
+    speed_rows = "".join(
+        f"<li>{escape(c)}: " + escape(", ".join(f"{k} {v:g} km/h" for k, v in speeds[c].items())) + "</li>"
+        for c in ("KP", "CN")
+        if c in speeds
+    )
+    sources = "".join(
+        f"<li>{escape(p.by)}, {p.year}: {p.markets} markets in "
+        f"{escape('North Korea' if p.code == 'KP' else p.code)}. {_link(p.source)}</li>"
+        for p in PUBLISHED_COUNTS
+    )
     return f"""<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8"><title>HamJi Explorer maps</title>
 <style>body{{font:15px/1.5 sans-serif;max-width:60em;margin:2em auto;padding:0 1em}}

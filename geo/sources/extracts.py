@@ -50,11 +50,14 @@ def check_extract_path(path: Path) -> Path:
     """Fail with a one-line message unless ``path`` looks like a readable extract."""
     path = check_input_file(Path(path), "OSM extract", option="osm_paths")
     if path.name.lower().endswith((".osh", ".osh.pbf", ".osh.bz2", ".osh.gz", ".osc", ".osc.gz", ".osc.bz2")):
-        raise InputError(f"OSM extract {path} is a history or change file; give a plain extract "
-                         "(.osm.pbf, .osm, .osm.bz2)")
+        raise InputError(
+            f"OSM extract {path} is a history or change file; give a plain extract (.osm.pbf, .osm, .osm.bz2)"
+        )
     if not path.name.lower().endswith(settings.EXTRACT_SUFFIXES):
-        raise InputError(f"OSM extract {path} is not an .osm.pbf, .osm or .osm.bz2 file; "
-                         "download an extract (e.g. from Geofabrik) in one of those formats")
+        raise InputError(
+            f"OSM extract {path} is not an .osm.pbf, .osm or .osm.bz2 file; "
+            "download an extract (e.g. from Geofabrik) in one of those formats"
+        )
     if path.stat().st_size == 0:
         raise InputError(f"OSM extract {path} is empty; download it again")
     return path
@@ -120,8 +123,11 @@ class _ExtractReader:
     def area(self, area) -> None:
         tags = area.tags
         is_market = tags.get("amenity") == "marketplace"
-        is_boundary = (not area.from_way() and tags.get("boundary") == "administrative"
-                       and tags.get("admin_level") in settings.BOUNDARY_TAGS["admin_level"])
+        is_boundary = (
+            not area.from_way()
+            and tags.get("boundary") == "administrative"
+            and tags.get("admin_level") in settings.BOUNDARY_TAGS["admin_level"]
+        )
         is_control = tags.get("barrier") == "border_control"
         if not (is_market or is_boundary or is_control):
             return
@@ -160,8 +166,7 @@ class _ExtractReader:
 
     def read(self, path: Path) -> None:
         keys = ("highway", "railway", "amenity", "barrier", "boundary", "place")
-        processor = (osmium.FileProcessor(str(path)).with_areas()
-                     .with_filter(osmium.filter.KeyFilter(*keys)))
+        processor = osmium.FileProcessor(str(path)).with_areas().with_filter(osmium.filter.KeyFilter(*keys))
         for obj in processor:
             self.objects += 1
             if self.objects % 500_000 == 0:
@@ -210,26 +215,39 @@ def read_extracts(paths: list[Path]) -> RawOsm:
             reader.read(path)
         except RuntimeError as exc:
             reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-            raise HamjiError(f"cannot read OSM extract {path}: {reason}; the file is corrupt or truncated, "
-                             "download it again") from None
+            raise HamjiError(
+                f"cannot read OSM extract {path}: {reason}; the file is corrupt or truncated, download it again"
+            ) from None
         if reader.objects == 0:
-            raise HamjiError(f"OSM extract {path} holds no roads, markets, boundaries or border controls; "
-                             "check that it is an extract of the HamJi region")
+            raise HamjiError(
+                f"OSM extract {path} holds no roads, markets, boundaries or border controls; "
+                "check that it is an extract of the HamJi region"
+            )
         header_stamp = _header_timestamp(path)
-        stamp = header_stamp or (reader.latest.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-                                 if reader.latest else None)
+        stamp = header_stamp or (
+            reader.latest.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ") if reader.latest else None
+        )
         stamps.append(stamp)
         synthetic = synthetic or reader.synthetic
         not_assembled += reader.not_assembled
-        inputs.append({"path": str(path.resolve()), "sha256": _sha256(path), "osm_timestamp": stamp,
-                       "timestamp_from": "file header" if header_stamp else "latest object"})
+        inputs.append(
+            {
+                "path": str(path.resolve()),
+                "sha256": _sha256(path),
+                "osm_timestamp": stamp,
+                "timestamp_from": "file header" if header_stamp else "latest object",
+            }
+        )
         for kind in KINDS:
             frames[kind].append(to_frame(reader.rows[kind], KEYS[kind]))
     merged = {}
     for kind, parts in frames.items():
         frame = pd.concat(parts, ignore_index=True)
-        merged[kind] = gpd.GeoDataFrame(frame.drop_duplicates(["osm_type", "osm_id"]).reset_index(drop=True),
-                                        geometry="geometry", crs=settings.STORE_CRS)
+        merged[kind] = gpd.GeoDataFrame(
+            frame.drop_duplicates(["osm_type", "osm_id"]).reset_index(drop=True),
+            geometry="geometry",
+            crs=settings.STORE_CRS,
+        )
     known = [s for s in stamps if s]
     provenance = {
         "source": "local extract" + ("s" if len(inputs) > 1 else ""),
@@ -242,4 +260,3 @@ def read_extracts(paths: list[Path]) -> RawOsm:
         "areas_not_assembled": not_assembled,
     }
     return RawOsm(merged, provenance)
-

@@ -42,14 +42,28 @@ from geo.sources.fixture_data import (
 )
 
 # The geography is re-exported: tests and benchmarks read it from here.
-__all__ = ["BORDER", "BRIDGES", "FIXTURE_TIMESTAMP", "HOSTILE_MARKET_NAMES", "HOSTILE_ROAD_NAME", "MARKETS",
-           "POPULATION", "PROVINCES", "ROADS", "TOWNS", "OsmData", "build", "province_codes", "to_osm_xml",
-           "to_overpass_json", "write_osm_xml"]
+__all__ = [
+    "BORDER",
+    "BRIDGES",
+    "FIXTURE_TIMESTAMP",
+    "HOSTILE_MARKET_NAMES",
+    "HOSTILE_ROAD_NAME",
+    "MARKETS",
+    "POPULATION",
+    "PROVINCES",
+    "ROADS",
+    "TOWNS",
+    "OsmData",
+    "build",
+    "province_codes",
+    "to_osm_xml",
+    "to_overpass_json",
+    "write_osm_xml",
+]
 
 SYNTHETIC_TAG = settings.SYNTHETIC_TAG
 #: Data date written into the fixture's header (it has no real OSM date).
 FIXTURE_TIMESTAMP = "2026-01-01T00:00:00Z"
-
 
 
 def province_codes() -> list[str]:
@@ -76,24 +90,32 @@ class OsmData:
         if key in self._by_coord and not tags:
             return self._by_coord[key]
         node_id = len(self.nodes) + 1
-        self.nodes[node_id] = {"type": "node", "id": node_id, "lat": key[1], "lon": key[0],
-                               "tags": {SYNTHETIC_TAG: "yes", **(tags or {})}}
+        self.nodes[node_id] = {
+            "type": "node",
+            "id": node_id,
+            "lat": key[1],
+            "lon": key[0],
+            "tags": {SYNTHETIC_TAG: "yes", **(tags or {})},
+        }
         if not tags:
             self._by_coord[key] = node_id
         return node_id
 
     def way(self, node_ids: list[int], tags: dict[str, str]) -> int:
         way_id = len(self.ways) + 1
-        self.ways.append({"type": "way", "id": way_id, "nodes": node_ids,
-                          "tags": {SYNTHETIC_TAG: "yes", **tags}})
+        self.ways.append({"type": "way", "id": way_id, "nodes": node_ids, "tags": {SYNTHETIC_TAG: "yes", **tags}})
         return way_id
 
     def relation(self, members: list[tuple[str, int, str]], tags: dict[str, str]) -> int:
         rel_id = len(self.relations) + 1
-        self.relations.append({
-            "type": "relation", "id": rel_id,
-            "members": [{"type": t, "ref": r, "role": role} for t, r, role in members],
-            "tags": {SYNTHETIC_TAG: "yes", **tags}})
+        self.relations.append(
+            {
+                "type": "relation",
+                "id": rel_id,
+                "members": [{"type": t, "ref": r, "role": role} for t, r, role in members],
+                "tags": {SYNTHETIC_TAG: "yes", **tags},
+            }
+        )
         return rel_id
 
     def elements(self) -> list[dict]:
@@ -111,8 +133,9 @@ def _square(lon: float, lat: float, side_m: float) -> list[tuple[float, float]]:
     return [_offset(lon, lat, dx, dy) for dx, dy in corners]
 
 
-def _bridge_ends(index: int, along_m: float, half_length_m: float = 150.0) -> tuple[
-        tuple[float, float], tuple[float, float], tuple[float, float]]:
+def _bridge_ends(
+    index: int, along_m: float, half_length_m: float = 150.0
+) -> tuple[tuple[float, float], tuple[float, float], tuple[float, float]]:
     """KP end, CN end and border point of a bridge ``along_m`` from a border vertex."""
     utm = [_TO_UTM.transform(lon, lat) for lon, lat in BORDER]
     vertex_at = [0.0]
@@ -135,11 +158,12 @@ def build() -> OsmData:
     """Build the whole fixture as OSM elements."""
     data = OsmData()
     town_node: dict[str, int] = {}
-    for name, (lat, lon, country, _province, source) in TOWNS.items():
+    for name, (lat, lon, _country, _province, source) in TOWNS.items():
         place = "city" if name in ("Yanji", "Chongjin", "Pyongyang", "Hamhung") else "town"
         town_node[name] = data.node(lon, lat)
         data.nodes[town_node[name]]["tags"].update(
-            {"place": place, "name:en": name, "name": name, "source:position": source})
+            {"place": place, "name:en": name, "name": name, "source:position": source}
+        )
         if name in POPULATION:
             data.nodes[town_node[name]]["tags"]["population"] = str(POPULATION[name])
 
@@ -167,8 +191,12 @@ def build() -> OsmData:
     for name_en, name_ko, town, east, north, kind, side in MARKETS:
         lat, lon = TOWNS[town][:2]
         clon, clat = _offset(lon, lat, east, north)
-        tags = {"amenity": "marketplace", "name": HOSTILE_MARKET_NAMES.get(name_en, name_ko), "name:ko": name_ko,
-                "name:en": name_en}
+        tags = {
+            "amenity": "marketplace",
+            "name": HOSTILE_MARKET_NAMES.get(name_en, name_ko),
+            "name:ko": name_ko,
+            "name:en": name_en,
+        }
         if kind == "node":
             data.node(clon, clat, tags)
         elif kind == "way":
@@ -179,19 +207,23 @@ def build() -> OsmData:
             inner = [data.node(x, y) for x, y in _square(clon, clat, side / 2)[:-1]]
             outer_way = data.way([*outer, outer[0]], {})
             inner_way = data.way([*inner, inner[0]], {})
-            data.relation([("way", outer_way, "outer"), ("way", inner_way, "inner")],
-                          {"type": "multipolygon", **tags})
+            data.relation([("way", outer_way, "outer"), ("way", inner_way, "inner")], {"type": "multipolygon", **tags})
 
     for name, lat, lon in EXTRA_BORDER_CONTROLS:
         data.node(lon, lat, {"barrier": "border_control", "name": name})
 
-    for code, (name_en, name_local, iso, level, border_slice, own) in PROVINCES.items():
-        ring = list(BORDER[border_slice[0]:border_slice[1] + 1]) if border_slice else []
+    for _code, (name_en, name_local, iso, level, border_slice, own) in PROVINCES.items():
+        ring = list(BORDER[border_slice[0] : border_slice[1] + 1]) if border_slice else []
         ring += own
         ids = [data.node(x, y) for x, y in ring]
         way_id = data.way([*ids, ids[0]], {})
-        tags = {"type": "boundary", "boundary": "administrative", "admin_level": str(level),
-                "name": name_local, "name:en": name_en}
+        tags = {
+            "type": "boundary",
+            "boundary": "administrative",
+            "admin_level": str(level),
+            "name": name_local,
+            "name:en": name_en,
+        }
         if iso:
             tags["ISO3166-2"] = iso
         data.relation([("way", way_id, "outer")], tags)
@@ -200,9 +232,11 @@ def build() -> OsmData:
 
 def to_osm_xml(data: OsmData) -> str:
     """Serialise the fixture as OSM XML (what a ``.osm`` extract holds)."""
-    lines = ["<?xml version='1.0' encoding='UTF-8'?>",
-             '<osm version="0.6" generator="HamJi Explorer mini-HamJi fixture (synthetic, not OpenStreetMap)">',
-             f'  <meta osm_base="{FIXTURE_TIMESTAMP}"/>']
+    lines = [
+        "<?xml version='1.0' encoding='UTF-8'?>",
+        '<osm version="0.6" generator="HamJi Explorer mini-HamJi fixture (synthetic, not OpenStreetMap)">',
+        f'  <meta osm_base="{FIXTURE_TIMESTAMP}"/>',
+    ]
 
     def tag_lines(tags: dict[str, str]) -> list[str]:
         return [f"    <tag k={quoteattr(k)} v={quoteattr(v)}/>" for k, v in tags.items()]
@@ -228,9 +262,12 @@ def to_osm_xml(data: OsmData) -> str:
 
 def to_overpass_json(data: OsmData) -> dict:
     """The fixture as one Overpass API JSON answer holding every element."""
-    return {"version": 0.6, "generator": "HamJi Explorer mini-HamJi fixture (synthetic, not OpenStreetMap)",
-            "osm3s": {"timestamp_osm_base": FIXTURE_TIMESTAMP, "copyright": "synthetic test data"},
-            "elements": json.loads(json.dumps(data.elements()))}
+    return {
+        "version": 0.6,
+        "generator": "HamJi Explorer mini-HamJi fixture (synthetic, not OpenStreetMap)",
+        "osm3s": {"timestamp_osm_base": FIXTURE_TIMESTAMP, "copyright": "synthetic test data"},
+        "elements": json.loads(json.dumps(data.elements())),
+    }
 
 
 def write_osm_xml(path: Path, data: OsmData | None = None) -> Path:

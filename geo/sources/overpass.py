@@ -19,6 +19,8 @@ from shapely.geometry import box
 
 from geo import settings
 from geo.errors import OverpassError, SourceError, clip
+from geo.provinces import border_line, check_coverage, match_provinces
+from geo.regions import Region
 from geo.sources.raw import (
     BOUNDARY_KEYS,
     CONTROL_KEYS,
@@ -27,6 +29,7 @@ from geo.sources.raw import (
     RAIL_KEYS,
     ROAD_KEYS,
     SYNTHETIC_TAG,
+    RawOsm,
     tag_filters,
     to_frame,
     tool_versions,
@@ -112,12 +115,16 @@ def overpass_timestamp(overpass_url: str) -> str:
     guard = _OverpassGuard(overpass_url)
     guard.query = "data date"
     try:
-        response = requests.post(url, data={"data": "[out:json][timeout:25];out;"}, timeout=30,
-                                 hooks={"response": [guard]})
+        response = requests.post(
+            url, data={"data": "[out:json][timeout:25];out;"}, timeout=30, hooks={"response": [guard]}
+        )
     except requests.RequestException as exc:
         reason = type(exc).__name__
-        raise SourceError(f"cannot reach Overpass at {overpass_url} ({reason}); check the network and the "
-                          "server address, or use a local extract", option="overpass_url") from None
+        raise SourceError(
+            f"cannot reach Overpass at {overpass_url} ({reason}); check the network and the "
+            "server address, or use a local extract",
+            option="overpass_url",
+        ) from None
     stamp = guard.check(response).get("osm3s", {}).get("timestamp_osm_base")
     if not isinstance(stamp, str):
         guard.fail("the answer has no osm3s.timestamp_osm_base: is this an Overpass API?")
@@ -161,8 +168,12 @@ def fetch_boundaries(overpass_url: str) -> gpd.GeoDataFrame:
     ox.settings.max_query_area_size = float("inf")
     log.info("fetching province boundaries from Overpass …")
     try:
-        found = _features(box(*settings.BOUNDARY_QUERY_BBOX),
-                          {"admin_level": settings.BOUNDARY_TAGS["admin_level"]}, BOUNDARY_KEYS, "province boundaries")
+        found = _features(
+            box(*settings.BOUNDARY_QUERY_BBOX),
+            {"admin_level": settings.BOUNDARY_TAGS["admin_level"]},
+            BOUNDARY_KEYS,
+            "province boundaries",
+        )
     finally:
         ox.settings.max_query_area_size = settings.OVERPASS_MAX_QUERY_AREA_M2
     keep = (found["osm_type"] == "relation") & (found["boundary"] == "administrative")
@@ -187,11 +198,19 @@ def fetch_features(overpass_url: str, area, border_area) -> dict[str, gpd.GeoDat
     places = _features(area, settings.PLACE_TAGS, PLACE_KEYS, "towns and cities")
     places = places[(places["osm_type"] == "node") & places["place"].isin(settings.PLACE_TAGS["place"])]
     rail = _features(border_area, settings.RAIL_TAGS, RAIL_KEYS, "rail bridges")
-    rail = rail[(rail["osm_type"] == "way") & rail["bridge"].notna() & (rail["bridge"] != "no")
-                & (rail.geom_type == "LineString")]
-    return {"roads": roads.reset_index(drop=True), "markets": markets.reset_index(drop=True),
-            "border_controls": controls.reset_index(drop=True), "rail": rail.reset_index(drop=True),
-            "places": places.reset_index(drop=True)}
+    rail = rail[
+        (rail["osm_type"] == "way")
+        & rail["bridge"].notna()
+        & (rail["bridge"] != "no")
+        & (rail.geom_type == "LineString")
+    ]
+    return {
+        "roads": roads.reset_index(drop=True),
+        "markets": markets.reset_index(drop=True),
+        "border_controls": controls.reset_index(drop=True),
+        "rail": rail.reset_index(drop=True),
+        "places": places.reset_index(drop=True),
+    }
 
 
 def overpass_provenance(overpass_url: str, stamp: str, frames: dict[str, gpd.GeoDataFrame]) -> dict:
@@ -199,10 +218,46 @@ def overpass_provenance(overpass_url: str, stamp: str, frames: dict[str, gpd.Geo
     synthetic = any((frame[SYNTHETIC_TAG] == "yes").any() for frame in frames.values() if len(frame))
     return {
         "source": "Overpass API",
-        "inputs": [{"url": overpass_url, "osm_timestamp": stamp,
-                    "fetched_at": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")}],
+        "inputs": [
+            {
+                "url": overpass_url,
+                "osm_timestamp": stamp,
+                "fetched_at": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+            }
+        ],
         "osm_timestamp": stamp,
         "tag_filters": tag_filters(),
         "tools": tool_versions(),
         "synthetic": synthetic,
     }
+
+
+def read_overpass(url: str, selection: list[Region], allow_empty: bool = False) -> RawOsm:
+    """Everything HamJi needs for the ``selection`` of provinces, from the Overpass server at ``url``.
+
+    The province boundaries come first: the other queries ask only for the
+    area of the selected provinces (and a strip along the border for the
+    crossings), so that a query stays small enough for a public server.
+    """
+    stamp = overpass_timestamp(url)
+    boundaries = fetch_boundaries(url)
+    everything = match_provinces(boundaries)
+    check_coverage(everything, selection, f"Overpass at {url}")
+    chosen = everything[everything["code"].isin({r.code for r in selection})].to_crs(settings.MEASURE_CRS)
+    # Buffered so that bridges and border posts on the boundary are inside;
+    # simplified so that the query polygon sent to Overpass stays short.
+    area = chosen.union_all().buffer(2_000).simplify(500)
+    border_area = border_line(everything).buffer(settings.BORDER_CONTROL_MAX_M).simplify(200)
+    area, border_area = gpd.GeoSeries([area, border_area], crs=settings.MEASURE_CRS).to_crs(settings.STORE_CRS)
+    frames = fetch_features(url, area, border_area)
+    if frames["roads"].empty and not allow_empty:
+        # A province with no roads at all in OSM is far likelier a failed or
+        # truncated answer than the truth.
+        raise SourceError(
+            f"Overpass at {url} returned no roads for "
+            + ", ".join(r.name for r in selection)
+            + "; nothing was written. Check the server, or allow an empty answer if that is expected",
+            option="allow_empty",
+        )
+    frames["boundaries"] = boundaries
+    return RawOsm(frames, overpass_provenance(url, stamp, frames))

@@ -23,20 +23,32 @@ class PublishedCount:
     note: str = ""
 
 
-_MOON_2016 = ("Moon Young-soon (satellite imagery and defector interviews), reported by UPI/Yonhap, "
-              "21 Nov 2016: http://gephardtdaily.com/business/"
-              "north-korea-regime-legitimizing-countrys-expanding-markets-study-says/")
-_NIS_2015 = ("South Korean intelligence estimate reported by Yonhap, 27 Dec 2015, via NK Economy Watch: "
-             "https://www.nkeconwatch.com/2015/12/27/"
-             "some-new-south-korean-intelligence-estimate-figures-on-markets-in-north-korea/")
-_MELVIN_2016 = ("Curtis Melvin (US-Korea Institute at SAIS), satellite imagery count reported by Radio Free "
-                "Asia, via Daily NK Japan: http://dailynk.jp/archives/85155 and KBS World: "
-                "http://world.kbs.co.kr/service/news_view.htm?Seq_Code=66609&lang=g")
+_MOON_2016 = (
+    "Moon Young-soon (satellite imagery and defector interviews), reported by UPI/Yonhap, "
+    "21 Nov 2016: http://gephardtdaily.com/business/"
+    "north-korea-regime-legitimizing-countrys-expanding-markets-study-says/"
+)
+_NIS_2015 = (
+    "South Korean intelligence estimate reported by Yonhap, 27 Dec 2015, via NK Economy Watch: "
+    "https://www.nkeconwatch.com/2015/12/27/"
+    "some-new-south-korean-intelligence-estimate-figures-on-markets-in-north-korea/"
+)
+_MELVIN_2016 = (
+    "Curtis Melvin (US-Korea Institute at SAIS), satellite imagery count reported by Radio Free "
+    "Asia, via Daily NK Japan: http://dailynk.jp/archives/85155 and KBS World: "
+    "http://world.kbs.co.kr/service/news_view.htm?Seq_Code=66609&lang=g"
+)
 
 #: Most recent first within a province; the reach table shows the first.
 PUBLISHED_COUNTS: tuple[PublishedCount, ...] = (
-    PublishedCount("KP", 436, 2016, "Curtis Melvin, USKI", _MELVIN_2016,
-                   "official markets on satellite imagery; five months later the same count gave 468"),
+    PublishedCount(
+        "KP",
+        436,
+        2016,
+        "Curtis Melvin, USKI",
+        _MELVIN_2016,
+        "official markets on satellite imagery; five months later the same count gave 468",
+    ),
     PublishedCount("KP", 450, 2016, "Moon Young-soon", _MOON_2016, "about 450 legally operating markets"),
     PublishedCount("KP-02", 67, 2016, "Moon Young-soon", _MOON_2016),
     PublishedCount("KP-09", 63, 2016, "Moon Young-soon", _MOON_2016),

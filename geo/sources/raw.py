@@ -25,8 +25,14 @@ CONTROL_KEYS = ("barrier", "name", "name:en", "name:ko")
 BOUNDARY_KEYS = ("boundary", "admin_level", "ISO3166-2", "name", "name:en", "name:ko")
 PLACE_KEYS = ("place", "name", "name:en", "name:zh", "name:ko", "population")
 KINDS = ("boundaries", "roads", "rail", "markets", "border_controls", "places")
-KEYS = {"boundaries": BOUNDARY_KEYS, "roads": ROAD_KEYS, "rail": RAIL_KEYS, "markets": MARKET_KEYS,
-        "border_controls": CONTROL_KEYS, "places": PLACE_KEYS}
+KEYS = {
+    "boundaries": BOUNDARY_KEYS,
+    "roads": ROAD_KEYS,
+    "rail": RAIL_KEYS,
+    "markets": MARKET_KEYS,
+    "border_controls": CONTROL_KEYS,
+    "places": PLACE_KEYS,
+}
 
 
 @dataclass
@@ -63,5 +69,9 @@ def tool_versions() -> dict[str, str]:
 
     from geo import __version__
 
-    return {"hamji": __version__, "osmnx": osmnx.__version__, "pyosmium": osmium.version.pyosmium_release,
-            "geopandas": gpd.__version__}
+    return {
+        "hamji": __version__,
+        "osmnx": osmnx.__version__,
+        "pyosmium": osmium.version.pyosmium_release,
+        "geopandas": gpd.__version__,
+    }

@@ -1,0 +1,100 @@
+"""The maps from a build's results: one drawn for a notebook, or all of them written as HTML."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from pathlib import Path
+
+import folium
+import pandas as pd
+from branca.element import Figure
+
+from geo import io, settings
+from geo.errors import HamjiError
+from geo.maps.assets import check_assets
+from geo.maps.base import MapInputs
+from geo.maps.pages import comparison_map, overview_map, side_by_side_map
+from geo.maps.style import INDEX_FILE
+from geo.maps.write import build_maps, index_page, simplified
+from geo.results import Layers, Routes
+
+log = logging.getLogger(__name__)
+
+__all__ = ["MAP_KINDS", "draw_map", "map_inputs", "write_maps"]
+
+
+MAP_KINDS = ("overview", "comparison", "side_by_side")
+
+
+def map_inputs(layers: Layers, routes: Routes, reach: pd.DataFrame) -> MapInputs:
+    """What the maps draw, from a build's layers, routes and reach table."""
+    return MapInputs(
+        provinces=layers.provinces,
+        border=layers.border,
+        roads=routes.roads,
+        crossings=routes.crossings,
+        hubs=routes.hubs,
+        markets=routes.markets,
+        bands=routes.bands,
+        reach=reach,
+        provenance=routes.provenance,
+    )
+
+
+def draw_map(layers: Layers, routes: Routes, reach: pd.DataFrame, kind: str = "overview") -> folium.Map | Figure:
+    """One map as a folium object (shown inline in a notebook).
+
+    Parameters
+    ----------
+    kind
+        ``overview``, ``comparison`` or ``side_by_side``.
+    """
+    builders: dict[str, Callable[[MapInputs], folium.Map | Figure]] = {
+        "overview": overview_map,
+        "comparison": comparison_map,
+        "side_by_side": side_by_side_map,
+    }
+    if kind not in builders:
+        raise HamjiError(f"no map called {kind!r}; choose one of {', '.join(builders)}", option="kind")
+    return builders[kind](simplified(map_inputs(layers, routes, reach), settings.MAP_SIMPLIFY_M))
+
+
+def write_maps(
+    layers: Layers,
+    routes: Routes,
+    reach: pd.DataFrame,
+    folder: str | Path | None = None,
+    offline: bool = False,
+    scenario_links: list[tuple[str, str]] | None = None,
+    sensitivity: list[str] | None = None,
+) -> dict[str, dict]:
+    """Write every map and ``index.html`` into ``folder`` (default :data:`settings.MAPS_DIR`).
+
+    Parameters
+    ----------
+    offline
+        Inline Leaflet and its plugins (the npm packages in
+        :data:`settings.ASSETS_DIR`) so that the pages open without internet.
+    scenario_links, sensitivity
+        Scenario maps (file, title) and sensitivity sentences for the index.
+
+    Returns
+    -------
+    dict
+        File name -> ``{"bytes": size, "simplified_m": tolerance or None}``.
+    """
+    target = Path(folder or settings.MAPS_DIR)
+    io.ensure_writable(target)
+    if offline:
+        check_assets()
+    inputs = map_inputs(layers, routes, reach)
+    log.info("drawing maps …")
+    pages, tolerances = build_maps(inputs, offline=offline)
+    sizes = {name: len(html.encode()) for name, html in pages.items()}
+    pages[INDEX_FILE] = index_page(inputs, sizes, scenario_links, sensitivity)
+    written = {}
+    for name, html in pages.items():
+        io.write_text(html, target / name)
+        written[name] = {"bytes": len(html.encode()), "simplified_m": tolerances.get(name)}
+    return written

@@ -1,0 +1,119 @@
+"""Provinces and the border: OSM boundary relations matched to the regions HamJi knows, and points assigned to them."""
+
+from __future__ import annotations
+
+import geopandas as gpd
+import pandas as pd
+import shapely
+
+from geo import settings
+from geo.errors import HamjiError
+from geo.regions import BY_CODE, YANBIAN, Region, UnknownRegionError, find_region
+from geo.schema import SCHEMAS
+
+__all__ = ["assign_regions", "border_line", "check_coverage", "match_provinces"]
+
+
+def _region_of_boundary(row: pd.Series) -> Region | None:
+    iso = row.get("ISO3166-2")
+    if isinstance(iso, str) and iso in BY_CODE:
+        return BY_CODE[iso]
+    for key in ("name:en", "name"):
+        label = row.get(key)
+        if isinstance(label, str):
+            try:
+                region = find_region(label)
+            except UnknownRegionError:
+                continue
+            if str(region.admin_level) == str(row.get("admin_level")):
+                return region
+    return None
+
+
+def match_provinces(boundaries: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    """Known regions among OSM boundary relations (Yanbian included), one row each."""
+    rows = []
+    for _, row in boundaries.iterrows():
+        region = _region_of_boundary(row)
+        if region is None or any(r["code"] == region.code for r in rows):
+            continue
+        rows.append(
+            {
+                "code": region.code,
+                "name": region.name,
+                "name_ko": region.name_ko,
+                "country": region.country,
+                "group": region.group,
+                "admin_level": region.admin_level,
+                "osm_id": int(row["osm_id"]),
+                "geometry": row.geometry,
+            }
+        )
+    frame = gpd.GeoDataFrame(
+        rows, columns=[*SCHEMAS["provinces"], "geometry"], geometry="geometry", crs=settings.STORE_CRS
+    )
+    frame["area_km2"] = frame.to_crs(settings.MEASURE_CRS).area / 1e6
+    return frame
+
+
+def check_coverage(provinces: gpd.GeoDataFrame, selection: list[Region], source: str) -> None:
+    """Fail unless every selected region has a boundary in the data."""
+    missing = [r for r in selection if r.code not in set(provinces["code"])]
+    if missing:
+        names = ", ".join(f"{r.name} ({r.code})" for r in missing)
+        raise HamjiError(
+            f"{source} does not cover {names}: no OSM boundary relation for it; add an extract "
+            "that includes it or leave it out of the provinces",
+            option="provinces",
+        )
+
+
+def border_line(provinces: gpd.GeoDataFrame) -> shapely.Geometry:
+    """The China–DPRK border (EPSG:32652) where the two countries' provinces meet."""
+    level4 = provinces[provinces["admin_level"] == 4].to_crs(settings.MEASURE_CRS)
+    kp = level4[level4["country"] == "KP"].union_all()
+    cn = level4[level4["country"] == "CN"].union_all()
+    if kp is None or cn is None or kp.is_empty or cn.is_empty:
+        return shapely.MultiLineString()
+    shared = kp.boundary.intersection(cn.buffer(settings.BORDER_TOLERANCE_M))
+    lines = [g for g in getattr(shared, "geoms", [shared]) if g.geom_type in ("LineString", "MultiLineString")]
+    merged = shapely.line_merge(shapely.union_all(lines)) if lines else shapely.MultiLineString()
+    return merged if merged.geom_type == "MultiLineString" else shapely.MultiLineString([merged])
+
+
+def assign_regions(
+    geometries: gpd.GeoSeries, provinces: gpd.GeoDataFrame, countries: tuple[str, ...] = ("KP", "CN")
+) -> pd.DataFrame:
+    """Country, province and (in China) prefecture of each geometry.
+
+    A line is placed by its midpoint, a polygon by its representative point.
+    A point in no polygon (generalised coasts, a bridge over the border river)
+    takes the nearest province within :data:`settings.PROVINCE_SNAP_M`.
+    """
+    result = pd.DataFrame(
+        {"country": None, "province": None, "province_name": None, "prefecture": None},
+        index=geometries.index,
+        dtype=object,
+    )
+    if len(geometries) == 0:
+        return result
+    level4 = provinces[(provinces["admin_level"] == 4) & provinces["country"].isin(countries)]
+    points = geometries.to_crs(settings.MEASURE_CRS)
+    is_line = points.geom_type.isin(["LineString", "MultiLineString"])
+    anchor = points.representative_point()
+    anchor[is_line] = points[is_line].interpolate(0.5, normalized=True)
+    anchors = gpd.GeoDataFrame(geometry=anchor, crs=settings.MEASURE_CRS)
+    polygons = level4.to_crs(settings.MEASURE_CRS)[["code", "name", "country", "geometry"]]
+    joined = gpd.sjoin_nearest(
+        anchors, polygons, how="left", max_distance=settings.PROVINCE_SNAP_M, distance_col="_distance"
+    )
+    # Touching polygons can tie: keep the first (inside beats nearest: distance 0).
+    joined = joined[~joined.index.duplicated(keep="first")]
+    for target, column in (("country", "country"), ("province", "code"), ("province_name", "name")):
+        values = joined[column].astype(object)
+        result[target] = values.where(values.notna(), None)
+    prefecture = provinces[provinces["code"] == YANBIAN.code].to_crs(settings.MEASURE_CRS)
+    if len(prefecture):
+        in_yanbian = anchors.within(prefecture.geometry.iloc[0])
+        result.loc[in_yanbian & (result["country"] == "CN"), "prefecture"] = YANBIAN.name
+    return result
