@@ -131,10 +131,7 @@ def _place_crossings(crossings: gpd.GeoDataFrame, kp: Side, cn: Side, penalties:
     reason[(crossings["mode"] != "road").to_numpy()] = "rail crossing: not on the road network"
     reason[(crossings["status"] == "closed").to_numpy()] = "closed"
     far = (crossings[["kp_snap_m", "cn_snap_m"]].max(axis=1) > settings.CROSSING_SNAP_MAX_M).to_numpy()
-    reason[far & (reason is None)] = (
-        f"{NO_ROAD_NEAR} {settings.CROSSING_SNAP_MAX_M:,} m on one side "  # noqa: E711
-        "of the border"
-    )
+    reason[far & pd.isna(reason)] = f"{NO_ROAD_NEAR} {settings.CROSSING_SNAP_MAX_M:,} m on one side of the border"
     crossings["reason"] = reason
     return crossings
 
