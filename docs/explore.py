@@ -54,7 +54,7 @@ closed = geo.run_scenario("wonjong_closed", layers, routes)
 print(
     closed.info["name"],
     "- markets whose nearest crossing changed:",
-    int(closed.markets["nearest_crossing_changed"].sum()),
+    int(closed.market_changes["nearest_crossing_changed"].sum()),
 )
 
 overview = geo.draw_map(layers, routes, geo.reach_table(routes, layers), kind="overview")

@@ -68,8 +68,8 @@ PathLike = str | Path
 # -- layers ------------------------------------------------------------------
 
 
-def _selection(provinces: Iterable[str] | None) -> list[Region]:
-    return resolve_selection(list(provinces) if provinces is not None else None)
+def _selection(regions: Iterable[str] | None) -> list[Region]:
+    return resolve_selection(list(regions) if regions is not None else None)
 
 
 def _make_layers(raw: RawOsm, selection: list[Region], source: str) -> Layers:
@@ -80,7 +80,7 @@ def _make_layers(raw: RawOsm, selection: list[Region], source: str) -> Layers:
     return Layers(**frames, provenance=provenance)
 
 
-def layers_from_extracts(paths: Sequence[PathLike], provinces: Iterable[str] | None = None) -> Layers:
+def layers_from_extracts(paths: Sequence[PathLike], regions: Iterable[str] | None = None) -> Layers:
     """Build the layers from local OSM extracts.
 
     Parameters
@@ -88,7 +88,7 @@ def layers_from_extracts(paths: Sequence[PathLike], provinces: Iterable[str] | N
     paths
         ``.osm.pbf``, ``.osm`` or ``.osm.bz2`` files (a country extract and a
         clip of its neighbour, say); objects in several are kept once.
-    provinces
+    regions
         Province codes or names, or the groups ``border``, ``far``, ``all``
         (default all). Jilin is always included.
 
@@ -98,14 +98,14 @@ def layers_from_extracts(paths: Sequence[PathLike], provinces: Iterable[str] | N
     """
     from geo.sources.extracts import read_extracts
 
-    selection = _selection(provinces)
+    selection = _selection(regions)
     files = [Path(p) for p in paths]
     raw = read_extracts(files)
     source = "the extract" + ("s " if len(files) > 1 else " ") + ", ".join(str(p) for p in files)
     return _make_layers(raw, selection, source)
 
 
-def demo_layers(provinces: Iterable[str] | None = None) -> Layers:
+def demo_layers(regions: Iterable[str] | None = None) -> Layers:
     """The layers of the synthetic mini-HamJi fixture (stamped DEMO; works offline).
 
     Examples
@@ -117,7 +117,7 @@ def demo_layers(provinces: Iterable[str] | None = None) -> Layers:
     from geo.sources import fixture
     from geo.sources.extracts import read_extracts
 
-    selection = _selection(provinces if provinces is not None else fixture.province_codes())
+    selection = _selection(regions if regions is not None else fixture.province_codes())
     with tempfile.TemporaryDirectory(prefix="hamji-demo-") as scratch:
         raw = read_extracts([fixture.write_osm_xml(Path(scratch) / "mini-hamji.osm")])
     raw.provenance["source"] = "mini-HamJi demo fixture"
@@ -126,7 +126,7 @@ def demo_layers(provinces: Iterable[str] | None = None) -> Layers:
 
 
 def layers_from_overpass(
-    url: str | None = None, provinces: Iterable[str] | None = None, allow_empty: bool = False
+    url: str | None = None, regions: Iterable[str] | None = None, allow_empty: bool = False
 ) -> Layers:
     """Build the layers from a live Overpass API server (answers cached in :data:`settings.OVERPASS_CACHE_DIR`).
 
@@ -134,7 +134,7 @@ def layers_from_overpass(
     ----------
     url
         The endpoint (default :data:`settings.OVERPASS_URL`).
-    provinces
+    regions
         As for :func:`layers_from_extracts`.
     allow_empty
         Accept an answer with no roads, which otherwise is taken for a failed
@@ -143,7 +143,7 @@ def layers_from_overpass(
     from geo.sources.overpass import read_overpass
 
     url = url or settings.OVERPASS_URL
-    selection = _selection(provinces)
+    selection = _selection(regions)
     io.ensure_writable(settings.OVERPASS_CACHE_DIR)
     return _make_layers(read_overpass(url, selection, allow_empty), selection, f"Overpass at {url}")
 
@@ -295,8 +295,8 @@ def run_scenario(
         info=info,
         routes=changed,
         reach=new_reach,
-        markets=comparison.market_differences(routes.markets, changed.markets),
-        provinces=comparison.province_differences(base_reach, new_reach),
+        market_changes=comparison.market_differences(routes.markets, changed.markets),
+        province_changes=comparison.province_differences(base_reach, new_reach),
         ordering=comparison.orderings(new_reach),
     )
 
@@ -326,21 +326,21 @@ def write_scenario(
     inputs = map_inputs(layers, result.routes, result.reach)
     page, _ = fit_page(
         f"scenarios/{key}.html",
-        lambda drawn: difference_map(drawn, result.markets, result.provinces, result.info),
+        lambda drawn: difference_map(drawn, result.market_changes, result.province_changes, result.info),
         inputs,
         offline,
     )
     provenance = result.routes.provenance
     summary_md = comparison.difference_summary(
-        result.info, result.markets, result.provinces, result.ordering, provenance
+        result.info, result.market_changes, result.province_changes, result.ordering, provenance
     )
     staged = io.staging_folder(data_parent, key)
     try:
         io.write_gpkg(result.routes.frames, staged / settings.ROUTES_GPKG, provenance)
         io.write_csv(result.reach, staged / settings.REACH_CSV)
         io.write_text(markdown_summary(result.reach, provenance), staged / settings.REACH_MD)
-        io.write_csv(result.markets, staged / "hamji_difference_markets.csv")
-        io.write_csv(result.provinces, staged / "hamji_difference_provinces.csv")
+        io.write_csv(result.market_changes, staged / "hamji_difference_markets.csv")
+        io.write_csv(result.province_changes, staged / "hamji_difference_provinces.csv")
         io.write_text(summary_md, staged / "hamji_difference.md")
         io.replace_folder(staged, data_parent / key)
     except BaseException:

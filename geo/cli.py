@@ -13,7 +13,6 @@ from pathlib import Path
 from geo import __version__, settings
 from geo.console import error_line, interrupted_line
 from geo.errors import HamjiError, clip
-from geo.regions import UnknownRegionError
 
 
 def _add_layer_options(parser: argparse.ArgumentParser) -> None:
@@ -130,7 +129,7 @@ def _run_layers(args: argparse.Namespace) -> None:
     _say(
         layers_stage(
             osm_paths=args.osm,
-            provinces=args.province,
+            regions=args.province,
             demo=args.demo,
             overpass_url=args.overpass_url,
             out_dir=args.out,
@@ -377,7 +376,7 @@ def _run(args: argparse.Namespace) -> int:
         else:
             with lock.hold(*_folders(args), wait=getattr(args, "wait", False)):
                 args.func(args)
-    except (HamjiError, UnknownRegionError) as exc:
+    except HamjiError as exc:
         print(f"hamji: error: {error_line(exc)}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:

@@ -137,14 +137,19 @@ def _maps(result: tuple[dict[str, dict], bool]) -> str:
 
 def _scenario(result: ScenarioResult) -> str:
     return difference_summary(
-        result.info, result.markets, result.provinces, result.ordering, result.routes.provenance, short=True
+        result.info,
+        result.market_changes,
+        result.province_changes,
+        result.ordering,
+        result.routes.provenance,
+        short=True,
     )
 
 
 #: How each API parameter an error can be about is spelled on the command line.
 FLAGS = {
     "osm_paths": "--osm",
-    "provinces": "--province",
+    "regions": "--province",
     "speeds": "--speeds",
     "penalties": "--penalty",
     "allow_empty": "--allow-empty",

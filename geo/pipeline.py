@@ -52,7 +52,7 @@ def _current(stage: str, key: str | None, outputs: list[Path], force: bool) -> b
 
 def layers_stage(
     osm_paths: list[Path] | None = None,
-    provinces: list[str] | None = None,
+    regions: list[str] | None = None,
     demo: bool = False,
     overpass_url: str | None = None,
     out_dir: Path | None = None,
@@ -61,7 +61,7 @@ def layers_stage(
 ) -> StageRun:
     """Read OSM (extracts, ``HAMJI_OSM``, the demo fixture or Overpass) and write the layers GeoPackage.
 
-    An extract build is skipped when the extracts, provinces, settings and
+    An extract build is skipped when the extracts, regions, settings and
     code are unchanged since ``out_dir`` was written (``force`` reruns); an
     Overpass build always runs (osmnx's cache spares the downloads).
     """
@@ -74,7 +74,7 @@ def layers_stage(
             "the demo is built from the synthetic fixture, not from OSM extracts; give one or the other", option="demo"
         )
     osm_paths = [check_extract_path(p) for p in osm_paths]
-    codes = [r.code for r in resolve_selection(provinces or (fixture.province_codes() if demo else None))]
+    codes = [r.code for r in resolve_selection(regions or (fixture.province_codes() if demo else None))]
     target = io.layers_path(out_dir)
     io.ensure_writable(target.parent)
     outputs = [target, target.parent / settings.LAYERS_META]

@@ -64,7 +64,7 @@ def check_coverage(provinces: gpd.GeoDataFrame, selection: list[Region], source:
         raise HamjiError(
             f"{source} does not cover {names}: no OSM boundary relation for it; add an extract "
             "that includes it or leave it out of the provinces",
-            option="provinces",
+            option="regions",
         )
 
 

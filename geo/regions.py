@@ -14,6 +14,8 @@ import re
 import unicodedata
 from dataclasses import dataclass, field
 
+from geo.errors import InputError
+
 
 @dataclass(frozen=True)
 class Region:
@@ -113,8 +115,18 @@ for _region in (*REGIONS, YANBIAN):
         _LOOKUP[_fold(_label)] = _region
 
 
-class UnknownRegionError(ValueError):
-    """A province name or code that is not in :data:`REGIONS`."""
+class UnknownRegionError(InputError, ValueError):
+    """A province name or code that is not in :data:`REGIONS`.
+
+    Attributes
+    ----------
+    label : str
+        The name or code as given.
+    """
+
+    def __init__(self, label: str, message: str):
+        self.label = label
+        super().__init__(message, option="regions")
 
 
 def find_region(label: str) -> Region:
@@ -133,7 +145,7 @@ def find_region(label: str) -> Region:
     region = _LOOKUP.get(_fold(label))
     if region is None:
         known = ", ".join(f"{r.code} {r.name}" for r in REGIONS)
-        raise UnknownRegionError(f"unknown province {label!r}; use one of: {known}")
+        raise UnknownRegionError(label, f"unknown province {label!r}; use one of: {known}")
     return region
 
 
@@ -143,7 +155,7 @@ def regions_in_group(*groups: str) -> list[Region]:
 
 
 def resolve_selection(labels: list[str] | None) -> list[Region]:
-    """Turn the ``--province`` values into regions.
+    """Turn province labels (codes, names in any script, or group names) into regions.
 
     ``None`` or ``["all"]`` selects every North Korean province and Jilin: the
     road network between a crossing and a distant market runs through

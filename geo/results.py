@@ -95,14 +95,14 @@ class ScenarioResult:
     """A scenario rerun against a baseline.
 
     ``info`` names it (``key``, ``name``, ``description``, ``file``);
-    ``routes`` and ``reach`` are its own; ``markets`` and ``provinces`` the
-    differences from the baseline (see :mod:`geo.comparison`); ``ordering``
+    ``routes`` and ``reach`` are its own; ``market_changes`` and
+    ``province_changes`` the differences from the baseline (see :mod:`geo.comparison`); ``ordering``
     whether border provinces still beat far ones.
     """
 
     info: dict
     routes: Routes
     reach: pd.DataFrame
-    markets: pd.DataFrame
-    provinces: pd.DataFrame
+    market_changes: pd.DataFrame
+    province_changes: pd.DataFrame
     ordering: dict

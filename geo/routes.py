@@ -115,7 +115,7 @@ def _networks(
         raise HamjiError(
             f"the roads layer has no {missing} roads to route on; rebuild the layers with the "
             "provinces on both sides of the border",
-            option="provinces",
+            option="regions",
         )
     return roads, bridges, kp, cn
 

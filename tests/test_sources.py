@@ -34,7 +34,7 @@ def overpass():
 
 
 def test_pbf_extract_gives_the_same_layers_as_xml(fixture_pbf, demo_gpkg, tmp_path):
-    layers_stage(osm_paths=[fixture_pbf], provinces=PROVINCES, out_dir=tmp_path)
+    layers_stage(osm_paths=[fixture_pbf], regions=PROVINCES, out_dir=tmp_path)
     built = tmp_path / settings.LAYERS_GPKG
     for name in ("roads", "markets", "crossings"):
         assert ids(built, name) == ids(demo_gpkg, name), name
@@ -47,7 +47,7 @@ def test_pbf_extract_gives_the_same_layers_as_xml(fixture_pbf, demo_gpkg, tmp_pa
 def test_bz2_extract_and_the_same_data_twice_are_read_once(fixture_xml, demo_gpkg, tmp_path):
     packed = tmp_path / "mini-hamji.osm.bz2"
     packed.write_bytes(bz2.compress(fixture_xml.read_bytes()))
-    layers_stage(osm_paths=[packed, fixture_xml], provinces=PROVINCES, out_dir=tmp_path)
+    layers_stage(osm_paths=[packed, fixture_xml], regions=PROVINCES, out_dir=tmp_path)
     assert ids(tmp_path / settings.LAYERS_GPKG, "roads") == ids(demo_gpkg, "roads")
     assert len(read_provenance(tmp_path / settings.LAYERS_GPKG, "roads")["inputs"]) == 2
 

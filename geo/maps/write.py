@@ -51,7 +51,7 @@ def fit_page(
     raise HamjiError(
         f"{file_name} is still {len(html.encode()) / 1e6:.1f} MB after simplifying to "
         f"{tolerance / 2:.0f} m; build fewer provinces",
-        option="provinces",
+        option="regions",
     )
 
 
