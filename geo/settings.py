@@ -46,6 +46,19 @@ OSM_ENV_VAR = "HAMJI_OSM"
 #: Suffixes accepted as local OpenStreetMap extracts.
 EXTRACT_SUFFIXES = (".osm.pbf", ".pbf", ".osm", ".osm.bz2", ".osm.gz")
 
+#: Where HamJi's roads can be (lon/lat): North Korea and Jilin, from the extents
+#: of their Natural Earth 10m admin-1 polygons (public domain; 121.65–131.28 °E,
+#: 37.68–46.29 °N, as in ../shared/data/provinces_naturalearth.geojson) plus a
+#: margin for generalised coasts. Roads of an extract outside it (most of a
+#: China extract) are dropped before any geometry is made.
+REGION_BBOX = (121.4, 37.4, 131.6, 46.6)
+#: A road way whose first node is further than this (degrees) outside
+#: REGION_BBOX is dropped unread; closer ones are measured whole. Road ways
+#: are split at junctions, so none is anywhere near this long.
+REGION_WAY_MARGIN_DEG = 2.0
+#: Folder for the on-disk node index of very large extracts (default: the system's temporary folder).
+NODE_INDEX_DIR = os.environ.get("HAMJI_TMPDIR") or None
+
 #: Box used to look up province boundaries on Overpass (lon/lat): all of North
 #: Korea and the Tumen side of Jilin.
 BOUNDARY_QUERY_BBOX = (124.0, 37.5, 131.5, 44.6)

@@ -1,17 +1,39 @@
 """Read local OpenStreetMap extracts (``.osm.pbf``, ``.osm``, ``.osm.bz2``) with pyosmium.
 
-One streaming pass of libosmium's Python bindings per file, which also
-assembles multipolygon and boundary relations into areas.
+Cost follows what is kept, not the size of the file (a China extract is
+~190 M nodes, almost all of them buildings and land use far from Jilin):
+
+1. **Relations** (a relations-only read): the boundary, marketplace and
+   border-control relations, and the ids of their member ways.
+2. **Everything else** (one streaming pass, node locations in libosmium's
+   index): tagged nodes and ways that HamJi uses reach Python only after a
+   C++ tag filter; a road whose first node is far from
+   :data:`settings.REGION_BBOX` is dropped before any geometry is made; the
+   others keep libosmium's WKB, turned into shapely geometry in one bulk call
+   and cut to the region box.
+3. **Areas** (a ways-only read, reusing the index): libosmium assembles only
+   the relations of pass 1 from their member ways, never a building.
+
+An incomplete relation (a member way cut off by a clipped extract) is named
+in :attr:`RawOsm.provenance` (``incomplete_relations``), so that a missing
+province can be explained rather than called absent.
 """
 
 from __future__ import annotations
 
 import hashlib
 import logging
+import os
+import re
+import tempfile
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from datetime import UTC
 from pathlib import Path
 
 import geopandas as gpd
+import numpy as np
 import osmium
 import pandas as pd
 import shapely
@@ -37,6 +59,13 @@ from geo.sources.raw import (
 
 log = logging.getLogger(__name__)
 
+#: ``progress(bytes_read, bytes_total, objects_kept)``, called now and then while a file is read.
+Progress = Callable[[int, int, int], None]
+
+#: Above this size the node locations go to a file on disk rather than memory (see :func:`node_index`).
+NODE_INDEX_ON_DISK_BYTES = 600 * 1024**2
+_HISTORY_SUFFIXES = (".osh", ".osh.pbf", ".osh.bz2", ".osh.gz", ".osc", ".osc.gz", ".osc.bz2")
+
 
 def _sha256(path: Path) -> str:
     digest = hashlib.sha256()
@@ -49,156 +78,379 @@ def _sha256(path: Path) -> str:
 def check_extract_path(path: Path) -> Path:
     """Fail with a one-line message unless ``path`` looks like a readable extract."""
     path = check_input_file(Path(path), "OSM extract", option="osm_paths")
-    if path.name.lower().endswith((".osh", ".osh.pbf", ".osh.bz2", ".osh.gz", ".osc", ".osc.gz", ".osc.bz2")):
+    if path.name.lower().endswith(_HISTORY_SUFFIXES):
         raise InputError(
-            f"OSM extract {path} is a history or change file; give a plain extract (.osm.pbf, .osm, .osm.bz2)"
+            f"OSM extract {path} is a history or change file; give a plain extract (.osm.pbf, .osm, .osm.bz2)",
+            option="osm_paths",
         )
     if not path.name.lower().endswith(settings.EXTRACT_SUFFIXES):
         raise InputError(
             f"OSM extract {path} is not an .osm.pbf, .osm or .osm.bz2 file; "
-            "download an extract (e.g. from Geofabrik) in one of those formats"
+            "download an extract (e.g. from Geofabrik) in one of those formats",
+            option="osm_paths",
         )
     if path.stat().st_size == 0:
-        raise InputError(f"OSM extract {path} is empty; download it again")
+        raise InputError(f"OSM extract {path} is empty; download it again", option="osm_paths")
     return path
 
 
-class _ExtractReader:
-    """Collects the features HamJi needs from one pass of pyosmium."""
+def node_index(path: Path, folder: Path) -> str:
+    """The libosmium node-location index for ``path``.
+
+    ``flex_mem`` (in memory; sparse or dense as the ids require) up to
+    :data:`NODE_INDEX_ON_DISK_BYTES`: fastest, and a country extract's nodes
+    fit in a few hundred MB. Beyond it (a China extract: ~190 M nodes, ids
+    above 1e10), a ``sparse_file_array`` in ``folder``: 16 bytes per node on
+    disk, paged in by the kernel, so that peak memory stays within a laptop's
+    4 GB; a dense array would need 8 bytes per possible id (~100 GB).
+    """
+    if path.stat().st_size <= NODE_INDEX_ON_DISK_BYTES:
+        return "flex_mem"
+    return f"sparse_file_array,{folder / 'node-locations.idx'}"
+
+
+def _in_box(lon: float, lat: float, box: tuple[float, float, float, float]) -> bool:
+    return box[0] <= lon <= box[2] and box[1] <= lat <= box[3]
+
+
+@dataclass
+class _Relation:
+    osm_id: int
+    version: int
+    tags: dict
+    way_ids: list[int]
+
+
+def _wanted_relation(tags) -> str | None:
+    """Which kind of feature a relation gives, or None."""
+    if tags.get("type") not in ("multipolygon", "boundary"):
+        return None
+    if tags.get("amenity") == "marketplace":
+        return "markets"
+    if tags.get("barrier") == "border_control":
+        return "border_controls"
+    boundary = settings.BOUNDARY_TAGS
+    if tags.get("boundary") == boundary["boundary"] and tags.get("admin_level") in boundary["admin_level"]:
+        return "boundaries"
+    return None
+
+
+class _RelationPass(osmium.SimpleHandler):
+    """Pass 1: the wanted relations and their member ways (after a C++ tag filter)."""
 
     def __init__(self) -> None:
-        self.rows: dict[str, list[dict]] = {kind: [] for kind in KINDS}
+        super().__init__()
+        self.relations: dict[int, _Relation] = {}
+
+    def relation(self, rel) -> None:
+        if _wanted_relation(rel.tags):
+            ways = [m.ref for m in rel.members if m.type == "w"]
+            self.relations[rel.id] = _Relation(rel.id, rel.version, dict(rel.tags), ways)
+
+
+@dataclass
+class _Kept:
+    """What pass 2 keeps: rows per kind, and the roads as WKB until the end."""
+
+    rows: dict[str, list[dict]] = field(default_factory=lambda: {kind: [] for kind in KINDS})
+    lines: dict[str, list] = field(default_factory=lambda: {"roads": [], "rail": []})
+    latest: object = None
+    synthetic: bool = False
+    negative_ids: bool = False
+    partial_ways: int = 0
+    far_roads: int = 0
+
+
+class _FeaturePass:
+    """Pass 2: tagged nodes and ways, roads near the region only."""
+
+    def __init__(self, box: tuple[float, float, float, float]) -> None:
+        self.kept = _Kept()
         self.wkb = osmium.geom.WKBFactory()
-        self.latest = None
-        self.synthetic = False
-        self.objects = 0
-        self.not_assembled = 0
-        self._market_rings: dict[int, tuple] = {}
-        self._broken_markets: list[int] = []
+        self.box = box
+        margin = settings.REGION_WAY_MARGIN_DEG
+        self.near = (box[0] - margin, box[1] - margin, box[2] + margin, box[3] + margin)
+        self.count = 0
 
-    @staticmethod
-    def _tags(obj, keys: tuple[str, ...]) -> dict:
+    def _tags(self, obj, keys: tuple[str, ...]) -> dict:
         tags = obj.tags
-        return {key: tags.get(key) for key in (*keys, SYNTHETIC_TAG)}
+        values = {key: tags.get(key) for key in (*keys, SYNTHETIC_TAG)}
+        if values[SYNTHETIC_TAG] == "yes":
+            self.kept.synthetic = True
+        return values
 
-    def _row(self, kind: str, osm_type: str, osm_id: int, obj, keys, geometry) -> None:
-        row = {"osm_type": osm_type, "osm_id": osm_id, "geometry": geometry, **self._tags(obj, keys)}
-        if row[SYNTHETIC_TAG] == "yes":
-            self.synthetic = True
-        self.rows[kind].append(row)
+    def _row(self, kind: str, osm_type: str, obj, keys, geometry) -> None:
+        row = {"osm_type": osm_type, "osm_id": obj.id, "osm_version": obj.version, "geometry": geometry}
+        self.kept.rows[kind].append({**row, **self._tags(obj, keys)})
+        self.count += 1
 
-    def _point(self, node):
-        return shapely.Point(node.location.lon, node.location.lat)
+    def see(self, obj) -> None:
+        stamp = obj.timestamp
+        if stamp.year > 1970 and (self.kept.latest is None or stamp > self.kept.latest):
+            self.kept.latest = stamp
+        if obj.is_node():
+            self.node(obj)
+        elif obj.is_way():
+            self.way(obj)
 
     def node(self, node) -> None:
         tags = node.tags
-        if tags.get("amenity") == "marketplace":
-            self._row("markets", "node", node.id, node, MARKET_KEYS, self._point(node))
-        if tags.get("barrier") == "border_control":
-            self._row("border_controls", "node", node.id, node, CONTROL_KEYS, self._point(node))
-        if tags.get("place") in settings.PLACE_TAGS["place"]:
-            self._row("places", "node", node.id, node, PLACE_KEYS, self._point(node))
+        point = None
+        for kind, keys, hit in (
+            ("markets", MARKET_KEYS, tags.get("amenity") == "marketplace"),
+            ("border_controls", CONTROL_KEYS, tags.get("barrier") == "border_control"),
+            ("places", PLACE_KEYS, tags.get("place") in settings.PLACE_TAGS["place"]),
+        ):
+            if hit:
+                if point is None:
+                    point = shapely.Point(node.location.lon, node.location.lat)
+                self._row(kind, "node", node, keys, point)
 
     def way(self, way) -> None:
         tags = way.tags
-        if tags.get("amenity") == "marketplace" and way.is_closed():
-            # Kept in case libosmium cannot assemble the area (a broken ring):
-            # then the market is repaired from this ring instead of lost.
-            self._market_rings[way.id] = (self._ring(way), self._tags(way, MARKET_KEYS))
-        highway = tags.get("highway")
-        is_road = highway in settings.ROAD_TAGS["highway"]
+        highway = road_class(tags.get("highway"))
+        is_road = highway is not None
         is_rail = tags.get("railway") in settings.RAIL_TAGS["railway"] and tags.get("bridge", "no") != "no"
-        if not (is_road or is_rail):
+        is_market = tags.get("amenity") == "marketplace" and way.is_closed()
+        is_control = tags.get("barrier") == "border_control" and way.is_closed()
+        if not (is_road or is_rail or is_market or is_control):
             return
+        first = way.nodes[0].location if len(way.nodes) else None
+        if (
+            (is_road or is_rail)
+            and first is not None
+            and first.valid()
+            and not _in_box(first.lon, first.lat, self.near)
+        ):
+            self.kept.far_roads += 1  # dropped unread: no geometry made for roads elsewhere in China
+            return
+        line = self._line(way)
+        if line is None:
+            return
+        if is_road or is_rail:
+            kind = "roads" if is_road else "rail"
+            values = self._tags(way, ROAD_KEYS if is_road else RAIL_KEYS)
+            if is_road:
+                values["highway"] = highway
+            self.kept.lines[kind].append((way.id, way.version, values, line))
+            self.count += 1
+        if is_market or is_control:
+            geometry = _ring_polygon(line)
+            if geometry is not None:
+                kind, keys = ("markets", MARKET_KEYS) if is_market else ("border_controls", CONTROL_KEYS)
+                self._row(kind, "way", way, keys, geometry if is_market else geometry.centroid)
+
+    def _line(self, way):
+        """The way's WKB, or (nodes cut off by a clip) a line through the nodes that are there."""
         try:
-            line = shapely.from_wkb(self.wkb.create_linestring(way))
+            return self.wkb.create_linestring(way)
         except (osmium.InvalidLocationError, RuntimeError):
-            # A way whose nodes were clipped off by the extract: nothing to draw.
-            return
-        if is_road:
-            self._row("roads", "way", way.id, way, ROAD_KEYS, line)
-        if is_rail:
-            self._row("rail", "way", way.id, way, RAIL_KEYS, line)
+            pass
+        if any(n.ref < 0 for n in way.nodes):
+            self.kept.negative_ids = True
+            return None
+        coords = [(n.location.lon, n.location.lat) for n in way.nodes if n.location.valid()]
+        if len(set(coords)) < 2:
+            return None  # a one-node way, or every node cut off
+        self.kept.partial_ways += 1
+        return shapely.LineString(coords).wkb
+
+
+def road_class(value: str | None) -> str | None:
+    """The road class HamJi routes on for an OSM ``highway`` value, or None.
+
+    ``primary;secondary`` takes its first class; ``road`` (class not yet
+    known) counts as ``unclassified``, the lowest paved class;
+    ``construction`` and every class not in :data:`settings.ROAD_TAGS` are
+    not roads for trucks.
+
+    Examples
+    --------
+    >>> road_class("primary;secondary"), road_class("road"), road_class("construction")
+    ('primary', 'unclassified', None)
+    """
+    if not value:
+        return None
+    first = value.split(";", 1)[0].strip()
+    first = "unclassified" if first == "road" else first
+    return first if first in settings.ROAD_TAGS["highway"] else None
+
+
+def _ring_polygon(wkb) -> shapely.Geometry | None:
+    """A closed way's ring as a polygon (the layers stage repairs and flags a broken one)."""
+    ring = shapely.from_wkb(wkb)
+    coords = list(ring.coords)
+    return shapely.Polygon(coords) if len(coords) >= 4 else None
+
+
+class _AreaPass(osmium.SimpleHandler):
+    """Pass 3: the areas libosmium assembles from the wanted relations; which member ways exist."""
+
+    def __init__(self, relations: dict[int, _Relation], kept: _Kept) -> None:
+        super().__init__()
+        self.relations, self.kept = relations, kept
+        self.wkb = osmium.geom.WKBFactory()
+        self.seen: set[int] = set()
+        self.not_assembled = 0
+        self.assembled: set[int] = set()
+
+    def way(self, way) -> None:
+        self.seen.add(way.id)
 
     def area(self, area) -> None:
-        tags = area.tags
-        is_market = tags.get("amenity") == "marketplace"
-        is_boundary = (
-            not area.from_way()
-            and tags.get("boundary") == "administrative"
-            and tags.get("admin_level") in settings.BOUNDARY_TAGS["admin_level"]
-        )
-        is_control = tags.get("barrier") == "border_control"
-        if not (is_market or is_boundary or is_control):
+        if area.from_way():
+            return
+        relation = self.relations.get(area.orig_id())
+        # The relation's own tags: libosmium drops ``type`` from the area's.
+        kind = _wanted_relation(relation.tags) if relation else None
+        if kind is None:
             return
         try:
             geometry = shapely.from_wkb(self.wkb.create_multipolygon(area))
         except RuntimeError:
-            if is_market and area.from_way():
-                self._broken_markets.append(area.orig_id())
-            else:
-                self.not_assembled += 1  # reported in the build summary, not dropped silently
+            self.not_assembled += 1  # reported in the build summary, not dropped silently
             return
-        osm_type = "way" if area.from_way() else "relation"
-        if is_market:
-            self._row("markets", osm_type, area.orig_id(), area, MARKET_KEYS, geometry)
-        if is_boundary:
-            self._row("boundaries", osm_type, area.orig_id(), area, BOUNDARY_KEYS, geometry)
-        if is_control:
-            self._row("border_controls", osm_type, area.orig_id(), area, CONTROL_KEYS, geometry.centroid)
+        self.assembled.add(area.orig_id())
+        keys = {"markets": MARKET_KEYS, "boundaries": BOUNDARY_KEYS, "border_controls": CONTROL_KEYS}[kind]
+        values = {key: area.tags.get(key) for key in (*keys, SYNTHETIC_TAG)}
+        if values[SYNTHETIC_TAG] == "yes":
+            self.kept.synthetic = True
+        self.kept.rows[kind].append(
+            {
+                "osm_type": "relation",
+                "osm_id": area.orig_id(),
+                "osm_version": relation.version,
+                "geometry": geometry if kind != "border_controls" else geometry.centroid,
+                **values,
+            }
+        )
 
-    def _ring(self, way):
+    def incomplete(self) -> list[dict]:
+        """Wanted relations that were not assembled because member ways are missing from the file."""
+        out = []
+        for rel in self.relations.values():
+            missing = [w for w in rel.way_ids if w not in self.seen]
+            if rel.osm_id not in self.assembled and missing:
+                out.append(
+                    {
+                        "osm_id": rel.osm_id,
+                        "name": rel.tags.get("name:en") or rel.tags.get("name"),
+                        "iso": rel.tags.get("ISO3166-2"),
+                        "admin_level": rel.tags.get("admin_level"),
+                        "missing_ways": len(missing),
+                        "member_ways": len(rel.way_ids),
+                    }
+                )
+        return out
+
+
+class _FileProgress:
+    """Bytes read so far, from the kernel's record of the open file (Linux); objects kept otherwise."""
+
+    def __init__(self, path: Path, progress: Progress | None) -> None:
+        self.path, self.progress = path.resolve(), progress
+        self.total = path.stat().st_size
+        self.fd: str | None = None
+        self.last = 0.0
+
+    def _position(self) -> int:
+        folder = "/proc/self/fd"
+        if self.fd is None and os.path.isdir(folder):
+            for fd in os.listdir(folder):
+                try:
+                    if os.readlink(f"{folder}/{fd}") == str(self.path):
+                        self.fd = fd
+                except OSError:
+                    continue
         try:
-            return shapely.from_wkb(self.wkb.create_linestring(way))
-        except (osmium.InvalidLocationError, RuntimeError):
-            return None
+            text = Path(f"/proc/self/fdinfo/{self.fd}").read_text() if self.fd else ""
+            return int(re.search(r"pos:\s*(\d+)", text).group(1)) if text else 0
+        except (OSError, AttributeError):
+            return 0
 
-    def _repair_markets(self) -> None:
-        """Markets whose closed way libosmium could not assemble: the ring made valid (bow ties and all)."""
-        for way_id in self._broken_markets:
-            ring, tags = self._market_rings.get(way_id, (None, None))
-            if ring is None or len(ring.coords) < 4:
-                self.not_assembled += 1
-                continue
-            # The layers stage repairs the ring (make_valid) and flags it.
-            row = {"osm_type": "way", "osm_id": way_id, "geometry": shapely.Polygon(ring.coords), **tags}
-            self.rows["markets"].append(row)
-
-    def read(self, path: Path) -> None:
-        keys = ("highway", "railway", "amenity", "barrier", "boundary", "place")
-        processor = osmium.FileProcessor(str(path)).with_areas().with_filter(osmium.filter.KeyFilter(*keys))
-        for obj in processor:
-            self.objects += 1
-            if self.objects % 500_000 == 0:
-                log.info(f"  {path.name}: {self.objects:,} tagged objects read")
-            stamp = obj.timestamp if hasattr(obj, "timestamp") else None
-            if stamp is not None and stamp.year > 1970 and (self.latest is None or stamp > self.latest):
-                self.latest = stamp
-            if obj.is_node():
-                self.node(obj)
-            elif obj.is_way():
-                self.way(obj)
-            elif obj.is_area():
-                self.area(obj)
-        self._repair_markets()
+    def tick(self, kept: int, done: bool = False) -> None:
+        now = time.monotonic()
+        if self.progress is None or (not done and now - self.last < 0.5):
+            return
+        self.last = now
+        self.progress(self.total if done else min(self._position(), self.total), self.total, kept)
 
 
-def _header_timestamp(path: Path) -> str | None:
+def _read_one(path: Path, box: tuple[float, float, float, float], progress: Progress | None) -> tuple:
+    """The three passes over one file; returns what was kept and the area pass."""
+    wanted = osmium.filter.TagFilter(
+        ("boundary", "administrative"), ("amenity", "marketplace"), ("barrier", "border_control")
+    )
+    areas = osmium.area.AreaManager()
+    relations = _RelationPass()
+    osmium.apply(osmium.io.Reader(str(path), osmium.osm.RELATION), wanted, relations, areas.first_pass_handler())
+
+    features = _FeaturePass(box)
+    meter = _FileProgress(path, progress)
+    with tempfile.TemporaryDirectory(prefix="hamji-nodes-", dir=settings.NODE_INDEX_DIR) as scratch:
+        index = osmium.index.create_map(node_index(path, Path(scratch)))
+        keys = osmium.filter.KeyFilter("highway", "railway", "amenity", "barrier", "place")
+        processor = osmium.FileProcessor(str(path), osmium.osm.NODE | osmium.osm.WAY)
+        for obj in processor.with_locations(index).with_filter(keys):
+            features.see(obj)
+            if features.count % 4096 == 0:
+                meter.tick(features.count)
+        meter.tick(features.count, done=True)
+        member_ways = {w for rel in relations.relations.values() for w in rel.way_ids}
+        area_pass = _AreaPass(relations.relations, features.kept)
+        locations = osmium.NodeLocationsForWays(index)
+        locations.ignore_errors()
+        osmium.apply(
+            osmium.io.Reader(str(path), osmium.osm.WAY),
+            locations,
+            osmium.filter.IdFilter(member_ways),
+            area_pass,
+            areas.second_pass_handler(area_pass),
+        )
+    return features.kept, area_pass
+
+
+def _lines_frame(kind: str, lines: list, box: tuple[float, float, float, float]) -> gpd.GeoDataFrame:
+    """Roads or rail as kept in pass 2: WKB to shapely in one call, then cut to the region box."""
+    if not lines:
+        return to_frame([], KEYS[kind])
+    ids, versions, tags, wkbs = zip(*lines)
+    geometry = shapely.from_wkb(np.asarray(wkbs, dtype=object))
+    inside = shapely.intersects(geometry, shapely.box(*box))
+    rows = pd.DataFrame(list(tags))
+    rows.insert(0, "osm_type", "way")
+    rows.insert(1, "osm_id", np.asarray(ids, dtype=np.int64))
+    rows["osm_version"] = np.asarray(versions)
+    frame = gpd.GeoDataFrame(rows, geometry=geometry, crs=settings.STORE_CRS)
+    return frame[inside].reset_index(drop=True)
+
+
+def _header(path: Path):
     try:
-        header = osmium.io.Reader(str(path), osmium.osm.osm_entity_bits.NOTHING).header()
+        return osmium.io.Reader(str(path), osmium.osm.osm_entity_bits.NOTHING).header()
     except RuntimeError:
         return None
-    return header.get("osmosis_replication_timestamp") or header.get("timestamp") or None
 
 
-def read_extracts(paths: list[Path]) -> RawOsm:
+def _stamp(path: Path, kept: _Kept) -> tuple[str | None, str]:
+    header = _header(path)
+    value = (header.get("osmosis_replication_timestamp") or header.get("timestamp")) if header else None
+    if value:
+        return value, "file header"
+    return (kept.latest.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ") if kept.latest else None), "latest object"
+
+
+def read_extracts(paths: list[Path], progress: Progress | None = None) -> RawOsm:
     """Read one or more local OSM extracts.
 
     Parameters
     ----------
     paths
-        ``.osm.pbf``, ``.osm`` or ``.osm.bz2`` files; features present in
-        several (e.g. a country extract and a neighbouring clip) are kept once.
+        ``.osm.pbf``, ``.osm`` or ``.osm.bz2`` files; an object present in
+        several (a country extract and a neighbouring clip) is kept once, in
+        its newest version.
+    progress
+        Called now and then with (bytes read, file size, objects kept).
 
     Returns
     -------
@@ -206,49 +458,50 @@ def read_extracts(paths: list[Path]) -> RawOsm:
     """
     if not paths:
         raise HamjiError("no OSM extract given; name at least one", option="osm_paths")
+    box = settings.REGION_BBOX
     frames: dict[str, list[gpd.GeoDataFrame]] = {kind: [] for kind in KINDS}
-    inputs, stamps, synthetic, not_assembled = [], [], False, 0
+    inputs, synthetic, not_assembled, incomplete = [], False, 0, []
+    counts = {"partial_ways": 0, "roads_outside_region": 0}
     for path in (check_extract_path(Path(p)) for p in paths):
+        header = _header(path)
+        if header is not None and header.has_multiple_object_versions:
+            raise InputError(
+                f"OSM extract {path} is a history file (several versions of each object); give a plain "
+                "extract of the current data",
+                option="osm_paths",
+            )
         log.info(f"reading {path} …")
-        reader = _ExtractReader()
         try:
-            reader.read(path)
+            kept, area_pass = _read_one(path, box, progress)
         except RuntimeError as exc:
             reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
             raise HamjiError(
                 f"cannot read OSM extract {path}: {reason}; the file is corrupt or truncated, download it again"
             ) from None
-        if reader.objects == 0:
-            raise HamjiError(
-                f"OSM extract {path} holds no roads, markets, boundaries or border controls; "
-                "check that it is an extract of the HamJi region"
+        if kept.negative_ids:
+            raise InputError(
+                f"OSM extract {path} has objects with negative ids (an unsaved JOSM edit?); upload the edits "
+                "or renumber the file (osmium renumber) first",
+                option="osm_paths",
             )
-        header_stamp = _header_timestamp(path)
-        stamp = header_stamp or (
-            reader.latest.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ") if reader.latest else None
-        )
-        stamps.append(stamp)
-        synthetic = synthetic or reader.synthetic
-        not_assembled += reader.not_assembled
+        lines = {kind: _lines_frame(kind, kept.lines[kind], box) for kind in ("roads", "rail")}
+        counts["partial_ways"] += kept.partial_ways
+        counts["roads_outside_region"] += kept.far_roads + sum(len(kept.lines[k]) - len(lines[k]) for k in lines)
+        if not any(kept.rows.values()) and all(frame.empty for frame in lines.values()):
+            raise HamjiError(
+                f"OSM extract {path} holds no roads, markets, boundaries or border controls in the HamJi "
+                "region; check that it is an extract of North Korea or Jilin"
+            )
+        stamp, stamp_from = _stamp(path, kept)
+        synthetic = synthetic or kept.synthetic
+        not_assembled += area_pass.not_assembled
+        incomplete += [{**item, "file": str(path)} for item in area_pass.incomplete()]
         inputs.append(
-            {
-                "path": str(path.resolve()),
-                "sha256": _sha256(path),
-                "osm_timestamp": stamp,
-                "timestamp_from": "file header" if header_stamp else "latest object",
-            }
+            {"path": str(path.resolve()), "sha256": _sha256(path), "osm_timestamp": stamp, "timestamp_from": stamp_from}
         )
         for kind in KINDS:
-            frames[kind].append(to_frame(reader.rows[kind], KEYS[kind]))
-    merged = {}
-    for kind, parts in frames.items():
-        frame = pd.concat(parts, ignore_index=True)
-        merged[kind] = gpd.GeoDataFrame(
-            frame.drop_duplicates(["osm_type", "osm_id"]).reset_index(drop=True),
-            geometry="geometry",
-            crs=settings.STORE_CRS,
-        )
-    known = [s for s in stamps if s]
+            frames[kind].append(lines[kind] if kind in lines else to_frame(kept.rows[kind], KEYS[kind]))
+    known = [item["osm_timestamp"] for item in inputs if item["osm_timestamp"]]
     provenance = {
         "source": "local extract" + ("s" if len(inputs) > 1 else ""),
         "inputs": inputs,
@@ -258,5 +511,24 @@ def read_extracts(paths: list[Path]) -> RawOsm:
         "tools": tool_versions(),
         "synthetic": synthetic,
         "areas_not_assembled": not_assembled,
+        "incomplete_relations": _complete_elsewhere(incomplete, frames["boundaries"]),
+        "region_bbox": list(box),
+        **counts,
     }
-    return RawOsm(merged, provenance)
+    return RawOsm({kind: _newest(parts) for kind, parts in frames.items()}, provenance)
+
+
+def _newest(parts: list[gpd.GeoDataFrame]) -> gpd.GeoDataFrame:
+    """The frames of several files as one, each object once in its newest version."""
+    frame = pd.concat(parts, ignore_index=True)
+    if "osm_version" in frame:
+        frame = frame.sort_values("osm_version", ascending=False, kind="stable")
+    frame = frame.drop_duplicates(["osm_type", "osm_id"]).sort_index()
+    frame = frame.drop(columns=["osm_version"], errors="ignore")
+    return gpd.GeoDataFrame(frame.reset_index(drop=True), geometry="geometry", crs=settings.STORE_CRS)
+
+
+def _complete_elsewhere(incomplete: list[dict], boundaries: list[gpd.GeoDataFrame]) -> list[dict]:
+    """Incomplete relations, less those another file held whole."""
+    whole = {int(i) for frame in boundaries for i in frame.loc[frame["osm_type"] == "relation", "osm_id"]}
+    return [item for item in incomplete if item["osm_id"] not in whole]

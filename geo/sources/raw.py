@@ -47,7 +47,9 @@ class RawOsm:
 
 
 def to_frame(rows: list[dict], keys: tuple[str, ...]) -> gpd.GeoDataFrame:
-    columns = ["osm_type", "osm_id", *keys, SYNTHETIC_TAG, "geometry"]
+    # Local extracts record each object's version, so that the newest copy wins across files.
+    versioned = ["osm_version"] if rows and "osm_version" in rows[0] else []
+    columns = ["osm_type", "osm_id", *keys, SYNTHETIC_TAG, *versioned, "geometry"]
     frame = pd.DataFrame(rows, columns=columns)
     return gpd.GeoDataFrame(frame, geometry="geometry", crs=settings.STORE_CRS)
 
