@@ -37,6 +37,7 @@ from geo.regions import Region, resolve_selection
 from geo.results import ROUTE_FRAMES, Layers, Routes, ScenarioResult
 from geo.scenarios import Scenario
 from geo.schema import LAYER_ORDER
+from geo.sources.extracts import Progress
 from geo.sources.raw import RawOsm
 
 log = logging.getLogger(__name__)
@@ -80,7 +81,9 @@ def _make_layers(raw: RawOsm, selection: list[Region], source: str) -> Layers:
     return Layers(**frames, provenance=provenance)
 
 
-def layers_from_extracts(paths: Sequence[PathLike], regions: Iterable[str] | None = None) -> Layers:
+def layers_from_extracts(
+    paths: Sequence[PathLike], regions: Iterable[str] | None = None, progress: Progress | None = None
+) -> Layers:
     """Build the layers from local OSM extracts.
 
     Parameters
@@ -91,6 +94,9 @@ def layers_from_extracts(paths: Sequence[PathLike], regions: Iterable[str] | Non
     regions
         Province codes or names, or the groups ``border``, ``far``, ``all``
         (default all). Jilin is always included.
+    progress
+        Called now and then with (bytes read, file size, objects kept) while
+        each file is read, to show progress on a large extract.
 
     Returns
     -------
@@ -100,7 +106,7 @@ def layers_from_extracts(paths: Sequence[PathLike], regions: Iterable[str] | Non
 
     selection = _selection(regions)
     files = [Path(p) for p in paths]
-    raw = read_extracts(files)
+    raw = read_extracts(files, progress)
     source = "the extract" + ("s " if len(files) > 1 else " ") + ", ".join(str(p) for p in files)
     return _make_layers(raw, selection, source)
 

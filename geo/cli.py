@@ -6,7 +6,7 @@ import argparse
 import logging
 import os
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -109,12 +109,19 @@ def _add_force(parser: argparse.ArgumentParser) -> None:
     _add_wait(parser)
 
 
+def _add_quiet(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--quiet", action="store_true", help="no progress bar or progress messages: only summaries, warnings and errors"
+    )
+
+
 def _add_wait(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--wait",
         action="store_true",
         help="if another hamji run is writing the same folders, wait for it instead of stopping",
     )
+    _add_quiet(parser)
 
 
 def _say(run) -> None:
@@ -123,11 +130,32 @@ def _say(run) -> None:
     print(report(run), flush=True)
 
 
+@contextmanager
+def _progress_bar(quiet: bool) -> Iterator[Callable[[int, int, int], None] | None]:
+    """A tqdm bar (bytes read, objects kept, elapsed and ETA) while an extract is read, on a terminal only."""
+    if quiet or not sys.stderr.isatty():
+        yield None
+        return
+    from tqdm import tqdm
+
+    bar = tqdm(total=1, unit="B", unit_scale=True, unit_divisor=1024, desc="reading extract", leave=False)
+
+    def update(done: int, total: int, kept: int) -> None:
+        bar.total, bar.n = total, done
+        bar.set_postfix_str(f"{kept:,} objects kept", refresh=False)
+        bar.refresh()
+
+    try:
+        yield update
+    finally:
+        bar.close()
+
+
 def _run_layers(args: argparse.Namespace) -> None:
     from geo.pipeline import layers_stage
 
-    _say(
-        layers_stage(
+    with _progress_bar(args.quiet) as progress:
+        run = layers_stage(
             osm_paths=args.osm,
             regions=args.province,
             demo=args.demo,
@@ -135,8 +163,9 @@ def _run_layers(args: argparse.Namespace) -> None:
             out_dir=args.out,
             force=args.force,
             allow_empty=args.allow_empty,
+            progress=progress,
         )
-    )
+    _say(run)
 
 
 def _run_routes(args: argparse.Namespace) -> None:
@@ -339,7 +368,7 @@ class _StdoutHandler(logging.Handler):
 
 
 @contextmanager
-def _progress_on_stdout() -> Iterator[None]:
+def _progress_on_stdout(quiet: bool) -> Iterator[None]:
     """The library's progress messages (logger ``geo``) on stdout while a command runs; stderr is for errors.
 
     Removed afterwards, so that ``main`` called from Python leaves the
@@ -347,7 +376,7 @@ def _progress_on_stdout() -> Iterator[None]:
     """
     logger, handler, level = logging.getLogger("geo"), _StdoutHandler(), logging.getLogger("geo").level
     logger.addHandler(handler)
-    logger.setLevel(logging.INFO)
+    logger.setLevel(logging.WARNING if quiet else logging.INFO)
     try:
         yield
     finally:
@@ -363,7 +392,7 @@ def main(argv: list[str] | None = None) -> int:
     traceback only when ``HAMJI_DEBUG`` is set.
     """
     args = make_parser().parse_args(argv)
-    with _progress_on_stdout():
+    with _progress_on_stdout(getattr(args, "quiet", False)):
         return _run(args)
 
 
@@ -379,6 +408,10 @@ def _run(args: argparse.Namespace) -> int:
     except HamjiError as exc:
         print(f"hamji: error: {error_line(exc)}", file=sys.stderr)
         return 1
+    except BrokenPipeError:
+        # The reader went away (``hamji … | head``): stop quietly, as other tools do.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 141
     except KeyboardInterrupt:
         print(interrupted_line(), file=sys.stderr)
         return 130

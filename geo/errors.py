@@ -58,6 +58,29 @@ class MissingStageError(InputError):
         super().__init__(f"{path} does not exist{why}; the {stage} stage writes it: run that stage first")
 
 
+class ClippedExtractError(InputError):
+    """A province's boundary relation is in the extract but incomplete: the extract was clipped too tightly.
+
+    Attributes
+    ----------
+    region : str
+        The province.
+    relation_id : int
+        Its OSM boundary relation.
+    missing, members : int
+        Member ways missing from the extract, and member ways in all.
+    """
+
+    def __init__(self, region: str, relation_id: int, missing: int, members: int, source: str):
+        self.region, self.relation_id, self.missing, self.members = region, relation_id, missing, members
+        super().__init__(
+            f"{region}'s boundary relation {relation_id} in {source} is missing {missing} of its {members} member "
+            "ways: the extract was clipped. Clip with a box around the whole province and the smart strategy "
+            "(osmium extract -s smart -S types=multipolygon,boundary), or pass the full file",
+            option="osm_paths",
+        )
+
+
 class SourceError(HamjiError):
     """OpenStreetMap could not be read: a broken extract, or an Overpass server that failed."""
 

@@ -122,7 +122,7 @@ def build_hubs(raw: gpd.GeoDataFrame, provinces: gpd.GeoDataFrame) -> gpd.GeoDat
 def build_layers(raw: RawOsm, selection: list[Region], source: str) -> dict[str, gpd.GeoDataFrame]:
     """Turn raw OSM into the layers, checking the data covers the selection."""
     everything = match_provinces(raw["boundaries"])
-    check_coverage(everything, selection, source)
+    check_coverage(everything, selection, source, raw.provenance.get("incomplete_relations"))
     border = border_line(everything)
     if border.is_empty:
         raise HamjiError(

@@ -18,6 +18,7 @@ import pandas as pd
 from geo import api, cache, comparison, io, settings
 from geo.errors import HamjiError, InputError
 from geo.regions import resolve_selection
+from geo.sources.extracts import Progress
 
 
 @dataclass
@@ -58,6 +59,7 @@ def layers_stage(
     out_dir: Path | None = None,
     force: bool = False,
     allow_empty: bool = False,
+    progress: Progress | None = None,
 ) -> StageRun:
     """Read OSM (extracts, ``HAMJI_OSM``, the demo fixture or Overpass) and write the layers GeoPackage.
 
@@ -84,7 +86,7 @@ def layers_stage(
     if demo:
         layers = api.demo_layers(codes)
     elif osm_paths:
-        layers = api.layers_from_extracts(osm_paths, codes)
+        layers = api.layers_from_extracts(osm_paths, codes, progress)
     else:
         layers = api.layers_from_overpass(overpass_url, codes, allow_empty)
     written = api.write_layers(layers, target.parent)

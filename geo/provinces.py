@@ -7,7 +7,7 @@ import pandas as pd
 import shapely
 
 from geo import settings
-from geo.errors import HamjiError
+from geo.errors import ClippedExtractError, HamjiError
 from geo.regions import BY_CODE, YANBIAN, Region, UnknownRegionError, find_region
 from geo.schema import SCHEMAS
 
@@ -56,9 +56,23 @@ def match_provinces(boundaries: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
     return frame
 
 
-def check_coverage(provinces: gpd.GeoDataFrame, selection: list[Region], source: str) -> None:
-    """Fail unless every selected region has a boundary in the data."""
+def check_coverage(
+    provinces: gpd.GeoDataFrame, selection: list[Region], source: str, incomplete: list[dict] | None = None
+) -> None:
+    """Fail unless every selected region has a boundary in the data.
+
+    ``incomplete`` are relations the reader found but could not assemble
+    (member ways missing, see :mod:`geo.sources.extracts`): a selected
+    region among them was clipped, not left out, and the error says so.
+    """
     missing = [r for r in selection if r.code not in set(provinces["code"])]
+    for region in missing:
+        for item in incomplete or []:
+            tags = pd.Series({"ISO3166-2": item["iso"], "name": item["name"], "admin_level": item["admin_level"]})
+            if _region_of_boundary(tags) == region:
+                raise ClippedExtractError(
+                    region.name, item["osm_id"], item["missing_ways"], item["member_ways"], item.get("file", source)
+                )
     if missing:
         names = ", ".join(f"{r.name} ({r.code})" for r in missing)
         raise HamjiError(
