@@ -52,9 +52,9 @@ EXTRACT_SUFFIXES = (".osm.pbf", ".pbf", ".osm", ".osm.bz2", ".osm.gz")
 #: margin for generalised coasts. Roads of an extract outside it (most of a
 #: China extract) are dropped before any geometry is made.
 REGION_BBOX = (121.4, 37.4, 131.6, 46.6)
-#: A road way whose first node is further than this (degrees) outside
-#: REGION_BBOX is dropped unread; closer ones are measured whole. Road ways
-#: are split at junctions, so none is anywhere near this long.
+#: A tagged node, or a way whose first node, lies further than this (degrees)
+#: outside REGION_BBOX is dropped unread; a way starting closer is measured
+#: whole. Road ways are split at junctions, so none is anywhere near this long.
 REGION_WAY_MARGIN_DEG = 2.0
 #: Folder for the on-disk node index of very large extracts (default: the system's temporary folder).
 NODE_INDEX_DIR = os.environ.get("HAMJI_TMPDIR") or None

@@ -7,10 +7,10 @@ Cost follows what is kept, not the size of the file (a China extract is
    border-control relations, and the ids of their member ways.
 2. **Everything else** (one streaming pass, node locations in libosmium's
    index): tagged nodes and ways that HamJi uses reach Python only after a
-   C++ tag filter; a road whose first node is far from
-   :data:`settings.REGION_BBOX` is dropped before any geometry is made; the
-   others keep libosmium's WKB, turned into shapely geometry in one bulk call
-   and cut to the region box.
+   C++ tag filter; a node, or a way whose first node, is far from
+   :data:`settings.REGION_BBOX` is dropped before its tags are read or any
+   geometry is made; the roads left keep libosmium's WKB, turned into
+   shapely geometry in one bulk call and cut to the region box.
 3. **Areas** (a ways-only read, reusing the index): libosmium assembles only
    the relations of pass 1 from their member ways, never a building.
 
@@ -62,6 +62,7 @@ log = logging.getLogger(__name__)
 #: ``progress(bytes_read, bytes_total, objects_kept)``, called now and then while a file is read.
 Progress = Callable[[int, int, int], None]
 
+_UNDEFINED = osmium.osm.Location().x  # libosmium's coordinate of a missing location
 #: Above this size the node locations go to a file on disk rather than memory (see :func:`node_index`).
 NODE_INDEX_ON_DISK_BYTES = 600 * 1024**2
 _HISTORY_SUFFIXES = (".osh", ".osh.pbf", ".osh.bz2", ".osh.gz", ".osc", ".osc.gz", ".osc.bz2")
@@ -109,10 +110,6 @@ def node_index(path: Path, folder: Path) -> str:
     return f"sparse_file_array,{folder / 'node-locations.idx'}"
 
 
-def _in_box(lon: float, lat: float, box: tuple[float, float, float, float]) -> bool:
-    return box[0] <= lon <= box[2] and box[1] <= lat <= box[3]
-
-
 @dataclass
 class _Relation:
     osm_id: int
@@ -158,7 +155,8 @@ class _Kept:
     synthetic: bool = False
     negative_ids: bool = False
     partial_ways: int = 0
-    far_roads: int = 0
+    #: Tagged nodes and ways dropped unread because they start far from the region.
+    far: int = 0
 
 
 class _FeaturePass:
@@ -169,7 +167,9 @@ class _FeaturePass:
         self.wkb = osmium.geom.WKBFactory()
         self.box = box
         margin = settings.REGION_WAY_MARGIN_DEG
-        self.near = (box[0] - margin, box[1] - margin, box[2] + margin, box[3] + margin)
+        self._near_e7 = tuple(
+            round(v * 1e7) for v in (box[0] - margin, box[1] - margin, box[2] + margin, box[3] + margin)
+        )
         self.count = 0
 
     def _tags(self, obj, keys: tuple[str, ...]) -> dict:
@@ -185,13 +185,29 @@ class _FeaturePass:
         self.count += 1
 
     def see(self, obj) -> None:
-        stamp = obj.timestamp
-        if stamp.year > 1970 and (self.kept.latest is None or stamp > self.kept.latest):
-            self.kept.latest = stamp
-        if obj.is_node():
+        """One tagged node or way: anything far from the region is dropped before its tags are read."""
+        is_node = obj.is_node()
+        if is_node:
+            location = obj.location
+        else:
+            nodes = obj.nodes
+            location = nodes[0].location if len(nodes) else None
+        if location is not None:
+            # Integer coordinates (1e-7 degrees): the cheapest test per object. A missing
+            # location (a node cut off by a clip) is never "far": the way is looked at.
+            x, y, near = location.x, location.y, self._near_e7
+            if x != _UNDEFINED and not (near[0] <= x <= near[2] and near[1] <= y <= near[3]):
+                self.kept.far += 1
+                return
+        kept = self.count
+        if is_node:
             self.node(obj)
-        elif obj.is_way():
+        else:
             self.way(obj)
+        if self.count > kept:  # the data date is the newest object kept
+            stamp = obj.timestamp
+            if stamp.year > 1970 and (self.kept.latest is None or stamp > self.kept.latest):
+                self.kept.latest = stamp
 
     def node(self, node) -> None:
         tags = node.tags
@@ -214,15 +230,6 @@ class _FeaturePass:
         is_market = tags.get("amenity") == "marketplace" and way.is_closed()
         is_control = tags.get("barrier") == "border_control" and way.is_closed()
         if not (is_road or is_rail or is_market or is_control):
-            return
-        first = way.nodes[0].location if len(way.nodes) else None
-        if (
-            (is_road or is_rail)
-            and first is not None
-            and first.valid()
-            and not _in_box(first.lon, first.lat, self.near)
-        ):
-            self.kept.far_roads += 1  # dropped unread: no geometry made for roads elsewhere in China
             return
         line = self._line(way)
         if line is None:
@@ -254,6 +261,25 @@ class _FeaturePass:
             return None  # a one-node way, or every node cut off
         self.kept.partial_ways += 1
         return shapely.LineString(coords).wkb
+
+
+def wanted_tags() -> list[tuple[str, str]]:
+    """The tags that let a node or way through to Python in pass 2 (libosmium matches them in C++).
+
+    Exact pairs, so that the bulk of an extract's highways (residential,
+    service, footway) and amenities never reach Python: the road classes
+    HamJi keeps, ``highway=road``, and ``a;b`` for every two classes that are
+    not links (the multi-values met in practice; each pair costs a string
+    comparison per tagged way, so not every combination is listed), plus
+    rail, marketplaces, border controls and towns.
+    """
+    classes = [*settings.ROAD_TAGS["highway"], "road"]
+    plain = [c for c in classes if not c.endswith("_link") and c != "road"]
+    pairs = [("highway", c) for c in classes] + [("highway", f"{a};{b}") for a in plain for b in plain if a != b]
+    pairs += [("railway", v) for v in settings.RAIL_TAGS["railway"]] + [
+        ("place", v) for v in settings.PLACE_TAGS["place"]
+    ]
+    return [*pairs, ("amenity", "marketplace"), ("barrier", "border_control")]
 
 
 def road_class(value: str | None) -> str | None:
@@ -389,9 +415,12 @@ def _read_one(path: Path, box: tuple[float, float, float, float], progress: Prog
     meter = _FileProgress(path, progress)
     with tempfile.TemporaryDirectory(prefix="hamji-nodes-", dir=settings.NODE_INDEX_DIR) as scratch:
         index = osmium.index.create_map(node_index(path, Path(scratch)))
+        # A key filter first: it costs little on the buildings, so the pair matching runs on few objects.
         keys = osmium.filter.KeyFilter("highway", "railway", "amenity", "barrier", "place")
         processor = osmium.FileProcessor(str(path), osmium.osm.NODE | osmium.osm.WAY)
-        for obj in processor.with_locations(index).with_filter(keys):
+        for obj in (
+            processor.with_locations(index).with_filter(keys).with_filter(osmium.filter.TagFilter(*wanted_tags()))
+        ):
             features.see(obj)
             if features.count % 4096 == 0:
                 meter.tick(features.count)
@@ -461,7 +490,7 @@ def read_extracts(paths: list[Path], progress: Progress | None = None) -> RawOsm
     box = settings.REGION_BBOX
     frames: dict[str, list[gpd.GeoDataFrame]] = {kind: [] for kind in KINDS}
     inputs, synthetic, not_assembled, incomplete = [], False, 0, []
-    counts = {"partial_ways": 0, "roads_outside_region": 0}
+    counts = {"partial_ways": 0, "outside_region": 0}
     for path in (check_extract_path(Path(p)) for p in paths):
         header = _header(path)
         if header is not None and header.has_multiple_object_versions:
@@ -486,7 +515,7 @@ def read_extracts(paths: list[Path], progress: Progress | None = None) -> RawOsm
             )
         lines = {kind: _lines_frame(kind, kept.lines[kind], box) for kind in ("roads", "rail")}
         counts["partial_ways"] += kept.partial_ways
-        counts["roads_outside_region"] += kept.far_roads + sum(len(kept.lines[k]) - len(lines[k]) for k in lines)
+        counts["outside_region"] += kept.far + sum(len(kept.lines[k]) - len(lines[k]) for k in lines)
         if not any(kept.rows.values()) and all(frame.empty for frame in lines.values()):
             raise HamjiError(
                 f"OSM extract {path} holds no roads, markets, boundaries or border controls in the HamJi "
