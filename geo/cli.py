@@ -168,6 +168,17 @@ def _run_layers(args: argparse.Namespace) -> None:
     _say(run)
 
 
+def _run_extract(args: argparse.Namespace) -> None:
+    from geo.sources.clip import extract_region
+
+    with _progress_bar(args.quiet) as progress:
+        info = extract_region(args.source, args.out, progress)
+    print(
+        f"wrote {args.out}: {info['target_bytes'] / 1e6:,.1f} MB from {info['source_bytes'] / 1e6:,.1f} MB "
+        f"({info['objects']:,} objects and {info['relations']:,} relations chosen, with what they reference)"
+    )
+
+
 def _run_routes(args: argparse.Namespace) -> None:
     from geo.pipeline import routes_stage
 
@@ -335,6 +346,18 @@ def make_parser() -> argparse.ArgumentParser:
     _add_map_options(sensitivity)
     _add_wait(sensitivity)
     sensitivity.set_defaults(func=_run_sensitivity)
+    extract = _command(
+        commands,
+        "extract",
+        "cut a large extract (China) down to what HamJi reads",
+        "Write the part of a large extract HamJi reads (North Korea's and Jilin's province boundaries, and the "
+        "roads, markets, crossings and towns near them), with every node and member they reference, so that "
+        "later builds read a small file. Needs no osmium tool.",
+    )
+    extract.add_argument("source", type=Path, help="the large extract (.osm.pbf, .osm, .osm.bz2)")
+    extract.add_argument("-o", "--out", metavar="FILE", type=Path, required=True, help="the file to write (.osm.pbf)")
+    _add_quiet(extract)
+    extract.set_defaults(func=_run_extract)
     build = _command(
         commands,
         "build",
@@ -352,6 +375,8 @@ def make_parser() -> argparse.ArgumentParser:
 def _folders(args: argparse.Namespace) -> list[Path]:
     """The folders a command writes, to be locked while it runs."""
     data = getattr(args, "out", None) or getattr(args, "layers", None) or settings.LAYERS_DIR
+    if args.command == "extract":
+        return []  # one file, written under a temporary name and renamed
     folders = [Path(data)] if args.command != "maps" else []
     if args.command == "maps" and args.reach:
         folders.append(Path(args.layers or settings.LAYERS_DIR))

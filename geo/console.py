@@ -157,6 +157,7 @@ FLAGS = {
     "overpass_url": "--overpass-url",
     "demo": "--demo",
     "offline": "--offline",
+    "target": "--out",
 }
 
 

@@ -11,10 +11,11 @@ from geo.errors import ClippedExtractError, HamjiError
 from geo.regions import BY_CODE, YANBIAN, Region, UnknownRegionError, find_region
 from geo.schema import SCHEMAS
 
-__all__ = ["assign_regions", "border_line", "check_coverage", "match_provinces"]
+__all__ = ["assign_regions", "border_line", "check_coverage", "match_provinces", "region_of_boundary"]
 
 
-def _region_of_boundary(row: pd.Series) -> Region | None:
+def region_of_boundary(row: pd.Series) -> Region | None:
+    """The region a boundary relation (its tags) stands for: by ISO 3166-2 code, else by name and admin level."""
     iso = row.get("ISO3166-2")
     if isinstance(iso, str) and iso in BY_CODE:
         return BY_CODE[iso]
@@ -34,7 +35,7 @@ def match_provinces(boundaries: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
     """Known regions among OSM boundary relations (Yanbian included), one row each."""
     rows = []
     for _, row in boundaries.iterrows():
-        region = _region_of_boundary(row)
+        region = region_of_boundary(row)
         if region is None or any(r["code"] == region.code for r in rows):
             continue
         rows.append(
@@ -69,7 +70,7 @@ def check_coverage(
     for region in missing:
         for item in incomplete or []:
             tags = pd.Series({"ISO3166-2": item["iso"], "name": item["name"], "admin_level": item["admin_level"]})
-            if _region_of_boundary(tags) == region:
+            if region_of_boundary(tags) == region:
                 raise ClippedExtractError(
                     region.name, item["osm_id"], item["missing_ways"], item["member_ways"], item.get("file", source)
                 )
