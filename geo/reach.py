@@ -23,6 +23,7 @@ from geo import settings
 from geo.errors import HamjiError, InputError
 from geo.network import SPEED_CLASSES
 from geo.regions import BORDER, BY_CODE, FAR, OTHER, regions_in_group
+from geo.sources.population import PROVINCE_POPULATION, population_of
 from geo.sources.published import PUBLISHED_COUNTS, published_for
 
 #: Rows for the groups, after the provinces.
@@ -112,16 +113,52 @@ def province_reach(
             **_measures(chosen),
         }
 
+    members = {}
     for code, name, group, area in zip(kp["code"], kp["name"], kp["group"], kp["area_km2"]):
         rows.append(row(code, name, group, markets[markets["province"] == code], area))
+        members[code] = [code]
     built = set(kp["code"])
-    for code, label, group, members in _group_rows(groups, list(kp["code"])):
-        codes = [c for c in members if c in built]
+    for code, label, group, codes in _group_rows(groups, list(kp["code"])):
+        codes = [c for c in codes if c in built]
         area = float(kp.loc[kp["code"].isin(codes), "area_km2"].sum())
         rows.append(row(code, label, group, markets[markets["province"].isin(codes)], area))
+        members[code] = codes
     table = pd.DataFrame(rows)
     table["published_markets"] = table["published_markets"].astype("Int64")
     table["published_year"] = table["published_year"].astype("Int64")
+    return _with_people(table, members)
+
+
+def _with_people(table: pd.DataFrame, members: dict[str, list[str]]) -> pd.DataFrame:
+    """Population (2008 census), people per market, and the shares within each threshold weighted by people.
+
+    Only province totals are published, so each province's people are taken
+    to be spread like its markets: a province's people-weighted share is its
+    market share, and a group's is the mean of its provinces' shares weighted
+    by their populations (provinces without markets left out), so that a
+    province OSM maps many markets in does not stand for the whole group.
+    """
+    by_code = table.set_index("code")
+    people = {code: population_of(code) for code in by_code.index}
+    population, per_market = [], []
+    shares: dict[str, list[float]] = {}
+    columns = [f"{p}_within_{t}h" for p, _, _ in MEASURES for t in settings.REACH_THRESHOLDS_H]
+    for code in table["code"]:
+        counts = [people[c].people for c in members[code] if people.get(c)]
+        total = sum(counts) if len(counts) == len(members[code]) and counts else None
+        population.append(total)
+        markets = int(by_code.loc[code, "markets"])
+        per_market.append(total / markets if total and markets else math.nan)
+        weighted = [(people[c].people, c) for c in members[code] if people.get(c) and by_code.loc[c, "markets"] > 0]
+        weight = sum(w for w, _ in weighted)
+        for column in columns:
+            value = sum(w * by_code.loc[c, column] for w, c in weighted) / weight if weight else math.nan
+            shares.setdefault(f"{column}_people", []).append(value)
+    table["population"] = pd.array(population, dtype="Int64")
+    table["population_year"] = pd.array([2008 if p is not None else None for p in population], dtype="Int64")
+    table["people_per_market"] = per_market
+    for column, values in shares.items():
+        table[column] = values
     return table
 
 
@@ -231,6 +268,24 @@ def markdown_summary(table: pd.DataFrame, provenance: dict) -> str:
             f"{format_share(r.crossing_unreachable)} | {format_hours(r.hub_h_median)} |"
         )
     lines += ["", "Unreachable markets count as infinitely far in medians and percentiles.", ""]
+    lines += [
+        "## People, not only markets",
+        "",
+        "OSM maps more markets in some provinces than in others, so a share of markets is partly a share of "
+        "mapping. Weighted by people instead (2008 census; each province's people taken to be spread like its "
+        "markets, a group's share the population-weighted mean of its provinces'):",
+        "",
+        "| Row | People (2008) | People per OSM market | Within 4 h of a hub: markets | people |",
+        "|---|---:|---:|---:|---:|",
+    ]
+    for r in table.itertuples():
+        people = "–" if pd.isna(r.population) else f"{int(r.population):,}"
+        per = "–" if pd.isna(r.people_per_market) else f"{r.people_per_market:,.0f}"
+        lines.append(
+            f"| {r.name} | {people} | {per} | {format_share(r.hub_within_4h)} | "
+            f"{format_share(r.hub_within_4h_people)} |"
+        )
+    lines += ["", "Population: " + "; ".join(sorted({p.source for p in PROVINCE_POPULATION.values()})) + ".", ""]
     lines += [
         "## Published market counts",
         "",

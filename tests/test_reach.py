@@ -100,3 +100,25 @@ def test_reach_without_routes_fails_in_one_line(demo_gpkg, tmp_path, capsys):
     err = capsys.readouterr().err.strip()
     assert run == 1 and len(err.splitlines()) == 1 and "hamji routes" in err
     assert not (tmp_path / settings.REACH_CSV).exists()
+
+
+def test_people_weighted_reach_by_hand():
+    table = province_reach(*hand_inputs()).set_index("code")
+    # 2008 census: North Hamgyong 2,327,362 less Rason's 196,954; South Hwanghae 2,310,485.
+    north, south = 2_327_362 - 196_954, 2_310_485
+    assert table.loc["KP-09", "population"] == north and table.loc["KP-05", "population"] == south
+    assert table.loc["KP-09", "people_per_market"] == pytest.approx(north / 4)
+    assert table.loc["KP", "population"] == north + south
+    # Within 8 h of a crossing: North Hamgyong 3 of 4 markets, South Hwanghae 0 of 2. Pooling markets
+    # gives 3/6; weighting each province by its people gives 0.75 * north / (north + south).
+    assert table.loc["KP", "crossing_within_8h"] == pytest.approx(0.5)
+    assert table.loc["KP", "crossing_within_8h_people"] == pytest.approx(0.75 * north / (north + south))
+    assert table.loc["KP-09", "crossing_within_8h_people"] == table.loc["KP-09", "crossing_within_8h"]
+
+
+def test_census_rows_add_up_to_the_national_total():
+    from geo.sources.population import CENSUS_MILITARY_CAMPS, CENSUS_TOTAL, PROVINCE_POPULATION
+
+    assert sum(p.people for p in PROVINCE_POPULATION.values()) + CENSUS_MILITARY_CAMPS == CENSUS_TOTAL
+    assert set(PROVINCE_POPULATION) == {f"KP-{n:02d}" for n in (1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 13)}
+    assert all(p.source and p.year == 2008 for p in PROVINCE_POPULATION.values())

@@ -215,6 +215,12 @@ def province_popup_rows(row: pd.Series) -> list[tuple[str, str]]:
         ("Unreachable", format_share(row["crossing_unreachable"])),
         ("Median hub → market", format_hours(row["hub_h_median"])),
     ]
+    if "population" in row and not pd.isna(row["population"]):
+        pairs += [
+            ("People (2008 census)", f"{int(row['population']):,}"),
+            ("People per OSM market", "–" if pd.isna(row["people_per_market"]) else f"{row['people_per_market']:,.0f}"),
+            ("People within 4 h of a hub (weighted)", format_share(row["hub_within_4h_people"])),
+        ]
     return [(escape(label), escape(text)) for label, text in pairs]
 
 
