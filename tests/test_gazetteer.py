@@ -17,6 +17,9 @@ REQUIRED = {
     "chilsong_nanping",
     "saebyol_shatuozi",
     "hyesan_changbai",
+    "manpo_jian_rail",
+    "manpo_jian_road",
+    "junggang_linjiang",
 }
 
 
@@ -48,6 +51,14 @@ def test_every_fact_has_a_source():
             assert c.year_rebuilt_source, c.crossing_id
         assert c.province in BY_CODE and BY_CODE[c.province].country == "KP"
         assert c.mode in ("road", "rail") and c.status in ("open", "closed")
+
+
+def test_namyang_road_and_rail_bridges_are_their_own_points():
+    road, rail = find_crossing("namyang_tumen_road"), find_crossing("namyang_tumen_rail")
+    points = gazetteer_frame().set_index("crossing_id").to_crs(settings.MEASURE_CRS).geometry
+    # CSIS: the road bridge is about 600 m north-east of the rail bridge.
+    assert points["namyang_tumen_road"].distance(points["namyang_tumen_rail"]) == pytest.approx(600, abs=50)
+    assert road.lat > rail.lat and road.lon > rail.lon
 
 
 def test_unknown_crossing_is_a_one_line_error():

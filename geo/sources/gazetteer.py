@@ -4,12 +4,14 @@ OpenStreetMap has few ``barrier=border_control`` nodes in North Korea and
 no facts about a crossing's history, so the crossings layer merges what OSM
 has with this table. Every fact carries its source next to it.
 
-Coordinates. Three crossings have published coordinates (CSIS Beyond
-Parallel, Wikipedia). For the others no published coordinate was found, so
-the point is *derived*: the nearest point of the Natural Earth 10m
-China–DPRK boundary line (public domain, v4.0) to the GeoNames position
-(CC-BY) of the named border town. ``coord_precision_m`` says how far off such
-a point may be; the tests check every point against the real border line.
+Coordinates. Where a published coordinate was found (CSIS Beyond Parallel,
+Wikipedia) it is used. For the Tumen crossings without one the point is
+*derived*: the nearest point of the Natural Earth 10m China–DPRK boundary
+line (public domain, v4.0) to the GeoNames position (CC-BY) of the named
+border town; the Ji'an road bridge, known only to be upstream of the rail
+bridge, sits at the rail bridge. ``coord_precision_m`` says how far off a
+point may be (an OSM bridge or border post within it takes its place); the
+tests check every point against the real border line and province.
 """
 
 from __future__ import annotations
@@ -50,6 +52,23 @@ SRC_DRAGON_NANPING = (
 SRC_DRAGON_SHATUOZI = (
     "China Dragon Tours, 'Shatuozi Border Port in Hunchun, Jilin' "
     "(https://chinadragontours.com/shatuozi-border-port-in-jilin.html)"
+)
+SRC_DEWIKI_TUMEN_NAMYANG = (
+    "German Wikipedia, 'Tumen-Namyang-Brücke' (https://de.wikipedia.org/wiki/Tumen-Namyang-Br%C3%BCcke): new "
+    "road bridge 2017-2021 beside the 1941 bridge, 42°57'16\"N 129°51'1\"E"
+)
+SRC_WIKI_JIAN_RAIL = (
+    'Wikipedia, "Ji\'an Yalu River Border Railway Bridge" '
+    "(https://en.wikipedia.org/wiki/Ji%27an_Yalu_River_Border_Railway_Bridge): single-track rail bridge "
+    "Ji'an-Manpo, built 1937 to 31 July 1939, 41°9'21\"N 126°16'20\"E; a new road bridge upstream opened April 2019"
+)
+SRC_GT_JIAN_ROAD = (
+    "Global Times, 2019-04, new Ji'an road port and cross-border bridge to Manpo opened to traffic, via "
+    "NovostiVL (https://novostivl.com/post/71367/)"
+)
+SRC_WIKI_LINJIANG = (
+    "Wikipedia, 'Linjiang Yalu River Bridge' (https://en.wikipedia.org/wiki/Linjiang_Yalu_River_Bridge): "
+    "Linjiang (Jilin) to Chunggang county (Chagang), built 1938, Linjiang Border Post, 41°47'33\"N 126°53'47\"E"
 )
 SRC_WIKI_CHANGBAI = (
     "Wikipedia, 'Changbai–Hyesan International Bridge' "
@@ -129,10 +148,10 @@ CROSSINGS: tuple[Crossing, ...] = (
         SRC_WIKI_TUMEN_BORDER_BRIDGE + ": built 1941, 515 m",
         2020,
         SRC_KBS_NAMYANG_2020 + " (new bridge beside the old one)",
-        42.949050,
-        129.849236,
-        SRC_CSIS_NAMYANG + " (crossing; the road bridge is ~600 m NE of the rail bridge)",
-        700,
+        42.954444,
+        129.850278,
+        SRC_DEWIKI_TUMEN_NAMYANG + " (the road bridge, ~600 m NE of the rail bridge as " + SRC_CSIS_NAMYANG + ")",
+        150,
         "KP-09",
         SRC_CSIS_NAMYANG + ": Namyang-Tumen crossing in North Hamgyong Province",
         "Yanbian",
@@ -278,6 +297,76 @@ CROSSINGS: tuple[Crossing, ...] = (
         SRC_WIKI_CHANGBAI + ": Hyesan City of Ryanggang Province",
         "Baishan",
         SRC_WIKI_CHANGBAI,
+    ),
+    Crossing(
+        "manpo_jian_rail",
+        "Manpo–Ji'an (rail)",
+        "만포–집안 철교",
+        "满浦–集安铁路桥",
+        "Manpo",
+        "Ji'an",
+        "rail",
+        "open",
+        SRC_WIKI_JIAN_RAIL,
+        1939,
+        SRC_WIKI_JIAN_RAIL,
+        None,
+        "",
+        41.155833,
+        126.272222,
+        SRC_WIKI_JIAN_RAIL,
+        300,
+        "KP-04",
+        SRC_WIKI_JIAN_RAIL + ": Manpo in Chagang Province",
+        "Tonghua",
+        SRC_WIKI_JIAN_RAIL,
+    ),
+    Crossing(
+        "manpo_jian_road",
+        "Manpo–Ji'an (road)",
+        "만포–집안",
+        "满浦–集安",
+        "Manpo",
+        "Ji'an",
+        "road",
+        "open",
+        SRC_GT_JIAN_ROAD,
+        2019,
+        SRC_GT_JIAN_ROAD + "; " + SRC_WIKI_JIAN_RAIL,
+        None,
+        "",
+        41.155833,
+        126.272222,
+        "no published position found: placed at the rail bridge (" + SRC_WIKI_JIAN_RAIL + "), the road bridge "
+        "being upstream of it; an OSM bridge within the precision takes its place",
+        3_000,
+        "KP-04",
+        SRC_WIKI_JIAN_RAIL + ": Manpo in Chagang Province",
+        "Tonghua",
+        SRC_GT_JIAN_ROAD,
+    ),
+    Crossing(
+        "junggang_linjiang",
+        "Junggang–Linjiang",
+        "중강–림강",
+        "中江–临江",
+        "Junggang (Chunggang county)",
+        "Linjiang",
+        "road",
+        "open",
+        SRC_WIKI_LINJIANG + " (a border post at the bridge; no more recent status found)",
+        1938,
+        SRC_WIKI_LINJIANG,
+        None,
+        "",
+        41.7925,
+        126.896389,
+        SRC_WIKI_LINJIANG,
+        500,
+        "KP-04",
+        SRC_WIKI_LINJIANG + ": Chunggang county, Chagang Province",
+        "Baishan",
+        SRC_WIKI_LINJIANG,
     ),
 )
 
