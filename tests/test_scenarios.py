@@ -240,3 +240,33 @@ def test_offline_difference_map_has_no_cdn_links(demo_reach, tmp_path):
     assert main(["scenario", "wonjong_closed", "--layers", str(layers), "--maps", str(tmp_path), "--offline"]) == 0
     page = (tmp_path / "scenarios" / "wonjong_closed.html").read_text()
     assert '<script src="http' not in page and "leaflet 1.9.3, licence: BSD-2-Clause" in page
+
+
+def test_border_penalty_map_shows_the_change_in_hub_to_market_time():
+    """A penalty leaves crossing times alone: the map opens on the hub→market change, which is not grey."""
+    import folium
+
+    import geo
+    from geo.maps import difference_map
+    from geo.maps.output import map_inputs
+    from geo.maps.pages import CHANGE_CLASSES, change_colour
+
+    layers = geo.demo_layers()
+    routes = geo.route_markets(layers)
+    result = geo.run_scenario("border_penalty_6h", layers, routes)
+    changes = result.market_changes.dropna(subset=["total_change_h"])
+    # Every crossing's penalty goes from the default to 6 h, so every reachable market is that much slower.
+    assert (changes["total_change_h"] - (6 - settings.BORDER_PENALTY_H)).abs().max() < 1e-6
+    assert (changes["crossing_change_h"].abs() < 1e-9).all()
+    page = difference_map(map_inputs(layers, result.routes, result.reach), result.market_changes,
+                          result.province_changes, result.info)  # fmt: skip
+    shown = {
+        g.layer_name: g.show
+        for g in page._children.values()
+        if isinstance(g, folium.FeatureGroup) and g.layer_name.startswith("Markets")
+    }
+    assert shown == {"Markets: change in time to the nearest crossing": False,
+                     "Markets: change in hub → market time": True}  # fmt: skip
+    unchanged = CHANGE_CLASSES[1][1]
+    assert all(change_colour(row, "total") != unchanged for _, row in changes.iterrows())
+    assert all(change_colour(row, "crossing") == unchanged for _, row in changes.iterrows())

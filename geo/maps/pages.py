@@ -214,13 +214,18 @@ CHANGE_CLASSES = (
 LOST_COLOUR, GAINED_COLOUR = "#000000", "#006837"
 
 
-def change_colour(row: pd.Series) -> str:
-    """Colour of a market on the difference map."""
-    if row["lost_reach"]:
+#: The two measures a difference map shows: column stem, layer name.
+CHANGE_MEASURES = (("crossing", "time to the nearest crossing"), ("total", "hub → market time"))
+
+
+def change_colour(row: pd.Series, measure: str = "crossing") -> str:
+    """Colour of a market on the difference map, by the change in ``crossing`` or ``total`` (hub→market) time."""
+    before, after = row[f"{measure}_h_base"], row[f"{measure}_h_scenario"]
+    if pd.notna(before) and pd.isna(after):
         return LOST_COLOUR
-    if row["gained_reach"]:
+    if pd.isna(before) and pd.notna(after):
         return GAINED_COLOUR
-    change = row["crossing_change_h"]
+    change = row[f"{measure}_change_h"]
     if pd.isna(change):
         return settings.MAP_UNREACHABLE_COLOUR
     return next(colour for upper, colour, _ in CHANGE_CLASSES if change < upper)
@@ -238,7 +243,52 @@ def difference_map(inputs: MapInputs, markets: pd.DataFrame, provinces: pd.DataF
     _add_roads(m, inputs.roads)
     _add_crossings(m, inputs.crossings)
     diff = markets.set_index(["osm_type", "osm_id"])
-    group = folium.FeatureGroup(name="Markets (colour: change in time to crossing)")
+    # Shown first: the measure the scenario changes more (a border penalty leaves crossing times alone).
+    moved = {stem: float(markets[f"{stem}_change_h"].abs().sum()) for stem, _ in CHANGE_MEASURES}
+    first = max(moved, key=lambda stem: moved[stem])
+    for stem, words in CHANGE_MEASURES:
+        group = folium.FeatureGroup(name=f"Markets: change in {words}", show=stem == first)
+        _add_change_markers(group, inputs, diff, stem)
+        group.add_to(m)
+    _finish(m)
+    root = m.get_root()
+    groups = provinces.set_index("code")
+    sentence = ""
+    if {"group:border", "group:far"} <= set(groups.index):
+        b, f = groups.loc["group:border"], groups.loc["group:far"]
+        sentence = (
+            f"Median time to a crossing: border provinces {format_hours(b['crossing_h_median_base'])} → "
+            f"{format_hours(b['crossing_h_median_scenario'])}, far provinces "
+            f"{format_hours(f['crossing_h_median_base'])} → {format_hours(f['crossing_h_median_scenario'])}. "
+            f"Median hub → market: border {format_hours(b['hub_h_median_base'])} → "
+            f"{format_hours(b['hub_h_median_scenario'])}, far {format_hours(f['hub_h_median_base'])} → "
+            f"{format_hours(f['hub_h_median_scenario'])}."
+        )
+    _page_furniture(
+        root,
+        inputs,
+        f"Scenario: {info['name']}",
+        escape(info["description"]) + "<br>" + escape(sentence),
+        index_href=f"../{INDEX_FILE}",
+    )
+    items = [f'<i class="dot" style="background:{colour}"></i>{escape(label)}' for _, colour, label in CHANGE_CLASSES]
+    items += [
+        f'<i class="dot" style="background:{LOST_COLOUR}"></i>no longer reachable',
+        f'<i class="dot" style="background:{GAINED_COLOUR}"></i>newly reachable',
+    ]
+    shown = dict(CHANGE_MEASURES)[first]
+    _legend(
+        root,
+        [
+            (f"Change in time (shown: {shown}; the layer control switches to the other measure)", items),
+            ("Symbols", _symbol_legend_items()[:4]),
+        ],
+    )
+    return m
+
+
+def _add_change_markers(group: folium.FeatureGroup, inputs: MapInputs, diff: pd.DataFrame, stem: str) -> None:
+    """One circle per market, coloured by the change in ``stem`` (``crossing`` or ``total``) time."""
     for _, market in inputs.markets.iterrows():
         row = diff.loc[(market["osm_type"], market["osm_id"])]
         before, after = row["nearest_crossing_base"], row["nearest_crossing_scenario"]
@@ -269,11 +319,13 @@ def difference_map(inputs: MapInputs, markets: pd.DataFrame, provinces: pd.DataF
                 ),
             ),
         ]
+        measure = "the nearest crossing" if stem == "crossing" else "goods from a hub"
+        lost = pd.notna(row[f"{stem}_h_base"]) and pd.isna(row[f"{stem}_h_scenario"])
         tip = f"<b>{escape(market_label(market))}</b><br>" + escape(
             "no longer reachable"
-            if row["lost_reach"]
-            else f"{_change_text(row['crossing_change_h'])} to the nearest crossing"
-            + (f" (now {after})" if row["nearest_crossing_changed"] and _text(after) else "")
+            if lost
+            else f"{_change_text(row[f'{stem}_change_h'])} to {measure}"
+            + (f" (now via {after})" if stem == "crossing" and row["nearest_crossing_changed"] and _text(after) else "")
         )
         folium.CircleMarker(
             [market.geometry.y, market.geometry.x],
@@ -281,35 +333,9 @@ def difference_map(inputs: MapInputs, markets: pd.DataFrame, provinces: pd.DataF
             weight=1.5,
             color="#212529",
             fill=True,
-            fill_color=change_colour(row),
+            fill_color=change_colour(row, stem),
             fill_opacity=0.9,
             class_name="hamji-market",
             tooltip=folium.Tooltip(tip),
             popup=folium.Popup(_table(pairs), max_width=420),
         ).add_to(group)
-    group.add_to(m)
-    _finish(m)
-    root = m.get_root()
-    groups = provinces.set_index("code")
-    sentence = ""
-    if {"group:border", "group:far"} <= set(groups.index):
-        b, f = groups.loc["group:border"], groups.loc["group:far"]
-        sentence = (
-            f"Median time to a crossing: border provinces {format_hours(b['crossing_h_median_base'])} → "
-            f"{format_hours(b['crossing_h_median_scenario'])}, far provinces "
-            f"{format_hours(f['crossing_h_median_base'])} → {format_hours(f['crossing_h_median_scenario'])}."
-        )
-    _page_furniture(
-        root,
-        inputs,
-        f"Scenario: {info['name']}",
-        escape(info["description"]) + "<br>" + escape(sentence),
-        index_href=f"../{INDEX_FILE}",
-    )
-    items = [f'<i class="dot" style="background:{colour}"></i>{escape(label)}' for _, colour, label in CHANGE_CLASSES]
-    items += [
-        f'<i class="dot" style="background:{LOST_COLOUR}"></i>no longer reachable',
-        f'<i class="dot" style="background:{GAINED_COLOUR}"></i>newly reachable',
-    ]
-    _legend(root, [("Change in time to nearest crossing", items), ("Symbols", _symbol_legend_items()[:4])])
-    return m
