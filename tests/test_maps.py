@@ -201,3 +201,13 @@ def test_offline_map_opens_with_no_network(demo_routes, tmp_path):
             assert seen.page.locator(".leaflet-control-zoom").count() == panels
         assert seen.page.locator(".leaflet-control-minimap").count() == 0  # side by side has none
         assert visit(maps / "overview.html").page.locator(".leaflet-control-minimap").count() == 1
+
+
+def test_crossing_popups_print_years_and_precision_as_whole_numbers(demo_routes):
+    import re
+
+    crossings = gpd.read_file(demo_routes, layer="crossings")
+    assert crossings["year_opened"].dtype.kind == "f"  # read back with gaps: floats
+    text = " ".join(crossing_popup(row) for _, row in crossings.iterrows())
+    assert "1938" in text and not re.search(r"\b(1[89]|20)\d\d\.0\b", text)
+    assert "±200 m" in text and not re.search(r"±\d+\.0 m", text)

@@ -59,7 +59,18 @@ def _table(pairs: list[tuple[str, str]]) -> str:
 
 
 def _text(value) -> str:
-    return "" if value is None or (not isinstance(value, str) and pd.isna(value)) else str(value)
+    """Text of a cell for people: empty for missing, whole numbers without ``.0`` (a year read back as float).
+
+    Examples
+    --------
+    >>> _text(1938.0), _text(200.0), _text(2.5), _text(float("nan")), _text("x")
+    ('1938', '200', '2.5', '', 'x')
+    """
+    if value is None or (not isinstance(value, str) and pd.isna(value)):
+        return ""
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value)
 
 
 def market_label(row: pd.Series) -> str:
