@@ -207,7 +207,8 @@ def headline(table: pd.DataFrame) -> str:
         f"against {format_hours(f)} in the far provinces"
     )
     if np.isfinite(b) and np.isfinite(f) and b > 0:
-        text += f" ({f / b:.1f} times as far)" if f >= b else f" ({b / f:.1f} times nearer for the far provinces)"
+        # Times compared, not distances: "as long", "shorter".
+        text += f" ({f / b:.1f} times as long)" if f >= b else f" ({b / f:.1f} times shorter for the far provinces)"
     b4, f4 = border["crossing_within_4h"], far["crossing_within_4h"]
     return text + f"; {b4:.0%} of border markets and {f4:.0%} of far markets are within 4 h of a crossing."
 

@@ -91,7 +91,7 @@ def test_reach_stage_on_the_demo(demo_routes, capsys):
     assert table.loc["group:far", "crossing_h_median"] > table.loc["group:border", "crossing_h_p90"]
     summary = (folder / settings.REACH_MD).read_text()
     assert settings.DEMO_STAMP in summary and "2026-01-01" in summary
-    assert "times as far" in summary and "nkeconwatch.com" in summary
+    assert "times as long" in summary and "nkeconwatch.com" in summary
 
 
 def test_reach_without_routes_fails_in_one_line(demo_gpkg, tmp_path, capsys):
