@@ -22,7 +22,8 @@ import pandas as pd
 from geo import io, settings
 from geo.errors import InputError, OutputError
 from geo.provinces import region_of_boundary
-from geo.sources.extracts import Progress, _FileProgress, _wanted_relation, check_extract_path, node_index, wanted_tags
+from geo.sources.extracts import FileProgress, Progress, check_extract_path, node_index
+from geo.sources.passes import FeaturePass, wanted_relation, wanted_tags
 
 log = logging.getLogger(__name__)
 
@@ -38,7 +39,7 @@ def _region_relations(path: Path) -> list[int]:
         )
     )
     for rel in relations:
-        kind = _wanted_relation(rel.tags)
+        kind = wanted_relation(rel.tags)
         if kind == "boundaries":
             tags = pd.Series({key: rel.tags.get(key) for key in ("ISO3166-2", "name", "name:en", "admin_level")})
             if region_of_boundary(tags) is None:
@@ -66,8 +67,6 @@ def extract_region(source: Path, target: Path, progress: Progress | None = None)
     dict
         Objects chosen (before their references are added) and the sizes.
     """
-    from geo.sources.extracts import _FeaturePass
-
     source, target = check_extract_path(Path(source)), Path(target)
     if not target.name.endswith(".osm.pbf"):
         raise InputError(f"{target}: name the clipped extract *.osm.pbf", option="target")
@@ -76,8 +75,8 @@ def extract_region(source: Path, target: Path, progress: Progress | None = None)
     io.ensure_writable(target.parent)
     tmp = target.with_name(f".{target.name}.{os.getpid()}.tmp.osm.pbf")
     relations = _region_relations(source)
-    selector = _FeaturePass(settings.REGION_BBOX)
-    meter = _FileProgress(source, progress)
+    selector = FeaturePass(settings.REGION_BBOX)
+    meter = FileProgress(source, progress)
     chosen = 0
     try:
         with (
