@@ -248,8 +248,15 @@ def write_reach(table: pd.DataFrame, routes: Routes, folder: PathLike | None = N
 
     target = Path(folder or settings.LAYERS_DIR)
     io.ensure_writable(target)
+    # Every row says where it comes from, so a CSV copied out of the folder still says so (and DEMO).
+    provenance = routes.provenance
+    stamped = table.assign(
+        data_source=str(provenance.get("source", "unknown")),
+        osm_data_date=str(provenance.get("osm_timestamp") or "unknown"),
+        demo=bool(provenance.get("synthetic")),
+    )
     return [
-        io.write_csv(table, target / settings.REACH_CSV),
+        io.write_csv(stamped, target / settings.REACH_CSV),
         io.write_text(markdown_summary(table, routes.provenance), target / settings.REACH_MD),
     ]
 

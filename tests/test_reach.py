@@ -122,3 +122,10 @@ def test_census_rows_add_up_to_the_national_total():
     assert sum(p.people for p in PROVINCE_POPULATION.values()) + CENSUS_MILITARY_CAMPS == CENSUS_TOTAL
     assert set(PROVINCE_POPULATION) == {f"KP-{n:02d}" for n in (1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 13)}
     assert all(p.source and p.year == 2008 for p in PROVINCE_POPULATION.values())
+
+
+def test_reach_csv_rows_say_their_source_and_demo_stamp(demo_reach):
+    table = pd.read_csv(demo_reach / settings.REACH_CSV)
+    assert set(table["demo"]) == {True}
+    assert set(table["data_source"]) == {"mini-HamJi demo fixture"}
+    assert set(table["osm_data_date"]) == {"2026-01-01T00:00:00Z"}
