@@ -15,6 +15,7 @@ from geo import settings
 from geo.api import Layers, Routes, ScenarioResult
 from geo.comparison import difference_summary
 from geo.errors import MissingStageError, clip
+from geo.maps.style import MAP_TITLES
 from geo.pipeline import StageRun
 from geo.reach import headline
 from geo.routes import NO_ROAD_NEAR
@@ -129,7 +130,7 @@ def _maps(result: tuple[dict[str, dict], bool]) -> str:
     for name, info in sizes.items():
         simplified = info["simplified_m"]
         lines.append(
-            f"{name}: {info['bytes'] / 1e6:.2f} MB"
+            f"{name}: {info['bytes'] / 1e6:.2f} MB — {MAP_TITLES.get(name, name)}"
             + (f" (geometry simplified to {simplified:g} m)" if simplified else "")
         )
     return "\n".join(lines)

@@ -9,6 +9,13 @@ from geo import settings
 
 MAP_FILES = {"overview": "overview.html", "comparison": "comparison.html", "side_by_side": "side_by_side.html"}
 INDEX_FILE = "index.html"
+#: What each map shows, in one line (index page, and what ``hamji maps`` prints).
+MAP_TITLES = {
+    "overview.html": "Overview: crossings, roads, trade corridors, hubs and markets",
+    "comparison.html": "Comparison: provinces by median time to a crossing, with travel-time bands",
+    "side_by_side.html": "Side by side: North Hamgyong and South Hwanghae at the same scale",
+    "index.html": "Index: the maps, the headline, the reach table, sources and assumptions",
+}
 
 OSM_ATTRIBUTION = 'Data &copy; <a href="https://www.openstreetmap.org/copyright">OpenStreetMap</a> contributors (ODbL)'
 DEMO_ATTRIBUTION = "DEMO data: synthetic, not OpenStreetMap"

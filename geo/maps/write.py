@@ -14,7 +14,7 @@ from geo.maps.assets import inline_assets
 from geo.maps.base import MapInputs, _prepare
 from geo.maps.layers import merge_lines
 from geo.maps.pages import comparison_map, overview_map, side_by_side_map
-from geo.maps.style import DEMO_ATTRIBUTION, MAP_FILES, OSM_ATTRIBUTION
+from geo.maps.style import DEMO_ATTRIBUTION, MAP_FILES, MAP_TITLES, OSM_ATTRIBUTION
 from geo.maps.text import _link, escape
 from geo.reach import format_hours, format_share, headline
 
@@ -98,11 +98,7 @@ def index_page(
 
     report = inputs.provenance.get("routes", {})
     demo = f'<p class="demo">{escape(settings.DEMO_STAMP)}</p>' if inputs.synthetic else ""
-    maps = {
-        "overview.html": "Overview: crossings, roads, trade corridors, hubs and markets",
-        "comparison.html": "Comparison: provinces by median time to a crossing, with travel-time bands",
-        "side_by_side.html": "Side by side: North Hamgyong and South Hwanghae at the same scale",
-    }
+    maps = {name: title for name, title in MAP_TITLES.items() if name in MAP_FILES.values()}
     links = "".join(
         f'<li><a href="{f}">{escape(t)}</a> <small>({sizes.get(f, 0) / 1e6:.1f} MB)</small></li>'
         for f, t in maps.items()
