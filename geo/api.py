@@ -25,6 +25,7 @@ from __future__ import annotations
 import logging
 import tempfile
 from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import replace
 from pathlib import Path
 
 import pandas as pd
@@ -56,6 +57,7 @@ __all__ = [
     "reach_table",
     "route_markets",
     "run_scenario",
+    "with_market_lists",
     "write_layers",
     "write_maps",
     "write_reach",
@@ -76,6 +78,8 @@ def _selection(regions: Iterable[str] | None) -> list[Region]:
 def _make_layers(raw: RawOsm, selection: list[Region], source: str) -> Layers:
     frames = build_layers(raw, selection, source)
     provenance = {**raw.provenance, "provinces": [r.code for r in selection]}
+    # Never let synthetic markets pass for OpenStreetMap's.
+    frames["markets"]["source"] = "demo fixture (synthetic)" if provenance.get("synthetic") else "OpenStreetMap"
     if provenance.get("synthetic"):
         provenance["stamp"] = settings.DEMO_STAMP
     return Layers(**frames, provenance=provenance)
@@ -154,14 +158,51 @@ def layers_from_overpass(
     return _make_layers(read_overpass(url, selection, allow_empty), selection, f"Overpass at {url}")
 
 
+def with_market_lists(layers: Layers, paths: Sequence[PathLike], mode: str = "replace") -> Layers:
+    """The layers with markets from researchers' lists (CSV or GeoJSON) instead of or beside OSM's.
+
+    Parameters
+    ----------
+    paths
+        Lists with ``name``, ``lon``, ``lat`` and optionally ``size``/``stalls``
+        and ``source`` (see :mod:`geo.sources.market_lists`).
+    mode
+        ``replace`` (the lists are the markets) or ``add`` (beside OSM's).
+
+    Returns
+    -------
+    Layers
+        ``provenance["market_lists"]`` reports per list what was kept, placed
+        in the nearest province, or rejected and why.
+    """
+    from geo.sources.market_lists import apply_market_lists, read_market_list
+
+    lists = [read_market_list(Path(p)) for p in paths]
+    markets, reports = apply_market_lists(layers.markets, layers.provinces, lists, mode)
+    provenance = {**layers.provenance, "market_lists": reports, "market_lists_mode": mode}
+    return replace(layers, markets=markets, provenance=provenance)
+
+
 def write_layers(layers: Layers, folder: PathLike | None = None) -> list[Path]:
-    """Write ``hamji_layers.gpkg`` and its metadata JSON into ``folder`` (default :data:`settings.LAYERS_DIR`)."""
+    """Write ``hamji_layers.gpkg`` and its metadata JSON into ``folder`` (default :data:`settings.LAYERS_DIR`).
+
+    Market-list rows that could not be used go to ``hamji_markets_rejected.csv`` beside them.
+    """
     target = io.layers_path(Path(folder) if folder else None)
     io.ensure_writable(target.parent)
-    record = {**layers.provenance, "summary": layers.summary()}
+    rejected = [row for report in layers.provenance.get("market_lists", []) for row in report["rejected"]]
+    lists = [{k: v for k, v in r.items() if k != "rejected"} | {"rejected": len(r["rejected"])}
+             for r in layers.provenance.get("market_lists", [])]  # fmt: skip
+    record = {**layers.provenance, "summary": layers.summary(), **({"market_lists": lists} if lists else {})}
     io.write_gpkg(layers.frames, target, record)
     io.write_json(record, target.parent / settings.LAYERS_META)
-    return [target, target.parent / settings.LAYERS_META]
+    written = [target, target.parent / settings.LAYERS_META]
+    rejected_csv = target.parent / settings.MARKETS_REJECTED_CSV
+    if rejected:
+        written.append(io.write_csv(pd.DataFrame(rejected), rejected_csv))
+    elif rejected_csv.exists():
+        rejected_csv.unlink()  # from an earlier build: no longer true
+    return written
 
 
 def load_layers(folder: PathLike | None = None) -> Layers:

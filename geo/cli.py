@@ -56,6 +56,8 @@ def _run_layers(args: argparse.Namespace) -> None:
             force=args.force,
             allow_empty=args.allow_empty,
             progress=progress,
+            market_lists=args.markets,
+            markets_mode=args.markets_mode,
         )
     _say(run)
 

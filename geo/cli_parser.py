@@ -42,6 +42,21 @@ def _add_layer_options(parser: argparse.ArgumentParser) -> None:
         help="province code or name (KP-09, 'North Hamgyong'), or a group: border, far, all "
         "(default all); repeatable. Jilin is always included",
     )
+    markets = parser.add_argument_group("markets from your own lists")
+    markets.add_argument(
+        "--markets",
+        metavar="FILE",
+        action="append",
+        type=Path,
+        default=[],
+        help="a market list (CSV or GeoJSON: name, lon, lat; optional size or stalls, source); repeatable",
+    )
+    markets.add_argument(
+        "--markets-mode",
+        choices=("replace", "add"),
+        default="replace",
+        help="replace OSM's marketplaces with the lists (default) or add the lists beside them",
+    )
     _add_out(
         parser,
         "the layers (and, for build, routes and reach)",

@@ -48,6 +48,12 @@ def written(paths: list[Path]) -> str:
 
 def _layers(layers: Layers) -> str:
     lines = [format_summary(layers.summary(), layers.provinces)]
+    for report in layers.provenance.get("market_lists", []):
+        lines.append(
+            f"markets from {report['file']}: {report['kept']} kept ({report['snapped']} placed in the nearest "
+            f"province, within {settings.PROVINCE_SNAP_M / 1000:g} km), {len(report['rejected'])} rejected"
+            + (f" (listed in {settings.MARKETS_REJECTED_CSV})" if report["rejected"] else "")
+        )
     if not (layers.markets["country"] == "KP").any():
         lines.append(
             f"warning: no markets (amenity=marketplace) in the North Korean provinces of "
@@ -159,6 +165,8 @@ FLAGS = {
     "demo": "--demo",
     "offline": "--offline",
     "target": "--out",
+    "markets": "--markets",
+    "markets_mode": "--markets-mode",
 }
 
 

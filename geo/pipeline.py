@@ -60,8 +60,13 @@ def layers_stage(
     force: bool = False,
     allow_empty: bool = False,
     progress: Progress | None = None,
+    market_lists: list[Path] | None = None,
+    markets_mode: str = "replace",
 ) -> StageRun:
     """Read OSM (extracts, ``HAMJI_OSM``, the demo fixture or Overpass) and write the layers GeoPackage.
+
+    ``market_lists`` (CSV or GeoJSON) replace or join OSM's markets, as
+    ``markets_mode`` says (see :func:`geo.api.with_market_lists`).
 
     An extract build is skipped when the extracts, regions, settings and
     code are unchanged since ``out_dir`` was written (``force`` reruns); an
@@ -80,7 +85,13 @@ def layers_stage(
     target = io.layers_path(out_dir)
     io.ensure_writable(target.parent)
     outputs = [target, target.parent / settings.LAYERS_META]
-    key = cache.stage_key("layers", osm_paths, {"demo": demo, "provinces": codes}) if demo or osm_paths else None
+    lists = [Path(p) for p in market_lists or []]
+    from geo.sources.market_lists import read_market_list
+
+    for path in lists:  # a broken list fails before OSM is read, not after
+        read_market_list(path)
+    params = {"demo": demo, "provinces": codes, "markets_mode": markets_mode if lists else None}
+    key = cache.stage_key("layers", [*osm_paths, *lists], params) if demo or osm_paths else None
     if _current("layers", key, outputs, force):
         return StageRun("layers", skipped=True, folder=target.parent)
     if demo:
@@ -89,6 +100,8 @@ def layers_stage(
         layers = api.layers_from_extracts(osm_paths, codes, progress)
     else:
         layers = api.layers_from_overpass(overpass_url, codes, allow_empty)
+    if lists:
+        layers = api.with_market_lists(layers, lists, markets_mode)
     written = api.write_layers(layers, target.parent)
     if key is not None:
         cache.remember("layers", key, outputs)

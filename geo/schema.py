@@ -82,6 +82,11 @@ SCHEMAS: dict[str, dict[str, str]] = {
         "province": "str",
         "province_name": "str",
         "prefecture": "str",
+        # Where the market comes from (OpenStreetMap, the demo, or a researcher's list and row), its size
+        # or stall count when a list gives one, and whether it was placed in the nearest province.
+        "source": "str",
+        "size": "float64",
+        "province_snapped": "bool",
     },
     "market_areas": {"osm_type": "str", "osm_id": "int64", "name": "str", "area_m2": "float64", "province": "str"},
     "hubs": {

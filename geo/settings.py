@@ -27,6 +27,8 @@ MAPS_DIR = Path(os.environ.get("HAMJI_MAPS_DIR", "maps"))
 LAYERS_GPKG = "hamji_layers.gpkg"
 #: Sidecar written next to the GeoPackage: provenance and the build summary.
 LAYERS_META = "hamji_layers.meta.json"
+#: Rows of researchers' market lists that could not be used, with the reason for each.
+MARKETS_REJECTED_CSV = "hamji_markets_rejected.csv"
 
 # --- OpenStreetMap sources ---------------------------------------------------
 #: Overpass endpoint used when no local extract is given.
