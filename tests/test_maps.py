@@ -211,3 +211,24 @@ def test_crossing_popups_print_years_and_precision_as_whole_numbers(demo_routes)
     text = " ".join(crossing_popup(row) for _, row in crossings.iterrows())
     assert "1938" in text and not re.search(r"\b(1[89]|20)\d\d\.0\b", text)
     assert "±200 m" in text and not re.search(r"±\d+\.0 m", text)
+
+
+@pytest.mark.parametrize("name", list(MARKERS))
+def test_province_names_and_groups_are_on_every_map(demo_maps, demo_gpkg, name, tmp_path):
+    provinces = gpd.read_file(demo_gpkg, layer="provinces")
+    with chromium() as visit:
+        seen = visit(demo_maps / name)
+        page = seen.page
+        labels = page.locator(".hamji-province-label")
+        panels = MARKERS[name]
+        assert labels.count() == panels * len(provinces)
+        texts = labels.all_inner_texts()
+        assert any(t.startswith("North Hamgyong\n") and "함경북도" in t for t in texts), texts
+        # At the default view a reader sees names, not only in the DOM.
+        viewport = page.viewport_size
+        shown = [b for b in (labels.nth(i).bounding_box() for i in range(labels.count())) if b]
+        assert sum(0 <= b["x"] <= viewport["width"] and 0 <= b["y"] <= viewport["height"] for b in shown) >= 3
+        legend = page.locator(".hamji-legend").inner_text()
+        for words in ("border province (solid)", "far province (dashed)", "China–North Korea border"):
+            assert words in legend, legend
+        seen.screenshot(f"labels-{Path(name).stem}", tmp_path)

@@ -15,7 +15,16 @@ from jinja2 import Template
 
 from geo import settings
 from geo.maps.assets import JQUERY_JS, LEAFLET_CSS, LEAFLET_JS
-from geo.maps.style import CROSSING_COLOURS, DEMO_ATTRIBUTION, INDEX_FILE, OSM_ATTRIBUTION, PAGE_CSS, time_bin_labels
+from geo.maps.style import (
+    BORDER_LINE,
+    CROSSING_COLOURS,
+    DEMO_ATTRIBUTION,
+    GROUP_OUTLINES,
+    INDEX_FILE,
+    OSM_ATTRIBUTION,
+    PAGE_CSS,
+    time_bin_labels,
+)
 from geo.maps.text import StaticHtml, escape
 
 
@@ -92,6 +101,22 @@ def _legend(root: Figure, sections: list[tuple[str, list[str]]]) -> None:
 
 def _time_legend_items() -> list[str]:
     return [f'<i class="dot" style="background:{colour}"></i>{escape(label)}' for colour, label in time_bin_labels()]
+
+
+def _outline_legend_items() -> list[str]:
+    """The province outlines by group, and the border line: what every map draws under its data."""
+    items = []
+    for style, label in GROUP_OUTLINES.values():
+        dash = (
+            "dashed"
+            if style["dashArray"] and len(style["dashArray"]) > 4
+            else "dotted"
+            if style["dashArray"]
+            else "solid"
+        )
+        items.append(f'<i class="outline" style="border-top:3px {dash} {style["color"]}"></i>{escape(label)}')
+    items.append(f'<i class="outline" style="border-top:4px solid {BORDER_LINE["color"]}"></i>China–North Korea border')
+    return items
 
 
 def _symbol_legend_items() -> list[str]:

@@ -12,7 +12,7 @@ from folium import plugins
 
 from geo import settings
 from geo.maps.base import MapInputs
-from geo.maps.style import CROSSING_COLOURS, ROAD_STYLES, time_colour
+from geo.maps.style import BORDER_LINE, CROSSING_COLOURS, GROUP_OUTLINES, ROAD_STYLES, time_colour
 from geo.maps.text import _link, _table, _text, escape, market_label
 from geo.reach import format_hours, format_share
 
@@ -224,27 +224,38 @@ def province_popup_rows(row: pd.Series) -> list[tuple[str, str]]:
     return [(escape(label), escape(text)) for label, text in pairs]
 
 
+def _outline_style(feature: dict) -> dict:
+    style, _ = GROUP_OUTLINES.get(feature["properties"]["group"], GROUP_OUTLINES["other"])
+    return {**style, "fill": False}
+
+
 def _add_outlines(m: folium.Map, inputs: MapInputs) -> None:
-    if not inputs.provinces.empty:
+    """Province outlines styled by group, their names, and the border line."""
+    provinces = inputs.provinces
+    if not provinces.empty:
         data = gpd.GeoDataFrame(
-            {"tip": [escape(f"{n} ({c})") for n, c in zip(inputs.provinces["name"], inputs.provinces["code"])]},
-            geometry=inputs.provinces.geometry.values,
+            {"group": provinces["group"].fillna("other").to_numpy()},
+            geometry=provinces.geometry.values,
             crs=settings.STORE_CRS,
         )
-        folium.GeoJson(
-            data,
-            name="Provinces",
-            style_function=lambda _: {"color": "#495057", "weight": 1, "fill": False, "dashArray": "4 3"},
-        ).add_to(m)
+        folium.GeoJson(data, name="Provinces (outline: group)", style_function=_outline_style).add_to(m)
+        labels = folium.FeatureGroup(name="Province names")
+        anchors = provinces.to_crs(settings.MEASURE_CRS).representative_point().to_crs(settings.STORE_CRS)
+        for (_, row), point in zip(provinces.iterrows(), anchors):
+            local = _text(row.get("name_ko"))
+            html = f'<div class="hamji-province-label">{escape(row["name"])}' + (
+                f"<br><span>{escape(local)}</span></div>" if local else "</div>"
+            )
+            folium.Marker([point.y, point.x], icon=folium.DivIcon(html=html, icon_size=(0, 0))).add_to(labels)
+        labels.add_to(m)
     if not inputs.border.empty:
         folium.GeoJson(
-            inputs.border[["geometry"]],
-            name="China–North Korea border",
-            style_function=lambda _: {"color": "#212529", "weight": 3, "opacity": 0.7},
+            inputs.border[["geometry"]], name="China–North Korea border", style_function=lambda _: BORDER_LINE
         ).add_to(m)
 
 
 def _finish(m: folium.Map) -> None:
     plugins.MiniMap(toggle_display=True, position="bottomright").add_to(m)
     plugins.Fullscreen(position="topleft").add_to(m)
-    folium.LayerControl(collapsed=False).add_to(m)
+    # Collapsed: open, it covered the popups of markets under it.
+    folium.LayerControl(collapsed=True).add_to(m)

@@ -17,6 +17,7 @@ from geo.maps.base import (
     _legend,
     _MapScript,
     _new_map,
+    _outline_legend_items,
     _page_furniture,
     _symbol_legend_items,
     _time_legend_items,
@@ -55,7 +56,14 @@ def overview_map(inputs: MapInputs) -> folium.Map:
         "Markets coloured by time to the nearest open crossing; purple lines are the roads the "
         "fastest hub → crossing → market routes use.",
     )
-    _legend(root, [("Time to nearest crossing", _time_legend_items()), ("Symbols", _symbol_legend_items())])
+    _legend(
+        root,
+        [
+            ("Time to nearest crossing", _time_legend_items()),
+            ("Symbols", _symbol_legend_items()),
+            ("Provinces", _outline_legend_items()),
+        ],
+    )
     return m
 
 
@@ -110,12 +118,7 @@ def comparison_map(inputs: MapInputs) -> folium.Map:
             style_function=lambda _, c=colour: {"color": c, "weight": 1, "fillColor": c, "fillOpacity": 0.3},
             tooltip=folium.GeoJsonTooltip(["tip"], labels=False),
         ).add_to(m)
-    if not inputs.border.empty:
-        folium.GeoJson(
-            inputs.border[["geometry"]],
-            name="China–North Korea border",
-            style_function=lambda _: {"color": "#212529", "weight": 3, "opacity": 0.7},
-        ).add_to(m)
+    _add_outlines(m, inputs)  # the groups' outlines, the province names and the border line, over the shading
     _add_crossings(m, inputs.crossings)
     _add_markets(m, inputs.markets)
     _finish(m)
@@ -130,6 +133,7 @@ def comparison_map(inputs: MapInputs) -> folium.Map:
         [
             ("Median time to crossing (province) and time per market", _time_legend_items()),
             ("Travel-time bands around the crossings", bands),
+            ("Provinces", _outline_legend_items()),
         ],
     )
     return m
@@ -199,7 +203,7 @@ def side_by_side_map(inputs: MapInputs) -> Figure:
             ".hamji-legend{left:auto;right:10px;bottom:64px}</style>"
         )
     )
-    _legend(figure, [("Time to nearest crossing", _time_legend_items())])
+    _legend(figure, [("Time to nearest crossing", _time_legend_items()), ("Provinces", _outline_legend_items())])
     return figure
 
 
@@ -282,6 +286,7 @@ def difference_map(inputs: MapInputs, markets: pd.DataFrame, provinces: pd.DataF
         [
             (f"Change in time (shown: {shown}; the layer control switches to the other measure)", items),
             ("Symbols", _symbol_legend_items()[:4]),
+            ("Provinces", _outline_legend_items()),
         ],
     )
     return m

@@ -47,6 +47,15 @@ def time_bin_labels() -> list[tuple[str, str]]:
     return list(zip(settings.MAP_TIME_COLOURS, labels)) + [(settings.MAP_UNREACHABLE_COLOUR, "unreachable")]
 
 
+#: How each group of provinces is outlined (Leaflet path style), and its words in the legend.
+GROUP_OUTLINES = {
+    "border": ({"color": "#c2410c", "weight": 3, "dashArray": None}, "border province (solid)"),
+    "far": ({"color": "#6d28d9", "weight": 3, "dashArray": "9 6"}, "far province (dashed)"),
+    "other": ({"color": "#868e96", "weight": 1.2, "dashArray": "3 4"}, "other North Korean province"),
+    "china": ({"color": "#495057", "weight": 1.2, "dashArray": "1 5"}, "Chinese province (Jilin)"),
+}
+BORDER_LINE = {"color": "#212529", "weight": 3, "opacity": 0.7}
+
 PAGE_CSS = """<style>
 .hamji-header{position:fixed;top:10px;left:55px;z-index:1000;background:rgba(255,255,255,.93);padding:6px 10px;
   border-radius:4px;box-shadow:0 1px 4px rgba(0,0,0,.3);font:13px/1.35 sans-serif;max-width:46%}
@@ -64,6 +73,10 @@ PAGE_CSS = """<style>
 .hamji-crossing{width:14px;height:14px;border:2px solid #fff;box-shadow:0 0 2px #000}
 .hamji-crossing.rail{transform:rotate(45deg)}
 .hamji-hub{width:14px;height:14px;border-radius:50%;background:#1864ab;border:3px solid #fff;box-shadow:0 0 2px #000}
+.hamji-province-label{font:600 12px/1.2 sans-serif;color:#343a40;text-align:center;white-space:nowrap;
+  transform:translate(-50%,-50%);text-shadow:0 0 3px #fff,0 0 3px #fff,0 0 3px #fff;pointer-events:none}
+.hamji-province-label span{font-weight:400;font-size:11px}
+.hamji-legend i.outline{background:none;height:0;border:0;border-top-width:3px;vertical-align:3px}
 .hamji-hub-label{font:bold 12px sans-serif;color:#1864ab;white-space:nowrap;text-shadow:0 0 3px #fff,0 0 3px #fff}
 table.hamji-popup{border-collapse:collapse;font:12px sans-serif}
 table.hamji-popup th{text-align:left;padding:1px 8px 1px 0;vertical-align:top;font-weight:600}
