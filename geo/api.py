@@ -285,6 +285,7 @@ def reach_table(routes: Routes, layers: Layers, groups: Mapping[str, Iterable[st
 
 def write_reach(table: pd.DataFrame, routes: Routes, folder: PathLike | None = None) -> list[Path]:
     """Write the reach table as ``hamji_reach.csv`` and a Markdown summary into ``folder``."""
+    from geo.chart import reach_chart_svg
     from geo.reach import markdown_summary
 
     target = Path(folder or settings.LAYERS_DIR)
@@ -296,8 +297,10 @@ def write_reach(table: pd.DataFrame, routes: Routes, folder: PathLike | None = N
         osm_data_date=str(provenance.get("osm_timestamp") or "unknown"),
         demo=bool(provenance.get("synthetic")),
     )
+    chart = reach_chart_svg(routes.markets, demo=routes.synthetic)
     return [
         io.write_csv(stamped, target / settings.REACH_CSV),
+        io.write_text(chart, target / settings.REACH_SVG),
         io.write_text(markdown_summary(table, routes.provenance), target / settings.REACH_MD),
     ]
 

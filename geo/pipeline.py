@@ -145,7 +145,7 @@ def reach_stage(layers_dir: Path | None = None, out_dir: Path | None = None, for
     routes_file = io.check_stage_file(layers_file.parent / settings.ROUTES_GPKG)
     target = Path(out_dir or layers_file.parent)
     io.ensure_writable(target)
-    outputs = [target / settings.REACH_CSV, target / settings.REACH_MD]
+    outputs = [target / settings.REACH_CSV, target / settings.REACH_MD, target / settings.REACH_SVG]
     key = cache.stage_key("reach", [layers_file, routes_file], {})
     if _current("reach", key, outputs, force):
         return StageRun("reach", skipped=True, folder=target)

@@ -29,6 +29,8 @@ LAYERS_GPKG = "hamji_layers.gpkg"
 LAYERS_META = "hamji_layers.meta.json"
 #: Rows of researchers' market lists that could not be used, with the reason for each.
 MARKETS_REJECTED_CSV = "hamji_markets_rejected.csv"
+#: The headline chart written beside the reach table (and shown on index.html).
+REACH_SVG = "hamji_reach.svg"
 
 # --- OpenStreetMap sources ---------------------------------------------------
 #: Overpass endpoint used when no local extract is given.

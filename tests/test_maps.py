@@ -168,6 +168,8 @@ def test_index_page_links_every_map(demo_maps):
         assert set(MAP_FILES.values()) <= set(hrefs)
         assert page.locator(".demo").inner_text() == settings.DEMO_STAMP
         assert page.locator("table tr").count() == 1 + 8 + 3  # header, demo provinces, three groups
+        chart = page.locator("svg polyline#border")  # the headline chart, drawn on the page
+        assert chart.is_visible() and chart.bounding_box()["width"] > 200
 
 
 def test_malicious_osm_names_render_as_text(evil_maps, tmp_path):

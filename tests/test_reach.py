@@ -129,3 +129,22 @@ def test_reach_csv_rows_say_their_source_and_demo_stamp(demo_reach):
     assert set(table["demo"]) == {True}
     assert set(table["data_source"]) == {"mini-HamJi demo fixture"}
     assert set(table["osm_data_date"]) == {"2026-01-01T00:00:00Z"}
+
+
+def test_headline_chart_draws_the_table_shares(demo_reach):
+    """The chart's curves at 4 h and 8 h are the reach table's shares within 4 h and 8 h of a hub."""
+    import xml.etree.ElementTree as ET
+
+    from geo import chart
+
+    svg = ET.parse(demo_reach / settings.REACH_SVG).getroot()
+    ns = {"s": "http://www.w3.org/2000/svg"}
+    table = pd.read_csv(demo_reach / settings.REACH_CSV).set_index("code")
+    plot_h = chart._HEIGHT - chart._TOP - chart._BOTTOM
+    for group in ("border", "far"):
+        points = svg.find(f"s:polyline[@id='{group}']", ns).get("points").split()
+        for hours in (4, 8):
+            _, y = map(float, points[hours * 10].split(","))  # a point every 0.1 h
+            share = 1 - (y - chart._TOP) / plot_h
+            assert share == pytest.approx(table.loc[f"group:{group}", f"hub_within_{hours}h"], abs=0.005)
+    assert "DEMO" in ET.tostring(svg, encoding="unicode")

@@ -9,6 +9,7 @@ import pandas as pd
 from branca.element import Figure
 
 from geo import settings
+from geo.chart import reach_chart_svg
 from geo.errors import HamjiError
 from geo.maps.assets import inline_assets
 from geo.maps.base import MapInputs, _prepare
@@ -157,6 +158,7 @@ td:first-child,th:first-child{{text-align:left}}.demo{{background:#c92a2a;color:
 <p>How long goods take from the Chinese wholesale cities of Yanbian, through a border crossing, to North Korean
 markets, from OpenStreetMap data. {inputs.data_line()}.</p>
 <p><b>{escape(headline(inputs.reach))}</b></p>
+{reach_chart_svg(inputs.markets, demo=inputs.synthetic)}
 <h2>Maps</h2><ul>{links}</ul>
 {scenario_html}
 <h2>Reach table</h2><table><tr>{head}</tr>{body}</table>
