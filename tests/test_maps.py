@@ -233,4 +233,6 @@ def test_province_names_and_groups_are_on_every_map(demo_maps, demo_gpkg, name, 
         legend = page.locator(".hamji-legend").inner_text()
         for words in ("border province (solid)", "far province (dashed)", "China–North Korea border"):
             assert words in legend, legend
+        if name != "comparison.html":  # the maps that draw roads list them
+            assert "motorway, trunk, primary" in legend and "secondary, tertiary" in legend
         seen.screenshot(f"labels-{Path(name).stem}", tmp_path)

@@ -23,6 +23,7 @@ from geo.maps.style import (
     INDEX_FILE,
     OSM_ATTRIBUTION,
     PAGE_CSS,
+    ROAD_STYLES,
     time_bin_labels,
 )
 from geo.maps.text import StaticHtml, escape
@@ -117,6 +118,14 @@ def _outline_legend_items() -> list[str]:
         items.append(f'<i class="outline" style="border-top:3px {dash} {style["color"]}"></i>{escape(label)}')
     items.append(f'<i class="outline" style="border-top:4px solid {BORDER_LINE["color"]}"></i>China–North Korea border')
     return items
+
+
+def _road_legend_items() -> list[str]:
+    return [
+        f'<i class="outline" style="border-top:{weight + 1}px solid {colour}"></i>'
+        + escape(label.removeprefix("Roads: "))
+        for label, _, colour, weight, _ in ROAD_STYLES.values()
+    ]
 
 
 def _symbol_legend_items() -> list[str]:

@@ -19,6 +19,7 @@ from geo.maps.base import (
     _new_map,
     _outline_legend_items,
     _page_furniture,
+    _road_legend_items,
     _symbol_legend_items,
     _time_legend_items,
 )
@@ -61,6 +62,7 @@ def overview_map(inputs: MapInputs) -> folium.Map:
         [
             ("Time to nearest crossing", _time_legend_items()),
             ("Symbols", _symbol_legend_items()),
+            ("Roads", _road_legend_items()),
             ("Provinces", _outline_legend_items()),
         ],
     )
@@ -203,7 +205,14 @@ def side_by_side_map(inputs: MapInputs) -> Figure:
             ".hamji-legend{left:auto;right:10px;bottom:64px}</style>"
         )
     )
-    _legend(figure, [("Time to nearest crossing", _time_legend_items()), ("Provinces", _outline_legend_items())])
+    _legend(
+        figure,
+        [
+            ("Time to nearest crossing", _time_legend_items()),
+            ("Roads", _road_legend_items()),
+            ("Provinces", _outline_legend_items()),
+        ],
+    )
     return figure
 
 
@@ -286,6 +295,7 @@ def difference_map(inputs: MapInputs, markets: pd.DataFrame, provinces: pd.DataF
         [
             (f"Change in time (shown: {shown}; the layer control switches to the other measure)", items),
             ("Symbols", _symbol_legend_items()[:4]),
+            ("Roads", _road_legend_items()),
             ("Provinces", _outline_legend_items()),
         ],
     )

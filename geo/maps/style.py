@@ -20,10 +20,11 @@ MAP_TITLES = {
 OSM_ATTRIBUTION = 'Data &copy; <a href="https://www.openstreetmap.org/copyright">OpenStreetMap</a> contributors (ODbL)'
 DEMO_ATTRIBUTION = "DEMO data: synthetic, not OpenStreetMap"
 
+# Roads in neutral greys (darker and wider for higher classes): the colours are kept for time.
 ROAD_STYLES = {  # layer name, classes, colour, weight, shown at start
-    "main": ("Roads: motorway, trunk, primary", ("motorway", "trunk", "primary"), "#e8590c", 3, True),
-    "secondary": ("Roads: secondary, tertiary", ("secondary", "tertiary"), "#f59f00", 2, True),
-    "minor": ("Roads: unclassified, track", ("unclassified", "track"), "#868e96", 1, False),
+    "main": ("Roads: motorway, trunk, primary", ("motorway", "trunk", "primary"), "#495057", 3, True),
+    "secondary": ("Roads: secondary, tertiary", ("secondary", "tertiary"), "#868e96", 2, True),
+    "minor": ("Roads: unclassified, track", ("unclassified", "track"), "#adb5bd", 1, False),
 }
 CROSSING_COLOURS = {"open": "#2b8a3e", "closed": "#c92a2a", "unusable": "#868e96"}
 
