@@ -217,7 +217,10 @@ def load_layers(folder: PathLike | None = None) -> Layers:
 
 
 def route_markets(
-    layers: Layers, speeds: SpeedTable | PathLike | None = None, penalties: Mapping[str, float] | None = None
+    layers: Layers,
+    speeds: SpeedTable | PathLike | None = None,
+    penalties: Mapping[str, float] | None = None,
+    supply: str = settings.DEFAULT_SUPPLY,
 ) -> Routes:
     """Route every North Korean market: nearest crossing, and hub → crossing → market.
 
@@ -231,17 +234,26 @@ def route_markets(
     penalties
         Hours at the border by crossing id; the others take
         :data:`settings.BORDER_PENALTY_H`.
+    supply
+        ``hamji`` (Jilin's hubs and crossings) or ``all-china`` (Liaoning's
+        too, Dandong-Sinuiju included): see :data:`settings.SUPPLY_MODELS`.
     """
     from geo.routes import check_penalties, compute_routes, routes_report
 
     table = speeds if isinstance(speeds, SpeedTable) else load_speeds(Path(speeds) if speeds else None)
     hours = check_penalties(dict(penalties or {}), list(layers.crossings["crossing_id"]))
     log.info("routing …")
-    out = compute_routes(layers.frames, table, hours)
-    report = routes_report(out, table)
+    out = compute_routes(layers.frames, table, hours, supply=supply)
+    report = _note_missing_supply(routes_report(out, table), layers)
     return Routes(
         **{name: out[name] for name in ROUTE_FRAMES}, report=report, provenance={**layers.provenance, "routes": report}
     )
+
+
+def _note_missing_supply(report: dict, layers: Layers) -> dict:
+    """A supply model whose provinces the layers lack silently equals a smaller one: record which are missing."""
+    report["supply"]["missing"] = sorted(set(report["supply"]["provinces"]) - set(layers.provinces["code"]))
+    return report
 
 
 def write_routes(routes: Routes, folder: PathLike | None = None) -> Path:
@@ -293,6 +305,7 @@ def write_reach(table: pd.DataFrame, routes: Routes, folder: PathLike | None = N
     # Every row says where it comes from, so a CSV copied out of the folder still says so (and DEMO).
     provenance = routes.provenance
     stamped = table.assign(
+        supply_model=str(routes.report.get("supply", {}).get("model", settings.DEFAULT_SUPPLY)),
         data_source=str(provenance.get("source", "unknown")),
         osm_data_date=str(provenance.get("osm_timestamp") or "unknown"),
         demo=bool(provenance.get("synthetic")),
@@ -339,8 +352,9 @@ def run_scenario(
         chosen, layers.frames, routes.speeds, routes.report.get("penalties_h", {})
     )
     log.info(f"routing scenario {chosen.key} …")
-    out = compute_routes(frames, speeds, penalties)
-    report = routes_report(out, speeds)
+    supply = chosen.supply or routes.report.get("supply", {}).get("model", settings.DEFAULT_SUPPLY)
+    out = compute_routes(frames, speeds, penalties, supply=supply)
+    report = _note_missing_supply(routes_report(out, speeds), layers)
     info = {"key": chosen.key, "name": chosen.name, "description": chosen.description, "file": chosen.source}
     changed = Routes(
         **{name: out[name] for name in ROUTE_FRAMES},

@@ -78,7 +78,12 @@ def _run_routes(args: argparse.Namespace) -> None:
 
     _say(
         routes_stage(
-            layers_dir=args.layers, out_dir=args.out, speeds_path=args.speeds, penalties=args.penalty, force=args.force
+            layers_dir=args.layers,
+            out_dir=args.out,
+            speeds_path=args.speeds,
+            penalties=args.penalty,
+            force=args.force,
+            supply=args.supply,
         )
     )
 
@@ -141,6 +146,11 @@ def _run_build(args: argparse.Namespace) -> None:
     if args.offline:
         check_assets()
     check_output_folders(args)
+    if args.supply != settings.DEFAULT_SUPPLY and not any(
+        str(p).lower() in ("liaoning", "cn-ln") for p in args.province or []
+    ):
+        # The model's Chinese provinces must be in the layers it routes on.
+        args.province = [*(args.province or ["all"]), "liaoning"]
     # Every later stage reads what the one before wrote into --out.
     args.layers, args.reach = args.out, False
     _run_layers(args)

@@ -83,6 +83,14 @@ def _add_out(parser: argparse.ArgumentParser, what: str, default: str = "the --l
 def _add_route_options(parser: argparse.ArgumentParser) -> None:
     routing = parser.add_argument_group("routing")
     routing.add_argument(
+        "--supply",
+        choices=tuple(settings.SUPPLY_MODELS),
+        default=settings.DEFAULT_SUPPLY,
+        help="where goods come from: "
+        + "; ".join(f"{name}: {words}" for name, (_, words) in settings.SUPPLY_MODELS.items())
+        + f" (default {settings.DEFAULT_SUPPLY}; all-china needs Liaoning in the layers)",
+    )
+    routing.add_argument(
         "--speeds",
         metavar="FILE",
         type=Path,

@@ -105,6 +105,13 @@ def _routes(routes: Routes) -> str:
                 f"warning: crossing {row.crossing_id} left out of routing: {row.reason} "
                 f"(North Korean side {row.kp_snap_m:,.0f} m, Chinese side {row.cn_snap_m:,.0f} m away)"
             )
+    supply = routes.report.get("supply", {})
+    lines.append(f"supply model: {supply.get('model')} ({supply.get('description')})")
+    if supply.get("missing"):
+        lines.append(
+            f"warning: the layers hold no {', '.join(supply['missing'])}: the {supply.get('model')} model cannot use "
+            "its hubs and crossings there (rebuild the layers with that province)"
+        )
     per_province = pd.DataFrame(routes.report["per_province"])
     lines.append(
         per_province.set_index("province").round(2).to_string()
@@ -165,6 +172,7 @@ FLAGS = {
     "demo": "--demo",
     "offline": "--offline",
     "target": "--out",
+    "supply": "--supply",
     "markets": "--markets",
     "markets_mode": "--markets-mode",
 }

@@ -114,6 +114,7 @@ def routes_stage(
     speeds_path: Path | None = None,
     penalties: list[str] | None = None,
     force: bool = False,
+    supply: str = settings.DEFAULT_SUPPLY,
 ) -> StageRun:
     """Route every market from the layers in ``layers_dir``; write the routes GeoPackage into ``out_dir``.
 
@@ -129,11 +130,13 @@ def routes_stage(
     hours = parse_penalties(penalties)
     outputs = [target / settings.ROUTES_GPKG]
     key = cache.stage_key(
-        "routes", [source, *([speeds_path] if speeds_path else [])], {"penalties": sorted(penalties or [])}
+        "routes",
+        [source, *([speeds_path] if speeds_path else [])],
+        {"penalties": sorted(penalties or []), "supply": supply},
     )
     if _current("routes", key, outputs, force):
         return StageRun("routes", skipped=True, folder=target)
-    routes = api.route_markets(api.load_layers(source.parent), speeds, hours)
+    routes = api.route_markets(api.load_layers(source.parent), speeds, hours, supply)
     written = [api.write_routes(routes, target)]
     cache.remember("routes", key, outputs)
     return StageRun("routes", written=written, result=routes)
@@ -267,7 +270,10 @@ def sensitivity_stage(
     written: list[Path] = []
     for name in names or settings.SENSITIVITY_SCENARIOS:
         run = scenario_stage(name, maps_dir=maps_dir, baseline=base, offline=offline)
-        results.append((run.result.info["key"], run.result.info["name"], run.result.ordering))
+        missing = run.result.routes.report.get("supply", {}).get("missing")
+        # A model whose provinces the layers lack equals the baseline's: the sentence must say why.
+        label = run.result.info["name"] + (f" (the layers hold no {', '.join(missing)})" if missing else "")
+        results.append((run.result.info["key"], label, run.result.ordering))
         written += run.written
     text = comparison.sensitivity_summary(results, base.routes.synthetic)
     written += [

@@ -249,6 +249,8 @@ def markdown_summary(table: pd.DataFrame, provenance: dict) -> str:
     lines += [
         f"- Data: {provenance.get('source', 'unknown source')}, OpenStreetMap data as of "
         f"{provenance.get('osm_timestamp', 'unknown date')}.",
+        f"- Supply model: {report.get('supply', {}).get('model', settings.DEFAULT_SUPPLY)} — "
+        f"{report.get('supply', {}).get('description', settings.SUPPLY_MODELS[settings.DEFAULT_SUPPLY][1])}.",
         f"- {headline(table)}",
         "",
     ]

@@ -28,6 +28,8 @@ class Region:
     group: str
     admin_level: int = 4
     aliases: tuple[str, ...] = field(default=())
+    #: Built only when asked for (by name, or by the all-china supply model): most extracts lack it.
+    optional: bool = False
 
 
 #: Groups used by the comparison: the HamJi border provinces, the provinces far
@@ -85,6 +87,16 @@ REGIONS: tuple[Region, ...] = (
     Region("KP-14", "Nampo", "남포특별시", "KP", OTHER, aliases=("Namp'o", "Nampho")),
     Region("KP-15", "Kaesong", "개성특급시", "KP", OTHER, aliases=("Kaesŏng", "Kaesong City")),
     Region("CN-JL", "Jilin", "길림성", "CN", CHINA, aliases=("Jilin Sheng", "吉林省", "Jilin Province")),
+    # Dandong-Sinuiju, where most of North Korea's China trade crosses, is in Liaoning.
+    Region(
+        "CN-LN",
+        "Liaoning",
+        "료녕성",
+        "CN",
+        CHINA,
+        aliases=("Liaoning Sheng", "辽宁省", "Liaoning Province"),
+        optional=True,
+    ),  # fmt: skip
 )
 
 #: Yanbian is a prefecture (OSM admin_level 5) inside Jilin; Chinese features
@@ -150,8 +162,8 @@ def find_region(label: str) -> Region:
 
 
 def regions_in_group(*groups: str) -> list[Region]:
-    """Regions whose group is one of ``groups``, in table order."""
-    return [r for r in REGIONS if r.group in groups]
+    """Regions whose group is one of ``groups``, in table order (optional ones only when named)."""
+    return [r for r in REGIONS if r.group in groups and not r.optional]
 
 
 def resolve_selection(labels: list[str] | None) -> list[Region]:
@@ -164,11 +176,14 @@ def resolve_selection(labels: list[str] | None) -> list[Region]:
     since the hubs and the Chinese ends of the crossings are there.
     """
     if not labels or [lab.lower() for lab in labels] == ["all"]:
-        return list(REGIONS)
+        return [r for r in REGIONS if not r.optional]
     chosen: list[Region] = []
     for label in labels:
         group = label.lower()
-        picked = regions_in_group(group) if group in (BORDER, FAR, OTHER, CHINA) else [find_region(label)]
+        if group == "all":
+            picked = [r for r in REGIONS if not r.optional]
+        else:
+            picked = regions_in_group(group) if group in (BORDER, FAR, OTHER, CHINA) else [find_region(label)]
         if any(r.code == YANBIAN.code for r in picked):
             picked = [BY_CODE["CN-JL"]]
         chosen.extend(r for r in picked if r not in chosen)

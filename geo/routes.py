@@ -136,6 +136,34 @@ def _place_crossings(crossings: gpd.GeoDataFrame, kp: Side, cn: Side, penalties:
     return crossings
 
 
+def supply_provinces(supply: str) -> tuple[str, ...]:
+    """The Chinese provinces whose hubs and crossings the supply model ``supply`` uses."""
+    if supply not in settings.SUPPLY_MODELS:
+        raise InputError(
+            f"unknown supply model {supply!r}; choose one of {', '.join(settings.SUPPLY_MODELS)}", option="supply"
+        )
+    return settings.SUPPLY_MODELS[supply][0]
+
+
+def _apply_supply(crossings: pd.DataFrame, hubs: gpd.GeoDataFrame, provinces: gpd.GeoDataFrame | None,
+                  supply: str) -> tuple[pd.DataFrame, gpd.GeoDataFrame]:  # fmt: skip
+    """Leave out the hubs, and the crossings whose Chinese end is, in provinces the supply model does not use."""
+    from geo.provinces import assign_regions
+
+    allowed = set(supply_provinces(supply))
+    hubs = hubs.assign(in_supply=hubs["province"].isin(allowed) if "province" in hubs else True)
+    if provinces is None or provinces.empty or crossings.empty:
+        crossings["cn_province"] = None
+        return crossings, hubs
+    side = assign_regions(crossings.geometry, provinces, countries=("CN",))["province"].to_numpy(object)
+    crossings["cn_province"] = side
+    outside = np.array([p is not None and p not in allowed for p in side])
+    crossings.loc[outside & crossings["reason"].isna().to_numpy(), "reason"] = (
+        f"outside the {supply} supply model (Chinese end in another province)"
+    )
+    return crossings, hubs
+
+
 def _hubs_to_crossings(
     crossings: pd.DataFrame, hubs: gpd.GeoDataFrame, cn: Side
 ) -> tuple[pd.DataFrame, gpd.GeoDataFrame, np.ndarray]:
@@ -146,7 +174,7 @@ def _hubs_to_crossings(
     """
     hubs = hubs.reset_index(drop=True).copy()
     hubs["node"], hubs["snap_m"] = _snap(cn, hubs.to_crs(settings.MEASURE_CRS).geometry)
-    hubs["usable"] = hubs["snap_m"] <= settings.SNAP_MAX_M
+    hubs["usable"] = (hubs["snap_m"] <= settings.SNAP_MAX_M) & hubs.get("in_supply", True)
     crossings["hub"], crossings["hub_crossing_h"] = None, np.inf
     usable_hubs = hubs[hubs["usable"]]
     pred = np.full(cn.graph.shape[0], -9999)
@@ -308,6 +336,7 @@ def compute_routes(
     speeds: SpeedTable,
     penalties: dict[str, float] | None = None,
     sides: tuple[Side, Side] | None = None,
+    supply: str = settings.DEFAULT_SUPPLY,
 ) -> dict:
     """Route every North Korean market; return the output layers and a network report.
 
@@ -323,6 +352,9 @@ def compute_routes(
         :data:`settings.BORDER_PENALTY_H`.
     sides
         The (North Korean, Chinese) graphs if already built from these roads.
+    supply
+        The supply model (:data:`settings.SUPPLY_MODELS`): which Chinese
+        provinces' hubs and crossings goods may come through.
 
     Returns
     -------
@@ -332,7 +364,8 @@ def compute_routes(
     """
     roads, bridges, kp, cn = _networks(layers, speeds, sides)
     crossings = _place_crossings(layers["crossings"], kp, cn, penalties or {})
-    crossings, hubs, cn_pred = _hubs_to_crossings(crossings, layers["hubs"], cn)
+    crossings, supplied = _apply_supply(crossings, layers["hubs"], layers.get("provinces"), supply)
+    crossings, hubs, cn_pred = _hubs_to_crossings(crossings, supplied, cn)
     markets = layers["markets"].reset_index(drop=True)
     markets = markets[markets["country"] == "KP"].reset_index(drop=True).copy()
     markets["node"], markets["snap_m"] = _snap(kp, markets.to_crs(settings.MEASURE_CRS).geometry)
@@ -355,6 +388,7 @@ def compute_routes(
             "bridges_left_to_crossings": int(bridges.sum()),
             "speeds": speeds.source,
         },
+        "supply": supply,
     }
 
 
@@ -370,7 +404,13 @@ def routes_report(out: dict, speeds: SpeedTable) -> dict:
             median_total_h=("total_h", "median"),
         )
     )
+    supply = out.get("supply", settings.DEFAULT_SUPPLY)
     return {
+        "supply": {
+            "model": supply,
+            "provinces": list(supply_provinces(supply)),
+            "description": settings.SUPPLY_MODELS[supply][1],
+        },  # fmt: skip
         "network": out["network"],
         "speeds": {"KP": speeds.speeds["KP"], "CN": speeds.speeds["CN"], "unpaved_factor": speeds.unpaved_factor},
         "penalties_h": {

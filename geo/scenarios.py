@@ -6,6 +6,7 @@ other file is named by its path. Every key is optional::
 
     name = "Wonjong–Quanhe bridge closed"
     description = "One sentence on what the scenario asks."
+    supply = "all-china"                     # a supply model (settings.SUPPLY_MODELS)
 
     [crossings]
     close = ["wonjong_quanhe"]              # crossing ids of the crossings layer
@@ -51,7 +52,7 @@ from geo.io import read_text
 from geo.network import SPEED_CLASSES, SpeedTable, validate_speeds
 
 SCENARIO_DIR = Path(__file__).parent / "data" / "scenarios"
-TOP_KEYS = {"name", "description", "crossings", "speeds", "penalties"}
+TOP_KEYS = {"name", "description", "supply", "crossings", "speeds", "penalties"}
 #: An added crossing must be this close (m) to the China–DPRK border line.
 ADDED_CROSSING_MAX_M = 5_000
 #: Largest factor a scenario may scale a country's speeds by.
@@ -75,6 +76,8 @@ class Scenario:
     speed_overrides: dict[str, dict[str, float]] = field(default_factory=dict)
     default_penalty_h: float | None = None
     penalties_h: dict[str, float] = field(default_factory=dict)
+    #: A supply model to route under instead of the baseline's (see ``settings.SUPPLY_MODELS``).
+    supply: str | None = None
 
 
 def shipped_scenarios() -> list[str]:
@@ -140,6 +143,13 @@ def load_scenario(name_or_path: str) -> Scenario:
         if not isinstance(value, str) or len(value) > limit:
             raise InputError(f"scenario {source}: {field_name} must be text of at most {limit:,} characters")
     scenario = Scenario(key, str(data.get("name", key)), str(data.get("description", "")), source)
+    if "supply" in data:
+        if data["supply"] not in settings.SUPPLY_MODELS:
+            raise InputError(
+                f"scenario {source}: supply must be one of {', '.join(settings.SUPPLY_MODELS)}, not "
+                f"{clip(data['supply'], 40)!r}"
+            )
+        scenario.supply = data["supply"]
 
     for table in ("crossings", "speeds", "penalties"):
         if not isinstance(data.get(table, {}), dict):

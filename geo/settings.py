@@ -103,7 +103,21 @@ HUBS = {
     "Longjing": "龙井市",
     "Helong": "和龙市",
     "Changbai": "长白朝鲜族自治县",
+    # Liaoning: used by the all-china supply model only.
+    "Dandong": "丹东市",
 }
+
+# --- supply models ---------------------------------------------------------------
+#: Where Chinese goods come from: the Chinese provinces whose hubs and
+#: crossings a model uses, and what it measures. ``hamji`` asks how far each
+#: market is from Jilin's trade (the published argument's question);
+#: ``all-china`` adds Liaoning (Dandong-Sinuiju, where most of North Korea's
+#: China trade crosses), asking how far each market is from Chinese goods.
+SUPPLY_MODELS = {
+    "hamji": (("CN-JL",), "Jilin's hubs and crossings (Tumen and upper Yalu)"),
+    "all-china": (("CN-JL", "CN-LN"), "Jilin's and Liaoning's hubs and crossings, Dandong-Sinuiju included"),
+}
+DEFAULT_SUPPLY = "hamji"
 
 # --- crossings ---------------------------------------------------------------
 #: An OSM border control or border bridge within this distance (m) of a
@@ -217,6 +231,14 @@ ASSETS_DIR = Path(os.environ.get("HAMJI_ASSETS_DIR", PROJECT_ROOT / "node_module
 
 # --- scenarios ---------------------------------------------------------------------
 #: Scenarios run by ``hamji sensitivity`` against the baseline.
-SENSITIVITY_SCENARIOS = ("kp_speeds_minus30", "kp_speeds_plus30", "border_penalty_6h")
+#: The dimensions: North Korean speeds, the border penalty, the crossing set
+#: (Tumen only: one open) and the supply model (all of China).
+SENSITIVITY_SCENARIOS = (
+    "kp_speeds_minus30",
+    "kp_speeds_plus30",
+    "border_penalty_6h",
+    "tumen_one_open",
+    "supply_all_china",
+)
 SENSITIVITY_CSV = "hamji_sensitivity.csv"
 SENSITIVITY_MD = "hamji_sensitivity.md"

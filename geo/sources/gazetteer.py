@@ -70,6 +70,14 @@ SRC_WIKI_LINJIANG = (
     "Wikipedia, 'Linjiang Yalu River Bridge' (https://en.wikipedia.org/wiki/Linjiang_Yalu_River_Bridge): "
     "Linjiang (Jilin) to Chunggang county (Chagang), built 1938, Linjiang Border Post, 41°47'33\"N 126°53'47\"E"
 )
+SRC_WIKI_FRIENDSHIP = (
+    "Wikipedia, 'Sino-Korean Friendship Bridge' (https://en.wikipedia.org/wiki/Sino-Korean_Friendship_Bridge): "
+    "Dandong (Liaoning) to Sinuiju (North Pyongan), road and rail, built 1937-1943, 40°6'54\"N 124°23'33\"E"
+)
+SRC_GT_DANDONG = (
+    "Global Times, 2013-04-22, 'A glimpse into the Sino-NK border' (https://www.globaltimes.cn/content/776695.shtml): "
+    "about 70 percent of Sino-North Korean trade passes through Dandong; trucks over 20 t not permitted on the bridge"
+)
 SRC_WIKI_CHANGBAI = (
     "Wikipedia, 'Changbai–Hyesan International Bridge' "
     "(https://en.wikipedia.org/wiki/Changbai%E2%80%93Hyesan_International_Bridge)"
@@ -344,6 +352,52 @@ CROSSINGS: tuple[Crossing, ...] = (
         SRC_WIKI_JIAN_RAIL + ": Manpo in Chagang Province",
         "Tonghua",
         SRC_GT_JIAN_ROAD,
+    ),
+    Crossing(
+        "sinuiju_dandong_road",
+        "Sinuiju–Dandong (road)",
+        "신의주–단동",
+        "新义州–丹东",
+        "Sinuiju",
+        "Dandong",
+        "road",
+        "open",
+        SRC_WIKI_FRIENDSHIP + "; " + SRC_GT_DANDONG,
+        1943,
+        SRC_WIKI_FRIENDSHIP,
+        None,
+        "",
+        40.115,
+        124.3925,
+        SRC_WIKI_FRIENDSHIP,
+        300,
+        "KP-03",
+        SRC_WIKI_FRIENDSHIP + ": Sinuiju, North Pyongan",
+        "Dandong",
+        SRC_WIKI_FRIENDSHIP,
+    ),
+    Crossing(
+        "sinuiju_dandong_rail",
+        "Sinuiju–Dandong (rail)",
+        "신의주–단동 철교",
+        "新义州–丹东铁路",
+        "Sinuiju",
+        "Dandong",
+        "rail",
+        "open",
+        SRC_WIKI_FRIENDSHIP,
+        1943,
+        SRC_WIKI_FRIENDSHIP,
+        None,
+        "",
+        40.115,
+        124.3925,
+        SRC_WIKI_FRIENDSHIP + " (one bridge carries the road and the single track)",
+        300,
+        "KP-03",
+        SRC_WIKI_FRIENDSHIP + ": Sinuiju, North Pyongan",
+        "Dandong",
+        SRC_WIKI_FRIENDSHIP,
     ),
     Crossing(
         "junggang_linjiang",
