@@ -146,8 +146,10 @@ def _run_build(args: argparse.Namespace) -> None:
     if args.offline:
         check_assets()
     check_output_folders(args)
-    if args.supply != settings.DEFAULT_SUPPLY and not any(
-        str(p).lower() in ("liaoning", "cn-ln") for p in args.province or []
+    if (
+        args.supply != settings.DEFAULT_SUPPLY
+        and not args.demo  # the demo has no Liaoning; the routes stage says so
+        and not any(str(p).lower() in ("liaoning", "cn-ln") for p in args.province or [])
     ):
         # The model's Chinese provinces must be in the layers it routes on.
         args.province = [*(args.province or ["all"]), "liaoning"]
