@@ -237,6 +237,12 @@ def route_markets(
     supply
         ``hamji`` (Jilin's hubs and crossings) or ``all-china`` (Liaoning's
         too, Dandong-Sinuiju included): see :data:`settings.SUPPLY_MODELS`.
+
+    Examples
+    --------
+    >>> routes = route_markets(demo_layers(), penalties={"wonjong_quanhe": 4.0})
+    >>> routes.report["supply"]["model"], len(routes.markets), bool(routes.markets["reachable"].all())
+    ('hamji', 19, True)
     """
     from geo.routes import check_penalties, compute_routes, routes_report
 
@@ -289,6 +295,13 @@ def reach_table(routes: Routes, layers: Layers, groups: Mapping[str, Iterable[st
     groups
         More group rows, as label -> province codes, after the border, far
         and all-of-North-Korea rows (which the headline and maps read).
+
+    Examples
+    --------
+    >>> layers = demo_layers()
+    >>> table = reach_table(route_markets(layers), layers, groups={"coast": ["KP-08", "KP-09"]})
+    >>> list(table["code"][-4:])
+    ['group:border', 'group:far', 'KP', 'group:coast']
     """
     from geo.reach import province_reach
 

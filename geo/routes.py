@@ -24,6 +24,7 @@ from geo import settings
 from geo.bands import travel_time_bands
 from geo.errors import HamjiError, InputError
 from geo.network import Side, SpeedTable, build_side, split_at_border, time_matrix
+from geo.supply import apply_supply, supply_provinces
 
 #: Added to the virtual source's edges: SciPy reads a stored zero as "no edge".
 _EPS = 1e-6
@@ -134,34 +135,6 @@ def _place_crossings(crossings: gpd.GeoDataFrame, kp: Side, cn: Side, penalties:
     reason[far & pd.isna(reason)] = f"{NO_ROAD_NEAR} {settings.CROSSING_SNAP_MAX_M:,} m on one side of the border"
     crossings["reason"] = reason
     return crossings
-
-
-def supply_provinces(supply: str) -> tuple[str, ...]:
-    """The Chinese provinces whose hubs and crossings the supply model ``supply`` uses."""
-    if supply not in settings.SUPPLY_MODELS:
-        raise InputError(
-            f"unknown supply model {supply!r}; choose one of {', '.join(settings.SUPPLY_MODELS)}", option="supply"
-        )
-    return settings.SUPPLY_MODELS[supply][0]
-
-
-def _apply_supply(crossings: pd.DataFrame, hubs: gpd.GeoDataFrame, provinces: gpd.GeoDataFrame | None,
-                  supply: str) -> tuple[pd.DataFrame, gpd.GeoDataFrame]:  # fmt: skip
-    """Leave out the hubs, and the crossings whose Chinese end is, in provinces the supply model does not use."""
-    from geo.provinces import assign_regions
-
-    allowed = set(supply_provinces(supply))
-    hubs = hubs.assign(in_supply=hubs["province"].isin(allowed) if "province" in hubs else True)
-    if provinces is None or provinces.empty or crossings.empty:
-        crossings["cn_province"] = None
-        return crossings, hubs
-    side = assign_regions(crossings.geometry, provinces, countries=("CN",))["province"].to_numpy(object)
-    crossings["cn_province"] = side
-    outside = np.array([p is not None and p not in allowed for p in side])
-    crossings.loc[outside & crossings["reason"].isna().to_numpy(), "reason"] = (
-        f"outside the {supply} supply model (Chinese end in another province)"
-    )
-    return crossings, hubs
 
 
 def _hubs_to_crossings(
@@ -364,7 +337,7 @@ def compute_routes(
     """
     roads, bridges, kp, cn = _networks(layers, speeds, sides)
     crossings = _place_crossings(layers["crossings"], kp, cn, penalties or {})
-    crossings, supplied = _apply_supply(crossings, layers["hubs"], layers.get("provinces"), supply)
+    crossings, supplied = apply_supply(crossings, layers["hubs"], layers.get("provinces"), supply)
     crossings, hubs, cn_pred = _hubs_to_crossings(crossings, supplied, cn)
     markets = layers["markets"].reset_index(drop=True)
     markets = markets[markets["country"] == "KP"].reset_index(drop=True).copy()
