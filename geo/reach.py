@@ -156,6 +156,12 @@ def _with_people(table: pd.DataFrame, members: dict[str, list[str]]) -> pd.DataF
             shares.setdefault(f"{column}_people", []).append(value)
     table["population"] = pd.array(population, dtype="Int64")
     table["population_year"] = pd.array([2008 if p is not None else None for p in population], dtype="Int64")
+    table["population_source"] = [
+        (people[code].source if people.get(code) else "sum of its provinces' 2008 census counts")
+        if total is not None
+        else None
+        for code, total in zip(table["code"], population)
+    ]
     table["people_per_market"] = per_market
     for column, values in shares.items():
         table[column] = values

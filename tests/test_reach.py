@@ -109,6 +109,7 @@ def test_people_weighted_reach_by_hand():
     assert table.loc["KP-09", "population"] == north and table.loc["KP-05", "population"] == south
     assert table.loc["KP-09", "people_per_market"] == pytest.approx(north / 4)
     assert table.loc["KP", "population"] == north + south
+    assert table.loc["KP-05", "population_source"].startswith("Wikipedia, 'Provinces of North Korea'")
     # Within 8 h of a crossing: North Hamgyong 3 of 4 markets, South Hwanghae 0 of 2. Pooling markets
     # gives 3/6; weighting each province by its people gives 0.75 * north / (north + south).
     assert table.loc["KP", "crossing_within_8h"] == pytest.approx(0.5)
