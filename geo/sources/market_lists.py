@@ -135,8 +135,9 @@ def apply_market_lists(
     frames, reports, next_id = [], [], 1
     for market_list in lists:
         points = market_list.points
-        geometry = gpd.GeoSeries(shapely.points(points["lon"], points["lat"]), index=points.index,
-                                 crs=settings.STORE_CRS)  # fmt: skip
+        geometry = gpd.GeoSeries(
+            shapely.points(points["lon"], points["lat"]), index=points.index, crs=settings.STORE_CRS
+        )
         placed = assign_regions(geometry, provinces)
         inside = geometry.to_crs(settings.MEASURE_CRS).within(kp)
         reasons = pd.Series(None, index=points.index, dtype=object)
@@ -152,7 +153,7 @@ def apply_market_lists(
                 "lon": r["lon"],
                 "lat": r["lat"],
                 "reason": reason,
-            }  # fmt: skip
+            }
             for (_, r), reason in zip(points.iterrows(), reasons)
             if pd.notna(reason)
         ]
@@ -169,7 +170,7 @@ def apply_market_lists(
                 "source": [
                     f"{label}, row {r}" + (f" ({s})" if s else "")
                     for r, s in zip(points.loc[keep, "_row"], points.loc[keep, "row_source"].fillna(""))
-                ],  # fmt: skip
+                ],
                 "size": points.loc[keep, "size"].to_numpy(),
                 "province_snapped": (~inside[keep]).to_numpy(),
                 **{c: placed.loc[keep, c].to_numpy() for c in placed.columns},
@@ -179,8 +180,15 @@ def apply_market_lists(
         )
         next_id += len(frame)
         frames.append(frame)
-        reports.append({"file": str(market_list.path), "read": len(points), "kept": len(frame),
-                        "snapped": int(frame["province_snapped"].sum()), "rejected": rejected})  # fmt: skip
+        reports.append(
+            {
+                "file": str(market_list.path),
+                "read": len(points),
+                "kept": len(frame),
+                "snapped": int(frame["province_snapped"].sum()),
+                "rejected": rejected,
+            }
+        )
     if sum(r["kept"] for r in reports) == 0:
         raise InputError(
             "no point of the market list(s) lies in a North Korean province of this build ("
