@@ -18,7 +18,6 @@ that builds every ``highway`` way's WKB in libosmium — and ``hamji layers``.
 from __future__ import annotations
 
 import os
-import resource
 import subprocess
 import sys
 import time
@@ -221,7 +220,7 @@ def run(workdir: Path, sizes: tuple[int, ...] = (2_000_000, 8_000_000, 24_000_00
             {"noise": noise, **info, "floor": floor, "hamji": hamji, "same_as_national": hamji["same"] == clean["same"]}
         )
         extract.unlink()
-    return {"national": clean, "rows": rows, "max_rss_self": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss}
+    return {"national": clean, "rows": rows}
 
 
 def report(result: dict) -> str:

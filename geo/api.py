@@ -39,6 +39,7 @@ from geo.results import ROUTE_FRAMES, Layers, Routes, ScenarioResult
 from geo.scenarios import Scenario
 from geo.schema import LAYER_ORDER
 from geo.sources.extracts import Progress
+from geo.sources.market_lists import MarketList
 from geo.sources.raw import RawOsm
 
 log = logging.getLogger(__name__)
@@ -158,14 +159,15 @@ def layers_from_overpass(
     return _make_layers(read_overpass(url, selection, allow_empty), selection, f"Overpass at {url}")
 
 
-def with_market_lists(layers: Layers, paths: Sequence[PathLike], mode: str = "replace") -> Layers:
+def with_market_lists(layers: Layers, paths: Sequence[PathLike | MarketList], mode: str = "replace") -> Layers:
     """The layers with markets from researchers' lists (CSV or GeoJSON) instead of or beside OSM's.
 
     Parameters
     ----------
     paths
         Lists with ``name``, ``lon``, ``lat`` and optionally ``size``/``stalls``
-        and ``source`` (see :mod:`geo.sources.market_lists`).
+        and ``source`` (see :mod:`geo.sources.market_lists`), or lists already
+        read with :func:`~geo.sources.market_lists.read_market_list`.
     mode
         ``replace`` (the lists are the markets) or ``add`` (beside OSM's).
 
@@ -177,7 +179,7 @@ def with_market_lists(layers: Layers, paths: Sequence[PathLike], mode: str = "re
     """
     from geo.sources.market_lists import apply_market_lists, read_market_list
 
-    lists = [read_market_list(Path(p)) for p in paths]
+    lists = [p if isinstance(p, MarketList) else read_market_list(Path(p)) for p in paths]
     markets, reports = apply_market_lists(layers.markets, layers.provinces, lists, mode)
     provenance = {**layers.provenance, "market_lists": reports, "market_lists_mode": mode}
     return replace(layers, markets=markets, provenance=provenance)

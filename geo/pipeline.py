@@ -85,13 +85,12 @@ def layers_stage(
     target = io.layers_path(out_dir)
     io.ensure_writable(target.parent)
     outputs = [target, target.parent / settings.LAYERS_META]
-    lists = [Path(p) for p in market_lists or []]
     from geo.sources.market_lists import read_market_list
 
-    for path in lists:  # a broken list fails before OSM is read, not after
-        read_market_list(path)
+    list_paths = [Path(p) for p in market_lists or []]
+    lists = [read_market_list(p) for p in list_paths]  # a broken list fails before OSM is read, not after
     params = {"demo": demo, "provinces": codes, "markets_mode": markets_mode if lists else None}
-    key = cache.stage_key("layers", [*osm_paths, *lists], params) if demo or osm_paths else None
+    key = cache.stage_key("layers", [*osm_paths, *list_paths], params) if demo or osm_paths else None
     if _current("layers", key, outputs, force):
         return StageRun("layers", skipped=True, folder=target.parent)
     if demo:

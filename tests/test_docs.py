@@ -37,3 +37,12 @@ def test_explore_script_runs_end_to_end(tmp_path):
     assert "Wonjong–Quanhe bridge closed - markets whose nearest crossing changed: 2" in done.stdout
     html = out.read_text(encoding="utf-8")
     assert "DEMO" in html and "leaflet" in html.lower()
+
+
+def test_package_exports_exactly_the_api():
+    """``geo/__init__`` lists the API by hand (to load it lazily): it must name what ``geo.api`` exports."""
+    import geo
+    import geo.api
+
+    assert set(geo.__all__) == {*geo.api.__all__, "HamjiError"}
+    assert all(getattr(geo, name) is not None for name in geo.__all__)

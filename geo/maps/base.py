@@ -106,16 +106,10 @@ def _time_legend_items() -> list[str]:
 
 def _outline_legend_items() -> list[str]:
     """The province outlines by group, and the border line: what every map draws under its data."""
-    items = []
-    for style, label in GROUP_OUTLINES.values():
-        dash = (
-            "dashed"
-            if style["dashArray"] and len(style["dashArray"]) > 4
-            else "dotted"
-            if style["dashArray"]
-            else "solid"
-        )
-        items.append(f'<i class="outline" style="border-top:3px {dash} {style["color"]}"></i>{escape(label)}')
+    items = [
+        f'<i class="outline" style="border-top:3px {line} {style["color"]}"></i>{escape(label)}'
+        for style, line, label in GROUP_OUTLINES.values()
+    ]
     items.append(f'<i class="outline" style="border-top:4px solid {BORDER_LINE["color"]}"></i>China–North Korea border')
     return items
 

@@ -179,19 +179,24 @@ def _add_markets(m: folium.Map, markets: gpd.GeoDataFrame, name: str = "Markets 
             f"{format_hours(hours)} to the nearest crossing"
             + (f" ({row['nearest_crossing']})" if _text(row.get("nearest_crossing")) else "")
         )
-        folium.CircleMarker(
-            [row.geometry.y, row.geometry.x],
-            radius=7,
-            weight=1.5,
-            color="#212529",
-            fill=True,
-            fill_color=time_colour(hours),
-            fill_opacity=0.9,
-            class_name="hamji-market",
-            tooltip=folium.Tooltip(tip),
-            popup=folium.Popup(market_popup(row), max_width=420),
-        ).add_to(group)
+        market_circle(row.geometry, time_colour(hours), tip, market_popup(row)).add_to(group)
     group.add_to(m)
+
+
+def market_circle(point, fill: str, tip: str, popup: str) -> folium.CircleMarker:
+    """A market as drawn on every map; ``tip`` and ``popup`` must already be escaped HTML."""
+    return folium.CircleMarker(
+        [point.y, point.x],
+        radius=7,
+        weight=1.5,
+        color="#212529",
+        fill=True,
+        fill_color=fill,
+        fill_opacity=0.9,
+        class_name="hamji-market",
+        tooltip=folium.Tooltip(tip),
+        popup=folium.Popup(popup, max_width=420),
+    )
 
 
 def province_popup_rows(row: pd.Series) -> list[tuple[str, str]]:
@@ -225,7 +230,7 @@ def province_popup_rows(row: pd.Series) -> list[tuple[str, str]]:
 
 
 def _outline_style(feature: dict) -> dict:
-    style, _ = GROUP_OUTLINES.get(feature["properties"]["group"], GROUP_OUTLINES["other"])
+    style = GROUP_OUTLINES.get(feature["properties"]["group"], GROUP_OUTLINES["other"])[0]
     return {**style, "fill": False}
 
 

@@ -31,6 +31,7 @@ from geo.maps.layers import (
     _add_outlines,
     _add_roads,
     _finish,
+    market_circle,
     province_popup_rows,
 )
 from geo.maps.style import INDEX_FILE, time_colour
@@ -342,15 +343,4 @@ def _add_change_markers(group: folium.FeatureGroup, inputs: MapInputs, diff: pd.
             else f"{_change_text(row[f'{stem}_change_h'])} to {measure}"
             + (f" (now via {after})" if stem == "crossing" and row["nearest_crossing_changed"] and _text(after) else "")
         )
-        folium.CircleMarker(
-            [market.geometry.y, market.geometry.x],
-            radius=7,
-            weight=1.5,
-            color="#212529",
-            fill=True,
-            fill_color=change_colour(row, stem),
-            fill_opacity=0.9,
-            class_name="hamji-market",
-            tooltip=folium.Tooltip(tip),
-            popup=folium.Popup(_table(pairs), max_width=420),
-        ).add_to(group)
+        market_circle(market.geometry, change_colour(row, stem), tip, _table(pairs)).add_to(group)

@@ -48,12 +48,12 @@ def time_bin_labels() -> list[tuple[str, str]]:
     return list(zip(settings.MAP_TIME_COLOURS, labels)) + [(settings.MAP_UNREACHABLE_COLOUR, "unreachable")]
 
 
-#: How each group of provinces is outlined (Leaflet path style), and its words in the legend.
+#: How each group of provinces is outlined (Leaflet path style), its CSS line style in the legend, and its words.
 GROUP_OUTLINES = {
-    "border": ({"color": "#c2410c", "weight": 3, "dashArray": None}, "border province (solid)"),
-    "far": ({"color": "#6d28d9", "weight": 3, "dashArray": "9 6"}, "far province (dashed)"),
-    "other": ({"color": "#868e96", "weight": 1.2, "dashArray": "3 4"}, "other North Korean province"),
-    "china": ({"color": "#495057", "weight": 1.2, "dashArray": "1 5"}, "Chinese province (Jilin)"),
+    "border": ({"color": "#c2410c", "weight": 3, "dashArray": None}, "solid", "border province (solid)"),
+    "far": ({"color": "#6d28d9", "weight": 3, "dashArray": "9 6"}, "dashed", "far province (dashed)"),
+    "other": ({"color": "#868e96", "weight": 1.2, "dashArray": "3 4"}, "dotted", "other North Korean province"),
+    "china": ({"color": "#495057", "weight": 1.2, "dashArray": "1 5"}, "dotted", "Chinese province (Jilin)"),
 }
 BORDER_LINE = {"color": "#212529", "weight": 3, "opacity": 0.7}
 
