@@ -122,8 +122,8 @@ def demo_layers(regions: Iterable[str] | None = None) -> Layers:
     Examples
     --------
     >>> layers = demo_layers()
-    >>> layers.synthetic, sorted(layers.provinces["code"])[:2]
-    (True, ['CN-JL', 'KP-01'])
+    >>> layers.synthetic, sorted(layers.provinces["code"])[:3]
+    (True, ['CN-JL', 'CN-LN', 'KP-01'])
     """
     from geo.sources import fixture
     from geo.sources.extracts import read_extracts
@@ -244,7 +244,7 @@ def route_markets(
     --------
     >>> routes = route_markets(demo_layers(), penalties={"wonjong_quanhe": 4.0})
     >>> routes.report["supply"]["model"], len(routes.markets), bool(routes.markets["reachable"].all())
-    ('hamji', 19, True)
+    ('hamji', 20, True)
     """
     from geo.routes import check_penalties, compute_routes, routes_report
 

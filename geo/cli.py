@@ -91,7 +91,8 @@ def _run_routes(args: argparse.Namespace) -> None:
 def _run_reach(args: argparse.Namespace) -> None:
     from geo.pipeline import reach_stage
 
-    _say(reach_stage(layers_dir=args.layers, out_dir=args.out, force=args.force))
+    supply = getattr(args, "supply", None)
+    _say(reach_stage(layers_dir=args.layers, out_dir=args.out, force=args.force, supply=supply))
 
 
 def _run_maps(args: argparse.Namespace) -> None:
@@ -137,6 +138,7 @@ def check_output_folders(args: argparse.Namespace) -> None:
 def _run_build(args: argparse.Namespace) -> None:
     from geo.maps import check_assets
     from geo.network import load_speeds
+    from geo.pipeline import supply_stage
     from geo.routes import parse_penalties
 
     # Bad configuration, and a folder that cannot be written, fail before any
@@ -148,7 +150,7 @@ def _run_build(args: argparse.Namespace) -> None:
     check_output_folders(args)
     if (
         args.supply != settings.DEFAULT_SUPPLY
-        and not args.demo  # the demo has no Liaoning; the routes stage says so
+        and not args.demo  # the fixture draws Liaoning; a --province list without it is warned about when routing
         and not any(str(p).lower() in ("liaoning", "cn-ln") for p in args.province or [])
     ):
         # The model's Chinese provinces must be in the layers it routes on.
@@ -158,6 +160,7 @@ def _run_build(args: argparse.Namespace) -> None:
     _run_layers(args)
     _run_routes(args)
     _run_reach(args)
+    _say(supply_stage(layers_dir=args.out, force=args.force))
     _run_maps(args)
 
 

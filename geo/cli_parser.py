@@ -186,6 +186,13 @@ def make_parser() -> argparse.ArgumentParser:
     )
     _add_layers_in(reach, "the layers and routes")
     _add_out(reach, "the reach table")
+    reach.add_argument(
+        "--supply",
+        choices=tuple(settings.SUPPLY_MODELS),
+        default=None,
+        help="the table under this supply model: routes made under another are routed again (same speeds and "
+        "penalties) and written beside it (default: the routes' own model)",
+    )
     _add_force(reach)
     maps = _command(
         commands,

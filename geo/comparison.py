@@ -23,6 +23,7 @@ __all__ = [
     "province_differences",
     "sensitivity_summary",
     "sensitivity_table",
+    "supply_summary",
 ]
 
 
@@ -182,13 +183,40 @@ def sensitivity_table(results: list[tuple[str, str, dict]]) -> pd.DataFrame:
 
 def sensitivity_summary(results: list[tuple[str, str, dict]], synthetic: bool = False) -> str:
     """The sensitivity run as Markdown: one sentence per scenario (see :func:`sensitivity_table`)."""
-    lines = ["# Sensitivity of the border-against-far comparison", ""]
+    intro = (
+        "Each scenario reruns the routes from the same layers; the ordering holds when every border province's "
+        "median is below every far province's."
+    )
+    sentences = [ordering_sentence(label, ordering) for _, label, ordering in results]
+    return _summary("Sensitivity of the border-against-far comparison", intro, sentences, synthetic)
+
+
+def supply_summary(results: list[tuple[str, str, dict]], synthetic: bool = False) -> str:
+    """The comparison under every supply model as Markdown: what each measures, and one sentence each.
+
+    ``results`` are (model, label, ordering) rows; each sentence ends with the
+    two groups' median hub→market times, the figure a supply model moves.
+    """
+    intro = "What each supply model measures:\n\n" + "\n".join(
+        f"- `{model}`: {words}." for model, (_, words) in settings.SUPPLY_MODELS.items()
+    )
+    sentences = []
+    for _, label, ordering in results:
+        hub = ordering["hub_h_median"]
+        medians = (
+            f" Median hub→market time: border {format_hours(hub['border_median_h'])}, "
+            f"far {format_hours(hub['far_median_h'])}."
+            if hub["holds"] is not None
+            else ""
+        )
+        sentences.append(ordering_sentence(label, ordering) + medians)
+    return _summary("Border against far under each supply model", intro, sentences, synthetic)
+
+
+def _summary(title: str, intro: str, sentences: list[str], synthetic: bool) -> str:
+    lines = [f"# {title}", ""]
     if synthetic:
         lines += [f"**{settings.DEMO_STAMP}.**", ""]
-    lines += [
-        "Each scenario reruns the routes from the same layers; the ordering holds when every border province's "
-        "median is below every far province's.",
-        "",
-    ]
-    lines += [f"- {ordering_sentence(label, ordering)}" for _, label, ordering in results]
+    lines += [intro, ""]
+    lines += [f"- {sentence}" for sentence in sentences]
     return "\n".join(lines) + "\n"

@@ -26,10 +26,12 @@ DEMO_LINE = f"*** {settings.DEMO_STAMP} ***"
 def report(run: StageRun) -> str:
     """Everything to print after ``run``: its summary, warnings, and the files it wrote."""
     if run.skipped:
-        return (
+        line = (
             f"{run.stage}: unchanged inputs, settings and code since {run.folder} was written; skipped "
             "(--force rebuilds)"
         )
+        # The supply comparison is the build's last word: say it again even when nothing changed.
+        return f"{run.result.rstrip()}\n{line}" if run.stage == "supply" else line
     text = {
         "layers": _layers,
         "routes": _routes,
@@ -37,6 +39,7 @@ def report(run: StageRun) -> str:
         "maps": _maps,
         "scenario": _scenario,
         "sensitivity": str,
+        "supply": str,
     }[run.stage](run.result)
     return text.rstrip("\n") + "\n" + written(run.written)
 
@@ -133,7 +136,12 @@ def _reach(result: tuple[pd.DataFrame, dict]) -> str:
         "crossing_unreachable",
         "hub_h_median",
     ]
-    lines += [table[columns].round(2).to_string(index=False), headline(table)]
+    supply = provenance.get("routes", {}).get("supply", {})
+    lines += [
+        table[columns].round(2).to_string(index=False),
+        f"supply model: {supply.get('model')} ({supply.get('description')})",
+        headline(table),
+    ]
     return "\n".join(lines)
 
 

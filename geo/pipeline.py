@@ -19,6 +19,7 @@ from geo import api, cache, comparison, io, settings
 from geo.errors import HamjiError, InputError
 from geo.regions import resolve_selection
 from geo.sources.extracts import Progress
+from geo.supply import supply_provinces
 
 
 @dataclass
@@ -141,21 +142,77 @@ def routes_stage(
     return StageRun("routes", written=written, result=routes)
 
 
-def reach_stage(layers_dir: Path | None = None, out_dir: Path | None = None, force: bool = False) -> StageRun:
-    """The reach table from the layers and routes in ``layers_dir``; CSV and Markdown into ``out_dir``."""
+def reach_stage(
+    layers_dir: Path | None = None, out_dir: Path | None = None, force: bool = False, supply: str | None = None
+) -> StageRun:
+    """The reach table from the layers and routes in ``layers_dir``; CSV and Markdown into ``out_dir``.
+
+    ``supply`` asks for the table under that supply model: routes made under
+    another are routed again (with their own speeds and penalties) and
+    written into ``out_dir`` beside the table, so the two always agree.
+    """
     layers_file = io.check_stage_file(io.layers_path(layers_dir))
     routes_file = io.check_stage_file(layers_file.parent / settings.ROUTES_GPKG)
     target = Path(out_dir or layers_file.parent)
     io.ensure_writable(target)
+    if supply is not None:
+        supply_provinces(supply)  # an unknown model fails before anything is read
     outputs = [target / settings.REACH_CSV, target / settings.REACH_MD, target / settings.REACH_SVG]
-    key = cache.stage_key("reach", [layers_file, routes_file], {})
+    key = cache.stage_key("reach", [layers_file, routes_file], {"supply": supply})
     if _current("reach", key, outputs, force):
         return StageRun("reach", skipped=True, folder=target)
     routes = api.load_routes(layers_file.parent)
-    table = api.reach_table(routes, api.load_layers(layers_file.parent))
-    written = api.write_reach(table, routes, target)
+    layers = api.load_layers(layers_file.parent)
+    written = []
+    if supply is not None and routes.report.get("supply", {}).get("model") != supply:
+        routes = api.route_markets(layers, routes.speeds, routes.report.get("penalties_h"), supply)
+        written.append(api.write_routes(routes, target))
+    table = api.reach_table(routes, layers)
+    written += api.write_reach(table, routes, target)
     cache.remember("reach", key, outputs)
     return StageRun("reach", written=written, result=(table, routes.provenance))
+
+
+def supply_stage(layers_dir: Path | None = None, force: bool = False) -> StageRun:
+    """The border-against-far ordering under every supply model; ``hamji_supply.md`` beside the reach table.
+
+    When skipped (nothing changed), the result is still the text, read back.
+    """
+    folder = Path(layers_dir or settings.LAYERS_DIR)
+    inputs = [io.check_stage_file(folder / n) for n in (settings.LAYERS_GPKG, settings.ROUTES_GPKG, settings.REACH_CSV)]
+    output = folder / settings.SUPPLY_MD
+    key = cache.stage_key("supply", inputs, {})
+    if _current("supply", key, [output], force):
+        return StageRun("supply", skipped=True, folder=folder, result=output.read_text(encoding="utf-8"))
+    base = load_baseline(folder)
+    text = comparison.supply_summary(supply_orderings(base), synthetic=base.routes.synthetic)
+    written = [io.write_text(text, output)]
+    cache.remember("supply", key, [output])
+    return StageRun("supply", written=written, result=text)
+
+
+def supply_orderings(base: Baseline) -> list[tuple[str, str, dict]]:
+    """The border-against-far ordering of ``base`` under every supply model.
+
+    The baseline's own model is read from its reach table; the others are
+    routed again in memory with its speeds and penalties. Returns (model,
+    label, ordering) rows as :func:`comparison.supply_summary` reads them.
+    """
+    current = base.routes.report.get("supply", {}).get("model", settings.DEFAULT_SUPPLY)
+    rows = []
+    for model in settings.SUPPLY_MODELS:
+        routes, reach = base.routes, base.reach
+        if model != current:
+            routes = api.route_markets(base.layers, routes.speeds, routes.report.get("penalties_h"), model)
+            reach = api.reach_table(routes, base.layers)
+        rows.append((model, f"Supply model {model}" + _missing_supply(routes), comparison.orderings(reach)))
+    return rows
+
+
+def _missing_supply(routes: api.Routes) -> str:
+    """Why a model whose provinces the layers lack gives the same figures as another, or ''."""
+    missing = routes.report.get("supply", {}).get("missing")
+    return f" (the layers hold no {', '.join(missing)})" if missing else ""
 
 
 def maps_stage(
@@ -172,23 +229,25 @@ def maps_stage(
     io.ensure_writable(target)
     if offline:
         check_assets()
-    links, sensitivity = _scenario_links(folder, target)
+    links, sensitivity, supply = _index_extras(folder, target)
     outputs = [target / name for name in (*MAP_FILES.values(), INDEX_FILE)]
     key = cache.stage_key(
         "maps",
         [layers_file, routes_file, reach_file],
-        {"offline": offline, "scenarios": links, "sensitivity": sensitivity},
+        {"offline": offline, "scenarios": links, "sensitivity": sensitivity, "supply": supply},
     )
     if _current("maps", key, outputs, force):
         return StageRun("maps", skipped=True, folder=target)
     routes = api.load_routes(folder)
-    sizes = api.write_maps(api.load_layers(folder), routes, api.load_reach(folder), target, offline, links, sensitivity)
+    sizes = api.write_maps(
+        api.load_layers(folder), routes, api.load_reach(folder), target, offline, links, sensitivity, supply
+    )
     cache.remember("maps", key, outputs)
     return StageRun("maps", written=[target / name for name in sizes], result=(sizes, routes.synthetic))
 
 
-def _scenario_links(layers_folder: Path, maps_folder: Path) -> tuple[list[tuple[str, str]], list[str]]:
-    """Scenario maps (for index.html) and sensitivity sentences made from the current baseline.
+def _index_extras(layers_folder: Path, maps_folder: Path) -> tuple[list[tuple[str, str]], list[str], list[str]]:
+    """Scenario maps, sensitivity sentences and supply-model sentences (for index.html) made from the current baseline.
 
     Anything written before the baseline routes were last rebuilt compares
     with a baseline that no longer exists (a demo one, say) and is left out.
@@ -198,19 +257,21 @@ def _scenario_links(layers_folder: Path, maps_folder: Path) -> tuple[list[tuple[
     def current(path: Path) -> bool:
         return path.exists() and path.stat().st_mtime >= baseline
 
+    def sentences(path: Path, start: str) -> list[str]:
+        text = path.read_text(encoding="utf-8") if current(path) else ""
+        return [line[2:] for line in text.splitlines() if line.startswith("- " + start)]
+
     links = []
     for page in sorted((maps_folder / "scenarios").glob("*.html")):
         routes = layers_folder / "scenarios" / page.stem / settings.ROUTES_GPKG
         if current(routes) and current(page):
             info = io.read_provenance(routes, "markets").get("scenario", {})
             links.append((f"scenarios/{page.name}", f"Scenario: {info.get('name', page.stem)}"))
-    sensitivity = layers_folder / settings.SENSITIVITY_MD
-    sentences = (
-        [line[2:] for line in sensitivity.read_text(encoding="utf-8").splitlines() if line.startswith("- ")]
-        if current(sensitivity)
-        else []
+    return (
+        links,
+        sentences(layers_folder / settings.SENSITIVITY_MD, ""),
+        sentences(layers_folder / settings.SUPPLY_MD, "Supply model "),
     )
-    return links, sentences
 
 
 @dataclass
@@ -269,9 +330,7 @@ def sensitivity_stage(
     written: list[Path] = []
     for name in names or settings.SENSITIVITY_SCENARIOS:
         run = scenario_stage(name, maps_dir=maps_dir, baseline=base, offline=offline)
-        missing = run.result.routes.report.get("supply", {}).get("missing")
-        # A model whose provinces the layers lack equals the baseline's: the sentence must say why.
-        label = run.result.info["name"] + (f" (the layers hold no {', '.join(missing)})" if missing else "")
+        label = run.result.info["name"] + _missing_supply(run.result.routes)
         results.append((run.result.info["key"], label, run.result.ordering))
         written += run.written
     text = comparison.sensitivity_summary(results, base.routes.synthetic)

@@ -43,6 +43,7 @@ def match_provinces(boundaries: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
                 "code": region.code,
                 "name": region.name,
                 "name_ko": region.name_ko,
+                "name_zh": region.name_zh or None,
                 "country": region.country,
                 "group": region.group,
                 "admin_level": region.admin_level,

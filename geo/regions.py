@@ -28,6 +28,8 @@ class Region:
     group: str
     admin_level: int = 4
     aliases: tuple[str, ...] = field(default=())
+    #: The Chinese name, for regions in China (labelled after the Korean one).
+    name_zh: str = ""
     #: Built only when asked for (by name, or by the all-china supply model): most extracts lack it.
     optional: bool = False
 
@@ -86,7 +88,9 @@ REGIONS: tuple[Region, ...] = (
     Region("KP-08", "South Hamgyong", "함경남도", "KP", OTHER, aliases=("Hamgyŏng-namdo", "Hamgyong-namdo", "Hamnam")),
     Region("KP-14", "Nampo", "남포특별시", "KP", OTHER, aliases=("Namp'o", "Nampho")),
     Region("KP-15", "Kaesong", "개성특급시", "KP", OTHER, aliases=("Kaesŏng", "Kaesong City")),
-    Region("CN-JL", "Jilin", "길림성", "CN", CHINA, aliases=("Jilin Sheng", "吉林省", "Jilin Province")),
+    Region(
+        "CN-JL", "Jilin", "길림성", "CN", CHINA, aliases=("Jilin Sheng", "吉林省", "Jilin Province"), name_zh="吉林省"
+    ),
     # Dandong-Sinuiju, where most of North Korea's China trade crosses, is in Liaoning.
     Region(
         "CN-LN",
@@ -95,6 +99,7 @@ REGIONS: tuple[Region, ...] = (
         "CN",
         CHINA,
         aliases=("Liaoning Sheng", "辽宁省", "Liaoning Province"),
+        name_zh="辽宁省",
         optional=True,
     ),  # fmt: skip
 )
@@ -109,6 +114,7 @@ YANBIAN = Region(
     CHINA,
     admin_level=5,
     aliases=("Yanbian Korean Autonomous Prefecture", "延边朝鲜族自治州", "延边州"),
+    name_zh="延边朝鲜族自治州",
 )
 
 BY_CODE = {r.code: r for r in REGIONS}

@@ -16,6 +16,7 @@ SCHEMAS: dict[str, dict[str, str]] = {
         "code": "str",
         "name": "str",
         "name_ko": "str",
+        "name_zh": "str",
         "country": "str",
         "group": "str",
         "admin_level": "int64",

@@ -242,3 +242,5 @@ SENSITIVITY_SCENARIOS = (
 )
 SENSITIVITY_CSV = "hamji_sensitivity.csv"
 SENSITIVITY_MD = "hamji_sensitivity.md"
+#: The border-against-far ordering under every supply model (written by ``hamji build``).
+SUPPLY_MD = "hamji_supply.md"

@@ -22,6 +22,7 @@ def test_demo_build_from_an_empty_folder_writes_layers_and_maps_there(tmp_path):
     assert done.returncode == 0, done.stderr
     assert (tmp_path / "layers" / settings.LAYERS_GPKG).is_file()
     assert (tmp_path / "layers" / settings.REACH_CSV).is_file()
+    assert (tmp_path / "layers" / settings.SUPPLY_MD).is_file()
     assert (tmp_path / "maps" / "index.html").is_file()
     assert (
         not (Path(settings.PROJECT_ROOT) / "layers" / settings.LAYERS_GPKG).exists()

@@ -45,7 +45,8 @@ def test_all_fixture_roads_are_kept_with_classes_flags_and_provinces(demo_gpkg):
     road_bridges = [b for b in fixture.BRIDGES if b[3] != "rail"]
     assert len(roads) == len(fixture.ROADS) + len(road_bridges)
     assert set(roads.loc[roads["minor"], "highway"]) == {"track", "unclassified"}
-    assert roads["bridge"].sum() == len(road_bridges)
+    drawn_bridges = [extra for _, _, extra in fixture.ROADS if extra.get("bridge") == "yes"]  # the Friendship Bridge
+    assert roads["bridge"].sum() == len(road_bridges) + len(drawn_bridges) == 8
     assert (roads["oneway"] == "yes").sum() == 1
     assert roads["length_m"].gt(0).all()
     yanji_longjing = roads[(roads["highway"] == "trunk") & (roads["ref"] == "G302")]
@@ -101,7 +102,7 @@ def test_osm_crossing_and_its_gazetteer_twin_become_one_row(demo_gpkg):
 def test_crossings_layer_holds_the_gazetteer_plus_osm_only_ones(demo_gpkg):
     crossings = layer(demo_gpkg, "crossings")
     gazetteer_rows = crossings[crossings["in_gazetteer"]]
-    assert len(gazetteer_rows) == 8 and gazetteer_rows["in_osm"].all()
+    assert len(gazetteer_rows) == 10 and gazetteer_rows["in_osm"].all()
     osm_only = crossings[~crossings["in_gazetteer"]]
     # The post on the border is a crossing; the port customs 50 km inland is not.
     assert list(osm_only["osm_name"]) == ["Paektu Border Post"]
@@ -120,6 +121,8 @@ def test_crossings_layer_holds_the_gazetteer_plus_osm_only_ones(demo_gpkg):
         },
         "wonjong_quanhe": "KP-13",
         "hyesan_changbai": "KP-10",
+        "sinuiju_dandong_road": "KP-03",
+        "sinuiju_dandong_rail": "KP-03",
         osm_only["crossing_id"].item(): "KP-10",
     }
 
@@ -129,15 +132,17 @@ def test_border_and_provinces_layers(demo_gpkg):
     assert set(provinces["code"]) == set(fixture.province_codes())
     assert provinces.set_index("code").loc["KP-13", "group"] == "border"
     border = layer(demo_gpkg, "border")
-    # The drawn border polyline is about 700 km long; the layer finds it whole.
-    drawn = sum(GEOD.inv(*a, *b)[2] for a, b in zip(fixture.BORDER, fixture.BORDER[1:])) / 1000
+    # The drawn border polylines (Tumen and upper Yalu, lower Yalu) are about
+    # 470 and 120 km long; the layer finds them whole.
+    drawn = sum(GEOD.inv(*a, *b)[2] for line in (fixture.BORDER, fixture.YALU) for a, b in zip(line, line[1:])) / 1000
     assert border["length_km"].item() == pytest.approx(drawn, rel=0.01)
 
 
-def test_hubs_are_the_six_wholesale_cities_with_population_where_tagged(demo_gpkg):
+def test_hubs_are_the_seven_wholesale_cities_with_population_where_tagged(demo_gpkg):
     hubs = layer(demo_gpkg, "hubs").set_index("hub")
-    # Jilin's six; Dandong (Liaoning, for the all-china supply model) is not in the demo.
-    assert sorted(hubs.index) == sorted(set(settings.HUBS) - {"Dandong"})
+    # Jilin's six, and Dandong (Liaoning, for the all-china supply model).
+    assert sorted(hubs.index) == sorted(settings.HUBS)
+    assert hubs.loc["Dandong", "province"] == "CN-LN" and hubs.loc["Yanji", "province"] == "CN-JL"
     assert hubs.loc["Yanji", "population"] == fixture.POPULATION["Yanji"]
     assert pd.isna(hubs.loc["Hunchun", "population"])
     assert hubs.loc["Yanji", "prefecture"] == "Yanbian" and pd.isna(hubs.loc["Changbai", "prefecture"])

@@ -118,7 +118,7 @@ def test_map_in_the_browser(demo_maps, demo_routes, name, tmp_path):
         shot = seen.screenshot(f"demo-{Path(name).stem}", tmp_path)
         assert seen.js_errors == [] and seen.console_errors == [], (seen.js_errors, seen.console_errors)
         assert seen.refused == []
-        assert page.locator("path.hamji-market").count() == MARKERS[name] * len(markets) == MARKERS[name] * 19
+        assert page.locator("path.hamji-market").count() == MARKERS[name] * len(markets) == MARKERS[name] * 20
         assert page.locator(".hamji-legend").is_visible()
         assert "unreachable" in page.locator(".hamji-legend").inner_text()
         assert page.locator(".hamji-demo").inner_text() == settings.DEMO_STAMP
@@ -167,7 +167,7 @@ def test_index_page_links_every_map(demo_maps):
         hrefs = page.locator("a").evaluate_all("links => links.map(a => a.getAttribute('href'))")
         assert set(MAP_FILES.values()) <= set(hrefs)
         assert page.locator(".demo").inner_text() == settings.DEMO_STAMP
-        assert page.locator("table tr").count() == 1 + 8 + 3  # header, demo provinces, three groups
+        assert page.locator("table tr").count() == 1 + 9 + 3  # header, demo's North Korean provinces, three groups
         chart = page.locator("svg polyline#border")  # the headline chart, drawn on the page
         assert chart.is_visible() and chart.bounding_box()["width"] > 200
 

@@ -1,52 +1,20 @@
-"""Supply models: goods from Jilin only (hamji) or from Liaoning too (all-china, Dandong–Sinuiju)."""
+"""Supply models: goods from Jilin only (hamji) or from Liaoning too (all-china, Dandong–Sinuiju), on the demo."""
 
+import shutil
+
+import pandas as pd
 import pytest
 
 import geo
 from geo import settings
+from geo.cli import main
 from geo.sources import fixture
-
-YALU = [(124.20, 39.95), (124.3925, 40.115), (124.80, 40.35), (125.30, 40.60)]  # the bridge at the 2nd vertex
-
-
-def _with_dandong(path):
-    """The fixture plus North Pyongan and Liaoning meeting on the lower Yalu, Dandong, Sinuiju and their bridge."""
-    data = fixture.build()
-    rings = {
-        ("KP-03", "North Pyongan", "평안북도"): [*YALU, (125.60, 40.40), (125.55, 39.60), (124.60, 39.55)],
-        ("CN-LN", "Liaoning", "辽宁省"): [
-            *YALU[::-1],
-            (123.80, 39.90),
-            (123.50, 40.50),
-            (124.00, 41.50),
-            (125.50, 41.20),
-        ],
-    }
-    for (iso, name_en, name), ring in rings.items():
-        ids = [data.node(x, y) for x, y in ring]
-        way = data.way([*ids, ids[0]], {})
-        data.relation([("way", way, "outer")], {"type": "boundary", "boundary": "administrative", "admin_level": "4",
-                                                "ISO3166-2": iso, "name": name, "name:en": name_en})  # fmt: skip
-    dandong = data.node(124.39472, 40.12917, {"place": "city", "name": "丹东市", "name:en": "Dandong"})
-    sinuiju = data.node(124.40, 40.09)
-    data.node(124.401, 40.089, {"amenity": "marketplace", "name": "신의주시장", "name:en": "Sinuiju Market"})
-    kp_end, cn_end = data.node(124.396, 40.112), data.node(124.389, 40.118)
-    data.way([cn_end, kp_end], {"highway": "primary", "bridge": "yes", "name": "Friendship Bridge"})
-    data.way([dandong, cn_end], {"highway": "primary"})
-    # Liaoning's roads join Jilin's (as they do): Dandong to Changbai, north of the Yalu.
-    lat, lon = fixture.TOWNS["Changbai"][:2]
-    inland = [data.node(x, y) for x, y in ((124.9, 41.0), (126.2, 41.6), (127.5, 41.7))]
-    data.way([dandong, *inland, data.node(lon, lat)], {"highway": "secondary"})
-    lat, lon = fixture.TOWNS["Pyongyang"][:2]
-    data.way([kp_end, sinuiju, data.node(lon, lat)], {"highway": "primary", "ref": "1"})
-    path.write_text(fixture.to_osm_xml(data), encoding="utf-8")
-    return path
 
 
 @pytest.fixture(scope="module")
-def layers(tmp_path_factory):
-    extract = _with_dandong(tmp_path_factory.mktemp("dandong") / "with-dandong.osm")
-    return geo.layers_from_extracts([extract], [*fixture.province_codes(), "KP-03", "CN-LN"])
+def layers():
+    """The demo: its lower Yalu has North Pyongan, Liaoning, Dandong, Sinuiju and the Friendship Bridge."""
+    return geo.demo_layers()
 
 
 def test_hamji_model_leaves_dandong_out(layers):
@@ -78,12 +46,80 @@ def test_the_reach_csv_and_summary_state_the_model(layers, tmp_path):
     routes = geo.route_markets(layers, supply="all-china")
     table = geo.reach_table(routes, layers)
     csv, _, md = geo.write_reach(table, routes, tmp_path)
-    import pandas as pd
-
     assert set(pd.read_csv(csv)["supply_model"]) == {"all-china"}
     assert "Supply model: all-china — Jilin's and Liaoning's hubs and crossings" in md.read_text(encoding="utf-8")
 
 
 def test_all_china_without_liaoning_in_the_layers_says_so():
-    routes = geo.route_markets(geo.demo_layers(), supply="all-china")
+    without = geo.demo_layers([code for code in fixture.province_codes() if code != "CN-LN"])
+    routes = geo.route_markets(without, supply="all-china")
     assert routes.report["supply"]["missing"] == ["CN-LN"]
+
+
+def test_reach_supply_reroutes_the_demo_and_back(demo_reach, tmp_path, capsys):
+    folder = tmp_path / "layers"
+    shutil.copytree(demo_reach, folder)
+    base = pd.read_csv(folder / settings.REACH_CSV).set_index("code")
+    assert set(base["supply_model"]) == {"hamji"}
+
+    assert main(["reach", "--layers", str(folder), "--supply", "all-china"]) == 0
+    out = capsys.readouterr().out
+    assert "supply model: all-china (Jilin's and Liaoning's hubs and crossings" in out
+    assert str(folder / settings.ROUTES_GPKG) in out  # the routes were made again, beside the table
+    assert geo.load_routes(folder).report["supply"]["model"] == "all-china"
+    china = pd.read_csv(folder / settings.REACH_CSV).set_index("code")
+    assert set(china["supply_model"]) == {"all-china"}
+    # Through Dandong-Sinuiju the far provinces' median is more than 5 h nearer;
+    # the border provinces' goods still come from Jilin.
+    assert china.loc["group:far", "hub_h_median"] < base.loc["group:far", "hub_h_median"] - 5
+    assert china.loc["group:border", "hub_h_median"] == pytest.approx(base.loc["group:border", "hub_h_median"])
+
+    assert main(["reach", "--layers", str(folder), "--supply", "hamji"]) == 0
+    back = pd.read_csv(folder / settings.REACH_CSV).set_index("code")
+    pd.testing.assert_series_equal(back["hub_h_median"], base["hub_h_median"])
+
+
+def test_the_demo_build_reports_the_ordering_under_both_models(tmp_path, capsys):
+    layers, maps = tmp_path / "layers", tmp_path / "maps"
+    assert main(["build", "--demo", "--out", str(layers), "--maps", str(maps)]) == 0
+    out = capsys.readouterr().out
+    hamji = next(line for line in out.splitlines() if line.startswith("- Supply model hamji:"))
+    china = next(line for line in out.splitlines() if line.startswith("- Supply model all-china:"))
+    assert "the border-before-far ordering holds" in hamji and "the border-before-far ordering holds" in china
+    # The far provinces' median hub→market time, as in the reach tables of each model.
+    assert hamji.endswith("Median hub→market time: border 3.0 h, far 19.7 h.")
+    assert china.endswith("Median hub→market time: border 3.0 h, far 9.1 h.")
+    index = (maps / "index.html").read_text(encoding="utf-8")
+    assert "Under each supply model" in index and "Supply model: hamji — Jilin" in index
+    # A rerun changes nothing and still says it.
+    assert main(["build", "--demo", "--out", str(layers), "--maps", str(maps)]) == 0
+    again = capsys.readouterr().out
+    assert hamji in again and "supply: unchanged inputs" in again
+
+
+@pytest.fixture(scope="module")
+def national(tmp_path_factory):
+    """Layers of the generated national-size extract (116,000 km of roads, 450 markets; synthetic)."""
+    from benchmarks.pipeline import country_extract, write_pbf
+
+    data, _ = country_extract()
+    extract = write_pbf(data, tmp_path_factory.mktemp("national") / "national.osm.pbf")
+    return geo.layers_from_extracts([extract], fixture.province_codes())
+
+
+def test_supply_models_on_the_national_extract_move_the_far_provinces_only(national):
+    hamji = geo.reach_table(geo.route_markets(national, supply="hamji"), national).set_index("code")
+    china = geo.reach_table(geo.route_markets(national, supply="all-china"), national).set_index("code")
+    assert hamji.loc["group:far", "markets"] > 100  # hundreds of markets, not the demo's handful
+    # Border markets are nearest to Jilin either way.
+    assert china.loc["group:border", "hub_h_median"] == pytest.approx(hamji.loc["group:border", "hub_h_median"])
+    # Dandong-Sinuiju brings Chinese goods hours nearer the far provinces, and
+    # nearer still to North Pyongan at the bridge.
+    assert china.loc["group:far", "hub_h_median"] < hamji.loc["group:far", "hub_h_median"] - 4
+    assert china.loc["KP-03", "hub_h_median"] < hamji.loc["KP-03", "hub_h_median"] / 3
+
+    # The ordering still holds under both, with a narrower gap under all-china.
+    def gap(table):
+        return table.loc["group:far", "hub_h_median"] - table.loc["group:border", "hub_h_median"]
+
+    assert 0 < gap(china) < gap(hamji)

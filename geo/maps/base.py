@@ -69,6 +69,12 @@ class MapInputs:
         source = self.provenance.get("source", "unknown source")
         return escape(f"{source}; OpenStreetMap data as of {self.provenance.get('osm_timestamp', 'unknown date')}")
 
+    def supply_line(self) -> str:
+        """'Supply model: name — what it measures' as escaped HTML."""
+        supply = self.provenance.get("routes", {}).get("supply", {})
+        model = supply.get("model", settings.DEFAULT_SUPPLY)
+        return escape(f"Supply model: {model} — {supply.get('description', settings.SUPPLY_MODELS[model][1])}")
+
 
 def _prepare(frame: gpd.GeoDataFrame, tolerance_m: float) -> gpd.GeoDataFrame:
     """Simplify in metres and round coordinates, so the HTML stays small."""
@@ -89,7 +95,8 @@ def _page_furniture(
     root.html.add_child(
         StaticHtml(
             f'{demo}<div class="hamji-header"><h1>{escape(title)}</h1>{subtitle_html}<br>'
-            f'<small>{inputs.data_line()} · <a href="{index_href}">all maps, sources and assumptions</a></small></div>'
+            f"<small>{inputs.data_line()} · {inputs.supply_line()} · "
+            f'<a href="{index_href}">all maps, sources and assumptions</a></small></div>'
         ),
         name="hamji_header",
     )

@@ -247,7 +247,7 @@ def _add_outlines(m: folium.Map, inputs: MapInputs) -> None:
         labels = folium.FeatureGroup(name="Province names")
         anchors = provinces.to_crs(settings.MEASURE_CRS).representative_point().to_crs(settings.STORE_CRS)
         for (_, row), point in zip(provinces.iterrows(), anchors):
-            local = _text(row.get("name_ko"))
+            local = " · ".join(filter(None, (_text(row.get("name_ko")), _text(row.get("name_zh")))))
             html = f'<div class="hamji-province-label">{escape(row["name"])}' + (
                 f"<br><span>{escape(local)}</span></div>" if local else "</div>"
             )

@@ -68,6 +68,7 @@ def write_maps(
     offline: bool = False,
     scenario_links: list[tuple[str, str]] | None = None,
     sensitivity: list[str] | None = None,
+    supply: list[str] | None = None,
 ) -> dict[str, dict]:
     """Write every map and ``index.html`` into ``folder`` (default :data:`settings.MAPS_DIR`).
 
@@ -76,8 +77,9 @@ def write_maps(
     offline
         Inline Leaflet and its plugins (the npm packages in
         :data:`settings.ASSETS_DIR`) so that the pages open without internet.
-    scenario_links, sensitivity
-        Scenario maps (file, title) and sensitivity sentences for the index.
+    scenario_links, sensitivity, supply
+        Scenario maps (file, title), sensitivity sentences and the ordering
+        under each supply model, for the index.
 
     Returns
     -------
@@ -92,7 +94,7 @@ def write_maps(
     log.info("drawing maps …")
     pages, tolerances = build_maps(inputs, offline=offline)
     sizes = {name: len(html.encode()) for name, html in pages.items()}
-    pages[INDEX_FILE] = index_page(inputs, sizes, scenario_links, sensitivity)
+    pages[INDEX_FILE] = index_page(inputs, sizes, scenario_links, sensitivity, supply)
     written = {}
     for name, html in pages.items():
         io.write_text(html, target / name)

@@ -53,7 +53,7 @@ GROUP_OUTLINES = {
     "border": ({"color": "#c2410c", "weight": 3, "dashArray": None}, "solid", "border province (solid)"),
     "far": ({"color": "#6d28d9", "weight": 3, "dashArray": "9 6"}, "dashed", "far province (dashed)"),
     "other": ({"color": "#868e96", "weight": 1.2, "dashArray": "3 4"}, "dotted", "other North Korean province"),
-    "china": ({"color": "#495057", "weight": 1.2, "dashArray": "1 5"}, "dotted", "Chinese province (Jilin)"),
+    "china": ({"color": "#495057", "weight": 1.2, "dashArray": "1 5"}, "dotted", "Chinese province"),
 }
 BORDER_LINE = {"color": "#212529", "weight": 3, "opacity": 0.7}
 

@@ -89,11 +89,13 @@ def index_page(
     sizes: dict[str, int],
     scenarios: list[tuple[str, str]] | None = None,
     sensitivity: list[str] | None = None,
+    supply: list[str] | None = None,
 ) -> str:
     """``index.html``: the maps, the headline, the reach table, sources and assumptions.
 
     ``scenarios`` are (map file, title) of scenario maps already written;
-    ``sensitivity`` the sentences of the last ``hamji sensitivity`` run.
+    ``sensitivity`` the sentences of the last ``hamji sensitivity`` run;
+    ``supply`` those of the ordering under each supply model (``hamji build``).
     """
     from geo.sources.published import PUBLISHED_COUNTS
 
@@ -135,8 +137,9 @@ def index_page(
             + "".join(f'<li><a href="{escape(f)}">{escape(t)}</a></li>' for f, t in scenarios)
             + "</ul>"
         )
-    if sensitivity:
-        scenario_html += "<h3>Sensitivity</h3><ul>" + "".join(f"<li>{escape(t)}</li>" for t in sensitivity) + "</ul>"
+    for title, sentences in (("Under each supply model", supply), ("Sensitivity", sensitivity)):
+        if sentences:
+            scenario_html += f"<h3>{title}</h3><ul>" + "".join(f"<li>{escape(t)}</li>" for t in sentences) + "</ul>"
     speeds = report.get("speeds", {})
     speed_rows = "".join(
         f"<li>{escape(c)}: " + escape(", ".join(f"{k} {v:g} km/h" for k, v in speeds[c].items())) + "</li>"
@@ -155,7 +158,7 @@ table{{border-collapse:collapse}}td,th{{border:1px solid #ccc;padding:2px 6px;te
 td:first-child,th:first-child{{text-align:left}}.demo{{background:#c92a2a;color:#fff;padding:6px;font-weight:bold}}</style>
 </head><body>{demo}
 <h1>HamJi Explorer</h1>
-<p>How long goods take from the Chinese wholesale cities of Yanbian, through a border crossing, to North Korean
+<p>How long goods take from Chinese wholesale cities, through a border crossing, to North Korean
 markets, from OpenStreetMap data. {inputs.data_line()}.</p>
 <p><b>{escape(headline(inputs.reach))}</b></p>
 {reach_chart_svg(inputs.markets, demo=inputs.synthetic)}
@@ -165,6 +168,7 @@ markets, from OpenStreetMap data. {inputs.data_line()}.</p>
 <p>Unreachable markets count as infinitely far. The full table is <code>layers/{settings.REACH_CSV}</code>; the
 summary with every column is <code>layers/{settings.REACH_MD}</code>.</p>
 <h2>Assumptions</h2><ul>{speed_rows}
+<li>{inputs.supply_line()}</li>
 <li>Border penalty: {escape(", ".join(f"{k} {v:g} h" for k, v in sorted(report.get("penalties_h", {}).items())))}</li>
 <li>Speeds are assumptions for laden trucks, not measurements (see the README).</li></ul>
 <h2>Sources</h2><ul><li>{OSM_ATTRIBUTION if not inputs.synthetic else escape(DEMO_ATTRIBUTION)}</li>{sources}</ul>

@@ -39,6 +39,7 @@ from geo.sources.fixture_data import (
     RAILWAYS,
     ROADS,
     TOWNS,
+    YALU,
 )
 
 # The geography is re-exported: tests and benchmarks read it from here.
@@ -53,6 +54,7 @@ __all__ = [
     "PROVINCES",
     "ROADS",
     "TOWNS",
+    "YALU",
     "OsmData",
     "build",
     "province_codes",
@@ -159,7 +161,7 @@ def build() -> OsmData:
     data = OsmData()
     town_node: dict[str, int] = {}
     for name, (lat, lon, _country, _province, source) in TOWNS.items():
-        place = "city" if name in ("Yanji", "Chongjin", "Pyongyang", "Hamhung") else "town"
+        place = "city" if name in ("Yanji", "Chongjin", "Pyongyang", "Hamhung", "Dandong", "Sinuiju") else "town"
         town_node[name] = data.node(lon, lat)
         data.nodes[town_node[name]]["tags"].update(
             {"place": place, "name:en": name, "name": name, "source:position": source}
@@ -185,8 +187,8 @@ def build() -> OsmData:
 
     for highway, points, extra in ROADS:
         data.way([point_id(p) for p in points], {"highway": highway, **extra})
-    for points in RAILWAYS:
-        data.way([point_id(p) for p in points], {"railway": "rail"})
+    for points, extra in RAILWAYS:
+        data.way([point_id(p) for p in points], {"railway": "rail", **extra})
 
     for name_en, name_ko, town, east, north, kind, side in MARKETS:
         lat, lon = TOWNS[town][:2]

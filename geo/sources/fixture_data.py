@@ -46,6 +46,9 @@ TOWNS: dict[str, tuple[float, float, str, str, str]] = {
     "Kaishantun": (42.70177, 129.75738, "CN", "CN-JL", SRC_GEONAMES),
     "Nanping": (42.26292, 129.20444, "CN", "CN-JL", SRC_GEONAMES),
     "Changbai": (41.41673, 128.19053, "CN", "CN-JL", SRC_GEONAMES),
+    # The lower Yalu: Sinuiju (North Pyongan) and Dandong (Liaoning)
+    "Sinuiju": (40.10056, 124.39806, "KP", "KP-03", SRC_GEONAMES),
+    "Dandong": (40.12917, 124.39472, "CN", "CN-LN", SRC_GEONAMES),
 }
 
 #: Populations tagged on some fixture towns (Natural Earth 10m populated
@@ -70,6 +73,12 @@ BORDER: list[tuple[float, float]] = [
     (130.523456, 42.568379),  # Wonjong-Quanhe
     (130.640, 42.420),  # tripoint
 ]
+
+#: The lower Yalu between Sinuiju and Dandong, west to east (lon, lat), China
+#: to the north; the 2nd vertex lies between the two towns, where the
+#: Friendship Bridge crosses. The fixture has no Chagang, so this stretch of
+#: the border does not meet BORDER.
+YALU: list[tuple[float, float]] = [(124.20, 39.95), (124.3925, 40.115), (124.80, 40.35), (125.30, 40.60)]
 
 # Province outlines: a slice of BORDER (indices, inclusive) then own vertices.
 PROVINCES: dict[str, tuple[str, str, str, int, tuple[int, int] | None, list[tuple[float, float]]]] = {
@@ -151,6 +160,22 @@ PROVINCES: dict[str, tuple[str, str, str, int, tuple[int, int] | None, list[tupl
             (125.65, 38.60),
             (124.90, 38.60),
         ],
+    ),
+    "KP-03": (
+        "North Pyongan",
+        "평안북도",
+        "KP-03",
+        4,
+        None,
+        [*YALU, (125.60, 40.40), (125.55, 39.60), (124.60, 39.55)],
+    ),
+    "CN-LN": (
+        "Liaoning",
+        "辽宁省",
+        "CN-LN",
+        4,
+        None,
+        [*YALU[::-1], (123.80, 39.90), (123.50, 40.50), (124.00, 41.50), (125.50, 41.20)],
     ),
     "CN-JL": (
         "Jilin",
@@ -249,10 +274,24 @@ ROADS: list[tuple[str, list[str], dict[str, str]]] = [
     ("secondary", ["Nanping", "Nanping Bridge|CN"], {}),
     ("secondary", ["Helong", "@127.95,42.05", "Changbai"], {}),
     ("tertiary", ["Changbai", "Hyesan–Changbai Bridge|CN"], {}),
+    # The lower Yalu: the Friendship Bridge, drawn by hand at the real one
+    # (the gazetteer's position), then Sinuiju to Pyongyang and Dandong to
+    # Jilin's roads north of the Yalu (as in reality, Liaoning's roads join Jilin's).
+    ("primary", ["@124.389,40.118", "@124.396,40.112"], {"bridge": "yes", "name": "Sino-Korean Friendship Bridge"}),
+    ("primary", ["Dandong", "@124.389,40.118"], {}),
+    ("primary", ["@124.396,40.112", "Sinuiju", "Pyongyang"], {"ref": "1"}),
+    ("secondary", ["Dandong", "@124.9,41.0", "@126.2,41.6", "@127.5,41.7", "Changbai"], {}),
 ]
 
-#: Rail lines that lead to a rail bridge (railway=rail).
-RAILWAYS: list[list[str]] = [["Namyang", "Tumen Border Railway Bridge|KP"], ["Tumen Border Railway Bridge|CN", "Tumen"]]
+#: Rail lines (railway=rail) that lead to or cross a rail bridge: (way-points, extra tags).
+RAILWAYS: list[tuple[list[str], dict[str, str]]] = [
+    (["Namyang", "Tumen Border Railway Bridge|KP"], {}),
+    (["Tumen Border Railway Bridge|CN", "Tumen"], {}),
+    # The Friendship Bridge carries the railway beside the road (a few metres apart).
+    (["@124.3888,40.1178", "@124.3958,40.1118"], {"bridge": "yes", "name": "Sino-Korean Friendship Bridge (railway)"}),
+    (["Dandong", "@124.3888,40.1178"], {}),
+    (["@124.3958,40.1118", "Sinuiju"], {}),
+]
 
 #: Markets: (name:en, name:ko, town, east m, north m, kind, side m). Kind is
 #: "node", "way" (closed way, square of the given side) or "relation"
@@ -278,6 +317,7 @@ MARKETS: list[tuple[str, str, str, float, float, str, float]] = [
     ("Chaeryong Market", "재령시장", "Chaeryong", -100, 200, "node", 0),
     ("Yonan Market", "연안시장", "Yonan", 200, -100, "node", 0),
     ("Yanji West Market", "연길서시장", "Yanji", -500, 200, "way", 150),
+    ("Sinuiju Market", "신의주시장", "Sinuiju", 250, -300, "node", 0),
 ]
 
 #: OSM border controls with no gazetteer twin nearby, to test the filters:
