@@ -9,7 +9,7 @@ import shapely
 from geo import settings
 from geo.network import Side
 
-__all__ = ["travel_time_bands"]
+__all__ = ["road_time_bands", "travel_time_bands"]
 
 
 def travel_time_bands(
@@ -77,3 +77,63 @@ def travel_time_bands(
     bands = gpd.GeoDataFrame(rows, geometry="geometry", crs=settings.MEASURE_CRS).to_crs(settings.STORE_CRS)
     bands["geometry"] = [shapely.MultiPolygon([g]) if g.geom_type == "Polygon" else g for g in bands.geometry]
     return bands
+
+
+def road_time_bands(
+    side: Side, time_s: np.ndarray, bins_h: tuple[float, ...] | None = None, piece_m: float = 1_000.0
+) -> gpd.GeoDataFrame:
+    """The roads cut into time classes: hours from the nearest crossing, ``bins_h`` apart.
+
+    Each road edge is cut into pieces of at most ``piece_m``; a piece takes the
+    time of its midpoint, reached from whichever end is sooner (edges are
+    straight between their nodes). Drawn as lines of a fixed pixel width,
+    these stay visible at any zoom, where areas around the roads shrink away.
+
+    Returns
+    -------
+    geopandas.GeoDataFrame
+        One row per class that holds road: ``from_h``, ``to_h`` (``inf`` for
+        the last; both ``inf`` for roads no crossing reaches), ``road_km`` and
+        a MultiLineString, in the store CRS.
+    """
+    bins = np.asarray(bins_h or settings.MAP_TIME_BINS_H, dtype=float)
+    # One road per vertex pair (a < b), passable a→b, b→a or both (one-way streets).
+    a, b = np.minimum(side.edge_u, side.edge_v), np.maximum(side.edge_u, side.edge_v)
+    pairs, pair_of = np.unique(np.column_stack([a, b]), axis=0, return_inverse=True)
+    pair_of = pair_of.reshape(-1)
+    forward, backward = np.full(len(pairs), np.inf), np.full(len(pairs), np.inf)
+    ahead = side.edge_u == a
+    np.minimum.at(forward, pair_of[ahead], side.edge_time_s[ahead])
+    np.minimum.at(backward, pair_of[~ahead], side.edge_time_s[~ahead])
+    length = np.zeros(len(pairs))
+    length[pair_of] = side.edge_length_m
+    u, v = pairs[:, 0], pairs[:, 1]
+    count = np.maximum(1, np.ceil(length / piece_m - 1e-6)).astype(int)  # 5000.0000001 m is 5 pieces
+    edge = np.repeat(np.arange(len(pairs)), count)
+    step = np.arange(len(edge)) - np.repeat(np.cumsum(count) - count, count)
+    f0, f1 = step / count[edge], (step + 1) / count[edge]
+    middle = (f0 + f1) / 2  # strictly inside (0, 1), so an impassable direction (inf) never meets a zero
+    hours = np.minimum(time_s[u][edge] + middle * forward[edge], time_s[v][edge] + (1 - middle) * backward[edge]) / 3600
+    start, end = side.xy[u][edge], side.xy[v][edge]
+    lines = shapely.linestrings(
+        np.stack([start + (end - start) * f0[:, None], start + (end - start) * f1[:, None]], axis=1)
+    )
+    piece_km = length[edge] / count[edge] / 1000
+    classes = np.where(np.isfinite(hours), np.digitize(hours, bins) - 1, len(bins))
+    rows = []
+    for index in np.unique(classes):
+        chosen = classes == index
+        reached = index < len(bins)
+        rows.append(
+            {
+                "from_h": float(bins[index]) if reached else np.inf,
+                "to_h": float(bins[index + 1]) if index + 1 < len(bins) else np.inf,
+                "road_km": float(piece_km[chosen].sum()),
+                "geometry": shapely.line_merge(shapely.multilinestrings(lines[chosen])),
+            }
+        )
+    frame = gpd.GeoDataFrame(rows, columns=["from_h", "to_h", "road_km", "geometry"], geometry="geometry",
+                             crs=settings.MEASURE_CRS)  # fmt: skip
+    frame = frame.to_crs(settings.STORE_CRS)
+    frame["geometry"] = [shapely.MultiLineString([g]) if g.geom_type == "LineString" else g for g in frame.geometry]
+    return frame

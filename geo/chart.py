@@ -10,13 +10,14 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from geo import settings
 from geo.maps.text import escape
 from geo.regions import BORDER, FAR, regions_in_group
 
 __all__ = ["GROUP_COLOURS", "cumulative_shares", "reach_chart_svg"]
 
 #: Colour-blind-safe pair (Okabe–Ito vermilion and blue), the same groups' colours as on the maps' legend words.
-GROUP_COLOURS = {BORDER: "#d55e00", FAR: "#0072b2"}
+GROUP_COLOURS = {BORDER: settings.MAP_GROUP_COLOURS["border"], FAR: settings.MAP_GROUP_COLOURS["far"]}
 _WIDTH, _HEIGHT, _LEFT, _BOTTOM, _TOP, _RIGHT = 560, 300, 52, 40, 34, 150
 
 

@@ -14,6 +14,7 @@ import pandas as pd
 from geo import settings
 from geo.api import Layers, Routes, ScenarioResult
 from geo.comparison import difference_summary
+from geo.crossings import crossing_name
 from geo.errors import MissingStageError, clip
 from geo.maps.style import MAP_TITLES
 from geo.pipeline import StageRun
@@ -105,7 +106,8 @@ def _routes(routes: Routes) -> str:
     for row in routes.crossings.itertuples():
         if not row.usable and str(row.reason).startswith(NO_ROAD_NEAR):
             lines.append(
-                f"warning: crossing {row.crossing_id} left out of routing: {row.reason} "
+                f"warning: crossing {crossing_name(row._asdict())} [{row.crossing_id}] left out of routing: "
+                f"{row.reason} "
                 f"(North Korean side {row.kp_snap_m:,.0f} m, Chinese side {row.cn_snap_m:,.0f} m away)"
             )
     supply = routes.report.get("supply", {})

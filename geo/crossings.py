@@ -9,6 +9,8 @@ gazetteer entry is kept and flagged.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 import geopandas as gpd
 import shapely
 
@@ -19,7 +21,7 @@ from geo.schema import bool_tag, conform
 from geo.sources.gazetteer import gazetteer_frame
 from geo.sources.raw import RawOsm
 
-__all__ = ["build_crossings"]
+__all__ = ["build_crossings", "crossing_name"]
 
 
 def _osm_crossing_candidates(raw: RawOsm, border: shapely.Geometry) -> gpd.GeoDataFrame:
@@ -150,3 +152,17 @@ def build_crossings(
     frame["province_name"] = placed["province_name"]
     frame = frame[frame["province"].isin(selected)]
     return conform(frame.sort_values("crossing_id").reset_index(drop=True), "crossings")
+
+
+def crossing_name(row: Mapping) -> str:
+    """What a reader calls a crossing: its gazetteer name, its OSM name, or the OSM object it was found on.
+
+    Never the internal ``crossing_id`` (``osm_node_108``), which only
+    ``--penalty`` and scenario files need.
+    """
+    for column in ("name_en", "osm_name"):
+        value = row.get(column)
+        if isinstance(value, str) and value.strip():
+            return value
+    kind, _, number = str(row["crossing_id"]).removeprefix("osm_").partition("_")
+    return f"unnamed border post (OSM {kind} {number})" if number else str(row["crossing_id"])

@@ -47,7 +47,7 @@ class Layers:
         return summary(self.frames, self.provenance)
 
 
-ROUTE_FRAMES = ("routes", "markets", "roads", "crossings", "hubs", "bands")
+ROUTE_FRAMES = ("routes", "markets", "roads", "crossings", "hubs", "bands", "road_times")
 
 
 @dataclass
@@ -58,8 +58,10 @@ class Routes:
     crossing; ``total_h``: from a hub through the best crossing, border
     penalty included; NaN where unreachable); ``routes`` one line per market;
     ``roads`` and ``crossings`` how much each carries; ``bands`` the land
-    within each number of hours of a crossing. ``report`` holds the network
-    sizes, speeds and penalties used.
+    within each number of hours of a crossing; ``road_times`` the North
+    Korean roads cut into classes of hours from the nearest crossing (the
+    map's time bins). ``report`` holds the network sizes, speeds and
+    penalties used.
     """
 
     routes: gpd.GeoDataFrame
@@ -68,6 +70,7 @@ class Routes:
     crossings: gpd.GeoDataFrame
     hubs: gpd.GeoDataFrame
     bands: gpd.GeoDataFrame
+    road_times: gpd.GeoDataFrame
     report: dict
     provenance: dict
 

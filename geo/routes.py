@@ -21,7 +21,7 @@ from scipy.sparse.csgraph import dijkstra
 from shapely.geometry import LineString
 
 from geo import settings
-from geo.bands import travel_time_bands
+from geo.bands import road_time_bands, travel_time_bands
 from geo.errors import HamjiError, InputError
 from geo.network import Side, SpeedTable, build_side, split_at_border, time_matrix
 from geo.supply import apply_supply, supply_provinces
@@ -332,8 +332,8 @@ def compute_routes(
     Returns
     -------
     dict
-        ``routes``, ``markets``, ``roads``, ``crossings``, ``hubs``, ``bands``
-        frames and ``network`` (what was dropped from each side).
+        ``routes``, ``markets``, ``roads``, ``crossings``, ``hubs``, ``bands``,
+        ``road_times`` frames and ``network`` (what was dropped from each side).
     """
     roads, bridges, kp, cn = _networks(layers, speeds, sides)
     crossings = _place_crossings(layers["crossings"], kp, cn, penalties or {})
@@ -355,6 +355,7 @@ def compute_routes(
         "crossings": crossings.drop(columns=["kp_node", "cn_node"]),
         "hubs": hubs.drop(columns=["node"]),
         "bands": travel_time_bands(kp, nearest_s),
+        "road_times": road_time_bands(kp, nearest_s),
         "network": {
             "KP": {"nodes": int(kp.graph.shape[0]), "edges": int(kp.graph.nnz), "dropped": kp.dropped},
             "CN": {"nodes": int(cn.graph.shape[0]), "edges": int(cn.graph.nnz), "dropped": cn.dropped},

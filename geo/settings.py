@@ -213,10 +213,15 @@ REACH_MD = "hamji_reach.md"
 #: Colour bins (hours) for time to the nearest crossing, shared by every map
 #: so that one colour means the same time everywhere.
 MAP_TIME_BINS_H = (0, 1, 2, 4, 8, 12, 24)
-#: Colours of those bins (ColorBrewer RdYlBu, reversed: blue is near, red is
-#: far; readable with red-green colour blindness); grey is unreachable.
-MAP_TIME_COLOURS = ("#313695", "#4575b4", "#74add1", "#fdae61", "#f46d43", "#d73027", "#a50026")
+#: Colours of those bins: one sequential scale (viridis at 7 even steps: dark
+#: is near, yellow is far; it reads in greyscale and with every common colour
+#: blindness); grey is unreachable.
+MAP_TIME_COLOURS = ("#440154", "#443983", "#31688e", "#21918c", "#35b779", "#90d743", "#fde725")
 MAP_UNREACHABLE_COLOUR = "#7f7f7f"
+#: Colours of the border and far groups, in the maps' outlines and the chart
+#: (Okabe-Ito vermillion and reddish purple: apart from the time scale, and
+#: from each other with colour blindness).
+MAP_GROUP_COLOURS = {"border": "#d55e00", "far": "#cc79a7"}
 #: Provinces shown side by side at the same scale.
 SIDE_BY_SIDE = ("KP-09", "KP-05")
 #: Geometry is simplified by this tolerance (m) before it goes into a map,

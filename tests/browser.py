@@ -151,3 +151,88 @@ def chromium(serve_assets: bool = True):
                 context.close()
     finally:
         shutil.rmtree(profile, ignore_errors=True)
+
+
+#: Every text a reader can bring up on a page: the page's own, and every
+#: tooltip and popup bound to a layer of any Leaflet map on it (called for
+#: each feature where folium binds a function). Parsed with DOMParser, which
+#: neither runs scripts nor loads images.
+_READABLE_TEXT_JS = """() => {
+  const texts = [document.body.innerText];
+  const parse = html => new DOMParser().parseFromString(String(html), 'text/html').body.textContent;
+  if (!window.L) return texts;
+  for (const key of Object.keys(window)) {
+    let map;
+    try { map = window[key]; } catch (e) { continue; }
+    if (!(map instanceof L.Map)) continue;
+    map.eachLayer(layer => {
+      for (const bound of [layer.getTooltip && layer.getTooltip(), layer.getPopup && layer.getPopup()]) {
+        if (!bound) continue;
+        const targets = layer.getLayers ? layer.getLayers() : [layer];
+        for (const target of targets) {
+          let content = bound._content;
+          if (typeof content === 'function') {
+            try { content = content(target); } catch (e) { content = ''; }
+          }
+          if (content instanceof Node) content = content.outerHTML || content.textContent;
+          texts.push(parse(content));
+        }
+      }
+    });
+  }
+  return texts;
+}"""
+
+
+def readable_texts(page) -> list[str]:
+    """The page's text and the text of every tooltip and popup on its maps."""
+    return page.evaluate(_READABLE_TEXT_JS)
+
+
+_COUNT_COLOURS_JS = """async ([source, colours, tolerance]) => {
+  const image = new Image();
+  image.src = source;
+  await image.decode();
+  const canvas = document.createElement('canvas');
+  canvas.width = image.width;
+  canvas.height = image.height;
+  const context = canvas.getContext('2d');
+  context.drawImage(image, 0, 0);
+  const data = context.getImageData(0, 0, canvas.width, canvas.height).data;
+  const rgb = colours.map(hex => [1, 3, 5].map(i => parseInt(hex.slice(i, i + 2), 16)));
+  const counts = colours.map(() => 0);
+  for (let i = 0; i < data.length; i += 4) {
+    rgb.forEach(([r, g, b], k) => {
+      if (Math.abs(data[i] - r) <= tolerance && Math.abs(data[i + 1] - g) <= tolerance
+          && Math.abs(data[i + 2] - b) <= tolerance) counts[k] += 1;
+    });
+  }
+  return counts;
+}"""
+
+
+def colour_pixels(page, colours: list[str], tolerance: int = 2) -> dict[str, int]:
+    """How many pixels of a screenshot of ``page`` have each colour (decoded by the page's own canvas)."""
+    import base64
+
+    png = base64.b64encode(page.screenshot()).decode()
+    counts = page.evaluate(_COUNT_COLOURS_JS, [f"data:image/png;base64,{png}", colours, tolerance])
+    return dict(zip(colours, counts))
+
+
+_GLYPHS_JS = """([selector, characters]) => {
+  const font = getComputedStyle(document.querySelector(selector)).font;
+  return characters.map(character => {
+    const canvas = document.createElement('canvas');
+    canvas.width = canvas.height = 48;
+    const context = canvas.getContext('2d');
+    context.font = font;
+    context.fillText(character, 4, 36);
+    return canvas.toDataURL();
+  });
+}"""
+
+
+def glyph_images(page, selector: str, characters: list[str]) -> list[str]:
+    """Each character drawn alone in the font of ``selector``'s element, as a PNG data URL."""
+    return page.evaluate(_GLYPHS_JS, [selector, characters])

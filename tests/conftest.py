@@ -92,6 +92,17 @@ def demo_reach(demo_routes) -> Path:
     return demo_routes.parent
 
 
+@pytest.fixture(scope="session")
+def demo_maps(demo_routes, tmp_path_factory) -> Path:
+    """Reach and maps run on the demo layers; returns the maps folder."""
+    from geo.pipeline import maps_stage, reach_stage
+
+    reach_stage(layers_dir=demo_routes.parent)
+    maps = tmp_path_factory.mktemp("demo-maps")
+    maps_stage(layers_dir=demo_routes.parent, maps_dir=maps)
+    return maps
+
+
 def write_elsewhere_extract(path: Path) -> Path:
     """A valid OSM extract with a road and a market in Paris: the wrong region entirely."""
     path.write_text(

@@ -11,19 +11,11 @@ from geo import io, settings
 from geo.cli import main
 from geo.maps import INDEX_FILE, MAP_FILES, crossing_popup, inline_assets, market_popup, time_colour
 from geo.pipeline import maps_stage, reach_stage
+from geo.results import ROUTE_FRAMES
 
 # HTML that would run if not escaped, and a backtick, ${} and backslash that would break
 # out of (or break) the JavaScript template literals folium puts tooltips and popups in.
 EVIL = '<img src=x onerror="window.__pwned=1">Evil<script>window.__pwned=2</script> & `${window.__pwned=3}` \\u Co'
-
-
-@pytest.fixture(scope="session")
-def demo_maps(demo_routes, tmp_path_factory) -> Path:
-    """Reach and maps run on the demo layers; returns the maps folder."""
-    reach_stage(layers_dir=demo_routes.parent)
-    maps = tmp_path_factory.mktemp("demo-maps")
-    maps_stage(layers_dir=demo_routes.parent, maps_dir=maps)
-    return maps
 
 
 @pytest.fixture(scope="session")
@@ -32,9 +24,7 @@ def evil_maps(demo_routes, tmp_path_factory) -> tuple[Path, Path]:
     folder = tmp_path_factory.mktemp("evil-layers")
     shutil.copy(demo_routes.parent / settings.LAYERS_GPKG, folder)
     routes = demo_routes.parent / settings.ROUTES_GPKG
-    frames = {
-        name: gpd.read_file(routes, layer=name) for name in ("routes", "markets", "roads", "crossings", "hubs", "bands")
-    }
+    frames = {name: gpd.read_file(routes, layer=name) for name in ROUTE_FRAMES}
     frames["markets"].loc[0, "name"] = EVIL
     frames["crossings"].loc[0, "name_en"] = EVIL
     frames["roads"].loc[frames["roads"]["routes"] > 0, "name"] = EVIL

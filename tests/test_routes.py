@@ -212,3 +212,23 @@ def test_travel_time_bands_follow_the_roads():
     outside = shapely.Point(x0 + 50_500, y0 - 5_000)  # on the stray road, unreachable
     assert bands.loc[2.0, "geometry"].contains(inside)
     assert not bands.loc[2.0, "geometry"].contains(outside)
+
+
+def test_road_times_cut_each_road_by_hours_from_the_nearest_crossing(monkeypatch):
+    """At 10 m/s, in 1 km pieces timed at their midpoints, with classes 0, 6, 12, 18 and 21 min.
+
+    Road 4 runs 0 → 500 s from x1: 4 km under 6 min, 1 km in 6-12. Road 7 runs
+    0 → 1,118 s from x3 in 12 pieces of 932 m: 4 in each of the first three
+    classes. Road 5 climbs from road 7's end (1,118 s) to the closed x2
+    (1,618 s): 1 km in 18-21 min, 4 km beyond. Road 6 is one-way from road 4's
+    end (500 s) to road 7's (1,118 s), so it counts only from its start:
+    500 + 100 s per km gives 2, 4, 2 and 2 km; timed from both ends it would
+    have given 3 km in 18-21 min and 1 beyond.
+    """
+    monkeypatch.setattr(settings, "MAP_TIME_BINS_H", (0, 0.1, 0.2, 0.3, 0.35))
+    times = compute_routes(hand_network(), FLAT)["road_times"].set_index("from_h")
+    piece = 11.180340 / 12
+    expected = {0.0: 4 + 4 * piece, 0.1: 1 + 4 * piece + 2, 0.2: 4 * piece + 4, 0.3: 1 + 2, 0.35: 4 + 2}
+    assert times["road_km"].to_dict() == pytest.approx(expected, abs=1e-4)
+    assert times.loc[0.35, "to_h"] == float("inf")
+    assert set(times.geom_type) == {"MultiLineString"} and times.crs == settings.STORE_CRS

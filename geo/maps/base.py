@@ -55,6 +55,7 @@ class MapInputs:
     hubs: gpd.GeoDataFrame
     markets: gpd.GeoDataFrame
     bands: gpd.GeoDataFrame
+    road_times: gpd.GeoDataFrame
     reach: pd.DataFrame
     provenance: dict
     #: Roads used by market routes, merged by number of routes (made from ``roads`` when drawing).
@@ -129,12 +130,19 @@ def _road_legend_items() -> list[str]:
     ]
 
 
-def _symbol_legend_items() -> list[str]:
+def _crossing_legend_items() -> list[str]:
     return [
         f'<i style="background:{CROSSING_COLOURS["open"]}"></i>crossing, road (open)',
         f'<i style="background:{CROSSING_COLOURS["open"]};transform:rotate(45deg)"></i>crossing, rail',
         f'<i style="background:{CROSSING_COLOURS["closed"]}"></i>crossing closed',
         f'<i style="background:{CROSSING_COLOURS["unusable"]}"></i>crossing not routable',
+    ]
+
+
+def _symbol_legend_items() -> list[str]:
+    """Crossings, hubs and trade corridors: the overview's symbols."""
+    return [
+        *_crossing_legend_items(),
         '<i class="dot" style="background:#1864ab"></i>Chinese wholesale hub',
         '<i class="line"></i>trade corridor (width: market routes)',
     ]

@@ -11,6 +11,7 @@ import shapely
 from folium import plugins
 
 from geo import settings
+from geo.crossings import crossing_name
 from geo.maps.base import MapInputs
 from geo.maps.style import BORDER_LINE, CROSSING_COLOURS, GROUP_OUTLINES, ROAD_STYLES, time_colour
 from geo.maps.text import _link, _table, _text, escape, market_label
@@ -81,7 +82,7 @@ def crossing_popup(row: pd.Series) -> str:
         return text + (f" <small>({_link(_text(source))})</small>" if _text(source) else "") if text else ""
 
     pairs = [
-        ("Crossing", escape(_text(row.get("name_en")) or _text(row.get("osm_name")) or row["crossing_id"])),
+        ("Crossing", escape(crossing_name(row))),
         (
             "Korean / Chinese",
             escape(" / ".join(t for t in (_text(row.get("name_ko")), _text(row.get("name_zh"))) if t)),
@@ -124,7 +125,7 @@ def _add_crossings(m: folium.Map, crossings: gpd.GeoDataFrame) -> None:
             icon_anchor=(9, 9),
             class_name="hamji-crossing-icon",
         )
-        name = _text(row.get("name_en")) or _text(row.get("osm_name")) or row["crossing_id"]
+        name = crossing_name(row)
         folium.Marker(
             [row.geometry.y, row.geometry.x],
             icon=icon,

@@ -37,6 +37,7 @@ def map_inputs(layers: Layers, routes: Routes, reach: pd.DataFrame) -> MapInputs
         hubs=routes.hubs,
         markets=routes.markets,
         bands=routes.bands,
+        road_times=routes.road_times,
         reach=reach,
         provenance=routes.provenance,
     )

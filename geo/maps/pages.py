@@ -14,6 +14,7 @@ from geo import settings
 from geo.maps.base import (
     MapInputs,
     _bounds,
+    _crossing_legend_items,
     _legend,
     _MapScript,
     _new_map,
@@ -34,7 +35,7 @@ from geo.maps.layers import (
     market_circle,
     province_popup_rows,
 )
-from geo.maps.style import INDEX_FILE, time_colour
+from geo.maps.style import INDEX_FILE, ROAD_TIME_CASING, ROAD_TIME_LINE, band_label, time_colour
 from geo.maps.text import StaticHtml, _table, _text, escape, market_label
 from geo.reach import format_hours, headline
 
@@ -71,7 +72,7 @@ def overview_map(inputs: MapInputs) -> folium.Map:
 
 
 def comparison_map(inputs: MapInputs) -> folium.Map:
-    """Provinces shaded by median time to a crossing, with bands around the crossings."""
+    """Provinces shaded by median time to a crossing, with the roads coloured by their own time."""
     m = _new_map(inputs)
     kp = inputs.provinces[inputs.provinces["country"] == "KP"]
     m.fit_bounds(_bounds(kp if len(kp) else inputs.provinces))
@@ -102,44 +103,55 @@ def comparison_map(inputs: MapInputs) -> folium.Map:
         name="Provinces: median time to a crossing",
         style_function=lambda f: {
             "fillColor": f["properties"]["fill"],
-            "fillOpacity": 0.55,
+            "fillOpacity": 0.35,
             "color": "#343a40",
             "weight": 1.5,
         },
         tooltip=folium.GeoJsonTooltip(["tip"], labels=False),
         popup=folium.GeoJsonPopup(["popup"], labels=False),
     ).add_to(m)
-    band_colours = {2: "#1971c2", 4: "#4dabf7", 8: "#a5d8ff"}
-    for _, band in inputs.bands.sort_values("hours", ascending=False).iterrows():
-        hours = band["hours"]
-        colour = band_colours.get(int(hours), "#74c0fc")
-        tip = escape(f"Within {hours:g} h of a crossing by road: {band['road_km']:,.0f} km of road")
-        frame = gpd.GeoDataFrame({"tip": [tip]}, geometry=[band.geometry], crs=settings.STORE_CRS)
-        folium.GeoJson(
-            frame,
-            name=f"Within {hours:g} h of a crossing",
-            style_function=lambda _, c=colour: {"color": c, "weight": 1, "fillColor": c, "fillOpacity": 0.3},
-            tooltip=folium.GeoJsonTooltip(["tip"], labels=False),
-        ).add_to(m)
+    _add_road_times(m, inputs.road_times)
     _add_outlines(m, inputs)  # the groups' outlines, the province names and the border line, over the shading
     _add_crossings(m, inputs.crossings)
     _add_markets(m, inputs.markets)
     _finish(m)
     root = m.get_root()
     _page_furniture(root, inputs, "Border provinces against far provinces", escape(headline(inputs.reach)))
-    bands = [
-        f'<i style="background:{band_colours.get(int(h), "#74c0fc")};opacity:.6"></i>within {h:g} h by road'
-        for h in sorted(inputs.bands["hours"])
-    ]
     _legend(
         root,
         [
-            ("Median time to crossing (province) and time per market", _time_legend_items()),
-            ("Travel-time bands around the crossings", bands),
+            (
+                "Hours from the nearest open crossing",
+                [
+                    "<small>provinces: their median market;<br>roads and markets: their own</small>",
+                    *_time_legend_items(),
+                ],
+            ),
+            ("Crossings", _crossing_legend_items()),
             ("Provinces", _outline_legend_items()),
         ],
     )
     return m
+
+
+def _add_road_times(m: folium.Map, road_times: gpd.GeoDataFrame) -> None:
+    """North Korean roads coloured by hours from the nearest crossing, on a white casing.
+
+    Lines keep their pixel width at every zoom, so the classes stay visible
+    where areas around the roads would shrink to nothing.
+    """
+    group = folium.FeatureGroup(name="Roads: hours from the nearest crossing")
+    for _, band in road_times.sort_values("from_h", ascending=False).iterrows():
+        colour = time_colour(band["from_h"])
+        tip = escape(f"{band_label(band['from_h'], band['to_h'])} from a crossing: {band['road_km']:,.0f} km of road")
+        frame = gpd.GeoDataFrame({"tip": [tip]}, geometry=[band.geometry], crs=settings.STORE_CRS)
+        folium.GeoJson(frame[["geometry"]], style_function=lambda _: ROAD_TIME_CASING).add_to(group)
+        folium.GeoJson(
+            frame,
+            style_function=lambda _, c=colour: {**ROAD_TIME_LINE, "color": c},
+            tooltip=folium.GeoJsonTooltip(["tip"], labels=False),
+        ).add_to(group)
+    group.add_to(m)
 
 
 def side_by_side_map(inputs: MapInputs) -> Figure:
@@ -210,6 +222,7 @@ def side_by_side_map(inputs: MapInputs) -> Figure:
         figure,
         [
             ("Time to nearest crossing", _time_legend_items()),
+            ("Crossings", _crossing_legend_items()),
             ("Roads", _road_legend_items()),
             ("Provinces", _outline_legend_items()),
         ],
@@ -295,7 +308,7 @@ def difference_map(inputs: MapInputs, markets: pd.DataFrame, provinces: pd.DataF
         root,
         [
             (f"Change in time (shown: {shown}; the layer control switches to the other measure)", items),
-            ("Symbols", _symbol_legend_items()[:4]),
+            ("Crossings", _crossing_legend_items()),
             ("Roads", _road_legend_items()),
             ("Provinces", _outline_legend_items()),
         ],

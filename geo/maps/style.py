@@ -40,22 +40,39 @@ def time_colour(hours: float) -> str:
     return settings.MAP_TIME_COLOURS[-1]
 
 
+def band_label(from_h: float, to_h: float) -> str:
+    """Words for a class of hours: '2–4 h', '24 h or more', 'unreachable'."""
+    if not np.isfinite(from_h):
+        return "unreachable"
+    return f"{from_h:g}–{to_h:g} h" if np.isfinite(to_h) else f"{from_h:g} h or more"
+
+
 def time_bin_labels() -> list[tuple[str, str]]:
     """(colour, label) for each bin of the time scale, then unreachable."""
     bins = settings.MAP_TIME_BINS_H
-    labels = [f"{low:g}–{high:g} h" for low, high in zip(bins, bins[1:])]
-    labels.append(f"{bins[-1]:g} h or more")
+    labels = [band_label(low, high) for low, high in zip(bins, [*bins[1:], np.inf])]
     return list(zip(settings.MAP_TIME_COLOURS, labels)) + [(settings.MAP_UNREACHABLE_COLOUR, "unreachable")]
 
 
 #: How each group of provinces is outlined (Leaflet path style), its CSS line style in the legend, and its words.
 GROUP_OUTLINES = {
-    "border": ({"color": "#c2410c", "weight": 3, "dashArray": None}, "solid", "border province (solid)"),
-    "far": ({"color": "#6d28d9", "weight": 3, "dashArray": "9 6"}, "dashed", "far province (dashed)"),
+    "border": (
+        {"color": settings.MAP_GROUP_COLOURS["border"], "weight": 3, "dashArray": None},
+        "solid",
+        "border province (solid)",
+    ),
+    "far": (
+        {"color": settings.MAP_GROUP_COLOURS["far"], "weight": 3, "dashArray": "9 6"},
+        "dashed",
+        "far province (dashed)",
+    ),
     "other": ({"color": "#868e96", "weight": 1.2, "dashArray": "3 4"}, "dotted", "other North Korean province"),
     "china": ({"color": "#495057", "weight": 1.2, "dashArray": "1 5"}, "dotted", "Chinese province"),
 }
 BORDER_LINE = {"color": "#212529", "weight": 3, "opacity": 0.7}
+#: Roads coloured by hours from the nearest crossing: a white casing under a line of the time colour.
+ROAD_TIME_CASING = {"color": "#ffffff", "weight": 6, "opacity": 0.9}
+ROAD_TIME_LINE = {"weight": 3.5, "opacity": 1}
 
 PAGE_CSS = """<style>
 .hamji-header{position:fixed;top:10px;left:55px;z-index:1000;background:rgba(255,255,255,.93);padding:6px 10px;

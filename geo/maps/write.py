@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections import Counter
 
 import folium
 import pandas as pd
@@ -10,6 +11,7 @@ from branca.element import Figure
 
 from geo import settings
 from geo.chart import reach_chart_svg
+from geo.crossings import crossing_name
 from geo.errors import HamjiError
 from geo.maps.assets import inline_assets
 from geo.maps.base import MapInputs, _prepare
@@ -79,9 +81,21 @@ def simplified(inputs: MapInputs, tolerance_m: float) -> MapInputs:
     drawn = {"roads": merge_lines(roads, ["name", "highway"]), "corridors": corridors}
     frames = {
         name: _prepare(drawn.get(name, getattr(inputs, name)), tolerance_m)
-        for name in ("provinces", "border", "roads", "corridors", "crossings", "hubs", "markets", "bands")
+        for name in ("provinces", "border", "roads", "corridors", "crossings", "hubs", "markets", "bands", "road_times")
     }
     return MapInputs(**frames, reach=inputs.reach, provenance=inputs.provenance)
+
+
+def penalty_text(penalties: dict[str, float], crossings: pd.DataFrame) -> str:
+    """The border penalties in words: the usual one, then the crossings that differ, by name."""
+    if not penalties:
+        return "none"
+    names = {row["crossing_id"]: crossing_name(row) for _, row in crossings.iterrows()}
+    usual = Counter(penalties.values()).most_common(1)[0][0]
+    others = sorted((names.get(cid, cid), hours) for cid, hours in penalties.items() if hours != usual)
+    return f"{usual:g} h at each crossing" + (
+        ", except " + ", ".join(f"{name} {hours:g} h" for name, hours in others) if others else ""
+    )
 
 
 def index_page(
@@ -169,7 +183,7 @@ markets, from OpenStreetMap data. {inputs.data_line()}.</p>
 summary with every column is <code>layers/{settings.REACH_MD}</code>.</p>
 <h2>Assumptions</h2><ul>{speed_rows}
 <li>{inputs.supply_line()}</li>
-<li>Border penalty: {escape(", ".join(f"{k} {v:g} h" for k, v in sorted(report.get("penalties_h", {}).items())))}</li>
+<li>Border penalty: {escape(penalty_text(report.get("penalties_h", {}), inputs.crossings))}</li>
 <li>Speeds are assumptions for laden trucks, not measurements (see the README).</li></ul>
 <h2>Sources</h2><ul><li>{OSM_ATTRIBUTION if not inputs.synthetic else escape(DEMO_ATTRIBUTION)}</li>{sources}</ul>
 </body></html>
