@@ -34,6 +34,7 @@ from geo import comparison, io, settings
 from geo.layers import build_layers
 from geo.maps.output import draw_map, map_inputs, write_maps
 from geo.network import SpeedTable, load_speeds
+from geo.qgis import qgis_styles
 from geo.regions import Region, resolve_selection
 from geo.results import ROUTE_FRAMES, Layers, Routes, ScenarioResult
 from geo.scenarios import Scenario
@@ -196,7 +197,7 @@ def write_layers(layers: Layers, folder: PathLike | None = None) -> list[Path]:
     lists = [{k: v for k, v in r.items() if k != "rejected"} | {"rejected": len(r["rejected"])}
              for r in layers.provenance.get("market_lists", [])]  # fmt: skip
     record = {**layers.provenance, "summary": layers.summary(), **({"market_lists": lists} if lists else {})}
-    io.write_gpkg(layers.frames, target, record)
+    io.write_gpkg(layers.frames, target, record, qgis_styles(layers.frames))
     io.write_json(record, target.parent / settings.LAYERS_META)
     written = [target, target.parent / settings.LAYERS_META]
     rejected_csv = target.parent / settings.MARKETS_REJECTED_CSV
@@ -268,7 +269,7 @@ def write_routes(routes: Routes, folder: PathLike | None = None) -> Path:
     """Write ``hamji_routes.gpkg`` into ``folder`` (default :data:`settings.LAYERS_DIR`)."""
     target = Path(folder or settings.LAYERS_DIR) / settings.ROUTES_GPKG
     io.ensure_writable(target.parent)
-    return io.write_gpkg(routes.frames, target, routes.provenance)
+    return io.write_gpkg(routes.frames, target, routes.provenance, qgis_styles(routes.frames))
 
 
 def load_routes(folder: PathLike | None = None) -> Routes:
@@ -422,7 +423,9 @@ def write_scenario(
     )
     staged = io.staging_folder(data_parent, key)
     try:
-        io.write_gpkg(result.routes.frames, staged / settings.ROUTES_GPKG, provenance)
+        io.write_gpkg(
+            result.routes.frames, staged / settings.ROUTES_GPKG, provenance, qgis_styles(result.routes.frames)
+        )
         io.write_csv(result.reach, staged / settings.REACH_CSV)
         io.write_text(markdown_summary(result.reach, provenance), staged / settings.REACH_MD)
         io.write_csv(result.market_changes, staged / "hamji_difference_markets.csv")

@@ -7,6 +7,7 @@ import glob
 import json
 import os
 import shutil
+import sqlite3
 import stat
 import tempfile
 from pathlib import Path
@@ -19,6 +20,8 @@ from geo import settings
 from geo.errors import InputError, MissingStageError, OutputError, clip
 
 PROVENANCE_KEY = "hamji_provenance"
+#: The name QGIS shows for the default style of each layer (its layer_styles row).
+STYLE_NAME = "HamJi Explorer"
 
 
 #: Every file this process has put in place, in order: what an interrupted run
@@ -91,8 +94,10 @@ def _put_in_place(tmp: str, path: Path) -> None:
     WRITTEN.append(path)
 
 
-def write_gpkg(layers: dict[str, gpd.GeoDataFrame], path: Path, metadata: dict) -> Path:
-    """Write every layer into one GeoPackage, atomically.
+def write_gpkg(
+    layers: dict[str, gpd.GeoDataFrame], path: Path, metadata: dict, styles: dict[str, str] | None = None
+) -> Path:
+    """Write every layer into one GeoPackage, atomically, with QGIS default ``styles`` (layer -> QML) if given.
 
     The layers go into a temporary file in the same folder, which replaces
     ``path`` only once complete, so an interrupted or failed build (a full
@@ -109,6 +114,7 @@ def write_gpkg(layers: dict[str, gpd.GeoDataFrame], path: Path, metadata: dict) 
         text = json.dumps(metadata, ensure_ascii=False, sort_keys=True)
         for name, frame in layers.items():
             frame.to_file(tmp, layer=name, driver="GPKG", engine="pyogrio", layer_metadata={PROVENANCE_KEY: text})
+        _add_layer_styles(tmp, styles or {})
         _put_in_place(tmp, path)
     except BaseException as exc:
         Path(tmp).unlink(missing_ok=True)
@@ -120,6 +126,36 @@ def write_gpkg(layers: dict[str, gpd.GeoDataFrame], path: Path, metadata: dict) 
             raise _failed_write(path, exc) from None
         raise
     return path
+
+
+def _add_layer_styles(gpkg: str, styles: dict[str, str]) -> None:
+    """Add QML ``styles`` (layer -> document) to ``gpkg``'s ``layer_styles`` table, each its layer's default.
+
+    The table is laid out as QGIS creates it, so QGIS applies the style when it opens the layer.
+    """
+    with sqlite3.connect(gpkg) as db:
+        db.execute(
+            "CREATE TABLE IF NOT EXISTS layer_styles (id INTEGER PRIMARY KEY AUTOINCREMENT, f_table_catalog TEXT(256),"
+            " f_table_schema TEXT(256), f_table_name TEXT(256), f_geometry_column TEXT(256), styleName TEXT(30),"
+            " styleQML TEXT, styleSLD TEXT, useAsDefault BOOLEAN, description TEXT, owner TEXT(30), ui TEXT(30),"
+            " update_time DATETIME DEFAULT CURRENT_TIMESTAMP)"
+        )
+        # Registered as an attribute table, so GeoPackage readers see a valid file.
+        db.execute(
+            "INSERT OR IGNORE INTO gpkg_contents (table_name, data_type, identifier, description) "
+            "VALUES ('layer_styles', 'attributes', 'layer_styles', 'QGIS default styles (HamJi Explorer)')"
+        )
+        for layer, qml in styles.items():
+            (geometry,) = db.execute(
+                "SELECT column_name FROM gpkg_geometry_columns WHERE table_name = ?", (layer,)
+            ).fetchone()
+            db.execute(
+                "INSERT INTO layer_styles (f_table_catalog, f_table_schema, f_table_name, f_geometry_column, "
+                "styleName, styleQML, styleSLD, useAsDefault, description, owner, ui, update_time) "
+                # No time stamp: a rebuild from the same inputs gives the same file contents.
+                "VALUES ('', '', ?, ?, ?, ?, '', 1, ?, '', '', NULL)",
+                (layer, geometry, STYLE_NAME, qml, f"{layer}: the classes and colours of the HamJi Explorer maps"),
+            )
 
 
 def _umask() -> int:
