@@ -157,14 +157,16 @@ def reach_stage(
     io.ensure_writable(target)
     if supply is not None:
         supply_provinces(supply)  # an unknown model fails before anything is read
+    # Asking for the routes' own model is the same run as not asking: key on the model used.
+    made_with = io.read_provenance(routes_file, "markets").get("routes", {}).get("supply", {}).get("model")
     outputs = [target / settings.REACH_CSV, target / settings.REACH_MD, target / settings.REACH_SVG]
-    key = cache.stage_key("reach", [layers_file, routes_file], {"supply": supply})
+    key = cache.stage_key("reach", [layers_file, routes_file], {"supply": supply or made_with})
     if _current("reach", key, outputs, force):
         return StageRun("reach", skipped=True, folder=target)
     routes = api.load_routes(layers_file.parent)
     layers = api.load_layers(layers_file.parent)
     written = []
-    if supply is not None and routes.report.get("supply", {}).get("model") != supply:
+    if supply is not None and supply != made_with:
         routes = api.route_markets(layers, routes.speeds, routes.report.get("penalties_h"), supply)
         written.append(api.write_routes(routes, target))
     table = api.reach_table(routes, layers)

@@ -158,6 +158,17 @@ def test_index_page_links_every_map(demo_maps):
         assert set(MAP_FILES.values()) <= set(hrefs)
         assert page.locator(".demo").inner_text() == settings.DEMO_STAMP
         assert page.locator("table tr").count() == 1 + 9 + 3  # header, demo's North Korean provinces, three groups
+        # A picture of each map, drawn from the same data: the comparison's provinces and markets on the time scale.
+        thumbnails = page.locator("ul.maps a svg.thumbnail")
+        assert thumbnails.count() == len(MAP_FILES) and all(
+            thumbnails.nth(i).is_visible() and thumbnails.nth(i).locator("path").count() >= 2
+            for i in range(thumbnails.count())
+        )
+        fills = page.locator("a[href='comparison.html'] svg :is(path, circle)").evaluate_all(
+            "ps => ps.map(p => p.getAttribute('fill'))"
+        )
+        assert len(set(fills) & set(settings.MAP_TIME_COLOURS)) >= 4
+        assert page.locator("a[href='overview.html'] svg text").text_content() == "DEMO"
         chart = page.locator("svg polyline#border")  # the headline chart, drawn on the page
         assert chart.is_visible() and chart.bounding_box()["width"] > 200
 

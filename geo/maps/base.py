@@ -83,7 +83,11 @@ def _prepare(frame: gpd.GeoDataFrame, tolerance_m: float) -> gpd.GeoDataFrame:
         return frame
     if tolerance_m > 0 and not (frame.geom_type == "Point").all():
         measured = frame.to_crs(settings.MEASURE_CRS)
-        frame = frame.set_geometry(measured.simplify(tolerance_m, preserve_topology=True).to_crs(settings.STORE_CRS))
+        # Polygons must stay valid; lines have nothing to break, and the topology-preserving
+        # simplifier takes minutes on a national network merged into a few long lines.
+        polygons = bool(frame.geom_type.isin(["Polygon", "MultiPolygon"]).any())
+        simple = measured.simplify(tolerance_m, preserve_topology=polygons)
+        frame = frame.set_geometry(simple.to_crs(settings.STORE_CRS))
     decimals = settings.MAP_COORD_DECIMALS
     return frame.set_geometry(shapely.transform(frame.geometry.values, lambda xy: np.round(xy, decimals)))
 

@@ -19,6 +19,7 @@ from geo.maps.layers import merge_lines
 from geo.maps.pages import comparison_map, overview_map, side_by_side_map
 from geo.maps.style import DEMO_ATTRIBUTION, MAP_FILES, MAP_TITLES, OSM_ATTRIBUTION
 from geo.maps.text import _link, escape
+from geo.maps.thumbnails import thumbnail_svg
 from geo.reach import format_hours, format_share, headline
 
 
@@ -116,8 +117,10 @@ def index_page(
     report = inputs.provenance.get("routes", {})
     demo = f'<p class="demo">{escape(settings.DEMO_STAMP)}</p>' if inputs.synthetic else ""
     maps = {name: title for name, title in MAP_TITLES.items() if name in MAP_FILES.values()}
+    keys = {file: key for key, file in MAP_FILES.items()}
     links = "".join(
-        f'<li><a href="{f}">{escape(t)}</a> <small>({sizes.get(f, 0) / 1e6:.1f} MB)</small></li>'
+        f'<li><a href="{f}">{thumbnail_svg(inputs, keys[f])}<br>{escape(t)}</a> '
+        f"<small>({sizes.get(f, 0) / 1e6:.1f} MB)</small></li>"
         for f, t in maps.items()
     )
     columns = [
@@ -169,14 +172,16 @@ def index_page(
 <html lang="en"><head><meta charset="utf-8"><title>HamJi Explorer maps</title>
 <style>body{{font:15px/1.5 sans-serif;max-width:60em;margin:2em auto;padding:0 1em}}
 table{{border-collapse:collapse}}td,th{{border:1px solid #ccc;padding:2px 6px;text-align:right}}
-td:first-child,th:first-child{{text-align:left}}.demo{{background:#c92a2a;color:#fff;padding:6px;font-weight:bold}}</style>
+td:first-child,th:first-child{{text-align:left}}
+ul.maps{{list-style:none;padding:0;display:flex;flex-wrap:wrap;gap:1em}}ul.maps li{{width:240px}}
+svg.thumbnail{{border:1px solid #ccc}}.demo{{background:#c92a2a;color:#fff;padding:6px;font-weight:bold}}</style>
 </head><body>{demo}
 <h1>HamJi Explorer</h1>
 <p>How long goods take from Chinese wholesale cities, through a border crossing, to North Korean
 markets, from OpenStreetMap data. {inputs.data_line()}.</p>
 <p><b>{escape(headline(inputs.reach))}</b></p>
 {reach_chart_svg(inputs.markets, demo=inputs.synthetic)}
-<h2>Maps</h2><ul>{links}</ul>
+<h2>Maps</h2><ul class="maps">{links}</ul>
 {scenario_html}
 <h2>Reach table</h2><table><tr>{head}</tr>{body}</table>
 <p>Unreachable markets count as infinitely far. The full table is <code>layers/{settings.REACH_CSV}</code>; the
