@@ -151,9 +151,10 @@ def test_comparison_popup_shows_the_province_row(demo_maps, demo_routes):
         assert "Median time to crossing\t18.4 h" in text and "Markets in OSM\t4" in text
 
 
-def test_index_page_links_every_map(demo_maps):
+def test_index_page_links_every_map(demo_maps, tmp_path):
     with chromium() as visit:
-        page = visit(demo_maps / INDEX_FILE).page
+        seen = visit(demo_maps / INDEX_FILE)
+        page = seen.page
         hrefs = page.locator("a").evaluate_all("links => links.map(a => a.getAttribute('href'))")
         assert set(MAP_FILES.values()) <= set(hrefs)
         assert page.locator(".demo").inner_text() == settings.DEMO_STAMP
@@ -171,6 +172,7 @@ def test_index_page_links_every_map(demo_maps):
         assert page.locator("a[href='overview.html'] svg text").text_content() == "DEMO"
         chart = page.locator("svg polyline#border")  # the headline chart, drawn on the page
         assert chart.is_visible() and chart.bounding_box()["width"] > 200
+        seen.screenshot("demo-index", tmp_path)
 
 
 def test_malicious_osm_names_render_as_text(evil_maps, tmp_path):

@@ -109,7 +109,10 @@ def _page_furniture(
 
 def _legend(root: Figure, sections: list[tuple[str, list[str]]]) -> None:
     body = "".join(f"<h2>{escape(title)}</h2>" + "<br>".join(items) for title, items in sections)
-    root.html.add_child(StaticHtml(f'<div class="hamji-legend">{body}</div>'), name="hamji_legend")
+    # Folded by a click on its summary when it covers part of the map.
+    root.html.add_child(
+        StaticHtml(f'<details class="hamji-legend" open><summary>Legend</summary>{body}</details>'), name="hamji_legend"
+    )
 
 
 def _time_legend_items() -> list[str]:

@@ -298,16 +298,17 @@ def difference_map(inputs: MapInputs, markets: pd.DataFrame, provinces: pd.DataF
         escape(info["description"]) + "<br>" + escape(sentence),
         index_href=f"../{INDEX_FILE}",
     )
-    items = [f'<i class="dot" style="background:{colour}"></i>{escape(label)}' for _, colour, label in CHANGE_CLASSES]
+    shown = dict(CHANGE_MEASURES)[first]
+    items = [f"<small>shown: {escape(shown)};<br>the layer control switches measure</small>"]
+    items += [f'<i class="dot" style="background:{colour}"></i>{escape(label)}' for _, colour, label in CHANGE_CLASSES]
     items += [
         f'<i class="dot" style="background:{LOST_COLOUR}"></i>no longer reachable',
         f'<i class="dot" style="background:{GAINED_COLOUR}"></i>newly reachable',
     ]
-    shown = dict(CHANGE_MEASURES)[first]
     _legend(
         root,
         [
-            (f"Change in time (shown: {shown}; the layer control switches to the other measure)", items),
+            ("Change in time", items),
             ("Crossings", _crossing_legend_items()),
             ("Roads", _road_legend_items()),
             ("Provinces", _outline_legend_items()),

@@ -85,6 +85,7 @@ PAGE_CSS = """<style>
 .hamji-legend{position:fixed;bottom:62px;left:10px;z-index:1000;background:rgba(255,255,255,.93);padding:6px 9px;
   border-radius:4px;box-shadow:0 1px 4px rgba(0,0,0,.3);font:12px/1.4 sans-serif}
 .hamji-legend h2{font-size:12px;margin:0 0 3px}
+.hamji-legend summary{cursor:pointer;font-weight:bold;color:#495057}
 .hamji-legend i{display:inline-block;width:12px;height:12px;margin-right:5px;vertical-align:-2px;border:1px solid #555}
 .hamji-legend i.dot{border-radius:50%}
 .hamji-legend i.line{height:0;border:0;border-top:4px solid #5f3dc4;vertical-align:3px}
