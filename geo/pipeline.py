@@ -196,7 +196,7 @@ def supply_stage(layers_dir: Path | None = None, force: bool = False) -> StageRu
 def supply_orderings(base: Baseline) -> list[tuple[str, str, dict]]:
     """The border-against-far ordering of ``base`` under every supply model.
 
-    The baseline's own model is read from its reach table; the others are
+    The baseline's own model takes its reach table as it is; the others are
     routed again in memory with its speeds and penalties. Returns (model,
     label, ordering) rows as :func:`comparison.supply_summary` reads them.
     """

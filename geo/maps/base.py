@@ -54,7 +54,6 @@ class MapInputs:
     crossings: gpd.GeoDataFrame
     hubs: gpd.GeoDataFrame
     markets: gpd.GeoDataFrame
-    bands: gpd.GeoDataFrame
     road_times: gpd.GeoDataFrame
     reach: pd.DataFrame
     provenance: dict

@@ -36,7 +36,6 @@ def map_inputs(layers: Layers, routes: Routes, reach: pd.DataFrame) -> MapInputs
         crossings=routes.crossings,
         hubs=routes.hubs,
         markets=routes.markets,
-        bands=routes.bands,
         road_times=routes.road_times,
         reach=reach,
         provenance=routes.provenance,

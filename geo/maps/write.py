@@ -82,7 +82,7 @@ def simplified(inputs: MapInputs, tolerance_m: float) -> MapInputs:
     drawn = {"roads": merge_lines(roads, ["name", "highway"]), "corridors": corridors}
     frames = {
         name: _prepare(drawn.get(name, getattr(inputs, name)), tolerance_m)
-        for name in ("provinces", "border", "roads", "corridors", "crossings", "hubs", "markets", "bands", "road_times")
+        for name in ("provinces", "border", "roads", "corridors", "crossings", "hubs", "markets", "road_times")
     }
     return MapInputs(**frames, reach=inputs.reach, provenance=inputs.provenance)
 
