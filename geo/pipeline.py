@@ -232,20 +232,38 @@ def maps_stage(
     if offline:
         check_assets()
     links, sensitivity, supply = _index_extras(folder, target)
+    inlined = _inline_scenario_maps(target, links) if offline else []
     outputs = [target / name for name in (*MAP_FILES.values(), INDEX_FILE)]
     key = cache.stage_key(
         "maps",
         [layers_file, routes_file, reach_file],
         {"offline": offline, "scenarios": links, "sensitivity": sensitivity, "supply": supply},
     )
-    if _current("maps", key, outputs, force):
+    if _current("maps", key, outputs, force) and not inlined:
         return StageRun("maps", skipped=True, folder=target)
     routes = api.load_routes(folder)
     sizes = api.write_maps(
         api.load_layers(folder), routes, api.load_reach(folder), target, offline, links, sensitivity, supply
     )
     cache.remember("maps", key, outputs)
-    return StageRun("maps", written=[target / name for name in sizes], result=(sizes, routes.synthetic))
+    return StageRun("maps", written=[target / name for name in sizes] + inlined, result=(sizes, routes.synthetic))
+
+
+def _inline_scenario_maps(maps_folder: Path, links: list[tuple[str, str]]) -> list[Path]:
+    """Make the scenario maps the index links work offline too (they were written before, maybe online).
+
+    Returns the pages rewritten; a page already offline is left as it is.
+    """
+    from geo.maps import inline_assets
+
+    rewritten = []
+    for href, _ in links:
+        page = maps_folder / href
+        html = page.read_text(encoding="utf-8")
+        offline = inline_assets(html)
+        if offline != html:
+            rewritten.append(io.write_text(offline, page))
+    return rewritten
 
 
 def _index_extras(layers_folder: Path, maps_folder: Path) -> tuple[list[tuple[str, str]], list[str], list[str]]:

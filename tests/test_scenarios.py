@@ -275,3 +275,19 @@ def test_border_penalty_map_shows_the_change_in_hub_to_market_time():
     unchanged = CHANGE_CLASSES[1][1]
     assert all(change_colour(row, "total") != unchanged for _, row in changes.iterrows())
     assert all(change_colour(row, "crossing") == unchanged for _, row in changes.iterrows())
+
+
+def test_offline_maps_also_make_the_scenario_maps_already_there_offline(demo_reach, tmp_path, capsys):
+    from browser import require_assets
+
+    require_assets()
+    layers, maps = tmp_path / "layers", tmp_path / "maps"
+    shutil.copytree(demo_reach, layers)
+    assert main(["scenario", "wonjong_closed", "--layers", str(layers), "--maps", str(maps)]) == 0
+    page = maps / "scenarios" / "wonjong_closed.html"
+    assert '<script src="https://' in page.read_text()  # written for a machine with internet
+    capsys.readouterr()
+    assert main(["maps", "--layers", str(layers), "--maps", str(maps), "--offline"]) == 0
+    assert str(page) in capsys.readouterr().out  # said so
+    html = page.read_text()
+    assert '<script src="http' not in html and "leaflet 1.9.3, licence: BSD-2-Clause" in html
