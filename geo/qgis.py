@@ -113,8 +113,10 @@ def _time_rules(column: str, kind: str, width_mm: float) -> list[_Rule]:
 
 
 def _between(column: str, low: float, high: float) -> str:
-    upper = f' AND "{column}" < {high:g}' if high != float("inf") else f' AND "{column}" < 1e300'
-    return f'"{column}" >= {low:g}{upper}'
+    # QGIS expressions have no infinity literal: the open top bin stops short of
+    # the inf that marks "unreachable", which falls to the ELSE rule.
+    upper = f"{high:g}" if high != float("inf") else "1e300"
+    return f'"{column}" >= {low:g} AND "{column}" < {upper}'
 
 
 def _provinces(_: gpd.GeoDataFrame) -> list[_Rule]:
