@@ -24,7 +24,6 @@ from pathlib import Path
 import numpy as np
 import osmium
 import shapely
-from shapely.geometry import Polygon
 
 from geo import settings
 from geo.sources import fixture
@@ -37,13 +36,12 @@ STAGES = ("layers", "routes", "reach", "maps")
 
 def _kp_area() -> shapely.Geometry:
     """The fixture's North Korean provinces as one polygon in the measuring CRS."""
-    rings = []
-    for _name_en, _, iso, level, border_slice, own in fixture.PROVINCES.values():
-        if level == 4 and iso.startswith("KP"):
-            ring = list(fixture.BORDER[border_slice[0] : border_slice[1] + 1]) if border_slice else []
-            rings.append(Polygon([fixture._TO_UTM.transform(x, y) for x, y in ring + own]))
+    shapes = [g for code, g in fixture.province_shapes().items() if code.startswith("KP")]
+    area = shapely.transform(
+        shapely.union_all(shapes), lambda xy: np.column_stack(fixture._TO_UTM.transform(xy[:, 0], xy[:, 1]))
+    )
     # Keep the grid off the border and the coast so it stays inside the provinces.
-    return shapely.union_all(rings).buffer(-1_500)
+    return area.buffer(-1_500)
 
 
 def country_extract(

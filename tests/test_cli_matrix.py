@@ -92,8 +92,8 @@ def test_not_an_extract(previous, tmp_path, capsys):
 
 
 def test_extract_that_does_not_cover_a_requested_province(previous, fixture_xml, capsys):
-    line = fails(["layers", "--osm", str(fixture_xml), "--province", "KP-04"], previous, capsys)
-    assert line.startswith(f"hamji: error: the extract {fixture_xml} does not cover Chagang (KP-04)")
+    line = fails(["layers", "--osm", str(fixture_xml), "--province", "KP-14"], previous, capsys)
+    assert line.startswith(f"hamji: error: the extract {fixture_xml} does not cover Nampo (KP-14)")
     assert line.endswith("leave it out of the provinces [--province]")
 
 

@@ -6,6 +6,7 @@ import geopandas as gpd
 import pandas as pd
 import pyogrio
 import pytest
+import shapely
 from pyproj import Geod
 
 from geo import settings
@@ -102,7 +103,10 @@ def test_osm_crossing_and_its_gazetteer_twin_become_one_row(demo_gpkg):
 def test_crossings_layer_holds_the_gazetteer_plus_osm_only_ones(demo_gpkg):
     crossings = layer(demo_gpkg, "crossings")
     gazetteer_rows = crossings[crossings["in_gazetteer"]]
-    assert len(gazetteer_rows) == 10 and gazetteer_rows["in_osm"].all()
+    # Every gazetteer crossing in the fixture's provinces; the fixture draws bridges at all but Chagang's.
+    chagang = {"manpo_jian_road", "manpo_jian_rail", "junggang_linjiang"}
+    assert len(gazetteer_rows) == 13
+    assert set(gazetteer_rows.loc[~gazetteer_rows["in_osm"], "crossing_id"]) == chagang
     osm_only = crossings[~crossings["in_gazetteer"]]
     # The post on the border is a crossing; the port customs 50 km inland is not.
     assert list(osm_only["osm_name"]) == ["Paektu Border Post"]
@@ -123,6 +127,7 @@ def test_crossings_layer_holds_the_gazetteer_plus_osm_only_ones(demo_gpkg):
         "hyesan_changbai": "KP-10",
         "sinuiju_dandong_road": "KP-03",
         "sinuiju_dandong_rail": "KP-03",
+        **{c: "KP-04" for c in chagang},
         osm_only["crossing_id"].item(): "KP-10",
     }
 
@@ -131,11 +136,15 @@ def test_border_and_provinces_layers(demo_gpkg):
     provinces = layer(demo_gpkg, "provinces")
     assert set(provinces["code"]) == set(fixture.province_codes())
     assert provinces.set_index("code").loc["KP-13", "group"] == "border"
-    border = layer(demo_gpkg, "border")
-    # The drawn border polylines (Tumen and upper Yalu, lower Yalu) are about
-    # 470 and 120 km long; the layer finds them whole.
-    drawn = sum(GEOD.inv(*a, *b)[2] for line in (fixture.BORDER, fixture.YALU) for a, b in zip(line, line[1:])) / 1000
-    assert border["length_km"].item() == pytest.approx(drawn, rel=0.01)
+    border = layer(demo_gpkg, "border").to_crs(settings.MEASURE_CRS).geometry.item()
+    # Near the crossings the border is the fixture's drawn lines (Tumen and upper
+    # Yalu, lower Yalu: about 460 and 120 km), found whole; elsewhere it is Natural
+    # Earth's, so the whole is longer, but shorter than the real 1,416 km.
+    drawn = [shapely.segmentize(shapely.LineString(line), 0.01) for line in (fixture.BORDER[1:], fixture.YALU)]
+    for line in gpd.GeoSeries(drawn, crs=settings.STORE_CRS).to_crs(settings.MEASURE_CRS):
+        assert border.buffer(1.0).contains(line)
+    drawn_km = sum(GEOD.inv(*a, *b)[2] for line in (fixture.BORDER[1:], fixture.YALU) for a, b in zip(line, line[1:]))
+    assert drawn_km / 1000 + 200 < border.length / 1000 < 1_416
 
 
 def test_hubs_are_the_seven_wholesale_cities_with_population_where_tagged(demo_gpkg):
@@ -146,3 +155,19 @@ def test_hubs_are_the_seven_wholesale_cities_with_population_where_tagged(demo_g
     assert hubs.loc["Yanji", "population"] == fixture.POPULATION["Yanji"]
     assert pd.isna(hubs.loc["Hunchun", "population"])
     assert hubs.loc["Yanji", "prefecture"] == "Yanbian" and pd.isna(hubs.loc["Changbai", "prefecture"])
+
+
+def test_demo_provinces_are_the_real_outlines(demo_gpkg, shared_data):
+    """Each demo province is Natural Earth's (the reference copy in ../shared), bar the drawn border near the crossings.
+
+    The drawn border moves at most a few per cent of a province's area: the
+    overlap with the reference polygon of the same name is over 90 % both ways.
+    """
+    from reference import natural_earth_provinces
+
+    reference = natural_earth_provinces(shared_data).to_crs(settings.MEASURE_CRS).set_index("code")
+    demo = layer(demo_gpkg, "provinces").to_crs(settings.MEASURE_CRS).set_index("code")
+    for code in ("KP-09", "KP-10", "KP-13", "KP-05", "KP-03", "KP-01", "CN-JL"):
+        ours, real = demo.loc[code].geometry, reference.loc[code].geometry
+        shared = ours.intersection(real).area
+        assert shared > 0.9 * ours.area and shared > 0.9 * real.area, code

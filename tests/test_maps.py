@@ -158,7 +158,7 @@ def test_index_page_links_every_map(demo_maps, tmp_path):
         hrefs = page.locator("a").evaluate_all("links => links.map(a => a.getAttribute('href'))")
         assert set(MAP_FILES.values()) <= set(hrefs)
         assert page.locator(".demo").inner_text() == settings.DEMO_STAMP
-        assert page.locator("table tr").count() == 1 + 9 + 3  # header, demo's North Korean provinces, three groups
+        assert page.locator("table tr").count() == 1 + 11 + 3  # header, demo's North Korean provinces, three groups
         # A picture of each map, drawn from the same data: the comparison's provinces and markets on the time scale.
         thumbnails = page.locator("ul.maps a svg.thumbnail")
         assert thumbnails.count() == len(MAP_FILES) and all(

@@ -91,8 +91,8 @@ def test_roads_by_hours_and_provinces_by_group_as_on_the_maps(styled):
     layers_path, layer_styles = styled[settings.LAYERS_GPKG]
     provinces = _rules(layer_styles["provinces"])
     assert [colour for *_, colour in provinces] == [style["color"] for style, _, _ in GROUP_OUTLINES.values()]
-    # Demo: three border, three far, three other North Korean provinces, and Jilin and Liaoning.
-    assert _matches(layers_path, "provinces", provinces) == [3, 3, 3, 2]
+    # Demo: three border, three far, five other North Korean provinces, and Jilin and Liaoning.
+    assert _matches(layers_path, "provinces", provinces) == [3, 3, 5, 2]
     roads = _rules(layer_styles["roads"])
     with sqlite3.connect(layers_path) as db:
         total = db.execute("SELECT count(*) FROM roads").fetchone()[0]

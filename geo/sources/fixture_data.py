@@ -1,7 +1,7 @@
 """The hand-made geography of the mini-HamJi fixture (see :mod:`geo.sources.fixture`).
 
-Town positions are real and sourced beside each; roads, markets, province
-outlines and the border line are drawn by hand and synthetic.
+Town positions and province outlines are real and sourced; the border near
+the crossings, roads, markets and bridges are drawn by hand and synthetic.
 """
 
 from __future__ import annotations
@@ -55,8 +55,9 @@ TOWNS: dict[str, tuple[float, float, str, str, str]] = {
 #: places, POP_MAX), so hubs with and without a size are both exercised.
 POPULATION = {"Yanji": 488740, "Tumen": 99721, "Helong": 85756}
 
-#: The synthetic China–DPRK border, west to east (lon, lat); China lies to the
-#: north. Drawn so that each pair of facing towns falls on its own side.
+#: The synthetic China–DPRK border along the Tumen and upper Yalu, west to east
+#: (lon, lat); China lies to the north. Drawn so that each pair of facing
+#: towns falls on its own side; the bridges are placed on it.
 BORDER: list[tuple[float, float]] = [
     (127.00, 41.45),
     (128.182, 41.408),  # between Hyesan and Changbai
@@ -76,124 +77,49 @@ BORDER: list[tuple[float, float]] = [
 
 #: The lower Yalu between Sinuiju and Dandong, west to east (lon, lat), China
 #: to the north; the 2nd vertex lies between the two towns, where the
-#: Friendship Bridge crosses. The fixture has no Chagang, so this stretch of
-#: the border does not meet BORDER.
+#: Friendship Bridge crosses.
 YALU: list[tuple[float, float]] = [(124.20, 39.95), (124.3925, 40.115), (124.80, 40.35), (125.30, 40.60)]
 
-# Province outlines: a slice of BORDER (indices, inclusive) then own vertices.
-PROVINCES: dict[str, tuple[str, str, str, int, tuple[int, int] | None, list[tuple[float, float]]]] = {
-    # code: (name:en, name:ko, ISO tag, admin_level, border slice, other vertices)
-    "KP-10": ("Ryanggang", "량강도", "KP-10", 4, (0, 4), [(128.75, 41.30), (128.30, 40.90), (127.00, 40.90)]),
-    "KP-09": (
-        "North Hamgyong",
-        "함경북도",
-        "KP-09",
-        4,
-        (4, 11),
-        [
-            (130.30, 42.45),
-            (130.10, 42.10),
-            (129.90, 41.80),
-            (129.50, 40.90),
-            (129.35, 40.50),
-            (128.90, 40.60),
-            (128.75, 41.30),
-        ],
-    ),
-    "KP-13": ("Rason", "라선특별시", "KP-13", 4, (11, 13), [(130.55, 42.15), (130.10, 42.10), (130.30, 42.45)]),
-    "KP-08": (
-        "South Hamgyong",
-        "함경남도",
-        "KP-08",
-        4,
-        None,
-        [
-            (126.60, 40.60),
-            (127.00, 40.90),
-            (128.30, 40.90),
-            (128.75, 41.30),
-            (128.90, 40.60),
-            (129.35, 40.50),
-            (128.60, 40.10),
-            (127.70, 39.75),
-            (127.40, 39.40),
-            (126.70, 39.50),
-        ],
-    ),
-    "KP-07": (
-        "Kangwon",
-        "강원도",
-        "KP-07",
-        4,
-        None,
-        [(126.70, 39.50), (127.40, 39.40), (127.70, 39.30), (128.35, 38.60), (127.10, 38.25), (126.70, 38.60)],
-    ),
-    "KP-01": (
-        "Pyongyang",
-        "평양직할시",
-        "KP-01",
-        4,
-        None,
-        [(125.55, 39.50), (126.70, 39.50), (126.70, 38.85), (125.55, 38.85)],
-    ),
-    "KP-06": (
-        "North Hwanghae",
-        "황해북도",
-        "KP-06",
-        4,
-        None,
-        [(125.65, 38.85), (126.70, 38.85), (126.70, 38.25), (126.30, 38.15), (125.70, 38.45), (125.65, 38.60)],
-    ),
-    "KP-05": (
-        "South Hwanghae",
-        "황해남도",
-        "KP-05",
-        4,
-        None,
-        [
-            (124.70, 38.20),
-            (125.10, 37.70),
-            (126.20, 37.70),
-            (126.45, 37.95),
-            (126.30, 38.15),
-            (125.70, 38.45),
-            (125.65, 38.60),
-            (124.90, 38.60),
-        ],
-    ),
-    "KP-03": (
-        "North Pyongan",
-        "평안북도",
-        "KP-03",
-        4,
-        None,
-        [*YALU, (125.60, 40.40), (125.55, 39.60), (124.60, 39.55)],
-    ),
-    "CN-LN": (
-        "Liaoning",
-        "辽宁省",
-        "CN-LN",
-        4,
-        None,
-        [*YALU[::-1], (123.80, 39.90), (123.50, 40.50), (124.00, 41.50), (125.50, 41.20)],
-    ),
-    "CN-JL": (
-        "Jilin",
-        "吉林省",
-        "CN-JL",
-        4,
-        (0, 13),
-        [(131.30, 43.00), (130.80, 44.20), (126.50, 44.20), (125.50, 42.50), (126.00, 41.00)],
-    ),
-    "CN-JL-YB": (
-        "Yanbian Korean Autonomous Prefecture",
-        "延边朝鲜族自治州",
-        "",
-        5,
-        (3, 13),
-        [(131.30, 43.00), (130.80, 44.20), (128.30, 44.00), (127.90, 42.60)],
-    ),
+#: The fixture's provinces: code: (name:en, local name, ISO tag, admin_level).
+#: Their outlines are real (Natural Earth admin-1; ``geo/data/outlines/``)
+#: except near the border, where the fixture's own border lines decide
+#: (see :data:`BORDER_CORRIDORS`), and Yanbian (:data:`YANBIAN`).
+PROVINCES: dict[str, tuple[str, str, str, int]] = {
+    "KP-10": ("Ryanggang", "량강도", "KP-10", 4),
+    "KP-09": ("North Hamgyong", "함경북도", "KP-09", 4),
+    "KP-13": ("Rason", "라선특별시", "KP-13", 4),
+    "KP-08": ("South Hamgyong", "함경남도", "KP-08", 4),
+    "KP-04": ("Chagang", "자강도", "KP-04", 4),
+    "KP-03": ("North Pyongan", "평안북도", "KP-03", 4),
+    "KP-02": ("South Pyongan", "평안남도", "KP-02", 4),
+    "KP-07": ("Kangwon", "강원도", "KP-07", 4),
+    "KP-01": ("Pyongyang", "평양직할시", "KP-01", 4),
+    "KP-06": ("North Hwanghae", "황해북도", "KP-06", 4),
+    "KP-05": ("South Hwanghae", "황해남도", "KP-05", 4),
+    "CN-JL": ("Jilin", "吉林省", "CN-JL", 4),
+    "CN-LN": ("Liaoning", "辽宁省", "CN-LN", 4),
+    "CN-JL-YB": ("Yanbian Korean Autonomous Prefecture", "延边朝鲜族自治州", "", 5),
 }
+
+#: Natural Earth's generalised border is up to a kilometre off the rivers, and
+#: puts real river-bank towns (Hyesan, Sanhe, Nanping) on the wrong bank. Within
+#: this distance (m) of each line (lon, lat, west to east, China to the north),
+#: the line is the border instead: the Tumen and upper Yalu from where Natural
+#: Earth's border crosses 127.6°E (41.4435°N) to the tripoint, and the lower Yalu.
+BORDER_CORRIDORS: list[tuple[list[tuple[float, float]], float]] = [
+    ([(127.6, 41.4435), *BORDER[1:]], 30_000.0),
+    (YALU, 10_000.0),
+]
+
+#: Yanbian is not in Natural Earth: the part of Jilin inside this hand-drawn
+#: outline (the border from Paektu to the tripoint, then round the north).
+YANBIAN: list[tuple[float, float]] = [
+    *BORDER[3:14],
+    (131.30, 43.00),
+    (130.80, 44.20),
+    (128.30, 44.00),
+    (127.90, 42.60),
+]
 
 #: Border bridges: (name, border vertex index, metres along the border from
 #: that vertex, highway class or "rail", border_control node on it too?).
@@ -280,7 +206,7 @@ ROADS: list[tuple[str, list[str], dict[str, str]]] = [
     ("primary", ["@124.389,40.118", "@124.396,40.112"], {"bridge": "yes", "name": "Sino-Korean Friendship Bridge"}),
     ("primary", ["Dandong", "@124.389,40.118"], {}),
     ("primary", ["@124.396,40.112", "Sinuiju", "Pyongyang"], {"ref": "1"}),
-    ("secondary", ["Dandong", "@124.9,41.0", "@126.2,41.6", "@127.5,41.7", "Changbai"], {}),
+    ("secondary", ["Dandong", "@124.9,41.0", "@126.2,41.6", "@126.9,42.0", "@127.5,41.9", "Changbai"], {}),
 ]
 
 #: Rail lines (railway=rail) that lead to or cross a rail bridge: (way-points, extra tags).
