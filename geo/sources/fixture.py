@@ -195,7 +195,8 @@ def _corridor_sides(line_lonlat: list[tuple[float, float]], width_m: float) -> t
     return corridor, shapely.union_all(north), shapely.union_all(south)
 
 
-#: Land within _BANK_M of a drawn border line and _REACH_M of Natural Earth's land is land (m).
+#: Where Natural Earth's land stops short of a drawn border line, ground within
+#: _BANK_M of the line and _REACH_M of Natural Earth's land counts as land (m).
 _BANK_M, _REACH_M = 3_000.0, 15_000.0
 
 
@@ -204,7 +205,8 @@ def province_shapes() -> dict[str, shapely.Geometry]:
     """Each province's outline (lon/lat): Natural Earth's, with the fixture's border near the crossings.
 
     Within each corridor of :data:`BORDER_CORRIDORS`, land north of the line
-    is China's and south of it North Korea's; land that changes country there
+    is China's and south of it North Korea's (land reaching out to the line
+    where Natural Earth's stops short of it); land that changes country there
     joins the nearest province of its new country.
     """
     features = json.loads(OUTLINES.read_text(encoding="utf-8"))["features"]
