@@ -37,9 +37,7 @@ STAGES = ("layers", "routes", "reach", "maps")
 def _kp_area() -> shapely.Geometry:
     """The fixture's North Korean provinces as one polygon in the measuring CRS."""
     shapes = [g for code, g in fixture.province_shapes().items() if code.startswith("KP")]
-    area = shapely.transform(
-        shapely.union_all(shapes), lambda xy: np.column_stack(fixture._TO_UTM.transform(xy[:, 0], xy[:, 1]))
-    )
+    area = fixture._utm(shapely.union_all(shapes))
     # Keep the grid off the border and the coast so it stays inside the provinces.
     return area.buffer(-1_500)
 

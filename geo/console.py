@@ -31,8 +31,8 @@ def report(run: StageRun) -> str:
             f"{run.stage}: unchanged inputs, settings and code since {run.folder} was written; skipped "
             "(--force rebuilds)"
         )
-        # The supply comparison is the build's last word: say it again even when nothing changed.
-        return f"{run.result.rstrip()}\n{line}" if run.stage == "supply" else line
+        # A stage whose result is its text (the supply comparison) says it again when nothing changed.
+        return f"{run.result.rstrip()}\n{line}" if isinstance(run.result, str) else line
     text = {
         "layers": _layers,
         "routes": _routes,

@@ -133,6 +133,8 @@ def _add_layer_styles(gpkg: str, styles: dict[str, str]) -> None:
 
     The table is laid out as QGIS creates it, so QGIS applies the style when it opens the layer.
     """
+    if not styles:
+        return
     with sqlite3.connect(gpkg) as db:
         db.execute(
             "CREATE TABLE IF NOT EXISTS layer_styles (id INTEGER PRIMARY KEY AUTOINCREMENT, f_table_catalog TEXT(256),"
