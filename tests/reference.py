@@ -28,3 +28,8 @@ def china_dprk_border(shared: Path) -> gpd.GeoSeries:
     pair = {"PRK", "CHN"}
     keep = lines.apply(lambda r: {r["adm0_a3_l"], r["adm0_a3_r"]} == pair, axis=1)
     return lines[keep].to_crs(settings.MEASURE_CRS).geometry
+
+
+def osm_counties(shared: Path) -> gpd.GeoDataFrame:
+    """OpenStreetMap's North Korean county polygons (2020 export, ODbL), with their OSM tags."""
+    return gpd.read_file(shared / "kp_counties_osm_2020.geojson").to_crs(settings.STORE_CRS)

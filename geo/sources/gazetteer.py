@@ -78,6 +78,20 @@ SRC_GT_DANDONG = (
     "Global Times, 2013-04-22, 'A glimpse into the Sino-NK border' (https://www.globaltimes.cn/content/776695.shtml): "
     "about 70 percent of Sino-North Korean trade passes through Dandong; trucks over 20 t not permitted on the bridge"
 )
+SRC_CABLE_HELONG = (
+    "US Consulate Shenyang, cable 07SHENYANG145, July 2007, via WikiLeaks "
+    "(https://theworldtomorrow.wikileaks.org/plusd/cables/07SHENYANG145.html): Helong administers two land ports "
+    "to North Korea, Nanping and Chongshan's Guchengli, across the Tumen River from Samjang"
+)
+SRC_CABLE_CHONGSHAN = (
+    "US Consulate Shenyang, cable 07SHENYANG126, June 2007, via WikiLeaks "
+    "(https://theworldtomorrow.wikileaks.org/plusd/cables/07SHENYANG126.html): a visit to Chongshan, which abuts "
+    "Samjang, among the land ports of the border"
+)
+SRC_WOF_SAMJANG = (
+    "Who's On First (CC-BY), locality 'Samjang-nodongjagu' 삼장노동자구 (wof:id 1242744447, position from GeoNames "
+    "129.00227E 42.08652N) in Taehongdan county, Ryanggang"
+)
 SRC_WIKI_CHANGBAI = (
     "Wikipedia, 'Changbai–Hyesan International Bridge' "
     "(https://en.wikipedia.org/wiki/Changbai%E2%80%93Hyesan_International_Bridge)"
@@ -421,6 +435,31 @@ CROSSINGS: tuple[Crossing, ...] = (
         SRC_WIKI_LINJIANG + ": Chunggang county, Chagang Province",
         "Baishan",
         SRC_WIKI_LINJIANG,
+    ),
+    Crossing(
+        "samjang_guchengli",
+        "Samjang–Guchengli",
+        "삼장–고성리",
+        "三长–古城里",
+        "Samjang (Taehongdan county)",
+        "Guchengli (Chongshan, Helong)",
+        "road",
+        "open",
+        SRC_CABLE_HELONG + " (open in 2007; no more recent status found)",
+        None,
+        "no published year found",
+        None,
+        "",
+        42.0943,
+        129.0002,
+        "derived: nearest point of the Natural Earth 10m China–DPRK boundary (public domain, v4.0) to the midpoint "
+        "of GeoNames 'Chongshan' (42.09339, 128.99946) and 'Samjang-nodongjagu' (42.08652, 129.00227), which face "
+        "each other 800 m apart across the river (" + SRC_CABLE_HELONG + ")",
+        2_000,
+        "KP-10",
+        SRC_WOF_SAMJANG,
+        "Yanbian",
+        SRC_CABLE_HELONG + "; " + SRC_CABLE_CHONGSHAN + "; mode: the cable calls it a land port, taken as road",
     ),
 )
 
