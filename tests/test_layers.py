@@ -47,7 +47,7 @@ def test_all_fixture_roads_are_kept_with_classes_flags_and_provinces(demo_gpkg):
     assert len(roads) == len(fixture.ROADS) + len(road_bridges)
     assert set(roads.loc[roads["minor"], "highway"]) == {"track", "unclassified"}
     drawn_bridges = [extra for _, _, extra in fixture.ROADS if extra.get("bridge") == "yes"]  # the Friendship Bridge
-    assert roads["bridge"].sum() == len(road_bridges) + len(drawn_bridges) == 8
+    assert roads["bridge"].sum() == len(road_bridges) + len(drawn_bridges) == 9
     assert (roads["oneway"] == "yes").sum() == 1
     assert roads["length_m"].gt(0).all()
     yanji_longjing = roads[(roads["highway"] == "trunk") & (roads["ref"] == "G302")]
@@ -105,7 +105,7 @@ def test_crossings_layer_holds_the_gazetteer_plus_osm_only_ones(demo_gpkg):
     gazetteer_rows = crossings[crossings["in_gazetteer"]]
     # Every gazetteer crossing in the fixture's provinces; the fixture draws bridges at all but Chagang's.
     chagang = {"manpo_jian_road", "manpo_jian_rail", "junggang_linjiang"}
-    assert len(gazetteer_rows) == 13
+    assert len(gazetteer_rows) == 14
     assert set(gazetteer_rows.loc[~gazetteer_rows["in_osm"], "crossing_id"]) == chagang
     osm_only = crossings[~crossings["in_gazetteer"]]
     # The post on the border is a crossing; the port customs 50 km inland is not.
@@ -125,6 +125,7 @@ def test_crossings_layer_holds_the_gazetteer_plus_osm_only_ones(demo_gpkg):
         },
         "wonjong_quanhe": "KP-13",
         "hyesan_changbai": "KP-10",
+        "samjang_guchengli": "KP-10",
         "sinuiju_dandong_road": "KP-03",
         "sinuiju_dandong_rail": "KP-03",
         **{c: "KP-04" for c in chagang},
@@ -171,3 +172,22 @@ def test_demo_provinces_are_the_real_outlines(demo_gpkg, shared_data):
         ours, real = demo.loc[code].geometry, reference.loc[code].geometry
         shared = ours.intersection(real).area
         assert shared > 0.9 * ours.area and shared > 0.9 * real.area, code
+
+
+def test_demo_moves_samjang_into_ryanggang_as_the_osm_counties_do(demo_gpkg, shared_data):
+    """Natural Earth puts Samjang in North Hamgyong; the demo's hand-drawn fix gives Ryanggang Taehongdan's corner.
+
+    Most of the land it moves is in OSM's Taehongdan county (measured: 74 %,
+    the rest a sliver of Musan county's bank), and the crossing, town and
+    bridge lie in Ryanggang.
+    """
+    from reference import natural_earth_provinces, osm_counties
+
+    reference = natural_earth_provinces(shared_data).to_crs(settings.MEASURE_CRS).set_index("code")
+    demo = layer(demo_gpkg, "provinces").to_crs(settings.MEASURE_CRS).set_index("code")
+    moved = demo.loc["KP-10"].geometry.intersection(reference.loc["KP-09"].geometry)
+    counties = osm_counties(shared_data).to_crs(settings.MEASURE_CRS)
+    taehongdan = counties.loc[counties["name:en"] == "Taehongdan County"].geometry.item()
+    assert moved.area > 100e6 and moved.intersection(taehongdan).area > 0.7 * moved.area
+    samjang = gpd.GeoSeries.from_xy([fixture.TOWNS["Samjang"][1]], [fixture.TOWNS["Samjang"][0]], crs=4326)
+    assert demo.loc["KP-10"].geometry.contains(samjang.to_crs(settings.MEASURE_CRS).item())

@@ -41,9 +41,12 @@ def test_the_legend_explains_every_layer_drawn(demo_maps, name):
 def test_time_classes_show_on_the_roads_at_the_default_view(demo_maps, tmp_path):
     """With the markers and the legend hidden, only the roads are drawn in the exact (opaque) time colours.
 
-    The province fills are translucent, so never match. The demo's North Korean
-    roads (about 1,400 km at roughly 1 km a pixel, drawn 3.5 px wide) must
-    cover thousands of pixels, in at least four of the time classes.
+    The province fills are translucent, so never match. The demo's North
+    Korean roads (about 1,400 km at roughly 1 km a pixel, drawn 3.5 px wide,
+    partly under the province outlines) cover about 3,000 pixels in the exact
+    colours: 3,053 measured before the Samjang road was added, 2,981 after.
+    At least 2,000, in at least four of the time classes, leaves room for
+    such edits while a missing or blob-drawn layer still fails.
     """
     with chromium() as visit:
         seen = visit(demo_maps / "comparison.html")
@@ -54,7 +57,7 @@ def test_time_classes_show_on_the_roads_at_the_default_view(demo_maps, tmp_path)
         )
         counts = colour_pixels(page, list(settings.MAP_TIME_COLOURS))
         seen.screenshot("comparison-roads-only", tmp_path)
-    assert sum(counts.values()) > 3_000, counts
+    assert sum(counts.values()) > 2_000, counts
     assert sum(n > 100 for n in counts.values()) >= 4, counts
 
 

