@@ -28,6 +28,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import replace
 from pathlib import Path
 
+import geopandas as gpd
 import pandas as pd
 
 from geo import comparison, io, settings
@@ -41,6 +42,7 @@ from geo.scenarios import Scenario
 from geo.schema import LAYER_ORDER
 from geo.sources.extracts import Progress
 from geo.sources.market_lists import MarketList
+from geo.sources.people_areas import PeopleAreas, read_people_areas
 from geo.sources.raw import RawOsm
 
 log = logging.getLogger(__name__)
@@ -286,7 +288,12 @@ def load_routes(folder: PathLike | None = None) -> Routes:
 # -- reach ---------------------------------------------------------------------
 
 
-def reach_table(routes: Routes, layers: Layers, groups: Mapping[str, Iterable[str]] | None = None) -> pd.DataFrame:
+def reach_table(
+    routes: Routes,
+    layers: Layers,
+    groups: Mapping[str, Iterable[str]] | None = None,
+    people_areas: PathLike | PeopleAreas | gpd.GeoDataFrame | None = None,
+) -> pd.DataFrame:
     """Reach per province, then per group: medians, 90th percentiles, shares within 2/4/8 h.
 
     Parameters
@@ -298,6 +305,12 @@ def reach_table(routes: Routes, layers: Layers, groups: Mapping[str, Iterable[st
     groups
         More group rows, as label -> province codes, after the border, far
         and all-of-North-Korea rows (which the headline and maps read).
+    people_areas
+        Areas with people counts (a GeoJSON file, or what
+        :func:`geo.sources.people_areas.read_people_areas` read from one, or a
+        GeoDataFrame with a ``population`` column), such as counties with
+        their census counts: rows whose provinces they cover are weighted
+        by people at their nearest market rather than spread like markets.
 
     Examples
     --------
@@ -308,7 +321,13 @@ def reach_table(routes: Routes, layers: Layers, groups: Mapping[str, Iterable[st
     """
     from geo.reach import province_reach
 
-    return province_reach(routes.markets, layers.provinces, groups)
+    if isinstance(people_areas, (str, Path)):
+        people_areas = read_people_areas(Path(people_areas))
+    if isinstance(people_areas, PeopleAreas):
+        areas, skipped = len(people_areas.areas), people_areas.skipped
+        log.info(f"people areas: {areas} with a population, {skipped} without (left out)")
+        people_areas = people_areas.areas
+    return province_reach(routes.markets, layers.provinces, groups, people_areas)
 
 
 def write_reach(table: pd.DataFrame, routes: Routes, folder: PathLike | None = None) -> list[Path]:

@@ -91,8 +91,8 @@ def _run_routes(args: argparse.Namespace) -> None:
 def _run_reach(args: argparse.Namespace) -> None:
     from geo.pipeline import reach_stage
 
-    supply = getattr(args, "supply", None)
-    _say(reach_stage(layers_dir=args.layers, out_dir=args.out, force=args.force, supply=supply))
+    supply, areas = getattr(args, "supply", None), getattr(args, "people_areas", None)
+    _say(reach_stage(layers_dir=args.layers, out_dir=args.out, force=args.force, supply=supply, people_areas=areas))
 
 
 def _run_maps(args: argparse.Namespace) -> None:
@@ -140,11 +140,14 @@ def _run_build(args: argparse.Namespace) -> None:
     from geo.network import load_speeds
     from geo.pipeline import supply_stage
     from geo.routes import parse_penalties
+    from geo.sources.people_areas import read_people_areas
 
     # Bad configuration, and a folder that cannot be written, fail before any
     # stage replaces anything.
     load_speeds(args.speeds)
     parse_penalties(args.penalty)
+    if args.people_areas is not None:
+        read_people_areas(args.people_areas)
     if args.offline:
         check_assets()
     check_output_folders(args)

@@ -80,6 +80,17 @@ def _add_out(parser: argparse.ArgumentParser, what: str, default: str = "the --l
     )
 
 
+def _add_people_areas(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--people-areas",
+        metavar="FILE",
+        type=Path,
+        default=None,
+        help="areas with people counts (GeoJSON polygons with a 'population' property, e.g. counties with their "
+        "census counts): weight the people-weighted shares by the market nearest each area's people",
+    )
+
+
 def _add_route_options(parser: argparse.ArgumentParser) -> None:
     routing = parser.add_argument_group("routing")
     routing.add_argument(
@@ -193,6 +204,7 @@ def make_parser() -> argparse.ArgumentParser:
         help="the table under this supply model: routes made under another are routed again (same speeds and "
         "penalties) and written beside it (default: the routes' own model)",
     )
+    _add_people_areas(reach)
     _add_force(reach)
     maps = _command(
         commands,
@@ -256,6 +268,7 @@ def make_parser() -> argparse.ArgumentParser:
     )
     _add_layer_options(build)
     _add_route_options(build)
+    _add_people_areas(build)
     _add_map_options(build)
     _add_force(build)
 

@@ -185,6 +185,7 @@ FLAGS = {
     "supply": "--supply",
     "markets": "--markets",
     "markets_mode": "--markets-mode",
+    "people_areas": "--people-areas",
 }
 
 

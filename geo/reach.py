@@ -18,6 +18,7 @@ from collections.abc import Iterable, Mapping
 import geopandas as gpd
 import numpy as np
 import pandas as pd
+from scipy.spatial import cKDTree
 
 from geo import settings
 from geo.errors import HamjiError, InputError
@@ -69,7 +70,10 @@ def _measures(markets: pd.DataFrame) -> dict:
 
 
 def province_reach(
-    markets: pd.DataFrame, provinces: gpd.GeoDataFrame, groups: Mapping[str, Iterable[str]] | None = None
+    markets: pd.DataFrame,
+    provinces: gpd.GeoDataFrame,
+    groups: Mapping[str, Iterable[str]] | None = None,
+    people_areas: gpd.GeoDataFrame | None = None,
 ) -> pd.DataFrame:
     """The reach table: one row per North Korean province in the build, then the groups.
 
@@ -83,6 +87,13 @@ def province_reach(
         More rows, after the border, far and all-of-North-Korea rows: a
         label -> province codes mapping (codes not in the build are ignored);
         their ``code`` is ``group:LABEL`` and their ``group`` ``custom``.
+    people_areas
+        Areas (polygons, lon/lat) with a ``population`` column, such as
+        counties with their census counts (see
+        :func:`geo.sources.people_areas.read_people_areas`). Each area's
+        people get the times of the market nearest to it; a row whose
+        provinces the areas cover (see :data:`settings.PEOPLE_AREAS_COVERAGE`)
+        is weighted by them instead of by its markets.
 
     Returns
     -------
@@ -90,7 +101,10 @@ def province_reach(
         Columns ``code``, ``name``, ``group``, ``markets``, ``area_km2``,
         ``markets_per_1000km2``, the published count beside OSM's, and for each
         measure (``crossing``, ``hub``): median and 90th percentile hours,
-        share within each threshold, share unreachable.
+        share within each threshold, share unreachable; ``population`` (2008
+        census), ``people_per_market``, each share weighted by people
+        (``*_people``), and ``people_basis`` (``areas`` or ``markets``) with
+        ``people_areas_coverage``, the areas' people over the census count.
     """
     kp = provinces[provinces["country"] == "KP"]
     order = {BORDER: 0, FAR: 1, OTHER: 2}
@@ -126,22 +140,57 @@ def province_reach(
     table = pd.DataFrame(rows)
     table["published_markets"] = table["published_markets"].astype("Int64")
     table["published_year"] = table["published_year"].astype("Int64")
-    return _with_people(table, members)
+    areas = None if people_areas is None else _area_hours(people_areas, markets, provinces)
+    return _with_people(table, members, areas)
 
 
-def _with_people(table: pd.DataFrame, members: dict[str, list[str]]) -> pd.DataFrame:
+def _area_hours(areas: gpd.GeoDataFrame, markets: pd.DataFrame, provinces: gpd.GeoDataFrame) -> pd.DataFrame:
+    """Each area's province and people, and the times of the market nearest to it (one row per area)."""
+    from geo.provinces import assign_regions
+
+    inside = areas.to_crs(settings.MEASURE_CRS).representative_point()
+    placed = assign_regions(inside.to_crs(settings.STORE_CRS), provinces, countries=("KP",))
+    frame = pd.DataFrame({"province": placed["province"].to_numpy(), "people": areas["population"].to_numpy(float)})
+    if len(markets):
+        where = gpd.GeoSeries(markets.geometry, crs=markets.crs).to_crs(settings.MEASURE_CRS)
+        _, nearest = cKDTree(np.column_stack([where.x, where.y])).query(np.column_stack([inside.x, inside.y]))
+    for _, column, _ in MEASURES:
+        frame[column] = markets[column].to_numpy(float)[nearest] if len(markets) else math.nan
+    return frame[frame["province"].notna()]
+
+
+def _people_by_areas(areas: pd.DataFrame, codes: list[str], census: int | None) -> tuple[float, dict[str, float]]:
+    """The areas' people in ``codes`` over the census count, and the share within each threshold by them."""
+    chosen = areas[areas["province"].isin(codes)]
+    people = float(chosen["people"].sum())
+    coverage = people / census if census else math.nan
+    shares = {
+        f"{prefix}_within_{limit}h_people": float(chosen.loc[chosen[column] <= limit, "people"].sum() / people)
+        if people
+        else math.nan
+        for prefix, column, _ in MEASURES
+        for limit in settings.REACH_THRESHOLDS_H
+    }
+    return coverage, shares
+
+
+def _with_people(table: pd.DataFrame, members: dict[str, list[str]], areas: pd.DataFrame | None) -> pd.DataFrame:
     """Population (2008 census), people per market, and the shares within each threshold weighted by people.
 
-    Only province totals are published, so each province's people are taken
-    to be spread like its markets: a province's people-weighted share is its
-    market share, and a group's is the mean of its provinces' shares weighted
-    by their populations (provinces without markets left out), so that a
+    With only province totals, each province's people are taken to be
+    spread like its markets: a province's people-weighted share is its market
+    share, and a group's is the mean of its provinces' shares weighted by
+    their populations (provinces without markets left out), so that a
     province OSM maps many markets in does not stand for the whole group.
+    Where ``areas`` hold about as many people as the census counts in each of
+    a row's provinces, the row is weighted by the areas instead: the share of
+    their people whose nearest market is within each threshold.
     """
     by_code = table.set_index("code")
     people = {code: population_of(code) for code in by_code.index}
     population, per_market = [], []
     shares: dict[str, list[float]] = {}
+    basis, coverages = [], []
     columns = [f"{p}_within_{t}h" for p, _, _ in MEASURES for t in settings.REACH_THRESHOLDS_H]
     for code in table["code"]:
         counts = [people[c].people for c in members[code] if people.get(c)]
@@ -149,11 +198,15 @@ def _with_people(table: pd.DataFrame, members: dict[str, list[str]]) -> pd.DataF
         population.append(total)
         markets = int(by_code.loc[code, "markets"])
         per_market.append(total / markets if total and markets else math.nan)
+        coverage, area_shares = _people_by_areas(areas, members[code], total) if areas is not None else (math.nan, {})
+        by_area = areas is not None and _covered(areas, members[code], people)
+        coverages.append(coverage)
+        basis.append("areas" if by_area else "markets")
         weighted = [(people[c].people, c) for c in members[code] if people.get(c) and by_code.loc[c, "markets"] > 0]
         weight = sum(w for w, _ in weighted)
         for column in columns:
             value = sum(w * by_code.loc[c, column] for w, c in weighted) / weight if weight else math.nan
-            shares.setdefault(f"{column}_people", []).append(value)
+            shares.setdefault(f"{column}_people", []).append(area_shares[f"{column}_people"] if by_area else value)
     table["population"] = pd.array(population, dtype="Int64")
     table["population_year"] = pd.array([2008 if p is not None else None for p in population], dtype="Int64")
     table["population_source"] = [
@@ -165,7 +218,20 @@ def _with_people(table: pd.DataFrame, members: dict[str, list[str]]) -> pd.DataF
     table["people_per_market"] = per_market
     for column, values in shares.items():
         table[column] = values
+    table["people_basis"] = basis
+    table["people_areas_coverage"] = coverages
     return table
+
+
+def _covered(areas: pd.DataFrame, codes: list[str], people: dict) -> bool:
+    """Whether the areas hold about the census count of people in each of ``codes`` (neither gaps nor overlaps)."""
+    low, high = settings.PEOPLE_AREAS_COVERAGE
+    for code in codes:
+        census = people.get(code)
+        held = float(areas.loc[areas["province"] == code, "people"].sum())
+        if census is None or not low <= held / census.people <= high:
+            return False
+    return bool(codes)
 
 
 def _group_rows(groups: Mapping[str, Iterable[str]] | None, built: list[str]) -> list[tuple[str, str, str, list[str]]]:
@@ -217,6 +283,15 @@ def headline(table: pd.DataFrame) -> str:
         text += f" ({f / b:.1f} times as long)" if f >= b else f" ({b / f:.1f} times shorter for the far provinces)"
     b4, f4 = border["crossing_within_4h"], far["crossing_within_4h"]
     return text + f"; {b4:.0%} of border markets and {f4:.0%} of far markets are within 4 h of a crossing."
+
+
+def people_basis_text(basis: str, coverage: float) -> str:
+    """What a row's people-weighted shares rest on, for readers: ``areas (99% of the census)``, ``its markets``."""
+    if basis == "areas":
+        return f"people areas ({coverage:.0%} of the census count)"
+    if isinstance(coverage, float) and math.isfinite(coverage) and coverage > 0:
+        return f"its markets (people areas hold {coverage:.0%} of the census count)"
+    return "its markets"
 
 
 def format_hours(hours: float) -> str:
@@ -281,18 +356,20 @@ def markdown_summary(table: pd.DataFrame, provenance: dict) -> str:
         "## People, not only markets",
         "",
         "OSM maps more markets in some provinces than in others, so a share of markets is partly a share of "
-        "mapping. Weighted by people instead (2008 census; each province's people taken to be spread like its "
-        "markets, a group's share the population-weighted mean of its provinces'):",
+        "mapping. Weighted by people instead (2008 census). Where people areas were given (county counts, "
+        "say) and hold the census count of a row's provinces, each area's people count at the market nearest to "
+        "them (*areas*); otherwise each province's people are taken to be spread like its markets, a group's "
+        "share the population-weighted mean of its provinces' (*markets*):",
         "",
-        "| Row | People (2008) | People per OSM market | Within 4 h of a hub: markets | people |",
-        "|---|---:|---:|---:|---:|",
+        "| Row | People (2008) | People per OSM market | Within 4 h of a hub: markets | people | Weighted by |",
+        "|---|---:|---:|---:|---:|---|",
     ]
     for r in table.itertuples():
         people = "–" if pd.isna(r.population) else f"{int(r.population):,}"
         per = "–" if pd.isna(r.people_per_market) else f"{r.people_per_market:,.0f}"
         lines.append(
             f"| {r.name} | {people} | {per} | {format_share(r.hub_within_4h)} | "
-            f"{format_share(r.hub_within_4h_people)} |"
+            f"{format_share(r.hub_within_4h_people)} | {people_basis_text(r.people_basis, r.people_areas_coverage)} |"
         )
     lines += ["", "Population: " + "; ".join(sorted({p.source for p in PROVINCE_POPULATION.values()})) + ".", ""]
     lines += [

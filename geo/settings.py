@@ -200,6 +200,11 @@ DEMO_STAMP = "DEMO — synthetic network, not OpenStreetMap"
 #: Hours for the "share within" columns of the reach table and the
 #: travel-time bands drawn around the crossings.
 REACH_THRESHOLDS_H = (2, 4, 8)
+#: People areas stand in for a province's markets in the people-weighted
+#: shares only where they hold this share of its census count (low, high):
+#: fewer leaves people out, more means areas overlap (an OSM export holds
+#: counties and their districts both).
+PEOPLE_AREAS_COVERAGE = (0.95, 1.05)
 #: A travel-time band covers the land within this distance (m) of a road
 #: vertex reached within the threshold ...
 BAND_BUFFER_M = 3_000

@@ -15,7 +15,7 @@ from geo.crossings import crossing_name
 from geo.maps.base import MapInputs
 from geo.maps.style import BORDER_LINE, CROSSING_COLOURS, GROUP_OUTLINES, ROAD_STYLES, time_colour
 from geo.maps.text import _link, _table, _text, escape, market_label
-from geo.reach import format_hours, format_share
+from geo.reach import format_hours, format_share, people_basis_text
 
 
 def merge_lines(frame: gpd.GeoDataFrame, by: list[str]) -> gpd.GeoDataFrame:
@@ -227,6 +227,8 @@ def province_popup_rows(row: pd.Series) -> list[tuple[str, str]]:
             ("People per OSM market", "–" if pd.isna(row["people_per_market"]) else f"{row['people_per_market']:,.0f}"),
             ("People within 4 h of a hub (weighted)", format_share(row["hub_within_4h_people"])),
         ]
+        if "people_basis" in row:
+            pairs.append(("People weighted by", people_basis_text(row["people_basis"], row["people_areas_coverage"])))
     return [(escape(label), escape(text)) for label, text in pairs]
 
 
