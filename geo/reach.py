@@ -151,11 +151,13 @@ def _area_hours(areas: gpd.GeoDataFrame, markets: pd.DataFrame, provinces: gpd.G
     inside = areas.to_crs(settings.MEASURE_CRS).representative_point()
     placed = assign_regions(inside.to_crs(settings.STORE_CRS), provinces, countries=("KP",))
     frame = pd.DataFrame({"province": placed["province"].to_numpy(), "people": areas["population"].to_numpy(float)})
+    for _, column, _ in MEASURES:
+        frame[column] = math.nan  # no market at all: nobody is within any time
     if len(markets):
         where = gpd.GeoSeries(markets.geometry, crs=markets.crs).to_crs(settings.MEASURE_CRS)
         _, nearest = cKDTree(np.column_stack([where.x, where.y])).query(np.column_stack([inside.x, inside.y]))
-    for _, column, _ in MEASURES:
-        frame[column] = markets[column].to_numpy(float)[nearest] if len(markets) else math.nan
+        for _, column, _ in MEASURES:
+            frame[column] = markets[column].to_numpy(float)[nearest]
     return frame[frame["province"].notna()]
 
 
@@ -286,7 +288,13 @@ def headline(table: pd.DataFrame) -> str:
 
 
 def people_basis_text(basis: str, coverage: float) -> str:
-    """What a row's people-weighted shares rest on, for readers: ``areas (99% of the census)``, ``its markets``."""
+    """What a row's people-weighted shares rest on, for readers.
+
+    Examples
+    --------
+    >>> people_basis_text("areas", 0.994), people_basis_text("markets", float("nan"))
+    ('people areas (99% of the census count)', 'its markets')
+    """
     if basis == "areas":
         return f"people areas ({coverage:.0%} of the census count)"
     if isinstance(coverage, float) and math.isfinite(coverage) and coverage > 0:

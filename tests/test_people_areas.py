@@ -56,12 +56,22 @@ def test_counts_are_read_as_osm_and_census_tables_write_them(tmp_path):
         ([(square(129, 42), {"population": True})], "not a number"),
         ([({"type": "Point", "coordinates": [129, 42]}, {"population": 5})], "is not a polygon"),
         ([(square(129, 42), {"name": "x"})], "no feature with a 'population' property \\(1 without one\\)"),
+        ([(square(500_000, 4_650_000, 1000), {"population": 5})], "not longitude and latitude .* EPSG:4326"),
+        ([({"type": "Polygon", "coordinates": [[[129, 42], [130, 42]]]}, {"population": 5})], "broken coordinates"),
     ],
 )
 def test_an_unusable_file_is_a_one_line_error_naming_the_feature(tmp_path, features, message):
     with pytest.raises(InputError, match=message) as caught:
         read_people_areas(write_areas(tmp_path / "areas.geojson", features))
     assert "\n" not in str(caught.value) and caught.value.option == "people_areas"
+
+
+def test_features_of_the_wrong_shape_are_skipped_not_a_traceback(tmp_path):
+    path = tmp_path / "areas.geojson"
+    good = {"type": "Feature", "geometry": square(129, 42), "properties": {"population": 7}}
+    path.write_text(json.dumps({"type": "FeatureCollection", "features": [None, 5, {"properties": [1]}, good]}))
+    read = read_people_areas(path)
+    assert read.areas["population"].tolist() == [7] and read.skipped == 3
 
 
 def test_a_file_that_is_not_geojson_is_refused(tmp_path):

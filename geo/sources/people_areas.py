@@ -67,10 +67,17 @@ def _polygon(geometry: object, label: str, path: Path) -> shapely.Geometry:
         raise InputError(f"{path}: {label} is not a polygon; people areas are polygons", option=_OPTION)
     try:
         shape = shapely.geometry.shape(geometry)
-    except (ValueError, TypeError, IndexError, AttributeError):
+    except (ValueError, TypeError, IndexError, KeyError, AttributeError, shapely.errors.GEOSException):
         raise InputError(f"{path}: {label} has broken coordinates", option=_OPTION) from None
     if shape.is_empty:
         raise InputError(f"{path}: {label} has an empty polygon", option=_OPTION)
+    west, south, east, north = shape.bounds
+    if not (-180 <= west <= east <= 180 and -90 <= south <= north <= 90):
+        raise InputError(
+            f"{path}: {label} has coordinates that are not longitude and latitude (a projected file?); "
+            "save it in EPSG:4326",
+            option=_OPTION,
+        )
     return shapely.make_valid(shape) if not shape.is_valid else shape
 
 
@@ -101,7 +108,8 @@ def read_people_areas(path: Path) -> PeopleAreas:
         )
     rows, skipped = [], 0
     for number, feature in enumerate(features, 1):
-        properties = (feature or {}).get("properties") or {} if isinstance(feature, dict) else {}
+        properties = feature.get("properties") if isinstance(feature, dict) else None
+        properties = properties if isinstance(properties, dict) else {}
         name = next((str(properties[k]) for k in ("name:en", "name") if properties.get(k)), "")
         label = f"feature {number}" + (f" ({clip(name)})" if name else "")
         people = _count(properties.get("population"), label, path)
