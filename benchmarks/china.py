@@ -18,7 +18,6 @@ that builds every ``highway`` way's WKB in libosmium — and ``hamji layers``.
 from __future__ import annotations
 
 import os
-import subprocess
 import sys
 import time
 from pathlib import Path
@@ -27,6 +26,7 @@ import geopandas as gpd
 import numpy as np
 import osmium
 
+from benchmarks.floor import FLOOR, PEAK_REPORT, measure_child
 from benchmarks.pipeline import country_extract, write_pbf
 from geo import settings
 from geo.sources import fixture
@@ -38,39 +38,13 @@ ROAD_CLASSES = np.array(
 #: Targets of issue 12 (ratios against the floor measured in the same run).
 TARGET_TIME_RATIO, TARGET_MEMORY_RATIO, TARGET_PEAK_BYTES = 2.5, 2.0, 4 * 1024**3
 
-#: Printed by each measured process itself: the peak of *its* memory (VmHWM after exec). The wait4
-#: figure of a child forked from this large generator would include the generator's own pages.
-_PEAK = """
-import re
-with open('/proc/self/status') as status:
-    print('bench-peak-kb', re.search(r'VmHWM:\\s+(\\d+)', status.read()).group(1))
-"""
-
-FLOOR = (
-    """
-import sys, osmium
-wkb = osmium.geom.WKBFactory()
-n = 0
-for way in osmium.FileProcessor(sys.argv[1], osmium.osm.NODE | osmium.osm.WAY).with_locations().with_filter(
-        osmium.filter.KeyFilter("highway")):
-    if way.is_way():
-        try:
-            wkb.create_linestring(way)
-            n += 1
-        except Exception:
-            pass
-print(n)
-"""
-    + _PEAK
-)
-
 LAYERS = (
     """
 import sys
 from geo.cli import main
 code = main(sys.argv[1:])
 """
-    + _PEAK
+    + PEAK_REPORT
     + """
 sys.exit(code)
 """
@@ -164,19 +138,9 @@ def _count_nodes(path: Path) -> int:
     return sum(1 for _ in osmium.FileProcessor(str(path), osmium.osm.NODE))
 
 
-def _measure(args: list[str]) -> dict:
-    """Wall time of one child process, and the peak memory it reports of itself."""
-    started = time.perf_counter()
-    done = subprocess.run(args, capture_output=True, text=True)
-    if done.returncode != 0:
-        raise RuntimeError(f"{' '.join(args[:4])} … failed: {done.stderr.strip()[-500:]}")
-    peak_kb = int(done.stdout.rsplit("bench-peak-kb", 1)[1].split()[0])
-    return {"seconds": time.perf_counter() - started, "peak_bytes": peak_kb * 1024, "stdout": done.stdout}
-
-
 def _layers(extract: Path, out: Path) -> dict:
     provinces = [arg for code in fixture.province_codes() for arg in ("--province", code)]
-    result = _measure(
+    result = measure_child(
         [
             sys.executable,
             "-c",
@@ -214,7 +178,7 @@ def run(workdir: Path, sizes: tuple[int, ...] = (2_000_000, 8_000_000, 24_000_00
         started = time.perf_counter()
         info = write_china_like(extract, noise)
         info["generate_s"] = time.perf_counter() - started
-        floor = _measure([sys.executable, "-c", FLOOR, str(extract)])
+        floor = measure_child([sys.executable, "-c", FLOOR, str(extract)])
         hamji = _layers(extract, workdir / f"layers-{noise // 1_000_000}M")
         rows.append(
             {"noise": noise, **info, "floor": floor, "hamji": hamji, "same_as_national": hamji["same"] == clean["same"]}

@@ -25,6 +25,7 @@ import numpy as np
 import osmium
 import shapely
 
+from benchmarks.floor import FLOOR, measure_child
 from geo import settings
 from geo.sources import fixture
 
@@ -196,7 +197,9 @@ def run(workdir: Path, road_km: float = 116_000, markets: int = 450) -> dict:
     first = _measure(build)
     rerun = _measure(build)
     files = {p.name: p.stat().st_size for p in [*layers.glob("*.gpkg"), *maps.glob("*.html")]}
-    return {"extract": info, "stages": stages, "first_build": first, "rerun": rerun, "files": files}
+    # The floor, measured in the same run so that runs on faster or slower machines compare.
+    floor = measure_child([sys.executable, "-c", FLOOR, str(extract)])
+    return {"extract": info, "stages": stages, "first_build": first, "rerun": rerun, "files": files, "floor": floor}
 
 
 #: Runs one ``hamji`` command and prints the process's own peak resident memory
@@ -264,6 +267,15 @@ def report(result: dict) -> str:
             f"{stage:<8}{s['wall_s']:>9.2f}{s['peak_bytes'] / 1e6:>10.0f}{s['rows_in']:>11,}{s['rows_out']:>10,}"
         )
     lines.append(f"{'total':<8}{total:>9.2f}{peak / 1e6:>10.0f}")
+    floor = result["floor"]
+    lines.append(
+        f"{'floor':<8}{floor['seconds']:>9.2f}{floor['peak_bytes'] / 1e6:>10.0f}   (one bare pyosmium pass "
+        "building every highway's geometry from the same file)"
+    )
+    lines.append(
+        f"total against the floor: {total / floor['seconds']:.0f}× the time, "
+        f"{peak / floor['peak_bytes']:.1f}× the peak memory"
+    )
     first, rerun = result["first_build"], result["rerun"]
     lines.append(f"'hamji build' after the single stages (adds the supply-model comparison): {first['wall_s']:.2f} s")
     skipped = rerun["output"].count("unchanged inputs")
@@ -294,6 +306,7 @@ def to_json(result: dict) -> str:
         "extract": result["extract"],
         "files": result["files"],
         "rerun_s": result["rerun"]["wall_s"],
+        "floor": {k: v for k, v in result["floor"].items() if k != "stdout"},
         "stages": {k: {f: v for f, v in s.items() if f != "output"} for k, s in result["stages"].items()},
     }
     return json.dumps(slim, indent=2, sort_keys=True)
