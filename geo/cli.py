@@ -147,7 +147,7 @@ def _run_build(args: argparse.Namespace) -> None:
     load_speeds(args.speeds)
     parse_penalties(args.penalty)
     if args.people_areas is not None:
-        read_people_areas(args.people_areas)
+        args.people_areas = read_people_areas(args.people_areas)  # read once, here, so that it fails first
     if args.offline:
         check_assets()
     check_output_folders(args)

@@ -19,7 +19,7 @@ from geo import api, cache, comparison, io, settings
 from geo.errors import HamjiError, InputError
 from geo.regions import resolve_selection
 from geo.sources.extracts import Progress
-from geo.sources.people_areas import read_people_areas
+from geo.sources.people_areas import PeopleAreas, read_people_areas
 from geo.supply import supply_provinces
 
 
@@ -148,15 +148,17 @@ def reach_stage(
     out_dir: Path | None = None,
     force: bool = False,
     supply: str | None = None,
-    people_areas: Path | None = None,
+    people_areas: Path | PeopleAreas | None = None,
 ) -> StageRun:
     """The reach table from the layers and routes in ``layers_dir``; CSV and Markdown into ``out_dir``.
 
     ``supply`` asks for the table under that supply model: routes made under
     another are routed again (with their own speeds and penalties) and
     written into ``out_dir`` beside the table, so the two always agree.
-    ``people_areas`` (GeoJSON, see :func:`geo.api.reach_table`) weights the
-    people-weighted shares by where people live.
+    ``people_areas`` (a GeoJSON file, or what
+    :func:`~geo.sources.people_areas.read_people_areas` read from one; see
+    :func:`geo.api.reach_table`) weights the people-weighted shares by where
+    people live.
     """
     layers_file = io.check_stage_file(io.layers_path(layers_dir))
     routes_file = io.check_stage_file(layers_file.parent / settings.ROUTES_GPKG)
@@ -164,11 +166,11 @@ def reach_stage(
     io.ensure_writable(target)
     if supply is not None:
         supply_provinces(supply)  # an unknown model fails before anything is read
-    areas = None if people_areas is None else read_people_areas(Path(people_areas))
+    areas = people_areas if isinstance(people_areas, PeopleAreas | None) else read_people_areas(Path(people_areas))
     # Asking for the routes' own model is the same run as not asking: key on the model used.
     made_with = io.read_provenance(routes_file, "markets").get("routes", {}).get("supply", {}).get("model")
     outputs = [target / settings.REACH_CSV, target / settings.REACH_MD, target / settings.REACH_SVG]
-    inputs = [layers_file, routes_file, *([Path(people_areas)] if people_areas is not None else [])]
+    inputs = [layers_file, routes_file, *([areas.path] if areas is not None else [])]
     key = cache.stage_key("reach", inputs, {"supply": supply or made_with})
     if _current("reach", key, outputs, force):
         return StageRun("reach", skipped=True, folder=target)

@@ -157,6 +157,13 @@ def test_cli_reach_with_people_areas_and_a_bad_file_keeps_the_table(demo_reach, 
     table = pd.read_csv(folder / settings.REACH_CSV).set_index("code")
     assert table.loc["KP-13", "people_basis"] == "areas"
     assert "people areas: 1 with a population, 0 without" in capsys.readouterr().out
+    # The areas file is an input of the stage: the same file again is a skip, no file a rerun.
+    assert main(["reach", "--layers", str(folder), "--people-areas", str(good)]) == 0
+    assert "unchanged inputs" in capsys.readouterr().out
+    assert main(["reach", "--layers", str(folder)]) == 0
+    assert pd.read_csv(folder / settings.REACH_CSV).set_index("code").loc["KP-13", "people_basis"] == "markets"
+    assert main(["reach", "--layers", str(folder), "--people-areas", str(good)]) == 0
+    capsys.readouterr()
     before = digest(folder / settings.REACH_CSV)
     bad = write_areas(tmp_path / "bad.geojson", [(square(130, 42), {"name": "Rajin", "population": "many"})])
     assert main(["reach", "--layers", str(folder), "--people-areas", str(bad)]) == 1
