@@ -26,7 +26,7 @@ import geopandas as gpd
 import numpy as np
 import osmium
 
-from benchmarks.floor import FLOOR, PEAK_REPORT, measure_child
+from benchmarks.floor import FLOOR, HAMJI, measure_child
 from benchmarks.pipeline import country_extract, write_pbf
 from geo import settings
 from geo.sources import fixture
@@ -37,18 +37,6 @@ ROAD_CLASSES = np.array(
 )
 #: Targets of issue 12 (ratios against the floor measured in the same run).
 TARGET_TIME_RATIO, TARGET_MEMORY_RATIO, TARGET_PEAK_BYTES = 2.5, 2.0, 4 * 1024**3
-
-LAYERS = (
-    """
-import sys
-from geo.cli import main
-code = main(sys.argv[1:])
-"""
-    + PEAK_REPORT
-    + """
-sys.exit(code)
-"""
-)
 
 
 def _noise_opl(path: Path, noise_nodes: int, outside_roads: int, seed: int) -> dict:
@@ -144,7 +132,7 @@ def _layers(extract: Path, out: Path) -> dict:
         [
             sys.executable,
             "-c",
-            LAYERS,
+            HAMJI,
             "layers",
             "--osm",
             str(extract),

@@ -13,7 +13,7 @@ import subprocess
 import time
 
 #: Appended to a measured script: it prints the peak of its own memory.
-PEAK_REPORT = """
+_PEAK_REPORT = """
 import re
 with open('/proc/self/status') as status:
     print('bench-peak-kb', re.search(r'VmHWM:\\s+(\\d+)', status.read()).group(1))
@@ -34,7 +34,20 @@ for way in osmium.FileProcessor(sys.argv[1], osmium.osm.NODE | osmium.osm.WAY).w
             pass
 print(n)
 """
-    + PEAK_REPORT
+    + _PEAK_REPORT
+)
+
+#: One ``hamji`` command (its arguments after the script), reporting its own peak memory.
+HAMJI = (
+    """
+import sys
+from geo.cli import main
+code = main(sys.argv[1:])
+"""
+    + _PEAK_REPORT
+    + """
+sys.exit(code)
+"""
 )
 
 

@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import json
 import os
-import subprocess
 import sys
 import time
 from pathlib import Path
@@ -25,7 +24,7 @@ import numpy as np
 import osmium
 import shapely
 
-from benchmarks.floor import FLOOR, measure_child
+from benchmarks.floor import FLOOR, HAMJI, measure_child
 from geo import settings
 from geo.sources import fixture
 
@@ -202,28 +201,10 @@ def run(workdir: Path, road_km: float = 116_000, markets: int = 450) -> dict:
     return {"extract": info, "stages": stages, "first_build": first, "rerun": rerun, "files": files, "floor": floor}
 
 
-#: Runs one ``hamji`` command and prints the process's own peak resident memory
-#: (``VmHWM``): ``wait4``'s figure would include the benchmark process's own
-#: memory, which a child inherits until it executes Python.
-_STAGE_RUNNER = """
-import re, sys
-from geo.cli import main
-code = main(sys.argv[1:])
-with open('/proc/self/status') as status:
-    print('hamji-bench-peak-kb', re.search(r'VmHWM:\\s+(\\d+)', status.read()).group(1))
-sys.exit(code)
-"""
-
-
 def _measure(args: list[str]) -> dict:
-    """Wall time and peak resident memory of one ``hamji`` process."""
-    started = time.perf_counter()
-    done = subprocess.run([sys.executable, "-c", _STAGE_RUNNER, *args], capture_output=True, text=True)
-    elapsed = time.perf_counter() - started
-    if done.returncode:
-        raise RuntimeError(f"hamji {' '.join(args)} failed:\n{done.stderr}")
-    peak_kb = int(done.stdout.rsplit("hamji-bench-peak-kb", 1)[1].split()[0])
-    return {"wall_s": elapsed, "peak_bytes": peak_kb * 1024, "output": done.stdout + done.stderr}
+    """Wall time, peak resident memory and printout of one ``hamji`` process."""
+    run = measure_child([sys.executable, "-c", HAMJI, *args])
+    return {"wall_s": run["seconds"], "peak_bytes": run["peak_bytes"], "output": run["stdout"]}
 
 
 def _rows(stage: str, layers: Path, maps: Path, info: dict) -> dict:
