@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 from pathlib import Path
 
 from geo import io, settings
@@ -20,13 +21,21 @@ RECORD = ".hamji_cache.json"
 _PACKAGE = Path(__file__).resolve().parent
 
 
+#: (device, inode, size, mtime) -> digest: a stage's inputs are hashed once per process, however often asked.
+_DIGESTS: dict[tuple[int, int, int, int], str] = {}
+
+
 def file_digest(path: Path) -> str:
     """SHA-256 of a file's bytes."""
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
+    info = os.stat(path)
+    key = (info.st_dev, info.st_ino, info.st_size, info.st_mtime_ns)
+    if key not in _DIGESTS:
+        digest = hashlib.sha256()
+        with open(path, "rb") as handle:
+            for block in iter(lambda: handle.read(1 << 20), b""):
+                digest.update(block)
+        _DIGESTS[key] = digest.hexdigest()
+    return _DIGESTS[key]
 
 
 def code_digest() -> str:
@@ -59,7 +68,8 @@ def stage_key(stage: str, inputs: list[Path], params: dict) -> str:
         "code": code_digest(),
         "settings": settings_digest(),
         "params": params,
-        "inputs": {str(Path(p).resolve()): file_digest(p) for p in inputs},
+        # By name and contents, not by where they are: a run works on staged copies (geo.staging).
+        "inputs": [[Path(p).name, file_digest(p)] for p in inputs],
     }
     return hashlib.sha256(json.dumps(record, sort_keys=True, default=str).encode()).hexdigest()
 

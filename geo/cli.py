@@ -15,11 +15,18 @@ from geo.cli_parser import make_parser
 from geo.console import error_line, interrupted_line
 from geo.errors import HamjiError, clip
 
+#: The staging of the command under way: what it prints names the user's folders, never the staging ones.
+_STAGED: list = []
+
+
+def _public(text: str) -> str:
+    return _STAGED[-1].public(text) if _STAGED else text
+
 
 def _say(run) -> None:
     from geo.console import report
 
-    print(report(run), flush=True)
+    print(_public(report(run)), flush=True)
 
 
 @contextmanager
@@ -168,7 +175,7 @@ def _run_build(args: argparse.Namespace) -> None:
 
 
 def _folders(args: argparse.Namespace) -> list[Path]:
-    """The folders a command writes, to be locked while it runs."""
+    """The folders a command writes, to be locked and staged while it runs."""
     data = getattr(args, "out", None) or getattr(args, "layers", None) or settings.LAYERS_DIR
     if args.command == "extract":
         return []  # one file, written under a temporary name and renamed
@@ -229,35 +236,70 @@ RUNNERS = {
 }
 
 
-def _run(args: argparse.Namespace) -> int:
-    from geo import lock
+def _with_staging(args: argparse.Namespace, run) -> argparse.Namespace:
+    """``args`` with every folder the command writes replaced by its staging folder (see :mod:`geo.staging`).
 
+    Defaults are made explicit first, so that no stage falls back on the real folder.
+    """
+    staged = argparse.Namespace(**vars(args))
+    layers = args.layers if getattr(args, "layers", None) else settings.LAYERS_DIR
+    if hasattr(args, "layers"):
+        staged.layers = run.staged_path(layers)
+    if hasattr(args, "out"):
+        writes_layers = args.command in ("layers", "build")
+        out = args.out or (settings.LAYERS_DIR if writes_layers else layers)
+        staged.out = run.staged_path(out)
+    if hasattr(args, "maps"):
+        staged.maps = run.staged_path(args.maps or settings.MAPS_DIR)
+    return staged
+
+
+def _run_staged(args: argparse.Namespace) -> None:
+    """Run the command in staging folders; put its outputs in place only if every stage succeeded."""
+    from geo import lock, staging
+
+    folders = _folders(args)
+    with lock.hold(*folders, wait=getattr(args, "wait", False)), staging.transaction(folders) as run:
+        _STAGED.append(run)  # until the command's last line is printed (see _run)
+        RUNNERS[args.command](_with_staging(args, run))
+
+
+def _run(args: argparse.Namespace) -> int:
     try:
-        if getattr(args, "list", False):
-            RUNNERS[args.command](args)
+        return _outcome(args)
+    finally:
+        _STAGED.clear()
+
+
+def _outcome(args: argparse.Namespace) -> int:
+    """Run the command; every way it can end as an exit code and at most one line on stderr."""
+    try:
+        if getattr(args, "list", False) or args.command == "extract":
+            RUNNERS[args.command](args)  # writes no folder (extract writes one file, renamed into place)
         else:
-            with lock.hold(*_folders(args), wait=getattr(args, "wait", False)):
-                RUNNERS[args.command](args)
+            _run_staged(args)
     except HamjiError as exc:
-        print(f"hamji: error: {error_line(exc)}", file=sys.stderr)
+        print(_public(f"hamji: error: {error_line(exc)}"), file=sys.stderr)
         return 1
     except BrokenPipeError:
         # The reader went away (``hamji … | head``): stop quietly, as other tools do.
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 141
     except KeyboardInterrupt:
-        print(interrupted_line(), file=sys.stderr)
+        print(_public(interrupted_line(_STAGED[-1].committed if _STAGED else [])), file=sys.stderr)
         return 130
     except OSError as exc:
         where = f" ({exc.filename})" if exc.filename else ""
-        print(f"hamji: error: {exc.strerror or exc}{where}; nothing after this point was written", file=sys.stderr)
+        print(_public(f"hamji: error: {exc.strerror or exc}{where}; no earlier output was changed"), file=sys.stderr)
         return 1
     except Exception as exc:  # a bug: still one line, unless asked for the traceback
         if os.environ.get("HAMJI_DEBUG"):
             raise
         print(
-            f"hamji: internal error: {type(exc).__name__}: {clip(exc, 600)}; this is a bug, please report "
-            "it (HAMJI_DEBUG=1 shows the traceback)",
+            _public(
+                f"hamji: internal error: {type(exc).__name__}: {clip(exc, 600)}; no earlier output was changed; "
+                "this is a bug, please report it (HAMJI_DEBUG=1 shows the traceback)"
+            ),
             file=sys.stderr,
         )
         return 2

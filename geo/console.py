@@ -198,14 +198,14 @@ def error_line(exc: Exception) -> str:
     return f"{text} [{flag}]" if flag else text
 
 
-def interrupted_line() -> str:
-    """What Ctrl-C leaves behind, as the one line the command ends with."""
-    from geo import io
+def interrupted_line(committed: list[Path]) -> str:
+    """What Ctrl-C leaves behind, as the one line the command ends with.
 
-    if not io.WRITTEN:
-        return "hamji: interrupted before anything was written; earlier outputs are unchanged"
-    names = ", ".join(str(p) for p in io.WRITTEN)
-    return (
-        f"hamji: interrupted after writing {len(io.WRITTEN)} file(s): {names}; every other output is as it "
-        "was before this run (rerun to finish)"
-    )
+    A command's outputs are put in place together at its end (see
+    :mod:`geo.staging`), so an interruption leaves all of them as they were,
+    unless it came during that last step, when ``committed`` names what was put in place.
+    """
+    if not committed:
+        return "hamji: interrupted; no output was replaced, every earlier output is as it was"
+    names = ", ".join(str(p) for p in committed)
+    return f"hamji: interrupted after every output was put in place ({len(committed)} file(s): {names})"

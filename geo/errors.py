@@ -58,6 +58,25 @@ class MissingStageError(InputError):
         super().__init__(f"{path} does not exist{why}; the {stage} stage writes it: run that stage first")
 
 
+class MixedRunError(InputError):
+    """Files a stage reads belong to different runs: one was made from another version of the other.
+
+    Attributes
+    ----------
+    path : pathlib.Path
+        The file made from something else.
+    source : pathlib.Path
+        The file it was not made from.
+    """
+
+    def __init__(self, path: Path, source: Path, stage: str):
+        self.path, self.source, self.stage = Path(path), Path(source), stage
+        super().__init__(
+            f"{path} was not made from the {source.name} beside it ({source}), so the two belong to different "
+            f"runs (an older or copied file?); rerun the {stage} stage so that they agree, instead of mixing them"
+        )
+
+
 class ClippedExtractError(InputError):
     """A province's boundary relation is in the extract but incomplete: the extract was clipped too tightly.
 

@@ -34,8 +34,9 @@ def ensure_writable(folder: Path) -> Path:
     folder = Path(folder)
     try:
         folder.mkdir(parents=True, exist_ok=True)
-        _sweep(folder, "hamji-write-test")  # probes of runs killed right here
-        fd, probe = tempfile.mkstemp(dir=folder, prefix=_temporary_prefix("hamji-write-test"))
+        _sweep(folder)  # what runs killed in this folder left behind
+        prefix, suffix = temporary_name("write-test")
+        fd, probe = tempfile.mkstemp(dir=folder, prefix=prefix, suffix=suffix)
         os.close(fd)
         os.unlink(probe)
     except OSError as exc:
@@ -45,21 +46,30 @@ def ensure_writable(folder: Path) -> Path:
     return folder
 
 
-def _temporary_prefix(name: str) -> str:
-    """Temporary files carry the writer's process id, so a sweep can tell a live run's from a dead one's."""
-    return f".{name}-{os.getpid()}-"
+#: Every temporary file or folder HamJi makes starts with this marker, and the sweep removes nothing else.
+TEMP_MARK = ".hamji-tmp-"
 
 
-def _sweep(folder: Path, name: str) -> None:
-    """Remove temporary files that runs which have since died left behind for ``name``."""
-    for stale in Path(folder).glob(f".{glob.escape(name)}-*"):
-        pid = stale.name[len(name) + 2 :].split("-", 1)[0]
-        if pid.isdigit() and process_alive(int(pid)):
-            continue  # another live run's file (or our own): not ours to remove
-        if stale.is_dir():
-            shutil.rmtree(stale, ignore_errors=True)
+def temporary_name(name: str) -> tuple[str, str]:
+    """The (prefix, suffix) of a temporary file for ``name``: ``.hamji-tmp-<pid>-<random>-<name>``.
+
+    The writer's process id lets a sweep tell a live run's file from a dead
+    one's; the marker, which no user file carries, keeps the sweep off
+    everything else (a user's own ``.hamji_reach.csv-backup`` included).
+    """
+    return f"{TEMP_MARK}{os.getpid()}-", f"-{name}"
+
+
+def _sweep(folder: Path) -> None:
+    """Remove the temporary files and folders that HamJi runs which have since died left in ``folder``."""
+    for stale in Path(folder).glob(f"{glob.escape(TEMP_MARK)}*"):
+        pid = stale.name[len(TEMP_MARK) :].split("-", 1)[0]
+        if not pid.isdigit() or process_alive(int(pid)):
+            continue  # not in our format, or a live run's file (or our own): not ours to remove
+        if stale.is_dir() and not stale.is_symlink():
+            shutil.rmtree(stale, ignore_errors=True)  # rmtree never follows the links inside
         else:
-            stale.unlink(missing_ok=True)
+            stale.unlink(missing_ok=True)  # a link is removed, never what it points to
 
 
 def process_alive(pid: int) -> bool:
@@ -106,8 +116,8 @@ def write_gpkg(
     path = Path(path)
     ensure_writable(path.parent)
     _check_target(path)
-    _sweep(path.parent, path.stem)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=_temporary_prefix(path.stem), suffix=".gpkg")
+    prefix, suffix = temporary_name(path.name)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=prefix, suffix=suffix)
     os.close(fd)
     os.unlink(tmp)  # GDAL refuses to create a GeoPackage over an existing empty file
     try:
@@ -175,9 +185,9 @@ def write_text(text: str, path: Path) -> Path:
     """Write ``text`` to ``path`` atomically (UTF-8), readable as any new file would be."""
     path = Path(path)
     _check_target(path)
-    _sweep(path.parent, path.name)
+    prefix, suffix = temporary_name(path.name)
     try:
-        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=_temporary_prefix(path.name))
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=prefix, suffix=suffix)
     except OSError as exc:
         raise _failed_write(path, exc) from None
     try:
@@ -234,7 +244,8 @@ def replace_folder(staged: Path, target: Path) -> Path:
     in place, so an interruption leaves either the old or the new whole.
     """
     staged, target = Path(staged), Path(target)
-    aside = target.with_name(f"{_temporary_prefix(target.name)}old")
+    prefix, suffix = temporary_name(target.name)
+    aside = target.with_name(f"{prefix}old{suffix}")
     if target.exists():
         os.replace(target, aside)
     os.replace(staged, target)
@@ -250,8 +261,8 @@ def remove_folder(folder: Path) -> None:
 
 def staging_folder(parent: Path, name: str) -> Path:
     """A new folder in ``parent`` to fill before :func:`replace_folder` puts it in place of ``name``."""
-    _sweep(parent, name)
-    staged = Path(tempfile.mkdtemp(dir=parent, prefix=_temporary_prefix(name)))
+    prefix, suffix = temporary_name(name)
+    staged = Path(tempfile.mkdtemp(dir=parent, prefix=prefix, suffix=suffix))
     shareable(staged, folder=True)
     return staged
 

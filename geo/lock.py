@@ -10,13 +10,15 @@ them across all its stages while each stage takes them again.
 
 from __future__ import annotations
 
+import errno
 import fcntl
 import os
+import stat
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from geo.errors import BusyError
+from geo.errors import BusyError, OutputError
 from geo.io import ensure_writable
 
 LOCK_FILE = ".hamji.lock"
@@ -31,12 +33,32 @@ def _holder(fd: int) -> int | None:
         return None
 
 
+def _open_lock(path: Path) -> int:
+    """The lock file, opened without following a link, and only if it is a regular file.
+
+    A folder from a zip or a clone can carry ``.hamji.lock`` as a link to any
+    file; following it would truncate that file and write a process id into it.
+    """
+    try:
+        fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC, 0o666)
+    except OSError as exc:
+        if exc.errno == errno.ELOOP:
+            raise OutputError(
+                f"{path} is a link, not HamJi's lock file; remove it (HamJi never writes through it) and run again"
+            ) from None
+        raise OutputError(f"cannot open the lock file {path} ({exc.strerror}); remove it and run again") from None
+    if not stat.S_ISREG(os.fstat(fd).st_mode):
+        os.close(fd)
+        raise OutputError(f"{path} is not a regular file, so not HamJi's lock file; remove it and run again")
+    return fd
+
+
 def _acquire(folder: Path, wait: bool) -> None:
     if folder in _HELD:
         _HELD[folder][1] += 1
         return
     ensure_writable(folder)
-    fd = os.open(folder / LOCK_FILE, os.O_RDWR | os.O_CREAT, 0o666)
+    fd = _open_lock(folder / LOCK_FILE)
     try:
         fcntl.flock(fd, fcntl.LOCK_EX | (0 if wait else fcntl.LOCK_NB))
     except BlockingIOError:

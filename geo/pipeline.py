@@ -15,7 +15,7 @@ from typing import Any
 
 import pandas as pd
 
-from geo import api, cache, comparison, io, settings
+from geo import api, cache, comparison, io, lineage, settings
 from geo.errors import HamjiError, InputError
 from geo.regions import resolve_selection
 from geo.sources.extracts import Progress
@@ -138,6 +138,7 @@ def routes_stage(
     if _current("routes", key, outputs, force):
         return StageRun("routes", skipped=True, folder=target)
     routes = api.route_markets(api.load_layers(source.parent), speeds, hours, supply)
+    routes.provenance["made_from"] = {"layers": lineage.file_id(source)}
     written = [api.write_routes(routes, target)]
     cache.remember("routes", key, outputs)
     return StageRun("routes", written=written, result=routes)
@@ -174,14 +175,21 @@ def reach_stage(
     key = cache.stage_key("reach", inputs, {"supply": supply or made_with})
     if _current("reach", key, outputs, force):
         return StageRun("reach", skipped=True, folder=target)
+    lineage.check_routes(routes_file, layers_file)
     routes = api.load_routes(layers_file.parent)
     layers = api.load_layers(layers_file.parent)
     written = []
     if supply is not None and supply != made_with:
         routes = api.route_markets(layers, routes.speeds, routes.report.get("penalties_h"), supply)
-        written.append(api.write_routes(routes, target))
+        routes.provenance["made_from"] = {"layers": lineage.file_id(layers_file)}
+        routes_file = api.write_routes(routes, target)
+        written.append(routes_file)
     table = api.reach_table(routes, layers, people_areas=areas)
-    written += api.write_reach(table, routes, target)
+    made_from = {
+        lineage.REACH_COLUMNS[stage]: lineage.file_id(f)
+        for stage, f in (("layers", layers_file), ("routes", routes_file))
+    }
+    written += api.write_reach(table.assign(**made_from), routes, target)
     cache.remember("reach", key, outputs)
     return StageRun("reach", written=written, result=(table, routes.provenance))
 
@@ -252,10 +260,11 @@ def maps_stage(
     )
     if _current("maps", key, outputs, force) and not inlined:
         return StageRun("maps", skipped=True, folder=target)
+    reach = api.load_reach(folder)
+    lineage.check_routes(routes_file, layers_file)
+    lineage.check_reach(reach, reach_file, layers_file, routes_file)
     routes = api.load_routes(folder)
-    sizes = api.write_maps(
-        api.load_layers(folder), routes, api.load_reach(folder), target, offline, links, sensitivity, supply
-    )
+    sizes = api.write_maps(api.load_layers(folder), routes, reach, target, offline, links, sensitivity, supply)
     cache.remember("maps", key, outputs)
     return StageRun("maps", written=[target / name for name in sizes] + inlined, result=(sizes, routes.synthetic))
 
@@ -319,9 +328,14 @@ def load_baseline(layers_dir: Path | None = None) -> Baseline:
     """The layers, routes and reach table in ``layers_dir``, each required."""
     folder = Path(layers_dir or settings.LAYERS_DIR)
     why = ": a scenario is compared with the baseline"
-    for name in (settings.LAYERS_GPKG, settings.ROUTES_GPKG, settings.REACH_CSV):
+    files = [
         io.check_stage_file(folder / name, why)
-    return Baseline(folder, api.load_layers(folder), api.load_routes(folder), api.load_reach(folder))
+        for name in (settings.LAYERS_GPKG, settings.ROUTES_GPKG, settings.REACH_CSV)
+    ]
+    reach = api.load_reach(folder)
+    lineage.check_routes(files[1], files[0])
+    lineage.check_reach(reach, files[2], files[0], files[1])
+    return Baseline(folder, api.load_layers(folder), api.load_routes(folder), reach)
 
 
 def scenario_stage(

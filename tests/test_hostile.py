@@ -396,12 +396,13 @@ def test_wait_queues_behind_the_other_run(previous):
 
 def test_sweep_leaves_a_live_runs_temporary_files(previous):
     folder = previous / "layers"
-    live = folder / f".{settings.REACH_CSV}-{os.getppid()}-abc"  # pytest's parent: alive
-    dead = folder / f".{settings.REACH_CSV}-999999999-abc"
-    live.write_text("being written")
-    dead.write_text("left by a killed run")
+    live = folder / f".hamji-tmp-{os.getppid()}-abc-{settings.REACH_CSV}"  # pytest's parent: alive
+    dead = folder / f".hamji-tmp-999999999-abc-{settings.REACH_CSV}"
+    user = folder / f".{settings.REACH_CSV}-999999999-backup"  # the user's own, in the old temporary format
+    for path in (live, dead, user):
+        path.write_text("someone's")
     assert hamji("reach", "--force", *folder_args("reach", previous)).returncode == 0
-    assert live.exists() and not dead.exists()
+    assert live.exists() and user.exists() and not dead.exists()
 
 
 def test_two_builds_at_once_one_wins_cleanly(previous):
@@ -446,7 +447,8 @@ def test_full_disk_keeps_the_previous_file(built, tmp_path):
         subprocess.run(["umount", str(small)], check=False)
 
 
-def test_ctrl_c_says_what_was_written(previous):
+def test_ctrl_c_replaces_nothing(previous):
+    before = snapshot(previous / "layers", previous / "maps")
     run = subprocess.Popen(
         [sys.executable, "-m", "geo.cli", "build", "--demo", "--force", *folder_args("build", previous)],
         stdout=subprocess.PIPE,
@@ -462,8 +464,8 @@ def test_ctrl_c_says_what_was_written(previous):
     err = run.stderr.read()
     assert run.wait(timeout=120) == 130
     assert err.count("\n") == 1 and "Traceback" not in err
-    assert err.startswith("hamji: interrupted after writing ") and settings.LAYERS_GPKG in err
-    assert "every other output is as it was before this run" in err
+    assert err.startswith("hamji: interrupted; no output was replaced")
+    assert snapshot(previous / "layers", previous / "maps") == before
 
 
 # -- hostile text that must be shown, never run -------------------------------------------------
@@ -545,3 +547,87 @@ def test_broken_market_ring_is_repaired_and_reported(previous, tmp_path):
     # Two triangles, each a quarter of the 150 m square.
     assert markets.loc["Rajin Market", "geometry_repaired"]
     assert markets.loc["Rajin Market", "area_m2"] == pytest.approx(150 * 150 / 2, rel=0.01)
+
+
+# -- all or nothing: a failed run replaces nothing, and touches only its own files --------------
+
+
+def test_lock_that_is_a_link_is_refused_and_its_target_untouched(previous, tmp_path):
+    victim = tmp_path / "precious.txt"
+    victim.write_text("the user's data")
+    lock = previous / "layers" / ".hamji.lock"
+    lock.unlink()
+    lock.symlink_to(victim)
+    line = refused(previous, "reach", "--force", *folder_args("reach", previous))
+    assert "is a link, not HamJi's lock file" in line
+    assert victim.read_text() == "the user's data"
+
+
+def test_output_that_is_a_link_is_replaced_never_written_through(previous, tmp_path):
+    victim = tmp_path / "precious.csv"
+    victim.write_text("the user's data")
+    reach = previous / "layers" / settings.REACH_CSV
+    reach.unlink()
+    reach.symlink_to(victim)
+    assert hamji("reach", "--force", *folder_args("reach", previous)).returncode == 0
+    assert victim.read_text() == "the user's data"
+    assert reach.is_file() and not reach.is_symlink() and reach.read_text().startswith("code,")
+
+
+@pytest.mark.parametrize(
+    "failing",
+    [
+        # Each breaks one later stage of build after the earlier stages have run.
+        ("--penalty", "wonjong=4"),  # routes: an unknown crossing (known only once the layers exist)
+        ("--people-areas", "AREAS"),  # reach: areas whose people are more than every province holds
+    ],
+    ids=["routes", "reach"],
+)
+def test_build_failing_at_a_later_stage_replaces_nothing(previous, tmp_path, failing):
+    areas = tmp_path / "areas.geojson"
+    ring = [[129.0, 42.0], [130.0, 42.0], [130.0, 43.0], [129.0, 42.0]]
+    areas.write_text(
+        json.dumps(
+            {
+                "type": "FeatureCollection",
+                "features": [
+                    {
+                        "type": "Feature",
+                        "properties": {"population": "lots"},
+                        "geometry": {"type": "Polygon", "coordinates": [ring]},
+                    }
+                ],
+            }
+        )
+    )
+    args = [a.replace("AREAS", str(areas)) for a in failing]
+    refused(previous, "build", "--demo", "--province", "border", "--force", *args, *folder_args("build", previous))
+    assert not list(previous.glob("*/.hamji-tmp-*"))
+
+
+def test_hand_copied_routes_from_another_run_are_refused(previous, tmp_path):
+    other = tmp_path / "other"
+    done = hamji("build", "--demo", "--province", "border", *folder_args("build", other))
+    assert done.returncode == 0, done.stderr
+    shutil.copy(other / "layers" / settings.ROUTES_GPKG, previous / "layers" / settings.ROUTES_GPKG)
+    for command in ("maps", "reach", "scenario"):
+        extra = ["wonjong_closed"] if command == "scenario" else ["--force"]
+        line = refused(previous, command, *extra, *folder_args(command, previous))
+        assert "belong to different runs" in line and settings.ROUTES_GPKG in line
+
+
+def test_a_commit_killed_half_way_is_finished_by_the_next_run(previous):
+    from geo import staging
+
+    folder = previous / "layers"
+    staged = folder / ".hamji-tmp-999999999-abc-stage"
+    staged.mkdir()
+    new_reach = (folder / settings.REACH_MD).read_text() + "\nfrom the killed run\n"
+    (staged / settings.REACH_MD).write_text(new_reach)
+    # A journal asking to move things out of the folder, or from elsewhere, is not obeyed.
+    moves = [[f"{staged.name}/{settings.REACH_MD}", settings.REACH_MD], ["../x", "y"], ["/etc/passwd", "z"]]
+    (folder / staging.JOURNAL).write_text(json.dumps({"pid": 999999999, "moves": moves, "removals": ["../../a"]}))
+    assert hamji("reach", *folder_args("reach", previous)).returncode == 0
+    assert (folder / settings.REACH_MD).read_text().endswith("from the killed run\n") or not staged.exists()
+    assert not (folder / staging.JOURNAL).exists() and not staged.exists()
+    assert not (folder / "y").exists() and not (folder / "z").exists()

@@ -73,7 +73,12 @@ def extract_region(source: Path, target: Path, progress: Progress | None = None)
     if target.resolve() == source.resolve():
         raise InputError(f"{target} is the extract being read; choose another name", option="target")
     io.ensure_writable(target.parent)
-    tmp = target.with_name(f".{target.name}.{os.getpid()}.tmp.osm.pbf")
+    # Made here, new and exclusive, so the writer never opens a path someone else put there (a link, say),
+    # and with HamJi's temporary marker, so a sweep after a killed run removes it.
+    prefix, suffix = io.temporary_name(target.name)
+    handle, name = tempfile.mkstemp(dir=target.parent, prefix=prefix, suffix=suffix)
+    os.close(handle)
+    tmp = Path(name)
     relations = _region_relations(source)
     selector = FeaturePass(settings.REGION_BBOX)
     meter = FileProgress(source, progress)
