@@ -40,6 +40,7 @@ import shapely
 from geo import settings
 from geo.errors import HamjiError, InputError
 from geo.io import check_input_file
+from geo.sources.bounded import check_extract_stream
 from geo.sources.passes import AreaPass, FeaturePass, Kept, RelationPass, wanted_tags
 from geo.sources.raw import (
     KEYS,
@@ -224,6 +225,7 @@ def read_extracts(paths: list[Path], progress: Progress | None = None) -> RawOsm
     inputs, synthetic, not_assembled, incomplete = [], False, 0, []
     counts = {"partial_ways": 0, "outside_region": 0}
     for path in (check_extract_path(Path(p)) for p in paths):
+        check_extract_stream(path)
         header = _header(path)
         if header is not None and header.has_multiple_object_versions:
             raise InputError(

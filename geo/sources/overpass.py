@@ -239,6 +239,7 @@ def read_overpass(url: str, selection: list[Region], allow_empty: bool = False) 
     area of the selected provinces (and a strip along the border for the
     crossings), so that a query stays small enough for a public server.
     """
+    _ = settings.OVERPASS_RETRY_PAUSE_S, settings.OVERPASS_CACHE_DIR  # a bad environment value fails before any request
     stamp = overpass_timestamp(url)
     boundaries = fetch_boundaries(url)
     everything = match_provinces(boundaries)
