@@ -238,7 +238,7 @@ def read_extracts(paths: list[Path], progress: Progress | None = None) -> RawOsm
             kept, area_pass = _read_one(path, box, progress)
         except UnicodeDecodeError as exc:
             raise InputError(
-                f"OSM extract {path} holds text that is not UTF-8 (near {bytes(exc.object[exc.start : exc.start + 20])!r}); "
+                f"OSM extract {path} holds text that is not UTF-8 (near {bytes(exc.object[exc.start :][:20])!r}); "
                 "the file is damaged or not written by an OSM tool, download it again",
                 option="osm_paths",
             ) from None
