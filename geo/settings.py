@@ -35,8 +35,10 @@ REACH_SVG = "hamji_reach.svg"
 #: Overpass endpoint used when no local extract is given.
 #: (``OVERPASS_URL``: ``HAMJI_OVERPASS_URL``, default https://overpass-api.de/api; ``OVERPASS_CACHE_DIR``,
 #: osmnx's HTTP cache folder so that a rerun with the same query does not refetch: ``HAMJI_CACHE_DIR``.)
-#: Seconds before an Overpass request is given up.
-OVERPASS_TIMEOUT = 180
+#: (``OVERPASS_TIMEOUT``: seconds before an Overpass request, its whole answer included, is given up;
+#: ``HAMJI_OVERPASS_TIMEOUT_S``, default 180.)
+#: Seconds for the first request (the data date), which tells whether the server answers at all.
+OVERPASS_STATUS_TIMEOUT = 30
 #: Times a 429 (too many requests) or 504 (gateway timeout) answer is retried,
 #: and the pause (s) before each retry, before the build stops with an error.
 OVERPASS_RETRIES = 2
@@ -300,6 +302,7 @@ _FROM_ENV = {
     "OVERPASS_URL": ("HAMJI_OVERPASS_URL", _url, "https://overpass-api.de/api", "an http:// or https:// URL"),
     "OVERPASS_CACHE_DIR": ("HAMJI_CACHE_DIR", _path, Path("cache"), "a folder path"),
     "OVERPASS_RETRY_PAUSE_S": ("HAMJI_OVERPASS_RETRY_PAUSE_S", _seconds, 30.0, "a number of seconds, 0 or more"),
+    "OVERPASS_TIMEOUT": ("HAMJI_OVERPASS_TIMEOUT_S", _positive(float), 180.0, "a number of seconds more than 0"),
     "NODE_INDEX_DIR": ("HAMJI_TMPDIR", str, None, "a folder path"),
     "ASSETS_DIR": ("HAMJI_ASSETS_DIR", _path, PROJECT_ROOT / "node_modules", "a folder path"),
     "DECOMPRESSED_MAX_BYTES": (
