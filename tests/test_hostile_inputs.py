@@ -9,10 +9,10 @@ byte-identical, and done within 60 s.
 from __future__ import annotations
 
 import bz2
-import shutil
 import gzip
 import json
 import lzma
+import shutil
 import time
 from pathlib import Path
 
