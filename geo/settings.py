@@ -270,12 +270,6 @@ def _path(text: str) -> Path:
     return Path(text)
 
 
-def _url(text: str) -> str:
-    if not text.startswith(("http://", "https://")):
-        raise ValueError
-    return text
-
-
 def _seconds(text: str) -> float:
     value = float(text)
     if not 0 <= value < float("inf"):
@@ -299,7 +293,8 @@ def _positive(kind):
 _FROM_ENV = {
     "LAYERS_DIR": ("HAMJI_LAYERS_DIR", _path, Path("layers"), "a folder path"),
     "MAPS_DIR": ("HAMJI_MAPS_DIR", _path, Path("maps"), "a folder path"),
-    "OVERPASS_URL": ("HAMJI_OVERPASS_URL", _url, "https://overpass-api.de/api", "an http:// or https:// URL"),
+    # Checked where it is used (geo.sources.overpass), like a URL given by flag: argparse shows it as a default.
+    "OVERPASS_URL": ("HAMJI_OVERPASS_URL", str, "https://overpass-api.de/api", "an http:// or https:// URL"),
     "OVERPASS_CACHE_DIR": ("HAMJI_CACHE_DIR", _path, Path("cache"), "a folder path"),
     "OVERPASS_RETRY_PAUSE_S": ("HAMJI_OVERPASS_RETRY_PAUSE_S", _seconds, 30.0, "a number of seconds, 0 or more"),
     "OVERPASS_TIMEOUT": ("HAMJI_OVERPASS_TIMEOUT_S", _positive(float), 180.0, "a number of seconds more than 0"),

@@ -204,7 +204,10 @@ def test_bad_overpass_variables_are_one_line(previous, variable, value):
     if variable != "HAMJI_OVERPASS_URL":
         env["HAMJI_OVERPASS_URL"] = "http://127.0.0.1:9/api"
     line = quick_refusal(previous, "layers", "--province", "KP-13", *folder_args("layers", previous), env=env)
-    assert f"environment variable {variable}=" in line and "fix or unset it" in line
+    if variable == "HAMJI_OVERPASS_URL":
+        assert "Overpass URL 'ftp://example.org' is not an http:// or https:// URL" in line
+    else:
+        assert f"environment variable {variable}=" in line and "fix or unset it" in line
 
 
 def test_bad_pause_variable_does_not_break_reach(previous):

@@ -23,7 +23,7 @@ import requests
 from shapely.geometry import box
 
 from geo import settings
-from geo.errors import OverpassError, SourceError, clip
+from geo.errors import InputError, OverpassError, SourceError, clip
 from geo.provinces import border_line, check_coverage, match_provinces
 from geo.regions import Region
 from geo.sources.raw import (
@@ -189,13 +189,15 @@ def overpass_timestamp(overpass_url: str) -> str:
                 hooks={"response": [guard]},
             )
             data = guard.check(response)
-    except requests.RequestException as exc:
+    except requests.ConnectionError as exc:  # ConnectTimeout included
         reason = type(exc).__name__
         raise SourceError(
             f"cannot reach Overpass at {overpass_url} ({reason}); check the network and the "
             "server address, or use a local extract",
             option="overpass_url",
         ) from None
+    except requests.RequestException as exc:
+        guard.fail(f"the answer broke off or was malformed ({type(exc).__name__})")
     stamp = (data.get("osm3s") if isinstance(data.get("osm3s"), dict) else {}).get("timestamp_osm_base")
     if not isinstance(stamp, str):
         guard.fail("the answer has no osm3s.timestamp_osm_base: is this an Overpass API?")
@@ -313,6 +315,12 @@ def read_overpass(url: str, selection: list[Region], allow_empty: bool = False) 
     crossings), so that a query stays small enough for a public server.
     """
     _ = settings.OVERPASS_RETRY_PAUSE_S, settings.OVERPASS_CACHE_DIR  # a bad environment value fails before any request
+    if not str(url).startswith(("http://", "https://")):
+        raise InputError(
+            f"Overpass URL {clip(url, 120)!r} is not an http:// or https:// URL (from the overpass_url option or "
+            "HAMJI_OVERPASS_URL); give the server's API address, e.g. https://overpass-api.de/api",
+            option="overpass_url",
+        )
     with osmnx_settings():
         return _read_overpass(url, selection, allow_empty)
 
