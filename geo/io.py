@@ -10,6 +10,7 @@ import shutil
 import sqlite3
 import stat
 import tempfile
+import unicodedata
 from pathlib import Path
 
 import geopandas as gpd
@@ -204,20 +205,33 @@ def write_text(text: str, path: Path) -> Path:
 
 
 #: First characters that make a spreadsheet read a cell as a formula (OWASP CSV injection).
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+#: A spreadsheet starts a formula at these, also after leading spaces, and in their full-width forms.
+_FORMULA_START = frozenset("=+-@\uff1d\uff0b\uff0d\uff20")
 
 
 def csv_safe(value: object) -> object:
     r"""A text cell that cannot start a spreadsheet formula: a leading ``'`` is added where it could.
 
+    Quoted: a cell whose first character, after any whitespace and invisible
+    format characters (zero-width space, BOM), is ``= + - @`` or a
+    full-width ``＝ ＋ － ＠``; and a cell starting with any control
+    character (tab, carriage return, line feed …), which spreadsheets strip.
+
     Examples
     --------
     >>> csv_safe('=HYPERLINK("http://x")'), csv_safe("Hoeryong"), csv_safe(-1.5)
     ('\'=HYPERLINK("http://x")', 'Hoeryong', -1.5)
+    >>> csv_safe("  =1+1"), csv_safe("\uff1d1"), csv_safe("\n=1"), csv_safe("a=b")
+    ("'  =1+1", "'\uff1d1", "'\n=1", 'a=b')
     """
-    if isinstance(value, str) and value.startswith(_FORMULA_START):
+    if not isinstance(value, str) or not value:
+        return value
+    if unicodedata.category(value[0]) == "Cc":
         return "'" + value
-    return value
+    rest = value.lstrip()
+    while rest and unicodedata.category(rest[0]) == "Cf":
+        rest = rest[1:].lstrip()
+    return "'" + value if rest[:1] in _FORMULA_START else value
 
 
 def write_csv(frame: pd.DataFrame, path: Path, decimals: int = 4) -> Path:

@@ -10,7 +10,6 @@ the road itself, not to a junction kilometres away.
 from __future__ import annotations
 
 import math
-import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -22,6 +21,7 @@ from scipy.sparse.csgraph import connected_components
 from scipy.spatial import cKDTree
 
 from geo import settings
+from geo.documents import load_toml
 from geo.errors import InputError
 from geo.io import read_text
 
@@ -81,10 +81,7 @@ def load_speeds(path: Path | None = None) -> SpeedTable:
         return validate_speeds(settings.DEFAULT_SPEEDS, "built-in defaults")
     path = Path(path)
     text = read_text(path, "speed table", option="speeds")
-    try:
-        data = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as exc:
-        raise InputError(f"speed table {path} is not valid TOML ({exc}); see the README for its format") from None
+    data = load_toml(text, "speed table", path, option="speeds", hint="see the README for its format")
     return validate_speeds(data, str(path))
 
 

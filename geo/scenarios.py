@@ -37,7 +37,6 @@ from __future__ import annotations
 import hashlib
 import math
 import re
-import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -47,6 +46,7 @@ import shapely
 from shapely.geometry import Point
 
 from geo import settings
+from geo.documents import load_toml
 from geo.errors import InputError, clip
 from geo.io import read_text
 from geo.network import SPEED_CLASSES, SpeedTable, validate_speeds
@@ -118,26 +118,44 @@ def scenario_key(stem: str) -> str:
 
 def load_scenario(name_or_path: str) -> Scenario:
     """Read a scenario by shipped name or path and check its shape (not yet its crossing ids)."""
-    path = Path(name_or_path)
-    if name_or_path in shipped_scenarios():
-        path = SCENARIO_DIR / f"{name_or_path}.toml"
-    elif not path.suffix and "/" not in name_or_path:
-        raise InputError(
-            f"scenario {clip(repr(name_or_path), 60)} is neither a file nor a shipped scenario; "
-            "shipped: " + ", ".join(shipped_scenarios())
-        )
+    path = _scenario_path(name_or_path)
     source = str(path)
     text = read_text(path, "scenario file", max_bytes=MAX_SCENARIO_BYTES)
-    try:
-        data = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as exc:
-        raise InputError(f"scenario {source} is not valid TOML ({exc}); see geo/scenarios.py for the format") from None
+    data = load_toml(text, "scenario", path, hint="see geo/scenarios.py for the format")
     unknown = set(data) - TOP_KEYS
     if unknown:
         raise InputError(
             f"scenario {source}: unknown key(s) {', '.join(sorted(unknown))}; allowed: " + ", ".join(sorted(TOP_KEYS))
         )
-    key = scenario_key(path.stem)
+    scenario = _scenario_header(data, scenario_key(path.stem), source)
+    for table in ("crossings", "speeds", "penalties"):
+        if not isinstance(data.get(table, {}), dict):
+            raise InputError(f"scenario {source}: {table} must be a table ([{table}])")
+    _read_crossings(scenario, data.get("crossings", {}), source)
+    _read_speeds(scenario, data.get("speeds", {}), source)
+    for cid, hours in data.get("penalties", {}).items():
+        hours = _number(hours, f"penalties.{cid}", source, settings.MAX_PENALTY_H)
+        if cid == "default_h":
+            scenario.default_penalty_h = hours
+        else:
+            scenario.penalties_h[cid] = hours
+    return scenario
+
+
+def _scenario_path(name_or_path: str) -> Path:
+    path = Path(name_or_path)
+    if name_or_path in shipped_scenarios():
+        return SCENARIO_DIR / f"{name_or_path}.toml"
+    if not path.suffix and "/" not in name_or_path:
+        raise InputError(
+            f"scenario {clip(repr(name_or_path), 60)} is neither a file nor a shipped scenario; "
+            "shipped: " + ", ".join(shipped_scenarios())
+        )
+    return path
+
+
+def _scenario_header(data: dict, key: str, source: str) -> Scenario:
+    """The scenario's name, description and supply model."""
     for field_name, limit in (("name", MAX_NAME_CHARS), ("description", MAX_DESCRIPTION_CHARS)):
         value = data.get(field_name, "")
         if not isinstance(value, str) or len(value) > limit:
@@ -150,11 +168,11 @@ def load_scenario(name_or_path: str) -> Scenario:
                 f"{clip(data['supply'], 40)!r}"
             )
         scenario.supply = data["supply"]
+    return scenario
 
-    for table in ("crossings", "speeds", "penalties"):
-        if not isinstance(data.get(table, {}), dict):
-            raise InputError(f"scenario {source}: {table} must be a table ([{table}])")
-    crossings = data.get("crossings", {})
+
+def _read_crossings(scenario: Scenario, crossings: dict, source: str) -> None:
+    """``[crossings]``: the ids closed or left open alone, and the crossings added."""
     if not isinstance(crossings.get("add", []), list) or not all(isinstance(a, dict) for a in crossings.get("add", [])):
         raise InputError(f"scenario {source}: crossings.add must be a list of tables ([[crossings.add]])")
     for list_key in ("close", "open_only"):
@@ -165,38 +183,39 @@ def load_scenario(name_or_path: str) -> Scenario:
     extra = set(crossings) - {"close", "open_only", "add"}
     if extra:
         raise InputError(f"scenario {source}: unknown key(s) crossings.{', crossings.'.join(sorted(extra))}")
-    for new in crossings.get("add", []):
-        missing = {"id", "lon", "lat", "mode"} - set(new)
-        if missing:
-            raise InputError(f"scenario {source}: an added crossing lacks {', '.join(sorted(missing))}")
-        cid = str(new["id"])
-        lon, lat = new["lon"], new["lat"]
-        if not all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in (lon, lat)) or not (
-            -180 <= lon <= 180 and -90 <= lat <= 90
-        ):  # NaN fails these comparisons too
-            raise InputError(
-                f"scenario {source}: added crossing {cid!r} has bad coordinates lon={lon!r}, "
-                f"lat={lat!r}; give decimal degrees (lon -180..180, lat -90..90)"
-            )
-        if new["mode"] not in ("road", "rail"):
-            raise InputError(
-                f"scenario {source}: added crossing {cid!r} has mode {new['mode']!r}; use 'road' or 'rail'"
-            )
-        penalty = new.get("penalty_h")
-        if penalty is not None:
-            penalty = _number(penalty, f"crossing {cid!r} penalty_h", source, settings.MAX_PENALTY_H)
-        scenario.add.append(
-            {
-                "id": cid,
-                "name": str(new.get("name", cid)),
-                "lon": float(lon),
-                "lat": float(lat),
-                "mode": new["mode"],
-                "penalty_h": penalty,
-            }
-        )
+    scenario.add.extend(_added_crossing(new, source) for new in crossings.get("add", []))
 
-    speeds = data.get("speeds", {})
+
+def _added_crossing(new: dict, source: str) -> dict:
+    missing = {"id", "lon", "lat", "mode"} - set(new)
+    if missing:
+        raise InputError(f"scenario {source}: an added crossing lacks {', '.join(sorted(missing))}")
+    cid = str(new["id"])
+    lon, lat = new["lon"], new["lat"]
+    if not all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in (lon, lat)) or not (
+        -180 <= lon <= 180 and -90 <= lat <= 90
+    ):  # NaN fails these comparisons too
+        raise InputError(
+            f"scenario {source}: added crossing {cid!r} has bad coordinates lon={lon!r}, "
+            f"lat={lat!r}; give decimal degrees (lon -180..180, lat -90..90)"
+        )
+    if new["mode"] not in ("road", "rail"):
+        raise InputError(f"scenario {source}: added crossing {cid!r} has mode {new['mode']!r}; use 'road' or 'rail'")
+    penalty = new.get("penalty_h")
+    if penalty is not None:
+        penalty = _number(penalty, f"crossing {cid!r} penalty_h", source, settings.MAX_PENALTY_H)
+    return {
+        "id": cid,
+        "name": str(new.get("name", cid)),
+        "lon": float(lon),
+        "lat": float(lat),
+        "mode": new["mode"],
+        "penalty_h": penalty,
+    }
+
+
+def _read_speeds(scenario: Scenario, speeds: dict, source: str) -> None:
+    """``[speeds]``: scale factors per country, and km/h per country and road class."""
     for country, value in speeds.items():
         if not isinstance(value, dict):
             raise InputError(f"scenario {source}: speeds.{country} must be a table")
@@ -217,14 +236,6 @@ def load_scenario(name_or_path: str) -> Scenario:
                 )
         else:
             raise InputError(f"scenario {source}: speeds.{country}: use scale, KP or CN")
-
-    for cid, hours in data.get("penalties", {}).items():
-        hours = _number(hours, f"penalties.{cid}", source, settings.MAX_PENALTY_H)
-        if cid == "default_h":
-            scenario.default_penalty_h = hours
-        else:
-            scenario.penalties_h[cid] = hours
-    return scenario
 
 
 def apply_scenario(

@@ -21,8 +21,7 @@ MEASURE_CRS = "EPSG:32652"
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 #: Output folders, relative to the folder a command runs in (as git or make
 #: do), so an installed package never writes inside its own installation.
-LAYERS_DIR = Path(os.environ.get("HAMJI_LAYERS_DIR", "layers"))
-MAPS_DIR = Path(os.environ.get("HAMJI_MAPS_DIR", "maps"))
+#: (``LAYERS_DIR``, ``MAPS_DIR``: environment variables ``HAMJI_LAYERS_DIR``, ``HAMJI_MAPS_DIR``; see ``_FROM_ENV``.)
 #: File name of the GeoPackage holding the layers stage's output.
 LAYERS_GPKG = "hamji_layers.gpkg"
 #: Sidecar written next to the GeoPackage: provenance and the build summary.
@@ -34,15 +33,16 @@ REACH_SVG = "hamji_reach.svg"
 
 # --- OpenStreetMap sources ---------------------------------------------------
 #: Overpass endpoint used when no local extract is given.
-OVERPASS_URL = os.environ.get("HAMJI_OVERPASS_URL", "https://overpass-api.de/api")
-#: osmnx's HTTP cache folder: a rerun with the same query does not refetch.
-OVERPASS_CACHE_DIR = Path(os.environ.get("HAMJI_CACHE_DIR", "cache"))
-#: Seconds before an Overpass request is given up.
-OVERPASS_TIMEOUT = 180
+#: (``OVERPASS_URL``: ``HAMJI_OVERPASS_URL``, default https://overpass-api.de/api; ``OVERPASS_CACHE_DIR``,
+#: osmnx's HTTP cache folder so that a rerun with the same query does not refetch: ``HAMJI_CACHE_DIR``.)
+#: (``OVERPASS_TIMEOUT``: seconds before an Overpass request, its whole answer included, is given up;
+#: ``HAMJI_OVERPASS_TIMEOUT_S``, default 180.)
+#: Seconds for the first request (the data date), which tells whether the server answers at all.
+OVERPASS_STATUS_TIMEOUT = 30
 #: Times a 429 (too many requests) or 504 (gateway timeout) answer is retried,
 #: and the pause (s) before each retry, before the build stops with an error.
 OVERPASS_RETRIES = 2
-OVERPASS_RETRY_PAUSE_S = float(os.environ.get("HAMJI_OVERPASS_RETRY_PAUSE_S", 30))
+#: (``OVERPASS_RETRY_PAUSE_S``: ``HAMJI_OVERPASS_RETRY_PAUSE_S``, default 30.)
 #: osmnx splits query polygons larger than this (m²) into several requests.
 OVERPASS_MAX_QUERY_AREA_M2 = 50_000 * 50_000
 #: Environment variable with local extracts, separated by ":".
@@ -61,7 +61,16 @@ REGION_BBOX = (121.4, 37.4, 131.6, 46.6)
 #: whole. Road ways are split at junctions, so none is anywhere near this long.
 REGION_WAY_MARGIN_DEG = 2.0
 #: Folder for the on-disk node index of very large extracts (default: the system's temporary folder).
-NODE_INDEX_DIR = os.environ.get("HAMJI_TMPDIR") or None
+#: (``NODE_INDEX_DIR``: ``HAMJI_TMPDIR``.)
+
+# --- bounds on compressed and XML extracts (geo/sources/bounded.py) ------------
+#: (Each also from an environment variable, see ``_FROM_ENV``.) A ``.gz`` or
+#: ``.bz2`` extract may expand to at most ``DECOMPRESSED_MAX_BYTES`` (default
+#: 200 GiB: a China XML is about 40 GB), at most ``COMPRESSION_MAX_RATIO``
+#: times its size (default 100: real OSM XML compresses 10 to 20 times; a
+#: bomb thousands), and is read through in at most ``DECOMPRESS_MAX_S``
+#: (default 4 h). No XML token (a tag, comment) may exceed
+#: ``XML_TOKEN_MAX_BYTES`` (default 1 MiB; an OSM tag is at most ~1 KB).
 
 #: Box used to look up province boundaries on Overpass (lon/lat): all of North
 #: Korea and the Tumen side of Jilin.
@@ -237,7 +246,7 @@ MAP_MAX_BYTES = 10_000_000
 MAP_COORD_DECIMALS = 5
 #: Folder of the npm packages listed in package.json (Leaflet and plugins),
 #: inlined into maps written with ``--offline``.
-ASSETS_DIR = Path(os.environ.get("HAMJI_ASSETS_DIR", PROJECT_ROOT / "node_modules"))
+#: (``ASSETS_DIR``: ``HAMJI_ASSETS_DIR``, default PROJECT_ROOT/node_modules.)
 
 # --- scenarios ---------------------------------------------------------------------
 #: Scenarios run by ``hamji sensitivity`` against the baseline.
@@ -254,3 +263,70 @@ SENSITIVITY_CSV = "hamji_sensitivity.csv"
 SENSITIVITY_MD = "hamji_sensitivity.md"
 #: The border-against-far ordering under every supply model (written by ``hamji build``).
 SUPPLY_MD = "hamji_supply.md"
+
+
+# --- settings from environment variables -------------------------------------------
+def _path(text: str) -> Path:
+    return Path(text)
+
+
+def _seconds(text: str) -> float:
+    value = float(text)
+    if not 0 <= value < float("inf"):
+        raise ValueError
+    return value
+
+
+def _positive(kind):
+    def parse(text: str):
+        value = kind(text)
+        if not 0 < value < float("inf"):
+            raise ValueError
+        return value
+
+    return parse
+
+
+#: Settings an environment variable can set: name → (variable, parser, default, allowed values in words).
+#: Read each time the setting is used (module ``__getattr__``), never at import, so that a bad value is a
+#: one-line error of the command that uses it; assigning ``settings.NAME`` overrides the variable.
+_FROM_ENV = {
+    "LAYERS_DIR": ("HAMJI_LAYERS_DIR", _path, Path("layers"), "a folder path"),
+    "MAPS_DIR": ("HAMJI_MAPS_DIR", _path, Path("maps"), "a folder path"),
+    # Checked where it is used (geo.sources.overpass), like a URL given by flag: argparse shows it as a default.
+    "OVERPASS_URL": ("HAMJI_OVERPASS_URL", str, "https://overpass-api.de/api", "an http:// or https:// URL"),
+    "OVERPASS_CACHE_DIR": ("HAMJI_CACHE_DIR", _path, Path("cache"), "a folder path"),
+    "OVERPASS_RETRY_PAUSE_S": ("HAMJI_OVERPASS_RETRY_PAUSE_S", _seconds, 30.0, "a number of seconds, 0 or more"),
+    "OVERPASS_TIMEOUT": ("HAMJI_OVERPASS_TIMEOUT_S", _positive(float), 180.0, "a number of seconds more than 0"),
+    "NODE_INDEX_DIR": ("HAMJI_TMPDIR", str, None, "a folder path"),
+    "ASSETS_DIR": ("HAMJI_ASSETS_DIR", _path, PROJECT_ROOT / "node_modules", "a folder path"),
+    "DECOMPRESSED_MAX_BYTES": (
+        "HAMJI_DECOMPRESSED_MAX_BYTES",
+        _positive(int),
+        200 * 1024**3,
+        "a whole number of bytes, more than 0",
+    ),
+    "COMPRESSION_MAX_RATIO": ("HAMJI_COMPRESSION_MAX_RATIO", _positive(float), 100.0, "a number more than 0"),
+    "DECOMPRESS_MAX_S": ("HAMJI_DECOMPRESS_MAX_S", _positive(float), 4 * 3600.0, "a number of seconds more than 0"),
+    "XML_TOKEN_MAX_BYTES": (
+        "HAMJI_XML_TOKEN_MAX_BYTES",
+        _positive(int),
+        1 << 20,
+        "a whole number of bytes, more than 0",
+    ),
+}
+
+
+def __getattr__(name: str):
+    if name not in _FROM_ENV:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    variable, parse, default, allowed = _FROM_ENV[name]
+    text = os.environ.get(variable, "")
+    if not text:
+        return default
+    try:
+        return parse(text)
+    except ValueError:
+        from geo.errors import InputError
+
+        raise InputError(f"environment variable {variable}={text[:80]!r} is not {allowed}; fix or unset it") from None

@@ -34,6 +34,13 @@ class FakeOverpass:
         #: (status, body, content type, text the query must contain): answer
         #: matching queries with this instead, to test how failures are handled.
         self.failure: tuple[int, bytes, str, str] | None = None
+        #: A misbehaving server, for every request: "drip" (one byte of the answer every
+        #: ``drip_s`` seconds), "bad-status" (a /status page with an unexpected line),
+        #: "redirect-loop", "endless-headers" (a header line every ``drip_s`` seconds),
+        #: "truncated" (a Content-Length longer than the body), or None.
+        self.mode: str | None = None
+        self.drip_s = 5.0
+        self.stop_event = threading.Event()
         server = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -47,7 +54,43 @@ class FakeOverpass:
                 self.end_headers()
                 self.wfile.write(body)
 
+            def _misbehave(self) -> bool:
+                mode, pause = server.mode, server.drip_s
+                if mode == "redirect-loop":
+                    self.send_response(302)
+                    self.send_header("Location", self.path)
+                    self.send_header("Content-Length", "0")
+                    self.end_headers()
+                elif mode in ("drip", "endless-headers", "truncated"):
+                    self.send_response(200)
+                    self.send_header("Content-Type", "application/json")
+                    self.send_header("Content-Length", "1000")
+                    if mode == "endless-headers":
+                        while not server.stop_event.wait(pause):  # bounded by stop()
+                            self.send_header("X-More", "1")
+                            self.flush_headers()
+                        return True
+                    self.end_headers()
+                    self.wfile.write(b'{"elements": [')
+                    self.wfile.flush()
+                    if mode == "truncated":
+                        return True
+                    while not server.stop_event.wait(pause):  # bounded by stop()
+                        self.wfile.write(b" ")
+                        self.wfile.flush()
+                else:
+                    return False
+                return True
+
             def do_GET(self) -> None:
+                if server.mode == "bad-status" and self.path.endswith("/status"):
+                    text = (
+                        "Connected as: 1\nCurrent time: 2026-01-01T00:00:00Z\nAnnounced endpoint: none\n"
+                        "Rate limit: 2\nsomething unexpected here\nCurrently running queries:\n"
+                    )
+                    return self._send(200, text.encode(), "text/plain")
+                if self._misbehave():
+                    return None
                 if self.path.endswith("/status"):
                     text = (
                         "Connected as: 1\nCurrent time: 2026-01-01T00:00:00Z\nAnnounced endpoint: none\n"
@@ -61,6 +104,11 @@ class FakeOverpass:
                 length = int(self.headers.get("Content-Length", 0))
                 query = parse_qs(self.rfile.read(length).decode()).get("data", [""])[0]
                 server.queries.append(query)
+                try:
+                    if self._misbehave():
+                        return None
+                except OSError:  # the client gave up: expected
+                    return None
                 if server.failure and server.failure[3] in query:
                     status, body, kind, _ = server.failure
                     return self._send(status, body, kind)
@@ -73,6 +121,7 @@ class FakeOverpass:
         self.thread.start()
 
     def stop(self) -> None:
+        self.stop_event.set()
         self.httpd.shutdown()
         self.httpd.server_close()
 

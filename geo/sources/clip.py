@@ -22,6 +22,7 @@ import pandas as pd
 from geo import io, settings
 from geo.errors import InputError, OutputError
 from geo.provinces import region_of_boundary
+from geo.sources.bounded import check_extract_stream
 from geo.sources.extracts import FileProgress, Progress, check_extract_path, node_index
 from geo.sources.passes import FeaturePass, wanted_relation, wanted_tags
 
@@ -70,6 +71,7 @@ def extract_region(source: Path, target: Path, progress: Progress | None = None)
     source, target = check_extract_path(Path(source)), Path(target)
     if not target.name.endswith(".osm.pbf"):
         raise InputError(f"{target}: name the clipped extract *.osm.pbf", option="target")
+    check_extract_stream(source)
     if target.resolve() == source.resolve():
         raise InputError(f"{target} is the extract being read; choose another name", option="target")
     io.ensure_writable(target.parent)

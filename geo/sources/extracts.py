@@ -38,8 +38,9 @@ import pandas as pd
 import shapely
 
 from geo import settings
-from geo.errors import HamjiError, InputError
+from geo.errors import HamjiError, InputError, clip
 from geo.io import check_input_file
+from geo.sources.bounded import check_extract_stream
 from geo.sources.passes import AreaPass, FeaturePass, Kept, RelationPass, wanted_tags
 from geo.sources.raw import (
     KEYS,
@@ -224,6 +225,7 @@ def read_extracts(paths: list[Path], progress: Progress | None = None) -> RawOsm
     inputs, synthetic, not_assembled, incomplete = [], False, 0, []
     counts = {"partial_ways": 0, "outside_region": 0}
     for path in (check_extract_path(Path(p)) for p in paths):
+        check_extract_stream(path)
         header = _header(path)
         if header is not None and header.has_multiple_object_versions:
             raise InputError(
@@ -234,6 +236,18 @@ def read_extracts(paths: list[Path], progress: Progress | None = None) -> RawOsm
         log.info(f"reading {path} …")
         try:
             kept, area_pass = _read_one(path, box, progress)
+        except UnicodeDecodeError as exc:
+            raise InputError(
+                f"OSM extract {path} holds text that is not UTF-8 (near {bytes(exc.object[exc.start :][:20])!r}); "
+                "the file is damaged or not written by an OSM tool, download it again",
+                option="osm_paths",
+            ) from None
+        except ValueError as exc:  # libosmium's limits, e.g. "OSM tag value is too long"
+            raise InputError(
+                f"cannot read OSM extract {path}: {clip(exc, 80)}; the file breaks a limit of OSM data (a tag "
+                "holds at most 255 characters), so it was not written by an OSM tool",
+                option="osm_paths",
+            ) from None
         except RuntimeError as exc:
             reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
             raise HamjiError(

@@ -13,7 +13,7 @@ same properties.
 
 from __future__ import annotations
 
-import json
+import csv
 import math
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -23,6 +23,7 @@ import pandas as pd
 import shapely
 
 from geo import settings
+from geo.documents import geojson_features
 from geo.errors import InputError, clip
 from geo.io import read_text
 from geo.provinces import assign_regions
@@ -49,20 +50,30 @@ def _column(columns: dict[str, str], names: tuple[str, ...]) -> str | None:
 
 
 def _rows_from_geojson(text: str, path: Path) -> pd.DataFrame:
-    try:
-        features = json.loads(text).get("features")
-    except (json.JSONDecodeError, AttributeError):
-        raise InputError(f"market list {path} is not GeoJSON (a FeatureCollection)", option="markets") from None
-    if not isinstance(features, list):
-        raise InputError(f"market list {path} has no 'features' list", option="markets")
     rows = []
-    for number, feature in enumerate(features, 1):
-        geometry = (feature or {}).get("geometry") or {}
+    for number, feature in enumerate(geojson_features(text, "market list", path, option="markets"), 1):
+        geometry = feature["geometry"] or {}
         coords = geometry.get("coordinates") if geometry.get("type") == "Point" else None
         lon, lat = coords[:2] if isinstance(coords, list) and len(coords) >= 2 else (None, None)
-        properties = (feature or {}).get("properties") or {}
-        rows.append({**{str(k).lower(): v for k, v in properties.items()}, "lon": lon, "lat": lat, "_row": number})
+        properties = _unique_names(feature["properties"], f"market list {path}, feature {number}: property")
+        rows.append({**properties, "lon": lon, "lat": lat, "_row": number})
     return pd.DataFrame(rows)
+
+
+def _unique_names(values: dict, where: str) -> dict:
+    """``values`` keyed by lower-cased, stripped names; two names that are then one are an error."""
+    named: dict[str, object] = {}
+    spelled: dict[str, str] = {}
+    for key, value in values.items():
+        name = str(key).strip().lower()
+        if name in named:
+            raise InputError(
+                f"{where} names {clip(spelled[name], 40)!r} and {clip(key, 40)!r} are the same once case and "
+                "spaces are ignored; rename one",
+                option="markets",
+            )
+        named[name], spelled[name] = value, str(key)
+    return named
 
 
 def read_market_list(path: Path) -> MarketList:
@@ -87,6 +98,9 @@ def read_market_list(path: Path) -> MarketList:
             frame = pd.read_csv(_io.StringIO(text), dtype=str, keep_default_na=False)
         except (pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
             raise InputError(f"market list {path} is not a CSV table ({clip(exc, 120)})", option="markets") from None
+        # pandas renames a repeated header "name.1": compare the headers as written.
+        header = next(csv.reader(_io.StringIO(text)), [])
+        _unique_names(dict.fromkeys(header), f"market list {path}: column")
         frame.columns = [str(c).strip().lower() for c in frame.columns]
         frame["_row"] = range(2, len(frame) + 2)  # the line in the file, after the header
     if len(frame) > MAX_LIST_ROWS:

@@ -8,8 +8,13 @@ empty layer.
 from __future__ import annotations
 
 import logging
+import signal
+import threading
 import time
+import types
 import warnings
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import NoReturn
 
@@ -18,7 +23,7 @@ import requests
 from shapely.geometry import box
 
 from geo import settings
-from geo.errors import OverpassError, SourceError, clip
+from geo.errors import InputError, OverpassError, SourceError, clip
 from geo.provinces import border_line, check_coverage, match_provinces
 from geo.regions import Region
 from geo.sources.raw import (
@@ -94,7 +99,11 @@ _GUARD: _OverpassGuard | None = None
 
 
 def configure_osmnx(overpass_url: str) -> _OverpassGuard:
-    """Point osmnx at ``overpass_url`` with HamJi's cache, limits and answer checks."""
+    """Point osmnx at ``overpass_url`` with HamJi's cache, limits and answer checks.
+
+    Changes ``osmnx.settings`` for good: call it inside :func:`osmnx_settings`,
+    which puts every setting back afterwards.
+    """
     import osmnx as ox
 
     global _GUARD
@@ -102,11 +111,67 @@ def configure_osmnx(overpass_url: str) -> _OverpassGuard:
     ox.settings.overpass_url = overpass_url.rstrip("/")
     ox.settings.use_cache = True
     ox.settings.cache_folder = str(settings.OVERPASS_CACHE_DIR)
-    ox.settings.requests_timeout = settings.OVERPASS_TIMEOUT
+    ox.settings.requests_timeout = max(1, round(settings.OVERPASS_TIMEOUT))  # an Overpass QL [timeout:] is whole
     ox.settings.max_query_area_size = settings.OVERPASS_MAX_QUERY_AREA_M2
     ox.settings.requests_kwargs = {"hooks": {"response": [_GUARD]}}
     ox.settings.log_console = False
+    # osmnx's /status probe loops (and recurses) on a status page it does not
+    # understand; the guard bounds the retries of a rate-limited answer instead.
+    ox.settings.overpass_rate_limit = False
+    # Never ask a public DNS-over-HTTPS server where the Overpass host is.
+    ox.settings.doh_url_template = None
     return _GUARD
+
+
+@contextmanager
+def osmnx_settings() -> Iterator[None]:
+    """Every ``osmnx.settings`` value as it was before the block, restored after it (even on an error)."""
+    import osmnx as ox
+
+    saved = {
+        name: (dict(value) if isinstance(value, dict) else list(value) if isinstance(value, list) else value)
+        for name, value in vars(ox.settings).items()
+        if not name.startswith("_") and not isinstance(value, types.ModuleType | types.FunctionType | type)
+    }
+    try:
+        yield
+    finally:
+        for name, value in saved.items():
+            setattr(ox.settings, name, value)
+
+
+@contextmanager
+def _deadline(seconds: float, url: str, query: str) -> Iterator[None]:
+    """Raise :class:`OverpassError` if the block (connect and the whole answer) takes over ``seconds``.
+
+    ``requests``' timeout bounds each read, not the answer: a server sending
+    a byte now and then never trips it. An interval timer does; it works in
+    the main thread only (elsewhere the block runs with the per-read timeout).
+    """
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def expire(*_) -> None:
+        raise OverpassError(url, query, f"no complete answer within {seconds:g} s (the server stalled or is too slow)")
+
+    previous = signal.signal(signal.SIGALRM, expire)
+    signal.setitimer(signal.ITIMER_REAL, seconds)
+    try:
+        yield
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
+
+
+def _requests_needed(polygon) -> int:
+    """How many requests osmnx splits ``polygon`` into (1 if its private helper is gone)."""
+    try:
+        from osmnx._overpass import _make_overpass_polygon_coord_strs
+
+        return max(len(_make_overpass_polygon_coord_strs(polygon)), 1)
+    except (ImportError, ValueError, TypeError):
+        return 1
 
 
 def overpass_timestamp(overpass_url: str) -> str:
@@ -115,17 +180,25 @@ def overpass_timestamp(overpass_url: str) -> str:
     guard = _OverpassGuard(overpass_url)
     guard.query = "data date"
     try:
-        response = requests.post(
-            url, data={"data": "[out:json][timeout:25];out;"}, timeout=30, hooks={"response": [guard]}
-        )
-    except requests.RequestException as exc:
+        seconds = min(settings.OVERPASS_STATUS_TIMEOUT, settings.OVERPASS_TIMEOUT)
+        with _deadline(seconds, overpass_url, guard.query):
+            response = requests.post(
+                url,
+                data={"data": "[out:json][timeout:25];out;"},
+                timeout=seconds,
+                hooks={"response": [guard]},
+            )
+            data = guard.check(response)
+    except requests.ConnectionError as exc:  # ConnectTimeout included
         reason = type(exc).__name__
         raise SourceError(
             f"cannot reach Overpass at {overpass_url} ({reason}); check the network and the "
             "server address, or use a local extract",
             option="overpass_url",
         ) from None
-    stamp = guard.check(response).get("osm3s", {}).get("timestamp_osm_base")
+    except requests.RequestException as exc:
+        guard.fail(f"the answer broke off or was malformed ({type(exc).__name__})")
+    stamp = (data.get("osm3s") if isinstance(data.get("osm3s"), dict) else {}).get("timestamp_osm_base")
     if not isinstance(stamp, str):
         guard.fail("the answer has no osm3s.timestamp_osm_base: is this an Overpass API?")
     return clip(stamp, 40)
@@ -141,7 +214,9 @@ def _features(polygon, tags: dict, keys: tuple[str, ...], query: str) -> gpd.Geo
         with warnings.catch_warnings():
             # osmnx warns that it splits a large area into several queries: expected here.
             warnings.simplefilter("ignore", UserWarning)
-            found = ox.features_from_polygon(polygon, tags)
+            parts = _requests_needed(polygon) if ox.settings.max_query_area_size != float("inf") else 1
+            with _deadline(parts * (settings.OVERPASS_TIMEOUT + 10), ox.settings.overpass_url, query):
+                found = ox.features_from_polygon(polygon, tags)
     except InsufficientResponseError:
         # Every answer passed the guard: the area really holds none of these.
         return to_frame([], keys)
@@ -239,6 +314,18 @@ def read_overpass(url: str, selection: list[Region], allow_empty: bool = False) 
     area of the selected provinces (and a strip along the border for the
     crossings), so that a query stays small enough for a public server.
     """
+    _ = settings.OVERPASS_RETRY_PAUSE_S, settings.OVERPASS_CACHE_DIR  # a bad environment value fails before any request
+    if not str(url).startswith(("http://", "https://")):
+        raise InputError(
+            f"Overpass URL {clip(url, 120)!r} is not an http:// or https:// URL (from the overpass_url option or "
+            "HAMJI_OVERPASS_URL); give the server's API address, e.g. https://overpass-api.de/api",
+            option="overpass_url",
+        )
+    with osmnx_settings():
+        return _read_overpass(url, selection, allow_empty)
+
+
+def _read_overpass(url: str, selection: list[Region], allow_empty: bool) -> RawOsm:
     stamp = overpass_timestamp(url)
     boundaries = fetch_boundaries(url)
     everything = match_provinces(boundaries)

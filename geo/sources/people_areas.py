@@ -18,7 +18,6 @@ that names the feature.
 
 from __future__ import annotations
 
-import json
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -27,6 +26,7 @@ import geopandas as gpd
 import shapely
 
 from geo import settings
+from geo.documents import load_json
 from geo.errors import InputError, clip
 from geo.io import read_text
 
@@ -96,10 +96,10 @@ def read_people_areas(path: Path) -> PeopleAreas:
     """
     path = Path(path)
     text = read_text(path, "people areas file", MAX_AREAS_BYTES, option=_OPTION)
-    try:
-        features = json.loads(text).get("features")
-    except (json.JSONDecodeError, AttributeError):
-        raise InputError(f"people areas file {path} is not GeoJSON (a FeatureCollection)", option=_OPTION) from None
+    data = load_json(text, "people areas file", path, option=_OPTION, kind="GeoJSON (a FeatureCollection)")
+    if not isinstance(data, dict):
+        raise InputError(f"people areas file {path} is not GeoJSON (a FeatureCollection)", option=_OPTION)
+    features = data.get("features")
     if not isinstance(features, list):
         raise InputError(f"people areas file {path} has no 'features' list", option=_OPTION)
     if len(features) > MAX_AREAS:
