@@ -119,6 +119,7 @@ class Side:
     edge_reverse: np.ndarray | None = None  # the edge runs from edge_last back to edge_first
     vertex_id: np.ndarray | None = None  # one id per distinct position (vertices shared by roads)
     vertex_node: np.ndarray | None = None  # the node at each vertex, -1 inside a chain
+    _steps: tuple | None = None
 
     @property
     def tree(self) -> cKDTree:
@@ -186,6 +187,11 @@ class Side:
         Returns the two vertices ``a`` and ``b`` (positions in ``vertex_*``), the
         seconds a→b and b→a (``inf`` where one-way forbids it) and the length in metres.
         """
+        if self._steps is None:
+            self._steps = self._find_steps()
+        return self._steps
+
+    def _find_steps(self) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
         vertex, owner = self.chain_vertices(np.arange(len(self.edge_u)))
         same = owner[1:] == owner[:-1]
         p, q, edge = vertex[:-1][same], vertex[1:][same], owner[:-1][same]

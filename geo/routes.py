@@ -17,6 +17,7 @@ from dataclasses import dataclass
 import geopandas as gpd
 import numpy as np
 import pandas as pd
+import shapely
 from scipy.sparse.csgraph import dijkstra
 from shapely.geometry import LineString
 
@@ -94,13 +95,13 @@ class _Walk:
     def length_m(self, edges: list[int]) -> float:
         return float(self.side.edge_length_m[edges].sum()) if edges else 0.0
 
-    def coords(self, edges: list[int]) -> list[tuple[float, float]]:
-        """The road vertices along these edges, each joint once."""
+    def coords(self, edges: list[int]) -> np.ndarray:
+        """The road vertices along these edges (store CRS), each joint once: geometry only for routes drawn."""
         if not edges:
-            return []
+            return np.zeros((0, 2))
         vertex, owner = self.side.chain_vertices(np.asarray(edges))
         joint = np.r_[False, owner[1:] != owner[:-1]]
-        return [tuple(p) for p in self.side.vertex_lonlat[vertex[~joint]].tolist()]
+        return self.side.vertex_lonlat[vertex[~joint]]
 
 
 def _snap(side: Side, points: gpd.GeoSeries) -> tuple[np.ndarray, np.ndarray]:
@@ -243,8 +244,8 @@ class _MarketRouter:
         return numbers, kp_edges, cn_edges, crossing
 
     def line(self, kp_edges: list[int], cn_edges: list[int], point) -> LineString:
-        coords = self.cn_walk.coords(cn_edges) + [(point.x, point.y)] + self.kp_walk.coords(kp_edges)
-        return LineString(coords) if len(coords) > 1 else LineString([coords[0], coords[0]])
+        coords = np.concatenate([self.cn_walk.coords(cn_edges), [[point.x, point.y]], self.kp_walk.coords(kp_edges)])
+        return shapely.linestrings(coords if len(coords) > 1 else np.repeat(coords, 2, axis=0))
 
 
 MARKET_RESULT_COLUMNS = (
