@@ -2,9 +2,15 @@
 
 Each side is a directed graph stored as a SciPy sparse matrix of travel
 times in seconds, so one multi-source Dijkstra answers every market at once.
-Every vertex of every road is a node (ways sharing a vertex meet there), and
-an edge joins consecutive vertices: a market beside a long road then snaps to
-the road itself, not to a junction kilometres away.
+Ways sharing a vertex meet there. A node is a vertex routing needs — a
+junction, a road end, or the vertex nearest a point that will be snapped
+(crossings, hubs, markets) — and an edge is the chain of vertices between two
+nodes along one road: OSM draws a vertex every few tens of metres, and
+routing over each of them cost minutes and gigabytes at real density. A
+market beside a long road still snaps to the road itself, not to a junction
+kilometres away, and the times are those of the graph of every vertex
+(``build_side(..., contract=False)``, tested). The chains' vertices stay in
+numpy arrays, expanded only for the routes drawn and the bands.
 """
 
 from __future__ import annotations
