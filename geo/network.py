@@ -190,8 +190,9 @@ class Side:
     def steps(self) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
         """Every pair of consecutive road vertices on the graph once, in order along the chains.
 
-        Returns the two vertices ``a`` and ``b`` (positions in ``vertex_*``), the
-        seconds a→b and b→a (``inf`` where one-way forbids it) and the length in metres.
+        Returns the two vertices ``a`` and ``b`` (positions in ``vertex_*``, in
+        the order of a road that runs through them), the seconds a→b and b→a
+        (``inf`` where one-way forbids it) and the length in metres.
         """
         if self._steps is None:
             self._steps = self._find_steps()
@@ -214,9 +215,12 @@ class Side:
         forward, backward = np.full(len(first), np.inf), np.full(len(first), np.inf)
         np.minimum.at(forward, pair[ahead], seconds[ahead])
         np.minimum.at(backward, pair[~ahead], seconds[~ahead])
-        order = np.argsort(first, kind="stable")  # back in order along the chains
+        order = np.argsort(first, kind="stable")  # back in order along the chains, each the way it was driven
         chosen = first[order]
-        return a[chosen], b[chosen], forward[order], backward[order], length[chosen]
+        ahead = ahead[chosen]
+        there = np.where(ahead, forward[order], backward[order])
+        back = np.where(ahead, backward[order], forward[order])
+        return p[chosen], q[chosen], there, back, length[chosen]
 
 
 def time_matrix(u: np.ndarray, v: np.ndarray, time_s: np.ndarray, n: int) -> csr_matrix:

@@ -49,6 +49,7 @@ def test_contracted_routing_gives_the_answers_of_every_vertex(dense_demo):
     for name, key in (("bands", "hours"), ("road_times", "from_h")):
         assert np.allclose(contracted[name].set_index(key)["road_km"], reference[name].set_index(key)["road_km"])
     assert contracted["bands"].geometry.geom_equals(reference["bands"].geometry).all()
+    assert contracted["road_times"].geometry.geom_equals(reference["road_times"].geometry).all()
 
 
 def test_a_point_beside_the_middle_of_a_long_road_snaps_to_the_vertex_beside_it(dense_demo):
