@@ -37,6 +37,53 @@ print(n)
     + _PEAK_REPORT
 )
 
+#: The layers floor: the bare pass above, plus writing those lines (WKB and class) to a GeoPackage with pyogrio.
+LAYERS_FLOOR = (
+    """
+import sys, numpy as np, osmium, pyogrio.raw
+wkb = osmium.geom.WKBFactory()
+lines, classes = [], []
+for way in osmium.FileProcessor(sys.argv[1], osmium.osm.NODE | osmium.osm.WAY).with_locations().with_filter(
+        osmium.filter.KeyFilter("highway")):
+    if way.is_way():
+        try:
+            lines.append(bytes.fromhex(wkb.create_linestring(way)))
+            classes.append(way.tags["highway"])
+        except Exception:
+            pass
+pyogrio.raw.write(sys.argv[2], np.array(lines, dtype=object), [np.array(classes, dtype=object)], ["highway"],
+                  driver="GPKG", geometry_type="LineString", crs="EPSG:4326")
+print(len(lines))
+"""
+    + _PEAK_REPORT
+)
+
+#: The routes floor: read the roads layer, SciPy CSR of every vertex, and ``argv[2]`` multi-source Dijkstra passes.
+ROUTES_FLOOR = (
+    """
+import sys, numpy as np, pyogrio, shapely
+from scipy.sparse import csr_matrix
+from scipy.sparse.csgraph import dijkstra
+table = pyogrio.read_dataframe(sys.argv[1], layer="roads", columns=["country"])
+for country in ("KP", "CN"):
+    coords, which = shapely.get_coordinates(table.geometry.values[table["country"].to_numpy() == country],
+                                            return_index=True)
+    scaled = np.round(coords * 1e7).astype(np.int64)  # one 1-D key per vertex, the fastest way to meet at shared ones
+    _, node = np.unique(scaled[:, 0] * 4_000_000_000 + scaled[:, 1], return_inverse=True)
+    node = node.reshape(-1)
+    same = which[1:] == which[:-1]
+    a, b = node[:-1][same], node[1:][same]
+    step = np.hypot(*(coords[1:] - coords[:-1])[same].T) * 1e5 + 1e-6
+    n = int(node.max()) + 1
+    graph = csr_matrix((np.r_[step, step], (np.r_[a, b], np.r_[b, a])), shape=(n, n))
+    sources = np.random.default_rng(1).choice(n, size=10, replace=False)
+    for _ in range(int(sys.argv[2]) if country == "KP" else 1):
+        dijkstra(graph, directed=True, indices=sources, min_only=True)
+print(n)
+"""
+    + _PEAK_REPORT
+)
+
 #: One ``hamji`` command (its arguments after the script), reporting its own peak memory.
 HAMJI = (
     """

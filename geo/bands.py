@@ -53,15 +53,17 @@ def travel_time_bands(
     radius = int(np.ceil(buffer_m / cell_m))
     disk = np.hypot(*np.mgrid[-radius : radius + 1, -radius : radius + 1]) * cell_m <= buffer_m
     # A two-way road is two directed edges: count each vertex pair once.
-    pairs = np.column_stack([np.minimum(side.edge_u, side.edge_v), np.maximum(side.edge_u, side.edge_v)])
-    once = np.unique(pairs, axis=0, return_index=True)[1] if len(pairs) else np.zeros(0, int)
+    a, b, _, _, length_m = side.steps()
+    full_s = side.vertex_times(time_s)
+    on_graph = side.vertex_node >= 0
+    on_graph[side.chain_vertices(np.arange(len(side.edge_u)))[0]] = True
+    xy, vertex_s = side.vertex_xy[on_graph], full_s[on_graph]
     rows = []
-    xy = side.xy
     origin = xy.min(axis=0) - (radius + 1) * cell_m if len(xy) else np.zeros(2)
     for limit in hours:
-        reached = time_s <= limit * 3600
-        inside = reached[side.edge_u[once]] & reached[side.edge_v[once]]
-        road_km = float(side.edge_length_m[once][inside].sum() / 1000)
+        reached = vertex_s <= limit * 3600
+        inside = (full_s[a] <= limit * 3600) & (full_s[b] <= limit * 3600)
+        road_km = float(length_m[inside].sum() / 1000)
         area = shapely.MultiPolygon()
         if reached.any():
             cells = np.floor((xy[reached] - origin) / cell_m).astype(int)
@@ -97,39 +99,31 @@ def road_time_bands(
         a MultiLineString, in the store CRS.
     """
     bins = np.asarray(bins_h or settings.MAP_TIME_BINS_H, dtype=float)
-    # One road per vertex pair (a < b), passable a→b, b→a or both (one-way streets).
-    a, b = np.minimum(side.edge_u, side.edge_v), np.maximum(side.edge_u, side.edge_v)
-    pairs, pair_of = np.unique(np.column_stack([a, b]), axis=0, return_inverse=True)
-    pair_of = pair_of.reshape(-1)
-    forward, backward = np.full(len(pairs), np.inf), np.full(len(pairs), np.inf)
-    ahead = side.edge_u == a
-    np.minimum.at(forward, pair_of[ahead], side.edge_time_s[ahead])
-    np.minimum.at(backward, pair_of[~ahead], side.edge_time_s[~ahead])
-    length = np.zeros(len(pairs))
-    length[pair_of] = side.edge_length_m
-    u, v = pairs[:, 0], pairs[:, 1]
+    # One road per vertex pair, passable a→b, b→a or both (one-way streets), in order along the roads.
+    u, v, forward, backward, length = side.steps()
+    vertex_s = side.vertex_times(time_s)
     count = np.maximum(1, np.ceil(length / piece_m - 1e-6)).astype(int)  # 5000.0000001 m is 5 pieces
-    edge = np.repeat(np.arange(len(pairs)), count)
+    edge = np.repeat(np.arange(len(u)), count)
     step = np.arange(len(edge)) - np.repeat(np.cumsum(count) - count, count)
     f0, f1 = step / count[edge], (step + 1) / count[edge]
     middle = (f0 + f1) / 2  # strictly inside (0, 1), so an impassable direction (inf) never meets a zero
-    hours = np.minimum(time_s[u][edge] + middle * forward[edge], time_s[v][edge] + (1 - middle) * backward[edge]) / 3600
-    start, end = side.xy[u][edge], side.xy[v][edge]
-    lines = shapely.linestrings(
-        np.stack([start + (end - start) * f0[:, None], start + (end - start) * f1[:, None]], axis=1)
+    hours = (
+        np.minimum(vertex_s[u][edge] + middle * forward[edge], vertex_s[v][edge] + (1 - middle) * backward[edge]) / 3600
     )
+    start, end = side.vertex_xy[u][edge], side.vertex_xy[v][edge]
+    starts, ends = start + (end - start) * f0[:, None], start + (end - start) * f1[:, None]
     piece_km = length[edge] / count[edge] / 1000
     classes = np.where(np.isfinite(hours), np.digitize(hours, bins) - 1, len(bins))
+    lines, line_class = _runs(starts, ends, classes)
     rows = []
     for index in np.unique(classes):
-        chosen = classes == index
         reached = index < len(bins)
         rows.append(
             {
                 "from_h": float(bins[index]) if reached else np.inf,
                 "to_h": float(bins[index + 1]) if index + 1 < len(bins) else np.inf,
-                "road_km": float(piece_km[chosen].sum()),
-                "geometry": shapely.line_merge(shapely.multilinestrings(lines[chosen])),
+                "road_km": float(piece_km[classes == index].sum()),
+                "geometry": shapely.line_merge(shapely.multilinestrings(lines[line_class == index])),
             }
         )
     frame = gpd.GeoDataFrame(rows, columns=["from_h", "to_h", "road_km", "geometry"], geometry="geometry",
@@ -137,3 +131,23 @@ def road_time_bands(
     frame = frame.to_crs(settings.STORE_CRS)
     frame["geometry"] = [shapely.MultiLineString([g]) if g.geom_type == "LineString" else g for g in frame.geometry]
     return frame
+
+
+def _runs(starts: np.ndarray, ends: np.ndarray, classes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Pieces that follow on from each other in the same class, as one line each (and its class).
+
+    Pieces come in order along the roads, so a run of them is one line of
+    many vertices: line_merge then joins far fewer lines (merging millions of
+    two-point lines took longer than all the routing).
+    """
+    if not len(starts):
+        return np.zeros(0, object), np.zeros(0, int)
+    follows = np.r_[False, (classes[1:] == classes[:-1]) & np.all(starts[1:] == ends[:-1], axis=1)]
+    run = np.cumsum(~follows) - 1
+    last = np.r_[~follows[1:], True]
+    points = np.concatenate([starts, ends[last]])
+    owner = np.concatenate([run, run[last]])
+    at = np.concatenate([np.arange(len(starts)) * 2.0, np.flatnonzero(last) * 2.0 + 1])
+    order = np.lexsort((at, owner))
+    lines = shapely.linestrings(points[order], indices=owner[order])
+    return lines, classes[~follows]

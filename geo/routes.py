@@ -17,6 +17,7 @@ from dataclasses import dataclass
 import geopandas as gpd
 import numpy as np
 import pandas as pd
+import shapely
 from scipy.sparse.csgraph import dijkstra
 from shapely.geometry import LineString
 
@@ -83,24 +84,41 @@ class _Walk:
     side: Side
 
     def __post_init__(self) -> None:
-        self.index = self.side.edge_index()
+        self.keys, self.fastest = self.side.edge_lookup()
+        self.n = max(1, self.side.graph.shape[0])
 
     def edges(self, nodes: list[int]) -> list[int]:
-        return [self.index[(a, b)] for a, b in zip(nodes, nodes[1:])]
+        path = np.asarray(nodes, dtype=np.int64)
+        wanted = path[:-1] * self.n + path[1:]
+        return self.fastest[np.searchsorted(self.keys, wanted)].tolist()
 
     def length_m(self, edges: list[int]) -> float:
         return float(self.side.edge_length_m[edges].sum()) if edges else 0.0
 
-    def coords(self, edges: list[int]) -> list[tuple[float, float]]:
+    def coords(self, edges: list[int]) -> np.ndarray:
+        """The road vertices along these edges (store CRS), each joint once: geometry only for routes drawn."""
         if not edges:
-            return []
-        nodes = np.r_[self.side.edge_u[edges[0]], self.side.edge_v[edges]]
-        return [tuple(p) for p in self.side.lonlat[nodes].tolist()]
+            return np.zeros((0, 2))
+        vertex, owner = self.side.chain_vertices(np.asarray(edges))
+        joint = np.r_[False, owner[1:] != owner[:-1]]
+        return self.side.vertex_lonlat[vertex[~joint]]
 
 
 def _snap(side: Side, points: gpd.GeoSeries) -> tuple[np.ndarray, np.ndarray]:
     xy = np.column_stack([points.x, points.y]) if len(points) else np.zeros((0, 2))
     return side.snap(xy)
+
+
+def route_points(layers: dict[str, gpd.GeoDataFrame]) -> np.ndarray:
+    """The points routing snaps to a road graph (crossings, hubs, markets), measuring CRS.
+
+    :func:`~geo.network.build_side` keeps the vertex nearest each as a node.
+    """
+    parts = [layers[name] for name in ("crossings", "hubs", "markets") if name in layers and len(layers[name])]
+    if not parts:
+        return np.zeros((0, 2))
+    measured = [part.to_crs(settings.MEASURE_CRS).geometry for part in parts]
+    return np.concatenate([np.column_stack([g.x, g.y]) for g in measured])
 
 
 def _networks(
@@ -110,7 +128,8 @@ def _networks(
     roads = layers["roads"].reset_index(drop=True)
     border = layers["border"].union_all() if len(layers["border"]) else None
     on_side, bridges = split_at_border(roads, border) if border is not None else (roads, np.zeros(len(roads), bool))
-    kp, cn = sides or (build_side(on_side, "KP", speeds), build_side(on_side, "CN", speeds))
+    keep = route_points(layers)
+    kp, cn = sides or (build_side(on_side, "KP", speeds, keep), build_side(on_side, "CN", speeds, keep))
     if kp.graph.shape[0] == 0 or cn.graph.shape[0] == 0:
         missing = "North Korean" if kp.graph.shape[0] == 0 else "Chinese"
         raise HamjiError(
@@ -225,8 +244,8 @@ class _MarketRouter:
         return numbers, kp_edges, cn_edges, crossing
 
     def line(self, kp_edges: list[int], cn_edges: list[int], point) -> LineString:
-        coords = self.cn_walk.coords(cn_edges) + [(point.x, point.y)] + self.kp_walk.coords(kp_edges)
-        return LineString(coords) if len(coords) > 1 else LineString([coords[0], coords[0]])
+        coords = np.concatenate([self.cn_walk.coords(cn_edges), [[point.x, point.y]], self.kp_walk.coords(kp_edges)])
+        return shapely.linestrings(coords if len(coords) > 1 else np.repeat(coords, 2, axis=0))
 
 
 MARKET_RESULT_COLUMNS = (
