@@ -412,7 +412,7 @@ def write_scenario(
     layers: Layers,
     folder: PathLike | None = None,
     maps_folder: PathLike | None = None,
-    offline: bool = False,
+    offline: bool = True,
 ) -> list[Path]:
     """Write a scenario's files: ``FOLDER/scenarios/KEY/`` and ``MAPS_FOLDER/scenarios/KEY.html``.
 

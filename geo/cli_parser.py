@@ -127,11 +127,20 @@ def _add_map_options(parser: argparse.ArgumentParser) -> None:
         help=f"folder to write the HTML maps into (default {settings.MAPS_DIR}/ in the current "
         "folder, or HAMJI_MAPS_DIR)",
     )
+    # Self-contained by default: Leaflet and its plugins are inlined, so a map opens with no network.
+    maps.add_argument(
+        "--cdn",
+        dest="offline",
+        action="store_false",
+        default=True,
+        help="small maps that load Leaflet and its plugins from the internet (by default they are inlined, "
+        "about 0.3 MB a map, and a map opens with no network; only the basemap tiles need it)",
+    )
     maps.add_argument(
         "--offline",
+        dest="offline",
         action="store_true",
-        help="inline Leaflet and its plugins so the maps open without internet (needs 'npm ci' "
-        "once in the project folder; basemap tiles still need internet)",
+        help="the default since maps are self-contained; kept so that older commands still work",
     )
 
 

@@ -235,9 +235,9 @@ MAP_SIMPLIFY_M = 50
 MAP_MAX_BYTES = 10_000_000
 #: Decimal places kept in map coordinates (5 ≈ 1 m).
 MAP_COORD_DECIMALS = 5
-#: Folder of the npm packages listed in package.json (Leaflet and plugins),
-#: inlined into maps written with ``--offline``.
-ASSETS_DIR = Path(os.environ.get("HAMJI_ASSETS_DIR", PROJECT_ROOT / "node_modules"))
+#: Folder of the Leaflet files (and plugins) inlined into every map unless ``--cdn``:
+#: the copies shipped in geo/data/assets/ (from the npm packages of package.json).
+ASSETS_DIR = Path(os.environ.get("HAMJI_ASSETS_DIR", Path(__file__).parent / "data" / "assets"))
 
 # --- scenarios ---------------------------------------------------------------------
 #: Scenarios run by ``hamji sensitivity`` against the baseline.
