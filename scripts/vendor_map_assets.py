@@ -33,7 +33,13 @@ FILES = {
         "dist/images/toggle.png",
         "dist/images/toggle.svg",
     ],
-    "leaflet.fullscreen": ["LICENSE", "package.json", "Control.FullScreen.js", "Control.FullScreen.css", "icon-fullscreen.svg"],
+    "leaflet.fullscreen": [
+        "LICENSE",
+        "package.json",
+        "Control.FullScreen.js",
+        "Control.FullScreen.css",
+        "icon-fullscreen.svg",
+    ],
     "leaflet-search": [
         "license.txt",
         "package.json",

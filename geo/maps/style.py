@@ -98,6 +98,7 @@ PAGE_CSS = """<style>
   .hamji-header h1{font-size:13px}
   .hamji-legend{bottom:64px;max-height:55vh;overflow:auto}
   .leaflet-control-minimap{display:none}
+  .leaflet-popup-content{width:calc(100vw - 80px) !important;overflow-wrap:break-word}
 }
 .hamji-demo{position:fixed;top:0;left:0;right:0;z-index:1001;background:#c92a2a;color:#fff;text-align:center;
   font:bold 14px/24px sans-serif;letter-spacing:.05em;pointer-events:none}
