@@ -7,9 +7,19 @@ maps; :mod:`geo.cli` runs the sub-command that was chosen.
 from __future__ import annotations
 
 import argparse
+import sys
 from pathlib import Path
+from typing import NoReturn
 
 from geo import __version__, settings
+
+
+class HamjiParser(argparse.ArgumentParser):
+    """An argument parser whose errors are one line, as every other ``hamji`` error, with exit code 1."""
+
+    def error(self, message: str) -> NoReturn:
+        sys.stderr.write(f"hamji: error: {message} (see {self.prog} --help)\n")
+        sys.exit(1)
 
 
 def _add_layer_options(parser: argparse.ArgumentParser) -> None:
@@ -171,7 +181,7 @@ def _command(commands, name: str, help_text: str, description: str) -> argparse.
 
 def make_parser() -> argparse.ArgumentParser:
     """The argument parser of the ``hamji`` command."""
-    parser = argparse.ArgumentParser(
+    parser = HamjiParser(
         prog="hamji",
         allow_abbrev=False,
         description="HamJi Explorer: OpenStreetMap evidence on how cross-border trade from Jilin reaches North "
@@ -179,7 +189,8 @@ def make_parser() -> argparse.ArgumentParser:
         "into --maps.",
     )
     parser.add_argument("--version", action="version", version=f"hamji {__version__}")
-    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    # A bare 'hamji' prints this help (geo.cli), so the command is not required here.
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND")
     layers = _command(
         commands,
         "layers",
