@@ -120,10 +120,11 @@ def _add_route_options(parser: argparse.ArgumentParser) -> None:
     )
     routing.add_argument(
         "--penalty",
-        metavar="CROSSING_ID=HOURS",
+        metavar="CROSSING=HOURS",
         action="append",
         default=None,
-        help=f"hours at one crossing (default {settings.BORDER_PENALTY_H} h each); repeatable",
+        help=f"hours at one crossing, named as on the maps (Wonjong–Quanhe) or by id "
+        f"(wonjong_quanhe) (default {settings.BORDER_PENALTY_H} h each); repeatable",
     )
 
 

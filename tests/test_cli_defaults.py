@@ -45,3 +45,17 @@ def test_bare_hamji_prints_help_and_a_bad_flag_is_one_line():
         1,
         "hamji: error: argument --layers: expected one argument (see hamji maps --help)\n",
     )
+
+
+def test_a_penalty_takes_a_crossing_by_the_name_the_maps_show_and_suggests_close_names():
+    import pytest
+
+    import geo
+    from geo.errors import InputError
+
+    layers = geo.demo_layers()
+    by_name = geo.route_markets(layers, penalties={"wonjong–quanhe": 4.0}).report["penalties_h"]
+    by_id = geo.route_markets(layers, penalties={"wonjong_quanhe": 4.0}).report["penalties_h"]
+    assert by_name == by_id and by_name["wonjong_quanhe"] == 4.0
+    with pytest.raises(InputError, match=r"did you mean 'wonjong_quanhe' or 'Wonjong–Quanhe'"):
+        geo.route_markets(layers, penalties={"wonjong_quanh": 4.0})
