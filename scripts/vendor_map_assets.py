@@ -40,14 +40,6 @@ FILES = {
         "Control.FullScreen.css",
         "icon-fullscreen.svg",
     ],
-    "leaflet-search": [
-        "license.txt",
-        "package.json",
-        "dist/leaflet-search.min.js",
-        "dist/leaflet-search.min.css",
-        "images/loader.gif",
-        "images/search-icon.png",
-    ],
 }
 
 

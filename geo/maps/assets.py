@@ -25,7 +25,6 @@ ASSET_FOLDERS = {
     "https://code.jquery.com/": "jquery/dist/",
     "https://cdnjs.cloudflare.com/ajax/libs/leaflet-minimap/3.6.1/": "leaflet-minimap/dist/",
     "https://cdn.jsdelivr.net/npm/leaflet.fullscreen@3.0.0/": "leaflet.fullscreen/",
-    "https://cdn.jsdelivr.net/npm/leaflet-search@2.9.7/": "leaflet-search/",
 }
 #: Where the npm package names a file differently from the CDN.
 ASSET_RENAMES = {
