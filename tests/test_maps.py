@@ -57,6 +57,7 @@ def test_maps_stage_writes_every_map_with_the_demo_stamp(demo_maps):
     for name in [*MAP_FILES.values(), INDEX_FILE]:
         html = (demo_maps / name).read_text()
         assert settings.DEMO_STAMP in html, name
+        assert '<meta name="viewport" content="width=device-width' in html, name  # laid out for a phone too
         assert len(html.encode()) < settings.MAP_MAX_BYTES
     index = (demo_maps / INDEX_FILE).read_text()
     for name in MAP_FILES.values():

@@ -174,7 +174,9 @@ def index_page(
 table{{border-collapse:collapse}}td,th{{border:1px solid #ccc;padding:2px 6px;text-align:right}}
 td:first-child,th:first-child{{text-align:left}}
 ul.maps{{list-style:none;padding:0;display:flex;flex-wrap:wrap;gap:1em}}ul.maps li{{width:240px}}
-svg.thumbnail{{border:1px solid #ccc}}.demo{{background:#c92a2a;color:#fff;padding:6px;font-weight:bold}}</style>
+svg.thumbnail{{border:1px solid #ccc}}svg{{max-width:100%;height:auto}}
+@media (max-width:699px){{table{{display:block;overflow-x:auto}}}}
+.demo{{background:#c92a2a;color:#fff;padding:6px;font-weight:bold}}</style>
 </head><body>{demo}
 <h1>HamJi Explorer</h1>
 <p>How long goods take from Chinese wholesale cities, through a border crossing, to North Korean
