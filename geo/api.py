@@ -249,10 +249,12 @@ def route_markets(
     >>> routes.report["supply"]["model"], len(routes.markets), bool(routes.markets["reachable"].all())
     ('hamji', 20, True)
     """
+    from geo.crossings import crossing_name
     from geo.routes import check_penalties, compute_routes, routes_report
 
     table = speeds if isinstance(speeds, SpeedTable) else load_speeds(Path(speeds) if speeds else None)
-    hours = check_penalties(dict(penalties or {}), list(layers.crossings["crossing_id"]))
+    names = {crossing_name(row): row["crossing_id"] for _, row in layers.crossings.iterrows()}
+    hours = check_penalties(dict(penalties or {}), list(layers.crossings["crossing_id"]), names)
     log.info("routing …")
     out = compute_routes(layers.frames, table, hours, supply=supply)
     report = _note_missing_supply(routes_report(out, table), layers)
@@ -412,7 +414,7 @@ def write_scenario(
     layers: Layers,
     folder: PathLike | None = None,
     maps_folder: PathLike | None = None,
-    offline: bool = False,
+    offline: bool = True,
 ) -> list[Path]:
     """Write a scenario's files: ``FOLDER/scenarios/KEY/`` and ``MAPS_FOLDER/scenarios/KEY.html``.
 

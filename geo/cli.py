@@ -218,7 +218,11 @@ def main(argv: list[str] | None = None) -> int:
     an unexpected one (a bug) is one line and exit code 2, with the
     traceback only when ``HAMJI_DEBUG`` is set.
     """
-    args = make_parser().parse_args(argv)
+    parser = make_parser()
+    args = parser.parse_args(argv)
+    if args.command is None:  # a bare 'hamji': what it can do
+        parser.print_help()
+        return 0
     with _progress_on_stdout(getattr(args, "quiet", False)):
         return _run(args)
 

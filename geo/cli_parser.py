@@ -7,9 +7,19 @@ maps; :mod:`geo.cli` runs the sub-command that was chosen.
 from __future__ import annotations
 
 import argparse
+import sys
 from pathlib import Path
+from typing import NoReturn
 
 from geo import __version__, settings
+
+
+class HamjiParser(argparse.ArgumentParser):
+    """An argument parser whose errors are one line, as every other ``hamji`` error, with exit code 1."""
+
+    def error(self, message: str) -> NoReturn:
+        sys.stderr.write(f"hamji: error: {message} (see {self.prog} --help)\n")
+        sys.exit(1)
 
 
 def _add_layer_options(parser: argparse.ArgumentParser) -> None:
@@ -110,10 +120,11 @@ def _add_route_options(parser: argparse.ArgumentParser) -> None:
     )
     routing.add_argument(
         "--penalty",
-        metavar="CROSSING_ID=HOURS",
+        metavar="CROSSING=HOURS",
         action="append",
         default=None,
-        help=f"hours at one crossing (default {settings.BORDER_PENALTY_H} h each); repeatable",
+        help=f"hours at one crossing, named as on the maps (Wonjong–Quanhe) or by id "
+        f"(wonjong_quanhe) (default {settings.BORDER_PENALTY_H} h each); repeatable",
     )
 
 
@@ -127,11 +138,20 @@ def _add_map_options(parser: argparse.ArgumentParser) -> None:
         help=f"folder to write the HTML maps into (default {settings.MAPS_DIR}/ in the current "
         "folder, or HAMJI_MAPS_DIR)",
     )
+    # Self-contained by default: Leaflet and its plugins are inlined, so a map opens with no network.
+    maps.add_argument(
+        "--cdn",
+        dest="offline",
+        action="store_false",
+        default=True,
+        help="small maps that load Leaflet and its plugins from the internet (by default they are inlined, "
+        "about 0.3 MB a map, and a map opens with no network; only the basemap tiles need it)",
+    )
     maps.add_argument(
         "--offline",
+        dest="offline",
         action="store_true",
-        help="inline Leaflet and its plugins so the maps open without internet (needs 'npm ci' "
-        "once in the project folder; basemap tiles still need internet)",
+        help="the default since maps are self-contained; kept so that older commands still work",
     )
 
 
@@ -162,7 +182,7 @@ def _command(commands, name: str, help_text: str, description: str) -> argparse.
 
 def make_parser() -> argparse.ArgumentParser:
     """The argument parser of the ``hamji`` command."""
-    parser = argparse.ArgumentParser(
+    parser = HamjiParser(
         prog="hamji",
         allow_abbrev=False,
         description="HamJi Explorer: OpenStreetMap evidence on how cross-border trade from Jilin reaches North "
@@ -170,7 +190,8 @@ def make_parser() -> argparse.ArgumentParser:
         "into --maps.",
     )
     parser.add_argument("--version", action="version", version=f"hamji {__version__}")
-    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    # A bare 'hamji' prints this help (geo.cli), so the command is not required here.
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND")
     layers = _command(
         commands,
         "layers",

@@ -237,7 +237,7 @@ def _missing_supply(routes: api.Routes) -> str:
 
 
 def maps_stage(
-    layers_dir: Path | None = None, maps_dir: Path | None = None, offline: bool = False, force: bool = False
+    layers_dir: Path | None = None, maps_dir: Path | None = None, offline: bool = True, force: bool = False
 ) -> StageRun:
     """Every HTML map and ``index.html`` from the layers, routes and reach table in ``layers_dir``."""
     from geo.maps import INDEX_FILE, MAP_FILES, check_assets
@@ -343,7 +343,7 @@ def scenario_stage(
     layers_dir: Path | None = None,
     maps_dir: Path | None = None,
     baseline: Baseline | None = None,
-    offline: bool = False,
+    offline: bool = True,
 ) -> StageRun:
     """Rerun a scenario against the baseline in ``layers_dir``; write its folder and difference map.
 
@@ -363,7 +363,7 @@ def scenario_stage(
 
 
 def sensitivity_stage(
-    layers_dir: Path | None = None, maps_dir: Path | None = None, names: list[str] | None = None, offline: bool = False
+    layers_dir: Path | None = None, maps_dir: Path | None = None, names: list[str] | None = None, offline: bool = True
 ) -> StageRun:
     """Does the headline survive other assumptions? Every sensitivity scenario against the baseline.
 

@@ -12,6 +12,7 @@ One multi-source Dijkstra per question, not one search per market:
 
 from __future__ import annotations
 
+import difflib
 from dataclasses import dataclass
 
 import geopandas as gpd
@@ -33,26 +34,40 @@ _EPS = 1e-6
 NO_ROAD_NEAR = "no road within"
 
 
-def check_penalties(penalties: dict[str, float], crossing_ids: list[str] | None) -> dict[str, float]:
-    """``penalties`` (hours by crossing id), if every id is a crossing and every value in range.
+def check_penalties(
+    penalties: dict[str, float], crossing_ids: list[str] | None, names: dict[str, str] | None = None
+) -> dict[str, float]:
+    """``penalties`` by crossing id, if every key is a crossing and every value in range.
 
-    A value must be from 0 to :data:`settings.MAX_PENALTY_H` hours.
+    A key may be a crossing's id or, with ``names`` (name -> id), its name
+    as the maps show it (any case); the result is keyed by id. A value must
+    be from 0 to :data:`settings.MAX_PENALTY_H` hours. An unknown key names
+    the closest crossings.
 
     With ``crossing_ids`` ``None`` only the hours are checked (before the
     crossings are known).
     """
+    by_name = {name.casefold(): cid for name, cid in (names or {}).items()}
+    checked = {}
     for name, hours in penalties.items():
+        cid = name
         if crossing_ids is not None and name not in crossing_ids:
-            raise InputError(
-                f"border penalty for {name!r}: unknown crossing; known crossings: " + ", ".join(sorted(crossing_ids)),
-                option="penalties",
-            )
+            cid = by_name.get(name.casefold())
+            if cid is None:
+                close = difflib.get_close_matches(name, [*crossing_ids, *(names or {})], n=3, cutoff=0.5)
+                raise InputError(
+                    f"border penalty for {name!r}: unknown crossing; known crossings: "
+                    + ", ".join(sorted(crossing_ids))
+                    + (f"; did you mean {' or '.join(map(repr, close))}?" if close else ""),
+                    option="penalties",
+                )
         if not 0 <= hours <= settings.MAX_PENALTY_H:
             raise InputError(
                 f"border penalty for {name!r}: {hours:g} is not a number of hours from 0 to {settings.MAX_PENALTY_H:g}",
                 option="penalties",
             )
-    return penalties
+        checked[cid] = hours
+    return checked
 
 
 def parse_penalties(values: list[str] | None, crossing_ids: list[str] | None = None) -> dict[str, float]:
@@ -64,7 +79,7 @@ def parse_penalties(values: list[str] | None, crossing_ids: list[str] | None = N
             penalties[name] = float(hours)
         except ValueError:
             raise InputError(
-                f"border penalty {value!r}: {hours!r} is not a number of hours; write CROSSING_ID=HOURS",
+                f"border penalty {value!r}: {hours!r} is not a number of hours; write CROSSING=HOURS (its name or id)",
                 option="penalties",
             ) from None
     return check_penalties(penalties, crossing_ids)

@@ -244,9 +244,9 @@ MAP_SIMPLIFY_M = 50
 MAP_MAX_BYTES = 10_000_000
 #: Decimal places kept in map coordinates (5 ≈ 1 m).
 MAP_COORD_DECIMALS = 5
-#: Folder of the npm packages listed in package.json (Leaflet and plugins),
-#: inlined into maps written with ``--offline``.
-#: (``ASSETS_DIR``: ``HAMJI_ASSETS_DIR``, default PROJECT_ROOT/node_modules.)
+#: Folder of the Leaflet files (and plugins) inlined into every map unless ``--cdn``:
+#: the copies shipped in geo/data/assets/ (from the npm packages of package.json).
+#: (``ASSETS_DIR``: ``HAMJI_ASSETS_DIR``, default geo/data/assets.)
 
 # --- scenarios ---------------------------------------------------------------------
 #: Scenarios run by ``hamji sensitivity`` against the baseline.
@@ -299,7 +299,7 @@ _FROM_ENV = {
     "OVERPASS_RETRY_PAUSE_S": ("HAMJI_OVERPASS_RETRY_PAUSE_S", _seconds, 30.0, "a number of seconds, 0 or more"),
     "OVERPASS_TIMEOUT": ("HAMJI_OVERPASS_TIMEOUT_S", _positive(float), 180.0, "a number of seconds more than 0"),
     "NODE_INDEX_DIR": ("HAMJI_TMPDIR", str, None, "a folder path"),
-    "ASSETS_DIR": ("HAMJI_ASSETS_DIR", _path, PROJECT_ROOT / "node_modules", "a folder path"),
+    "ASSETS_DIR": ("HAMJI_ASSETS_DIR", _path, Path(__file__).resolve().parent / "data" / "assets", "a folder path"),
     "DECOMPRESSED_MAX_BYTES": (
         "HAMJI_DECOMPRESSED_MAX_BYTES",
         _positive(int),

@@ -1,9 +1,11 @@
 """Open generated maps in headless Chromium the way a researcher would, with no CDN to reach.
 
-The maps link Leaflet and its plugins from CDNs this machine cannot reach, so
-every request for them is answered from the npm packages of package.json
-(the same versions folium asks for). Basemap tile requests get a plain grey
-tile; any other request off the machine is refused and recorded.
+The maps inline Leaflet and its plugins; maps written with ``--cdn`` link
+them from CDNs this machine cannot reach, so every request for them is
+answered from the shipped copies (the same versions folium asks for).
+Basemap tile requests get a plain grey tile (or, with ``tiles=False``, are
+refused as with no network); any other request off the machine is refused
+and recorded.
 """
 
 from __future__ import annotations
@@ -68,16 +70,16 @@ def _missing(what: str, missing: list[str]) -> None:
 def _assets_missing() -> list[str]:
     if (settings.ASSETS_DIR / "leaflet" / "dist" / "leaflet.js").exists():
         return []
-    return [f"Leaflet's npm packages in {settings.ASSETS_DIR} (run 'npm ci')"]
+    return [f"Leaflet's files in {settings.ASSETS_DIR} (unset HAMJI_ASSETS_DIR)"]
 
 
 def require_assets() -> None:
-    """Skip (or, in CI, fail) an offline-map test when the npm packages are missing."""
+    """Skip (or, in CI, fail) an offline-map test when the Leaflet files are missing."""
     _missing("offline maps", _assets_missing())
 
 
 def require_browser() -> None:
-    """Skip (or, in CI, fail) when Chromium or the npm assets are missing."""
+    """Skip (or, in CI, fail) when Chromium or the Leaflet files are missing."""
     chromium = [] if CHROMIUM.exists() else [f"Chromium at {CHROMIUM} (Debian packages chromium, chromium-driver)"]
     _missing("browser tests", chromium + _assets_missing())
 
@@ -100,8 +102,11 @@ class Visit:
 
 
 @contextmanager
-def chromium(serve_assets: bool = True):
-    """A fresh headless Chromium (new profile); yields a function opening a local HTML file."""
+def chromium(serve_assets: bool = True, viewport: tuple[int, int] = (1280, 800), tiles: bool = True):
+    """A fresh headless Chromium (new profile); yields a function opening a local HTML file.
+
+    ``viewport`` is the window's (width, height); a phone is (390, 844).
+    """
     from playwright.sync_api import sync_playwright
 
     require_browser()
@@ -113,7 +118,7 @@ def chromium(serve_assets: bool = True):
                 executable_path=str(CHROMIUM),
                 headless=True,
                 args=CHROMIUM_FLAGS,
-                viewport={"width": 1280, "height": 800},
+                viewport={"width": viewport[0], "height": viewport[1]},
             )
 
             def visit(path: Path, wait_ms: int = 800) -> Visit:
@@ -126,7 +131,7 @@ def chromium(serve_assets: bool = True):
                     url = handle.request.url
                     if url.startswith(("file:", "data:")):
                         return handle.continue_()
-                    if any(host in url for host in TILE_HOSTS):
+                    if tiles and any(host in url for host in TILE_HOSTS):
                         return handle.fulfill(status=200, body=TILE, content_type="image/png")
                     asset = local_asset(url) if serve_assets else None
                     if asset is not None and asset.exists():

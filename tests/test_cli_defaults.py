@@ -8,8 +8,18 @@ from pathlib import Path
 from geo import settings
 
 
+def _state(path: Path) -> tuple[int, int] | None:
+    return (path.stat().st_mtime_ns, path.stat().st_size) if path.exists() else None
+
+
 def test_demo_build_from_an_empty_folder_writes_layers_and_maps_there(tmp_path):
+    """Into the folder it runs in, and never into the checkout (which may hold the README's own demo build)."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("HAMJI_")}
+    checkout = [
+        Path(settings.PROJECT_ROOT) / folder / name
+        for folder, name in (("layers", settings.LAYERS_GPKG), ("maps", "index.html"))
+    ]
+    before = [_state(path) for path in checkout]
     done = subprocess.run(
         [sys.executable, "-m", "geo.cli", "build", "--demo"],
         cwd=tmp_path,
@@ -24,7 +34,28 @@ def test_demo_build_from_an_empty_folder_writes_layers_and_maps_there(tmp_path):
     assert (tmp_path / "layers" / settings.REACH_CSV).is_file()
     assert (tmp_path / "layers" / settings.SUPPLY_MD).is_file()
     assert (tmp_path / "maps" / "index.html").is_file()
-    assert (
-        not (Path(settings.PROJECT_ROOT) / "layers" / settings.LAYERS_GPKG).exists()
-        or Path(settings.PROJECT_ROOT) == tmp_path
+    assert [_state(path) for path in checkout] == before
+
+
+def test_bare_hamji_prints_help_and_a_bad_flag_is_one_line():
+    done = subprocess.run([sys.executable, "-m", "geo.cli"], capture_output=True, text=True)
+    assert done.returncode == 0 and done.stdout.startswith("usage: hamji") and "build" in done.stdout
+    done = subprocess.run([sys.executable, "-m", "geo.cli", "maps", "--layers"], capture_output=True, text=True)
+    assert (done.returncode, done.stderr) == (
+        1,
+        "hamji: error: argument --layers: expected one argument (see hamji maps --help)\n",
     )
+
+
+def test_a_penalty_takes_a_crossing_by_the_name_the_maps_show_and_suggests_close_names():
+    import pytest
+
+    import geo
+    from geo.errors import InputError
+
+    layers = geo.demo_layers()
+    by_name = geo.route_markets(layers, penalties={"wonjong–quanhe": 4.0}).report["penalties_h"]
+    by_id = geo.route_markets(layers, penalties={"wonjong_quanhe": 4.0}).report["penalties_h"]
+    assert by_name == by_id and by_name["wonjong_quanhe"] == 4.0
+    with pytest.raises(InputError, match=r"did you mean 'wonjong_quanhe' or 'Wonjong–Quanhe'"):
+        geo.route_markets(layers, penalties={"wonjong_quanh": 4.0})

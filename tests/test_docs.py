@@ -1,4 +1,4 @@
-"""The documentation's code runs: the README's "Use from Python" block and docs/explore.py."""
+"""The documentation's code runs: the README's "Use from Python" block, docs/explore.ipynb, the CLI page."""
 
 import re
 import subprocess
@@ -27,16 +27,48 @@ def test_readme_python_block_runs_and_writes_the_maps(tmp_path):
     assert "DEMO" in (tmp_path / "maps" / "index.html").read_text(encoding="utf-8")
 
 
-def test_explore_script_runs_end_to_end(tmp_path):
-    out = tmp_path / "overview.html"
-    done = _run([str(ROOT / "docs" / "explore.py"), str(out)], tmp_path)
-    assert done.returncode == 0, done.stderr[-2000:]
-    assert "mini-HamJi demo fixture - synthetic" in done.stdout
+def test_explore_notebook_runs_end_to_end(tmp_path):
+    """docs/explore.ipynb, executed again from scratch (nbclient) on the demo, offline."""
+    import nbformat
+    from nbclient import NotebookClient
+
+    notebook = nbformat.read(ROOT / "docs" / "explore.ipynb", as_version=4)
+    NotebookClient(
+        notebook, timeout=300, kernel_name="python3", resources={"metadata": {"path": str(tmp_path)}}
+    ).execute()
+    text = "\n".join(
+        output.get("text", "") for cell in notebook.cells if cell.cell_type == "code" for output in cell.outputs
+    )
+    assert "mini-HamJi demo fixture - synthetic" in text
     # The custom grouping's row counts the markets of its provinces.
-    assert re.search(r"east coast\s+11\s", done.stdout) and re.search(r"south-west\s+5\s", done.stdout)
-    assert "Wonjong–Quanhe bridge closed - markets whose nearest crossing changed: 2" in done.stdout
-    html = out.read_text(encoding="utf-8")
-    assert "DEMO" in html and "leaflet" in html.lower()
+    assert re.search(r"east coast\s+11\s", text) and re.search(r"south-west\s+5\s", text)
+    assert "Wonjong–Quanhe bridge closed - markets whose nearest crossing changed: 2" in text
+    shown = notebook.cells[-1].outputs[-1]
+    assert shown.output_type == "execute_result" and "DEMO" in shown.data["text/html"]
+
+
+def test_cli_reference_page_is_generated_from_the_parser():
+    """docs/cli.md's marker becomes every command's --help (the MkDocs hook in docs/cli_reference.py)."""
+    sys.path.insert(0, str(ROOT / "docs"))
+    from cli_reference import MARKER, on_page_markdown
+
+    from geo.cli_parser import make_parser
+
+    page = on_page_markdown((ROOT / "docs" / "cli.md").read_text(encoding="utf-8"))
+    assert MARKER not in page
+    for command in ("layers", "routes", "reach", "maps", "scenario", "sensitivity", "extract", "build"):
+        assert f"## hamji {command}\n" in page
+    assert "--cdn" in page and "--penalty CROSSING=HOURS" in page
+    assert make_parser().description.split()[0] in page
+
+
+def test_readme_is_short_and_lists_the_prerequisites_before_the_tests():
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    assert len(readme.splitlines()) <= 200
+    prerequisites, tests = readme.index("apt-get update"), readme.index("python -m pytest")
+    assert prerequisites < tests
+    for words in ("chromium-driver", "fonts-noto-cjk", "npm"):
+        assert readme.index(words) < tests, words
 
 
 def test_package_exports_exactly_the_api():

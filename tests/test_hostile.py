@@ -128,7 +128,7 @@ def test_speed_table_paths(previous, tmp_path, make, expected):
         ("wonjong_quanhe=inf", "inf is not a number of hours from 0 to 240"),
         ("wonjong_quanhe=-1", "-1 is not a number of hours from 0 to 240"),
         ("wonjong_quanhe=1e308", "1e+308 is not a number of hours from 0 to 240"),
-        ("wonjong_quanhe=two", "'two' is not a number of hours; write CROSSING_ID=HOURS [--penalty]"),
+        ("wonjong_quanhe=two", "'two' is not a number of hours; write CROSSING=HOURS (its name or id) [--penalty]"),
         ("nowhere=1", "border penalty for 'nowhere': unknown crossing"),
     ],
 )

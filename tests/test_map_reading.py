@@ -2,6 +2,7 @@
 
 import re
 
+import geopandas as gpd
 import pytest
 from browser import chromium, colour_pixels, glyph_images, readable_texts
 
@@ -73,10 +74,13 @@ UNREADABLE = {
 
 
 @pytest.mark.parametrize("name", [*MAPS, INDEX_FILE])
-def test_no_internal_ids_or_float_numbers_in_any_readable_text(demo_maps, name):
+def test_no_internal_ids_or_float_numbers_in_any_readable_text(demo_maps, demo_routes, name):
     with chromium() as visit:
         texts = readable_texts(visit(demo_maps / name).page)
     text = "\n".join(texts)
+    ids = gpd.read_file(demo_routes, layer="crossings")["crossing_id"]
+    assert "wonjong_quanhe" in set(ids)  # the check knows the ids it looks for
+    assert not [i for i in ids if re.search(rf"\b{re.escape(i)}\b", text)], "a crossing id reached a reader"
     assert len(texts) > (0 if name == INDEX_FILE else 20)  # the tooltips and popups were found
     found = {
         what: [m.group(0) for m in re.finditer(rf".{{0,40}}{pattern}.{{0,20}}", text)]
@@ -116,3 +120,22 @@ def test_the_layer_control_never_covers_a_popup(demo_maps):
     overlap_x = min(popup["x"] + popup["width"], control["x"] + control["width"]) - max(popup["x"], control["x"])
     overlap_y = min(popup["y"] + popup["height"], control["y"] + control["height"]) - max(popup["y"], control["y"])
     assert overlap_x <= 0 or overlap_y <= 0, (popup, control)
+
+
+@pytest.mark.parametrize("name", [*MAPS, INDEX_FILE])
+def test_every_link_is_a_url_or_a_file_beside_the_page(demo_maps, name):
+    """Source links end where the address ends (not in the sentence's ')' or ':'); local links name a page."""
+    from urllib.parse import unquote, urlparse
+
+    html = (demo_maps / name).read_text()
+    hrefs = [unquote(h) for h in re.findall(r'href=\\?"([^"\\]+)', html)]
+    assert hrefs
+    for href in hrefs:
+        url = urlparse(href)
+        if url.scheme:
+            assert url.scheme in ("http", "https") and "." in url.netloc, href
+            assert not href.endswith((")", ":", ".", ",")), href
+            if ")" in href:
+                assert href.count("(") == href.count(")"), href
+        elif not href.startswith(("../layers/", "#")):  # the data files beside the default maps folder; anchors
+            assert (demo_maps / href).exists(), href

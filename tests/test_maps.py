@@ -5,7 +5,7 @@ from pathlib import Path
 
 import geopandas as gpd
 import pytest
-from browser import chromium, require_assets, require_browser
+from browser import chromium, require_browser
 
 from geo import io, settings
 from geo.cli import main
@@ -57,6 +57,7 @@ def test_maps_stage_writes_every_map_with_the_demo_stamp(demo_maps):
     for name in [*MAP_FILES.values(), INDEX_FILE]:
         html = (demo_maps / name).read_text()
         assert settings.DEMO_STAMP in html, name
+        assert '<meta name="viewport" content="width=device-width' in html, name  # laid out for a phone too
         assert len(html.encode()) < settings.MAP_MAX_BYTES
     index = (demo_maps / INDEX_FILE).read_text()
     for name in MAP_FILES.values():
@@ -77,20 +78,40 @@ def test_maps_without_reach_fail_in_one_line(demo_gpkg, tmp_path, capsys):
     assert (maps / "overview.html").read_text() == "an earlier map"
 
 
-def test_offline_inlines_every_cdn_asset(demo_maps):
-    require_assets()
+def test_maps_are_self_contained_by_default_and_small_with_cdn(demo_maps, demo_routes, tmp_path):
     html = (demo_maps / "overview.html").read_text()
-    offline = inline_assets(html)
-    assert '<script src="http' not in offline and 'rel="stylesheet" href="http' not in offline
-    assert "url(images/layers.png)" not in offline and "data:image/png;base64," in offline
+    assert '<script src="http' not in html and 'rel="stylesheet" href="http' not in html
+    assert "url(images/layers.png)" not in html and "data:image/png;base64," in html
+    assert "leaflet 1.9.3, licence: BSD-2-Clause" in html and "jquery 3.7.1, licence: MIT" in html
+    cdn = tmp_path / "cdn"
+    assert main(["maps", "--layers", str(demo_routes.parent), "--maps", str(cdn), "--cdn", "--quiet"]) == 0
+    online = (cdn / "overview.html").read_text()
+    assert '<script src="https://cdn.jsdelivr.net/npm/leaflet@1.9.3/dist/leaflet.js">' in online
+    # Leaflet (147 kB), jQuery (87 kB), the plugins and icons: about 0.28 MB a map.
+    assert 200_000 < len(html.encode()) - len(online.encode()) < 400_000
+    assert inline_assets(online) == html  # the same page, only linked
 
 
-def test_offline_without_assets_fails_in_one_line(demo_maps, demo_routes, tmp_path, monkeypatch, capsys):
-    monkeypatch.setattr(settings, "ASSETS_DIR", tmp_path / "no-node-modules")
+def test_shipped_assets_equal_the_npm_packages_and_carry_their_licences():
+    """geo/data/assets is a copy of package.json's packages (scripts/vendor_map_assets.py), licences included."""
+    npm = settings.PROJECT_ROOT / "node_modules"
+    shipped = settings.PROJECT_ROOT / "geo" / "data" / "assets"
+    for package in ("leaflet", "jquery", "leaflet-minimap", "leaflet.fullscreen"):
+        assert [p for p in (shipped / package).iterdir() if p.name.lower().startswith("licen")], package
+    if not npm.exists():
+        pytest.skip("node_modules/ missing (run 'npm ci') to compare the shipped copies with")
+    copies = [p for p in shipped.rglob("*") if p.is_file() and p.name != "README.md"]
+    assert len(copies) == 21
+    for copy in copies:
+        assert copy.read_bytes() == (npm / copy.relative_to(shipped)).read_bytes(), copy
+
+
+def test_maps_without_assets_fail_in_one_line(demo_maps, demo_routes, tmp_path, monkeypatch, capsys):
+    monkeypatch.setattr(settings, "ASSETS_DIR", tmp_path / "no-assets")
     maps = tmp_path / "maps"
-    assert main(["maps", "--layers", str(demo_routes.parent), "--maps", str(maps), "--offline"]) == 1
+    assert main(["maps", "--layers", str(demo_routes.parent), "--maps", str(maps)]) == 1
     err = [line for line in capsys.readouterr().err.splitlines() if line.startswith("hamji:")]
-    assert len(err) == 1 and "npm ci" in err[0]
+    assert len(err) == 1 and "--cdn" in err[0] and "HAMJI_ASSETS_DIR" in err[0]
     assert not list(maps.glob("*.html"))
 
 
@@ -239,3 +260,54 @@ def test_province_names_and_groups_are_on_every_map(demo_maps, demo_gpkg, name, 
         if name != "comparison.html":  # the maps that draw roads list them
             assert "motorway, trunk, primary" in legend and "secondary, tertiary" in legend
         seen.screenshot(f"labels-{Path(name).stem}", tmp_path)
+
+
+# -- on a phone, with no network at all -------------------------------------------------------
+
+PHONE = (390, 844)
+
+_COVER_JS = """() => {
+  const boxes = [...document.querySelectorAll('.hamji-header, .hamji-legend, .hamji-demo, .hamji-title')]
+    .map(e => e.getBoundingClientRect());
+  return {boxes: boxes.map(b => [b.left, b.top, b.right, b.bottom]),
+          area: boxes.reduce((sum, b) => sum + b.width * b.height, 0) / (innerWidth * innerHeight)};
+}"""
+#: The centre of the first market whose own circle is the topmost element there (nothing covers it).
+_OPEN_MARKET_JS = """() => {
+  for (const path of document.querySelectorAll('path.hamji-market')) {
+    const b = path.getBoundingClientRect(), x = b.left + b.width / 2, y = b.top + b.height / 2;
+    if (x > 0 && y > 0 && x < innerWidth && y < innerHeight && document.elementFromPoint(x, y) === path) return [x, y];
+  }
+  return null;
+}"""
+
+
+@pytest.mark.parametrize("name", list(MARKERS))
+def test_a_phone_with_no_network_sees_the_map_and_a_whole_popup(demo_maps, demo_gpkg, name, tmp_path):
+    """390×844, every request off the machine refused (tiles too): the map draws, furniture ≤ 25 %, a tap reads."""
+    provinces = gpd.read_file(demo_gpkg, layer="provinces")
+    with chromium(serve_assets=False, viewport=PHONE, tiles=False) as visit:
+        seen = visit(demo_maps / name, wait_ms=1200)
+        page = seen.page
+        assert seen.js_errors == [], seen.js_errors
+        assert seen.refused and all("tile.openstreetmap.org" in url for url in seen.refused), seen.refused
+        panels = MARKERS[name]
+        # The Natural Earth land and rivers (13 features) and every province outline and name are drawn.
+        assert page.locator(".leaflet-hamjiBase-pane path").count() == 13 * panels
+        assert page.locator(".leaflet-overlay-pane path").count() > len(provinces) * panels
+        assert page.locator(".hamji-province-label").count() == len(provinces) * panels
+        assert not page.locator(".leaflet-control-minimap").first.is_visible() if panels == 1 else True
+        cover = page.evaluate(_COVER_JS)
+        assert cover["area"] <= 0.25, cover
+        seen.screenshot(f"phone-{Path(name).stem}", tmp_path)
+        point = page.evaluate(_OPEN_MARKET_JS)
+        assert point, "no market free to tap"
+        page.mouse.click(*point)
+        page.wait_for_timeout(700)  # the popup fades in and the map pans it into view
+        popup = page.locator(".leaflet-popup").bounding_box()
+        assert popup and popup["x"] >= 0 and popup["y"] >= 0, popup
+        assert popup["x"] + popup["width"] <= PHONE[0] and popup["y"] + popup["height"] <= PHONE[1], popup
+        left, top, right, bottom = popup["x"], popup["y"], popup["x"] + popup["width"], popup["y"] + popup["height"]
+        for x0, y0, x1, y1 in page.evaluate(_COVER_JS)["boxes"]:  # folded now: nothing lies over the popup
+            assert right <= x0 or x1 <= left or bottom <= y0 or y1 <= top, ((x0, y0, x1, y1), popup)
+        seen.screenshot(f"phone-{Path(name).stem}-popup", tmp_path)

@@ -239,11 +239,11 @@ def test_index_links_scenarios_of_the_current_baseline_only(demo_reach, tmp_path
 def test_offline_difference_map_has_no_cdn_links(demo_reach, tmp_path):
     from browser import require_browser
 
-    require_browser()  # needs the npm packages, as the other offline tests do
+    require_browser()  # needs the shipped Leaflet files, as the other offline tests do
     layers = tmp_path / "layers"
     shutil.copytree(demo_reach, layers)
-    assert main(["scenario", "wonjong_closed", "--layers", str(layers), "--maps", str(tmp_path), "--offline"]) == 0
-    page = (tmp_path / "scenarios" / "wonjong_closed.html").read_text()
+    assert main(["scenario", "wonjong_closed", "--layers", str(layers), "--maps", str(tmp_path)]) == 0
+    page = (tmp_path / "scenarios" / "wonjong_closed.html").read_text()  # self-contained by default
     assert '<script src="http' not in page and "leaflet 1.9.3, licence: BSD-2-Clause" in page
 
 
@@ -283,11 +283,11 @@ def test_offline_maps_also_make_the_scenario_maps_already_there_offline(demo_rea
     require_assets()
     layers, maps = tmp_path / "layers", tmp_path / "maps"
     shutil.copytree(demo_reach, layers)
-    assert main(["scenario", "wonjong_closed", "--layers", str(layers), "--maps", str(maps)]) == 0
+    assert main(["scenario", "wonjong_closed", "--layers", str(layers), "--maps", str(maps), "--cdn"]) == 0
     page = maps / "scenarios" / "wonjong_closed.html"
     assert '<script src="https://' in page.read_text()  # written for a machine with internet
     capsys.readouterr()
-    assert main(["maps", "--layers", str(layers), "--maps", str(maps), "--offline"]) == 0
+    assert main(["maps", "--layers", str(layers), "--maps", str(maps)]) == 0  # self-contained by default
     assert str(page) in capsys.readouterr().out  # said so
     html = page.read_text()
     assert '<script src="http' not in html and "leaflet 1.9.3, licence: BSD-2-Clause" in html

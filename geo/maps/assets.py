@@ -1,4 +1,4 @@
-"""Leaflet and its plugins: from the CDN folium names, or inlined from the npm packages for offline maps."""
+"""Leaflet and its plugins: inlined from the copies shipped in ``geo/data/assets/`` (the default), or from the CDN."""
 
 from __future__ import annotations
 
@@ -18,7 +18,8 @@ LEAFLET_CSS = ("leaflet_css", "https://cdn.jsdelivr.net/npm/leaflet@1.9.3/dist/l
 JQUERY_JS = ("jquery", "https://code.jquery.com/jquery-3.7.1.min.js")
 
 #: CDN folders folium loads from -> folder inside :data:`settings.ASSETS_DIR`
-#: (the npm packages of package.json, same versions).
+#: (the files of the npm packages of package.json, same versions, shipped with
+#: their licences in ``geo/data/assets/``; ``scripts/vendor_map_assets.py`` copies them).
 ASSET_FOLDERS = {
     "https://cdn.jsdelivr.net/npm/leaflet@1.9.3/dist/": "leaflet/dist/",
     "https://code.jquery.com/": "jquery/dist/",
@@ -47,14 +48,15 @@ def local_asset(url: str, assets_dir: Path | None = None) -> Path | None:
 
 
 def check_assets(assets_dir: Path | None = None) -> None:
-    """Fail in one line, before any drawing, if ``--offline`` cannot find the npm packages."""
+    """Fail in one line, before any drawing, if the files to inline are missing."""
     assets_dir = Path(assets_dir or settings.ASSETS_DIR)
     for _, url in (LEAFLET_JS, JQUERY_JS, LEAFLET_CSS):
         path = local_asset(url, assets_dir)
         if not path.exists():
             raise HamjiError(
-                f"offline maps need {url} from the npm packages in {assets_dir}; run 'npm ci' in "
-                f"{settings.PROJECT_ROOT} (or set HAMJI_ASSETS_DIR to a folder holding them)"
+                f"self-contained maps need {url} in {assets_dir}, which holds no copy of it; unset "
+                "HAMJI_ASSETS_DIR (the copies shipped with hamji are used), or pass --cdn for maps that load "
+                "Leaflet from the internet"
             )
 
 
@@ -75,8 +77,9 @@ def inline_assets(html: str, assets_dir: Path | None = None) -> str:
         path = local_asset(url, assets_dir)
         if path is None or not path.exists():
             raise HamjiError(
-                f"offline maps need {url} from the npm packages in {assets_dir}; run 'npm ci' in "
-                f"{settings.PROJECT_ROOT} (or set HAMJI_ASSETS_DIR to a folder holding them)"
+                f"self-contained maps need {url} in {assets_dir}, which holds no copy of it; unset "
+                "HAMJI_ASSETS_DIR (the copies shipped with hamji are used), or pass --cdn for maps that load "
+                "Leaflet from the internet"
             )
         return path, path.read_text(encoding="utf-8")
 
@@ -85,7 +88,7 @@ def inline_assets(html: str, assets_dir: Path | None = None) -> str:
         info = json.loads(package.read_text()) if package.exists() else {}
         return (
             f"/*! {info.get('name', path.name)} {info.get('version', '')}, licence: "
-            f"{info.get('license', 'see the package')}; inlined by hamji maps --offline */\n"
+            f"{info.get('license', 'see the package')}; inlined by hamji maps */\n"
         )
 
     def script(match: re.Match) -> str:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
 
 import folium
 import geopandas as gpd
@@ -19,11 +21,13 @@ from geo.maps.style import (
     BORDER_LINE,
     CROSSING_COLOURS,
     DEMO_ATTRIBUTION,
+    FOLD_ON_SMALL_SCREENS,
     GROUP_OUTLINES,
     INDEX_FILE,
     OSM_ATTRIBUTION,
     PAGE_CSS,
     ROAD_STYLES,
+    SMALL_SCREEN_PX,
     time_bin_labels,
 )
 from geo.maps.text import StaticHtml, escape
@@ -94,13 +98,13 @@ def _prepare(frame: gpd.GeoDataFrame, tolerance_m: float) -> gpd.GeoDataFrame:
 def _page_furniture(
     root: Figure, inputs: MapInputs, title: str, subtitle_html: str, index_href: str = INDEX_FILE
 ) -> None:
-    root.header.add_child(StaticHtml(PAGE_CSS), name="hamji_css")
+    root.header.add_child(StaticHtml(PAGE_CSS + FOLD_ON_SMALL_SCREENS), name="hamji_css")
     demo = f'<div class="hamji-demo">{escape(settings.DEMO_STAMP)}</div>' if inputs.synthetic else ""
     root.html.add_child(
         StaticHtml(
-            f'{demo}<div class="hamji-header"><h1>{escape(title)}</h1>{subtitle_html}<br>'
-            f"<small>{inputs.data_line()} · {inputs.supply_line()} · "
-            f'<a href="{index_href}">all maps, sources and assumptions</a></small></div>'
+            f'{demo}<details class="hamji-header hamji-fold" open><summary><h1>{escape(title)}</h1></summary>'
+            f"{subtitle_html}<br><small>{inputs.data_line()} · {inputs.supply_line()} · "
+            f'<a href="{index_href}">all maps, sources and assumptions</a></small></details>'
         ),
         name="hamji_header",
     )
@@ -110,7 +114,8 @@ def _legend(root: Figure, sections: list[tuple[str, list[str]]]) -> None:
     body = "".join(f"<h2>{escape(title)}</h2>" + "<br>".join(items) for title, items in sections)
     # Folded by a click on its summary when it covers part of the map.
     root.html.add_child(
-        StaticHtml(f'<details class="hamji-legend" open><summary>Legend</summary>{body}</details>'), name="hamji_legend"
+        StaticHtml(f'<details class="hamji-legend hamji-fold" open><summary>Legend</summary>{body}</details>'),
+        name="hamji_legend",
     )
 
 
@@ -154,13 +159,68 @@ def _symbol_legend_items() -> list[str]:
     ]
 
 
+#: Land and rivers from Natural Earth (geo/data/basemap/README.md), drawn under the tiles.
+BASEMAP_FILE = Path(__file__).resolve().parent.parent / "data" / "basemap" / "natural_earth_base.geojson"
+BASEMAP_PANE = "hamjiBase"
+BASEMAP_STYLES = {
+    "land": {"fillColor": "#f1efe8", "fillOpacity": 1, "stroke": False},
+    "river": {"color": "#6fa8dc", "weight": 2, "opacity": 0.9, "fill": False},
+}
+BASEMAP_CREDIT = "Land and rivers: Natural Earth (public domain)"
+
+#: After the map is made: its credits; the minimap hidden while the tiles fail (it
+#: would be an empty box); popups panned clear of the header; on a small screen
+#: the legend and header folded, and folded again when a popup opens.
+_MAP_SETUP_JS = """
+(function(map) {
+  map.attributionControl.addAttribution(%(credit)s);
+  var box = map.getContainer();
+  map.eachLayer(function(layer) {
+    if (!(layer instanceof L.TileLayer)) return;
+    layer.on('tileerror', function() { box.classList.add('hamji-no-tiles'); });
+    layer.on('tileload', function() { box.classList.remove('hamji-no-tiles'); });
+  });
+  var small = function() { return window.innerWidth < %(small)d; };
+  map.on('popupopen', function(e) {
+    if (small()) document.querySelectorAll('details.hamji-fold').forEach(function(d) { d.open = false; });
+    var top = 10;
+    document.querySelectorAll('.hamji-header, .hamji-demo').forEach(function(el) {
+      top = Math.max(top, el.getBoundingClientRect().bottom - box.getBoundingClientRect().top + 10);
+    });
+    e.popup.options.autoPanPaddingTopLeft = L.point(10, top);
+    e.popup.options.autoPanPaddingBottomRight = L.point(10, 30);
+    e.popup.update();
+  });
+})({map});
+"""
+
+
+@cache
+def _basemap() -> dict:
+    return json.loads(BASEMAP_FILE.read_text(encoding="utf-8"))
+
+
+def _add_base_layer(m: folium.Map) -> None:
+    """Land and rivers in a pane under the tiles: the map reads the same when no tile loads."""
+    folium.map.CustomPane(BASEMAP_PANE, z_index=150, pointer_events=False).add_to(m)
+    folium.GeoJson(
+        _basemap(),
+        name="Land and rivers (Natural Earth)",
+        control=False,
+        pane=BASEMAP_PANE,
+        interactive=False,
+        style_function=lambda f: BASEMAP_STYLES[f["properties"]["kind"]],
+    ).add_to(m)
+
+
 def _new_map(inputs: MapInputs, **kwargs) -> folium.Map:
     m = folium.Map(tiles="OpenStreetMap", control_scale=True, **kwargs)
-    # Only Leaflet and jQuery: the CDN links are fewer, and --offline inlines them all.
+    # Only Leaflet and jQuery: the CDN links are fewer, and the default inlines them all.
     m.default_js = [LEAFLET_JS, JQUERY_JS]
     m.default_css = [LEAFLET_CSS]
-    note = DEMO_ATTRIBUTION if inputs.synthetic else OSM_ATTRIBUTION
-    _MapScript("{map}.attributionControl.addAttribution(" + _js_string(note) + ");").add_to(m)
+    _add_base_layer(m)
+    note = (DEMO_ATTRIBUTION if inputs.synthetic else OSM_ATTRIBUTION) + "; " + BASEMAP_CREDIT
+    _MapScript(_MAP_SETUP_JS % {"credit": _js_string(note), "small": SMALL_SCREEN_PX}).add_to(m)
     return m
 
 

@@ -150,18 +150,32 @@ def _add_hubs(m: folium.Map, hubs: gpd.GeoDataFrame) -> None:
     group.add_to(m)
 
 
-def market_popup(row: pd.Series) -> str:
-    """A market's route and times as escaped HTML."""
+def crossing_names(crossings: pd.DataFrame) -> dict[str, str]:
+    """Crossing id -> what a reader calls it (:func:`geo.crossings.crossing_name`); ids stay out of the maps."""
+    if crossings.empty:
+        return {}
+    return {str(row["crossing_id"]): crossing_name(row) for _, row in crossings.iterrows()}
+
+
+def named(crossing_id, names: dict[str, str]) -> str:
+    """A crossing id as its name (plain text; empty for none)."""
+    text = _text(crossing_id)
+    return names.get(text, text) if text else ""
+
+
+def market_popup(row: pd.Series, names: dict[str, str] | None = None) -> str:
+    """A market's route and times as escaped HTML; ``names`` turns crossing ids into names."""
+    names = names or {}
     route = ""
     if row.get("reachable"):
         route = (
-            f"{_text(row['hub'])} → {_text(row['best_crossing'])} → market: {format_hours(row['total_h'])}, "
+            f"{_text(row['hub'])} → {named(row['best_crossing'], names)} → market: {format_hours(row['total_h'])}, "
             f"{row['total_km']:.0f} km (border {format_hours(row['penalty_h'])})"
         )
     pairs = [
         ("Market", escape(market_label(row))),
         ("Province", escape(f"{_text(row.get('province_name'))} ({_text(row.get('province'))})")),
-        ("Nearest crossing", escape(_text(row.get("nearest_crossing")) or "none")),
+        ("Nearest crossing", escape(named(row.get("nearest_crossing"), names) or "none")),
         ("Time to it", escape(format_hours(row.get("crossing_h")))),
         ("Road distance", escape(f"{row['crossing_km']:.1f} km" if pd.notna(row.get("crossing_km")) else "")),
         ("Fastest from China", escape(route)),
@@ -172,15 +186,21 @@ def market_popup(row: pd.Series) -> str:
     return _table(pairs)
 
 
-def _add_markets(m: folium.Map, markets: gpd.GeoDataFrame, name: str = "Markets (colour: time to crossing)") -> None:
+def _add_markets(
+    m: folium.Map,
+    markets: gpd.GeoDataFrame,
+    crossings: pd.DataFrame,
+    name: str = "Markets (colour: time to crossing)",
+) -> None:
     group = folium.FeatureGroup(name=name)
+    names = crossing_names(crossings)
     for _, row in markets.iterrows():
         hours = row.get("crossing_h")
+        nearest = named(row.get("nearest_crossing"), names)
         tip = f"<b>{escape(market_label(row))}</b><br>" + escape(
-            f"{format_hours(hours)} to the nearest crossing"
-            + (f" ({row['nearest_crossing']})" if _text(row.get("nearest_crossing")) else "")
+            f"{format_hours(hours)} to the nearest crossing" + (f" ({nearest})" if nearest else "")
         )
-        market_circle(row.geometry, time_colour(hours), tip, market_popup(row)).add_to(group)
+        market_circle(row.geometry, time_colour(hours), tip, market_popup(row, names)).add_to(group)
     group.add_to(m)
 
 

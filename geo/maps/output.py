@@ -65,7 +65,7 @@ def write_maps(
     routes: Routes,
     reach: pd.DataFrame,
     folder: str | Path | None = None,
-    offline: bool = False,
+    offline: bool = True,
     scenario_links: list[tuple[str, str]] | None = None,
     sensitivity: list[str] | None = None,
     supply: list[str] | None = None,
@@ -75,8 +75,9 @@ def write_maps(
     Parameters
     ----------
     offline
-        Inline Leaflet and its plugins (the npm packages in
-        :data:`settings.ASSETS_DIR`) so that the pages open without internet.
+        Inline Leaflet and its plugins (the copies in :data:`settings.ASSETS_DIR`)
+        so that the pages open without internet (the default); ``False`` links
+        them from their CDN, for smaller pages.
     scenario_links, sensitivity, supply
         Scenario maps (file, title), sensitivity sentences and the ordering
         under each supply model, for the index.

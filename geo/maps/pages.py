@@ -32,7 +32,9 @@ from geo.maps.layers import (
     _add_outlines,
     _add_roads,
     _finish,
+    crossing_names,
     market_circle,
+    named,
     province_popup_rows,
 )
 from geo.maps.style import INDEX_FILE, ROAD_TIME_CASING, ROAD_TIME_LINE, band_label, time_colour
@@ -49,7 +51,7 @@ def overview_map(inputs: MapInputs) -> folium.Map:
     _add_corridors(m, inputs.corridors)
     _add_hubs(m, inputs.hubs)
     _add_crossings(m, inputs.crossings)
-    _add_markets(m, inputs.markets)
+    _add_markets(m, inputs.markets, inputs.crossings)
     _finish(m)
     root = m.get_root()
     _page_furniture(
@@ -113,7 +115,7 @@ def comparison_map(inputs: MapInputs) -> folium.Map:
     _add_road_times(m, inputs.road_times)
     _add_outlines(m, inputs)  # the groups' outlines, the province names and the border line, over the shading
     _add_crossings(m, inputs.crossings)
-    _add_markets(m, inputs.markets)
+    _add_markets(m, inputs.markets, inputs.crossings)
     _finish(m)
     root = m.get_root()
     _page_furniture(root, inputs, "Border provinces against far provinces", escape(headline(inputs.reach)))
@@ -168,7 +170,7 @@ def side_by_side_map(inputs: MapInputs) -> Figure:
         minx, miny, maxx, maxy = (province if len(province) else inputs.provinces).total_bounds
         _add_roads(m, gpd.clip(inputs.roads, (minx - 0.3, miny - 0.3, maxx + 0.3, maxy + 0.3)))
         _add_crossings(m, inputs.crossings)
-        _add_markets(m, inputs.markets)
+        _add_markets(m, inputs.markets, inputs.crossings)
         plugins.Fullscreen(position="topleft").add_to(m)
         folium.LayerControl(collapsed=True).add_to(m)
         row = reach.loc[code] if code in reach.index else None
@@ -319,13 +321,14 @@ def difference_map(inputs: MapInputs, markets: pd.DataFrame, provinces: pd.DataF
 
 def _add_change_markers(group: folium.FeatureGroup, inputs: MapInputs, diff: pd.DataFrame, stem: str) -> None:
     """One circle per market, coloured by the change in ``stem`` (``crossing`` or ``total``) time."""
+    names = crossing_names(inputs.crossings)
     for _, market in inputs.markets.iterrows():
         row = diff.loc[(market["osm_type"], market["osm_id"])]
-        before, after = row["nearest_crossing_base"], row["nearest_crossing_scenario"]
+        before, after = named(row["nearest_crossing_base"], names), named(row["nearest_crossing_scenario"], names)
         pairs = [
             ("Market", escape(market_label(market))),
             ("Province", escape(_text(market.get("province")))),
-            ("Nearest crossing", escape(f"{_text(before) or 'none'} → {_text(after) or 'none'}")),
+            ("Nearest crossing", escape(f"{before or 'none'} → {after or 'none'}")),
             (
                 "Time to it",
                 escape(
@@ -345,7 +348,8 @@ def _add_change_markers(group: folium.FeatureGroup, inputs: MapInputs, diff: pd.
             (
                 "Best crossing",
                 escape(
-                    f"{_text(row['best_crossing_base']) or 'none'} → {_text(row['best_crossing_scenario']) or 'none'}"
+                    f"{named(row['best_crossing_base'], names) or 'none'} → "
+                    f"{named(row['best_crossing_scenario'], names) or 'none'}"
                 ),
             ),
         ]
@@ -355,6 +359,6 @@ def _add_change_markers(group: folium.FeatureGroup, inputs: MapInputs, diff: pd.
             "no longer reachable"
             if lost
             else f"{_change_text(row[f'{stem}_change_h'])} to {measure}"
-            + (f" (now via {after})" if stem == "crossing" and row["nearest_crossing_changed"] and _text(after) else "")
+            + (f" (now via {after})" if stem == "crossing" and row["nearest_crossing_changed"] and after else "")
         )
         market_circle(market.geometry, change_colour(row, stem), tip, _table(pairs)).add_to(group)

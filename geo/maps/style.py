@@ -74,10 +74,32 @@ BORDER_LINE = {"color": "#212529", "weight": 3, "opacity": 0.7}
 ROAD_TIME_CASING = {"color": "#ffffff", "weight": 6, "opacity": 0.9}
 ROAD_TIME_LINE = {"weight": 3.5, "opacity": 1}
 
+#: Below this width (px) the legend and the header start folded, and fold when a popup opens.
+SMALL_SCREEN_PX = 700
+#: index.html is laid out for the device's width (folium's maps carry their own viewport meta).
+VIEWPORT_META = '<meta name="viewport" content="width=device-width, initial-scale=1">'
+#: Fold the legend and the header on a small screen before the first paint of the map.
+FOLD_ON_SMALL_SCREENS = (
+    "<script>document.addEventListener('DOMContentLoaded', function() {"
+    f"if (window.innerWidth < {SMALL_SCREEN_PX}) "
+    "document.querySelectorAll('details.hamji-fold').forEach(function(d) { d.open = false; });});</script>"
+)
+
 PAGE_CSS = """<style>
 .hamji-header{position:fixed;top:10px;left:55px;z-index:1000;background:rgba(255,255,255,.93);padding:6px 10px;
   border-radius:4px;box-shadow:0 1px 4px rgba(0,0,0,.3);font:13px/1.35 sans-serif;max-width:46%}
-.hamji-header h1{font-size:15px;margin:0 0 2px}
+.hamji-header h1{font-size:15px;margin:0 0 2px;display:inline}
+.hamji-header summary{cursor:pointer}
+.leaflet-container{background:#d4e4ef}
+.hamji-no-tiles .leaflet-control-minimap{display:none}
+@media (max-width:699px){
+  .hamji-header{left:50px;right:60px;max-width:none;font-size:12px}
+  .leaflet-control-attribution{font-size:9px;max-width:70%}
+  .hamji-header h1{font-size:13px}
+  .hamji-legend{bottom:64px;max-height:55vh;overflow:auto}
+  .leaflet-control-minimap{display:none}
+  .leaflet-popup-content{width:calc(100vw - 80px) !important;overflow-wrap:break-word}
+}
 .hamji-demo{position:fixed;top:0;left:0;right:0;z-index:1001;background:#c92a2a;color:#fff;text-align:center;
   font:bold 14px/24px sans-serif;letter-spacing:.05em;pointer-events:none}
 .hamji-demo ~ .hamji-header{top:32px}

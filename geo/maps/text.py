@@ -43,13 +43,31 @@ class StaticHtml(Element):
         return self.html
 
 
+def _url_end(url: str) -> int:
+    """Where a web address found in prose ends: without the sentence's closing ``.``, ``:`` or unmatched ``)``."""
+    end = len(url)
+    while end and url[end - 1] in ".:)" and (url[end - 1] != ")" or url.count("(", 0, end) < url.count(")", 0, end)):
+        end -= 1
+    return end
+
+
 def _link(text: str) -> str:
-    """Escape a source text, turning its web addresses into links."""
-    parts = re.split(r"(https?://[^\s;,]+)", text or "")
-    return "".join(
-        f'<a href="{escape(p)}" target="_blank" rel="noopener">{escape(p)}</a>' if i % 2 else escape(p)
-        for i, p in enumerate(parts)
-    )
+    """Escape a source text, turning its web addresses into links.
+
+    Examples
+    --------
+    >>> _link("Wikipedia (https://en.wikipedia.org/wiki/Tumen_River_Bridge): a bridge").split('"')[1]
+    'https://en.wikipedia.org/wiki/Tumen_River_Bridge'
+    """
+    out = []
+    for i, part in enumerate(re.split(r"(https?://[^\s;,<>\"']+)", text or "")):
+        if i % 2:
+            end = _url_end(part)
+            url, rest = part[:end], part[end:]
+            out.append(f'<a href="{escape(url)}" target="_blank" rel="noopener">{escape(url)}</a>{escape(rest)}')
+        else:
+            out.append(escape(part))
+    return "".join(out)
 
 
 def _table(pairs: list[tuple[str, str]]) -> str:

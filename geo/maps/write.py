@@ -17,7 +17,7 @@ from geo.maps.assets import inline_assets
 from geo.maps.base import MapInputs, _prepare
 from geo.maps.layers import merge_lines
 from geo.maps.pages import comparison_map, overview_map, side_by_side_map
-from geo.maps.style import DEMO_ATTRIBUTION, MAP_FILES, MAP_TITLES, OSM_ATTRIBUTION
+from geo.maps.style import DEMO_ATTRIBUTION, MAP_FILES, MAP_TITLES, OSM_ATTRIBUTION, VIEWPORT_META
 from geo.maps.text import _link, escape
 from geo.maps.thumbnails import thumbnail_svg
 from geo.reach import format_hours, format_share, headline
@@ -169,12 +169,14 @@ def index_page(
         for p in PUBLISHED_COUNTS
     )
     return f"""<!DOCTYPE html>
-<html lang="en"><head><meta charset="utf-8"><title>HamJi Explorer maps</title>
+<html lang="en"><head><meta charset="utf-8">{VIEWPORT_META}<title>HamJi Explorer maps</title>
 <style>body{{font:15px/1.5 sans-serif;max-width:60em;margin:2em auto;padding:0 1em}}
 table{{border-collapse:collapse}}td,th{{border:1px solid #ccc;padding:2px 6px;text-align:right}}
 td:first-child,th:first-child{{text-align:left}}
 ul.maps{{list-style:none;padding:0;display:flex;flex-wrap:wrap;gap:1em}}ul.maps li{{width:240px}}
-svg.thumbnail{{border:1px solid #ccc}}.demo{{background:#c92a2a;color:#fff;padding:6px;font-weight:bold}}</style>
+svg.thumbnail{{border:1px solid #ccc}}svg{{max-width:100%;height:auto}}
+@media (max-width:699px){{table{{display:block;overflow-x:auto}}}}
+.demo{{background:#c92a2a;color:#fff;padding:6px;font-weight:bold}}</style>
 </head><body>{demo}
 <h1>HamJi Explorer</h1>
 <p>How long goods take from Chinese wholesale cities, through a border crossing, to North Korean
@@ -184,8 +186,10 @@ markets, from OpenStreetMap data. {inputs.data_line()}.</p>
 <h2>Maps</h2><ul class="maps">{links}</ul>
 {scenario_html}
 <h2>Reach table</h2><table><tr>{head}</tr>{body}</table>
-<p>Unreachable markets count as infinitely far. The full table is <code>layers/{settings.REACH_CSV}</code>; the
-summary with every column is <code>layers/{settings.REACH_MD}</code>.</p>
+<p>Unreachable markets count as infinitely far. The full table is
+<a href="../layers/{settings.REACH_CSV}"><code>layers/{settings.REACH_CSV}</code></a>; the summary with every
+column is <a href="../layers/{settings.REACH_MD}"><code>layers/{settings.REACH_MD}</code></a> (links for the
+default folders, maps/ beside layers/).</p>
 <h2>Assumptions</h2><ul>{speed_rows}
 <li>{inputs.supply_line()}</li>
 <li>Border penalty: {escape(penalty_text(report.get("penalties_h", {}), inputs.crossings))}</li>
