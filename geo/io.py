@@ -314,7 +314,7 @@ def read_text(path: Path, what: str, max_bytes: int = 1 << 20, option: str | Non
     """A small UTF-8 text input (scenario, speed table), with one-line errors."""
     path = check_input_file(path, what, max_bytes, option)
     try:
-        return path.read_text(encoding="utf-8")
+        return path.read_bytes().decode("utf-8")  # line endings as written: a lone CR stays a CR
     except UnicodeDecodeError:
         raise InputError(f"{what} {clip(path, 120)} is not UTF-8 text; save it as UTF-8") from None
     except OSError as exc:
