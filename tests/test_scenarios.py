@@ -230,7 +230,8 @@ def test_index_links_scenarios_of_the_current_baseline_only(demo_reach, tmp_path
     # The scenario page links back up to the index.
     assert 'href="../index.html"' in (maps / "scenarios" / "wonjong_closed.html").read_text()
     # A new baseline makes the old comparison stale: the index stops offering it.
-    routes_stage(layers_dir=layers)
+    # (forced: the stage cache keys on contents, so a copied folder's routes are current and would skip)
+    routes_stage(layers_dir=layers, force=True)
     reach_stage(layers_dir=layers)
     maps_stage(layers_dir=layers, maps_dir=maps)
     assert "scenarios/wonjong_closed.html" not in (maps / "index.html").read_text()
