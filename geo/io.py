@@ -61,8 +61,18 @@ def temporary_name(name: str) -> tuple[str, str]:
     return f"{TEMP_MARK}{os.getpid()}-", f"-{name}"
 
 
+#: A commit under way (see :mod:`geo.staging`); while it is there, the sweep leaves the folder alone.
+COMMIT_JOURNAL = ".hamji-commit.json"
+
+
 def _sweep(folder: Path) -> None:
-    """Remove the temporary files and folders that HamJi runs which have since died left in ``folder``."""
+    """Remove the temporary files and folders that HamJi runs which have since died left in ``folder``.
+
+    Nothing is swept while a killed run's commit journal is there: its staging folder is still to be
+    moved in by the next run that stages the folder.
+    """
+    if (Path(folder) / COMMIT_JOURNAL).exists() or (Path(folder) / COMMIT_JOURNAL).is_symlink():
+        return
     for stale in Path(folder).glob(f"{glob.escape(TEMP_MARK)}*"):
         pid = stale.name[len(TEMP_MARK) :].split("-", 1)[0]
         if not pid.isdigit() or process_alive(int(pid)):

@@ -40,7 +40,7 @@ from geo.errors import OutputError
 __all__ = ["JOURNAL", "Transaction", "recover", "transaction"]
 
 #: The commit journal each written folder holds while a commit is under way.
-JOURNAL = ".hamji-commit.json"
+JOURNAL = io.COMMIT_JOURNAL
 #: What is never staged: the run lock, the journal, and temporary files of any run.
 _NOT_STAGED = (".hamji.lock", JOURNAL)
 #: How deep linked sub-folders are followed when staging (a link loop stops here).
@@ -224,7 +224,8 @@ class Transaction:
         if key in self._stages:
             return self._stages[key].staged
         io.ensure_writable(folder)
-        recover(folder)
+        if recover(folder):
+            io.ensure_writable(folder)  # which now sweeps the finished commit's staging folder
         prefix, suffix = io.temporary_name("stage")
         try:
             staged = Path(tempfile.mkdtemp(dir=folder, prefix=prefix, suffix=suffix))
