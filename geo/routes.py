@@ -26,6 +26,8 @@ from geo import settings
 from geo.bands import road_time_bands, travel_time_bands
 from geo.errors import HamjiError, InputError
 from geo.network import Side, SpeedTable, build_side, split_at_border, time_matrix
+from geo.sea import sea_crossings, sea_ports
+from geo.status import apply_dates, as_of_day
 from geo.supply import apply_supply, supply_provinces
 
 #: Added to the virtual source's edges: SciPy reads a stored zero as "no edge".
@@ -132,7 +134,7 @@ def route_points(layers: dict[str, gpd.GeoDataFrame]) -> np.ndarray:
     parts = [layers[name] for name in ("crossings", "hubs", "markets") if name in layers and len(layers[name])]
     if not parts:
         return np.zeros((0, 2))
-    measured = [part.to_crs(settings.MEASURE_CRS).geometry for part in parts]
+    measured = [part.to_crs(settings.MEASURE_CRS).geometry for part in [*parts, sea_ports()]]
     return np.concatenate([np.column_stack([g.x, g.y]) for g in measured])
 
 
@@ -247,19 +249,30 @@ class _MarketRouter:
         nodes = _path(self.b_pred, node)[1:]  # without the virtual source
         crossing = self.via.loc[nodes[0]]
         kp_edges = self.kp_walk.edges(nodes)
-        cn_edges = self.cn_walk.edges(_path(self.cn_pred, int(crossing["cn_node"])))
+        # A sea link's Chinese end is the port itself: no Chinese road leg.
+        sea = crossing["mode"] == "sea"
+        cn_edges = [] if sea else self.cn_walk.edges(_path(self.cn_pred, int(crossing["cn_node"])))
         numbers = {
             "best_crossing": crossing["crossing_id"],
             "hub": crossing["hub"],
             "hub_crossing_h": crossing["hub_crossing_h"],
             "penalty_h": crossing["penalty_h"],
             "total_h": (self.b_time[node] - _EPS) / 3600,
-            "total_km": (self.kp_walk.length_m(kp_edges) + self.cn_walk.length_m(cn_edges)) / 1000,
+            "total_km": (self.kp_walk.length_m(kp_edges) + self.cn_walk.length_m(cn_edges)) / 1000
+            + (crossing["sea_km"] if sea else 0.0),
+            "entry_mode": crossing["mode"],
+            "kp_road_km": self.kp_walk.length_m(kp_edges) / 1000,
+            "kp_road_h": (self.b_time[node] - _EPS) / 3600 - crossing["hub_crossing_h"] - crossing["penalty_h"],
         }
         return numbers, kp_edges, cn_edges, crossing
 
-    def line(self, kp_edges: list[int], cn_edges: list[int], point) -> LineString:
-        coords = np.concatenate([self.cn_walk.coords(cn_edges), [[point.x, point.y]], self.kp_walk.coords(kp_edges)])
+    def line(self, kp_edges: list[int], cn_edges: list[int], crossing: pd.Series) -> LineString:
+        point = crossing["geometry"]
+        # A sea link's line starts at the Chinese port (the sea leg drawn straight).
+        start = [[crossing["cn_port_lon"], crossing["cn_port_lat"]]] if crossing["mode"] == "sea" else np.zeros((0, 2))
+        coords = np.concatenate(
+            [start, self.cn_walk.coords(cn_edges), [[point.x, point.y]], self.kp_walk.coords(kp_edges)]
+        )
         return shapely.linestrings(coords if len(coords) > 1 else np.repeat(coords, 2, axis=0))
 
 
@@ -328,7 +341,9 @@ def _route_markets(
                 "hub": numbers["hub"],
                 "crossing": numbers["best_crossing"],
                 **{k: numbers[k] for k in ("hub_crossing_h", "penalty_h", "total_h", "total_km")},
-                "geometry": router.line(kp_edges, cn_edges, crossing["geometry"]),
+                "entry_mode": numbers["entry_mode"],
+                "legs": route_legs(crossing, numbers),
+                "geometry": router.line(kp_edges, cn_edges, crossing),
             }
         )
     frame = pd.DataFrame(results, columns=list(MARKET_RESULT_COLUMNS), index=markets.index)
@@ -344,6 +359,9 @@ def compute_routes(
     penalties: dict[str, float] | None = None,
     sides: tuple[Side, Side] | None = None,
     supply: str = settings.DEFAULT_SUPPLY,
+    as_of: str | None = None,
+    unknown_crossings: str = "closed",
+    modes: frozenset[str] = frozenset({"road"}),
 ) -> dict:
     """Route every North Korean market; return the output layers and a network report.
 
@@ -362,6 +380,17 @@ def compute_routes(
     supply
         The supply model (:data:`settings.SUPPLY_MODELS`): which Chinese
         provinces' hubs and crossings goods may come through.
+    as_of
+        The date asked about (ISO day, or ``YYYY``/``YYYY-MM``): a crossing
+        not yet opened or shut then is not used (:mod:`geo.status`). Default:
+        the OSM data date of the layers (``osm_timestamp`` in ``layers``'
+        ``provenance``, else today).
+    unknown_crossings
+        ``"closed"`` (default) lists OpenStreetMap-only crossings of unknown
+        status without routing them; ``"open"`` routes them as open.
+    modes
+        The ways in the supply model uses: with ``"sea"`` the sea links of
+        :mod:`geo.sources.maritime` join the crossings (:mod:`geo.sea`).
 
     Returns
     -------
@@ -371,8 +400,12 @@ def compute_routes(
     """
     roads, bridges, kp, cn = _networks(layers, speeds, sides)
     crossings = _place_crossings(layers["crossings"], kp, cn, penalties or {})
+    day = as_of_day(as_of, None)
+    crossings = apply_dates(crossings, day, unknown_crossings)
     crossings, supplied = apply_supply(crossings, layers["hubs"], layers.get("provinces"), supply)
     crossings, hubs, cn_pred = _hubs_to_crossings(crossings, supplied, cn)
+    if "sea" in modes:
+        crossings = pd.concat([crossings, sea_crossings(kp.snap, day, penalties or {})], ignore_index=True)
     markets = layers["markets"].reset_index(drop=True)
     markets = markets[markets["country"] == "KP"].reset_index(drop=True).copy()
     markets["node"], markets["snap_m"] = _snap(kp, markets.to_crs(settings.MEASURE_CRS).geometry)
@@ -397,6 +430,8 @@ def compute_routes(
             "speeds": speeds.source,
         },
         "supply": supply,
+        "as_of": day,
+        "unknown_crossings": unknown_crossings,
     }
 
 
@@ -439,7 +474,24 @@ ROUTE_COLUMNS = (
     "penalty_h",
     "total_h",
     "total_km",
+    # How goods enter North Korea (road, rail or sea) and each leg's mode, length and hours.
+    "entry_mode",
+    "legs",
 )
+
+
+def route_legs(crossing: pd.Series, numbers: dict) -> str:
+    """Each leg of a route as a reader sees it: ``sea Dalian–Nampo 326 km 41.6 h; customs 2.0 h; road 55 km 1.4 h``."""
+    link = str(crossing.get("name_en", "")).removesuffix(" (sea)")
+    first = (
+        f"sea {link} {crossing['sea_km']:.0f} km {numbers['hub_crossing_h']:.1f} h"
+        if crossing["mode"] == "sea"
+        else f"road in China from {numbers['hub']} {numbers['hub_crossing_h']:.1f} h"
+    )
+    return (
+        f"{first}; border or port {numbers['penalty_h']:.1f} h; "
+        f"road in North Korea {numbers['kp_road_km']:.0f} km {numbers['kp_road_h']:.1f} h"
+    )
 
 
 def _bridge_rows(crossings: pd.DataFrame, roads: gpd.GeoDataFrame, bridges: np.ndarray) -> dict[str, set[int]]:

@@ -38,6 +38,10 @@ SCHEMAS: dict[str, dict[str, str]] = {
         "year_opened_source": "str",
         "year_rebuilt": "Int64",
         "year_rebuilt_source": "str",
+        "year_opened_alt": "Int64",
+        "year_opened_alt_source": "str",
+        # When it could not be used (COVID closures, a bridge built but not opened), with sources.
+        "periods": "str",
         "coord_source": "str",
         "coord_precision_m": "Int64",
         "province": "str",
