@@ -30,6 +30,7 @@ from pathlib import Path
 
 import geopandas as gpd
 import pandas as pd
+import pyogrio
 
 from geo import comparison, io, settings
 from geo.layers import build_layers
@@ -39,7 +40,7 @@ from geo.qgis import qgis_styles
 from geo.regions import Region, resolve_selection
 from geo.results import ROUTE_FRAMES, Layers, Routes, ScenarioResult
 from geo.scenarios import Scenario
-from geo.schema import LAYER_ORDER
+from geo.schema import LAYER_ORDER, conform
 from geo.sources.extracts import Progress
 from geo.sources.market_lists import MarketList
 from geo.sources.people_areas import PeopleAreas, read_people_areas
@@ -214,8 +215,18 @@ def load_layers(folder: PathLike | None = None) -> Layers:
     """The layers a previous run wrote into ``folder`` (default :data:`settings.LAYERS_DIR`)."""
     path = io.check_stage_file(io.layers_path(Path(folder) if folder else None))
     return Layers(
-        **{name: io.read_layer(path, name) for name in LAYER_ORDER}, provenance=io.read_provenance(path, "roads")
+        **{name: _read_layer(path, name) for name in LAYER_ORDER}, provenance=io.read_provenance(path, "roads")
     )
+
+
+#: Layers that layers files written before rail was read do not hold: read as empty.
+_LATER_LAYERS = ("railways", "stations")
+
+
+def _read_layer(path: Path, name: str) -> gpd.GeoDataFrame:
+    if name in _LATER_LAYERS and name not in {layer for layer, _ in pyogrio.list_layers(path)}:
+        return conform(gpd.GeoDataFrame(geometry=[], crs=settings.STORE_CRS), name)
+    return io.read_layer(path, name)
 
 
 # -- routes ------------------------------------------------------------------

@@ -26,6 +26,7 @@ from geo import settings
 from geo.bands import road_time_bands, travel_time_bands
 from geo.errors import HamjiError, InputError
 from geo.network import Side, SpeedTable, build_side, split_at_border, time_matrix
+from geo.rail import RAIL_NOT_USED, allow_rail, rail_entries, rail_side
 from geo.sea import sea_crossings, sea_ports
 from geo.status import apply_dates, as_of_day
 from geo.supply import apply_supply, supply_provinces
@@ -131,7 +132,8 @@ def route_points(layers: dict[str, gpd.GeoDataFrame]) -> np.ndarray:
 
     :func:`~geo.network.build_side` keeps the vertex nearest each as a node.
     """
-    parts = [layers[name] for name in ("crossings", "hubs", "markets") if name in layers and len(layers[name])]
+    names = ("crossings", "hubs", "markets", "stations")
+    parts = [layers[name] for name in names if name in layers and len(layers[name])]
     if not parts:
         return np.zeros((0, 2))
     measured = [part.to_crs(settings.MEASURE_CRS).geometry for part in [*parts, sea_ports()]]
@@ -165,7 +167,7 @@ def _place_crossings(crossings: gpd.GeoDataFrame, kp: Side, cn: Side, penalties:
     crossings["cn_node"], crossings["cn_snap_m"] = _snap(cn, measured)
     crossings["penalty_h"] = [penalties.get(cid, settings.BORDER_PENALTY_H) for cid in crossings["crossing_id"]]
     reason = np.full(len(crossings), None, dtype=object)
-    reason[(crossings["mode"] != "road").to_numpy()] = "rail crossing: not on the road network"
+    reason[(crossings["mode"] != "road").to_numpy()] = RAIL_NOT_USED
     reason[(crossings["status"] == "closed").to_numpy()] = "closed"
     far = (crossings[["kp_snap_m", "cn_snap_m"]].max(axis=1) > settings.CROSSING_SNAP_MAX_M).to_numpy()
     reason[far & pd.isna(reason)] = f"{NO_ROAD_NEAR} {settings.CROSSING_SNAP_MAX_M:,} m on one side of the border"
@@ -212,8 +214,10 @@ class _MarketRouter:
         self.kp_walk, self.cn_walk = _Walk(kp), _Walk(cn)
         usable = crossings[crossings["usable"]]
         n = kp.graph.shape[0]
-        # Pass A: nearest crossing by time, from all usable crossings at once.
-        first = usable.drop_duplicates("kp_node")
+        # Pass A: nearest crossing by time, from all usable crossings at once (a station a train
+        # reaches is an entry for whole routes, not a crossing).
+        at_border = usable[usable["station"].isna()] if "station" in usable else usable
+        first = at_border.drop_duplicates("kp_node")
         self.a_time, self.a_pred, self.a_source = dijkstra(
             kp.graph, directed=True, indices=first["kp_node"].to_numpy(), min_only=True, return_predecessors=True
         )
@@ -268,10 +272,12 @@ class _MarketRouter:
 
     def line(self, kp_edges: list[int], cn_edges: list[int], crossing: pd.Series) -> LineString:
         point = crossing["geometry"]
-        # A sea link's line starts at the Chinese port (the sea leg drawn straight).
+        # A sea link's line starts at the Chinese port (the sea leg drawn straight); a train's runs on the rails.
         start = [[crossing["cn_port_lon"], crossing["cn_port_lat"]]] if crossing["mode"] == "sea" else np.zeros((0, 2))
+        rails = crossing.get("rail_line")
+        on_rail = np.asarray(rails.coords) if isinstance(rails, shapely.LineString) else np.zeros((0, 2))
         coords = np.concatenate(
-            [start, self.cn_walk.coords(cn_edges), [[point.x, point.y]], self.kp_walk.coords(kp_edges)]
+            [start, self.cn_walk.coords(cn_edges), [[point.x, point.y]], on_rail, self.kp_walk.coords(kp_edges)]
         )
         return shapely.linestrings(coords if len(coords) > 1 else np.repeat(coords, 2, axis=0))
 
@@ -400,10 +406,14 @@ def compute_routes(
     """
     roads, bridges, kp, cn = _networks(layers, speeds, sides)
     crossings = _place_crossings(layers["crossings"], kp, cn, penalties or {})
+    crossings = allow_rail(crossings) if "rail" in modes else crossings
     day = as_of_day(as_of, None)
     crossings = apply_dates(crossings, day, unknown_crossings)
     crossings, supplied = apply_supply(crossings, layers["hubs"], layers.get("provinces"), supply)
     crossings, hubs, cn_pred = _hubs_to_crossings(crossings, supplied, cn)
+    if "rail" in modes:
+        rail = rail_side(layers, route_points(layers))
+        crossings = rail_entries(crossings, layers["stations"], rail, kp.snap) if rail is not None else crossings
     if "sea" in modes:
         crossings = pd.concat([crossings, sea_crossings(kp.snap, day, penalties or {})], ignore_index=True)
     markets = layers["markets"].reset_index(drop=True)
@@ -419,7 +429,7 @@ def compute_routes(
         ),
         "markets": markets.drop(columns=["node"]),
         "roads": roads.assign(routes=usage["count"].astype(int), routes_area_m2=usage["area"]),
-        "crossings": crossings.drop(columns=["kp_node", "cn_node"]),
+        "crossings": _crossings_out(crossings),
         "hubs": hubs.drop(columns=["node"]),
         "bands": travel_time_bands(kp, nearest_s),
         "road_times": road_time_bands(kp, nearest_s),
@@ -433,6 +443,14 @@ def compute_routes(
         "as_of": day,
         "unknown_crossings": unknown_crossings,
     }
+
+
+def _crossings_out(crossings: pd.DataFrame) -> pd.DataFrame:
+    """The crossings layer of the routes: one row per crossing or sea link (not the stations trains reach)."""
+    if "station" in crossings:
+        crossings = crossings[crossings["station"].isna()]
+    helpers = ["kp_node", "cn_node", "station", "rail_km", "rail_h", "rail_line"]
+    return crossings.drop(columns=[c for c in helpers if c in crossings]).reset_index(drop=True)
 
 
 def routes_report(out: dict, speeds: SpeedTable) -> dict:
@@ -481,17 +499,28 @@ ROUTE_COLUMNS = (
 
 
 def route_legs(crossing: pd.Series, numbers: dict) -> str:
-    """Each leg of a route as a reader sees it: ``sea Dalian–Nampo 326 km 41.6 h; customs 2.0 h; road 55 km 1.4 h``."""
-    link = str(crossing.get("name_en", "")).removesuffix(" (sea)")
-    first = (
-        f"sea {link} {crossing['sea_km']:.0f} km {numbers['hub_crossing_h']:.1f} h"
-        if crossing["mode"] == "sea"
-        else f"road in China from {numbers['hub']} {numbers['hub_crossing_h']:.1f} h"
-    )
-    return (
-        f"{first}; border or port {numbers['penalty_h']:.1f} h; "
-        f"road in North Korea {numbers['kp_road_km']:.0f} km {numbers['kp_road_h']:.1f} h"
-    )
+    """Each leg of a route as a reader sees it: ``sea Dalian–Nampo 326 km 41.6 h; customs 2.0 h; road 55 km 1.4 h``.
+
+    A rail route reads ``road in China from Dandong 0.1 h; border or port 2.0 h; rail to Sariwon 212 km 8.5 h,
+    loading and unloading 6.0 h; road in North Korea …``.
+    """
+    if crossing["mode"] == "sea":
+        link = str(crossing.get("name_en", "")).removesuffix(" (sea)")
+        first = f"sea {link} {crossing['sea_km']:.0f} km {numbers['hub_crossing_h']:.1f} h"
+    else:
+        road_h = crossing.get("cn_road_h", numbers["hub_crossing_h"])
+        first = f"road in China from {numbers['hub']} {road_h:.1f} h"
+    legs = [first, f"border or port {numbers['penalty_h']:.1f} h"]
+    if crossing["mode"] == "rail":
+        station = crossing.get("station")
+        to = (
+            f"to {station} {crossing['rail_km']:.0f} km {crossing['rail_h']:.1f} h, "
+            if isinstance(station, str)
+            else ""
+        )
+        legs.append(f"rail {to}loading and unloading {2 * settings.RAIL_TRANSFER_H:.1f} h")
+    legs.append(f"road in North Korea {numbers['kp_road_km']:.0f} km {numbers['kp_road_h']:.1f} h")
+    return "; ".join(legs)
 
 
 def _bridge_rows(crossings: pd.DataFrame, roads: gpd.GeoDataFrame, bridges: np.ndarray) -> dict[str, set[int]]:

@@ -104,6 +104,32 @@ SCHEMAS: dict[str, dict[str, str]] = {
         "province": "str",
         "prefecture": "str",
     },
+    # railway=rail ways, with their OSM tags as tagged (geo/rail.py).
+    "railways": {
+        "osm_id": "int64",
+        "name": "str",
+        "name_en": "str",
+        "usage": "str",
+        "service": "str",
+        "gauge": "str",
+        "electrified": "str",
+        "bridge": "bool",
+        "length_m": "float64",
+        "country": "str",
+        "province": "str",
+        "province_name": "str",
+    },
+    # railway=station and yard nodes: where goods move between rail and road.
+    "stations": {
+        "osm_type": "str",
+        "osm_id": "int64",
+        "railway": "str",
+        "name": "str",
+        "name_en": "str",
+        "country": "str",
+        "province": "str",
+        "province_name": "str",
+    },
 }
 GEOMETRY_TYPES = {
     "provinces": "MultiPolygon",
@@ -113,8 +139,10 @@ GEOMETRY_TYPES = {
     "markets": "Point",
     "market_areas": "MultiPolygon",
     "hubs": "Point",
+    "railways": "LineString",
+    "stations": "Point",
 }
-LAYER_ORDER = ("provinces", "border", "crossings", "roads", "markets", "market_areas", "hubs")
+LAYER_ORDER = ("provinces", "border", "crossings", "roads", "markets", "market_areas", "hubs", "railways", "stations")
 
 
 def conform(frame: gpd.GeoDataFrame, layer: str) -> gpd.GeoDataFrame:

@@ -96,8 +96,10 @@ MINOR_ROAD_CLASSES = ("unclassified", "track")
 ROAD_TAGS = {"highway": list(MAIN_ROAD_CLASSES + MINOR_ROAD_CLASSES)}
 MARKET_TAGS = {"amenity": "marketplace"}
 BORDER_CONTROL_TAGS = {"barrier": "border_control"}
-#: Rail lines, read only to find rail bridges over the border.
+#: Rail lines: the rail network (geo/rail.py) and the rail bridges over the border.
 RAIL_TAGS = {"railway": ["rail"]}
+#: Stations and freight yards: where goods move between rail and road.
+STATION_TAGS = {"railway": ["station", "yard"]}
 BOUNDARY_TAGS = {"boundary": "administrative", "admin_level": ["4", "5"]}
 #: Towns and cities, read to find the Chinese wholesale hubs.
 PLACE_TAGS = {"place": ["city", "town"]}
@@ -158,6 +160,20 @@ SEA_SPEED_KN = 10.0
 #: Hours in port for one shipment, loading in China and unloading at Nampo
 #: together. An assumption (no published figure found), like the border penalty.
 SEA_DWELL_H = 24.0
+
+# --- rail (geo/rail.py) -------------------------------------------------------------
+#: Freight train speed (km/h) over the whole trip, stops included, by country.
+#: An assumption inside the sourced range: electric trains run at most
+#: 60 km/h Pyongyang-Sinuiju (Korea Times, 2019-01, citing Daily NK,
+#: http://m.koreatimes.co.kr/pages/article.asp?newsIdx=262380); Hyesan-Pyongyang
+#: took about 24 h before the power shortage of late 2014 and 10 days or more
+#: after it (Yonhap citing RFA and Asia Press,
+#: https://www.koreanewsdigest.com/n-korean-trains-virtually-out-of-service-due-to-power-shortage-report/).
+#: Chinese rail is not routed (the Chinese leg is by road to the crossing).
+RAIL_SPEED_KMH = {"KP": 25.0}
+#: Hours to move a load between truck and train, once at each end of a rail
+#: leg. An assumption (no published figure found), like the border penalty.
+RAIL_TRANSFER_H = 3.0
 
 # --- crossings ---------------------------------------------------------------
 #: An OSM border control or border bridge within this distance (m) of a

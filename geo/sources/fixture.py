@@ -45,6 +45,7 @@ from geo.sources.fixture_data import (
     PROVINCES,
     RAILWAYS,
     ROADS,
+    STATIONS,
     TAEHONGDAN,
     TOWNS,
     YALU,
@@ -321,6 +322,10 @@ def build() -> OsmData:
         if iso:
             tags["ISO3166-2"] = iso
         data.relation(members, tags)
+    # Stations last, so that the ids of everything above stay as they were.
+    for name, town in STATIONS:
+        lat, lon = TOWNS[town][:2]
+        data.node(lon, lat, {"railway": "station", "name": name, "name:en": name})
     return data
 
 

@@ -255,6 +255,19 @@ RAILWAYS: list[tuple[list[str], dict[str, str]]] = [
     (["@124.3888,40.1178", "@124.3958,40.1118"], {"bridge": "yes", "name": "Sino-Korean Friendship Bridge (railway)"}),
     (["Dandong", "@124.3888,40.1178"], {}),
     (["@124.3958,40.1118", "Sinuiju"], {}),
+    # The main line south from the Friendship Bridge: Sinuiju - Pyongyang - Sariwon.
+    (["Sinuiju", "Pyongyang"], {"name": "평의선", "usage": "main", "gauge": "1435", "electrified": "contact_line"}),
+    (["Pyongyang", "Sariwon"], {"name": "평부선", "usage": "main", "gauge": "1435", "electrified": "contact_line"}),
+]
+
+#: Stations (railway=station) at these towns, where goods move between rail and road: (name, town).
+STATIONS: list[tuple[str, str]] = [
+    ("Sinuiju Chongnyon", "Sinuiju"),
+    ("Pyongyang", "Pyongyang"),
+    ("Sariwon", "Sariwon"),
+    ("Namyang", "Namyang"),
+    ("Tumen", "Tumen"),
+    ("Dandong", "Dandong"),
 ]
 
 #: Markets: (name:en, name:ko, town, east m, north m, kind, side m). Kind is
