@@ -40,7 +40,7 @@ from geo.qgis import qgis_styles
 from geo.regions import Region, resolve_selection
 from geo.results import ROUTE_FRAMES, Layers, Routes, ScenarioResult
 from geo.scenarios import Scenario
-from geo.schema import LAYER_ORDER, conform_table
+from geo.schema import LAYER_ORDER, conform_routes, conform_table
 from geo.sources.extracts import Progress
 from geo.sources.market_lists import MarketList
 from geo.sources.people_areas import PeopleAreas, read_people_areas
@@ -317,7 +317,8 @@ def write_routes(routes: Routes, folder: PathLike | None = None) -> Path:
     target = Path(folder or settings.LAYERS_DIR) / settings.ROUTES_GPKG
     io.ensure_writable(target.parent)
     provenance = {**routes.provenance, "routes": io.assumptions_record(routes.assumptions, routes.network)}
-    return io.write_gpkg(routes.frames, target, provenance, qgis_styles(routes.frames))
+    frames = {name: conform_routes(frame, name) for name, frame in routes.frames.items()}
+    return io.write_gpkg(frames, target, provenance, qgis_styles(frames))
 
 
 def load_routes(folder: PathLike | None = None) -> Routes:
@@ -326,7 +327,7 @@ def load_routes(folder: PathLike | None = None) -> Routes:
     provenance = io.read_provenance(path, "markets")
     record, network = io.read_assumptions(provenance.pop("routes", None), path)
     return Routes(
-        **{name: io.read_layer(path, name) for name in ROUTE_FRAMES},
+        **{name: conform_routes(io.read_layer(path, name), name) for name in ROUTE_FRAMES},
         assumptions=record,
         network=network,
         provenance=provenance,
@@ -375,7 +376,10 @@ def reach_table(
         areas, skipped = len(people_areas.areas), people_areas.skipped
         log.info(f"people areas: {areas} with a population, {skipped} without (left out)")
         people_areas = people_areas.areas
-    return province_reach(routes.markets, layers.provinces, groups, people_areas)
+    from geo.reach import stamped
+
+    # Stamped and conformed here, so the table in memory has the columns of the one read back.
+    return stamped(province_reach(routes.markets, layers.provinces, groups, people_areas), routes)
 
 
 def write_reach(table: pd.DataFrame, routes: Routes, folder: PathLike | None = None) -> list[Path]:

@@ -65,9 +65,9 @@ class RunAssumptions:
         """Hours at the border at ``crossing_id``."""
         return self.penalties_h.get(crossing_id, self.default_penalty_h)
 
-    def with_changes(self, **changes) -> RunAssumptions:
+    def with_changes(self, **changes: object) -> RunAssumptions:
         """A copy with some fields replaced (the record itself never changes)."""
-        return replace(self, **changes)
+        return replace(self, **changes)  # type: ignore[arg-type]
 
 
 @dataclass(frozen=True)
