@@ -12,6 +12,8 @@ from pathlib import Path
 from typing import NoReturn
 
 from geo import __version__, settings
+from geo.status import UNKNOWN_CHOICES
+from geo.supply import ALIASES, DEFAULT_SUPPLY, SUPPLY_MODELS
 
 
 class HamjiParser(argparse.ArgumentParser):
@@ -105,12 +107,14 @@ def _add_route_options(parser: argparse.ArgumentParser) -> None:
     routing = parser.add_argument_group("routing")
     routing.add_argument(
         "--supply",
-        choices=tuple(settings.SUPPLY_MODELS),
-        default=settings.DEFAULT_SUPPLY,
+        choices=(*SUPPLY_MODELS, *ALIASES),
+        default=DEFAULT_SUPPLY,
         help="where goods come from: "
-        + "; ".join(f"{name}: {words}" for name, (_, words) in settings.SUPPLY_MODELS.items())
-        + f" (default {settings.DEFAULT_SUPPLY}; all-china needs Liaoning in the layers)",
+        + "; ".join(f"{model.name}: {model.description}" for model in SUPPLY_MODELS.values())
+        + f" (default {DEFAULT_SUPPLY}; 'all-china' is the old name of 'land'; build adds the Chinese provinces "
+        "a model needs to the layers)",
     )
+    _add_date_options(routing)
     routing.add_argument(
         "--speeds",
         metavar="FILE",
@@ -125,6 +129,23 @@ def _add_route_options(parser: argparse.ArgumentParser) -> None:
         default=None,
         help=f"hours at one crossing, named as on the maps (Wonjong–Quanhe) or by id "
         f"(wonjong_quanhe) (default {settings.BORDER_PENALTY_H} h each); repeatable",
+    )
+
+
+def _add_date_options(group) -> None:
+    group.add_argument(
+        "--as-of",
+        metavar="YYYY[-MM]",
+        default=None,
+        help="route as of this year or month: a crossing or sea link not yet opened or shut then (COVID closures, "
+        "bridges built but not opened; every date sourced) is not used (default: the OSM data date)",
+    )
+    group.add_argument(
+        "--unknown-crossings",
+        choices=UNKNOWN_CHOICES,
+        default="closed",
+        help="crossings found only in OpenStreetMap, of unknown status: list them but do not route them "
+        "(closed, the default), or route them as open",
     )
 
 
@@ -220,7 +241,7 @@ def make_parser() -> argparse.ArgumentParser:
     _add_out(reach, "the reach table")
     reach.add_argument(
         "--supply",
-        choices=tuple(settings.SUPPLY_MODELS),
+        choices=tuple(SUPPLY_MODELS),
         default=None,
         help="the table under this supply model: routes made under another are routed again (same speeds and "
         "penalties) and written beside it (default: the routes' own model)",
@@ -249,6 +270,7 @@ def make_parser() -> argparse.ArgumentParser:
     )
     scenario.add_argument("name", nargs="?", help="shipped scenario name or path of a TOML file")
     scenario.add_argument("--list", action="store_true", help="list the shipped scenarios")
+    _add_date_options(scenario.add_argument_group("date (the baseline is routed again as of it)"))
     _add_layers_in(scenario, "the baseline (layers, routes, reach table; the scenario's files are written there)")
     _add_map_options(scenario)
     _add_wait(scenario)
@@ -268,6 +290,7 @@ def make_parser() -> argparse.ArgumentParser:
         help="scenario to include instead of the defaults; repeatable",
     )
     _add_layers_in(sensitivity, "the baseline (layers, routes, reach table; results are written there)")
+    _add_date_options(sensitivity.add_argument_group("date (the baseline is routed again as of it)"))
     _add_map_options(sensitivity)
     _add_wait(sensitivity)
     extract = _command(

@@ -79,8 +79,9 @@ def allow_rail(crossings: pd.DataFrame) -> pd.DataFrame:
     crossings = crossings.copy()
     rail = (crossings["mode"] == "rail").to_numpy() & (crossings["reason"] == RAIL_NOT_USED).to_numpy()
     far = (crossings[["kp_snap_m", "cn_snap_m"]].max(axis=1) > settings.CROSSING_SNAP_MAX_M).to_numpy()
-    crossings.loc[rail & ~far, "reason"] = None
+    crossings.loc[rail & ~far, ["reason", "reason_code"]] = None
     crossings.loc[rail & far, "reason"] = f"no road within {settings.CROSSING_SNAP_MAX_M:,} m on one side of the border"
+    crossings.loc[rail & far, "reason_code"] = "no_road_near"
     return crossings
 
 

@@ -21,7 +21,7 @@ from shapely.geometry import Point
 from geo import settings
 from geo.sources.gazetteer import periods_text
 from geo.sources.maritime import SEA_LINKS, SeaLink
-from geo.status import dated_reason
+from geo.status import dated_code, dated_reason
 
 __all__ = ["sea_crossings", "sea_ports"]
 
@@ -57,6 +57,7 @@ def _row(link: SeaLink, day: str, penalties: dict[str, float]) -> dict:
         "cn_port_lat": link.cn_lat,
         "penalty_h": penalties.get(link.link_id, settings.BORDER_PENALTY_H),
         "reason": dated_reason((link.year_opened,), link.year_opened_source, link.periods, day),
+        "reason_code": dated_code((link.year_opened,), link.periods, day),
         "geometry": Point(link.kp_lon, link.kp_lat),
     }
 
@@ -86,5 +87,6 @@ def sea_crossings(snap, day: str, penalties: dict[str, float] | None = None) -> 
     frame["cn_node"], frame["cn_snap_m"] = -1, np.nan
     far = (metres > settings.SNAP_MAX_M) & frame["reason"].isna().to_numpy()
     frame.loc[far, "reason"] = f"port more than {settings.SNAP_MAX_M:,} m from the North Korean roads"
+    frame.loc[far, "reason_code"] = "no_road_near"
     frame["usable"] = frame["reason"].isna()
     return frame

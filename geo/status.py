@@ -26,6 +26,7 @@ __all__ = [
     "UNKNOWN_STATUS",
     "apply_dates",
     "as_of_day",
+    "dated_code",
     "dated_reason",
     "parse_as_of",
     "shut_reason",
@@ -89,6 +90,14 @@ def dated_reason(years: tuple[int | None, ...], year_source: str, periods: tuple
     return None
 
 
+def dated_code(years: tuple[int | None, ...], periods: tuple[Period, ...], day: str) -> str | None:
+    """The reason code (``not_opened``, ``shut``) of :func:`dated_reason`'s answer, or ``None``."""
+    known = [y for y in years if y is not None]
+    if known and int(day[:4]) < min(known):
+        return "not_opened"
+    return "shut" if any(period.covers(day) for period in periods) else None
+
+
 def shut_reason(crossing_id: str, day: str) -> str | None:
     """Why the gazetteer crossing ``crossing_id`` could not be used on ``day`` (ISO), or ``None``.
 
@@ -120,13 +129,24 @@ def apply_dates(crossings: pd.DataFrame, day: str, unknown_crossings: str = "clo
             option="unknown_crossings",
         )
     crossings = crossings.copy()
-    reasons = []
-    for cid, status, reason in zip(crossings["crossing_id"], crossings["status"], crossings["reason"]):
+    codes = crossings["reason_code"] if "reason_code" in crossings else pd.Series(None, index=crossings.index)
+    reasons, new_codes = [], []
+    for cid, status, reason, code in zip(crossings["crossing_id"], crossings["status"], crossings["reason"], codes):
         if isinstance(reason, str):
             reasons.append(reason)
+            new_codes.append(code)
         elif status == "unknown" and unknown_crossings == "closed":
             reasons.append(f"{UNKNOWN_STATUS} (found only in OpenStreetMap): routed only if taken as open")
+            new_codes.append("unknown_status")
         else:
             reasons.append(shut_reason(cid, day))
+            crossing = _BY_ID.get(cid)
+            dated = (
+                dated_code((crossing.year_opened, crossing.year_opened_alt), crossing.periods, day)
+                if crossing
+                else None
+            )
+            new_codes.append(dated)
     crossings["reason"] = pd.Series(reasons, index=crossings.index, dtype=object)
+    crossings["reason_code"] = pd.Series(new_codes, index=crossings.index, dtype=object)
     return crossings
