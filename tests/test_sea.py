@@ -4,7 +4,6 @@ import pytest
 from pyproj import Geod
 
 from geo import api, settings
-from geo.network import load_speeds
 from geo.routes import compute_routes
 from geo.sources.fixture import TOWNS
 from geo.sources.maritime import SEA_LINKS, find_sea_link
@@ -42,7 +41,7 @@ def _road_km(*towns: str) -> float:
 def test_in_september_2021_only_the_sea_reached_the_far_markets(demo):
     # Every land crossing shut from January 2020; Dalian-Nampo reopened 28 June 2021 (UPI); rail at Dandong
     # only in January 2022 (Yonhap).
-    out = compute_routes(demo.frames, load_speeds(None), as_of="2021-09", modes=frozenset({"road", "sea"}))
+    out = compute_routes(demo.frames, api.run_assumptions(supply="all", as_of="2021-09"))
     routes = out["routes"].set_index("name")
     sariwon = routes.loc[[n for n in routes.index if n.startswith("사리원시장")][0]]
     assert sariwon["crossing"] == "sea_dalian_nampo" and sariwon["entry_mode"] == "sea"
@@ -59,7 +58,7 @@ def test_in_september_2021_only_the_sea_reached_the_far_markets(demo):
 
 
 def test_as_of_2021_06_every_crossing_closed_then_is_unusable(demo):
-    out = compute_routes(demo.frames, load_speeds(None), as_of="2021-06", modes=frozenset({"road", "sea"}))
+    out = compute_routes(demo.frames, api.run_assumptions(supply="all", as_of="2021-06"))
     crossings = out["crossings"].set_index("crossing_id")
     assert not out["markets"]["reachable"].any()
     shut = crossings[crossings["reason"].fillna("").str.startswith("shut on 2021-06-01")]
@@ -67,6 +66,6 @@ def test_as_of_2021_06_every_crossing_closed_then_is_unusable(demo):
     assert {"wonjong_quanhe", "namyang_tumen_road", "sinuiju_dandong_road", "sea_dalian_nampo"} <= set(shut.index)
     assert not crossings["usable"].any()
     # A month later than the sea's reopening, the sea links are usable again; the land is still shut.
-    later = compute_routes(demo.frames, load_speeds(None), as_of="2021-07", modes=frozenset({"road", "sea"}))
+    later = compute_routes(demo.frames, api.run_assumptions(supply="all", as_of="2021-07"))
     usable = later["crossings"].loc[later["crossings"]["usable"], "crossing_id"]
     assert set(usable) == {"sea_dalian_nampo", "sea_longkou_nampo"}
