@@ -27,6 +27,7 @@ __all__ = [
     "apply_dates",
     "as_of_day",
     "dated_code",
+    "dated_lines",
     "dated_reason",
     "parse_as_of",
     "shut_reason",
@@ -108,6 +109,36 @@ def shut_reason(crossing_id: str, day: str) -> str | None:
         return None
     years = (crossing.year_opened, crossing.year_opened_alt)
     return dated_reason(years, crossing.year_opened_source, crossing.periods, day)
+
+
+#: The reason codes of a crossing or link that could not be used on the day asked about.
+DATED_CODES = ("shut", "not_opened", "closed", "unknown_status")
+
+
+def dated_lines(crossings: pd.DataFrame, day: str) -> list[str]:
+    """One line per crossing or sea link that could not be used on ``day``: its name, mode and why, in short.
+
+    ``crossings`` is a routes ``crossings`` frame (``reason_code``, ``reason``).
+    """
+    from geo.crossings import crossing_name
+
+    lines = []
+    for _, row in crossings.iterrows():
+        code = row.get("reason_code")
+        if code not in DATED_CODES:
+            continue
+        if code == "shut":
+            why = str(row["reason"]).partition(": ")[2].split("): ")[0] + ")"
+        elif code == "not_opened":
+            why = str(row["reason"]).split(":")[0] + ")"
+        elif code == "closed":
+            known = _BY_ID.get(row["crossing_id"])
+            never = [p for p in known.periods if p.end is None] if known else []
+            why = f"closed ({never[-1].why}; since {never[-1].start})" if never else "closed"
+        else:
+            why = "status unknown (found only in OpenStreetMap): not routed"
+        lines.append(f"{crossing_name(row)} ({row['mode']}): {why}")
+    return lines
 
 
 def apply_dates(crossings: pd.DataFrame, day: str, unknown_crossings: str = "closed") -> pd.DataFrame:

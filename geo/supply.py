@@ -93,7 +93,7 @@ SUPPLY_MODELS: dict[str, SupplyModel] = {model.name: model for model in (HAMJI, 
 #: Old names still accepted.
 ALIASES = {"all-china": LAND.name}
 #: The model of a run that names none: every channel, so that "far" means far from Chinese goods.
-DEFAULT_SUPPLY = HAMJI.name
+DEFAULT_SUPPLY = ALL.name
 
 
 def supply_model(name: str | SupplyModel) -> SupplyModel:
@@ -109,7 +109,7 @@ def supply_model(name: str | SupplyModel) -> SupplyModel:
     name = ALIASES.get(str(name), name)
     if name in SUPPLY_MODELS:
         return SUPPLY_MODELS[name]
-    close = difflib.get_close_matches(str(name), list(SUPPLY_MODELS), n=1)
+    close = difflib.get_close_matches(str(name), [*SUPPLY_MODELS, *ALIASES], n=1)
     hint = f" (did you mean {close[0]}?)" if close else ""
     raise InputError(
         f"unknown supply model {clip(name, 40)!r}{hint}; choose one of {', '.join(SUPPLY_MODELS)}", option="supply"
