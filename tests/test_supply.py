@@ -1,4 +1,4 @@
-"""Supply models: Jilin by road (hamji), every land crossing (land: Dandong–Sinuiju too), every channel (all), on the demo."""
+"""Supply models on the demo: Jilin by road (hamji), every land crossing (land), every channel (all)."""
 
 import shutil
 
