@@ -74,7 +74,7 @@ def test_scenario_tables_carry_the_stamps_of_their_run(baseline, tmp_path):
     folder = baseline / "scenarios" / "wonjong_closed"
     reach = pd.read_csv(folder / settings.REACH_CSV)
     assert list(reach.columns) == list(TABLE_SCHEMAS["reach"])
-    assert reach["demo"].all() and set(reach["supply_model"]) == {"hamji"}
+    assert reach["demo"].all() and set(reach["supply_model"]) == {"all"}
     assert set(reach["data_source"]) == set(pd.read_csv(baseline / settings.REACH_CSV)["data_source"])
     assert reach["osm_data_date"].notna().all()
     for name, kind in (

@@ -9,6 +9,7 @@ import geo
 from geo import settings
 from geo.cli import main
 from geo.sources import fixture
+from geo.supply import SUPPLY_MODELS
 
 
 @pytest.fixture(scope="module")
@@ -62,37 +63,43 @@ def test_reach_supply_reroutes_the_demo_and_back(demo_reach, tmp_path, capsys):
     folder = tmp_path / "layers"
     shutil.copytree(demo_reach, folder)
     base = pd.read_csv(folder / settings.REACH_CSV).set_index("code")
-    assert set(base["supply_model"]) == {"hamji"}
-
-    assert main(["reach", "--layers", str(folder), "--supply", "land"]) == 0
-    out = capsys.readouterr().out
-    assert "supply model: land (every land crossing by road" in out
-    assert str(folder / settings.ROUTES_GPKG) in out  # the routes were made again, beside the table
-    assert geo.load_routes(folder).assumptions.supply.name == "land"
-    china = pd.read_csv(folder / settings.REACH_CSV).set_index("code")
-    assert set(china["supply_model"]) == {"land"}
-    # Through Dandong-Sinuiju the far provinces' median is more than 5 h nearer;
-    # the border provinces' goods still come from Jilin.
-    assert china.loc["group:far", "hub_h_median"] < base.loc["group:far", "hub_h_median"] - 5
-    assert china.loc["group:border", "hub_h_median"] == pytest.approx(base.loc["group:border", "hub_h_median"])
+    assert set(base["supply_model"]) == {"all"}  # the default: every channel
 
     assert main(["reach", "--layers", str(folder), "--supply", "hamji"]) == 0
+    out = capsys.readouterr().out
+    assert "supply model: hamji (Park's HamJi: Jilin's hubs and crossings by road" in out
+    assert str(folder / settings.ROUTES_GPKG) in out  # the routes were made again, beside the table
+    assert geo.load_routes(folder).assumptions.supply.name == "hamji"
+    jilin = pd.read_csv(folder / settings.REACH_CSV).set_index("code")
+    assert set(jilin["supply_model"]) == {"hamji"}
+    # Without Dandong-Sinuiju (and Nampo) the far provinces' median is more than 5 h further;
+    # the border provinces' goods come from Jilin either way.
+    assert jilin.loc["group:far", "hub_h_median"] > base.loc["group:far", "hub_h_median"] + 5
+    assert jilin.loc["group:border", "hub_h_median"] == pytest.approx(base.loc["group:border", "hub_h_median"])
+
+    assert main(["reach", "--layers", str(folder), "--supply", "all"]) == 0
     back = pd.read_csv(folder / settings.REACH_CSV).set_index("code")
     pd.testing.assert_series_equal(back["hub_h_median"], base["hub_h_median"])
 
 
-def test_the_demo_build_reports_the_ordering_under_both_models(tmp_path, capsys):
+def test_the_demo_build_reports_the_ordering_under_every_model(tmp_path, capsys):
     layers, maps = tmp_path / "layers", tmp_path / "maps"
     assert main(["build", "--demo", "--out", str(layers), "--maps", str(maps)]) == 0
     out = capsys.readouterr().out
-    hamji = next(line for line in out.splitlines() if line.startswith("- Supply model hamji:"))
-    china = next(line for line in out.splitlines() if line.startswith("- Supply model all-china:"))
-    assert "the border-before-far ordering holds" in hamji and "the border-before-far ordering holds" in china
-    # The far provinces' median hub→market time, as in the reach tables of each model.
+    lines = {
+        m: next(line for line in out.splitlines() if line.startswith(f"- Supply model {m}:")) for m in SUPPLY_MODELS
+    }
+    hamji, land, every = lines["hamji"], lines["land"], lines["all"]
+    assert all("the border-before-far ordering holds" in line for line in lines.values())
+    # The far provinces' median hub→market time, as in the reach tables of each model: Dandong-Sinuiju
+    # brings it from 19.7 h to 9.1 h; the sea and rail bring it no nearer at the data date (slower than the road).
     assert hamji.endswith("Median hub→market time: border 3.0 h, far 19.7 h.")
-    assert china.endswith("Median hub→market time: border 3.0 h, far 9.1 h.")
+    assert land.endswith("Median hub→market time: border 3.0 h, far 9.1 h.")
+    assert every.endswith("Median hub→market time: border 3.0 h, far 9.1 h.")
+    # Nampo is nearer the far markets than any land crossing: their median time to the nearest way in drops.
+    assert "fastest far province North Hwanghae 2.1 h" in every and "fastest far province North Hwanghae 5.4 h" in land
     index = (maps / "index.html").read_text(encoding="utf-8")
-    assert "Under each supply model" in index and "Supply model: hamji — Jilin" in index
+    assert "Under each supply model" in index and "Supply model: all — every channel" in index
     # A rerun changes nothing and still says it.
     assert main(["build", "--demo", "--out", str(layers), "--maps", str(maps)]) == 0
     again = capsys.readouterr().out
