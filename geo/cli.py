@@ -69,6 +69,13 @@ def _run_layers(args: argparse.Namespace, regions: list[str] | None = None) -> N
     _say(run)
 
 
+def _model_regions(args: argparse.Namespace) -> list[str] | None:
+    """The provinces to build: --province plus those the supply model routes through (the demo draws them all)."""
+    from geo.supply import supply_model, supply_regions
+
+    return args.province if args.demo else supply_regions(args.province, supply_model(args.supply))
+
+
 def _run_extract(args: argparse.Namespace) -> None:
     from geo.sources.clip import extract_region
 
@@ -223,7 +230,7 @@ def main(argv: list[str] | None = None) -> int:
 
 #: Sub-command -> what runs it.
 RUNNERS = {
-    "layers": _run_layers,
+    "layers": lambda args: _run_layers(args, _model_regions(args)),
     "routes": _run_routes,
     "reach": _run_reach,
     "maps": _run_maps,

@@ -220,6 +220,14 @@ def make_parser() -> argparse.ArgumentParser:
         "Stage 1: read OpenStreetMap (Overpass or local extracts) and write hamji_layers.gpkg.",
     )
     _add_layer_options(layers)
+    layers.add_argument(
+        "--supply",
+        choices=(*SUPPLY_MODELS, *ALIASES),
+        default=DEFAULT_SUPPLY,
+        help=f"the supply model the layers are for: the Chinese provinces it needs are added to --province "
+        f"(default {DEFAULT_SUPPLY}, which needs Liaoning; hamji needs only Jilin), so that 'layers' then "
+        "'routes' does what 'build' does",
+    )
     _add_force(layers)
     routes = _command(
         commands,
