@@ -71,7 +71,7 @@ def parse_as_of(text: str | None) -> str | None:
 def as_of_day(as_of: str | None, osm_timestamp: str | None) -> str:
     """The day routing asks about: ``as_of`` if given, else the OSM data date, else today."""
     if as_of:
-        return parse_as_of(as_of) if len(as_of) < 10 else as_of
+        return (parse_as_of(as_of) or as_of) if len(as_of) < 10 else as_of
     stamp = str(osm_timestamp or "")[:10]
     try:
         return dt.date.fromisoformat(stamp).isoformat()
@@ -161,7 +161,8 @@ def apply_dates(crossings: pd.DataFrame, day: str, unknown_crossings: str = "clo
         )
     crossings = crossings.copy()
     codes = crossings["reason_code"] if "reason_code" in crossings else pd.Series(None, index=crossings.index)
-    reasons, new_codes = [], []
+    reasons: list[str | None] = []
+    new_codes: list[str | None] = []
     for cid, status, reason, code in zip(crossings["crossing_id"], crossings["status"], crossings["reason"], codes):
         if isinstance(reason, str):
             reasons.append(reason)
