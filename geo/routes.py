@@ -430,7 +430,7 @@ def compute_routes(
     crossings, supplied = apply_supply(crossings, layers["hubs"], layers.get("provinces"), assumptions.supply)
     crossings, hubs, cn_pred = _hubs_to_crossings(crossings, supplied, cn)
     if "rail" in modes:
-        rail = rail_side(layers, route_points(layers))
+        rail = rail_side(layers, route_points({k: layers[k] for k in ("crossings", "stations") if k in layers}))
         crossings = rail_entries(crossings, layers["stations"], rail, kp.snap) if rail is not None else crossings
     if "sea" in modes:
         penalties = {link: assumptions.penalty_h(link) for link in SEA_LINK_IDS}
