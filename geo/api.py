@@ -55,6 +55,8 @@ __all__ = [
     "draw_map",
     "layers_from_extracts",
     "layers_from_overpass",
+    "crossing_catchments",
+    "load_catchments",
     "load_layers",
     "load_reach",
     "load_routes",
@@ -62,6 +64,7 @@ __all__ = [
     "route_markets",
     "run_scenario",
     "with_market_lists",
+    "write_catchments",
     "write_layers",
     "write_maps",
     "write_reach",
@@ -323,17 +326,71 @@ def reach_table(
     """
     from geo.reach import province_reach
 
+    return province_reach(routes.markets, layers.provinces, groups, _areas_frame(people_areas))
+
+
+def _areas_frame(people_areas: PathLike | PeopleAreas | gpd.GeoDataFrame | None) -> gpd.GeoDataFrame | None:
+    """People areas as a GeoDataFrame with a ``population`` column, from any form :func:`reach_table` takes."""
     if isinstance(people_areas, (str, Path)):
         people_areas = read_people_areas(Path(people_areas))
     if isinstance(people_areas, PeopleAreas):
         areas, skipped = len(people_areas.areas), people_areas.skipped
         log.info(f"people areas: {areas} with a population, {skipped} without (left out)")
         people_areas = people_areas.areas
-    return province_reach(routes.markets, layers.provinces, groups, people_areas)
+    return people_areas
 
 
-def write_reach(table: pd.DataFrame, routes: Routes, folder: PathLike | None = None) -> list[Path]:
-    """Write the reach table as ``hamji_reach.csv`` and a Markdown summary into ``folder``."""
+def crossing_catchments(
+    routes: Routes, layers: Layers, people_areas: PathLike | PeopleAreas | gpd.GeoDataFrame | None = None
+) -> gpd.GeoDataFrame:
+    """Each usable crossing's catchment: the markets and people whose best hub → market route uses it.
+
+    People are the 2008 census counts spread over each province's markets,
+    or, with ``people_areas`` (as for :func:`reach_table`) that hold the
+    census count of every province with markets, each area's people at the
+    market nearest it (``people_basis`` says which). See
+    :func:`geo.access.crossing_catchments`.
+
+    Examples
+    --------
+    >>> layers = demo_layers()
+    >>> routes = route_markets(layers)
+    >>> table = crossing_catchments(routes, layers).set_index("crossing_id")
+    >>> int(table.loc["hyesan_changbai", "markets"]), int(table.loc["hyesan_changbai", "people"])
+    (1, 719269)
+    """
+    from geo import access
+    from geo.reach import covered, nearest_market_people
+
+    areas = _areas_frame(people_areas)
+    markets = routes.markets
+    if areas is not None:
+        nearest = nearest_market_people(areas, markets, layers.provinces)
+        if covered(nearest, sorted(set(markets["province"].dropna()))):
+            people = access.market_people(markets, nearest)
+            return access.crossing_catchments(markets, routes.crossings, people, "areas")
+    return access.crossing_catchments(markets, routes.crossings, access.market_people(markets), "markets")
+
+
+def write_catchments(catchments: gpd.GeoDataFrame, routes: Routes, folder: PathLike | None = None) -> Path:
+    """Write the crossings' catchments as ``hamji_catchments.gpkg`` (layer ``catchments``) into ``folder``."""
+    target = Path(folder or settings.LAYERS_DIR) / settings.CATCHMENTS_GPKG
+    io.ensure_writable(target.parent)
+    return io.write_gpkg({"catchments": catchments}, target, routes.provenance)
+
+
+def load_catchments(folder: PathLike | None = None) -> gpd.GeoDataFrame:
+    """The catchments a previous reach stage wrote into ``folder`` (default :data:`settings.LAYERS_DIR`)."""
+    return io.read_layer(Path(folder or settings.LAYERS_DIR) / settings.CATCHMENTS_GPKG, "catchments")
+
+
+def write_reach(
+    table: pd.DataFrame, routes: Routes, folder: PathLike | None = None, catchments: gpd.GeoDataFrame | None = None
+) -> list[Path]:
+    """Write the reach table as ``hamji_reach.csv`` and a Markdown summary into ``folder``.
+
+    ``catchments`` (:func:`crossing_catchments`) adds their section to the summary.
+    """
     from geo.chart import reach_chart_svg
     from geo.reach import markdown_summary
 
@@ -351,7 +408,7 @@ def write_reach(table: pd.DataFrame, routes: Routes, folder: PathLike | None = N
     return [
         io.write_csv(stamped, target / settings.REACH_CSV),
         io.write_text(chart, target / settings.REACH_SVG),
-        io.write_text(markdown_summary(table, routes.provenance), target / settings.REACH_MD),
+        io.write_text(markdown_summary(table, routes.provenance, catchments), target / settings.REACH_MD),
     ]
 
 

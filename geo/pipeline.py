@@ -170,7 +170,8 @@ def reach_stage(
     areas = people_areas if isinstance(people_areas, PeopleAreas | None) else read_people_areas(Path(people_areas))
     # Asking for the routes' own model is the same run as not asking: key on the model used.
     made_with = io.read_provenance(routes_file, "markets").get("routes", {}).get("supply", {}).get("model")
-    outputs = [target / settings.REACH_CSV, target / settings.REACH_MD, target / settings.REACH_SVG]
+    names = (settings.REACH_CSV, settings.REACH_MD, settings.REACH_SVG, settings.CATCHMENTS_GPKG)
+    outputs = [target / name for name in names]
     inputs = [layers_file, routes_file, *([areas.path] if areas is not None else [])]
     key = cache.stage_key("reach", inputs, {"supply": supply or made_with})
     if _current("reach", key, outputs, force):
@@ -189,7 +190,9 @@ def reach_stage(
         lineage.REACH_COLUMNS[stage]: lineage.file_id(f)
         for stage, f in (("layers", layers_file), ("routes", routes_file))
     }
-    written += api.write_reach(table.assign(**made_from), routes, target)
+    catchments = api.crossing_catchments(routes, layers, areas)
+    written += api.write_reach(table.assign(**made_from), routes, target, catchments)
+    written.append(api.write_catchments(catchments, routes, target))
     cache.remember("reach", key, outputs)
     return StageRun("reach", written=written, result=(table, routes.provenance))
 

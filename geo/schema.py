@@ -100,6 +100,17 @@ SCHEMAS: dict[str, dict[str, str]] = {
         "province": "str",
         "prefecture": "str",
     },
+    # Written by the reach stage (hamji_catchments.gpkg), not the layers stage: see geo.access.crossing_catchments.
+    "catchments": {
+        "crossing_id": "str",
+        "crossing_name": "str",
+        "markets": "int64",
+        "markets_share": "float64",
+        "people": "float64",
+        "people_share": "float64",
+        "people_basis": "str",
+        "hub_h_median": "float64",
+    },
 }
 GEOMETRY_TYPES = {
     "provinces": "MultiPolygon",
@@ -109,6 +120,7 @@ GEOMETRY_TYPES = {
     "markets": "Point",
     "market_areas": "MultiPolygon",
     "hubs": "Point",
+    "catchments": "MultiPoint",
 }
 LAYER_ORDER = ("provinces", "border", "crossings", "roads", "markets", "market_areas", "hubs")
 
