@@ -32,6 +32,7 @@ import geopandas as gpd
 import pandas as pd
 
 from geo import comparison, io, settings
+from geo.change import BuildComparison
 from geo.layers import build_layers
 from geo.maps.output import draw_map, map_inputs, write_maps
 from geo.network import SpeedTable, load_speeds
@@ -49,13 +50,15 @@ log = logging.getLogger(__name__)
 
 __all__ = [
     "Layers",
+    "BuildComparison",
     "Routes",
     "ScenarioResult",
+    "compare_builds",
+    "crossing_catchments",
     "demo_layers",
     "draw_map",
     "layers_from_extracts",
     "layers_from_overpass",
-    "crossing_catchments",
     "load_catchments",
     "load_layers",
     "load_reach",
@@ -65,6 +68,7 @@ __all__ = [
     "run_scenario",
     "with_market_lists",
     "write_catchments",
+    "write_comparison",
     "write_layers",
     "write_maps",
     "write_reach",
@@ -514,3 +518,88 @@ def write_scenario(
         io.remove_folder(staged)
         raise
     return [data_parent / key, io.write_text(page, maps_parent / f"{key}.html")]
+
+
+# -- change over time --------------------------------------------------------------
+
+
+def compare_builds(before: PathLike, after: PathLike) -> BuildComparison:
+    """Two builds' layers folders compared: hub → market time per market and province, roads added and removed.
+
+    Each folder needs the layers and routes stages' files (from two dated
+    extracts, say). Markets are matched by OSM id; roads by OSM way id. See
+    :mod:`geo.change`, and its :data:`~geo.change.CAVEAT`: most OSM growth is
+    new mapping, not new construction.
+
+    Returns
+    -------
+    geo.change.BuildComparison
+    """
+    from geo import change, lineage
+
+    builds = {}
+    for label, folder in (("before", Path(before)), ("after", Path(after))):
+        why = f": the {label} build of a comparison"
+        layers_file = io.check_stage_file(io.layers_path(folder), why)
+        routes_file = io.check_stage_file(folder / settings.ROUTES_GPKG, why)
+        lineage.check_routes(routes_file, layers_file)
+        builds[label] = (load_layers(folder), load_routes(folder))
+    (old_layers, old_routes), (new_layers, new_routes) = builds["before"], builds["after"]
+    markets = change.market_changes(old_routes.markets, new_routes.markets)
+    roads = change.road_differences(old_layers.roads, new_layers.roads)
+    info = {
+        label: {
+            "folder": str(folder),
+            "source": str(routes.provenance.get("source", "unknown source")),
+            "date": str(routes.provenance.get("osm_timestamp") or "unknown date"),
+        }
+        for label, folder, (_, routes) in (("before", before, builds["before"]), ("after", after, builds["after"]))
+    }
+    info["synthetic"] = old_routes.synthetic or new_routes.synthetic
+    return BuildComparison(
+        info=info,
+        markets=markets,
+        provinces=change.province_changes(markets, old_routes.markets, new_routes.markets),
+        roads=roads,
+        segments=change.segment_savings(roads, new_routes.routes, markets),
+    )
+
+
+def write_comparison(
+    result: BuildComparison,
+    after: PathLike,
+    folder: PathLike | None = None,
+    maps_folder: PathLike | None = None,
+    offline: bool = True,
+) -> list[Path]:
+    """Write a comparison's tables, road changes and summary into ``folder``, and its map into ``maps_folder``.
+
+    ``folder`` defaults to ``LAYERS_DIR/compare``, ``maps_folder`` to
+    :data:`settings.MAPS_DIR` (``compare.html``); ``after`` is the later
+    build's folder, whose roads and markets the map draws.
+    """
+    from geo import change
+    from geo.maps import check_assets, fit_page
+    from geo.maps.change import change_map
+
+    if offline:
+        check_assets()
+    target = Path(folder or Path(settings.LAYERS_DIR) / "compare")
+    maps_target = Path(maps_folder or settings.MAPS_DIR)
+    io.ensure_writable(target)
+    io.ensure_writable(maps_target)
+    layers, routes = load_layers(after), load_routes(after)
+    inputs = map_inputs(layers, routes, reach_table(routes, layers))
+    page, _ = fit_page(settings.COMPARE_HTML, lambda drawn: change_map(drawn, result), inputs, offline)
+    metadata = {**routes.provenance, "comparison": result.info}
+    return [
+        io.write_csv(result.markets, target / "hamji_compare_markets.csv"),
+        io.write_csv(result.provinces, target / "hamji_compare_provinces.csv"),
+        io.write_csv(result.segments, target / "hamji_compare_segments.csv"),
+        io.write_gpkg({"road_changes": result.roads}, target / settings.ROAD_CHANGES_GPKG, metadata),
+        io.write_text(
+            change.change_summary(result.info, result.markets, result.provinces, result.roads, result.segments),
+            target / "hamji_compare.md",
+        ),
+        io.write_text(page, maps_target / settings.COMPARE_HTML),
+    ]

@@ -387,3 +387,18 @@ def sensitivity_stage(
         io.write_text(text, base.folder / settings.SENSITIVITY_MD),
     ]
     return StageRun("sensitivity", written=written, result=text)
+
+
+def compare_stage(
+    before: Path, after: Path, out_dir: Path | None = None, maps_dir: Path | None = None, offline: bool = True
+) -> StageRun:
+    """Compare two builds' layers folders; write the tables, road changes and summary, and ``compare.html``.
+
+    Data into ``out_dir`` (default ``LAYERS_DIR/compare``), the map into
+    ``maps_dir`` (default :data:`settings.MAPS_DIR`). See :func:`geo.api.compare_builds`.
+    """
+    if Path(before).resolve() == Path(after).resolve():
+        raise InputError(f"{before} is compared with itself; give the folders of two builds", option="before")
+    result = api.compare_builds(before, after)
+    written = api.write_comparison(result, after, out_dir, maps_dir, offline)
+    return StageRun("compare", written=written, result=result)

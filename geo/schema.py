@@ -111,6 +111,16 @@ SCHEMAS: dict[str, dict[str, str]] = {
         "people_basis": "str",
         "hub_h_median": "float64",
     },
+    # Written by hamji compare (hamji_road_changes.gpkg): OSM ways in one build and not the other.
+    "road_changes": {
+        "change": "str",
+        "osm_id": "int64",
+        "highway": "str",
+        "name": "str",
+        "country": "str",
+        "province": "str",
+        "length_km": "float64",
+    },
 }
 GEOMETRY_TYPES = {
     "provinces": "MultiPolygon",
@@ -121,6 +131,7 @@ GEOMETRY_TYPES = {
     "market_areas": "MultiPolygon",
     "hubs": "Point",
     "catchments": "MultiPoint",
+    "road_changes": "MultiLineString",
 }
 LAYER_ORDER = ("provinces", "border", "crossings", "roads", "markets", "market_areas", "hubs")
 

@@ -241,6 +241,9 @@ BAND_CELL_M = 1_000
 REACH_CSV = "hamji_reach.csv"
 #: Each crossing's catchment (the markets and people whose best route uses it), written by the reach stage.
 CATCHMENTS_GPKG = "hamji_catchments.gpkg"
+#: What ``hamji compare`` writes: the roads in one build and not the other (beside its tables), and its map.
+ROAD_CHANGES_GPKG = "hamji_road_changes.gpkg"
+COMPARE_HTML = "compare.html"
 REACH_MD = "hamji_reach.md"
 
 # --- maps ------------------------------------------------------------------------
