@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING
 __version__ = "0.1.0"
 
 __all__ = [
+    "BuildComparison",
     "HamjiError",
     "Layers",
     "Routes",
@@ -47,6 +48,7 @@ __all__ = [
 
 if TYPE_CHECKING:
     from geo.api import (
+        BuildComparison,
         Layers,
         Routes,
         ScenarioResult,

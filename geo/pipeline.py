@@ -249,6 +249,7 @@ def maps_stage(
     folder = layers_file.parent
     routes_file = io.check_stage_file(folder / settings.ROUTES_GPKG)
     reach_file = io.check_stage_file(folder / settings.REACH_CSV)
+    catchments_file = folder / settings.CATCHMENTS_GPKG
     target = Path(maps_dir or settings.MAPS_DIR)
     io.ensure_writable(target)
     if offline:
@@ -258,7 +259,7 @@ def maps_stage(
     outputs = [target / name for name in (*MAP_FILES.values(), INDEX_FILE)]
     key = cache.stage_key(
         "maps",
-        [layers_file, routes_file, reach_file],
+        [layers_file, routes_file, reach_file, *([catchments_file] if catchments_file.exists() else [])],
         {"offline": offline, "scenarios": links, "sensitivity": sensitivity, "supply": supply},
     )
     if _current("maps", key, outputs, force) and not inlined:
@@ -267,7 +268,11 @@ def maps_stage(
     lineage.check_routes(routes_file, layers_file)
     lineage.check_reach(reach, reach_file, layers_file, routes_file)
     routes = api.load_routes(folder)
-    sizes = api.write_maps(api.load_layers(folder), routes, reach, target, offline, links, sensitivity, supply)
+    # Written by the same reach stage as the table (older tables have none: the map makes them from the markets).
+    catchments = api.load_catchments(folder) if catchments_file.exists() else None
+    sizes = api.write_maps(
+        api.load_layers(folder), routes, reach, target, offline, links, sensitivity, supply, catchments
+    )
     cache.remember("maps", key, outputs)
     return StageRun("maps", written=[target / name for name in sizes] + inlined, result=(sizes, routes.synthetic))
 

@@ -149,7 +149,13 @@ def province_reach(
         share within each threshold, share unreachable; ``population`` (2008
         census), ``people_per_market``, each share weighted by people
         (``*_people``), and ``people_basis`` (``areas`` or ``markets``) with
-        ``people_areas_coverage``, the areas' people over the census count.
+        ``people_areas_coverage``, the areas' people over the census count;
+        ``people_counted`` (the denominator of every ``*_people`` share: the
+        population beside it, or the areas' people) and
+        ``population_without_markets``; ``hub_people_within_{2,4,8}h``
+        (people within each threshold of a hub); ``unreachable_no_road`` and
+        ``unreachable_no_route`` (:func:`unreachable_counts`);
+        ``gravity_access`` and ``gravity_half_{2,4,8}h`` (:func:`gravity_means`).
     """
     kp = provinces[provinces["country"] == "KP"]
     order = {BORDER: 0, FAR: 1, OTHER: 2}

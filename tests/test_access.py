@@ -13,6 +13,7 @@ import geo
 from geo import access, settings
 from geo.reach import province_reach
 from geo.schema import SCHEMAS
+from geo.sources.population import population_of
 
 # 2008 census (geo/sources/population.py): the demo's provinces with markets, and the two without.
 NORTH_HAMGYONG, RYANGGANG, RASON = 2_327_362 - 196_954, 719_269, 196_954
@@ -132,6 +133,26 @@ def test_crossing_catchments_by_hand(demo):
     assert rows["people"].sum() == pytest.approx(23_349_859 - SOUTH_PYONGAN - CHAGANG)
     assert rows.loc["sambong_kaishantun", "markets"] == 0 and rows.loc["sambong_kaishantun", "geometry"].is_empty
     assert len(rows.loc["hoeryong_sanhe", "geometry"].geoms) == 13
+
+
+def test_catchments_by_people_areas(demo):
+    """Each province's people all in one area, at its first market (Musan's, for North Hamgyong)."""
+    layers, routes, _ = demo
+    markets = routes.markets
+    first = markets.sort_values("name").drop_duplicates("province")
+    first = pd.concat([markets[markets["name"].str.startswith("무산")], first[first["province"] != "KP-09"]])
+    squares = first.to_crs(settings.MEASURE_CRS).buffer(500).to_crs(settings.STORE_CRS)
+    census = [population_of(code).people for code in first["province"]]
+    areas = gpd.GeoDataFrame({"population": census}, geometry=squares.values, crs=settings.STORE_CRS)
+    rows = geo.crossing_catchments(routes, layers, people_areas=areas).set_index("crossing_id")
+    assert set(rows["people_basis"]) == {"areas"}
+    # All of North Hamgyong's people now count at Musan Market, whose best route crosses at Chilsong–Nanping;
+    # the two North Hamgyong markets behind Namyang–Tumen stand for nobody.
+    musan = markets[markets["name"].str.startswith("무산")].iloc[0]
+    assert musan["best_crossing"] == "chilsong_nanping"
+    assert rows.loc["chilsong_nanping", "people"] == NORTH_HAMGYONG
+    assert rows.loc["namyang_tumen_road", "markets"] == 2 and rows.loc["namyang_tumen_road", "people"] == 0
+    assert rows.loc["hyesan_changbai", "people"] == RYANGGANG
 
 
 def test_reach_stage_writes_the_measures(demo_reach):
