@@ -141,8 +141,14 @@ def market_people(markets: pd.DataFrame, areas: pd.DataFrame | None = None) -> p
         held = areas.groupby("market")["people"].sum()
         return pd.Series(held.reindex(markets.index).fillna(0.0).to_numpy(float), index=markets.index)
     counts = markets["province"].map(markets["province"].value_counts())
-    census = markets["province"].map(lambda code: population_of(code).people if population_of(code) else math.nan)
+    census = markets["province"].map(_census)
     return (census / counts).astype(float)
+
+
+def _census(code: str) -> float:
+    """A province's 2008 census count, NaN for a code without one."""
+    found = population_of(code)
+    return float(found.people) if found else math.nan
 
 
 def people_within(markets: pd.DataFrame, people: pd.Series, hours: float, column: str = "total_h") -> pd.Series:

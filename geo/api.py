@@ -547,7 +547,7 @@ def compare_builds(before: PathLike, after: PathLike) -> BuildComparison:
     (old_layers, old_routes), (new_layers, new_routes) = builds["before"], builds["after"]
     markets = change.market_changes(old_routes.markets, new_routes.markets)
     roads = change.road_differences(old_layers.roads, new_layers.roads)
-    info = {
+    info: dict = {
         label: {
             "folder": str(folder),
             "source": str(routes.provenance.get("source", "unknown source")),
