@@ -13,15 +13,21 @@ GeoPandas.
 
 from __future__ import annotations
 
+from importlib.metadata import PackageNotFoundError, version
 from typing import TYPE_CHECKING
 
-__version__ = "0.1.0"
+try:
+    # One place for the version: pyproject.toml, read back from the installed package's metadata.
+    __version__ = version("hamji-explorer")
+except PackageNotFoundError:  # run from a source tree that was never installed
+    __version__ = "0+unknown"
 
 __all__ = [
     "BuildComparison",
     "HamjiError",
     "Layers",
     "Routes",
+    "RunAssumptions",
     "ScenarioResult",
     "compare_builds",
     "crossing_catchments",
@@ -35,6 +41,7 @@ __all__ = [
     "load_routes",
     "reach_table",
     "route_markets",
+    "run_assumptions",
     "run_scenario",
     "with_market_lists",
     "write_catchments",
@@ -51,6 +58,7 @@ if TYPE_CHECKING:
         BuildComparison,
         Layers,
         Routes,
+        RunAssumptions,
         ScenarioResult,
         compare_builds,
         crossing_catchments,
@@ -64,6 +72,7 @@ if TYPE_CHECKING:
         load_routes,
         reach_table,
         route_markets,
+        run_assumptions,
         run_scenario,
         with_market_lists,
         write_catchments,

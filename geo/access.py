@@ -33,8 +33,7 @@ import pandas as pd
 import shapely
 
 from geo import settings
-from geo.routes import HUB_HOURS_PREFIX
-from geo.schema import SCHEMAS, conform
+from geo.schema import HUB_HOURS_PREFIX, SCHEMAS, conform
 from geo.sources.population import population_of
 
 __all__ = [
