@@ -602,6 +602,7 @@ def compare_builds(before: PathLike, after: PathLike) -> BuildComparison:
         for label, folder, (_, routes) in (("before", before, builds["before"]), ("after", after, builds["after"]))
     }
     info["synthetic"] = old_routes.synthetic or new_routes.synthetic
+    info["assumptions_differ"] = _assumptions_differ(old_routes.assumptions, new_routes.assumptions)
     return BuildComparison(
         info=info,
         markets=markets,
@@ -609,6 +610,20 @@ def compare_builds(before: PathLike, after: PathLike) -> BuildComparison:
         roads=roads,
         segments=change.segment_savings(roads, new_routes.routes, markets),
     )
+
+
+def _assumptions_differ(before: RunAssumptions, after: RunAssumptions) -> list[str]:
+    """What two builds' routes were made under differently: then a change is not the map's alone."""
+    checks = {
+        "supply model": (before.supply.name, after.supply.name),
+        "speed table": (before.speeds.digest, after.speeds.digest),
+        "border penalties": (
+            (dict(before.penalties_h), before.default_penalty_h),
+            (dict(after.penalties_h), after.default_penalty_h),
+        ),
+        "as-of date": (before.as_of, after.as_of),
+    }
+    return [name for name, (old, new) in checks.items() if old != new]
 
 
 def write_comparison(

@@ -228,6 +228,16 @@ def change_summary(
         f"**Read this first.** {CAVEAT}",
         "",
         *(
+            [
+                "**The two builds were routed under different assumptions ("
+                + ", ".join(info["assumptions_differ"])
+                + ")**: part of every change below comes from them, not from the map.",
+                "",
+            ]
+            if info.get("assumptions_differ")
+            else []
+        ),
+        *(
             f"- {label.capitalize()}: {info[label]['source']}, OpenStreetMap data as of {info[label]['date']} "
             f"({info[label]['folder']})."
             for label in ("before", "after")

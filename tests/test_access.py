@@ -84,7 +84,9 @@ def test_hours_from_each_hub_by_hand(demo):
     _, routes, _ = demo
     markets, crossings = routes.markets, routes.crossings.set_index("crossing_id")
     hubs = access.hub_columns(markets)
-    assert sorted(hubs) == [f"hours_from_{h}" for h in ("Changbai", "Helong", "Hunchun", "Longjing", "Tumen", "Yanji")]
+    assert sorted(hubs) == [f"hours_from_{h}" for h in sorted(settings.HUBS)]
+    # Dandong (Liaoning) is outside the hamji supply model: it reaches no market.
+    assert markets["hours_from_Dandong"].isna().all()
     # The best hub's own time is the route's time, and no hub is faster.
     assert np.allclose(markets[hubs].min(axis=1), markets["total_h"])
     hyesan = markets[markets["name"] == "혜산시장"].iloc[0]
@@ -98,7 +100,9 @@ def test_gravity_index_by_hand(demo):
     _, routes, table = demo
     markets = routes.markets
     hyesan = markets[markets["name"] == "혜산시장"].iloc[0]
-    hours = [hyesan[c] for c in access.hub_columns(markets)]
+    # Jilin's six hubs reach it; Dandong, outside the supply model, adds nothing.
+    hours = [hyesan[f"hours_from_{hub}"] for hub in ("Changbai", "Helong", "Hunchun", "Longjing", "Tumen", "Yanji")]
+    assert all(np.isfinite(hours)) and np.isnan(hyesan["hours_from_Dandong"])
     # A 4 h half-life: each hub counts 2^(-t / 4).
     by_hand = sum(2 ** (-t / 4) for t in hours)
     index = access.gravity_access(markets)

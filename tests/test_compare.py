@@ -1,5 +1,6 @@
 """hamji compare on two generated builds: the demo, and the demo with one road added, checked by hand."""
 
+import shutil
 from dataclasses import replace
 
 import geopandas as gpd
@@ -10,9 +11,11 @@ import shapely
 
 import geo
 from geo import settings
+from geo.change import change_summary
 from geo.cli import main
 from geo.network import split_at_border
 from geo.pipeline import routes_stage
+from geo.schema import SCHEMAS, TABLE_SCHEMAS
 from tests.conftest import snapshot
 
 SHORTCUT = 900_001
@@ -102,6 +105,15 @@ def test_compare_ranks_the_new_road_by_market_hours(compared):
     assert KIMCHAEK in top["market_names"] and "혜산시장" not in top["market_names"]
 
 
+def test_compare_tables_have_their_declared_columns(compared):
+    out, _ = compared
+    for name in ("markets", "provinces", "segments"):
+        frame = pd.read_csv(out / f"hamji_compare_{name}.csv")
+        assert list(frame.columns) == list(TABLE_SCHEMAS[f"compare_{name}"]), name
+    roads = gpd.read_file(out / settings.ROAD_CHANGES_GPKG, layer="road_changes")
+    assert list(roads.columns) == [*SCHEMAS["road_changes"], "geometry"]
+
+
 def test_compare_says_what_growth_in_osm_means(compared):
     out, maps = compared
     summary = (out / "hamji_compare.md").read_text()
@@ -126,3 +138,14 @@ def test_compare_without_routes_or_with_itself_fails_in_one_line(builds, tmp_pat
         err = capsys.readouterr().err.strip()
         assert code == 1 and len(err.splitlines()) == 1 and err.startswith("hamji: error:"), err
     assert not (tmp_path / "out" / "hamji_compare.md").exists()
+
+
+def test_compare_says_when_the_builds_were_routed_differently(builds, tmp_path):
+    root, _ = builds
+    shutil.copytree(root / "after", tmp_path / "after")
+    assert main(["routes", "--layers", str(tmp_path / "after"), "--penalty", "Wonjong–Quanhe=4", "--quiet"]) == 0
+    result = geo.compare_builds(root / "before", tmp_path / "after")
+    assert result.info["assumptions_differ"] == ["border penalties"]
+    assert geo.compare_builds(root / "before", root / "after").info["assumptions_differ"] == []
+    text = change_summary(result.info, result.markets, result.provinces, result.roads, result.segments)
+    assert "routed under different assumptions (border penalties)" in text
