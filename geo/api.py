@@ -264,9 +264,10 @@ def run_assumptions(
         Hours at the border by crossing id or name (names are matched to
         ids when routing); the others take :data:`settings.BORDER_PENALTY_H`.
     supply
-        A supply model or its name: ``hamji`` (Jilin's hubs and crossings) or
-        ``all-china`` (Liaoning's too, Dandong-Sinuiju included): see
-        :data:`geo.supply.SUPPLY_MODELS`.
+        A supply model or its name: ``hamji`` (Jilin by road), ``land`` (every
+        land crossing by road, Dandong-Sinuiju included; ``all-china`` is its
+        old name) or ``all`` (every channel: road, rail and sea; the default):
+        see :data:`geo.supply.SUPPLY_MODELS`.
     as_of
         The date the channels are taken as of (``YYYY`` or ``YYYY-MM``), or None
         for the OSM data date; a bad one is a one-line :class:`~geo.errors.InputError`.
@@ -278,7 +279,7 @@ def run_assumptions(
     --------
     >>> record = run_assumptions(penalties={"wonjong_quanhe": 4.0}, supply="all-china")
     >>> record.supply.name, record.penalty_h("wonjong_quanhe"), record.penalty_h("sinuiju_dandong")
-    ('all-china', 4.0, 2.0)
+    ('land', 4.0, 2.0)
     """
     from geo.routes import check_penalties
     from geo.status import parse_as_of
@@ -328,7 +329,7 @@ def route_markets(
     --------
     >>> routes = route_markets(demo_layers(), penalties={"wonjong_quanhe": 4.0})
     >>> routes.assumptions.supply.name, len(routes.markets), bool(routes.markets["reachable"].all())
-    ('hamji', 20, True)
+    ('all', 20, True)
     """
     from geo.crossings import crossing_name
     from geo.routes import check_penalties, compute_routes
