@@ -190,7 +190,8 @@ def _with_people(table: pd.DataFrame, members: dict[str, list[str]], areas: pd.D
     their people whose nearest market is within each threshold.
     """
     by_code = table.set_index("code")
-    people = {code: population_of(code) for code in by_code.index}
+    # The regions the census counts; people.get gives None for the others (Chinese regions, groups), as before.
+    people = {code: found for code in by_code.index if (found := population_of(code)) is not None}
     population, per_market = [], []
     shares: dict[str, list[float]] = {}
     basis, coverages = [], []

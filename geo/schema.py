@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import geopandas as gpd
 import pandas as pd
 import shapely
@@ -323,7 +325,7 @@ def conform_table(frame: pd.DataFrame, kind: str) -> pd.DataFrame:
     return _columns(frame, TABLE_SCHEMAS[kind])
 
 
-def read_table(path, kind: str) -> pd.DataFrame:
+def read_table(path: str | Path, kind: str) -> pd.DataFrame:
     """A CSV table written through :func:`conform_table`, read back with its declared dtypes."""
     schema = TABLE_SCHEMAS[kind]
     text_columns = {c: "string" for c, t in schema.items() if t == "str"}

@@ -42,6 +42,14 @@ from geo.maps.text import StaticHtml, _table, _text, escape, market_label
 from geo.reach import format_hours, headline
 
 
+def _page(m: folium.Map) -> Figure:
+    """The page ``m`` is drawn on: folium.Map always puts itself on a branca Figure; get_root is typed Element."""
+    root = m.get_root()
+    if not isinstance(root, Figure):
+        raise TypeError(f"folium map {m.get_name()} is on a {type(root).__name__}, not a branca Figure page")
+    return root
+
+
 def overview_map(inputs: MapInputs) -> folium.Map:
     """Crossings, roads, corridors, hubs and markets of the whole build."""
     m = _new_map(inputs)
@@ -53,7 +61,7 @@ def overview_map(inputs: MapInputs) -> folium.Map:
     _add_crossings(m, inputs.crossings)
     _add_markets(m, inputs.markets, inputs.crossings)
     _finish(m)
-    root = m.get_root()
+    root = _page(m)
     _page_furniture(
         root,
         inputs,
@@ -117,7 +125,7 @@ def comparison_map(inputs: MapInputs) -> folium.Map:
     _add_crossings(m, inputs.crossings)
     _add_markets(m, inputs.markets, inputs.crossings)
     _finish(m)
-    root = m.get_root()
+    root = _page(m)
     _page_furniture(root, inputs, "Border provinces against far provinces", escape(headline(inputs.reach)))
     _legend(
         root,
@@ -180,7 +188,7 @@ def side_by_side_map(inputs: MapInputs) -> Figure:
             if row is not None
             else ": not in this build"
         )
-        m.get_root().html.add_child(
+        _page(m).html.add_child(
             StaticHtml(f'<div class="hamji-title" style="left:calc({left} + 10px)">{escape(title)}</div>')
         )
         maps.append(m)
@@ -280,7 +288,7 @@ def difference_map(inputs: MapInputs, markets: pd.DataFrame, provinces: pd.DataF
         _add_change_markers(group, inputs, diff, stem)
         group.add_to(m)
     _finish(m)
-    root = m.get_root()
+    root = _page(m)
     groups = provinces.set_index("code")
     sentence = ""
     if {"group:border", "group:far"} <= set(groups.index):
