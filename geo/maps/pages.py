@@ -19,11 +19,13 @@ from geo.maps.base import (
     _MapScript,
     _new_map,
     _outline_legend_items,
+    _page,
     _page_furniture,
     _road_legend_items,
     _symbol_legend_items,
     _time_legend_items,
 )
+from geo.maps.catchments import add_catchments
 from geo.maps.layers import (
     _add_corridors,
     _add_crossings,
@@ -40,14 +42,6 @@ from geo.maps.layers import (
 from geo.maps.style import INDEX_FILE, ROAD_TIME_CASING, ROAD_TIME_LINE, band_label, time_colour
 from geo.maps.text import StaticHtml, _table, _text, escape, market_label
 from geo.reach import format_hours, headline
-
-
-def _page(m: folium.Map) -> Figure:
-    """The page ``m`` is drawn on: folium.Map always puts itself on a branca Figure; get_root is typed Element."""
-    root = m.get_root()
-    if not isinstance(root, Figure):
-        raise TypeError(f"folium map {m.get_name()} is on a {type(root).__name__}, not a branca Figure page")
-    return root
 
 
 def overview_map(inputs: MapInputs) -> folium.Map:
@@ -122,6 +116,7 @@ def comparison_map(inputs: MapInputs) -> folium.Map:
     ).add_to(m)
     _add_road_times(m, inputs.road_times)
     _add_outlines(m, inputs)  # the groups' outlines, the province names and the border line, over the shading
+    catchment_items = add_catchments(m, inputs)
     _add_crossings(m, inputs.crossings)
     _add_markets(m, inputs.markets, inputs.crossings)
     _finish(m)
@@ -138,6 +133,7 @@ def comparison_map(inputs: MapInputs) -> folium.Map:
                 ],
             ),
             ("Crossings", _crossing_legend_items()),
+            ("Catchments (layer control)", catchment_items or ["no market is routed"]),
             ("Provinces", _outline_legend_items()),
         ],
     )
