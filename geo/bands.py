@@ -52,8 +52,8 @@ def travel_time_bands(
     cell_m = cell_m or settings.BAND_CELL_M
     radius = int(np.ceil(buffer_m / cell_m))
     disk = np.hypot(*np.mgrid[-radius : radius + 1, -radius : radius + 1]) * cell_m <= buffer_m
-    # A two-way road is two directed edges: count each vertex pair once.
     assert side.vertex_node is not None and side.vertex_xy is not None  # build_side fills every vertex field
+    # A two-way road is two directed edges: count each vertex pair once.
     a, b, _, _, length_m = side.steps()
     full_s = side.vertex_times(time_s)
     on_graph = side.vertex_node >= 0
