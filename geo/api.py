@@ -40,7 +40,7 @@ from geo.qgis import qgis_styles
 from geo.regions import Region, resolve_selection
 from geo.results import ROUTE_FRAMES, Layers, Routes, ScenarioResult
 from geo.scenarios import Scenario
-from geo.schema import LAYER_ORDER, conform_routes, conform_table
+from geo.schema import LAYER_ORDER, conform, conform_routes, conform_table
 from geo.sources.extracts import Progress
 from geo.sources.market_lists import MarketList
 from geo.sources.people_areas import PeopleAreas, read_people_areas
@@ -87,7 +87,8 @@ def _make_layers(raw: RawOsm, selection: list[Region], source: str) -> Layers:
     frames = build_layers(raw, selection, source)
     provenance = {**raw.provenance, "provinces": [r.code for r in selection]}
     # Never let synthetic markets pass for OpenStreetMap's.
-    frames["markets"]["source"] = "demo fixture (synthetic)" if provenance.get("synthetic") else "OpenStreetMap"
+    source = "demo fixture (synthetic)" if provenance.get("synthetic") else "OpenStreetMap"
+    frames["markets"] = conform(frames["markets"].assign(source=source), "markets")  # declared dtype, as read back
     if provenance.get("synthetic"):
         provenance["stamp"] = settings.DEMO_STAMP
     return Layers(**frames, provenance=provenance)
@@ -219,9 +220,9 @@ def write_layers(layers: Layers, folder: PathLike | None = None) -> list[Path]:
 def load_layers(folder: PathLike | None = None) -> Layers:
     """The layers a previous run wrote into ``folder`` (default :data:`settings.LAYERS_DIR`)."""
     path = io.check_stage_file(io.layers_path(Path(folder) if folder else None))
-    return Layers(
-        **{name: io.read_layer(path, name) for name in LAYER_ORDER}, provenance=io.read_provenance(path, "roads")
-    )
+    # Conformed on read as on write, so the layers read back have the dtypes declared (a year stays Int64).
+    frames = {name: conform(io.read_layer(path, name), name) for name in LAYER_ORDER}
+    return Layers(**frames, provenance=io.read_provenance(path, "roads"))
 
 
 # -- routes ------------------------------------------------------------------
@@ -303,13 +304,17 @@ def route_markets(
     ids = check_penalties(dict(record.penalties_h), list(layers.crossings["crossing_id"]), names)
     record = record.with_changes(penalties_h=ids)
     log.info("routing …")
-    out = compute_routes(layers.frames, record)
-    return Routes(
-        **{name: out[name] for name in ROUTE_FRAMES},
-        assumptions=record,
-        network=out["network"],
-        provenance=dict(layers.provenance),
-    )
+    return _routes(compute_routes(layers.frames, record), record, dict(layers.provenance))
+
+
+def _routes(out: dict, record: RunAssumptions, provenance: dict) -> Routes:
+    """Routing's output as :class:`Routes`, each frame conformed as the routes GeoPackage declares it.
+
+    Conformed here and not only on write, so routes in memory have the columns and dtypes of the same
+    routes read back.
+    """
+    frames = {name: conform_routes(out[name], name) for name in ROUTE_FRAMES}
+    return Routes(**frames, assumptions=record, network=out["network"], provenance=provenance)
 
 
 def write_routes(routes: Routes, folder: PathLike | None = None) -> Path:
@@ -368,18 +373,23 @@ def reach_table(
     >>> list(table["code"][-4:])
     ['group:border', 'group:far', 'KP', 'group:coast']
     """
-    from geo.reach import province_reach
+    from geo.lineage import file_id
+    from geo.reach import province_reach, stamped
 
     if isinstance(people_areas, (str, Path)):
         people_areas = read_people_areas(Path(people_areas))
+    # The table names the areas it was weighted by (none: None), whatever the routes' record says,
+    # so that a scenario run on it later weights by them too, or asks for them.
+    digest = None
     if isinstance(people_areas, PeopleAreas):
         areas, skipped = len(people_areas.areas), people_areas.skipped
         log.info(f"people areas: {areas} with a population, {skipped} without (left out)")
-        people_areas = people_areas.areas
-    from geo.reach import stamped
-
+        digest, people_areas = file_id(people_areas.path), people_areas.areas
+    elif people_areas is not None:
+        digest = io.json_digest(people_areas.to_json(sort_keys=True))
+    table = province_reach(routes.markets, layers.provinces, groups, people_areas)
     # Stamped and conformed here, so the table in memory has the columns of the one read back.
-    return stamped(province_reach(routes.markets, layers.provinces, groups, people_areas), routes)
+    return stamped(table, replace(routes, assumptions=routes.assumptions.with_changes(people_areas=digest)))
 
 
 def write_reach(table: pd.DataFrame, routes: Routes, folder: PathLike | None = None) -> list[Path]:
@@ -443,12 +453,7 @@ def run_scenario(
     log.info(f"routing scenario {chosen.key} …")
     out = compute_routes(frames, record)
     info = {"key": chosen.key, "name": chosen.name, "description": chosen.description, "file": chosen.source}
-    changed = Routes(
-        **{name: out[name] for name in ROUTE_FRAMES},
-        assumptions=record,
-        network=out["network"],
-        provenance={**routes.provenance, "scenario": info},
-    )
+    changed = _routes(out, record, {**routes.provenance, "scenario": info})
     new_reach = reach_table(changed, layers, people_areas=people_areas)
     return ScenarioResult(
         info=info,
