@@ -478,6 +478,7 @@ def write_scenario(
     and half of another.
     """
     from geo.maps import check_assets, difference_map, fit_page
+    from geo.reach import run_stamps
 
     if offline:
         check_assets()
@@ -500,12 +501,11 @@ def write_scenario(
     try:
         write_routes(result.routes, staged)
         write_reach(result.reach, result.routes, staged)
-        io.write_csv(
-            conform_table(result.market_changes, "difference_markets"), staged / settings.DIFFERENCE_MARKETS_CSV
-        )
-        io.write_csv(
-            conform_table(result.province_changes, "difference_provinces"), staged / settings.DIFFERENCE_PROVINCES_CSV
-        )
+        for table, kind, name in (
+            (result.market_changes, "difference_markets", settings.DIFFERENCE_MARKETS_CSV),
+            (result.province_changes, "difference_provinces", settings.DIFFERENCE_PROVINCES_CSV),
+        ):  # stamped with the scenario's run, so a copy out of the folder still says what it is (DEMO)
+            io.write_csv(conform_table(table.assign(**run_stamps(result.routes)), kind), staged / name)
         io.write_text(summary_md, staged / "hamji_difference.md")
         io.replace_folder(staged, data_parent / key)
     except BaseException:

@@ -407,7 +407,16 @@ def sensitivity_stage(
         written += run.written
     text = comparison.sensitivity_summary(results, base.routes.synthetic)
     written += [
-        io.write_csv(comparison.sensitivity_table(results), base.folder / settings.SENSITIVITY_CSV),
+        io.write_csv(sensitivity_table(results, base), base.folder / settings.SENSITIVITY_CSV),
         io.write_text(text, base.folder / settings.SENSITIVITY_MD),
     ]
     return StageRun("sensitivity", written=written, result=text)
+
+
+def sensitivity_table(results: list[tuple[str, str, dict]], base: Baseline) -> pd.DataFrame:
+    """:func:`comparison.sensitivity_table`, stamped with the baseline's data (DEMO) and in its declared columns."""
+    from geo.reach import data_stamps
+    from geo.schema import conform_table
+
+    table = comparison.sensitivity_table(results)
+    return conform_table(table.assign(**data_stamps(base.routes.provenance)), "sensitivity")

@@ -317,22 +317,35 @@ def format_share(value: float) -> str:
     return "–" if value is None or pd.isna(value) else f"{value:.0%}"
 
 
+def data_stamps(provenance: dict) -> dict:
+    """The values of :data:`geo.schema.DATA_STAMPS`: the data's source and date, and whether it is the demo."""
+    return {
+        "data_source": str(provenance.get("source", "unknown")),
+        "osm_data_date": str(provenance.get("osm_timestamp") or "unknown"),
+        "demo": bool(provenance.get("synthetic")),
+    }
+
+
+def run_stamps(routes) -> dict:
+    """The values of :data:`geo.schema.STAMPS` for a table made from ``routes`` (a :class:`~geo.results.Routes`)."""
+    record = routes.assumptions
+    return {
+        "supply_model": record.supply.name,
+        "speed_table": f"{record.speeds.source} ({record.speeds.digest})",
+        **data_stamps(routes.provenance),
+        "people_areas": record.people_areas,
+    }
+
+
 def stamped(table: pd.DataFrame, routes) -> pd.DataFrame:
     """``table`` with the stamps of :data:`geo.schema.STAMPS` and the declared columns, as written to CSV.
 
     ``routes`` is the :class:`~geo.results.Routes` the table was made from. A table that already
     names the people areas it was weighted by (:func:`geo.api.reach_table` stamps them) keeps them.
     """
-    record, provenance = routes.assumptions, routes.provenance
-    people_areas = table["people_areas"] if "people_areas" in table else record.people_areas
-    stamps = {
-        "supply_model": record.supply.name,
-        "speed_table": f"{record.speeds.source} ({record.speeds.digest})",
-        "data_source": str(provenance.get("source", "unknown")),
-        "osm_data_date": str(provenance.get("osm_timestamp") or "unknown"),
-        "demo": bool(provenance.get("synthetic")),
-        "people_areas": people_areas,
-    }
+    stamps = run_stamps(routes)
+    if "people_areas" in table:
+        stamps["people_areas"] = table["people_areas"]
     return conform_table(table.assign(**stamps), "reach")
 
 

@@ -15,7 +15,8 @@ import geo
 from geo import lineage, settings
 from geo.cli import main
 from geo.results import ROUTE_FRAMES
-from geo.schema import LAYER_ORDER
+from geo.schema import LAYER_ORDER, TABLE_SCHEMAS
+from geo.sources import fixture
 from geo.sources.population import population_of
 
 
@@ -113,3 +114,22 @@ def test_the_index_page_names_the_speed_table(own_speeds, tmp_path):
     index = (tmp_path / "maps" / "index.html").read_text(encoding="utf-8")
     digest = geo.load_routes(folder).assumptions.speeds.digest
     assert f"<li>Speed table: {speeds} (digest {digest})</li>" in index
+
+
+def test_every_table_of_a_scenario_and_of_sensitivity_says_demo_when_copied_out(own_speeds, tmp_path):
+    """The difference CSVs and hamji_sensitivity.csv carried no stamp: copied out of their folder, demo
+    figures no longer said DEMO. Each now carries its run's stamps (the scenario's supply model and speeds
+    for the differences; for sensitivity, whose rows are each another scenario, the data's own)."""
+    folder, speeds = own_speeds
+    assert main(["sensitivity", "--layers", str(folder), "--maps", str(tmp_path / "maps"), "--quiet"]) == 0
+    china = folder / "scenarios" / "supply_all_china"
+    digest = geo.load_routes(folder).assumptions.speeds.digest
+    for name in (settings.DIFFERENCE_MARKETS_CSV, settings.DIFFERENCE_PROVINCES_CSV):
+        copied = tmp_path / name
+        shutil.copy(china / name, copied)
+        table = pd.read_csv(copied)
+        assert table["demo"].all() and set(table["data_source"]) == {"mini-HamJi demo fixture"}, name
+        assert set(table["supply_model"]) == {"all-china"} and set(table["speed_table"]) == {f"{speeds} ({digest})"}
+    sensitivity = pd.read_csv(folder / settings.SENSITIVITY_CSV)
+    assert list(sensitivity.columns) == list(TABLE_SCHEMAS["sensitivity"])
+    assert sensitivity["demo"].all() and set(sensitivity["osm_data_date"]) == {fixture.FIXTURE_TIMESTAMP}
