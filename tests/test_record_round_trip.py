@@ -133,3 +133,19 @@ def test_every_table_of_a_scenario_and_of_sensitivity_says_demo_when_copied_out(
     sensitivity = pd.read_csv(folder / settings.SENSITIVITY_CSV)
     assert list(sensitivity.columns) == list(TABLE_SCHEMAS["sensitivity"])
     assert sensitivity["demo"].all() and set(sensitivity["osm_data_date"]) == {fixture.FIXTURE_TIMESTAMP}
+
+
+def test_missing_map_assets_name_the_parameter_to_change_and_its_flag(notebook, tmp_path, monkeypatch, capsys):
+    """The CLI line said "… or pass --cdn … [--offline]": the flag in brackets was the default that failed.
+
+    The library's message names no flag (a notebook has none); ``option`` is
+    ``offline``, the parameter to turn off, which the command line spells ``--cdn``.
+    """
+    from geo.console import error_line
+
+    layers, routes = notebook
+    monkeypatch.setattr(settings, "ASSETS_DIR", tmp_path / "no-assets")
+    with pytest.raises(geo.HamjiError) as caught:
+        geo.write_maps(layers, routes, geo.reach_table(routes, layers), tmp_path / "maps")
+    assert caught.value.option == "offline" and "--" not in str(caught.value)
+    assert error_line(caught.value).endswith("[--cdn]")
