@@ -145,14 +145,15 @@ def demo_layers(regions: Iterable[str] | None = None) -> Layers:
 
 
 def layers_from_overpass(
-    url: str | None = None, regions: Iterable[str] | None = None, allow_empty: bool = False
+    overpass_url: str | None = None, regions: Iterable[str] | None = None, allow_empty: bool = False
 ) -> Layers:
     """Build the layers from a live Overpass API server (answers cached in :data:`settings.OVERPASS_CACHE_DIR`).
 
     Parameters
     ----------
-    url
-        The endpoint (default :data:`settings.OVERPASS_URL`).
+    overpass_url
+        The endpoint (default :data:`settings.OVERPASS_URL`); named as in
+        :func:`geo.pipeline.layers_stage` and as the errors about it name it.
     regions
         As for :func:`layers_from_extracts`.
     allow_empty
@@ -161,7 +162,7 @@ def layers_from_overpass(
     """
     from geo.sources.overpass import read_overpass
 
-    url = url or settings.OVERPASS_URL
+    url = overpass_url or settings.OVERPASS_URL
     selection = _selection(regions)
     io.ensure_writable(settings.OVERPASS_CACHE_DIR)
     return _make_layers(read_overpass(url, selection, allow_empty), selection, f"Overpass at {url}")

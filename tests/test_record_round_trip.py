@@ -149,3 +149,12 @@ def test_missing_map_assets_name_the_parameter_to_change_and_its_flag(notebook, 
         geo.write_maps(layers, routes, geo.reach_table(routes, layers), tmp_path / "maps")
     assert caught.value.option == "offline" and "--" not in str(caught.value)
     assert error_line(caught.value).endswith("[--cdn]")
+
+
+def test_a_bad_overpass_address_names_a_parameter_of_the_function_called(isolated_cache):
+    """``layers_from_overpass(url=…)`` failed with ``option="overpass_url"``, a parameter it did not have."""
+    import inspect
+
+    with pytest.raises(geo.errors.InputError) as caught:
+        geo.layers_from_overpass("ftp://overpass.example/api", ["KP-13"])
+    assert caught.value.option in inspect.signature(geo.layers_from_overpass).parameters
