@@ -479,7 +479,7 @@ def write_scenario(
     and half of another.
     """
     from geo.maps import check_assets, difference_map, fit_page
-    from geo.reach import run_stamps
+    from geo.reach import assumptions_line, run_stamps
 
     if offline:
         check_assets()
@@ -496,7 +496,12 @@ def write_scenario(
         offline,
     )
     summary_md = comparison.difference_summary(
-        result.info, result.market_changes, result.province_changes, result.ordering, result.routes.provenance
+        result.info,
+        result.market_changes,
+        result.province_changes,
+        result.ordering,
+        result.routes.provenance,
+        routed=assumptions_line(result.routes),
     )
     staged = io.staging_folder(data_parent, key)
     try:

@@ -445,6 +445,25 @@ def _published_section(table: pd.DataFrame) -> list[str]:
     return lines
 
 
+def assumptions_line(routes, supply: bool = True) -> str:
+    """What ``routes`` were routed under, in one line: supply model, speed table, penalties, date, people areas.
+
+    For the summaries of tables made from routes (differences, sensitivity, supply models), which
+    have no room for :func:`markdown_summary`'s whole section; ``supply=False`` leaves the model out.
+    """
+    from geo.crossings import penalty_text
+
+    record = routes.assumptions
+    parts = [f"supply model {record.supply.name}"] if supply else []
+    parts.append(f"speed table {record.speeds.source} (digest {record.speeds.digest})")
+    parts.append(f"border penalty {penalty_text(record, routes.crossings)}")
+    if record.as_of:
+        parts.append(f"crossings and links as of {record.as_of}")
+    if record.people_areas:
+        parts.append(f"people areas {record.people_areas}")
+    return "; ".join(parts)
+
+
 def _assumptions_section(routes) -> list[str]:
     from geo.crossings import penalty_text
 

@@ -84,7 +84,8 @@ def own_speeds(demo_reach, tmp_path):
     shutil.copytree(demo_reach, folder, ignore=shutil.ignore_patterns("scenarios", ".hamji*"))
     speeds = tmp_path / "my_speeds.toml"
     speeds.write_text(SPEEDS)
-    assert main(["routes", "--layers", str(folder), "--speeds", str(speeds), "--quiet"]) == 0
+    routes = ["routes", "--layers", str(folder), "--speeds", str(speeds), "--penalty", "Wonjong–Quanhe=5"]
+    assert main([*routes, "--quiet"]) == 0
     assert main(["reach", "--layers", str(folder), "--quiet"]) == 0
     return folder, speeds
 
@@ -121,7 +122,8 @@ def test_every_table_of_a_scenario_and_of_sensitivity_says_demo_when_copied_out(
     figures no longer said DEMO. Each now carries its run's stamps (the scenario's supply model and speeds
     for the differences; for sensitivity, whose rows are each another scenario, the data's own)."""
     folder, speeds = own_speeds
-    assert main(["sensitivity", "--layers", str(folder), "--maps", str(tmp_path / "maps"), "--quiet"]) == 0
+    only = ["--scenario", "supply_all_china"]
+    assert main(["sensitivity", "--layers", str(folder), "--maps", str(tmp_path / "maps"), "--quiet", *only]) == 0
     china = folder / "scenarios" / "supply_all_china"
     digest = geo.load_routes(folder).assumptions.speeds.digest
     for name in (settings.DIFFERENCE_MARKETS_CSV, settings.DIFFERENCE_PROVINCES_CSV):
@@ -133,6 +135,32 @@ def test_every_table_of_a_scenario_and_of_sensitivity_says_demo_when_copied_out(
     sensitivity = pd.read_csv(folder / settings.SENSITIVITY_CSV)
     assert list(sensitivity.columns) == list(TABLE_SCHEMAS["sensitivity"])
     assert sensitivity["demo"].all() and set(sensitivity["osm_data_date"]) == {fixture.FIXTURE_TIMESTAMP}
+
+
+def test_the_summaries_of_scenarios_sensitivity_and_supply_say_what_they_were_routed_under(own_speeds, tmp_path):
+    """hamji_difference.md, hamji_sensitivity.md and hamji_supply.md named no speed table nor penalty.
+
+    The baseline here was routed with the user's speed table and 5 h at
+    Wonjong–Quanhe; a reader of any of the three summaries could not tell.
+    """
+    from geo.pipeline import supply_stage
+
+    folder, speeds = own_speeds
+    digest = geo.load_routes(folder).assumptions.speeds.digest
+    maps = tmp_path / "maps"
+    chosen = ["--scenario", "wonjong_closed", "--scenario", "border_penalty_6h"]
+    assert main(["sensitivity", "--layers", str(folder), "--maps", str(maps), "--quiet", *chosen]) == 0
+    supply_stage(folder)
+    table = f"speed table {speeds} (digest {digest})"
+    penalty = "border penalty 2 h at each crossing, except Wonjong–Quanhe 5 h"
+    closed = (folder / "scenarios" / "wonjong_closed" / "hamji_difference.md").read_text(encoding="utf-8")
+    assert f"- Routed under: supply model hamji; {table}; {penalty}." in closed
+    six = (folder / "scenarios" / "border_penalty_6h" / "hamji_difference.md").read_text(encoding="utf-8")
+    assert f"{table}; border penalty 6 h at each crossing." in six
+    sensitivity = (folder / settings.SENSITIVITY_MD).read_text(encoding="utf-8")
+    assert f"The baseline is routed under supply model hamji; {table}; {penalty}; each scenario" in sensitivity
+    supply = (folder / settings.SUPPLY_MD).read_text(encoding="utf-8")
+    assert f"Every model is routed with the baseline's {table}; {penalty}." in supply
 
 
 def test_missing_map_assets_name_the_parameter_to_change_and_its_flag(notebook, tmp_path, monkeypatch, capsys):
