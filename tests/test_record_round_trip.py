@@ -17,6 +17,7 @@ from geo.cli import main
 from geo.results import ROUTE_FRAMES
 from geo.schema import LAYER_ORDER, TABLE_SCHEMAS
 from geo.sources import fixture
+from geo.sources.people_areas import read_people_areas
 from geo.sources.population import population_of
 
 
@@ -73,6 +74,9 @@ def test_a_notebooks_reach_table_names_the_people_areas_it_was_weighted_by(noteb
     geo.write_reach(table.reset_index(), routes, tmp_path)  # the routes' record names no areas: the table's stamp stays
     assert set(geo.load_reach(tmp_path)["people_areas"]) == {lineage.file_id(areas)}
     assert set(geo.reach_table(routes, layers)["people_areas"].isna()) == {True}
+    frame = read_people_areas(areas).areas  # areas with no file: stamped with a digest of their contents
+    stamps = {geo.reach_table(routes, layers, people_areas=frame)["people_areas"].iloc[0] for _ in range(2)}
+    assert len(stamps) == 1 and len(stamps.pop()) == 16
     scenario = geo.run_scenario("wonjong_closed", layers, routes, people_areas=areas).reach
     assert set(scenario["people_areas"]) == {lineage.file_id(areas)}
 
