@@ -83,7 +83,13 @@ def simplified(inputs: MapInputs, tolerance_m: float) -> MapInputs:
         name: _prepare(drawn.get(name, getattr(inputs, name)), tolerance_m)
         for name in ("provinces", "border", "roads", "corridors", "crossings", "hubs", "markets", "road_times")
     }
-    return MapInputs(**frames, reach=inputs.reach, assumptions=inputs.assumptions, provenance=inputs.provenance)
+    return MapInputs(
+        **frames,
+        reach=inputs.reach,
+        assumptions=inputs.assumptions,
+        provenance=inputs.provenance,
+        catchments=inputs.catchments,
+    )
 
 
 def index_page(
