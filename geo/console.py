@@ -181,7 +181,7 @@ FLAGS = {
     "wait": "--wait",
     "overpass_url": "--overpass-url",
     "demo": "--demo",
-    "offline": "--offline",
+    "offline": "--cdn",  # the parameter to turn off (offline=False): the flag that does it
     "target": "--out",
     "supply": "--supply",
     "markets": "--markets",
