@@ -102,6 +102,7 @@ def _rail_path(side: Side, pred: np.ndarray, target: int) -> tuple[float, shapel
     n = max(1, side.graph.shape[0])
     path = np.asarray(nodes, dtype=np.int64)
     edges = fastest[np.searchsorted(keys, path[:-1] * n + path[1:])]
+    assert side.vertex_lonlat is not None  # build_side fills every vertex field
     vertex, owner = side.chain_vertices(edges)
     joint = np.r_[False, owner[1:] != owner[:-1]]
     return float(side.edge_length_m[edges].sum()), shapely.LineString(side.vertex_lonlat[vertex[~joint]])
