@@ -191,3 +191,24 @@ def test_demo_moves_samjang_into_ryanggang_as_the_osm_counties_do(demo_gpkg, sha
     assert moved.area > 100e6 and moved.intersection(taehongdan).area > 0.7 * moved.area
     samjang = gpd.GeoSeries.from_xy([fixture.TOWNS["Samjang"][1]], [fixture.TOWNS["Samjang"][0]], crs=4326)
     assert demo.loc["KP-10"].geometry.contains(samjang.to_crs(settings.MEASURE_CRS).item())
+
+
+def test_measure_lines_gives_the_projected_length_and_midpoint_of_each_line():
+    """Lengths and midpoints from one projection of the vertices equal shapely's on a projected copy."""
+    from geo.layers import measure_lines
+
+    lines = gpd.GeoSeries(
+        [
+            shapely.LineString([(129.0, 42.0), (129.01, 42.0)]),  # 0.01° of longitude at 42° N: about 828 m
+            shapely.LineString([(129.5, 42.4), (129.5, 42.41), (129.52, 42.41), (129.52, 42.45)]),
+            shapely.LineString([(128.0, 41.0), (128.0, 41.0)]),  # zero length: its midpoint is its point
+        ],
+        index=[7, 3, 5],
+        crs=settings.STORE_CRS,
+    )
+    length, midpoint = measure_lines(lines)
+    projected = lines.to_crs(settings.MEASURE_CRS)
+    assert length == pytest.approx(projected.length.to_numpy(), abs=1e-6)
+    assert 820 < length[0] < 835
+    assert list(midpoint.index) == [7, 3, 5] and midpoint.crs == settings.MEASURE_CRS
+    assert midpoint.distance(projected.interpolate(0.5, normalized=True)).max() < 1e-6

@@ -21,7 +21,6 @@ province can be explained rather than called absent.
 
 from __future__ import annotations
 
-import hashlib
 import logging
 import os
 import re
@@ -38,6 +37,7 @@ import pandas as pd
 import shapely
 
 from geo import settings
+from geo.cache import file_digest
 from geo.errors import HamjiError, InputError, clip
 from geo.io import check_input_file
 from geo.sources.bounded import check_extract_stream
@@ -59,14 +59,6 @@ Progress = Callable[[int, int, int], None]
 #: Above this size the node locations go to a file on disk rather than memory (see :func:`node_index`).
 NODE_INDEX_ON_DISK_BYTES = 600 * 1024**2
 _HISTORY_SUFFIXES = (".osh", ".osh.pbf", ".osh.bz2", ".osh.gz", ".osc", ".osc.gz", ".osc.bz2")
-
-
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def check_extract_path(path: Path) -> Path:
@@ -272,7 +264,12 @@ def read_extracts(paths: list[Path], progress: Progress | None = None) -> RawOsm
         not_assembled += area_pass.not_assembled
         incomplete += [{**item, "file": str(path)} for item in area_pass.incomplete()]
         inputs.append(
-            {"path": str(path.resolve()), "sha256": _sha256(path), "osm_timestamp": stamp, "timestamp_from": stamp_from}
+            {
+                "path": str(path.resolve()),
+                "sha256": file_digest(path),
+                "osm_timestamp": stamp,
+                "timestamp_from": stamp_from,
+            }
         )
         for kind in KINDS:
             frames[kind].append(lines[kind] if kind in lines else to_frame(kept.rows[kind], KEYS[kind]))
