@@ -26,12 +26,20 @@ with the dense extract by ``osmium merge``; ids of the two never meet.
 
 from __future__ import annotations
 
+import itertools
 import os
 import subprocess
+import sys
+import threading
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
+
+from benchmarks.floor import _PEAK_REPORT, FLOOR, HAMJI, measure_child
+from geo import settings
+from geo.sources.extracts import NODE_INDEX_ON_DISK_BYTES
 
 #: Noise ids: below the dense extract's grid (nodes from 1e10, ways from 1e9) and above the fixture's.
 NODE_ID0, WAY_ID0, RELATION_ID0 = 20_000_000, 2_000_000, 100_000
@@ -210,8 +218,6 @@ class _Noise:
 
 def write_china_file(path: Path, dense: Path, nodes: int = 184_000_000, seed: int = 5) -> dict:
     """Write ``dense`` merged with ``nodes`` noise nodes as one sorted ``.osm.pbf`` at ``path``. Returns its makeup."""
-    from geo import settings
-
     path, dense = Path(path), Path(dense)
     noise_pbf = path.with_name(f".{path.stem}.noise.osm.pbf")
     noise = _Noise(nodes, settings.REGION_BBOX, seed)
@@ -221,7 +227,7 @@ def write_china_file(path: Path, dense: Path, nodes: int = 184_000_000, seed: in
     )
     assert writer.stdin is not None
     try:
-        for text in (*noise.nodes(), *noise.rest()):
+        for text in itertools.chain(noise.nodes(), noise.rest()):  # streamed: rest() follows nodes()
             writer.stdin.write(text.encode())
     finally:
         writer.stdin.close()
@@ -235,3 +241,192 @@ def write_china_file(path: Path, dense: Path, nodes: int = 184_000_000, seed: in
     noise_pbf.unlink()
     os.replace(tmp, path)
     return {**noise.counts, "bytes": path.stat().st_size}
+
+
+# --------------------------------------------------------------------------
+# measuring: HamJi's readers on the file against the floor and the peers
+# --------------------------------------------------------------------------
+
+#: ``hamji`` with the node index forced onto disk, as a file over the threshold takes it (for smaller files).
+HAMJI_ON_DISK = (
+    """
+import geo.sources.extracts
+geo.sources.extracts.NODE_INDEX_ON_DISK_BYTES = 0
+"""
+    + HAMJI
+)
+
+#: The floor on the same on-disk index: the bare pass of :data:`benchmarks.floor.FLOOR`, node locations in a file.
+FLOOR_ON_DISK = FLOOR.replace(
+    ".with_locations()", ".with_locations(f'sparse_file_array,{sys.argv[2]}/node-locations.idx')"
+)
+
+#: pyrosm's road layer (``get_network("driving")``), the peer of ``hamji layers``.
+PYROSM = (
+    """
+import sys, pyrosm
+roads = pyrosm.OSM(sys.argv[1]).get_network(network_type="driving")
+print(len(roads), "roads")
+"""
+    + _PEAK_REPORT
+)
+
+#: osmnx's graph from the XML form of the same extract, the peer of the graph HamJi routes on.
+OSMNX = (
+    """
+import sys, osmnx
+graph = osmnx.graph_from_xml(sys.argv[1], simplify=True, retain_all=True)
+print(graph.number_of_nodes(), "nodes", graph.number_of_edges(), "edges")
+"""
+    + _PEAK_REPORT
+)
+
+
+def _disk_use(folder: Path) -> int:
+    total = 0
+    for root, _, files in os.walk(folder):
+        for name in files:
+            try:
+                total += os.stat(os.path.join(root, name)).st_blocks * 512
+            except OSError:
+                continue  # removed while looked at
+    return total
+
+
+def measure_with_disk(args: list[str], scratch: Path, timeout: float | None = None) -> dict:
+    """:func:`benchmarks.floor.measure_child` of ``args``, with ``HAMJI_TMPDIR=scratch`` and its peak disk use."""
+    scratch.mkdir(parents=True, exist_ok=True)
+    peak = {"bytes": 0}
+    done = threading.Event()
+
+    def watch() -> None:
+        while not done.wait(0.2):
+            peak["bytes"] = max(peak["bytes"], _disk_use(scratch))
+
+    watcher = threading.Thread(target=watch, daemon=True)
+    watcher.start()
+    try:
+        result = measure_child(args, env={**os.environ, "HAMJI_TMPDIR": str(scratch)}, timeout=timeout)
+    finally:
+        done.set()
+        watcher.join()
+    return {**result, "temp_disk_bytes": peak["bytes"]}
+
+
+def _layer_summary(folder: Path) -> dict:
+    """What the layers stage kept, to compare one reading of the region with another."""
+    import pyogrio
+
+    gpkg = folder / settings.LAYERS_GPKG
+    roads = pyogrio.read_dataframe(gpkg, layer="roads", columns=["osm_id", "length_m"], read_geometry=False)
+    return {
+        "roads": len(roads),
+        "road_km": round(float(roads["length_m"].sum()) / 1000, 1),
+        **{
+            name: sorted(map(str, pyogrio.read_dataframe(gpkg, layer=name, read_geometry=False)[column]))
+            for name, column in (("crossings", "crossing_id"), ("markets", "osm_id"), ("provinces", "code"))
+        },
+    }
+
+
+def run(workdir: Path, nodes: int, vertex_m: float = 35, peers_python: str | None = None) -> dict:
+    """Make (or reuse) the dense extract and the China file, and measure every reader of it in turn."""
+    from benchmarks.dense import write_dense_extract
+    from geo.sources import fixture
+
+    workdir = Path(workdir)
+    workdir.mkdir(parents=True, exist_ok=True)
+    dense = workdir / f"bench-dense-{vertex_m:g}m.osm.pbf"
+    if not dense.exists():
+        write_dense_extract(dense, vertex_m)
+    china = workdir / f"china-{nodes // 1_000_000}M.osm.pbf"
+    made = {}
+    if not china.exists():
+        started = time.perf_counter()
+        made = write_china_file(china, dense, nodes)
+        made["generate_s"] = time.perf_counter() - started
+    provinces = [arg for code in fixture.province_codes() for arg in ("--province", code)]
+    scratch = workdir / "scratch"
+    on_disk = china.stat().st_size > NODE_INDEX_ON_DISK_BYTES
+    layers_cmd = HAMJI if on_disk else HAMJI_ON_DISK
+    out = {"file": {"path": str(china), "bytes": china.stat().st_size, **made}, "forced_on_disk": not on_disk}
+
+    def hamji(script: str, *args: str) -> dict:
+        return measure_with_disk([sys.executable, "-c", script, *args, "--quiet"], scratch)
+
+    out["floor"] = measure_child([sys.executable, "-c", FLOOR, str(china)])
+    out["floor_on_disk"] = measure_with_disk([sys.executable, "-c", FLOOR_ON_DISK, str(china), str(scratch)], scratch)
+    layers = workdir / "layers-china"
+    out["layers"] = hamji(layers_cmd, "layers", "--osm", str(china), "--out", str(layers), *provinces, "--force")
+    region = workdir / "region.osm.pbf"
+    extract_cmd = HAMJI if on_disk else HAMJI_ON_DISK
+    out["extract"] = hamji(extract_cmd, "extract", str(china), "-o", str(region))
+    out["extract"]["target_bytes"] = region.stat().st_size
+    cut = workdir / "layers-region"
+    out["layers_region"] = hamji(HAMJI, "layers", "--osm", str(region), "--out", str(cut), *provinces, "--force")
+    direct = workdir / "layers-dense"
+    out["layers_dense"] = hamji(HAMJI, "layers", "--osm", str(dense), "--out", str(direct), *provinces, "--force")
+    readings = {"china": layers, "region": cut, "dense": direct}
+    summaries = {name: _layer_summary(folder) for name, folder in readings.items()}
+    out["same_layers"] = summaries["china"] == summaries["dense"] == summaries["region"]
+    out["summary"] = {k: v for k, v in summaries["dense"].items() if k in ("roads", "road_km")}
+    if peers_python:
+        out["peers"] = _peers(peers_python, china, region, workdir)
+    return out
+
+
+def _peers(python: str, china: Path, region: Path, workdir: Path) -> dict:
+    """pyrosm on the China file, osmnx on the XML form of the region (what ``hamji extract`` cut)."""
+    peers = {}
+    for name, args in (("pyrosm_china", [python, "-c", PYROSM, str(china)]),
+                       ("pyrosm_region", [python, "-c", PYROSM, str(region)])):  # fmt: skip
+        try:
+            peers[name] = measure_child(args, timeout=1800)
+        except (RuntimeError, subprocess.TimeoutExpired) as exc:
+            peers[name] = {"failed": str(exc).splitlines()[-1][:300]}
+    xml = workdir / "region.osm"
+    subprocess.run(["osmium", "cat", "--no-progress", str(region), "-o", str(xml), "--overwrite"], check=True)
+    try:
+        peers["osmnx_region_xml"] = measure_child([python, "-c", OSMNX, str(xml)], timeout=1800)
+    except (RuntimeError, subprocess.TimeoutExpired) as exc:
+        peers["osmnx_region_xml"] = {"failed": str(exc).splitlines()[-1][:300]}
+    peers["xml_bytes"] = xml.stat().st_size
+    xml.unlink()
+    return peers
+
+
+def report(result: dict) -> str:
+    """The figures, one line a reader, each against the floor measured in the same run."""
+    info, floor = result["file"], result["floor"]
+    lines = [
+        f"file: {info['bytes'] / 1e9:.2f} GB"
+        + (f", {info['nodes']:,} noise nodes, generated in {info['generate_s']:.0f} s" if "nodes" in info else "")
+        + (" (node index forced onto disk: the file is under the threshold)" if result["forced_on_disk"] else ""),
+        f"{'reader':<34}{'wall_s':>9}{'peak_MB':>9}{'temp_MB':>9}{'× floor':>9}",
+    ]
+
+    def row(label: str, r: dict) -> None:
+        if "failed" in r:
+            lines.append(f"{label:<34}  failed: {r['failed']}")
+            return
+        lines.append(
+            f"{label:<34}{r['seconds']:>9.1f}{r['peak_bytes'] / 1e6:>9.0f}"
+            f"{r.get('temp_disk_bytes', 0) / 1e6:>9.0f}{r['seconds'] / floor['seconds']:>9.2f}"
+        )
+
+    row("floor (bare pass, index in memory)", floor)
+    row("floor (bare pass, index on disk)", result["floor_on_disk"])
+    row("hamji layers (index on disk)", result["layers"])
+    row("hamji extract", result["extract"])
+    row("hamji layers on the cut", result["layers_region"])
+    row("hamji layers on the region alone", result["layers_dense"])
+    for name, r in result.get("peers", {}).items():
+        if isinstance(r, dict):
+            row(name, r)
+    s = result["summary"]
+    lines.append(
+        f"cut: {result['extract']['target_bytes'] / 1e6:.1f} MB; the same layers from the China file, the cut "
+        f"and the region alone ({s['roads']:,} roads, {s['road_km']:,} km): "
+        + ("yes" if result["same_layers"] else "NO")
+    )
+    return "\n".join(lines)
