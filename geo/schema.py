@@ -125,7 +125,7 @@ def conform(frame: gpd.GeoDataFrame, layer: str) -> gpd.GeoDataFrame:
             out[column] = values.fillna(False).astype(bool)
         else:
             out[column] = values.astype(dtype)
-    geometry = list(frame.geometry)
+    geometry = frame.geometry.values  # an array as it is: no Python object per row unless one must change
     if GEOMETRY_TYPES[layer] == "MultiPolygon":
         geometry = [shapely.MultiPolygon([g]) if g.geom_type == "Polygon" else g for g in geometry]
     elif GEOMETRY_TYPES[layer] == "MultiLineString":
