@@ -13,14 +13,20 @@ GeoPandas.
 
 from __future__ import annotations
 
+from importlib.metadata import PackageNotFoundError, version
 from typing import TYPE_CHECKING
 
-__version__ = "0.1.0"
+try:
+    # One place for the version: pyproject.toml, read back from the installed package's metadata.
+    __version__ = version("hamji-explorer")
+except PackageNotFoundError:  # run from a source tree that was never installed
+    __version__ = "0+unknown"
 
 __all__ = [
     "HamjiError",
     "Layers",
     "Routes",
+    "RunAssumptions",
     "ScenarioResult",
     "demo_layers",
     "draw_map",
@@ -31,6 +37,7 @@ __all__ = [
     "load_routes",
     "reach_table",
     "route_markets",
+    "run_assumptions",
     "run_scenario",
     "with_market_lists",
     "write_layers",
@@ -44,6 +51,7 @@ if TYPE_CHECKING:
     from geo.api import (
         Layers,
         Routes,
+        RunAssumptions,
         ScenarioResult,
         demo_layers,
         draw_map,
@@ -54,6 +62,7 @@ if TYPE_CHECKING:
         load_routes,
         reach_table,
         route_markets,
+        run_assumptions,
         run_scenario,
         with_market_lists,
         write_layers,

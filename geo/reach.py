@@ -21,9 +21,10 @@ import pandas as pd
 from scipy.spatial import cKDTree
 
 from geo import settings
-from geo.errors import HamjiError, InputError
+from geo.errors import InputError
 from geo.network import SPEED_CLASSES
 from geo.regions import BORDER, BY_CODE, FAR, OTHER, regions_in_group
+from geo.schema import conform_table, read_table
 from geo.sources.population import PROVINCE_POPULATION, population_of
 from geo.sources.published import PUBLISHED_COUNTS, published_for
 
@@ -261,11 +262,11 @@ def _group_rows(groups: Mapping[str, Iterable[str]] | None, built: list[str]) ->
 
 
 def read_reach(path) -> pd.DataFrame:
-    """A reach table written by :func:`province_reach` (CSV), with a clear error if it cannot be read."""
+    """A reach table as :func:`geo.api.write_reach` wrote it (CSV, declared columns), or one line if it cannot be."""
     try:
-        return pd.read_csv(path, dtype={"published_markets": "Int64", "published_year": "Int64"})
-    except (pd.errors.ParserError, pd.errors.EmptyDataError, ValueError) as exc:
-        raise HamjiError(f"cannot read {path} ({str(exc).splitlines()[0]}); rerun the reach stage") from None
+        return read_table(path, "reach")
+    except (pd.errors.ParserError, pd.errors.EmptyDataError, ValueError, TypeError) as exc:
+        raise InputError(f"cannot read {path} ({str(exc).splitlines()[0]}); rerun the reach stage") from None
 
 
 def headline(table: pd.DataFrame) -> str:
@@ -316,18 +317,34 @@ def format_share(value: float) -> str:
     return "–" if value is None or pd.isna(value) else f"{value:.0%}"
 
 
-def markdown_summary(table: pd.DataFrame, provenance: dict) -> str:
+def stamped(table: pd.DataFrame, routes) -> pd.DataFrame:
+    """``table`` with the stamps of :data:`geo.schema.STAMPS` and the declared columns, as written to CSV.
+
+    ``routes`` is the :class:`~geo.results.Routes` the table was made from.
+    """
+    record, provenance = routes.assumptions, routes.provenance
+    stamps = {
+        "supply_model": record.supply.name,
+        "speed_table": f"{record.speeds.source} ({record.speeds.digest})",
+        "data_source": str(provenance.get("source", "unknown")),
+        "osm_data_date": str(provenance.get("osm_timestamp") or "unknown"),
+        "demo": bool(provenance.get("synthetic")),
+        "people_areas": record.people_areas,
+    }
+    return conform_table(table.assign(**stamps), "reach")
+
+
+def markdown_summary(table: pd.DataFrame, routes) -> str:
     """The reach table as a short Markdown report with the data date and the assumptions used.
 
     Parameters
     ----------
     table
         From :func:`province_reach`.
-    provenance
-        The routes GeoPackage's provenance (source, OSM date, ``routes``
-        report with speeds and penalties).
+    routes
+        The :class:`~geo.results.Routes` it was made from (source, OSM date, assumptions).
     """
-    report = provenance.get("routes", {})
+    provenance, record = routes.provenance, routes.assumptions
     lines = ["# HamJi Explorer — market reach to cross-border trade", ""]
     if provenance.get("synthetic"):
         lines += [
@@ -338,12 +355,19 @@ def markdown_summary(table: pd.DataFrame, provenance: dict) -> str:
     lines += [
         f"- Data: {provenance.get('source', 'unknown source')}, OpenStreetMap data as of "
         f"{provenance.get('osm_timestamp', 'unknown date')}.",
-        f"- Supply model: {report.get('supply', {}).get('model', settings.DEFAULT_SUPPLY)} — "
-        f"{report.get('supply', {}).get('description', settings.SUPPLY_MODELS[settings.DEFAULT_SUPPLY][1])}.",
+        f"- Supply model: {record.supply.name} — {record.supply.description}.",
         f"- {headline(table)}",
         "",
     ]
-    lines += [
+    sections = (_province_section, _people_section, _published_section)
+    for section in sections:
+        lines += section(table)
+    lines += _assumptions_section(routes)
+    return "\n".join(lines) + "\n"
+
+
+def _province_section(table: pd.DataFrame) -> list[str]:
+    lines = [
         "## Per province",
         "",
         "| Province | Group | Markets (OSM) | Published | Per 1,000 km² | Median to crossing | "
@@ -359,8 +383,11 @@ def markdown_summary(table: pd.DataFrame, provenance: dict) -> str:
             f"{format_hours(r.crossing_h_median)} | {format_hours(r.crossing_h_p90)} | {within} | "
             f"{format_share(r.crossing_unreachable)} | {format_hours(r.hub_h_median)} |"
         )
-    lines += ["", "Unreachable markets count as infinitely far in medians and percentiles.", ""]
-    lines += [
+    return [*lines, "", "Unreachable markets count as infinitely far in medians and percentiles.", ""]
+
+
+def _people_section(table: pd.DataFrame) -> list[str]:
+    lines = [
         "## People, not only markets",
         "",
         "OSM maps more markets in some provinces than in others, so a share of markets is partly a share of "
@@ -379,8 +406,11 @@ def markdown_summary(table: pd.DataFrame, provenance: dict) -> str:
             f"| {r.name} | {people} | {per} | {format_share(r.hub_within_4h)} | "
             f"{format_share(r.hub_within_4h_people)} | {people_basis_text(r.people_basis, r.people_areas_coverage)} |"
         )
-    lines += ["", "Population: " + "; ".join(sorted({p.source for p in PROVINCE_POPULATION.values()})) + ".", ""]
-    lines += [
+    return [*lines, "", "Population: " + "; ".join(sorted({p.source for p in PROVINCE_POPULATION.values()})) + ".", ""]
+
+
+def _published_section(table: pd.DataFrame) -> list[str]:
+    lines = [
         "## Published market counts",
         "",
         "OpenStreetMap maps only some markets; these published counts show how many there are thought "
@@ -397,21 +427,20 @@ def markdown_summary(table: pd.DataFrame, provenance: dict) -> str:
             for p in counts
         )
         lines.append(f"{number}. {counts[0].by}, {counts[0].year}: {figures}. Source: {source}")
-    speeds = report.get("speeds", {})
-    lines += ["", "## Assumptions", ""]
+    return lines
+
+
+def _assumptions_section(routes) -> list[str]:
+    from geo.crossings import penalty_text
+
+    record = routes.assumptions
+    speeds = record.speeds
+    lines = ["", "## Assumptions", ""]
     for country in ("KP", "CN"):
-        if country in speeds:
-            classes = ", ".join(f"{k} {speeds[country][k]:g}" for k in SPEED_CLASSES if k in speeds[country])
-            lines.append(
-                f"- Speeds in {country} (km/h): {classes}; unpaved × "
-                f"{speeds.get('unpaved_factor', {}).get(country, '?')}."
-            )
-    penalties = report.get("penalties_h", {})
-    if penalties:
-        lines.append(
-            "- Border penalty (hours at the crossing): "
-            + ", ".join(f"{cid} {h:g}" for cid, h in sorted(penalties.items()))
-            + "."
-        )
-    lines.append(f"- Speed table: {report.get('network', {}).get('speeds', 'built-in defaults')}.")
-    return "\n".join(lines) + "\n"
+        classes = ", ".join(f"{k} {speeds.speeds[country][k]:g}" for k in SPEED_CLASSES)
+        lines.append(f"- Speeds in {country} (km/h): {classes}; unpaved × {speeds.unpaved_factor[country]:g}.")
+    lines.append(f"- Border penalty (hours at the crossing): {penalty_text(record, routes.crossings)}.")
+    lines.append(f"- Speed table: {speeds.source} (digest {speeds.digest}).")
+    if record.as_of:
+        lines.append(f"- Crossings and links as of {record.as_of}.")
+    return lines

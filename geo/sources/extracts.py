@@ -37,9 +37,8 @@ import pandas as pd
 import shapely
 
 from geo import settings
-from geo.cache import file_digest
-from geo.errors import HamjiError, InputError, clip
-from geo.io import check_input_file
+from geo.errors import InputError, SourceError, clip
+from geo.io import check_input_file, file_digest
 from geo.sources.bounded import check_extract_stream
 from geo.sources.passes import AreaPass, FeaturePass, Kept, RelationPass, wanted_tags
 from geo.sources.raw import (
@@ -211,7 +210,7 @@ def read_extracts(paths: list[Path], progress: Progress | None = None) -> RawOsm
     RawOsm
     """
     if not paths:
-        raise HamjiError("no OSM extract given; name at least one", option="osm_paths")
+        raise InputError("no OSM extract given; name at least one", option="osm_paths")
     box = settings.REGION_BBOX
     frames: dict[str, list[gpd.GeoDataFrame]] = {kind: [] for kind in KINDS}
     inputs, synthetic, not_assembled, incomplete = [], False, 0, []
@@ -242,7 +241,7 @@ def read_extracts(paths: list[Path], progress: Progress | None = None) -> RawOsm
             ) from None
         except RuntimeError as exc:
             reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-            raise HamjiError(
+            raise SourceError(
                 f"cannot read OSM extract {path}: {reason}; the file is corrupt or truncated, download it again"
             ) from None
         if kept.negative_ids:
@@ -255,7 +254,7 @@ def read_extracts(paths: list[Path], progress: Progress | None = None) -> RawOsm
         counts["partial_ways"] += kept.partial_ways
         counts["outside_region"] += kept.far + sum(len(kept.lines[k]) - len(lines[k]) for k in lines)
         if not any(kept.rows.values()) and all(frame.empty for frame in lines.values()):
-            raise HamjiError(
+            raise InputError(
                 f"OSM extract {path} holds no roads, markets, boundaries or border controls in the HamJi "
                 "region; check that it is an extract of North Korea or Jilin"
             )
