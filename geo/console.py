@@ -6,7 +6,9 @@ command's words are in one place; :mod:`geo.cli` prints what these return.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import geopandas as gpd
 import pandas as pd
@@ -32,15 +34,18 @@ def report(run: StageRun) -> str:
         )
         # A stage whose result is its text (the supply comparison) says it again when nothing changed.
         return f"{run.result.rstrip()}\n{line}" if isinstance(run.result, str) else line
-    text = {
+    # Each stage's formatter takes its own result type: Any, as run.result is whichever the stage made.
+    formatters: dict[str, Callable[[Any], str]] = {
         "layers": _layers,
         "routes": _routes,
         "reach": _reach,
         "maps": _maps,
         "scenario": _scenario,
+        "compare": _compare,
         "sensitivity": str,
         "supply": str,
-    }[run.stage](run.result)
+    }
+    text = formatters[run.stage](run.result)
     return text.rstrip("\n") + "\n" + written(run.written)
 
 
@@ -176,13 +181,32 @@ FLAGS = {
     "wait": "--wait",
     "overpass_url": "--overpass-url",
     "demo": "--demo",
-    "offline": "--offline",
+    "offline": "--cdn",  # the parameter to turn off (offline=False): the flag that does it
     "target": "--out",
     "supply": "--supply",
     "markets": "--markets",
     "markets_mode": "--markets-mode",
     "people_areas": "--people-areas",
 }
+
+
+def _compare(result) -> str:
+    """A few lines on two builds compared: the caveat first, then the figures."""
+    from geo.change import CAVEAT
+
+    added = result.roads[result.roads["change"] == "added"]
+    lines = [DEMO_LINE] if result.info.get("synthetic") else []
+    lines += [
+        f"compared {result.info['before']['folder']} ({result.info['before']['date']}) with "
+        f"{result.info['after']['folder']} ({result.info['after']['date']})",
+        f"roads: {len(added)} ways added ({added['length_km'].sum():,.1f} km), "
+        f"{int((result.roads['change'] == 'removed').sum())} removed",
+        f"markets in both builds: {len(result.markets)}, {int((result.markets['change_h'] < -0.05).sum())} faster "
+        f"from a hub, {result.markets['hours_cut'].sum():,.1f} market-hours cut",
+    ]
+    for r in result.segments.head(3).itertuples():
+        lines.append(f"  way/{r.osm_id} ({r.highway}): {r.market_hours_cut:,.2f} market-hours, {r.markets} routes")
+    return "\n".join([*lines, f"note: {CAVEAT}"])
 
 
 def error_line(exc: Exception) -> str:

@@ -18,6 +18,7 @@ import pandas as pd
 from geo import api, cache, comparison, io, lineage, settings
 from geo.assumptions import RunAssumptions
 from geo.errors import InputError
+from geo.reach import assumptions_line
 from geo.regions import resolve_selection
 from geo.sources.extracts import Progress
 from geo.sources.people_areas import PeopleAreas, read_people_areas
@@ -172,6 +173,7 @@ def reach_stage(
     model = supply_model(supply) if supply is not None else None  # an unknown model fails before anything is read
     areas = people_areas if isinstance(people_areas, PeopleAreas | None) else read_people_areas(Path(people_areas))
     outputs = [target / settings.REACH_CSV, target / settings.REACH_MD, target / settings.REACH_SVG]
+    outputs += [target / settings.CATCHMENTS_GPKG]
     outputs += [target / settings.PEOPLE_AREAS_COPY] if areas is not None else []
     inputs = [layers_file, routes_file, *([areas.path] if areas is not None else [])]
     key = cache.stage_key("reach", inputs, {"supply": model.name if model else None})
@@ -195,7 +197,9 @@ def reach_stage(
         lineage.REACH_COLUMNS[stage]: lineage.file_id(f)
         for stage, f in (("layers", layers_file), ("routes", routes_file))
     }
-    written += api.write_reach(table.assign(**made_from), routes, target)
+    catchments = api.crossing_catchments(routes, layers, areas)
+    written += api.write_reach(table.assign(**made_from), routes, target, catchments)
+    written.append(api.write_catchments(catchments, routes, target))
     cache.remember("reach", key, outputs)
     return StageRun("reach", written=written, result=(table, routes))
 
@@ -212,7 +216,8 @@ def supply_stage(layers_dir: Path | None = None, force: bool = False) -> StageRu
     if _current("supply", key, [output], force):
         return StageRun("supply", skipped=True, folder=folder, result=output.read_text(encoding="utf-8"))
     base = load_baseline(folder)
-    text = comparison.supply_summary(supply_orderings(base), synthetic=base.routes.synthetic)
+    routed = assumptions_line(base.routes, supply=False)
+    text = comparison.supply_summary(supply_orderings(base), synthetic=base.routes.synthetic, routed=routed)
     written = [io.write_text(text, output)]
     cache.remember("supply", key, [output])
     return StageRun("supply", written=written, result=text)
@@ -252,6 +257,7 @@ def maps_stage(
     folder = layers_file.parent
     routes_file = io.check_stage_file(folder / settings.ROUTES_GPKG)
     reach_file = io.check_stage_file(folder / settings.REACH_CSV)
+    catchments_file = folder / settings.CATCHMENTS_GPKG
     target = Path(maps_dir or settings.MAPS_DIR)
     io.ensure_writable(target)
     if offline:
@@ -261,7 +267,7 @@ def maps_stage(
     outputs = [target / name for name in (*MAP_FILES.values(), INDEX_FILE)]
     key = cache.stage_key(
         "maps",
-        [layers_file, routes_file, reach_file],
+        [layers_file, routes_file, reach_file, *([catchments_file] if catchments_file.exists() else [])],
         {"offline": offline, "scenarios": links, "sensitivity": sensitivity, "supply": supply},
     )
     if _current("maps", key, outputs, force) and not inlined:
@@ -270,7 +276,11 @@ def maps_stage(
     lineage.check_routes(routes_file, layers_file)
     lineage.check_reach(reach, reach_file, layers_file, routes_file)
     routes = api.load_routes(folder)
-    sizes = api.write_maps(api.load_layers(folder), routes, reach, target, offline, links, sensitivity, supply)
+    # Written by the same reach stage as the table (older tables have none: the map makes them from the markets).
+    catchments = api.load_catchments(folder) if catchments_file.exists() else None
+    sizes = api.write_maps(
+        api.load_layers(folder), routes, reach, target, offline, links, sensitivity, supply, catchments
+    )
     cache.remember("maps", key, outputs)
     return StageRun("maps", written=[target / name for name in sizes] + inlined, result=(sizes, routes.synthetic))
 
@@ -405,9 +415,33 @@ def sensitivity_stage(
         label = run.result.info["name"] + _missing_supply(run.result.routes)
         results.append((run.result.info["key"], label, run.result.ordering))
         written += run.written
-    text = comparison.sensitivity_summary(results, base.routes.synthetic)
+    text = comparison.sensitivity_summary(results, base.routes.synthetic, assumptions_line(base.routes))
     written += [
-        io.write_csv(comparison.sensitivity_table(results), base.folder / settings.SENSITIVITY_CSV),
+        io.write_csv(sensitivity_table(results, base), base.folder / settings.SENSITIVITY_CSV),
         io.write_text(text, base.folder / settings.SENSITIVITY_MD),
     ]
     return StageRun("sensitivity", written=written, result=text)
+
+
+def sensitivity_table(results: list[tuple[str, str, dict]], base: Baseline) -> pd.DataFrame:
+    """:func:`comparison.sensitivity_table`, stamped with the baseline's data (DEMO) and in its declared columns."""
+    from geo.reach import data_stamps
+    from geo.schema import conform_table
+
+    table = comparison.sensitivity_table(results)
+    return conform_table(table.assign(**data_stamps(base.routes.provenance)), "sensitivity")
+
+
+def compare_stage(
+    before: Path, after: Path, out_dir: Path | None = None, maps_dir: Path | None = None, offline: bool = True
+) -> StageRun:
+    """Compare two builds' layers folders; write the tables, road changes and summary, and ``compare.html``.
+
+    Data into ``out_dir`` (default ``LAYERS_DIR/compare``), the map into
+    ``maps_dir`` (default :data:`settings.MAPS_DIR`). See :func:`geo.api.compare_builds`.
+    """
+    if Path(before).resolve() == Path(after).resolve():
+        raise InputError(f"{before} is compared with itself; give the folders of two builds", option="before")
+    result = api.compare_builds(before, after)
+    written = api.write_comparison(result, after, out_dir, maps_dir, offline)
+    return StageRun("compare", written=written, result=result)

@@ -66,6 +66,8 @@ class MapInputs:
     provenance: dict
     #: Roads used by market routes, merged by number of routes (made from ``roads`` when drawing).
     corridors: gpd.GeoDataFrame | None = None
+    #: Each crossing's catchment (the reach stage's ``hamji_catchments.gpkg``); made from the markets if None.
+    catchments: gpd.GeoDataFrame | None = None
 
     @property
     def synthetic(self) -> bool:
@@ -95,6 +97,14 @@ def _prepare(frame: gpd.GeoDataFrame, tolerance_m: float) -> gpd.GeoDataFrame:
         frame = frame.set_geometry(simple.to_crs(settings.STORE_CRS))
     decimals = settings.MAP_COORD_DECIMALS
     return frame.set_geometry(shapely.transform(frame.geometry.values, lambda xy: np.round(xy, decimals)))
+
+
+def _page(m: folium.Map) -> Figure:
+    """The page ``m`` is drawn on: folium.Map always puts itself on a branca Figure; get_root is typed Element."""
+    root = m.get_root()
+    if not isinstance(root, Figure):
+        raise TypeError(f"folium map {m.get_name()} is on a {type(root).__name__}, not a branca Figure page")
+    return root
 
 
 def _page_furniture(

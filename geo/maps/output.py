@@ -7,6 +7,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import folium
+import geopandas as gpd
 import pandas as pd
 from branca.element import Figure
 
@@ -27,8 +28,10 @@ __all__ = ["MAP_KINDS", "draw_map", "map_inputs", "write_maps"]
 MAP_KINDS = ("overview", "comparison", "side_by_side")
 
 
-def map_inputs(layers: Layers, routes: Routes, reach: pd.DataFrame) -> MapInputs:
-    """What the maps draw, from a build's layers, routes and reach table."""
+def map_inputs(
+    layers: Layers, routes: Routes, reach: pd.DataFrame, catchments: gpd.GeoDataFrame | None = None
+) -> MapInputs:
+    """What the maps draw, from a build's layers, routes and reach table (and the crossings' catchments)."""
     return MapInputs(
         provinces=layers.provinces,
         border=layers.border,
@@ -40,6 +43,7 @@ def map_inputs(layers: Layers, routes: Routes, reach: pd.DataFrame) -> MapInputs
         reach=reach,
         assumptions=routes.assumptions,
         provenance=routes.provenance,
+        catchments=catchments,
     )
 
 
@@ -70,6 +74,7 @@ def write_maps(
     scenario_links: list[tuple[str, str]] | None = None,
     sensitivity: list[str] | None = None,
     supply: list[str] | None = None,
+    catchments: gpd.GeoDataFrame | None = None,
 ) -> dict[str, dict]:
     """Write every map and ``index.html`` into ``folder`` (default :data:`settings.MAPS_DIR`).
 
@@ -82,6 +87,10 @@ def write_maps(
     scenario_links, sensitivity, supply
         Scenario maps (file, title), sensitivity sentences and the ordering
         under each supply model, for the index.
+    catchments
+        The crossings' catchments as the reach stage wrote them
+        (:func:`geo.api.crossing_catchments`), for the comparison map; made
+        from the markets (census counts spread over them) if None.
 
     Returns
     -------
@@ -92,7 +101,7 @@ def write_maps(
     io.ensure_writable(target)
     if offline:
         check_assets()
-    inputs = map_inputs(layers, routes, reach)
+    inputs = map_inputs(layers, routes, reach, catchments)
     log.info("drawing maps …")
     pages, tolerances = build_maps(inputs, offline=offline)
     sizes = {name: len(html.encode()) for name, html in pages.items()}

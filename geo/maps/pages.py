@@ -19,11 +19,13 @@ from geo.maps.base import (
     _MapScript,
     _new_map,
     _outline_legend_items,
+    _page,
     _page_furniture,
     _road_legend_items,
     _symbol_legend_items,
     _time_legend_items,
 )
+from geo.maps.catchments import add_catchments
 from geo.maps.layers import (
     _add_corridors,
     _add_crossings,
@@ -53,7 +55,7 @@ def overview_map(inputs: MapInputs) -> folium.Map:
     _add_crossings(m, inputs.crossings)
     _add_markets(m, inputs.markets, inputs.crossings)
     _finish(m)
-    root = m.get_root()
+    root = _page(m)
     _page_furniture(
         root,
         inputs,
@@ -114,10 +116,11 @@ def comparison_map(inputs: MapInputs) -> folium.Map:
     ).add_to(m)
     _add_road_times(m, inputs.road_times)
     _add_outlines(m, inputs)  # the groups' outlines, the province names and the border line, over the shading
+    catchment_items = add_catchments(m, inputs)
     _add_crossings(m, inputs.crossings)
     _add_markets(m, inputs.markets, inputs.crossings)
     _finish(m)
-    root = m.get_root()
+    root = _page(m)
     _page_furniture(root, inputs, "Border provinces against far provinces", escape(headline(inputs.reach)))
     _legend(
         root,
@@ -130,6 +133,7 @@ def comparison_map(inputs: MapInputs) -> folium.Map:
                 ],
             ),
             ("Crossings", _crossing_legend_items()),
+            ("Catchments (layer control)", catchment_items or ["no market is routed"]),
             ("Provinces", _outline_legend_items()),
         ],
     )
@@ -180,7 +184,7 @@ def side_by_side_map(inputs: MapInputs) -> Figure:
             if row is not None
             else ": not in this build"
         )
-        m.get_root().html.add_child(
+        _page(m).html.add_child(
             StaticHtml(f'<div class="hamji-title" style="left:calc({left} + 10px)">{escape(title)}</div>')
         )
         maps.append(m)
@@ -280,7 +284,7 @@ def difference_map(inputs: MapInputs, markets: pd.DataFrame, provinces: pd.DataF
         _add_change_markers(group, inputs, diff, stem)
         group.add_to(m)
     _finish(m)
-    root = m.get_root()
+    root = _page(m)
     groups = provinces.set_index("code")
     sentence = ""
     if {"group:border", "group:far"} <= set(groups.index):
