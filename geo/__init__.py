@@ -29,15 +29,18 @@ __all__ = [
     "load_layers",
     "load_reach",
     "load_routes",
+    "load_uncertainty",
     "reach_table",
     "route_markets",
     "run_scenario",
+    "reach_uncertainty",
     "with_market_lists",
     "write_layers",
     "write_maps",
     "write_reach",
     "write_routes",
     "write_scenario",
+    "write_uncertainty",
 ]
 
 if TYPE_CHECKING:
@@ -52,7 +55,9 @@ if TYPE_CHECKING:
         load_layers,
         load_reach,
         load_routes,
+        load_uncertainty,
         reach_table,
+        reach_uncertainty,
         route_markets,
         run_scenario,
         with_market_lists,
@@ -61,6 +66,7 @@ if TYPE_CHECKING:
         write_reach,
         write_routes,
         write_scenario,
+        write_uncertainty,
     )
     from geo.errors import HamjiError
 

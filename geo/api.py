@@ -58,15 +58,18 @@ __all__ = [
     "load_layers",
     "load_reach",
     "load_routes",
+    "load_uncertainty",
     "reach_table",
     "route_markets",
     "run_scenario",
+    "reach_uncertainty",
     "with_market_lists",
     "write_layers",
     "write_maps",
     "write_reach",
     "write_routes",
     "write_scenario",
+    "write_uncertainty",
 ]
 
 PathLike = str | Path
@@ -332,27 +335,37 @@ def reach_table(
     return province_reach(routes.markets, layers.provinces, groups, people_areas)
 
 
-def write_reach(table: pd.DataFrame, routes: Routes, folder: PathLike | None = None) -> list[Path]:
-    """Write the reach table as ``hamji_reach.csv`` and a Markdown summary into ``folder``."""
+def write_reach(
+    table: pd.DataFrame, routes: Routes, folder: PathLike | None = None, uncertainty: pd.DataFrame | None = None
+) -> list[Path]:
+    """Write the reach table as ``hamji_reach.csv`` and a Markdown summary into ``folder``.
+
+    With ``uncertainty`` (from :func:`reach_uncertainty` on the same routes) the summary shows its intervals.
+    """
     from geo.chart import reach_chart_svg
     from geo.reach import markdown_summary
 
     target = Path(folder or settings.LAYERS_DIR)
     io.ensure_writable(target)
     # Every row says where it comes from, so a CSV copied out of the folder still says so (and DEMO).
+    stamped = _stamped(table, routes)
+    chart = reach_chart_svg(routes.markets, demo=routes.synthetic)
+    return [
+        io.write_csv(stamped, target / settings.REACH_CSV),
+        io.write_text(chart, target / settings.REACH_SVG),
+        io.write_text(markdown_summary(table, routes.provenance, uncertainty), target / settings.REACH_MD),
+    ]
+
+
+def _stamped(table: pd.DataFrame, routes: Routes) -> pd.DataFrame:
+    """``table`` with the supply model, data source, OSM data date and DEMO flag on every row."""
     provenance = routes.provenance
-    stamped = table.assign(
+    return table.assign(
         supply_model=str(routes.report.get("supply", {}).get("model", settings.DEFAULT_SUPPLY)),
         data_source=str(provenance.get("source", "unknown")),
         osm_data_date=str(provenance.get("osm_timestamp") or "unknown"),
         demo=bool(provenance.get("synthetic")),
     )
-    chart = reach_chart_svg(routes.markets, demo=routes.synthetic)
-    return [
-        io.write_csv(stamped, target / settings.REACH_CSV),
-        io.write_text(chart, target / settings.REACH_SVG),
-        io.write_text(markdown_summary(table, routes.provenance), target / settings.REACH_MD),
-    ]
 
 
 def load_reach(folder: PathLike | None = None) -> pd.DataFrame:
@@ -360,6 +373,75 @@ def load_reach(folder: PathLike | None = None) -> pd.DataFrame:
     from geo.reach import read_reach
 
     return read_reach(io.check_stage_file(Path(folder or settings.LAYERS_DIR) / settings.REACH_CSV))
+
+
+# -- uncertainty -----------------------------------------------------------------
+
+
+def reach_uncertainty(
+    layers: Layers,
+    routes: Routes,
+    reach: pd.DataFrame | None = None,
+    draws: int = settings.UNCERTAINTY_DRAWS,
+    seed: int = 0,
+    ranges=None,
+    bootstrap: bool = True,
+    progress=None,
+) -> pd.DataFrame:
+    """Monte Carlo over the routing assumptions, and a bootstrap over markets: 5–95 % intervals.
+
+    Each draw puts new speeds (each class on each side), unpaved factors
+    and border penalties (each crossing) on the graphs built once, routes
+    every market again, and resamples each province's markets; see
+    :mod:`geo.uncertainty`.
+
+    Parameters
+    ----------
+    layers, routes
+        A build and the routes made from it (the centre of every range).
+    reach
+        The reach table of ``routes`` (default: made from them).
+    draws, seed
+        How many draws; the seed makes the table reproducible.
+    ranges
+        A :class:`geo.uncertainty.Ranges` (default: its stated ranges).
+    bootstrap
+        Also resample each province's markets.
+    progress
+        Called with (draws done, draws) after each draw.
+
+    Returns
+    -------
+    pandas.DataFrame
+        :data:`geo.uncertainty.UNCERTAINTY_COLUMNS`, one row per reach-table row.
+
+    Examples
+    --------
+    >>> layers = demo_layers()
+    >>> table = reach_uncertainty(layers, route_markets(layers), draws=20, seed=1).set_index("code")
+    >>> row = table.loc["group:border"]
+    >>> bool(row["hub_h_median_p5"] <= row["hub_h_median"] <= row["hub_h_median_p95"])
+    True
+    """
+    from geo.uncertainty import uncertainty_table
+
+    log.info(f"uncertainty: {draws} draws …")
+    table = reach if reach is not None else reach_table(routes, layers)
+    return uncertainty_table(layers, routes, table, draws, seed, ranges, bootstrap, progress)
+
+
+def write_uncertainty(table: pd.DataFrame, routes: Routes, folder: PathLike | None = None) -> Path:
+    """Write ``hamji_uncertainty.csv`` into ``folder``, every row stamped like the reach table."""
+    target = Path(folder or settings.LAYERS_DIR)
+    io.ensure_writable(target)
+    return io.write_csv(_stamped(table, routes), target / settings.UNCERTAINTY_CSV)
+
+
+def load_uncertainty(folder: PathLike | None = None) -> pd.DataFrame:
+    """The uncertainty table a previous ``hamji uncertainty`` wrote into ``folder``."""
+    from geo.reach import read_reach
+
+    return read_reach(io.check_stage_file(Path(folder or settings.LAYERS_DIR) / settings.UNCERTAINTY_CSV))
 
 
 # -- scenarios -------------------------------------------------------------------

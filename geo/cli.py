@@ -129,6 +129,36 @@ def _run_sensitivity(args: argparse.Namespace) -> None:
     _say(sensitivity_stage(layers_dir=args.layers, maps_dir=args.maps, names=args.scenario, offline=args.offline))
 
 
+@contextmanager
+def _draws_bar(quiet: bool) -> Iterator[Callable[[int, int], None] | None]:
+    """A tqdm bar over the uncertainty draws, on a terminal only (stderr), so logs and pipes stay clean."""
+    if quiet or not sys.stderr.isatty():
+        yield None
+        return
+    from tqdm import tqdm
+
+    bar = tqdm(total=1, unit="draw", desc="uncertainty", leave=False)
+
+    def update(done: int, total: int) -> None:
+        bar.total, bar.n = total, done
+        bar.refresh()
+
+    try:
+        yield update
+    finally:
+        bar.close()
+
+
+def _run_uncertainty(args: argparse.Namespace) -> None:
+    from geo.pipeline import uncertainty_stage
+
+    with _draws_bar(args.quiet) as progress:
+        run = uncertainty_stage(
+            layers_dir=args.layers, draws=args.draws, seed=args.seed, force=args.force, progress=progress
+        )
+    _say(run)
+
+
 def check_output_folders(args: argparse.Namespace) -> None:
     """Prove every folder ``build`` will write is writable, before the first stage starts."""
     from geo.io import ensure_writable
@@ -235,6 +265,7 @@ RUNNERS = {
     "maps": _run_maps,
     "scenario": _run_scenario,
     "sensitivity": _run_sensitivity,
+    "uncertainty": _run_uncertainty,
     "extract": _run_extract,
     "build": _run_build,
 }

@@ -40,6 +40,7 @@ def report(run: StageRun) -> str:
         "maps": _maps,
         "scenario": _scenario,
         "sensitivity": str,
+        "uncertainty": _uncertainty,
         "supply": str,
     }[run.stage](run.result)
     return text.rstrip("\n") + "\n" + written(run.written)
@@ -142,8 +143,23 @@ def _reach(result: tuple[pd.DataFrame, dict]) -> str:
     lines += [
         table[columns].round(2).to_string(index=False),
         f"supply model: {supply.get('model')} ({supply.get('description')})",
-        headline(table),
+        headline(table, supply.get("model")),
     ]
+    return "\n".join(lines)
+
+
+def _uncertainty(result: tuple[pd.DataFrame, dict]) -> str:
+    from geo.uncertainty import interval_sentence, interval_text
+
+    table, provenance = result
+    lines = [DEMO_LINE] if provenance.get("synthetic") else []
+    width = max(len(str(n)) for n in table["name"])
+    lines.append(f"{'row':<{width}}  median hub→market (5–95 %)   within 4 h (5–95 %)")
+    for _, row in table.iterrows():
+        median, within = interval_text(row, "hub_h_median"), interval_text(row, "hub_within_4h")
+        lines.append(f"{row['name']:<{width}}  {median:<28} {within}")
+    lines += [interval_sentence(table), f"ranges: {table['ranges'].iloc[0]}"]
+    lines.append("rerun 'hamji maps' to show them on the maps")
     return "\n".join(lines)
 
 
@@ -186,6 +202,8 @@ FLAGS = {
     "markets": "--markets",
     "markets_mode": "--markets-mode",
     "people_areas": "--people-areas",
+    "draws": "--draws",
+    "seed": "--seed",
 }
 
 

@@ -9,6 +9,7 @@ prints: each step returns a :class:`StageRun` that the command reports.
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -185,13 +186,53 @@ def reach_stage(
         routes_file = api.write_routes(routes, target)
         written.append(routes_file)
     table = api.reach_table(routes, layers, people_areas=areas)
-    made_from = {
-        lineage.REACH_COLUMNS[stage]: lineage.file_id(f)
-        for stage, f in (("layers", layers_file), ("routes", routes_file))
-    }
-    written += api.write_reach(table.assign(**made_from), routes, target)
+    uncertainty = current_uncertainty(target, layers_file, routes_file)
+    written += api.write_reach(table.assign(**lineage.made_from(layers_file, routes_file)), routes, target, uncertainty)
     cache.remember("reach", key, outputs)
     return StageRun("reach", written=written, result=(table, routes.provenance))
+
+
+def current_uncertainty(folder: Path, layers_file: Path, routes_file: Path) -> pd.DataFrame | None:
+    """The uncertainty table in ``folder`` if it was made from these layers and routes, else None."""
+    if not (Path(folder) / settings.UNCERTAINTY_CSV).is_file():
+        return None
+    table = api.load_uncertainty(folder)
+    return table if lineage.made_from_same(table, layers_file, routes_file) else None
+
+
+def uncertainty_stage(
+    layers_dir: Path | None = None,
+    draws: int = settings.UNCERTAINTY_DRAWS,
+    seed: int = 0,
+    force: bool = False,
+    progress: Callable[[int, int], None] | None = None,
+) -> StageRun:
+    """Intervals of the reach table: ``hamji_uncertainty.csv`` beside it, and its summary rewritten to show them.
+
+    See :func:`geo.api.reach_uncertainty`. Skipped when the layers, routes,
+    reach table, draws and seed are unchanged since it was written.
+    """
+    from geo.reach import markdown_summary
+    from geo.uncertainty import check_draws
+
+    check_draws(draws, seed)  # a bad number fails before anything is read
+    layers_file = io.check_stage_file(io.layers_path(layers_dir))
+    folder = layers_file.parent
+    routes_file = io.check_stage_file(folder / settings.ROUTES_GPKG)
+    reach_file = io.check_stage_file(folder / settings.REACH_CSV)
+    outputs = [folder / settings.UNCERTAINTY_CSV, folder / settings.REACH_MD]
+    key = cache.stage_key("uncertainty", [layers_file, routes_file, reach_file], {"draws": draws, "seed": seed})
+    if _current("uncertainty", key, outputs, force):
+        return StageRun("uncertainty", skipped=True, folder=folder)
+    base = load_baseline(folder)
+    table = api.reach_uncertainty(base.layers, base.routes, base.reach, draws, seed, progress=progress)
+    table = table.assign(**lineage.made_from(layers_file, routes_file))
+    written = [api.write_uncertainty(table, base.routes, folder)]
+    # The summary beside the table shows the intervals while the two agree (the reach stage keeps them).
+    summary = markdown_summary(base.reach, base.routes.provenance, table)
+    written.append(io.write_text(summary, folder / settings.REACH_MD))
+    cache.remember("uncertainty", key, outputs)
+    return StageRun("uncertainty", written=written, result=(table, base.routes.provenance))
 
 
 def supply_stage(layers_dir: Path | None = None, force: bool = False) -> StageRun:

@@ -260,6 +260,10 @@ SENSITIVITY_SCENARIOS = (
     "supply_all_china",
 )
 SENSITIVITY_CSV = "hamji_sensitivity.csv"
+#: ``hamji uncertainty``: where it writes, its default number of draws, and the most it takes.
+UNCERTAINTY_CSV = "hamji_uncertainty.csv"
+UNCERTAINTY_DRAWS = 200
+MAX_UNCERTAINTY_DRAWS = 100_000
 SENSITIVITY_MD = "hamji_sensitivity.md"
 #: The border-against-far ordering under every supply model (written by ``hamji build``).
 SUPPLY_MD = "hamji_supply.md"
