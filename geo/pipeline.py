@@ -294,9 +294,15 @@ def maps_stage(
     links, sensitivity, supply = _index_extras(folder, target)
     inlined = _inline_scenario_maps(target, links) if offline else []
     outputs = [target / name for name in (*MAP_FILES.values(), INDEX_FILE)]
+    uncertainty = current_uncertainty(folder, layers_file, routes_file)
     key = cache.stage_key(
         "maps",
-        [layers_file, routes_file, reach_file],
+        [
+            layers_file,
+            routes_file,
+            reach_file,
+            *([folder / settings.UNCERTAINTY_CSV] if uncertainty is not None else []),
+        ],
         {"offline": offline, "scenarios": links, "sensitivity": sensitivity, "supply": supply},
     )
     if _current("maps", key, outputs, force) and not inlined:
@@ -305,7 +311,8 @@ def maps_stage(
     lineage.check_routes(routes_file, layers_file)
     lineage.check_reach(reach, reach_file, layers_file, routes_file)
     routes = api.load_routes(folder)
-    sizes = api.write_maps(api.load_layers(folder), routes, reach, target, offline, links, sensitivity, supply)
+    layers = api.load_layers(folder)
+    sizes = api.write_maps(layers, routes, reach, target, offline, links, sensitivity, supply, uncertainty)
     cache.remember("maps", key, outputs)
     return StageRun("maps", written=[target / name for name in sizes] + inlined, result=(sizes, routes.synthetic))
 

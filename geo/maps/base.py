@@ -63,6 +63,14 @@ class MapInputs:
     provenance: dict
     #: Roads used by market routes, merged by number of routes (made from ``roads`` when drawing).
     corridors: gpd.GeoDataFrame | None = None
+    #: The intervals of ``hamji uncertainty`` on the same routes, if current (:mod:`geo.uncertainty`).
+    uncertainty: pd.DataFrame | None = None
+
+    def interval_html(self) -> str:
+        """The uncertainty sentence (intervals and probability) as escaped HTML, or '' without one."""
+        from geo.uncertainty import interval_sentence
+
+        return "" if self.uncertainty is None else escape(interval_sentence(self.uncertainty))
 
     @property
     def synthetic(self) -> bool:

@@ -27,8 +27,10 @@ __all__ = ["MAP_KINDS", "draw_map", "map_inputs", "write_maps"]
 MAP_KINDS = ("overview", "comparison", "side_by_side")
 
 
-def map_inputs(layers: Layers, routes: Routes, reach: pd.DataFrame) -> MapInputs:
-    """What the maps draw, from a build's layers, routes and reach table."""
+def map_inputs(
+    layers: Layers, routes: Routes, reach: pd.DataFrame, uncertainty: pd.DataFrame | None = None
+) -> MapInputs:
+    """What the maps draw, from a build's layers, routes and reach table (and its intervals, if any)."""
     return MapInputs(
         provinces=layers.provinces,
         border=layers.border,
@@ -39,6 +41,7 @@ def map_inputs(layers: Layers, routes: Routes, reach: pd.DataFrame) -> MapInputs
         road_times=routes.road_times,
         reach=reach,
         provenance=routes.provenance,
+        uncertainty=uncertainty,
     )
 
 
@@ -69,6 +72,7 @@ def write_maps(
     scenario_links: list[tuple[str, str]] | None = None,
     sensitivity: list[str] | None = None,
     supply: list[str] | None = None,
+    uncertainty: pd.DataFrame | None = None,
 ) -> dict[str, dict]:
     """Write every map and ``index.html`` into ``folder`` (default :data:`settings.MAPS_DIR`).
 
@@ -81,6 +85,9 @@ def write_maps(
     scenario_links, sensitivity, supply
         Scenario maps (file, title), sensitivity sentences and the ordering
         under each supply model, for the index.
+    uncertainty
+        The intervals of :func:`geo.api.reach_uncertainty` on these routes:
+        the index and the comparison map show them.
 
     Returns
     -------
@@ -91,7 +98,7 @@ def write_maps(
     io.ensure_writable(target)
     if offline:
         check_assets()
-    inputs = map_inputs(layers, routes, reach)
+    inputs = map_inputs(layers, routes, reach, uncertainty)
     log.info("drawing maps …")
     pages, tolerances = build_maps(inputs, offline=offline)
     sizes = {name: len(html.encode()) for name, html in pages.items()}
