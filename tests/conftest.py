@@ -131,4 +131,5 @@ def folder_args(command: str, root: Path) -> list[str]:
         "maps": ["--layers", layers, "--maps", maps],
         "scenario": ["--layers", layers, "--maps", maps],
         "sensitivity": ["--layers", layers, "--maps", maps],
+        "uncertainty": ["--layers", layers],
     }[command]
