@@ -420,15 +420,17 @@ def sensitivity_stage(
     """
     base = load_baseline(layers_dir)
     results = [("baseline", "Baseline", comparison.orderings(base.reach))]
+    moves: list[dict | None] = [None]
     written: list[Path] = []
     for name in names or settings.SENSITIVITY_SCENARIOS:
         run = scenario_stage(name, maps_dir=maps_dir, baseline=base, offline=offline)
         label = run.result.info["name"] + _missing_supply(run.result.routes)
         results.append((run.result.info["key"], label, run.result.ordering))
+        moves.append(comparison.reordering(base.reach, run.result.reach, run.result.market_changes))
         written += run.written
-    text = comparison.sensitivity_summary(results, base.routes.synthetic)
+    text = comparison.sensitivity_summary(results, base.routes.synthetic, moves)
     written += [
-        io.write_csv(comparison.sensitivity_table(results), base.folder / settings.SENSITIVITY_CSV),
+        io.write_csv(comparison.sensitivity_table(results, moves), base.folder / settings.SENSITIVITY_CSV),
         io.write_text(text, base.folder / settings.SENSITIVITY_MD),
     ]
     return StageRun("sensitivity", written=written, result=text)

@@ -250,11 +250,15 @@ MAP_COORD_DECIMALS = 5
 
 # --- scenarios ---------------------------------------------------------------------
 #: Scenarios run by ``hamji sensitivity`` against the baseline.
-#: The dimensions: North Korean speeds, the border penalty, the crossing set
+#: The dimensions: road classes' speeds on each side, each on its own (one
+#: factor for all of a side's speeds scales its times and moves no route,
+#: issue 24), the unpaved factor, the border penalty, the crossing set
 #: (Tumen only: one open) and the supply model (all of China).
 SENSITIVITY_SCENARIOS = (
-    "kp_speeds_minus30",
-    "kp_speeds_plus30",
+    "kp_main_roads_minus30",
+    "kp_minor_roads_minus30",
+    "kp_unpaved_slower",
+    "cn_main_roads_minus30",
     "border_penalty_6h",
     "tumen_one_open",
     "supply_all_china",

@@ -10,6 +10,7 @@ from browser import chromium
 from conftest import snapshot
 from test_routes import FLAT, hand_network
 
+import geo
 from geo import settings
 from geo.cli import main
 from geo.routes import compute_routes
@@ -105,7 +106,7 @@ def test_speed_override_of_one_class(tmp_path):
 
 
 def test_shipped_scenarios_parse():
-    assert {"wonjong_closed", "tumen_one_open", "kp_speeds_minus30", "kp_speeds_plus30", "border_penalty_6h"} <= set(
+    assert {"wonjong_closed", "tumen_one_open", "border_penalty_6h", *settings.SENSITIVITY_SCENARIOS} <= set(
         shipped_scenarios()
     )
     for name in shipped_scenarios():
@@ -205,10 +206,13 @@ def test_sensitivity_on_the_demo(demo_reach, tmp_path, capsys):
     table = pd.read_csv(demo_reach / settings.SENSITIVITY_CSV)
     assert list(table["scenario"]) == ["baseline", *settings.SENSITIVITY_SCENARIOS]
     assert table["crossing_ordering_holds"].all() and table["hub_ordering_holds"].all()
-    # −30% speeds make every North Korean leg 1/0.7 times as long.
-    base, slow = table.iloc[0], table.set_index("scenario").loc["kp_speeds_minus30"]
-    assert slow["crossing_far_median_h"] == pytest.approx(base["crossing_far_median_h"] / 0.7, rel=1e-3)
+    base, by_key = table.iloc[0], table.set_index("scenario")
+    # Slower minor roads: the far provinces' median market (off the main roads) is later, by less than 1/0.7.
+    slow = by_key.loc["kp_minor_roads_minus30"]
+    assert base["crossing_far_median_h"] < slow["crossing_far_median_h"] < base["crossing_far_median_h"] / 0.7
+    assert base["markets_rerouted"] == 0 and (by_key["markets_rerouted"] >= 0).all()
     text = (demo_reach / settings.SENSITIVITY_MD).read_text()
+    assert text.count("Routes: the best crossing changes for") == len(settings.SENSITIVITY_SCENARIOS)
     assert text.count("the border-before-far ordering holds") == 1 + len(settings.SENSITIVITY_SCENARIOS)
     # Goods through Dandong-Sinuiju reach the far provinces sooner; the border ones still come from Jilin.
     china = table.set_index("scenario").loc["supply_all_china"]
@@ -292,3 +296,24 @@ def test_offline_maps_also_make_the_scenario_maps_already_there_offline(demo_rea
     assert str(page) in capsys.readouterr().out  # said so
     html = page.read_text()
     assert '<script src="http' not in html and "leaflet 1.9.3, licence: BSD-2-Clause" in html
+
+
+def test_a_per_class_perturbation_reorders_provinces_on_the_national_extract(national):
+    """One factor for all North Korean speeds moves no route; slowing its minor roads alone does (issue 24)."""
+    from geo.comparison import reordering
+    from geo.scenarios import Scenario
+
+    routes = geo.route_markets(national)
+    reach = geo.reach_table(routes, national)
+    uniform = geo.run_scenario(Scenario("uniform", "KP × 0.7", "", "test", speed_scale={"KP": 0.7}), national, routes)
+    changes = uniform.market_changes
+    assert reordering(reach, uniform.reach, changes)["nearest_changed"] == 0
+    assert (changes["crossing_h_scenario"] / changes["crossing_h_base"]).to_numpy() == pytest.approx(1 / 0.7)
+    minor = geo.run_scenario("kp_minor_roads_minus30", national, routes, reach)
+    moved = reordering(reach, minor.reach, minor.market_changes)
+    # Kangwon's median market was 0.16 h nearer a hub than North Pyongan's (13.63 h against 13.79 h);
+    # with minor roads 30 % slower North Pyongan's is the nearer (14.30 h against 14.39 h).
+    assert moved["swapped"] == [("Kangwon", "North Pyongan")]
+    assert moved["nearest_changed"] > 0
+    after = minor.reach.set_index("code")
+    assert after.loc["KP-03", "hub_h_median"] < after.loc["KP-07", "hub_h_median"]
