@@ -137,3 +137,17 @@ def test_progress_is_reported_per_draw(demo):
     calls = []
     geo.reach_uncertainty(layers, routes, reach, draws=3, progress=lambda done, total: calls.append((done, total)))
     assert calls == [(1, 3), (2, 3), (3, 3)]
+
+
+def test_index_and_comparison_map_show_the_intervals_while_current(folder, tmp_path, capsys):
+    maps = tmp_path / "maps"
+    assert main(["maps", "--layers", str(folder), "--maps", str(maps)]) == 0
+    assert "How sure" not in (maps / "index.html").read_text(encoding="utf-8")
+    assert main(["uncertainty", "--layers", str(folder), "--draws", "20", "--seed", "4"]) == 0
+    sentence = uncertainty.interval_sentence(pd.read_csv(folder / settings.UNCERTAINTY_CSV))
+    assert main(["maps", "--layers", str(folder), "--maps", str(maps)]) == 0  # not skipped: the file is an input
+    escaped = sentence.replace("'", "&#39;").replace("%", "&#37;")
+    index = (maps / "index.html").read_text(encoding="utf-8")
+    assert "<h2>How sure</h2>" in index and escaped in index
+    assert escaped in (maps / "comparison.html").read_text(encoding="utf-8")
+    capsys.readouterr()
