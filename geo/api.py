@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import logging
 import tempfile
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import replace
 from pathlib import Path
 
@@ -44,6 +44,7 @@ from geo.sources.extracts import Progress
 from geo.sources.market_lists import MarketList
 from geo.sources.people_areas import PeopleAreas, read_people_areas
 from geo.sources.raw import RawOsm
+from geo.uncertainty import Ranges
 
 log = logging.getLogger(__name__)
 
@@ -384,9 +385,9 @@ def reach_uncertainty(
     reach: pd.DataFrame | None = None,
     draws: int = settings.UNCERTAINTY_DRAWS,
     seed: int = 0,
-    ranges=None,
+    ranges: Ranges | None = None,
     bootstrap: bool = True,
-    progress=None,
+    progress: Callable[[int, int], None] | None = None,
 ) -> pd.DataFrame:
     """Monte Carlo over the routing assumptions, and a bootstrap over markets: 5–95 % intervals.
 

@@ -151,3 +151,14 @@ def test_index_and_comparison_map_show_the_intervals_while_current(folder, tmp_p
     assert "<h2>How sure</h2>" in index and escaped in index
     assert escaped in (maps / "comparison.html").read_text(encoding="utf-8")
     capsys.readouterr()
+
+
+def test_a_progress_bar_on_a_terminal_only(folder, capsys, monkeypatch):
+    import sys
+
+    monkeypatch.setattr(sys.stderr, "isatty", lambda: True)
+    assert main(["uncertainty", "--layers", str(folder), "--draws", "5"]) == 0
+    err = capsys.readouterr().err
+    assert "uncertainty" in err and "5/5" in err
+    assert main(["uncertainty", "--layers", str(folder), "--draws", "5", "--force", "--quiet"]) == 0
+    assert capsys.readouterr().err == ""
