@@ -224,7 +224,8 @@ def _statistics(hours: np.ndarray) -> dict[str, float]:
 
 #: The statistics given a point estimate and an interval, in column order.
 STATISTICS = ("hub_h_median", *(f"hub_within_{t}h" for t in settings.REACH_THRESHOLDS_H))
-#: The columns of ``hamji_uncertainty.csv``, in order (the stamps come last, from :func:`geo.api.write_uncertainty`).
+#: The columns of the table, in order; ``hamji_uncertainty.csv`` adds the ``made_from_*`` columns and the
+#: stamps of the reach CSV (supply model, data source, OSM data date, DEMO), in that order.
 UNCERTAINTY_COLUMNS = (
     "code",
     "name",
@@ -297,31 +298,11 @@ def uncertainty_table(
 ) -> pd.DataFrame:
     """Point estimates and 5–95 % intervals of the hub→market reach per province and group.
 
-    Parameters
-    ----------
-    layers, routes
-        A build's :class:`~geo.results.Layers` and the :class:`~geo.results.Routes`
-        made from them (their speeds, penalties and supply model are the centre
-        of every range).
-    reach
-        The reach table of ``routes`` (its rows, and the point estimates).
-    draws, seed
-        How many draws, and the seed of NumPy's generator: the same seed gives the same table.
-    ranges
-        Where each assumption is drawn from (default :class:`Ranges`).
-    bootstrap
-        Also resample each province's markets in every draw.
-    progress
-        Called with (draws done, draws) after each draw.
-
-    Returns
-    -------
-    pandas.DataFrame
-        :data:`UNCERTAINTY_COLUMNS`: per row the point estimate (the reach
-        table's), ``_p5`` and ``_p95`` of the hub-time median and of the
-        shares within 2, 4 and 8 h, and on the border and far group rows the
-        share of draws in which the border group's median is below the far
-        group's.
+    The parameters are those of :func:`geo.api.reach_uncertainty` (``reach``
+    required here). Returns :data:`UNCERTAINTY_COLUMNS`: per row the point
+    estimate (the reach table's), ``_p5`` and ``_p95`` of each of
+    :data:`STATISTICS`, and on the border and far group rows the share of
+    draws in which the border group's median is below the far group's.
     """
     check_draws(draws, seed)
     config = _Config(draws, seed, ranges or Ranges(), bootstrap)

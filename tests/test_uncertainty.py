@@ -162,3 +162,17 @@ def test_a_progress_bar_on_a_terminal_only(folder, capsys, monkeypatch):
     assert "uncertainty" in err and "5/5" in err
     assert main(["uncertainty", "--layers", str(folder), "--draws", "5", "--force", "--quiet"]) == 0
     assert capsys.readouterr().err == ""
+
+
+def test_the_extract_bar_still_counts_bytes_and_objects(fixture_xml, tmp_path, capsys, monkeypatch):
+    """The extract's bar and the draws' share one tqdm helper: reading an extract on a terminal still shows it."""
+    import sys
+
+    monkeypatch.setattr(sys.stderr, "isatty", lambda: True)
+    out = tmp_path / "layers"
+    from geo.sources import fixture
+
+    provinces = [arg for code in fixture.province_codes() for arg in ("--province", code)]
+    assert main(["layers", "--osm", str(fixture_xml), "--out", str(out), *provinces]) == 0
+    err = capsys.readouterr().err
+    assert "reading extract" in err and "objects kept" in err
