@@ -13,14 +13,20 @@ GeoPandas.
 
 from __future__ import annotations
 
+from importlib.metadata import PackageNotFoundError, version
 from typing import TYPE_CHECKING
 
-__version__ = "0.1.0"
+try:
+    # One place for the version: pyproject.toml, read back from the installed package's metadata.
+    __version__ = version("hamji-explorer")
+except PackageNotFoundError:  # run from a source tree that was never installed
+    __version__ = "0+unknown"
 
 __all__ = [
     "HamjiError",
     "Layers",
     "Routes",
+    "RunAssumptions",
     "ScenarioResult",
     "demo_layers",
     "draw_map",
@@ -32,6 +38,7 @@ __all__ = [
     "load_uncertainty",
     "reach_table",
     "route_markets",
+    "run_assumptions",
     "run_scenario",
     "reach_uncertainty",
     "with_market_lists",
@@ -47,6 +54,7 @@ if TYPE_CHECKING:
     from geo.api import (
         Layers,
         Routes,
+        RunAssumptions,
         ScenarioResult,
         demo_layers,
         draw_map,
@@ -59,6 +67,7 @@ if TYPE_CHECKING:
         reach_table,
         reach_uncertainty,
         route_markets,
+        run_assumptions,
         run_scenario,
         with_market_lists,
         write_layers,

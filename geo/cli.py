@@ -59,13 +59,13 @@ def _progress_bar(quiet: bool) -> Iterator[Callable[[int, int, int], None] | Non
         yield None if bar is None else lambda done, total, kept: _advance(bar, done, total, f"{kept:,} objects kept")
 
 
-def _run_layers(args: argparse.Namespace) -> None:
+def _run_layers(args: argparse.Namespace, regions: list[str] | None = None) -> None:
     from geo.pipeline import layers_stage
 
     with _progress_bar(args.quiet) as progress:
         run = layers_stage(
             osm_paths=args.osm,
-            regions=args.province,
+            regions=regions or args.province,
             demo=args.demo,
             overpass_url=args.overpass_url,
             out_dir=args.out,
@@ -89,19 +89,18 @@ def _run_extract(args: argparse.Namespace) -> None:
     )
 
 
+def _assumptions(args: argparse.Namespace):
+    """The run's record of assumptions, made once here from the flags (bad ones fail before anything runs)."""
+    from geo.api import run_assumptions
+    from geo.routes import parse_penalties
+
+    return run_assumptions(args.speeds, parse_penalties(args.penalty), args.supply)
+
+
 def _run_routes(args: argparse.Namespace) -> None:
     from geo.pipeline import routes_stage
 
-    _say(
-        routes_stage(
-            layers_dir=args.layers,
-            out_dir=args.out,
-            speeds_path=args.speeds,
-            penalties=args.penalty,
-            force=args.force,
-            supply=args.supply,
-        )
-    )
+    _say(routes_stage(layers_dir=args.layers, out_dir=args.out, assumptions=_assumptions(args), force=args.force))
 
 
 def _run_reach(args: argparse.Namespace) -> None:
@@ -170,34 +169,23 @@ def check_output_folders(args: argparse.Namespace) -> None:
 
 def _run_build(args: argparse.Namespace) -> None:
     from geo.maps import check_assets
-    from geo.network import load_speeds
-    from geo.pipeline import supply_stage
-    from geo.routes import parse_penalties
+    from geo.pipeline import maps_stage, reach_stage, routes_stage, supply_stage
     from geo.sources.people_areas import read_people_areas
+    from geo.supply import supply_regions
 
-    # Bad configuration, and a folder that cannot be written, fail before any
-    # stage replaces anything.
-    load_speeds(args.speeds)
-    parse_penalties(args.penalty)
-    if args.people_areas is not None:
-        args.people_areas = read_people_areas(args.people_areas)  # read once, here, so that it fails first
+    # Bad configuration, and a folder that cannot be written, fail before any stage replaces anything.
+    record = _assumptions(args)
+    areas = read_people_areas(args.people_areas) if args.people_areas is not None else None
     if args.offline:
         check_assets()
     check_output_folders(args)
-    if (
-        args.supply != settings.DEFAULT_SUPPLY
-        and not args.demo  # the fixture draws Liaoning; a --province list without it is warned about when routing
-        and not any(str(p).lower() in ("liaoning", "cn-ln") for p in args.province or [])
-    ):
-        # The model's Chinese provinces must be in the layers it routes on.
-        args.province = [*(args.province or ["all"]), "liaoning"]
+    # The demo fixture draws every region; a real build adds the ones the supply model routes through.
+    _run_layers(args, args.province if args.demo else supply_regions(args.province, record.supply))
     # Every later stage reads what the one before wrote into --out.
-    args.layers, args.reach = args.out, False
-    _run_layers(args)
-    _run_routes(args)
-    _run_reach(args)
+    _say(routes_stage(layers_dir=args.out, out_dir=args.out, assumptions=record, force=args.force))
+    _say(reach_stage(layers_dir=args.out, out_dir=args.out, force=args.force, people_areas=areas))
     _say(supply_stage(layers_dir=args.out, force=args.force))
-    _run_maps(args)
+    _say(maps_stage(layers_dir=args.out, maps_dir=args.maps, offline=args.offline, force=args.force))
 
 
 def _folders(args: argparse.Namespace) -> list[Path]:

@@ -19,7 +19,6 @@ from geo.errors import MissingStageError, clip
 from geo.maps.style import MAP_TITLES
 from geo.pipeline import StageRun
 from geo.reach import headline
-from geo.routes import NO_ROAD_NEAR
 
 DEMO_LINE = f"*** {settings.DEMO_STAMP} ***"
 
@@ -96,40 +95,37 @@ def format_summary(info: dict, provinces: gpd.GeoDataFrame) -> str:
 
 def _routes(routes: Routes) -> str:
     lines = [DEMO_LINE] if routes.synthetic else []
-    for country, info in routes.report["network"].items():
-        if isinstance(info, dict):
-            dropped = info["dropped"]
-            lines.append(
-                f"{country} network: {info['nodes']:,} nodes, {info['edges']:,} edges; dropped "
-                f"{dropped['components']} small components ({dropped['roads']} roads, "
-                f"{dropped['nodes']} nodes)"
-            )
+    for country, side in routes.network.sides().items():
+        lines.append(
+            f"{country} network: {side.nodes:,} nodes, {side.edges:,} edges; dropped "
+            f"{side.dropped_components} small components ({side.dropped_roads} roads, {side.dropped_nodes} nodes)"
+        )
     for row in routes.crossings.itertuples():
-        if not row.usable and str(row.reason).startswith(NO_ROAD_NEAR):
+        if not row.usable and row.reason_code == "no_road_near":
             lines.append(
                 f"warning: crossing {crossing_name(row._asdict())} [{row.crossing_id}] left out of routing: "
                 f"{row.reason} "
                 f"(North Korean side {row.kp_snap_m:,.0f} m, Chinese side {row.cn_snap_m:,.0f} m away)"
             )
-    supply = routes.report.get("supply", {})
-    lines.append(f"supply model: {supply.get('model')} ({supply.get('description')})")
-    if supply.get("missing"):
+    supply = routes.assumptions.supply
+    lines.append(f"supply model: {supply.name} ({supply.description})")
+    if routes.network.missing_regions:
         lines.append(
-            f"warning: the layers hold no {', '.join(supply['missing'])}: the {supply.get('model')} model cannot use "
-            "its hubs and crossings there (rebuild the layers with that province)"
+            f"warning: the layers hold no {', '.join(routes.network.missing_regions)}: the {supply.name} model "
+            "cannot use its hubs and crossings there (rebuild the layers with that province)"
         )
-    per_province = pd.DataFrame(routes.report["per_province"])
+    per_province = routes.per_province()
     lines.append(
-        per_province.set_index("province").round(2).to_string()
+        per_province.round(2).to_string()
         if len(per_province)
         else "no markets to route: the layers hold no North Korean amenity=marketplace"
     )
     return "\n".join(lines)
 
 
-def _reach(result: tuple[pd.DataFrame, dict]) -> str:
-    table, provenance = result
-    lines = [DEMO_LINE] if provenance.get("synthetic") else []
+def _reach(result: tuple[pd.DataFrame, Routes]) -> str:
+    table, routes = result
+    lines = [DEMO_LINE] if routes.synthetic else []
     columns = [
         "code",
         "markets",
@@ -139,20 +135,20 @@ def _reach(result: tuple[pd.DataFrame, dict]) -> str:
         "crossing_unreachable",
         "hub_h_median",
     ]
-    supply = provenance.get("routes", {}).get("supply", {})
+    supply = routes.assumptions.supply
     lines += [
         table[columns].round(2).to_string(index=False),
-        f"supply model: {supply.get('model')} ({supply.get('description')})",
-        headline(table, supply.get("model")),
+        f"supply model: {supply.name} ({supply.description})",
+        headline(table, supply.name),
     ]
     return "\n".join(lines)
 
 
-def _uncertainty(result: tuple[pd.DataFrame, dict]) -> str:
+def _uncertainty(result: tuple[pd.DataFrame, Routes]) -> str:
     from geo.uncertainty import interval_sentence, interval_text
 
-    table, provenance = result
-    lines = [DEMO_LINE] if provenance.get("synthetic") else []
+    table, routes = result
+    lines = [DEMO_LINE] if routes.synthetic else []
     width = max(len(str(n)) for n in table["name"])
     lines.append(f"{'row':<{width}}  median hub→market (5–95 %)   within 4 h (5–95 %)")
     for _, row in table.iterrows():

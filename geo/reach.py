@@ -21,9 +21,10 @@ import pandas as pd
 from scipy.spatial import cKDTree
 
 from geo import settings
-from geo.errors import HamjiError, InputError
+from geo.errors import InputError
 from geo.network import SPEED_CLASSES
 from geo.regions import BORDER, BY_CODE, FAR, OTHER, regions_in_group
+from geo.schema import conform_table, read_table
 from geo.sources.population import PROVINCE_POPULATION, population_of
 from geo.sources.published import PUBLISHED_COUNTS, published_for
 
@@ -260,12 +261,15 @@ def _group_rows(groups: Mapping[str, Iterable[str]] | None, built: list[str]) ->
     return rows
 
 
-def read_reach(path) -> pd.DataFrame:
-    """A reach table written by :func:`province_reach` (CSV), with a clear error if it cannot be read."""
+def read_reach(path, kind: str = "reach") -> pd.DataFrame:
+    """A reach table as :func:`geo.api.write_reach` wrote it (CSV, declared columns), or one line if it cannot be.
+
+    ``kind`` ``uncertainty`` reads ``hamji uncertainty``'s table (its declared columns) instead.
+    """
     try:
-        return pd.read_csv(path, dtype={"published_markets": "Int64", "published_year": "Int64"})
-    except (pd.errors.ParserError, pd.errors.EmptyDataError, ValueError) as exc:
-        raise HamjiError(f"cannot read {path} ({str(exc).splitlines()[0]}); rerun the reach stage") from None
+        return read_table(path, kind)
+    except (pd.errors.ParserError, pd.errors.EmptyDataError, ValueError, TypeError) as exc:
+        raise InputError(f"cannot read {path} ({str(exc).splitlines()[0]}); rerun the {kind} stage") from None
 
 
 def headline(table: pd.DataFrame, supply: str | None = None) -> str:
@@ -276,6 +280,8 @@ def headline(table: pd.DataFrame, supply: str | None = None) -> str:
     the supply model (``table``'s ``supply_model`` column, else ``supply``);
     the time from the nearest open crossing follows as the secondary one.
     """
+    from geo.supply import DEFAULT_SUPPLY, SUPPLY_MODELS
+
     by_group = table.set_index("code")
     border, far = by_group.loc[f"group:{BORDER}"], by_group.loc[f"group:{FAR}"]
     if border["markets"] == 0 or far["markets"] == 0:
@@ -283,10 +289,10 @@ def headline(table: pd.DataFrame, supply: str | None = None) -> str:
         return f"No comparison: this build has no markets in the {missing} provinces."
     if "supply_model" in table and table["supply_model"].notna().any():
         supply = str(table["supply_model"].dropna().iloc[0])
-    model = supply if supply in settings.SUPPLY_MODELS else settings.DEFAULT_SUPPLY
+    model = SUPPLY_MODELS[supply if supply in SUPPLY_MODELS else DEFAULT_SUPPLY]
     b, f = border["hub_h_median"], far["hub_h_median"]
     text = (
-        f"Under the {model} supply model ({settings.SUPPLY_MODELS[model][1]}), goods from a wholesaler in a "
+        f"Under the {model.name} supply model ({model.description}), goods from a wholesaler in a "
         f"Chinese hub reach the median market of the border provinces in {format_hours(b)}, through the best "
         f"crossing with its border penalty, against {format_hours(f)} in the far provinces{_ratio(b, f)}; "
         f"{border['hub_within_4h']:.0%} of border markets and {far['hub_within_4h']:.0%} of far markets are "
@@ -338,21 +344,37 @@ def format_share(value: float) -> str:
     return "–" if value is None or pd.isna(value) else f"{value:.0%}"
 
 
-def markdown_summary(table: pd.DataFrame, provenance: dict, uncertainty: pd.DataFrame | None = None) -> str:
+def stamped(table: pd.DataFrame, routes, kind: str = "reach") -> pd.DataFrame:
+    """``table`` with the stamps of :data:`geo.schema.STAMPS` and the declared columns of ``kind``, as written to CSV.
+
+    ``routes`` is the :class:`~geo.results.Routes` the table was made from.
+    """
+    record, provenance = routes.assumptions, routes.provenance
+    stamps = {
+        "supply_model": record.supply.name,
+        "speed_table": f"{record.speeds.source} ({record.speeds.digest})",
+        "data_source": str(provenance.get("source", "unknown")),
+        "osm_data_date": str(provenance.get("osm_timestamp") or "unknown"),
+        "demo": bool(provenance.get("synthetic")),
+        "people_areas": record.people_areas,
+    }
+    return conform_table(table.assign(**stamps), kind)
+
+
+def markdown_summary(table: pd.DataFrame, routes, uncertainty: pd.DataFrame | None = None) -> str:
     """The reach table as a short Markdown report with the data date and the assumptions used.
 
     Parameters
     ----------
     table
         From :func:`province_reach`.
-    provenance
-        The routes GeoPackage's provenance (source, OSM date, ``routes``
-        report with speeds and penalties).
+    routes
+        The :class:`~geo.results.Routes` it was made from (source, OSM date, assumptions).
     uncertainty
         From :func:`geo.uncertainty.uncertainty_table` on the same routes:
         adds its intervals and the probability that the border median is the lower.
     """
-    report = provenance.get("routes", {})
+    provenance, record = routes.provenance, routes.assumptions
     lines = ["# HamJi Explorer — market reach to cross-border trade", ""]
     if provenance.get("synthetic"):
         lines += [
@@ -363,16 +385,23 @@ def markdown_summary(table: pd.DataFrame, provenance: dict, uncertainty: pd.Data
     lines += [
         f"- Data: {provenance.get('source', 'unknown source')}, OpenStreetMap data as of "
         f"{provenance.get('osm_timestamp', 'unknown date')}.",
-        f"- Supply model: {report.get('supply', {}).get('model', settings.DEFAULT_SUPPLY)} — "
-        f"{report.get('supply', {}).get('description', settings.SUPPLY_MODELS[settings.DEFAULT_SUPPLY][1])}.",
-        f"- {headline(table, report.get('supply', {}).get('model'))}",
+        f"- Supply model: {record.supply.name} — {record.supply.description}.",
+        f"- {headline(table, record.supply.name)}",
         "",
     ]
     if uncertainty is not None:
         from geo.uncertainty import markdown_lines
 
         lines += markdown_lines(uncertainty)
-    lines += [
+    sections = (_province_section, _people_section, _published_section)
+    for section in sections:
+        lines += section(table)
+    lines += _assumptions_section(routes)
+    return "\n".join(lines) + "\n"
+
+
+def _province_section(table: pd.DataFrame) -> list[str]:
+    lines = [
         "## Per province",
         "",
         "| Province | Group | Markets (OSM) | Published | Per 1,000 km² | Median to crossing | "
@@ -388,8 +417,11 @@ def markdown_summary(table: pd.DataFrame, provenance: dict, uncertainty: pd.Data
             f"{format_hours(r.crossing_h_median)} | {format_hours(r.crossing_h_p90)} | {within} | "
             f"{format_share(r.crossing_unreachable)} | {format_hours(r.hub_h_median)} |"
         )
-    lines += ["", "Unreachable markets count as infinitely far in medians and percentiles.", ""]
-    lines += [
+    return [*lines, "", "Unreachable markets count as infinitely far in medians and percentiles.", ""]
+
+
+def _people_section(table: pd.DataFrame) -> list[str]:
+    lines = [
         "## People, not only markets",
         "",
         "OSM maps more markets in some provinces than in others, so a share of markets is partly a share of "
@@ -408,8 +440,11 @@ def markdown_summary(table: pd.DataFrame, provenance: dict, uncertainty: pd.Data
             f"| {r.name} | {people} | {per} | {format_share(r.hub_within_4h)} | "
             f"{format_share(r.hub_within_4h_people)} | {people_basis_text(r.people_basis, r.people_areas_coverage)} |"
         )
-    lines += ["", "Population: " + "; ".join(sorted({p.source for p in PROVINCE_POPULATION.values()})) + ".", ""]
-    lines += [
+    return [*lines, "", "Population: " + "; ".join(sorted({p.source for p in PROVINCE_POPULATION.values()})) + ".", ""]
+
+
+def _published_section(table: pd.DataFrame) -> list[str]:
+    lines = [
         "## Published market counts",
         "",
         "OpenStreetMap maps only some markets; these published counts show how many there are thought "
@@ -426,21 +461,20 @@ def markdown_summary(table: pd.DataFrame, provenance: dict, uncertainty: pd.Data
             for p in counts
         )
         lines.append(f"{number}. {counts[0].by}, {counts[0].year}: {figures}. Source: {source}")
-    speeds = report.get("speeds", {})
-    lines += ["", "## Assumptions", ""]
+    return lines
+
+
+def _assumptions_section(routes) -> list[str]:
+    from geo.crossings import penalty_text
+
+    record = routes.assumptions
+    speeds = record.speeds
+    lines = ["", "## Assumptions", ""]
     for country in ("KP", "CN"):
-        if country in speeds:
-            classes = ", ".join(f"{k} {speeds[country][k]:g}" for k in SPEED_CLASSES if k in speeds[country])
-            lines.append(
-                f"- Speeds in {country} (km/h): {classes}; unpaved × "
-                f"{speeds.get('unpaved_factor', {}).get(country, '?')}."
-            )
-    penalties = report.get("penalties_h", {})
-    if penalties:
-        lines.append(
-            "- Border penalty (hours at the crossing): "
-            + ", ".join(f"{cid} {h:g}" for cid, h in sorted(penalties.items()))
-            + "."
-        )
-    lines.append(f"- Speed table: {report.get('network', {}).get('speeds', 'built-in defaults')}.")
-    return "\n".join(lines) + "\n"
+        classes = ", ".join(f"{k} {speeds.speeds[country][k]:g}" for k in SPEED_CLASSES)
+        lines.append(f"- Speeds in {country} (km/h): {classes}; unpaved × {speeds.unpaved_factor[country]:g}.")
+    lines.append(f"- Border penalty (hours at the crossing): {penalty_text(record, routes.crossings)}.")
+    lines.append(f"- Speed table: {speeds.source} (digest {speeds.digest}).")
+    if record.as_of:
+        lines.append(f"- Crossings and links as of {record.as_of}.")
+    return lines

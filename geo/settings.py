@@ -117,16 +117,7 @@ HUBS = {
 }
 
 # --- supply models ---------------------------------------------------------------
-#: Where Chinese goods come from: the Chinese provinces whose hubs and
-#: crossings a model uses, and what it measures. ``hamji`` asks how far each
-#: market is from Jilin's trade (the published argument's question);
-#: ``all-china`` adds Liaoning (Dandong-Sinuiju, where most of North Korea's
-#: China trade crosses), asking how far each market is from Chinese goods.
-SUPPLY_MODELS = {
-    "hamji": (("CN-JL",), "Jilin's hubs and crossings (Tumen and upper Yalu)"),
-    "all-china": (("CN-JL", "CN-LN"), "Jilin's and Liaoning's hubs and crossings, Dandong-Sinuiju included"),
-}
-DEFAULT_SUPPLY = "hamji"
+#: The supply models (where goods may come from) are typed data in :mod:`geo.supply`.
 
 # --- crossings ---------------------------------------------------------------
 #: An OSM border control or border bridge within this distance (m) of a
@@ -222,6 +213,12 @@ BAND_CELL_M = 1_000
 #: Where the reach stage writes.
 REACH_CSV = "hamji_reach.csv"
 REACH_MD = "hamji_reach.md"
+#: A scenario's differences from the baseline, per market and per province (in its own folder).
+DIFFERENCE_MARKETS_CSV = "hamji_difference_markets.csv"
+DIFFERENCE_PROVINCES_CSV = "hamji_difference_provinces.csv"
+#: The people areas a reach table was weighted by (``--people-areas``), kept beside it so that scenarios
+#: and the supply comparison made later from that table weight the same way.
+PEOPLE_AREAS_COPY = "hamji_people_areas.geojson"
 
 # --- maps ------------------------------------------------------------------------
 #: Colour bins (hours) for time to the nearest crossing, shared by every map

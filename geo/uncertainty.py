@@ -38,9 +38,11 @@ from scipy.sparse import csr_matrix
 from scipy.sparse.csgraph import dijkstra
 
 from geo import settings
+from geo.assumptions import RunAssumptions
 from geo.network import SPEED_CLASSES, UNPAVED, Side, SpeedTable
 from geo.reach import format_hours, format_share, quantile
 from geo.regions import BORDER, FAR
+from geo.schema import TABLE_SCHEMAS
 
 __all__ = ["UNCERTAINTY_COLUMNS", "Draw", "Ranges", "draw_assumptions", "interval_sentence", "uncertainty_table"]
 
@@ -168,22 +170,22 @@ class _Network:
     routable: np.ndarray  # market within reach of the road network
 
 
-def _network(layers, speeds: SpeedTable, penalties: dict[str, float], supply: str) -> tuple[_Network, pd.DataFrame]:
+def _network(layers, assumptions: RunAssumptions) -> tuple[_Network, pd.DataFrame]:
     """Build the graphs once, exactly as :func:`geo.routes.compute_routes` does, and the markets routed."""
     from geo.routes import _hubs_to_crossings, _networks, _place_crossings, _snap
     from geo.supply import apply_supply
 
     frames = layers.frames
-    roads, _, kp, cn = _networks(frames, speeds, None)
-    crossings = _place_crossings(frames["crossings"], kp, cn, penalties)
-    crossings, supplied = apply_supply(crossings, frames["hubs"], frames.get("provinces"), supply)
+    roads, _, kp, cn = _networks(frames, assumptions.speeds, None)
+    crossings = _place_crossings(frames["crossings"], kp, cn, assumptions)
+    crossings, supplied = apply_supply(crossings, frames["hubs"], frames.get("provinces"), assumptions.supply)
     crossings, hubs, _ = _hubs_to_crossings(crossings, supplied, cn)
     markets = frames["markets"][frames["markets"]["country"] == "KP"].reset_index(drop=True)
     nodes, snap_m = _snap(kp, markets.to_crs(settings.MEASURE_CRS).geometry)
     usable = crossings[crossings["usable"]]
-    sides = [_Reweight(s, *_edge_classes(s, roads)) for s in (kp, cn)]
     network = _Network(
-        *sides,
+        _Reweight(kp, *_edge_classes(kp, roads)),
+        _Reweight(cn, *_edge_classes(cn, roads)),
         hubs.loc[hubs["usable"], "node"].to_numpy(np.int64),
         usable["kp_node"].to_numpy(np.int64),
         usable["cn_node"].to_numpy(np.int64),
@@ -218,26 +220,15 @@ def _statistics(hours: np.ndarray) -> dict[str, float]:
     count = len(hours)
     stats = {"hub_h_median": quantile(hours, 0.5)}
     for limit in settings.REACH_THRESHOLDS_H:
-        stats[f"hub_within_{limit}h"] = float((hours <= limit).sum() / count) if count else math.nan
+        stats[f"hub_within_{limit:g}h"] = float((hours <= limit).sum() / count) if count else math.nan
     return stats
 
 
 #: The statistics given a point estimate and an interval, in column order.
-STATISTICS = ("hub_h_median", *(f"hub_within_{t}h" for t in settings.REACH_THRESHOLDS_H))
-#: The columns of the table, in order; ``hamji_uncertainty.csv`` adds the ``made_from_*`` columns and the
-#: stamps of the reach CSV (supply model, data source, OSM data date, DEMO), in that order.
-UNCERTAINTY_COLUMNS = (
-    "code",
-    "name",
-    "group",
-    "markets",
-    *(f"{s}{end}" for s in STATISTICS for end in ("", "_p5", "_p95")),
-    "p_border_median_below_far",
-    "draws",
-    "seed",
-    "bootstrap",
-    "ranges",
-)
+STATISTICS = ("hub_h_median", *(f"hub_within_{t:g}h" for t in settings.REACH_THRESHOLDS_H))
+#: The columns of the table, in order: those declared for ``hamji_uncertainty.csv``
+#: (:data:`geo.schema.TABLE_SCHEMAS`) up to ``ranges``; the file adds the ``made_from_*`` columns and the stamps.
+UNCERTAINTY_COLUMNS = tuple(TABLE_SCHEMAS["uncertainty"])[: list(TABLE_SCHEMAS["uncertainty"]).index("ranges") + 1]
 
 
 def _rows(reach: pd.DataFrame, markets: pd.DataFrame) -> list[tuple[pd.Series, list[np.ndarray]]]:
@@ -306,13 +297,13 @@ def uncertainty_table(
     """
     check_draws(draws, seed)
     config = _Config(draws, seed, ranges or Ranges(), bootstrap)
-    supply = routes.report.get("supply", {}).get("model", settings.DEFAULT_SUPPLY)
-    net, markets = _network(layers, routes.speeds, routes.report.get("penalties_h", {}), supply)
+    speeds = routes.assumptions.speeds
+    net, markets = _network(layers, routes.assumptions)
     rows = _rows(reach, markets)
     rng = np.random.default_rng(seed)
     drawn = np.full((draws, len(rows), len(STATISTICS)), np.nan)
     for d in range(draws):
-        hours = _hub_hours(net, draw_assumptions(rng, routes.speeds, net.penalty_h, config.ranges))
+        hours = _hub_hours(net, draw_assumptions(rng, speeds, net.penalty_h, config.ranges))
         for r, (_, positions) in enumerate(rows):
             chosen = _resample(rng, positions) if bootstrap else positions
             picked = hours[np.concatenate(chosen)] if chosen else np.zeros(0)

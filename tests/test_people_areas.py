@@ -181,7 +181,7 @@ def test_the_markdown_and_popups_say_what_the_people_shares_rest_on(demo, tmp_pa
     census = population_of("KP-13").people
     path = write_areas(tmp_path / "r.geojson", [(market_square(routes, "Rajin Market"), {"population": census})])
     table = geo.reach_table(routes, layers, people_areas=path)
-    text = markdown_summary(table, routes.provenance)
+    text = markdown_summary(table, routes)
     assert "| Rason | 196,954 |" in text and "people areas (100% of the census count) |" in text
     assert people_basis_text("markets", 0.0646) == "its markets (people areas hold 6% of the census count)"
     assert people_basis_text("markets", float("nan")) == "its markets"

@@ -11,9 +11,11 @@ from geo import settings, uncertainty
 from geo.cli import main
 from geo.network import SPEED_CLASSES, validate_speeds
 from geo.routes import compute_routes
+from geo.schema import STAMPS as TABLE_STAMPS
+from geo.supply import DEFAULT_SUPPLY
 from geo.uncertainty import STATISTICS, UNCERTAINTY_COLUMNS, Ranges, draw_assumptions
 
-STAMPS = ["made_from_layers", "made_from_routes", "supply_model", "data_source", "osm_data_date", "demo"]
+STAMPS = ["made_from_layers", "made_from_routes", *TABLE_STAMPS]
 
 
 @pytest.fixture(scope="module")
@@ -34,15 +36,19 @@ def folder(demo_reach, tmp_path):
 def test_a_draw_routes_as_a_full_rebuild_with_its_speeds_and_penalties(demo):
     """Reweighting edges by class gives the times compute_routes gives when the graph is built at those speeds."""
     layers, routes, _ = demo
-    net, markets = uncertainty._network(layers, routes.speeds, {}, settings.DEFAULT_SUPPLY)
-    draw = draw_assumptions(np.random.default_rng(5), routes.speeds, net.penalty_h, Ranges(speed=(0.3, 1.7)))
-    assert not np.allclose(draw.speeds["KP"], [routes.speeds.speeds["KP"][c] for c in SPEED_CLASSES])
+    speeds = routes.assumptions.speeds
+    net, markets = uncertainty._network(layers, routes.assumptions)
+    draw = draw_assumptions(np.random.default_rng(5), speeds, net.penalty_h, Ranges(speed=(0.3, 1.7)))
+    assert not np.allclose(draw.speeds["KP"], [speeds.speeds["KP"][c] for c in SPEED_CLASSES])
     table = {
         c: {**dict(zip(SPEED_CLASSES, draw.speeds[c].tolist())), "unpaved_factor": draw.unpaved[c]}
         for c in ("KP", "CN")
     }
     usable = routes.crossings.loc[routes.crossings["usable"], "crossing_id"]
-    rebuilt = compute_routes(layers.frames, validate_speeds(table, "draw"), dict(zip(usable, draw.penalty_h)))
+    record = routes.assumptions.with_changes(
+        speeds=validate_speeds(table, "draw"), penalties_h=dict(zip(usable, draw.penalty_h))
+    )
+    rebuilt = compute_routes(layers.frames, record)
     expected = rebuilt["markets"]["total_h"].to_numpy(float)
     assert np.allclose(uncertainty._hub_hours(net, draw), expected, rtol=0, atol=1e-9, equal_nan=True)
     # The draw moved the times, and not all by one factor (each class and crossing drawn on its own).
@@ -105,7 +111,7 @@ def test_same_seed_same_file_and_the_summary_shows_the_intervals(folder, capsys)
     assert path.read_bytes() == first
     table = pd.read_csv(path)
     assert list(table.columns) == [*UNCERTAINTY_COLUMNS, *STAMPS]
-    assert table["demo"].all() and set(table["supply_model"]) == {settings.DEFAULT_SUPPLY}
+    assert table["demo"].all() and set(table["supply_model"]) == {DEFAULT_SUPPLY}
     summary = (folder / settings.REACH_MD).read_text(encoding="utf-8")
     assert "## How sure" in summary and "the border provinces' median is the lower in 100% of draws" in summary
     assert main(["uncertainty", "--layers", str(folder), "--draws", "30", "--seed", "8", "--force"]) == 0

@@ -11,7 +11,7 @@ import pandas as pd
 from branca.element import Figure
 
 from geo import io, settings
-from geo.errors import HamjiError
+from geo.errors import InputError
 from geo.maps.assets import check_assets
 from geo.maps.base import MapInputs
 from geo.maps.pages import comparison_map, overview_map, side_by_side_map
@@ -40,6 +40,7 @@ def map_inputs(
         markets=routes.markets,
         road_times=routes.road_times,
         reach=reach,
+        assumptions=routes.assumptions,
         provenance=routes.provenance,
         uncertainty=uncertainty,
     )
@@ -59,7 +60,7 @@ def draw_map(layers: Layers, routes: Routes, reach: pd.DataFrame, kind: str = "o
         "side_by_side": side_by_side_map,
     }
     if kind not in builders:
-        raise HamjiError(f"no map called {kind!r}; choose one of {', '.join(builders)}", option="kind")
+        raise InputError(f"no map called {kind!r}; choose one of {', '.join(builders)}", option="kind")
     return builders[kind](simplified(map_inputs(layers, routes, reach), settings.MAP_SIMPLIFY_M))
 
 
