@@ -318,7 +318,8 @@ def _table(reach: pd.DataFrame, rows: list, drawn: np.ndarray, config: _Config) 
     codes = [r["code"] for r, _ in rows]
     border, far = codes.index(f"group:{BORDER}"), codes.index(f"group:{FAR}")
     # inf < inf is False: a draw where neither group's median market is reached does not count for the border.
-    below = float(np.mean(drawn[:, border, 0] < drawn[:, far, 0]))
+    compared = rows[border][0]["markets"] > 0 and rows[far][0]["markets"] > 0
+    below = float(np.mean(drawn[:, border, 0] < drawn[:, far, 0])) if compared else math.nan
     out = []
     for r, (row, _) in enumerate(rows):
         line = {k: row[k] for k in ("code", "name", "group", "markets")}
@@ -342,6 +343,9 @@ def interval_sentence(uncertainty: pd.DataFrame) -> str:
     by_code = uncertainty.set_index("code")
     border, far = by_code.loc[f"group:{BORDER}"], by_code.loc[f"group:{FAR}"]
     draws = int(border["draws"])
+    if not (border["markets"] > 0 and far["markets"] > 0):
+        missing = "border" if not border["markets"] > 0 else "far"
+        return f"No intervals to compare over {draws} draws: this build has no markets in the {missing} provinces."
     return (
         f"Over {draws} draws of the speeds, unpaved factor and border penalties"
         + (" and resamples of each province's markets" if bool(border["bootstrap"]) else "")

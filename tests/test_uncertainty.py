@@ -1,6 +1,7 @@
 """hamji uncertainty: the reweighted draws route as a full rebuild would, and the intervals behave."""
 
 import shutil
+from dataclasses import replace
 
 import numpy as np
 import pandas as pd
@@ -182,3 +183,12 @@ def test_the_extract_bar_still_counts_bytes_and_objects(fixture_xml, tmp_path, c
     assert main(["layers", "--osm", str(fixture_xml), "--out", str(out), *provinces]) == 0
     err = capsys.readouterr().err
     assert "reading extract" in err and "objects kept" in err
+
+
+def test_no_far_markets_no_probability(demo):
+    layers, routes, _ = demo
+    kept = layers.markets[~layers.markets["province"].isin(["KP-05", "KP-06", "KP-07"])]
+    border_only = replace(layers, markets=kept)
+    table = geo.reach_uncertainty(border_only, geo.route_markets(border_only), draws=3, seed=0)
+    assert table["p_border_median_below_far"].isna().all()
+    assert uncertainty.interval_sentence(table).endswith("this build has no markets in the far provinces.")
