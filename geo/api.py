@@ -33,6 +33,7 @@ import pandas as pd
 
 from geo import comparison, io, settings
 from geo.assumptions import RunAssumptions
+from geo.change import BuildComparison
 from geo.layers import build_layers
 from geo.maps.output import draw_map, map_inputs, write_maps
 from geo.network import SpeedTable, load_speeds
@@ -40,7 +41,7 @@ from geo.qgis import qgis_styles
 from geo.regions import Region, resolve_selection
 from geo.results import ROUTE_FRAMES, Layers, Routes, ScenarioResult
 from geo.scenarios import Scenario
-from geo.schema import LAYER_ORDER, conform_routes, conform_table
+from geo.schema import LAYER_ORDER, conform, conform_routes, conform_table
 from geo.sources.extracts import Progress
 from geo.sources.market_lists import MarketList
 from geo.sources.people_areas import PeopleAreas, read_people_areas
@@ -52,14 +53,18 @@ log = logging.getLogger(__name__)
 
 __all__ = [
     "Layers",
+    "BuildComparison",
     "Routes",
     "RunAssumptions",
     "ScenarioResult",
+    "compare_builds",
+    "crossing_catchments",
     "run_assumptions",
     "demo_layers",
     "draw_map",
     "layers_from_extracts",
     "layers_from_overpass",
+    "load_catchments",
     "load_layers",
     "load_reach",
     "load_routes",
@@ -69,6 +74,8 @@ __all__ = [
     "route_markets",
     "run_scenario",
     "with_market_lists",
+    "write_catchments",
+    "write_comparison",
     "write_layers",
     "write_maps",
     "write_reach",
@@ -91,7 +98,8 @@ def _make_layers(raw: RawOsm, selection: list[Region], source: str) -> Layers:
     frames = build_layers(raw, selection, source)
     provenance = {**raw.provenance, "provinces": [r.code for r in selection]}
     # Never let synthetic markets pass for OpenStreetMap's.
-    frames["markets"]["source"] = "demo fixture (synthetic)" if provenance.get("synthetic") else "OpenStreetMap"
+    source = "demo fixture (synthetic)" if provenance.get("synthetic") else "OpenStreetMap"
+    frames["markets"] = conform(frames["markets"].assign(source=source), "markets")  # declared dtype, as read back
     if provenance.get("synthetic"):
         provenance["stamp"] = settings.DEMO_STAMP
     return Layers(**frames, provenance=provenance)
@@ -148,14 +156,15 @@ def demo_layers(regions: Iterable[str] | None = None) -> Layers:
 
 
 def layers_from_overpass(
-    url: str | None = None, regions: Iterable[str] | None = None, allow_empty: bool = False
+    overpass_url: str | None = None, regions: Iterable[str] | None = None, allow_empty: bool = False
 ) -> Layers:
     """Build the layers from a live Overpass API server (answers cached in :data:`settings.OVERPASS_CACHE_DIR`).
 
     Parameters
     ----------
-    url
-        The endpoint (default :data:`settings.OVERPASS_URL`).
+    overpass_url
+        The endpoint (default :data:`settings.OVERPASS_URL`); named as in
+        :func:`geo.pipeline.layers_stage` and as the errors about it name it.
     regions
         As for :func:`layers_from_extracts`.
     allow_empty
@@ -164,7 +173,7 @@ def layers_from_overpass(
     """
     from geo.sources.overpass import read_overpass
 
-    url = url or settings.OVERPASS_URL
+    url = overpass_url or settings.OVERPASS_URL
     selection = _selection(regions)
     io.ensure_writable(settings.OVERPASS_CACHE_DIR)
     return _make_layers(read_overpass(url, selection, allow_empty), selection, f"Overpass at {url}")
@@ -223,9 +232,9 @@ def write_layers(layers: Layers, folder: PathLike | None = None) -> list[Path]:
 def load_layers(folder: PathLike | None = None) -> Layers:
     """The layers a previous run wrote into ``folder`` (default :data:`settings.LAYERS_DIR`)."""
     path = io.check_stage_file(io.layers_path(Path(folder) if folder else None))
-    return Layers(
-        **{name: io.read_layer(path, name) for name in LAYER_ORDER}, provenance=io.read_provenance(path, "roads")
-    )
+    # Conformed on read as on write, so the layers read back have the dtypes declared (a year stays Int64).
+    frames = {name: conform(io.read_layer(path, name), name) for name in LAYER_ORDER}
+    return Layers(**frames, provenance=io.read_provenance(path, "roads"))
 
 
 # -- routes ------------------------------------------------------------------
@@ -307,13 +316,17 @@ def route_markets(
     ids = check_penalties(dict(record.penalties_h), list(layers.crossings["crossing_id"]), names)
     record = record.with_changes(penalties_h=ids)
     log.info("routing …")
-    out = compute_routes(layers.frames, record)
-    return Routes(
-        **{name: out[name] for name in ROUTE_FRAMES},
-        assumptions=record,
-        network=out["network"],
-        provenance=dict(layers.provenance),
-    )
+    return _routes(compute_routes(layers.frames, record), record, dict(layers.provenance))
+
+
+def _routes(out: dict, record: RunAssumptions, provenance: dict) -> Routes:
+    """Routing's output as :class:`Routes`, each frame conformed as the routes GeoPackage declares it.
+
+    Conformed here and not only on write, so routes in memory have the columns and dtypes of the same
+    routes read back.
+    """
+    frames = {name: conform_routes(out[name], name) for name in ROUTE_FRAMES}
+    return Routes(**frames, assumptions=record, network=out["network"], provenance=provenance)
 
 
 def write_routes(routes: Routes, folder: PathLike | None = None) -> Path:
@@ -372,28 +385,95 @@ def reach_table(
     >>> list(table["code"][-4:])
     ['group:border', 'group:far', 'KP', 'group:coast']
     """
-    from geo.reach import province_reach
+    from geo.reach import province_reach, stamped
 
+    if isinstance(people_areas, (str, Path)):
+        people_areas = read_people_areas(Path(people_areas))
+    table = province_reach(routes.markets, layers.provinces, groups, _areas_frame(people_areas))
+    # Stamped and conformed here, so the table in memory has the columns of the one read back. It names the
+    # areas it was weighted by (none: None), whatever the routes' record says, so that a scenario run on it
+    # later weights by them too, or asks for them.
+    record = routes.assumptions.with_changes(people_areas=_areas_digest(people_areas))
+    return stamped(table, replace(routes, assumptions=record))
+
+
+def _areas_digest(people_areas: PeopleAreas | gpd.GeoDataFrame | None) -> str | None:
+    """The identity of the people areas a table is weighted by: their file's, or (no file) their contents'."""
+    from geo.lineage import file_id
+
+    if isinstance(people_areas, PeopleAreas):
+        return file_id(people_areas.path)
+    return None if people_areas is None else io.json_digest(people_areas.to_json(sort_keys=True))
+
+
+def _areas_frame(people_areas: PathLike | PeopleAreas | gpd.GeoDataFrame | None) -> gpd.GeoDataFrame | None:
+    """People areas as a GeoDataFrame with a ``population`` column, from any form :func:`reach_table` takes."""
     if isinstance(people_areas, (str, Path)):
         people_areas = read_people_areas(Path(people_areas))
     if isinstance(people_areas, PeopleAreas):
         areas, skipped = len(people_areas.areas), people_areas.skipped
         log.info(f"people areas: {areas} with a population, {skipped} without (left out)")
         people_areas = people_areas.areas
-    from geo.reach import stamped
+    return people_areas
 
-    # Stamped and conformed here, so the table in memory has the columns of the one read back.
-    return stamped(province_reach(routes.markets, layers.provinces, groups, people_areas), routes)
+
+def crossing_catchments(
+    routes: Routes, layers: Layers, people_areas: PathLike | PeopleAreas | gpd.GeoDataFrame | None = None
+) -> gpd.GeoDataFrame:
+    """Each usable crossing's catchment: the markets and people whose best hub → market route uses it.
+
+    People are the 2008 census counts spread over each province's markets,
+    or, with ``people_areas`` (as for :func:`reach_table`) that hold the
+    census count of every province with markets, each area's people at the
+    market nearest it (``people_basis`` says which). See
+    :func:`geo.access.crossing_catchments`.
+
+    Examples
+    --------
+    >>> layers = demo_layers()
+    >>> routes = route_markets(layers)
+    >>> table = crossing_catchments(routes, layers).set_index("crossing_id")
+    >>> int(table.loc["hyesan_changbai", "markets"]), int(table.loc["hyesan_changbai", "people"])
+    (1, 719269)
+    """
+    from geo import access
+    from geo.reach import covered, nearest_market_people
+
+    areas = _areas_frame(people_areas)
+    markets = routes.markets
+    if areas is not None:
+        nearest = nearest_market_people(areas, markets, layers.provinces)
+        if covered(nearest, sorted(set(markets["province"].dropna()))):
+            people = access.market_people(markets, nearest)
+            return access.crossing_catchments(markets, routes.crossings, people, "areas")
+    return access.crossing_catchments(markets, routes.crossings, access.market_people(markets), "markets")
+
+
+def write_catchments(catchments: gpd.GeoDataFrame, routes: Routes, folder: PathLike | None = None) -> Path:
+    """Write the crossings' catchments as ``hamji_catchments.gpkg`` (layer ``catchments``) into ``folder``."""
+    target = Path(folder or settings.LAYERS_DIR) / settings.CATCHMENTS_GPKG
+    io.ensure_writable(target.parent)
+    return io.write_gpkg({"catchments": catchments}, target, routes.provenance)
+
+
+def load_catchments(folder: PathLike | None = None) -> gpd.GeoDataFrame:
+    """The catchments a previous reach stage wrote into ``folder`` (default :data:`settings.LAYERS_DIR`)."""
+    return io.read_layer(Path(folder or settings.LAYERS_DIR) / settings.CATCHMENTS_GPKG, "catchments")
 
 
 def write_reach(
-    table: pd.DataFrame, routes: Routes, folder: PathLike | None = None, uncertainty: pd.DataFrame | None = None
+    table: pd.DataFrame,
+    routes: Routes,
+    folder: PathLike | None = None,
+    catchments: gpd.GeoDataFrame | None = None,
+    uncertainty: pd.DataFrame | None = None,
 ) -> list[Path]:
     """Write the reach table as ``hamji_reach.csv``, its chart and a Markdown summary into ``folder``.
 
     Every row is stamped with what it comes from (supply model, source, data
     date, DEMO), so a CSV copied out of its folder still says so. Scenarios,
     the supply comparison and sensitivity write their tables through here too.
+    ``catchments`` (:func:`crossing_catchments`) adds their section to the summary.
     With ``uncertainty`` (:func:`reach_uncertainty` on the same routes) the summary shows its intervals.
     """
     from geo.chart import reach_chart_svg
@@ -405,7 +485,7 @@ def write_reach(
     return [
         io.write_csv(stamped(table, routes), target / settings.REACH_CSV),
         io.write_text(chart, target / settings.REACH_SVG),
-        io.write_text(markdown_summary(table, routes, uncertainty), target / settings.REACH_MD),
+        io.write_text(markdown_summary(table, routes, catchments, uncertainty), target / settings.REACH_MD),
     ]
 
 
@@ -522,12 +602,7 @@ def run_scenario(
     log.info(f"routing scenario {chosen.key} …")
     out = compute_routes(frames, record)
     info = {"key": chosen.key, "name": chosen.name, "description": chosen.description, "file": chosen.source}
-    changed = Routes(
-        **{name: out[name] for name in ROUTE_FRAMES},
-        assumptions=record,
-        network=out["network"],
-        provenance={**routes.provenance, "scenario": info},
-    )
+    changed = _routes(out, record, {**routes.provenance, "scenario": info})
     new_reach = reach_table(changed, layers, people_areas=people_areas)
     return ScenarioResult(
         info=info,
@@ -552,6 +627,7 @@ def write_scenario(
     and half of another.
     """
     from geo.maps import check_assets, difference_map, fit_page
+    from geo.reach import assumptions_line, run_stamps
 
     if offline:
         check_assets()
@@ -568,21 +644,125 @@ def write_scenario(
         offline,
     )
     summary_md = comparison.difference_summary(
-        result.info, result.market_changes, result.province_changes, result.ordering, result.routes.provenance
+        result.info,
+        result.market_changes,
+        result.province_changes,
+        result.ordering,
+        result.routes.provenance,
+        routed=assumptions_line(result.routes),
     )
     staged = io.staging_folder(data_parent, key)
     try:
         write_routes(result.routes, staged)
         write_reach(result.reach, result.routes, staged)
-        io.write_csv(
-            conform_table(result.market_changes, "difference_markets"), staged / settings.DIFFERENCE_MARKETS_CSV
-        )
-        io.write_csv(
-            conform_table(result.province_changes, "difference_provinces"), staged / settings.DIFFERENCE_PROVINCES_CSV
-        )
+        for table, kind, name in (
+            (result.market_changes, "difference_markets", settings.DIFFERENCE_MARKETS_CSV),
+            (result.province_changes, "difference_provinces", settings.DIFFERENCE_PROVINCES_CSV),
+        ):  # stamped with the scenario's run, so a copy out of the folder still says what it is (DEMO)
+            io.write_csv(conform_table(table.assign(**run_stamps(result.routes)), kind), staged / name)
         io.write_text(summary_md, staged / "hamji_difference.md")
         io.replace_folder(staged, data_parent / key)
     except BaseException:
         io.remove_folder(staged)
         raise
     return [data_parent / key, io.write_text(page, maps_parent / f"{key}.html")]
+
+
+# -- change over time --------------------------------------------------------------
+
+
+def compare_builds(before: PathLike, after: PathLike) -> BuildComparison:
+    """Two builds' layers folders compared: hub → market time per market and province, roads added and removed.
+
+    Each folder needs the layers and routes stages' files (from two dated
+    extracts, say). Markets are matched by OSM id; roads by OSM way id. See
+    :mod:`geo.change`, and its :data:`~geo.change.CAVEAT`: most OSM growth is
+    new mapping, not new construction.
+
+    Returns
+    -------
+    geo.change.BuildComparison
+    """
+    from geo import change, lineage
+
+    builds = {}
+    for label, folder in (("before", Path(before)), ("after", Path(after))):
+        why = f": the {label} build of a comparison"
+        layers_file = io.check_stage_file(io.layers_path(folder), why)
+        routes_file = io.check_stage_file(folder / settings.ROUTES_GPKG, why)
+        lineage.check_routes(routes_file, layers_file)
+        builds[label] = (load_layers(folder), load_routes(folder))
+    (old_layers, old_routes), (new_layers, new_routes) = builds["before"], builds["after"]
+    markets = change.market_changes(old_routes.markets, new_routes.markets)
+    roads = change.road_differences(old_layers.roads, new_layers.roads)
+    info: dict = {
+        label: {
+            "folder": str(folder),
+            "source": str(routes.provenance.get("source", "unknown source")),
+            "date": str(routes.provenance.get("osm_timestamp") or "unknown date"),
+        }
+        for label, folder, (_, routes) in (("before", before, builds["before"]), ("after", after, builds["after"]))
+    }
+    info["synthetic"] = old_routes.synthetic or new_routes.synthetic
+    info["assumptions_differ"] = _assumptions_differ(old_routes.assumptions, new_routes.assumptions)
+    return BuildComparison(
+        info=info,
+        markets=markets,
+        provinces=change.province_changes(markets, old_routes.markets, new_routes.markets),
+        roads=roads,
+        segments=change.segment_savings(roads, new_routes.routes, markets),
+    )
+
+
+def _assumptions_differ(before: RunAssumptions, after: RunAssumptions) -> list[str]:
+    """What two builds' routes were made under differently: then a change is not the map's alone."""
+    checks = {
+        "supply model": (before.supply.name, after.supply.name),
+        "speed table": (before.speeds.digest, after.speeds.digest),
+        "border penalties": (
+            (dict(before.penalties_h), before.default_penalty_h),
+            (dict(after.penalties_h), after.default_penalty_h),
+        ),
+        "as-of date": (before.as_of, after.as_of),
+    }
+    return [name for name, (old, new) in checks.items() if old != new]
+
+
+def write_comparison(
+    result: BuildComparison,
+    after: PathLike,
+    folder: PathLike | None = None,
+    maps_folder: PathLike | None = None,
+    offline: bool = True,
+) -> list[Path]:
+    """Write a comparison's tables, road changes and summary into ``folder``, and its map into ``maps_folder``.
+
+    ``folder`` defaults to ``LAYERS_DIR/compare``, ``maps_folder`` to
+    :data:`settings.MAPS_DIR` (``compare.html``); ``after`` is the later
+    build's folder, whose roads and markets the map draws.
+    """
+    from geo import change
+    from geo.maps import check_assets, fit_page
+    from geo.maps.change import change_map
+
+    if offline:
+        check_assets()
+    target = Path(folder or Path(settings.LAYERS_DIR) / "compare")
+    maps_target = Path(maps_folder or settings.MAPS_DIR)
+    io.ensure_writable(target)
+    io.ensure_writable(maps_target)
+    layers, routes = load_layers(after), load_routes(after)
+    inputs = map_inputs(layers, routes, reach_table(routes, layers))
+    page, _ = fit_page(settings.COMPARE_HTML, lambda drawn: change_map(drawn, result), inputs, offline)
+    metadata = {**routes.provenance, "comparison": result.info}
+    return [
+        io.write_csv(conform_table(result.markets, "compare_markets"), target / "hamji_compare_markets.csv"),
+        io.write_csv(conform_table(result.provinces, "compare_provinces"), target / "hamji_compare_provinces.csv"),
+        io.write_csv(conform_table(result.segments, "compare_segments"), target / "hamji_compare_segments.csv"),
+        io.write_gpkg({"road_changes": result.roads}, target / settings.ROAD_CHANGES_GPKG, metadata),
+        io.write_text(
+            change.change_summary(result.info, result.markets, result.provinces, result.roads, result.segments),
+            target / "hamji_compare.md",
+        ),
+        io.write_text(page, maps_target / settings.COMPARE_HTML),
+    ]

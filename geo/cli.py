@@ -137,6 +137,12 @@ def _run_sensitivity(args: argparse.Namespace) -> None:
     _say(sensitivity_stage(layers_dir=args.layers, maps_dir=args.maps, names=args.scenario, offline=args.offline))
 
 
+def _run_compare(args: argparse.Namespace) -> None:
+    from geo.pipeline import compare_stage
+
+    _say(compare_stage(args.before, args.after, out_dir=args.out, maps_dir=args.maps, offline=args.offline))
+
+
 @contextmanager
 def _draws_bar(quiet: bool) -> Iterator[Callable[[int, int], None] | None]:
     """A bar over the uncertainty draws, on a terminal only."""
@@ -191,6 +197,8 @@ def _run_build(args: argparse.Namespace) -> None:
 def _folders(args: argparse.Namespace) -> list[Path]:
     """The folders a command writes, to be locked and staged while it runs."""
     data = getattr(args, "out", None) or getattr(args, "layers", None) or settings.LAYERS_DIR
+    if args.command == "compare":
+        data = _compare_out(args)
     if args.command == "extract":
         return []  # one file, written under a temporary name and renamed
     folders = [Path(data)] if args.command != "maps" else []
@@ -199,6 +207,11 @@ def _folders(args: argparse.Namespace) -> list[Path]:
     if hasattr(args, "maps"):
         folders.append(Path(args.maps or settings.MAPS_DIR))
     return folders
+
+
+def _compare_out(args: argparse.Namespace) -> Path:
+    """Where ``hamji compare`` writes its data: ``--out``, or ``compare/`` in the layers folder."""
+    return Path(args.out or Path(settings.LAYERS_DIR) / "compare")
 
 
 class _StdoutHandler(logging.Handler):
@@ -249,6 +262,7 @@ RUNNERS = {
     "maps": _run_maps,
     "scenario": _run_scenario,
     "sensitivity": _run_sensitivity,
+    "compare": _run_compare,
     "uncertainty": _run_uncertainty,
     "extract": _run_extract,
     "build": _run_build,
@@ -267,7 +281,7 @@ def _with_staging(args: argparse.Namespace, run) -> argparse.Namespace:
     if hasattr(args, "out"):
         writes_layers = args.command in ("layers", "build")
         out = args.out or (settings.LAYERS_DIR if writes_layers else layers)
-        staged.out = run.staged_path(out)
+        staged.out = run.staged_path(_compare_out(args) if args.command == "compare" else out)
     if hasattr(args, "maps"):
         staged.maps = run.staged_path(args.maps or settings.MAPS_DIR)
     return staged

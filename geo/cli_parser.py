@@ -293,6 +293,21 @@ def make_parser() -> argparse.ArgumentParser:
         "--seed", metavar="S", type=int, default=0, help="seed of the draws: one seed, one file (default 0)"
     )
     _add_force(uncertainty)
+    compare = _command(
+        commands,
+        "compare",
+        "change over time: two builds (from two dated extracts) compared",
+        "Compare two builds' layers folders (each with the layers and routes stages' files, for example built "
+        "from two dated Geofabrik extracts): the change in hub -> market time per market and province, the roads "
+        "in one build and not the other, and the new roads that cut the most market-hours. Writes OUT/ (default "
+        f"{settings.LAYERS_DIR}/compare/) and MAPS/compare.html. Most OSM growth is new mapping, not new "
+        "construction: the summary says so.",
+    )
+    compare.add_argument("before", type=Path, help="the earlier build's layers folder")
+    compare.add_argument("after", type=Path, help="the later build's layers folder (its roads and markets are drawn)")
+    _add_out(compare, "the comparison's tables and summary", f"{settings.LAYERS_DIR}/compare/")
+    _add_map_options(compare)
+    _add_wait(compare)
     extract = _command(
         commands,
         "extract",

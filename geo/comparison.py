@@ -119,9 +119,18 @@ def ordering_sentence(label: str, ordering: dict) -> str:
 
 
 def difference_summary(
-    info: dict, markets: pd.DataFrame, provinces: pd.DataFrame, ordering: dict, provenance: dict, short: bool = False
+    info: dict,
+    markets: pd.DataFrame,
+    provinces: pd.DataFrame,
+    ordering: dict,
+    provenance: dict,
+    short: bool = False,
+    routed: str | None = None,
 ) -> str:
-    """A scenario's differences as Markdown (or, ``short``, a few lines for the terminal)."""
+    """A scenario's differences as Markdown (or, ``short``, a few lines for the terminal).
+
+    ``routed`` is what the scenario was routed under (:func:`geo.reach.assumptions_line`).
+    """
     changed = int(markets["nearest_crossing_changed"].sum())
     lost, gained = int(markets["lost_reach"].sum()), int(markets["gained_reach"].sum())
     slower = int((markets["crossing_change_h"] > 0.05).sum())
@@ -138,6 +147,7 @@ def difference_summary(
             f"- Scenario file: {info['file']}",
             f"- Data: {provenance.get('source')}, OpenStreetMap data as of {provenance.get('osm_timestamp')}.",
         ]
+        lines += [f"- Routed under: {routed}."] if routed else []
     lines += [
         f"- {len(markets)} markets: nearest crossing changed for {changed}, {slower} slower and {faster} faster "
         f"by more than 3 minutes, {lost} no longer reachable, {gained} newly reachable.",
@@ -228,16 +238,22 @@ def sensitivity_table(results: list[tuple[str, str, dict]], moves: list[dict | N
 
 
 def sensitivity_summary(
-    results: list[tuple[str, str, dict]], synthetic: bool = False, moves: list[dict | None] | None = None
+    results: list[tuple[str, str, dict]],
+    synthetic: bool = False,
+    baseline: str | None = None,
+    moves: list[dict | None] | None = None,
 ) -> str:
     """The sensitivity run as Markdown: one sentence per scenario (see :func:`sensitivity_table`).
 
-    With ``moves``, each scenario's sentence goes on to say what it rerouted and reordered.
+    ``baseline`` is what the baseline was routed under (:func:`geo.reach.assumptions_line`); with
+    ``moves``, each scenario's sentence goes on to say what it rerouted and reordered.
     """
     intro = (
         "Each scenario reruns the routes from the same layers; the ordering holds when every border province's "
         "median is below every far province's."
     )
+    if baseline:
+        intro += f" The baseline is routed under {baseline}; each scenario changes what its name says."
     moved = moves or [None] * len(results)
     sentences = [
         ordering_sentence(label, ordering) + (f" {reordering_sentence(m)}" if m else "")
@@ -246,15 +262,19 @@ def sensitivity_summary(
     return _summary("Sensitivity of the border-against-far comparison", intro, sentences, synthetic)
 
 
-def supply_summary(results: list[tuple[str, str, dict]], synthetic: bool = False) -> str:
+def supply_summary(results: list[tuple[str, str, dict]], synthetic: bool = False, routed: str | None = None) -> str:
     """The comparison under every supply model as Markdown: what each measures, and one sentence each.
 
     ``results`` are (model, label, ordering) rows; each sentence ends with the
     two groups' median hub→market times, the figure a supply model moves.
+    ``routed`` is the rest of what every model is routed with, the baseline's
+    (:func:`geo.reach.assumptions_line` without the supply model).
     """
     intro = "What each supply model measures:\n\n" + "\n".join(
         f"- `{model.name}`: {model.description}." for model in SUPPLY_MODELS.values()
     )
+    if routed:
+        intro += f"\n\nEvery model is routed with the baseline's {routed}."
     sentences = []
     for _, label, ordering in results:
         hub = ordering["hub_h_median"]

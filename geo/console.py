@@ -38,6 +38,7 @@ def report(run: StageRun) -> str:
         "reach": _reach,
         "maps": _maps,
         "scenario": _scenario,
+        "compare": _compare,
         "sensitivity": str,
         "uncertainty": _uncertainty,
         "supply": str,
@@ -192,7 +193,7 @@ FLAGS = {
     "wait": "--wait",
     "overpass_url": "--overpass-url",
     "demo": "--demo",
-    "offline": "--offline",
+    "offline": "--cdn",  # the parameter to turn off (offline=False): the flag that does it
     "target": "--out",
     "supply": "--supply",
     "markets": "--markets",
@@ -201,6 +202,25 @@ FLAGS = {
     "draws": "--draws",
     "seed": "--seed",
 }
+
+
+def _compare(result) -> str:
+    """A few lines on two builds compared: the caveat first, then the figures."""
+    from geo.change import CAVEAT
+
+    added = result.roads[result.roads["change"] == "added"]
+    lines = [DEMO_LINE] if result.info.get("synthetic") else []
+    lines += [
+        f"compared {result.info['before']['folder']} ({result.info['before']['date']}) with "
+        f"{result.info['after']['folder']} ({result.info['after']['date']})",
+        f"roads: {len(added)} ways added ({added['length_km'].sum():,.1f} km), "
+        f"{int((result.roads['change'] == 'removed').sum())} removed",
+        f"markets in both builds: {len(result.markets)}, {int((result.markets['change_h'] < -0.05).sum())} faster "
+        f"from a hub, {result.markets['hours_cut'].sum():,.1f} market-hours cut",
+    ]
+    for r in result.segments.head(3).itertuples():
+        lines.append(f"  way/{r.osm_id} ({r.highway}): {r.market_hours_cut:,.2f} market-hours, {r.markets} routes")
+    return "\n".join([*lines, f"note: {CAVEAT}"])
 
 
 def error_line(exc: Exception) -> str:

@@ -19,6 +19,7 @@ import pandas as pd
 from geo import api, cache, comparison, io, lineage, settings
 from geo.assumptions import RunAssumptions
 from geo.errors import InputError
+from geo.reach import assumptions_line
 from geo.regions import resolve_selection
 from geo.sources.extracts import Progress
 from geo.sources.people_areas import PeopleAreas, read_people_areas
@@ -173,6 +174,7 @@ def reach_stage(
     model = supply_model(supply) if supply is not None else None  # an unknown model fails before anything is read
     areas = people_areas if isinstance(people_areas, PeopleAreas | None) else read_people_areas(Path(people_areas))
     outputs = [target / settings.REACH_CSV, target / settings.REACH_MD, target / settings.REACH_SVG]
+    outputs += [target / settings.CATCHMENTS_GPKG]
     outputs += [target / settings.PEOPLE_AREAS_COPY] if areas is not None else []
     inputs = [layers_file, routes_file, *([areas.path] if areas is not None else [])]
     key = cache.stage_key("reach", inputs, {"supply": model.name if model else None})
@@ -192,8 +194,11 @@ def reach_stage(
         routes = replace(routes, assumptions=routes.assumptions.with_changes(people_areas=lineage.file_id(kept)))
         written.append(kept)
     table = api.reach_table(routes, layers, people_areas=areas)
+    catchments = api.crossing_catchments(routes, layers, areas)
     uncertainty = current_uncertainty(target, layers_file, routes_file)
-    written += api.write_reach(table.assign(**lineage.made_from(layers_file, routes_file)), routes, target, uncertainty)
+    made_from = lineage.made_from(layers_file, routes_file)
+    written += api.write_reach(table.assign(**made_from), routes, target, catchments, uncertainty)
+    written.append(api.write_catchments(catchments, routes, target))
     cache.remember("reach", key, outputs)
     return StageRun("reach", written=written, result=(table, routes))
 
@@ -235,7 +240,9 @@ def uncertainty_stage(
     table = table.assign(**lineage.made_from(layers_file, routes_file))
     written = [api.write_uncertainty(table, base.routes, folder)]
     # The summary beside the table shows the intervals while the two agree (the reach stage keeps them).
-    summary = markdown_summary(base.reach, base.routes, table)
+    catchments_file = folder / settings.CATCHMENTS_GPKG
+    catchments = api.load_catchments(folder) if catchments_file.exists() else None
+    summary = markdown_summary(base.reach, base.routes, catchments, table)
     written.append(io.write_text(summary, folder / settings.REACH_MD))
     cache.remember("uncertainty", key, outputs)
     return StageRun("uncertainty", written=written, result=(table, base.routes))
@@ -253,7 +260,8 @@ def supply_stage(layers_dir: Path | None = None, force: bool = False) -> StageRu
     if _current("supply", key, [output], force):
         return StageRun("supply", skipped=True, folder=folder, result=output.read_text(encoding="utf-8"))
     base = load_baseline(folder)
-    text = comparison.supply_summary(supply_orderings(base), synthetic=base.routes.synthetic)
+    routed = assumptions_line(base.routes, supply=False)
+    text = comparison.supply_summary(supply_orderings(base), synthetic=base.routes.synthetic, routed=routed)
     written = [io.write_text(text, output)]
     cache.remember("supply", key, [output])
     return StageRun("supply", written=written, result=text)
@@ -293,6 +301,7 @@ def maps_stage(
     folder = layers_file.parent
     routes_file = io.check_stage_file(folder / settings.ROUTES_GPKG)
     reach_file = io.check_stage_file(folder / settings.REACH_CSV)
+    catchments_file = folder / settings.CATCHMENTS_GPKG
     target = Path(maps_dir or settings.MAPS_DIR)
     io.ensure_writable(target)
     if offline:
@@ -304,7 +313,7 @@ def maps_stage(
     intervals = [folder / settings.UNCERTAINTY_CSV] if uncertainty is not None else []
     key = cache.stage_key(
         "maps",
-        [layers_file, routes_file, reach_file, *intervals],
+        [layers_file, routes_file, reach_file, *([catchments_file] if catchments_file.exists() else []), *intervals],
         {"offline": offline, "scenarios": links, "sensitivity": sensitivity, "supply": supply},
     )
     if _current("maps", key, outputs, force) and not inlined:
@@ -313,8 +322,10 @@ def maps_stage(
     lineage.check_routes(routes_file, layers_file)
     lineage.check_reach(reach, reach_file, layers_file, routes_file)
     routes = api.load_routes(folder)
+    # Written by the same reach stage as the table (older tables have none: the map makes them from the markets).
+    catchments = api.load_catchments(folder) if catchments_file.exists() else None
     layers = api.load_layers(folder)
-    sizes = api.write_maps(layers, routes, reach, target, offline, links, sensitivity, supply, uncertainty)
+    sizes = api.write_maps(layers, routes, reach, target, offline, links, sensitivity, supply, catchments, uncertainty)
     cache.remember("maps", key, outputs)
     return StageRun("maps", written=[target / name for name in sizes] + inlined, result=(sizes, routes.synthetic))
 
@@ -451,9 +462,35 @@ def sensitivity_stage(
         results.append((run.result.info["key"], label, run.result.ordering))
         moves.append(comparison.reordering(base.reach, run.result.reach, run.result.market_changes))
         written += run.written
-    text = comparison.sensitivity_summary(results, base.routes.synthetic, moves)
+    text = comparison.sensitivity_summary(results, base.routes.synthetic, assumptions_line(base.routes), moves)
     written += [
-        io.write_csv(comparison.sensitivity_table(results, moves), base.folder / settings.SENSITIVITY_CSV),
+        io.write_csv(sensitivity_table(results, base, moves), base.folder / settings.SENSITIVITY_CSV),
         io.write_text(text, base.folder / settings.SENSITIVITY_MD),
     ]
     return StageRun("sensitivity", written=written, result=text)
+
+
+def sensitivity_table(
+    results: list[tuple[str, str, dict]], base: Baseline, moves: list[dict | None] | None = None
+) -> pd.DataFrame:
+    """:func:`comparison.sensitivity_table`, stamped with the baseline's data (DEMO) and in its declared columns."""
+    from geo.reach import data_stamps
+    from geo.schema import conform_table
+
+    table = comparison.sensitivity_table(results, moves)
+    return conform_table(table.assign(**data_stamps(base.routes.provenance)), "sensitivity")
+
+
+def compare_stage(
+    before: Path, after: Path, out_dir: Path | None = None, maps_dir: Path | None = None, offline: bool = True
+) -> StageRun:
+    """Compare two builds' layers folders; write the tables, road changes and summary, and ``compare.html``.
+
+    Data into ``out_dir`` (default ``LAYERS_DIR/compare``), the map into
+    ``maps_dir`` (default :data:`settings.MAPS_DIR`). See :func:`geo.api.compare_builds`.
+    """
+    if Path(before).resolve() == Path(after).resolve():
+        raise InputError(f"{before} is compared with itself; give the folders of two builds", option="before")
+    result = api.compare_builds(before, after)
+    written = api.write_comparison(result, after, out_dir, maps_dir, offline)
+    return StageRun("compare", written=written, result=result)

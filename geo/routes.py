@@ -28,6 +28,7 @@ from geo.assumptions import NetworkReport, RunAssumptions, SideReport
 from geo.bands import road_time_bands, travel_time_bands
 from geo.errors import InputError
 from geo.network import Side, SpeedTable, build_side, split_at_border, time_matrix
+from geo.schema import HUB_HOURS_PREFIX
 from geo.supply import apply_supply
 
 #: Added to the virtual source's edges: SciPy reads a stored zero as "no edge".
@@ -280,6 +281,39 @@ class _MarketRouter:
         return shapely.linestrings(coords if len(coords) > 1 else np.repeat(coords, 2, axis=0))
 
 
+def hub_hours(
+    kp: Side, cn: Side, crossings: pd.DataFrame, hubs: gpd.GeoDataFrame, market_nodes: np.ndarray
+) -> dict[str, np.ndarray]:
+    """Hours from each usable hub to each market node, through the crossing best for that hub.
+
+    The routes stage keeps only each market's best hub; a gravity index
+    (:func:`geo.access.gravity_access`) sums over every hub, so it needs
+    every hub's own time. One Chinese pass per hub to the crossings, then
+    one North Korean pass from a virtual source joined to each usable
+    crossing by that hub's time to it plus the crossing's penalty. NaN where
+    the hub reaches no crossing that reaches the market.
+    """
+    usable = crossings[crossings["usable"]]
+    chosen = hubs[hubs["usable"]]
+    n = kp.graph.shape[0]
+    graph = kp.graph.tocoo()
+    hours = {}
+    for hub, node in zip(chosen["hub"], chosen["node"]):
+        to_crossing = dijkstra(cn.graph, directed=True, indices=int(node))[usable["cn_node"].to_numpy(int)]
+        offset = to_crossing + usable["penalty_h"].to_numpy(float) * 3600
+        entries = pd.DataFrame({"node": usable["kp_node"].to_numpy(int), "offset": offset})
+        entries = entries[np.isfinite(entries["offset"])].sort_values("offset").drop_duplicates("node")
+        augmented = time_matrix(
+            np.r_[graph.row, np.full(len(entries), n)],
+            np.r_[graph.col, entries["node"].to_numpy()],
+            np.r_[graph.data, entries["offset"].to_numpy() + _EPS],
+            n + 1,
+        )
+        time_s = dijkstra(augmented, directed=True, indices=n)[market_nodes] - _EPS
+        hours[hub] = np.where(np.isfinite(time_s), time_s / 3600, np.nan)
+    return hours
+
+
 MARKET_RESULT_COLUMNS = (
     "nearest_crossing",
     "crossing_h",
@@ -393,6 +427,11 @@ def compute_routes(
     markets["node"], markets["snap_m"] = _snap(kp, markets.to_crs(settings.MEASURE_CRS).geometry)
     router = _MarketRouter(kp, cn, crossings, cn_pred) if crossings["usable"].any() else None
     markets, routes, usage = _route_markets(markets, router, crossings, roads, bridges)
+    on_road = markets["snap_m"].to_numpy(float) <= settings.SNAP_MAX_M
+    reached = hub_hours(kp, cn, crossings, hubs, markets["node"].to_numpy(int))
+    for hub in settings.HUBS:  # every hub, as the schema declares: NaN for one not in the supply model
+        hours = reached.get(hub, np.full(len(markets), np.nan))
+        markets[f"{HUB_HOURS_PREFIX}{hub}"] = np.where(on_road, hours, np.nan)  # as total_h: off-road is unrouted
     crossings["markets_served"] = crossings["crossing_id"].map(usage["served"])
     nearest_s = router.a_time if router is not None else np.full(kp.graph.shape[0], np.inf)
     present = layers["provinces"]["code"] if "provinces" in layers else []

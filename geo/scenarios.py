@@ -260,6 +260,26 @@ def _scale(value, what: str, source: str) -> float | dict[str, float]:
     return {k: _number(v, f"{what}.{k}", source, MAX_SPEED_SCALE, strict=True) for k, v in value.items()}
 
 
+def _scenario_speeds(scenario: Scenario, speeds: SpeedTable) -> SpeedTable:
+    """The baseline's speed table as the scenario changes it (scaled by country or by class, then set).
+
+    The same table, name kept, when it changes none.
+    """
+    if not scenario.speed_scale and not scenario.speed_overrides and not scenario.unpaved_factor:
+        return speeds
+    table = {c: dict(speeds.speeds[c]) for c in ("KP", "CN")}
+    for country, factor in scenario.speed_scale.items():
+        factors = factor if isinstance(factor, dict) else dict.fromkeys(table[country], factor)
+        table[country] = {k: v * factors.get(k, 1.0) for k, v in table[country].items()}
+    for country, values in scenario.speed_overrides.items():
+        table[country].update(values)
+    unpaved = {**speeds.unpaved_factor, **scenario.unpaved_factor}
+    return validate_speeds(
+        {c: {**table[c], "unpaved_factor": unpaved[c]} for c in table},
+        f"{speeds.source}, changed by scenario {scenario.key}",
+    )
+
+
 def apply_scenario(
     scenario: Scenario, layers: dict[str, gpd.GeoDataFrame], baseline: RunAssumptions
 ) -> tuple[dict[str, gpd.GeoDataFrame], RunAssumptions]:
@@ -328,7 +348,6 @@ def apply_scenario(
         crossings = pd.concat([crossings, added], ignore_index=True)
 
     new_speeds = _scenario_speeds(scenario, baseline.speeds)
-
     new_penalties = dict(baseline.penalties_h)
     default_h = baseline.default_penalty_h
     if scenario.default_penalty_h is not None:
@@ -344,15 +363,3 @@ def apply_scenario(
         supply=supply_model(scenario.supply) if scenario.supply else baseline.supply,
     )
     return {**layers, "crossings": crossings}, record
-
-
-def _scenario_speeds(scenario: Scenario, speeds: SpeedTable) -> SpeedTable:
-    """The baseline's speeds scaled (by country or by class), then set, as the scenario says."""
-    table = {c: dict(speeds.speeds[c]) for c in ("KP", "CN")}
-    for country, factor in scenario.speed_scale.items():
-        factors = factor if isinstance(factor, dict) else dict.fromkeys(table[country], factor)
-        table[country] = {k: v * factors.get(k, 1.0) for k, v in table[country].items()}
-    for country, values in scenario.speed_overrides.items():
-        table[country].update(values)
-    unpaved = {**speeds.unpaved_factor, **scenario.unpaved_factor}
-    return validate_speeds({c: {**table[c], "unpaved_factor": unpaved[c]} for c in table}, f"scenario {scenario.key}")

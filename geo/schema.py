@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import geopandas as gpd
 import pandas as pd
 import shapely
@@ -9,7 +11,9 @@ import shapely
 from geo import settings
 
 __all__ = [
+    "DATA_STAMPS",
     "GEOMETRY_TYPES",
+    "HUB_HOURS_PREFIX",
     "LAYER_ORDER",
     "ROUTE_SCHEMAS",
     "SCHEMAS",
@@ -112,6 +116,27 @@ SCHEMAS: dict[str, dict[str, str]] = {
         "province": "str",
         "prefecture": "str",
     },
+    # Written by the reach stage (hamji_catchments.gpkg), not the layers stage: see geo.access.crossing_catchments.
+    "catchments": {
+        "crossing_id": "str",
+        "crossing_name": "str",
+        "markets": "int64",
+        "markets_share": "float64",
+        "people": "float64",
+        "people_share": "float64",
+        "people_basis": "str",
+        "hub_h_median": "float64",
+    },
+    # Written by hamji compare (hamji_road_changes.gpkg): OSM ways in one build and not the other.
+    "road_changes": {
+        "change": "str",
+        "osm_id": "int64",
+        "highway": "str",
+        "name": "str",
+        "country": "str",
+        "province": "str",
+        "length_km": "float64",
+    },
 }
 GEOMETRY_TYPES = {
     "provinces": "MultiPolygon",
@@ -121,6 +146,8 @@ GEOMETRY_TYPES = {
     "markets": "Point",
     "market_areas": "MultiPolygon",
     "hubs": "Point",
+    "catchments": "MultiPoint",
+    "road_changes": "MultiLineString",
 }
 LAYER_ORDER = ("provinces", "border", "crossings", "roads", "markets", "market_areas", "hubs")
 
@@ -161,6 +188,8 @@ def bool_tag(values: pd.Series) -> pd.Series:
 
 
 # -- the routes GeoPackage ------------------------------------------------------------
+#: Markets-layer columns of the hours from each hub: ``hours_from_Yanji`` … (one per :data:`settings.HUBS`).
+HUB_HOURS_PREFIX = "hours_from_"
 #: Column name -> dtype of each layer of ``hamji_routes.gpkg``: the layers stage's columns plus routing's.
 ROUTE_SCHEMAS: dict[str, dict[str, str]] = {
     "routes": {
@@ -190,6 +219,9 @@ ROUTE_SCHEMAS: dict[str, dict[str, str]] = {
         "reachable": "bool",
         "reason": "str",
         "reason_code": "str",
+        # Hours from each hub through the crossing best for it (the gravity index sums over them);
+        # NaN for a hub outside the supply model or that cannot reach the market.
+        **{f"{HUB_HOURS_PREFIX}{hub}": "float64" for hub in settings.HUBS},
     },
     "roads": {**SCHEMAS["roads"], "routes": "int64", "routes_area_m2": "float64"},
     "crossings": {
@@ -234,19 +266,25 @@ def _measure_columns(suffix: str = "") -> dict[str, str]:
     return columns
 
 
-#: The stamps every reach table carries in every row, so a copy out of its folder still says what it is.
-STAMPS = {
-    "supply_model": "str",
-    "speed_table": "str",
-    "data_source": "str",
-    "osm_data_date": "str",
-    "demo": "bool",
-    "people_areas": "str",
-}
+#: What data a table comes from, in every row of every table: a copy out of its folder still says DEMO.
+DATA_STAMPS = {"data_source": "str", "osm_data_date": "str", "demo": "bool"}
+#: The stamps of a table made from one set of routes (reach, differences): the data and the assumptions.
+STAMPS = {"supply_model": "str", "speed_table": "str", **DATA_STAMPS, "people_areas": "str"}
 _PEOPLE = {
     f"{measure}_within_{hours:g}h_people": "float64"
     for measure in ("crossing", "hub")
     for hours in settings.REACH_THRESHOLDS_H
+}
+#: The standard access measures of each reach row (geo.reach: people counted and within t hours of a hub,
+#: unreachable split by why, the gravity index at the chosen half-life and each other one).
+_ACCESS = {
+    "population_without_markets": "Int64",
+    "people_counted": "float64",
+    **{f"hub_people_within_{hours:g}h": "float64" for hours in settings.REACH_THRESHOLDS_H},
+    "unreachable_no_road": "Int64",
+    "unreachable_no_route": "Int64",
+    "gravity_access": "float64",
+    **{f"gravity_half_{half:g}h": "float64" for half in settings.GRAVITY_SENSITIVITY_HALF_LIVES_H},
 }
 #: Column name -> dtype of every CSV table HamJi writes.
 TABLE_SCHEMAS: dict[str, dict[str, str]] = {
@@ -268,6 +306,7 @@ TABLE_SCHEMAS: dict[str, dict[str, str]] = {
         **_PEOPLE,
         "people_basis": "str",
         "people_areas_coverage": "float64",
+        **_ACCESS,
         "made_from_layers": "str",
         "made_from_routes": "str",
         **STAMPS,
@@ -314,6 +353,7 @@ TABLE_SCHEMAS: dict[str, dict[str, str]] = {
         "nearest_crossing_changed": "bool",
         "lost_reach": "bool",
         "gained_reach": "bool",
+        **STAMPS,
     },
     "difference_provinces": {
         "code": "str",
@@ -331,7 +371,75 @@ TABLE_SCHEMAS: dict[str, dict[str, str]] = {
                 "crossing_unreachable",
             )
         },
+        **STAMPS,
     },
+    # One row per scenario, each routed under its own assumptions: only the data's stamps are common to all.
+    "sensitivity": {
+        "scenario": "str",
+        "name": "str",
+        # What each scenario moved (geo.comparison.reordering): markets whose best and nearest crossing changed,
+        # and provinces that changed places by median hub->market time ("B before A; ...").
+        "markets_rerouted": "int64",
+        "nearest_crossing_changed": "int64",
+        "provinces_swapped": "str",
+        **{
+            f"{prefix}_{column}": dtype
+            for prefix in ("crossing", "hub")
+            for column, dtype in (
+                ("ordering_holds", "boolean"),  # empty where a group has no markets: no comparison
+                ("slowest_border", "str"),
+                ("slowest_border_h", "float64"),
+                ("fastest_far", "str"),
+                ("fastest_far_h", "float64"),
+                ("border_median_h", "float64"),
+                ("far_median_h", "float64"),
+            )
+        },
+        **DATA_STAMPS,
+    },
+}
+
+
+# What hamji compare writes (geo.change): per market, per province, and the new roads by market-hours cut.
+TABLE_SCHEMAS["compare_markets"] = {
+    "osm_type": "str",
+    "osm_id": "int64",
+    "name": "str",
+    "province": "str",
+    "total_h_before": "float64",
+    "total_h_after": "float64",
+    "best_crossing_before": "str",
+    "best_crossing_after": "str",
+    "change_h": "float64",
+    "hours_cut": "float64",
+    "gained_reach": "bool",
+    "lost_reach": "bool",
+}
+TABLE_SCHEMAS["compare_provinces"] = {
+    "province": "str",
+    "province_name": "str",
+    "markets_before": "int64",
+    "markets_after": "int64",
+    "markets_in_both": "int64",
+    "hub_h_median_before": "float64",
+    "hub_h_median_after": "float64",
+    "market_hours_cut": "float64",
+    "faster": "int64",
+    "slower": "int64",
+    "gained_reach": "int64",
+    "lost_reach": "int64",
+    "hub_h_median_change": "float64",
+}
+TABLE_SCHEMAS["compare_segments"] = {
+    "osm_id": "int64",
+    "highway": "str",
+    "name": "str",
+    "length_km": "float64",
+    "markets": "int64",
+    "markets_faster": "int64",
+    "market_hours_cut": "float64",
+    "gained_reach": "int64",
+    "market_names": "str",
 }
 
 
@@ -344,7 +452,7 @@ def conform_table(frame: pd.DataFrame, kind: str) -> pd.DataFrame:
     return _columns(frame, TABLE_SCHEMAS[kind])
 
 
-def read_table(path, kind: str) -> pd.DataFrame:
+def read_table(path: str | Path, kind: str) -> pd.DataFrame:
     """A CSV table written through :func:`conform_table`, read back with its declared dtypes."""
     schema = TABLE_SCHEMAS[kind]
     text_columns = {c: "string" for c, t in schema.items() if t == "str"}

@@ -55,8 +55,8 @@ def check_assets(assets_dir: Path | None = None) -> None:
         if not path.exists():
             raise InputError(
                 f"self-contained maps need {url} in {assets_dir}, which holds no copy of it; unset "
-                "HAMJI_ASSETS_DIR (the copies shipped with hamji are used), or pass --cdn for maps that load "
-                "Leaflet from the internet",
+                "HAMJI_ASSETS_DIR (the copies shipped with hamji are used), or make maps that load "
+                "Leaflet from the internet instead",
                 option="offline",
             )
 
@@ -79,8 +79,8 @@ def inline_assets(html: str, assets_dir: Path | None = None) -> str:
         if path is None or not path.exists():
             raise InputError(
                 f"self-contained maps need {url} in {assets_dir}, which holds no copy of it; unset "
-                "HAMJI_ASSETS_DIR (the copies shipped with hamji are used), or pass --cdn for maps that load "
-                "Leaflet from the internet",
+                "HAMJI_ASSETS_DIR (the copies shipped with hamji are used), or make maps that load "
+                "Leaflet from the internet instead",
                 option="offline",
             )
         return path, path.read_text(encoding="utf-8")

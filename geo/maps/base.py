@@ -66,6 +66,8 @@ class MapInputs:
     provenance: dict
     #: Roads used by market routes, merged by number of routes (made from ``roads`` when drawing).
     corridors: gpd.GeoDataFrame | None = None
+    #: Each crossing's catchment (the reach stage's ``hamji_catchments.gpkg``); made from the markets if None.
+    catchments: gpd.GeoDataFrame | None = None
     #: The intervals of ``hamji uncertainty`` on the same routes, if current (:mod:`geo.uncertainty`).
     uncertainty: pd.DataFrame | None = None
 

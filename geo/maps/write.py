@@ -88,6 +88,7 @@ def simplified(inputs: MapInputs, tolerance_m: float) -> MapInputs:
         reach=inputs.reach,
         assumptions=inputs.assumptions,
         provenance=inputs.provenance,
+        catchments=inputs.catchments,
         uncertainty=inputs.uncertainty,
     )
 
@@ -172,12 +173,15 @@ def index_page(
         if sentences:
             scenario_html += f"<h3>{title}</h3><ul>" + "".join(f"<li>{escape(t)}</li>" for t in sentences) + "</ul>"
     speeds = inputs.assumptions.speeds
-    speed_rows = "".join(
-        f"<li>{escape(c)}: "
-        + escape(", ".join(f"{k} {v:g} km/h" for k, v in speeds.speeds[c].items()))
-        + escape(f"; unpaved × {speeds.unpaved_factor[c]:g}")
-        + "</li>"
-        for c in ("KP", "CN")
+    speed_rows = (
+        "".join(
+            f"<li>{escape(c)}: "
+            + escape(", ".join(f"{k} {v:g} km/h" for k, v in speeds.speeds[c].items()))
+            + escape(f"; unpaved × {speeds.unpaved_factor[c]:g}")
+            + "</li>"
+            for c in ("KP", "CN")
+        )
+        + f"<li>Speed table: {escape(speeds.source)} (digest {escape(speeds.digest)})</li>"
     )
     sources = "".join(
         f"<li>{escape(p.by)}, {p.year}: {p.markets} markets in "
