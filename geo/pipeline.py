@@ -236,13 +236,15 @@ def uncertainty_stage(
     if _current("uncertainty", key, outputs, force):
         return StageRun("uncertainty", skipped=True, folder=folder)
     base = load_baseline(folder)
-    table = api.reach_uncertainty(base.layers, base.routes, base.reach, draws, seed, progress=progress)
+    # The reach table and catchments as the reach stage made them in memory (the CSV's figures are rounded),
+    # so that the summary rewritten below is the reach stage's own, plus the intervals.
+    reach = api.reach_table(base.routes, base.layers, people_areas=base.people_areas)
+    catchments = api.crossing_catchments(base.routes, base.layers, base.people_areas)
+    table = api.reach_uncertainty(base.layers, base.routes, reach, draws, seed, progress=progress)
     table = table.assign(**lineage.made_from(layers_file, routes_file))
     written = [api.write_uncertainty(table, base.routes, folder)]
     # The summary beside the table shows the intervals while the two agree (the reach stage keeps them).
-    catchments_file = folder / settings.CATCHMENTS_GPKG
-    catchments = api.load_catchments(folder) if catchments_file.exists() else None
-    summary = markdown_summary(base.reach, base.routes, catchments, table)
+    summary = markdown_summary(reach, base.routes, catchments, table)
     written.append(io.write_text(summary, folder / settings.REACH_MD))
     cache.remember("uncertainty", key, outputs)
     return StageRun("uncertainty", written=written, result=(table, base.routes))
