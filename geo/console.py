@@ -6,7 +6,9 @@ command's words are in one place; :mod:`geo.cli` prints what these return.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import geopandas as gpd
 import pandas as pd
@@ -32,7 +34,8 @@ def report(run: StageRun) -> str:
         )
         # A stage whose result is its text (the supply comparison) says it again when nothing changed.
         return f"{run.result.rstrip()}\n{line}" if isinstance(run.result, str) else line
-    text = {
+    # Each stage's formatter takes its own result type: Any, as run.result is whichever the stage made.
+    formatters: dict[str, Callable[[Any], str]] = {
         "layers": _layers,
         "routes": _routes,
         "reach": _reach,
@@ -42,7 +45,8 @@ def report(run: StageRun) -> str:
         "sensitivity": str,
         "uncertainty": _uncertainty,
         "supply": str,
-    }[run.stage](run.result)
+    }
+    text = formatters[run.stage](run.result)
     return text.rstrip("\n") + "\n" + written(run.written)
 
 
