@@ -39,10 +39,12 @@ __all__ = [
     "load_layers",
     "load_reach",
     "load_routes",
+    "load_uncertainty",
     "reach_table",
     "route_markets",
     "run_assumptions",
     "run_scenario",
+    "reach_uncertainty",
     "with_market_lists",
     "write_catchments",
     "write_comparison",
@@ -51,6 +53,7 @@ __all__ = [
     "write_reach",
     "write_routes",
     "write_scenario",
+    "write_uncertainty",
 ]
 
 if TYPE_CHECKING:
@@ -70,7 +73,9 @@ if TYPE_CHECKING:
         load_layers,
         load_reach,
         load_routes,
+        load_uncertainty,
         reach_table,
+        reach_uncertainty,
         route_markets,
         run_assumptions,
         run_scenario,
@@ -82,6 +87,7 @@ if TYPE_CHECKING:
         write_reach,
         write_routes,
         write_scenario,
+        write_uncertainty,
     )
     from geo.errors import HamjiError
 

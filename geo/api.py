@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import logging
 import tempfile
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import replace
 from pathlib import Path
 
@@ -49,6 +49,7 @@ from geo.sources.market_lists import MarketList
 from geo.sources.people_areas import PeopleAreas, read_people_areas
 from geo.sources.raw import RawOsm
 from geo.supply import DEFAULT_SUPPLY, SupplyModel, supply_model
+from geo.uncertainty import Ranges
 
 log = logging.getLogger(__name__)
 
@@ -69,7 +70,9 @@ __all__ = [
     "load_layers",
     "load_reach",
     "load_routes",
+    "load_uncertainty",
     "reach_table",
+    "reach_uncertainty",
     "route_markets",
     "run_scenario",
     "with_market_lists",
@@ -80,6 +83,7 @@ __all__ = [
     "write_reach",
     "write_routes",
     "write_scenario",
+    "write_uncertainty",
 ]
 
 PathLike = str | Path
@@ -491,7 +495,11 @@ def load_catchments(folder: PathLike | None = None) -> gpd.GeoDataFrame:
 
 
 def write_reach(
-    table: pd.DataFrame, routes: Routes, folder: PathLike | None = None, catchments: gpd.GeoDataFrame | None = None
+    table: pd.DataFrame,
+    routes: Routes,
+    folder: PathLike | None = None,
+    catchments: gpd.GeoDataFrame | None = None,
+    uncertainty: pd.DataFrame | None = None,
 ) -> list[Path]:
     """Write the reach table as ``hamji_reach.csv``, its chart and a Markdown summary into ``folder``.
 
@@ -499,6 +507,7 @@ def write_reach(
     date, DEMO), so a CSV copied out of its folder still says so. Scenarios,
     the supply comparison and sensitivity write their tables through here too.
     ``catchments`` (:func:`crossing_catchments`) adds their section to the summary.
+    With ``uncertainty`` (:func:`reach_uncertainty` on the same routes) the summary shows its intervals.
     """
     from geo.chart import reach_chart_svg
     from geo.reach import markdown_summary, stamped
@@ -509,7 +518,7 @@ def write_reach(
     return [
         io.write_csv(stamped(table, routes), target / settings.REACH_CSV),
         io.write_text(chart, target / settings.REACH_SVG),
-        io.write_text(markdown_summary(table, routes, catchments), target / settings.REACH_MD),
+        io.write_text(markdown_summary(table, routes, catchments, uncertainty), target / settings.REACH_MD),
     ]
 
 
@@ -518,6 +527,78 @@ def load_reach(folder: PathLike | None = None) -> pd.DataFrame:
     from geo.reach import read_reach
 
     return read_reach(io.check_stage_file(Path(folder or settings.LAYERS_DIR) / settings.REACH_CSV))
+
+
+# -- uncertainty -----------------------------------------------------------------
+
+
+def reach_uncertainty(
+    layers: Layers,
+    routes: Routes,
+    reach: pd.DataFrame | None = None,
+    draws: int = settings.UNCERTAINTY_DRAWS,
+    seed: int = 0,
+    ranges: Ranges | None = None,
+    bootstrap: bool = True,
+    progress: Callable[[int, int], None] | None = None,
+) -> pd.DataFrame:
+    """Monte Carlo over the routing assumptions, and a bootstrap over markets: 5–95 % intervals.
+
+    Each draw puts new speeds (each class on each side), unpaved factors
+    and border penalties (each crossing) on the graphs built once, routes
+    every market again, and resamples each province's markets; see
+    :mod:`geo.uncertainty`.
+
+    Parameters
+    ----------
+    layers, routes
+        A build and the routes made from it (the centre of every range).
+    reach
+        The reach table of ``routes`` (default: made from them).
+    draws, seed
+        How many draws; the seed makes the table reproducible.
+    ranges
+        A :class:`geo.uncertainty.Ranges` (default: its stated ranges).
+    bootstrap
+        Also resample each province's markets.
+    progress
+        Called with (draws done, draws) after each draw.
+
+    Returns
+    -------
+    pandas.DataFrame
+        :data:`geo.uncertainty.UNCERTAINTY_COLUMNS`, one row per reach-table row.
+
+    Examples
+    --------
+    >>> layers = demo_layers()
+    >>> table = reach_uncertainty(layers, route_markets(layers), draws=20, seed=1).set_index("code")
+    >>> row = table.loc["group:border"]
+    >>> bool(row["hub_h_median_p5"] <= row["hub_h_median"] <= row["hub_h_median_p95"])
+    True
+    """
+    from geo.uncertainty import uncertainty_table
+
+    log.info(f"uncertainty: {draws} draws …")
+    table = reach if reach is not None else reach_table(routes, layers)
+    return uncertainty_table(layers, routes, table, draws, seed, ranges, bootstrap, progress)
+
+
+def write_uncertainty(table: pd.DataFrame, routes: Routes, folder: PathLike | None = None) -> Path:
+    """Write ``hamji_uncertainty.csv`` into ``folder``, every row stamped like the reach table."""
+    from geo.reach import stamped
+
+    target = Path(folder or settings.LAYERS_DIR)
+    io.ensure_writable(target)
+    return io.write_csv(stamped(table, routes, "uncertainty"), target / settings.UNCERTAINTY_CSV)
+
+
+def load_uncertainty(folder: PathLike | None = None) -> pd.DataFrame:
+    """The uncertainty table a previous ``hamji uncertainty`` wrote into ``folder``."""
+    from geo.reach import read_reach
+
+    path = io.check_stage_file(Path(folder or settings.LAYERS_DIR) / settings.UNCERTAINTY_CSV)
+    return read_reach(path, "uncertainty")
 
 
 # -- scenarios -------------------------------------------------------------------

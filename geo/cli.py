@@ -9,6 +9,7 @@ import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 from geo import settings
 from geo.cli_parser import make_parser
@@ -30,24 +31,32 @@ def _say(run) -> None:
 
 
 @contextmanager
-def _progress_bar(quiet: bool) -> Iterator[Callable[[int, int, int], None] | None]:
-    """A tqdm bar (bytes read, objects kept, elapsed and ETA) while an extract is read, on a terminal only."""
+def _tqdm(quiet: bool, **options) -> Iterator[Any]:
+    """A tqdm bar on stderr while a command runs, on a terminal only (pipes and logs stay clean); else None."""
     if quiet or not sys.stderr.isatty():
         yield None
         return
     from tqdm import tqdm
 
-    bar = tqdm(total=1, unit="B", unit_scale=True, unit_divisor=1024, desc="reading extract", leave=False)
-
-    def update(done: int, total: int, kept: int) -> None:
-        bar.total, bar.n = total, done
-        bar.set_postfix_str(f"{kept:,} objects kept", refresh=False)
-        bar.refresh()
-
+    bar = tqdm(total=1, leave=False, **options)
     try:
-        yield update
+        yield bar
     finally:
         bar.close()
+
+
+def _advance(bar, done: int, total: int, postfix: str | None = None) -> None:
+    bar.total, bar.n = total, done
+    if postfix is not None:
+        bar.set_postfix_str(postfix, refresh=False)
+    bar.refresh()
+
+
+@contextmanager
+def _progress_bar(quiet: bool) -> Iterator[Callable[[int, int, int], None] | None]:
+    """A bar (bytes read, objects kept, elapsed and ETA) while an extract is read, on a terminal only."""
+    with _tqdm(quiet, unit="B", unit_scale=True, unit_divisor=1024, desc="reading extract") as bar:
+        yield None if bar is None else lambda done, total, kept: _advance(bar, done, total, f"{kept:,} objects kept")
 
 
 def _run_layers(args: argparse.Namespace, regions: list[str] | None = None) -> None:
@@ -145,6 +154,23 @@ def _run_compare(args: argparse.Namespace) -> None:
     from geo.pipeline import compare_stage
 
     _say(compare_stage(args.before, args.after, out_dir=args.out, maps_dir=args.maps, offline=args.offline))
+
+
+@contextmanager
+def _draws_bar(quiet: bool) -> Iterator[Callable[[int, int], None] | None]:
+    """A bar over the uncertainty draws, on a terminal only."""
+    with _tqdm(quiet, unit="draw", desc="uncertainty") as bar:
+        yield None if bar is None else lambda done, total: _advance(bar, done, total)
+
+
+def _run_uncertainty(args: argparse.Namespace) -> None:
+    from geo.pipeline import uncertainty_stage
+
+    with _draws_bar(args.quiet) as progress:
+        run = uncertainty_stage(
+            layers_dir=args.layers, draws=args.draws, seed=args.seed, force=args.force, progress=progress
+        )
+    _say(run)
 
 
 def check_output_folders(args: argparse.Namespace) -> None:
@@ -250,6 +276,7 @@ RUNNERS = {
     "scenario": _run_scenario,
     "sensitivity": _run_sensitivity,
     "compare": _run_compare,
+    "uncertainty": _run_uncertainty,
     "extract": _run_extract,
     "build": _run_build,
 }

@@ -301,6 +301,28 @@ def make_parser() -> argparse.ArgumentParser:
     _add_date_options(sensitivity.add_argument_group("date (the baseline is routed again as of it)"))
     _add_map_options(sensitivity)
     _add_wait(sensitivity)
+    uncertainty = _command(
+        commands,
+        "uncertainty",
+        "how sure is the reach table? intervals over the assumptions",
+        "Monte Carlo over the routing assumptions (each road class's speed on each side, the unpaved factor, "
+        "each crossing's penalty, drawn independently) and a bootstrap over each province's markets: writes "
+        f"{settings.UNCERTAINTY_CSV} beside the reach table (point estimates and 5-95 %% intervals of the "
+        "hub->market median and of the shares within 2, 4, 8 h, and the probability that the border median is "
+        "the lower) and adds them to its summary; the maps show them after 'hamji maps'.",
+    )
+    _add_layers_in(uncertainty, "the layers, routes and reach table (results are written there)")
+    uncertainty.add_argument(
+        "--draws",
+        metavar="N",
+        type=int,
+        default=settings.UNCERTAINTY_DRAWS,
+        help=f"number of draws (default {settings.UNCERTAINTY_DRAWS}, at most {settings.MAX_UNCERTAINTY_DRAWS:,})",
+    )
+    uncertainty.add_argument(
+        "--seed", metavar="S", type=int, default=0, help="seed of the draws: one seed, one file (default 0)"
+    )
+    _add_force(uncertainty)
     compare = _command(
         commands,
         "compare",

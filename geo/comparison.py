@@ -22,6 +22,9 @@ __all__ = [
     "orderings",
     "ordering_sentence",
     "province_differences",
+    "province_order",
+    "reordering",
+    "reordering_sentence",
     "sensitivity_summary",
     "sensitivity_table",
     "supply_summary",
@@ -167,15 +170,57 @@ def difference_summary(
     return "\n".join(lines) + "\n"
 
 
-def sensitivity_table(results: list[tuple[str, str, dict]]) -> pd.DataFrame:
+def province_order(reach: pd.DataFrame, measure: str = "hub_h_median") -> list[str]:
+    """The provinces with markets by name, nearest first on ``measure`` (ties by code)."""
+    rows = reach[~reach["code"].str.startswith("group:") & (reach["code"] != "KP") & (reach["markets"] > 0)]
+    return list(rows.sort_values([measure, "code"], kind="stable")["name"])
+
+
+def reordering(base_reach: pd.DataFrame, reach: pd.DataFrame, markets: pd.DataFrame) -> dict:
+    """What a scenario moved: markets whose best or nearest crossing changed, and provinces that swapped places.
+
+    ``markets`` is :func:`market_differences`; ``swapped`` lists (ahead before,
+    ahead now) pairs of provinces by median hub→market time.
+    """
+    before, after = province_order(base_reach), province_order(reach)
+    place = {name: i for i, name in enumerate(after)}
+    swapped = [(a, b) for i, a in enumerate(before) for b in before[i + 1 :] if place.get(a, -1) > place.get(b, -1)]
+    best = markets["best_crossing_base"].fillna("") != markets["best_crossing_scenario"].fillna("")
+    return {
+        "rerouted": int(best.sum()),
+        "nearest_changed": int(markets["nearest_crossing_changed"].sum()),
+        "swapped": swapped,
+    }
+
+
+def reordering_sentence(moved: dict) -> str:
+    """:func:`reordering` in words."""
+    rerouted = moved["rerouted"]
+    text = (
+        f"Routes: the best crossing changes for {rerouted} market{'' if rerouted == 1 else 's'} and the nearest "
+        f"for {moved['nearest_changed']}; by median hub→market time, "
+    )
+    if not moved["swapped"]:
+        return text + "the provinces keep their order."
+    pairs = "; ".join(f"{b} now before {a}" for a, b in moved["swapped"])
+    return text + f"provinces change places ({pairs})."
+
+
+def sensitivity_table(results: list[tuple[str, str, dict]], moves: list[dict | None] | None = None) -> pd.DataFrame:
     """One row per scenario: whether the ordering holds on each measure, and the provinces that decide it.
 
     ``results`` are (scenario key, name, :func:`orderings` of its reach table),
-    the baseline first.
+    the baseline first; ``moves`` the :func:`reordering` of each (None for the
+    baseline) adds how many markets were rerouted and which provinces swapped.
     """
     rows = []
-    for key, label, ordering in results:
+    for number, (key, label, ordering) in enumerate(results):
         row: dict = {"scenario": key, "name": label}
+        moved = (moves or [None] * len(results))[number]
+        if moves is not None:
+            row["markets_rerouted"] = moved["rerouted"] if moved else 0
+            row["nearest_crossing_changed"] = moved["nearest_changed"] if moved else 0
+            row["provinces_swapped"] = "; ".join(f"{b} before {a}" for a, b in moved["swapped"]) if moved else ""
         for measure, (prefix, _) in ORDERING_MEASURES.items():
             result = ordering[measure]
             row[f"{prefix}_ordering_holds"] = result["holds"]
@@ -193,11 +238,15 @@ def sensitivity_table(results: list[tuple[str, str, dict]]) -> pd.DataFrame:
 
 
 def sensitivity_summary(
-    results: list[tuple[str, str, dict]], synthetic: bool = False, baseline: str | None = None
+    results: list[tuple[str, str, dict]],
+    synthetic: bool = False,
+    baseline: str | None = None,
+    moves: list[dict | None] | None = None,
 ) -> str:
     """The sensitivity run as Markdown: one sentence per scenario (see :func:`sensitivity_table`).
 
-    ``baseline`` is what the baseline was routed under (:func:`geo.reach.assumptions_line`).
+    ``baseline`` is what the baseline was routed under (:func:`geo.reach.assumptions_line`); with
+    ``moves``, each scenario's sentence goes on to say what it rerouted and reordered.
     """
     intro = (
         "Each scenario reruns the routes from the same layers; the ordering holds when every border province's "
@@ -205,7 +254,11 @@ def sensitivity_summary(
     )
     if baseline:
         intro += f" The baseline is routed under {baseline}; each scenario changes what its name says."
-    sentences = [ordering_sentence(label, ordering) for _, label, ordering in results]
+    moved = moves or [None] * len(results)
+    sentences = [
+        ordering_sentence(label, ordering) + (f" {reordering_sentence(m)}" if m else "")
+        for (_, label, ordering), m in zip(results, moved)
+    ]
     return _summary("Sensitivity of the border-against-far comparison", intro, sentences, synthetic)
 
 

@@ -44,6 +44,7 @@ def report(run: StageRun) -> str:
         "scenario": _scenario,
         "compare": _compare,
         "sensitivity": str,
+        "uncertainty": _uncertainty,
         "supply": str,
     }
     text = formatters[run.stage](run.result)
@@ -148,8 +149,23 @@ def _reach(result: tuple[pd.DataFrame, Routes]) -> str:
     lines += [
         table[columns].round(2).to_string(index=False),
         f"supply model: {supply.name} ({supply.description})",
-        headline(table),
+        headline(table, supply.name),
     ]
+    return "\n".join(lines)
+
+
+def _uncertainty(result: tuple[pd.DataFrame, Routes]) -> str:
+    from geo.uncertainty import interval_sentence, interval_text
+
+    table, routes = result
+    lines = [DEMO_LINE] if routes.synthetic else []
+    width = max(len(str(n)) for n in table["name"])
+    lines.append(f"{'row':<{width}}  median hub→market (5–95 %)   within 4 h (5–95 %)")
+    for _, row in table.iterrows():
+        median, within = interval_text(row, "hub_h_median"), interval_text(row, "hub_within_4h")
+        lines.append(f"{row['name']:<{width}}  {median:<28} {within}")
+    lines += [interval_sentence(table), f"ranges: {table['ranges'].iloc[0]}"]
+    lines.append("rerun 'hamji maps' to show them on the maps")
     return "\n".join(lines)
 
 
@@ -194,6 +210,8 @@ FLAGS = {
     "people_areas": "--people-areas",
     "as_of": "--as-of",
     "unknown_crossings": "--unknown-crossings",
+    "draws": "--draws",
+    "seed": "--seed",
 }
 
 

@@ -6,7 +6,8 @@ replaced. (GeoPackages record when they were written, so two builds of the
 same inputs have different identities.)
 The routes GeoPackage records the layers it was routed on (provenance
 ``made_from``); the reach table records the layers and routes in its
-``made_from_layers`` and ``made_from_routes`` columns. A stage that reads
+``made_from_layers`` and ``made_from_routes`` columns, and so does the
+uncertainty table (shown beside the reach table only while they agree). A stage that reads
 several of these files refuses, with :class:`~geo.errors.MixedRunError`,
 to combine files that were not made from one another.
 """
@@ -20,7 +21,7 @@ import pandas as pd
 from geo import io
 from geo.errors import MixedRunError
 
-__all__ = ["check_routes", "check_reach", "file_id"]
+__all__ = ["check_routes", "check_reach", "file_id", "made_from", "made_from_same"]
 
 #: The reach table's columns naming what it was made from.
 REACH_COLUMNS = {"layers": "made_from_layers", "routes": "made_from_routes"}
@@ -45,3 +46,14 @@ def check_reach(reach: pd.DataFrame, reach_file: Path, layers_file: Path, routes
         recorded = set(reach[column].astype(str)) if column in reach else set()
         if recorded != {file_id(source)}:
             raise MixedRunError(reach_file, source, "reach")
+
+
+def made_from(layers_file: Path, routes_file: Path) -> dict[str, str]:
+    """The ``made_from_*`` columns of a table made from these layers and routes."""
+    return {REACH_COLUMNS[stage]: file_id(f) for stage, f in (("layers", layers_file), ("routes", routes_file))}
+
+
+def made_from_same(table: pd.DataFrame, layers_file: Path, routes_file: Path) -> bool:
+    """Whether every row of ``table`` records these layers and routes (a table from another run does not)."""
+    expected = made_from(layers_file, routes_file)
+    return all(column in table and set(table[column].astype(str)) == {ident} for column, ident in expected.items())

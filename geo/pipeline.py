@@ -9,6 +9,7 @@ prints: each step returns a :class:`StageRun` that the command reports.
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -194,15 +195,61 @@ def reach_stage(
         routes = replace(routes, assumptions=routes.assumptions.with_changes(people_areas=lineage.file_id(kept)))
         written.append(kept)
     table = api.reach_table(routes, layers, people_areas=areas)
-    made_from = {
-        lineage.REACH_COLUMNS[stage]: lineage.file_id(f)
-        for stage, f in (("layers", layers_file), ("routes", routes_file))
-    }
     catchments = api.crossing_catchments(routes, layers, areas)
-    written += api.write_reach(table.assign(**made_from), routes, target, catchments)
+    uncertainty = current_uncertainty(target, layers_file, routes_file)
+    made_from = lineage.made_from(layers_file, routes_file)
+    written += api.write_reach(table.assign(**made_from), routes, target, catchments, uncertainty)
     written.append(api.write_catchments(catchments, routes, target))
     cache.remember("reach", key, outputs)
     return StageRun("reach", written=written, result=(table, routes))
+
+
+def current_uncertainty(folder: Path, layers_file: Path, routes_file: Path) -> pd.DataFrame | None:
+    """The uncertainty table in ``folder`` if it was made from these layers and routes, else None."""
+    if not (Path(folder) / settings.UNCERTAINTY_CSV).is_file():
+        return None
+    table = api.load_uncertainty(folder)
+    return table if lineage.made_from_same(table, layers_file, routes_file) else None
+
+
+def uncertainty_stage(
+    layers_dir: Path | None = None,
+    draws: int = settings.UNCERTAINTY_DRAWS,
+    seed: int = 0,
+    force: bool = False,
+    progress: Callable[[int, int], None] | None = None,
+) -> StageRun:
+    """Intervals of the reach table: ``hamji_uncertainty.csv`` beside it, and its summary rewritten to show them.
+
+    See :func:`geo.api.reach_uncertainty`. Skipped when the layers, routes,
+    reach table, draws and seed are unchanged since it was written.
+    """
+    from geo.reach import markdown_summary
+    from geo.uncertainty import check_draws
+
+    check_draws(draws, seed)  # a bad number fails before anything is read
+    layers_file = io.check_stage_file(io.layers_path(layers_dir))
+    folder = layers_file.parent
+    routes_file = io.check_stage_file(folder / settings.ROUTES_GPKG)
+    reach_file = io.check_stage_file(folder / settings.REACH_CSV)
+    outputs = [folder / settings.UNCERTAINTY_CSV, folder / settings.REACH_MD]
+    key = cache.stage_key("uncertainty", [layers_file, routes_file, reach_file], {"draws": draws, "seed": seed})
+    if _current("uncertainty", key, outputs, force):
+        return StageRun("uncertainty", skipped=True, folder=folder)
+    base = load_baseline(folder)
+    # The reach table and catchments as the reach stage made them in memory (the CSV's figures are rounded),
+    # so that the summary rewritten below is the reach stage's own, plus the intervals.
+    reach = api.reach_table(base.routes, base.layers, people_areas=base.people_areas)
+    catchments = api.crossing_catchments(base.routes, base.layers, base.people_areas)
+    table = api.reach_uncertainty(base.layers, base.routes, reach, draws, seed, progress=progress)
+    table = table.assign(**lineage.made_from(layers_file, routes_file))
+    written = [api.write_uncertainty(table, base.routes, folder)]
+    # The summary beside the table shows the intervals while the two agree (the reach stage keeps them),
+    # from the table as written (rounded), so that a later reach stage writes the very same words.
+    summary = markdown_summary(reach, base.routes, catchments, api.load_uncertainty(folder))
+    written.append(io.write_text(summary, folder / settings.REACH_MD))
+    cache.remember("uncertainty", key, outputs)
+    return StageRun("uncertainty", written=written, result=(table, base.routes))
 
 
 def supply_stage(layers_dir: Path | None = None, force: bool = False) -> StageRun:
@@ -266,9 +313,11 @@ def maps_stage(
     links, sensitivity, supply = _index_extras(folder, target)
     inlined = _inline_scenario_maps(target, links) if offline else []
     outputs = [target / name for name in (*MAP_FILES.values(), INDEX_FILE)]
+    uncertainty = current_uncertainty(folder, layers_file, routes_file)
+    intervals = [folder / settings.UNCERTAINTY_CSV] if uncertainty is not None else []
     key = cache.stage_key(
         "maps",
-        [layers_file, routes_file, reach_file, *([catchments_file] if catchments_file.exists() else [])],
+        [layers_file, routes_file, reach_file, *([catchments_file] if catchments_file.exists() else []), *intervals],
         {"offline": offline, "scenarios": links, "sensitivity": sensitivity, "supply": supply},
     )
     if _current("maps", key, outputs, force) and not inlined:
@@ -279,9 +328,8 @@ def maps_stage(
     routes = api.load_routes(folder)
     # Written by the same reach stage as the table (older tables have none: the map makes them from the markets).
     catchments = api.load_catchments(folder) if catchments_file.exists() else None
-    sizes = api.write_maps(
-        api.load_layers(folder), routes, reach, target, offline, links, sensitivity, supply, catchments
-    )
+    layers = api.load_layers(folder)
+    sizes = api.write_maps(layers, routes, reach, target, offline, links, sensitivity, supply, catchments, uncertainty)
     cache.remember("maps", key, outputs)
     return StageRun("maps", written=[target / name for name in sizes] + inlined, result=(sizes, routes.synthetic))
 
@@ -441,26 +489,30 @@ def sensitivity_stage(
     """
     base = dated_baseline(load_baseline(layers_dir), as_of, unknown_crossings)
     results = [("baseline", "Baseline", comparison.orderings(base.reach))]
+    moves: list[dict | None] = [None]
     written: list[Path] = []
     for name in names or settings.SENSITIVITY_SCENARIOS:
         run = scenario_stage(name, maps_dir=maps_dir, baseline=base, offline=offline)
         label = run.result.info["name"] + _missing_supply(run.result.routes)
         results.append((run.result.info["key"], label, run.result.ordering))
+        moves.append(comparison.reordering(base.reach, run.result.reach, run.result.market_changes))
         written += run.written
-    text = comparison.sensitivity_summary(results, base.routes.synthetic, assumptions_line(base.routes))
+    text = comparison.sensitivity_summary(results, base.routes.synthetic, assumptions_line(base.routes), moves)
     written += [
-        io.write_csv(sensitivity_table(results, base), base.folder / settings.SENSITIVITY_CSV),
+        io.write_csv(sensitivity_table(results, base, moves), base.folder / settings.SENSITIVITY_CSV),
         io.write_text(text, base.folder / settings.SENSITIVITY_MD),
     ]
     return StageRun("sensitivity", written=written, result=text)
 
 
-def sensitivity_table(results: list[tuple[str, str, dict]], base: Baseline) -> pd.DataFrame:
+def sensitivity_table(
+    results: list[tuple[str, str, dict]], base: Baseline, moves: list[dict | None] | None = None
+) -> pd.DataFrame:
     """:func:`comparison.sensitivity_table`, stamped with the baseline's data (DEMO) and in its declared columns."""
     from geo.reach import data_stamps
     from geo.schema import conform_table
 
-    table = comparison.sensitivity_table(results)
+    table = comparison.sensitivity_table(results, moves)
     return conform_table(table.assign(**data_stamps(base.routes.provenance)), "sensitivity")
 
 

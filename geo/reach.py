@@ -363,31 +363,58 @@ def _group_rows(groups: Mapping[str, Iterable[str]] | None, built: list[str]) ->
     return rows
 
 
-def read_reach(path) -> pd.DataFrame:
-    """A reach table as :func:`geo.api.write_reach` wrote it (CSV, declared columns), or one line if it cannot be."""
+def read_reach(path, kind: str = "reach") -> pd.DataFrame:
+    """A reach table as :func:`geo.api.write_reach` wrote it (CSV, declared columns), or one line if it cannot be.
+
+    ``kind`` ``uncertainty`` reads ``hamji uncertainty``'s table (its declared columns) instead.
+    """
     try:
-        return read_table(path, "reach")
+        return read_table(path, kind)
     except (pd.errors.ParserError, pd.errors.EmptyDataError, ValueError, TypeError) as exc:
-        raise InputError(f"cannot read {path} ({str(exc).splitlines()[0]}); rerun the reach stage") from None
+        raise InputError(f"cannot read {path} ({str(exc).splitlines()[0]}); rerun the {kind} stage") from None
 
 
-def headline(table: pd.DataFrame) -> str:
-    """One sentence comparing the border and far groups' median time to a crossing."""
+def headline(table: pd.DataFrame, supply: str | None = None) -> str:
+    """The border and far groups compared on the hub→market time, then on the time to a crossing, in words.
+
+    The headline measure is the time goods take from a Chinese wholesale hub
+    through the best crossing (its border penalty included) to a market, under
+    the supply model (``table``'s ``supply_model`` column, else ``supply``);
+    the time from the nearest open crossing follows as the secondary one.
+    """
+    from geo.supply import DEFAULT_SUPPLY, SUPPLY_MODELS
+
     by_group = table.set_index("code")
     border, far = by_group.loc[f"group:{BORDER}"], by_group.loc[f"group:{FAR}"]
     if border["markets"] == 0 or far["markets"] == 0:
         missing = "border" if border["markets"] == 0 else "far"
         return f"No comparison: this build has no markets in the {missing} provinces."
-    b, f = border["crossing_h_median"], far["crossing_h_median"]
+    if "supply_model" in table and table["supply_model"].notna().any():
+        supply = str(table["supply_model"].dropna().iloc[0])
+    model = SUPPLY_MODELS[supply if supply in SUPPLY_MODELS else DEFAULT_SUPPLY]
+    b, f = border["hub_h_median"], far["hub_h_median"]
     text = (
-        f"The median market in the border provinces is {format_hours(b)} from the nearest open crossing, "
-        f"against {format_hours(f)} in the far provinces"
+        f"Under the {model.name} supply model ({model.description}), goods from a wholesaler in a "
+        f"Chinese hub reach the median market of the border provinces in {format_hours(b)}, through the best "
+        f"crossing with its border penalty, against {format_hours(f)} in the far provinces{_ratio(b, f)}; "
+        f"{border['hub_within_4h']:.0%} of border markets and {far['hub_within_4h']:.0%} of far markets are "
+        "within 4 h of a hub."
     )
-    if np.isfinite(b) and np.isfinite(f) and b > 0:
-        # Times compared, not distances: "as long", "shorter".
-        text += f" ({f / b:.1f} times as long)" if f >= b else f" ({b / f:.1f} times shorter for the far provinces)"
-    b4, f4 = border["crossing_within_4h"], far["crossing_within_4h"]
-    return text + f"; {b4:.0%} of border markets and {f4:.0%} of far markets are within 4 h of a crossing."
+    bc, fc = border["crossing_h_median"], far["crossing_h_median"]
+    return text + (
+        f" From the nearest open crossing alone (the secondary measure: no hub, no penalty) the median market is "
+        f"{format_hours(bc)} away in the border provinces and {format_hours(fc)} in the far ones."
+    )
+
+
+def _ratio(border: float, far: float) -> str:
+    """`` (3.2 times as long)``, or the other way round, when both times are finite."""
+    if not (np.isfinite(border) and np.isfinite(far) and border > 0 and far > 0):
+        return ""
+    # Times compared, not distances: "as long", "shorter".
+    if far >= border:
+        return f" ({far / border:.1f} times as long)"
+    return f" ({border / far:.1f} times shorter for the far provinces)"
 
 
 def people_basis_text(basis: str, coverage: float) -> str:
@@ -439,8 +466,8 @@ def run_stamps(routes) -> dict:
     }
 
 
-def stamped(table: pd.DataFrame, routes) -> pd.DataFrame:
-    """``table`` with the stamps of :data:`geo.schema.STAMPS` and the declared columns, as written to CSV.
+def stamped(table: pd.DataFrame, routes, kind: str = "reach") -> pd.DataFrame:
+    """``table`` with the stamps of :data:`geo.schema.STAMPS` and the declared columns of ``kind``, as written to CSV.
 
     ``routes`` is the :class:`~geo.results.Routes` the table was made from. A table that already
     names the people areas it was weighted by (:func:`geo.api.reach_table` stamps them) keeps them.
@@ -448,10 +475,12 @@ def stamped(table: pd.DataFrame, routes) -> pd.DataFrame:
     stamps = run_stamps(routes)
     if "people_areas" in table:
         stamps["people_areas"] = table["people_areas"]
-    return conform_table(table.assign(**stamps), "reach")
+    return conform_table(table.assign(**stamps), kind)
 
 
-def markdown_summary(table: pd.DataFrame, routes, catchments: pd.DataFrame | None = None) -> str:
+def markdown_summary(
+    table: pd.DataFrame, routes, catchments: pd.DataFrame | None = None, uncertainty: pd.DataFrame | None = None
+) -> str:
     """The reach table as a short Markdown report with the data date and the assumptions used.
 
     Parameters
@@ -462,6 +491,9 @@ def markdown_summary(table: pd.DataFrame, routes, catchments: pd.DataFrame | Non
         The :class:`~geo.results.Routes` it was made from (source, OSM date, assumptions).
     catchments
         The crossings' catchments (:func:`geo.access.crossing_catchments`), if made.
+    uncertainty
+        From :func:`geo.uncertainty.uncertainty_table` on the same routes:
+        adds its intervals and the probability that the border median is the lower.
     """
     provenance, record = routes.provenance, routes.assumptions
     lines = ["# HamJi Explorer — market reach to cross-border trade", ""]
@@ -475,9 +507,13 @@ def markdown_summary(table: pd.DataFrame, routes, catchments: pd.DataFrame | Non
         f"- Data: {provenance.get('source', 'unknown source')}, OpenStreetMap data as of "
         f"{provenance.get('osm_timestamp', 'unknown date')}.",
         f"- Supply model: {record.supply.name} — {record.supply.description}.",
-        f"- {headline(table)}",
+        f"- {headline(table, record.supply.name)}",
         "",
     ]
+    if uncertainty is not None:
+        from geo.uncertainty import markdown_lines
+
+        lines += markdown_lines(uncertainty)
     sections = (_province_section, _people_section, _published_section)
     for section in sections:
         lines += section(table)

@@ -431,6 +431,35 @@ def _route_markets(
     return markets, routes, usage
 
 
+def ways_in(
+    layers: dict[str, gpd.GeoDataFrame], assumptions: RunAssumptions, kp: Side, cn: Side, data_date: str | None
+) -> tuple[pd.DataFrame, gpd.GeoDataFrame, np.ndarray]:
+    """Every way goods enter North Korea under ``assumptions``: a row per crossing, rail entry and sea link.
+
+    Each row has its North Korean node (``kp_node``), its Chinese road node
+    (``cn_node``; -1 for a sea link, whose Chinese end is the port itself),
+    its hours from the best hub (``hub_crossing_h``: the Chinese road leg,
+    plus loading, the train and unloading for a rail entry, or the voyage
+    for a sea link), its ``penalty_h`` and whether it is ``usable`` on the
+    day asked about. Returns those rows, the hubs as snapped, and the
+    Chinese predecessors to walk each road leg.
+    """
+    modes = assumptions.supply.modes
+    crossings = _place_crossings(layers["crossings"], kp, cn, assumptions)
+    crossings = allow_rail(crossings) if "rail" in modes else crossings
+    day = as_of_day(assumptions.as_of, data_date)
+    crossings = apply_dates(crossings, day, assumptions.unknown_crossings)
+    crossings, supplied = apply_supply(crossings, layers["hubs"], layers.get("provinces"), assumptions.supply)
+    crossings, hubs, cn_pred = _hubs_to_crossings(crossings, supplied, cn)
+    if "rail" in modes:
+        rail = rail_side(layers, route_points({k: layers[k] for k in ("crossings", "stations") if k in layers}))
+        crossings = rail_entries(crossings, layers["stations"], rail, kp.snap) if rail is not None else crossings
+    if "sea" in modes:
+        penalties = {link: assumptions.penalty_h(link) for link in SEA_LINK_IDS}
+        crossings = pd.concat([crossings, sea_crossings(kp.snap, day, penalties)], ignore_index=True)
+    return crossings, hubs, cn_pred
+
+
 def compute_routes(
     layers: dict[str, gpd.GeoDataFrame],
     assumptions: RunAssumptions,
@@ -462,19 +491,7 @@ def compute_routes(
         ``road_times`` frames and ``network`` (a :class:`~geo.assumptions.NetworkReport`).
     """
     roads, bridges, kp, cn = _networks(layers, assumptions.speeds, sides)
-    modes = assumptions.supply.modes
-    crossings = _place_crossings(layers["crossings"], kp, cn, assumptions)
-    crossings = allow_rail(crossings) if "rail" in modes else crossings
-    day = as_of_day(assumptions.as_of, data_date)
-    crossings = apply_dates(crossings, day, assumptions.unknown_crossings)
-    crossings, supplied = apply_supply(crossings, layers["hubs"], layers.get("provinces"), assumptions.supply)
-    crossings, hubs, cn_pred = _hubs_to_crossings(crossings, supplied, cn)
-    if "rail" in modes:
-        rail = rail_side(layers, route_points({k: layers[k] for k in ("crossings", "stations") if k in layers}))
-        crossings = rail_entries(crossings, layers["stations"], rail, kp.snap) if rail is not None else crossings
-    if "sea" in modes:
-        penalties = {link: assumptions.penalty_h(link) for link in SEA_LINK_IDS}
-        crossings = pd.concat([crossings, sea_crossings(kp.snap, day, penalties)], ignore_index=True)
+    crossings, hubs, cn_pred = ways_in(layers, assumptions, kp, cn, data_date)
     markets = layers["markets"].reset_index(drop=True)
     markets = markets[markets["country"] == "KP"].reset_index(drop=True).copy()
     markets["node"], markets["snap_m"] = _snap(kp, markets.to_crs(settings.MEASURE_CRS).geometry)
@@ -504,7 +521,7 @@ def compute_routes(
             bridges_left_to_crossings=int(bridges.sum()),
             missing_regions=assumptions.supply.missing_regions(list(present)),
         ),
-        "as_of_day": day,
+        "as_of_day": as_of_day(assumptions.as_of, data_date),
     }
 
 

@@ -20,9 +20,12 @@ other file is named by its path. Every key is optional::
     penalty_h = 2.0                          # optional
 
     [speeds]
-    scale = { KP = 0.7 }                     # multiply a country's speeds
-    [speeds.KP]                              # or set classes (km/h)
+    scale = { KP = 0.7 }                     # multiply every class of a country's speeds ...
+    [speeds.scale.CN]                        # ... or some classes only (the others as the baseline)
+    motorway = 0.7
+    [speeds.KP]                              # or set classes (km/h), or the unpaved factor
     primary = 35
+    unpaved_factor = 0.4
 
     [penalties]
     default_h = 2.0                          # every crossing ...
@@ -74,8 +77,10 @@ class Scenario:
     close: list[str] = field(default_factory=list)
     open_only: list[str] = field(default_factory=list)
     add: list[dict] = field(default_factory=list)
-    speed_scale: dict[str, float] = field(default_factory=dict)
+    #: Country -> factor for every class, or class -> factor for some (per class, the routes can change).
+    speed_scale: dict[str, float | dict[str, float]] = field(default_factory=dict)
     speed_overrides: dict[str, dict[str, float]] = field(default_factory=dict)
+    unpaved_factor: dict[str, float] = field(default_factory=dict)
     default_penalty_h: float | None = None
     penalties_h: dict[str, float] = field(default_factory=dict)
     #: A supply model to route under instead of the baseline's (see :data:`geo.supply.SUPPLY_MODELS`).
@@ -225,9 +230,13 @@ def _read_speeds(scenario: Scenario, speeds: dict, source: str) -> None:
             for c, factor in value.items():
                 if c not in ("KP", "CN"):
                     raise InputError(f"scenario {source}: speeds.scale.{c}: use KP or CN")
-                scenario.speed_scale[c] = _number(factor, f"speeds.scale.{c}", source, MAX_SPEED_SCALE, strict=True)
+                scenario.speed_scale[c] = _scale(factor, f"speeds.scale.{c}", source)
         elif country in ("KP", "CN"):
             for highway, kmh in value.items():
+                if highway == "unpaved_factor":
+                    what = f"speeds.{country}.unpaved_factor"
+                    scenario.unpaved_factor[country] = _number(kmh, what, source, 1, strict=True)
+                    continue
                 if highway not in SPEED_CLASSES:
                     raise InputError(
                         f"scenario {source}: speeds.{country}.{highway}: unknown road class; "
@@ -240,17 +249,34 @@ def _read_speeds(scenario: Scenario, speeds: dict, source: str) -> None:
             raise InputError(f"scenario {source}: speeds.{country}: use scale, KP or CN")
 
 
+def _scale(value, what: str, source: str) -> float | dict[str, float]:
+    """A factor for every class of one country's speeds, or a table of factors by class."""
+    if not isinstance(value, dict):
+        return _number(value, what, source, MAX_SPEED_SCALE, strict=True)
+    unknown = sorted(set(value) - set(SPEED_CLASSES))
+    if unknown:
+        raise InputError(
+            f"scenario {source}: {what}.{unknown[0]}: unknown road class; known: " + ", ".join(SPEED_CLASSES)
+        )
+    return {k: _number(v, f"{what}.{k}", source, MAX_SPEED_SCALE, strict=True) for k, v in value.items()}
+
+
 def _scenario_speeds(scenario: Scenario, speeds: SpeedTable) -> SpeedTable:
-    """The baseline's speed table as the scenario changes it; the same table, name kept, when it changes none."""
-    if not scenario.speed_scale and not scenario.speed_overrides:
+    """The baseline's speed table as the scenario changes it (scaled by country or by class, then set).
+
+    The same table, name kept, when it changes none.
+    """
+    if not scenario.speed_scale and not scenario.speed_overrides and not scenario.unpaved_factor:
         return speeds
     table = {c: dict(speeds.speeds[c]) for c in ("KP", "CN")}
     for country, factor in scenario.speed_scale.items():
-        table[country] = {k: v * factor for k, v in table[country].items()}
+        factors = factor if isinstance(factor, dict) else dict.fromkeys(table[country], factor)
+        table[country] = {k: v * factors.get(k, 1.0) for k, v in table[country].items()}
     for country, values in scenario.speed_overrides.items():
         table[country].update(values)
+    unpaved = {**speeds.unpaved_factor, **scenario.unpaved_factor}
     return validate_speeds(
-        {c: {**table[c], "unpaved_factor": speeds.unpaved_factor[c]} for c in table},
+        {c: {**table[c], "unpaved_factor": unpaved[c]} for c in table},
         f"{speeds.source}, changed by scenario {scenario.key}",
     )
 

@@ -345,6 +345,27 @@ TABLE_SCHEMAS: dict[str, dict[str, str]] = {
         "made_from_routes": "str",
         **STAMPS,
     },
+    # hamji uncertainty: per reach-table row, each statistic's point estimate and 5th and 95th percentile
+    # over the draws (geo/uncertainty.py), and P(border median below far) on the two group rows.
+    "uncertainty": {
+        "code": "str",
+        "name": "str",
+        "group": "str",
+        "markets": "int64",
+        **{
+            f"{statistic}{end}": "float64"
+            for statistic in ("hub_h_median", *(f"hub_within_{h:g}h" for h in settings.REACH_THRESHOLDS_H))
+            for end in ("", "_p5", "_p95")
+        },
+        "p_border_median_below_far": "float64",
+        "draws": "int64",
+        "seed": "int64",
+        "bootstrap": "bool",
+        "ranges": "str",
+        "made_from_layers": "str",
+        "made_from_routes": "str",
+        **STAMPS,
+    },
     "difference_markets": {
         "osm_type": "str",
         "osm_id": "int64",
@@ -390,6 +411,11 @@ TABLE_SCHEMAS: dict[str, dict[str, str]] = {
     "sensitivity": {
         "scenario": "str",
         "name": "str",
+        # What each scenario moved (geo.comparison.reordering): markets whose best and nearest crossing changed,
+        # and provinces that changed places by median hub->market time ("B before A; ...").
+        "markets_rerouted": "int64",
+        "nearest_crossing_changed": "int64",
+        "provinces_swapped": "str",
         **{
             f"{prefix}_{column}": dtype
             for prefix in ("crossing", "hub")

@@ -317,16 +317,24 @@ MAP_COORD_DECIMALS = 5
 
 # --- scenarios ---------------------------------------------------------------------
 #: Scenarios run by ``hamji sensitivity`` against the baseline.
-#: The dimensions: North Korean speeds, the border penalty, the crossing set
+#: The dimensions: road classes' speeds on each side, each on its own (one
+#: factor for all of a side's speeds scales its times and moves no route,
+#: issue 24), the unpaved factor, the border penalty, the crossing set
 #: (Tumen only: one open) and the supply model (all of China).
 SENSITIVITY_SCENARIOS = (
-    "kp_speeds_minus30",
-    "kp_speeds_plus30",
+    "kp_main_roads_minus30",
+    "kp_minor_roads_minus30",
+    "kp_unpaved_slower",
+    "cn_main_roads_minus30",
     "border_penalty_6h",
     "tumen_one_open",
     "supply_all_china",
 )
 SENSITIVITY_CSV = "hamji_sensitivity.csv"
+#: ``hamji uncertainty``: where it writes, its default number of draws, and the most it takes.
+UNCERTAINTY_CSV = "hamji_uncertainty.csv"
+UNCERTAINTY_DRAWS = 200
+MAX_UNCERTAINTY_DRAWS = 100_000
 SENSITIVITY_MD = "hamji_sensitivity.md"
 #: The border-against-far ordering under every supply model (written by ``hamji build``).
 SUPPLY_MD = "hamji_supply.md"

@@ -50,6 +50,17 @@ def demo_gpkg(tmp_path_factory) -> Path:
     return out / settings.LAYERS_GPKG
 
 
+@pytest.fixture(scope="session")
+def national(tmp_path_factory):
+    """Layers of the generated national-size extract (116,000 km of roads, 450 markets; synthetic)."""
+    import geo
+    from benchmarks.pipeline import country_extract, write_pbf
+
+    data, _ = country_extract()
+    extract = write_pbf(data, tmp_path_factory.mktemp("national") / "national.osm.pbf")
+    return geo.layers_from_extracts([extract], fixture.province_codes())
+
+
 @pytest.fixture
 def isolated_cache(tmp_path, monkeypatch):
     """An empty osmnx HTTP cache, so a test never answers from another's responses."""
@@ -131,4 +142,5 @@ def folder_args(command: str, root: Path) -> list[str]:
         "maps": ["--layers", layers, "--maps", maps],
         "scenario": ["--layers", layers, "--maps", maps],
         "sensitivity": ["--layers", layers, "--maps", maps],
+        "uncertainty": ["--layers", layers],
     }[command]

@@ -10,6 +10,7 @@ from browser import chromium
 from conftest import snapshot
 from test_routes import FLAT, hand_network
 
+import geo
 from geo import settings
 from geo.api import run_assumptions
 from geo.cli import main
@@ -106,7 +107,7 @@ def test_speed_override_of_one_class(tmp_path):
 
 
 def test_shipped_scenarios_parse():
-    assert {"wonjong_closed", "tumen_one_open", "kp_speeds_minus30", "kp_speeds_plus30", "border_penalty_6h"} <= set(
+    assert {"wonjong_closed", "tumen_one_open", "border_penalty_6h", *settings.SENSITIVITY_SCENARIOS} <= set(
         shipped_scenarios()
     )
     for name in shipped_scenarios():
@@ -206,18 +207,20 @@ def test_sensitivity_on_the_demo(demo_reach, tmp_path, capsys):
     table = pd.read_csv(demo_reach / settings.SENSITIVITY_CSV)
     assert list(table["scenario"]) == ["baseline", *settings.SENSITIVITY_SCENARIOS]
     assert table["hub_ordering_holds"].all()
+    base, by_key = table.iloc[0], table.set_index("scenario")
     # With Nampo's port a way in (the all model), closing the Tumen crossings but one leaves North Hamgyong's
     # median market (4.6 h) further from a way in than North Hwanghae's (2.1 h, from Nampo): that ordering breaks.
-    holds = table.set_index("scenario")["crossing_ordering_holds"]
+    holds = by_key["crossing_ordering_holds"]
     assert not holds["tumen_one_open"] and holds.drop("tumen_one_open").all()
-    # −30% speeds make every North Korean leg 1/0.7 times as long.
-    base, slow = table.iloc[0], table.set_index("scenario").loc["kp_speeds_minus30"]
-    assert slow["crossing_far_median_h"] == pytest.approx(base["crossing_far_median_h"] / 0.7, rel=1e-3)
+    # Slower minor roads: the far provinces' median market is no sooner, and later by less than 1/0.7.
+    slow = by_key.loc["kp_minor_roads_minus30"]
+    assert base["crossing_far_median_h"] <= slow["crossing_far_median_h"] < base["crossing_far_median_h"] / 0.7
+    assert base["markets_rerouted"] == 0 and (by_key["markets_rerouted"] >= 0).all()
     text = (demo_reach / settings.SENSITIVITY_MD).read_text()
-    assert text.count("the border-before-far ordering holds") == len(settings.SENSITIVITY_SCENARIOS)
+    assert text.count("Routes: the best crossing changes for") == len(settings.SENSITIVITY_SCENARIOS)
     # By road alone (land) the far provinces' goods come as soon (rail and sea are slower at the data date),
     # but their nearest way in is further (no port at Nampo); the border ones still come from Jilin.
-    land = table.set_index("scenario").loc["supply_all_china"]
+    land = by_key.loc["supply_all_china"]
     assert land["hub_far_median_h"] == pytest.approx(base["hub_far_median_h"])
     assert land["crossing_far_median_h"] > base["crossing_far_median_h"] + 2
     assert land["hub_border_median_h"] == pytest.approx(base["hub_border_median_h"])
@@ -299,3 +302,28 @@ def test_offline_maps_also_make_the_scenario_maps_already_there_offline(demo_rea
     assert str(page) in capsys.readouterr().out  # said so
     html = page.read_text()
     assert '<script src="http' not in html and "leaflet 1.9.3, licence: BSD-2-Clause" in html
+
+
+def test_a_per_class_perturbation_reorders_provinces_on_the_national_extract(national):
+    """One factor for all North Korean speeds moves no route; slowing its minor roads alone does (issue 24)."""
+    from geo.comparison import reordering
+    from geo.scenarios import Scenario
+
+    routes = geo.route_markets(national)  # the default model, all: every crossing, rail and sea
+    reach = geo.reach_table(routes, national)
+    uniform = geo.run_scenario(Scenario("uniform", "KP × 0.7", "", "test", speed_scale={"KP": 0.7}), national, routes)
+    changes = uniform.market_changes
+    assert reordering(reach, uniform.reach, changes)["nearest_changed"] == 0
+    assert (changes["crossing_h_scenario"] / changes["crossing_h_base"]).to_numpy() == pytest.approx(1 / 0.7)
+    minor = geo.run_scenario("kp_minor_roads_minus30", national, routes, reach)
+    moved = reordering(reach, minor.reach, minor.market_changes)
+    # South Hamgyong's median market was 0.035 h nearer a hub than Chagang's (7.590 h against 7.626 h);
+    # with minor roads 30 % slower Chagang's is the nearer (7.848 h against 8.023 h), and 7 markets
+    # change their nearest crossing.
+    assert moved["swapped"] == [("South Hamgyong", "Chagang")]
+    assert moved["nearest_changed"] == 7
+    before, after = reach.set_index("code"), minor.reach.set_index("code")
+    assert before.loc["KP-08", "hub_h_median"] == pytest.approx(7.5903, abs=1e-3)
+    assert before.loc["KP-04", "hub_h_median"] == pytest.approx(7.6255, abs=1e-3)
+    assert after.loc["KP-04", "hub_h_median"] == pytest.approx(7.8478, abs=1e-3)
+    assert after.loc["KP-08", "hub_h_median"] == pytest.approx(8.0234, abs=1e-3)

@@ -106,16 +106,6 @@ def test_the_demo_build_reports_the_ordering_under_every_model(tmp_path, capsys)
     assert hamji in again and "supply: unchanged inputs" in again
 
 
-@pytest.fixture(scope="module")
-def national(tmp_path_factory):
-    """Layers of the generated national-size extract (116,000 km of roads, 450 markets; synthetic)."""
-    from benchmarks.pipeline import country_extract, write_pbf
-
-    data, _ = country_extract()
-    extract = write_pbf(data, tmp_path_factory.mktemp("national") / "national.osm.pbf")
-    return geo.layers_from_extracts([extract], fixture.province_codes())
-
-
 def test_supply_models_on_the_national_extract_move_the_far_provinces_only(national):
     hamji = geo.reach_table(geo.route_markets(national, supply="hamji"), national).set_index("code")
     china = geo.reach_table(geo.route_markets(national, supply="land"), national).set_index("code")

@@ -68,6 +68,14 @@ class MapInputs:
     corridors: gpd.GeoDataFrame | None = None
     #: Each crossing's catchment (the reach stage's ``hamji_catchments.gpkg``); made from the markets if None.
     catchments: gpd.GeoDataFrame | None = None
+    #: The intervals of ``hamji uncertainty`` on the same routes, if current (:mod:`geo.uncertainty`).
+    uncertainty: pd.DataFrame | None = None
+
+    def interval_html(self) -> str:
+        """The uncertainty sentence (intervals and probability) as escaped HTML, or '' without one."""
+        from geo.uncertainty import interval_sentence
+
+        return "" if self.uncertainty is None else escape(interval_sentence(self.uncertainty))
 
     @property
     def synthetic(self) -> bool:

@@ -29,9 +29,13 @@ MAP_KINDS = ("overview", "comparison", "side_by_side")
 
 
 def map_inputs(
-    layers: Layers, routes: Routes, reach: pd.DataFrame, catchments: gpd.GeoDataFrame | None = None
+    layers: Layers,
+    routes: Routes,
+    reach: pd.DataFrame,
+    catchments: gpd.GeoDataFrame | None = None,
+    uncertainty: pd.DataFrame | None = None,
 ) -> MapInputs:
-    """What the maps draw, from a build's layers, routes and reach table (and the crossings' catchments)."""
+    """What the maps draw, from a build's layers, routes and reach table (the crossings' catchments, the intervals)."""
     return MapInputs(
         provinces=layers.provinces,
         border=layers.border,
@@ -44,6 +48,7 @@ def map_inputs(
         assumptions=routes.assumptions,
         provenance=routes.provenance,
         catchments=catchments,
+        uncertainty=uncertainty,
     )
 
 
@@ -75,6 +80,7 @@ def write_maps(
     sensitivity: list[str] | None = None,
     supply: list[str] | None = None,
     catchments: gpd.GeoDataFrame | None = None,
+    uncertainty: pd.DataFrame | None = None,
 ) -> dict[str, dict]:
     """Write every map and ``index.html`` into ``folder`` (default :data:`settings.MAPS_DIR`).
 
@@ -91,6 +97,9 @@ def write_maps(
         The crossings' catchments as the reach stage wrote them
         (:func:`geo.api.crossing_catchments`), for the comparison map; made
         from the markets (census counts spread over them) if None.
+    uncertainty
+        The intervals of :func:`geo.api.reach_uncertainty` on these routes:
+        the index and the comparison map show them.
 
     Returns
     -------
@@ -101,7 +110,7 @@ def write_maps(
     io.ensure_writable(target)
     if offline:
         check_assets()
-    inputs = map_inputs(layers, routes, reach, catchments)
+    inputs = map_inputs(layers, routes, reach, catchments, uncertainty)
     log.info("drawing maps …")
     pages, tolerances = build_maps(inputs, offline=offline)
     sizes = {name: len(html.encode()) for name, html in pages.items()}

@@ -121,7 +121,9 @@ def comparison_map(inputs: MapInputs) -> folium.Map:
     _add_markets(m, inputs.markets, inputs.crossings)
     _finish(m)
     root = _page(m)
-    _page_furniture(root, inputs, "Border provinces against far provinces", escape(headline(inputs.reach)))
+    intervals = inputs.interval_html()
+    subtitle = escape(headline(inputs.reach)) + (f"<br><small>{intervals}</small>" if intervals else "")
+    _page_furniture(root, inputs, "Border provinces against far provinces", subtitle)
     _legend(
         root,
         [

@@ -90,6 +90,29 @@ def simplified(inputs: MapInputs, tolerance_m: float) -> MapInputs:
         assumptions=inputs.assumptions,
         provenance=inputs.provenance,
         catchments=inputs.catchments,
+        uncertainty=inputs.uncertainty,
+    )
+
+
+def _uncertainty_html(inputs: MapInputs) -> str:
+    """The intervals of ``hamji uncertainty`` for the index: the sentence and a row per province and group."""
+    if inputs.uncertainty is None:
+        return ""
+    from geo.uncertainty import STATISTICS, interval_text
+
+    head = "".join(
+        f"<th>{escape(t)}</th>" for t in ("Row", "Median hub → market", "Within 2 h", "Within 4 h", "Within 8 h")
+    )
+    body = "".join(
+        f"<tr><td>{escape(str(row['name']))}</td>"
+        + "".join(f"<td>{escape(interval_text(row, stat))}</td>" for stat in STATISTICS)
+        + "</tr>"
+        for _, row in inputs.uncertainty.iterrows()
+    )
+    ranges = escape(str(inputs.uncertainty["ranges"].iloc[0]))
+    return (
+        f"<h2>How sure</h2><p>{inputs.interval_html()}</p><p><small>Ranges: {ranges}.</small></p>"
+        f"<table><tr>{head}</tr>{body}</table>"
     )
 
 
@@ -180,6 +203,7 @@ svg.thumbnail{{border:1px solid #ccc}}svg{{max-width:100%;height:auto}}
 <p>How long goods take from Chinese wholesale cities, through a border crossing, to North Korean
 markets, from OpenStreetMap data. {inputs.data_line()}.</p>
 <p><b>{escape(headline(inputs.reach))}</b></p>
+{_uncertainty_html(inputs)}
 {reach_chart_svg(inputs.markets, demo=inputs.synthetic)}
 <h2>Maps</h2><ul class="maps">{links}</ul>
 {scenario_html}

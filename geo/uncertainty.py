@@ -1,0 +1,386 @@
+"""How sure is the reach table? Monte Carlo over the routing assumptions, and a bootstrap over markets.
+
+The speeds, the unpaved factor and the border penalties are assumptions, not
+measurements (see :data:`settings.DEFAULT_SPEEDS`). Scaling all of one
+side's speeds by one factor scales every time on that side and moves no
+route, so each draw here changes each assumption on its own:
+
+- each road class's speed on each side of the border, drawn independently;
+- each side's unpaved factor;
+- each crossing's border penalty;
+
+all uniform within :class:`Ranges` (multiples of the routes' own values).
+Each draw also resamples every province's markets with replacement (a
+bootstrap: which markets OSM happens to map is a sample too), and a group
+pools its provinces' resampled markets.
+
+The graphs are built once; a draw only puts new times on their edges
+(:class:`_Reweight`: the edges' CSR positions are found once, so a draw
+sorts nothing) and runs the two multi-source passes the hub→market time
+needs: China from every hub at once, then North Korea from a virtual
+source joined to each crossing by its hub time plus its penalty.
+
+Rail entries and sea links (the ``all`` model) are routed as the routes
+stage routes them (:func:`geo.routes.ways_in`): their Chinese road leg is
+redrawn with the Chinese speeds, and the train, transfers and voyage add
+their stated hours, not drawn. To draw those too, a channel adds its range
+to :class:`Ranges`, its values to :class:`Draw` (drawn in
+:func:`draw_assumptions`), and scales :class:`_Network`'s ``fixed_h``.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+from scipy.sparse import csr_matrix
+from scipy.sparse.csgraph import dijkstra
+
+from geo import settings
+from geo.assumptions import RunAssumptions
+from geo.network import SPEED_CLASSES, UNPAVED, Side, SpeedTable
+from geo.reach import format_hours, format_share, quantile
+from geo.regions import BORDER, FAR
+from geo.schema import TABLE_SCHEMAS
+
+__all__ = ["UNCERTAINTY_COLUMNS", "Draw", "Ranges", "draw_assumptions", "interval_sentence", "uncertainty_table"]
+
+#: Added to the virtual source's edges: SciPy reads a stored zero as "no edge" (as in geo.routes).
+_EPS = 1e-6
+#: Lower and upper percentiles of the intervals.
+INTERVAL = (5, 95)
+
+
+@dataclass(frozen=True)
+class Ranges:
+    """The ranges each assumption is drawn from, as multiples (low, high) of the routes' own value.
+
+    Assumptions, not measurements: the ±30 % on speeds is the spread the
+    sensitivity scenarios used before (issue 24); the unpaved factor's
+    0.4–0.8 around 0.6 and the penalty's 1–4 h around 2 h are this project's
+    guesses, stated so that a reader can change them.
+    """
+
+    speed: tuple[float, float] = (0.7, 1.3)
+    unpaved: tuple[float, float] = (2 / 3, 4 / 3)
+    penalty: tuple[float, float] = (0.5, 2.0)
+
+    def narrowed(self, width: float) -> Ranges:
+        """The same ranges with each side's distance from 1 multiplied by ``width`` (0: no spread)."""
+
+        def narrow(pair: tuple[float, float]) -> tuple[float, float]:
+            return (1 - (1 - pair[0]) * width, 1 + (pair[1] - 1) * width)
+
+        return Ranges(narrow(self.speed), narrow(self.unpaved), narrow(self.penalty))
+
+    def words(self) -> str:
+        """The ranges in one line, for the CSV and the summaries."""
+
+        def pair(p: tuple[float, float]) -> str:
+            return f"{p[0]:.2f}–{p[1]:.2f}"
+
+        return (
+            f"each class's speed on each side × {pair(self.speed)}, each side's unpaved factor × "
+            f"{pair(self.unpaved)} (at most 1), each crossing's penalty × {pair(self.penalty)} (uniform, independent)"
+        )
+
+
+@dataclass
+class Draw:
+    """One draw of the assumptions: km/h by side and class, unpaved factor by side, hours by crossing."""
+
+    speeds: dict[str, np.ndarray]  # side -> km/h in the order of SPEED_CLASSES
+    unpaved: dict[str, float]
+    penalty_h: np.ndarray  # in the order of the usable crossings
+
+
+def draw_assumptions(rng: np.random.Generator, speeds: SpeedTable, penalty_h: np.ndarray, ranges: Ranges) -> Draw:
+    """One independent draw of every assumption around ``speeds`` and ``penalty_h``."""
+    drawn = {c: _base_kmh(speeds, c) * rng.uniform(*ranges.speed, len(SPEED_CLASSES)) for c in ("KP", "CN")}
+    unpaved = {c: min(1.0, speeds.unpaved_factor[c] * rng.uniform(*ranges.unpaved)) for c in ("KP", "CN")}
+    return Draw(drawn, unpaved, penalty_h * rng.uniform(*ranges.penalty, len(penalty_h)))
+
+
+def _base_kmh(speeds: SpeedTable, country: str) -> np.ndarray:
+    return np.array([speeds.speeds[country][c] for c in SPEED_CLASSES], float)
+
+
+@dataclass
+class _Reweight:
+    """One side's graph, ready to take other speeds without being built or sorted again.
+
+    The edges are sorted by (u, v) once; a draw computes every edge's time,
+    keeps the fastest of parallel edges (``np.minimum.reduceat``) and fills
+    the CSR arrays found here, plus an optional virtual source as row ``n``.
+    """
+
+    side: Side
+    klass: np.ndarray  # each edge's position in SPEED_CLASSES
+    unpaved: np.ndarray  # whether each edge's road is unpaved
+    order: np.ndarray = field(init=False)
+    starts: np.ndarray = field(init=False)
+    indices: np.ndarray = field(init=False)
+    indptr: np.ndarray = field(init=False)
+
+    def __post_init__(self) -> None:
+        side, n = self.side, self.side.graph.shape[0]
+        self.order = np.lexsort((side.edge_v, side.edge_u))
+        u, v = side.edge_u[self.order], side.edge_v[self.order]
+        new = np.r_[True, (u[1:] != u[:-1]) | (v[1:] != v[:-1])] if len(u) else np.zeros(0, bool)
+        self.starts = np.flatnonzero(new)
+        self.indices = v[self.starts].astype(np.int32)
+        self.indptr = np.searchsorted(u[self.starts], np.arange(n + 1)).astype(np.int32)
+
+    def matrix(self, kmh: np.ndarray, unpaved_factor: float, source: tuple[np.ndarray, np.ndarray] | None = None):
+        """The travel-time matrix (s) at these speeds; ``source`` (nodes, seconds) adds a virtual source row."""
+        mps = kmh[self.klass] * np.where(self.unpaved, unpaved_factor, 1.0) / 3.6
+        seconds = self.side.edge_length_m[self.order] / mps[self.order]
+        data = np.minimum.reduceat(seconds, self.starts) if len(seconds) else seconds
+        n = self.side.graph.shape[0]
+        if source is None:
+            return csr_matrix((data, self.indices, self.indptr), shape=(n, n))
+        nodes, offsets = source
+        return csr_matrix(
+            (np.r_[data, offsets + _EPS], np.r_[self.indices, nodes], np.r_[self.indptr, self.indptr[-1] + len(nodes)]),
+            shape=(n + 1, n + 1),
+        )
+
+
+def _edge_classes(side: Side, roads: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
+    """Each edge's road class (position in SPEED_CLASSES) and whether its road is unpaved."""
+    highway = roads["highway"].to_numpy(object)[side.edge_road]
+    surface = roads["surface"].to_numpy(object)[side.edge_road]
+    position = {c: i for i, c in enumerate(SPEED_CLASSES)}
+    klass = np.array([position[str(h).removesuffix("_link")] for h in highway], np.int64)
+    return klass, np.array([s in UNPAVED for s in surface], bool)
+
+
+@dataclass
+class _Network:
+    """What every draw routes on: both reweightable sides, the usable hubs and crossings, the markets' nodes."""
+
+    kp: _Reweight
+    cn: _Reweight
+    hub_nodes: np.ndarray
+    crossing_kp: np.ndarray  # usable crossings' North Korean nodes
+    crossing_cn: np.ndarray
+    penalty_h: np.ndarray
+    market_nodes: np.ndarray
+    routable: np.ndarray  # market within reach of the road network
+    #: Hours each way in adds beyond its Chinese road leg: rail and transfers, or a sea link's voyage.
+    fixed_h: np.ndarray
+
+
+def _network(layers, assumptions: RunAssumptions) -> tuple[_Network, pd.DataFrame]:
+    """Build the graphs and every way in once, exactly as :func:`geo.routes.compute_routes` does."""
+    from geo.routes import _networks, _snap, ways_in
+
+    frames = layers.frames
+    roads, _, kp, cn = _networks(frames, assumptions.speeds, None)
+    crossings, hubs, _ = ways_in(frames, assumptions, kp, cn, layers.provenance.get("osm_timestamp"))
+    markets = frames["markets"][frames["markets"]["country"] == "KP"].reset_index(drop=True)
+    nodes, snap_m = _snap(kp, markets.to_crs(settings.MEASURE_CRS).geometry)
+    usable = crossings[crossings["usable"].astype(bool)]
+    # What a way in adds to the Chinese road leg, which the draws change: the train with its loading and
+    # unloading for a rail entry (not drawn); for a sea link, with no road leg, the whole voyage.
+    road_h = usable["cn_road_h"] if "cn_road_h" in usable else usable["hub_crossing_h"]
+    by_sea = usable["cn_node"].to_numpy(np.int64) < 0
+    fixed_h = np.where(
+        by_sea, usable["hub_crossing_h"], usable["hub_crossing_h"] - road_h.fillna(usable["hub_crossing_h"])
+    )
+    network = _Network(
+        _Reweight(kp, *_edge_classes(kp, roads)),
+        _Reweight(cn, *_edge_classes(cn, roads)),
+        hubs.loc[hubs["usable"], "node"].to_numpy(np.int64),
+        usable["kp_node"].to_numpy(np.int64),
+        usable["cn_node"].to_numpy(np.int64),
+        usable["penalty_h"].to_numpy(float),
+        np.asarray(nodes, np.int64),
+        np.asarray(snap_m) <= settings.SNAP_MAX_M,
+        np.asarray(fixed_h, float),
+    )
+    return network, markets
+
+
+def _hub_hours(net: _Network, draw: Draw) -> np.ndarray:
+    """Every market's hub→market hours under one draw (NaN where unreachable), as the routes stage finds them."""
+    hours = np.full(len(net.market_nodes), np.nan)
+    if not len(net.hub_nodes) or not len(net.crossing_kp):
+        return hours
+    cn_s = dijkstra(net.cn.matrix(draw.speeds["CN"], draw.unpaved["CN"]), indices=net.hub_nodes, min_only=True)
+    by_road = net.crossing_cn >= 0
+    leg_s = np.where(by_road, cn_s[np.where(by_road, net.crossing_cn, 0)], 0.0)
+    offset = leg_s + (net.fixed_h + draw.penalty_h) * 3600
+    # One edge per North Korean node: the best of the ways in that share it.
+    nodes, at = np.unique(net.crossing_kp, return_inverse=True)
+    best = np.full(len(nodes), np.inf)
+    np.minimum.at(best, at.reshape(-1), offset)
+    keep = np.isfinite(best)
+    graph = net.kp.matrix(draw.speeds["KP"], draw.unpaved["KP"], (nodes[keep], best[keep]))
+    kp_s = dijkstra(graph, indices=graph.shape[0] - 1)[net.market_nodes] - _EPS
+    reached = net.routable & np.isfinite(kp_s)
+    hours[reached] = kp_s[reached] / 3600
+    return hours
+
+
+def _statistics(hours: np.ndarray) -> dict[str, float]:
+    """The hub-time median and the shares within each threshold of one row's markets (NaN: unreachable)."""
+    count = len(hours)
+    stats = {"hub_h_median": quantile(hours, 0.5)}
+    for limit in settings.REACH_THRESHOLDS_H:
+        stats[f"hub_within_{limit:g}h"] = float((hours <= limit).sum() / count) if count else math.nan
+    return stats
+
+
+#: The statistics given a point estimate and an interval, in column order.
+STATISTICS = ("hub_h_median", *(f"hub_within_{t:g}h" for t in settings.REACH_THRESHOLDS_H))
+#: The columns of the table, in order: those declared for ``hamji_uncertainty.csv``
+#: (:data:`geo.schema.TABLE_SCHEMAS`) up to ``ranges``; the file adds the ``made_from_*`` columns and the stamps.
+UNCERTAINTY_COLUMNS = tuple(TABLE_SCHEMAS["uncertainty"])[: list(TABLE_SCHEMAS["uncertainty"]).index("ranges") + 1]
+
+
+def _rows(reach: pd.DataFrame, markets: pd.DataFrame) -> list[tuple[pd.Series, list[np.ndarray]]]:
+    """Each reach-table row and its provinces' market positions (a group pools its provinces)."""
+    codes = list(reach["code"])
+    provinces = [c for c in codes if not c.startswith("group:") and c != "KP"]
+    where = {c: np.flatnonzero(markets["province"].to_numpy(object) == c) for c in provinces}
+    members = {
+        f"group:{BORDER}": [c for c, g in zip(reach["code"], reach["group"]) if g == BORDER and c in where],
+        f"group:{FAR}": [c for c, g in zip(reach["code"], reach["group"]) if g == FAR and c in where],
+        "KP": provinces,
+    }
+    return [(r, [where[c] for c in members.get(r["code"], [r["code"]]) if c in where]) for _, r in reach.iterrows()]
+
+
+def _resample(rng: np.random.Generator, positions: list[np.ndarray]) -> list[np.ndarray]:
+    """Each province's markets drawn with replacement, as many as it has."""
+    return [p[rng.integers(0, len(p), len(p))] if len(p) else p for p in positions]
+
+
+def _interval(values: np.ndarray) -> tuple[float, float]:
+    """The 5th and 95th percentiles over the draws (``inf`` counts, as in the reach table; NaN: no markets)."""
+    if np.isnan(values).all():
+        return math.nan, math.nan
+    return quantile(values, INTERVAL[0] / 100), quantile(values, INTERVAL[1] / 100)
+
+
+@dataclass
+class _Config:
+    draws: int
+    seed: int
+    ranges: Ranges
+    bootstrap: bool
+
+
+def check_draws(draws: int, seed: int) -> None:
+    """Fail in one line unless ``draws`` is a whole number in range and ``seed`` one of 0 or more."""
+    from geo.errors import InputError
+
+    if not isinstance(draws, int) or isinstance(draws, bool) or not 1 <= draws <= settings.MAX_UNCERTAINTY_DRAWS:
+        raise InputError(
+            f"draws = {draws!r}: give a whole number of draws from 1 to {settings.MAX_UNCERTAINTY_DRAWS:,}",
+            option="draws",
+        )
+    if not isinstance(seed, int) or isinstance(seed, bool) or seed < 0:
+        raise InputError(f"seed = {seed!r}: give a whole number, 0 or more", option="seed")
+
+
+def uncertainty_table(
+    layers,
+    routes,
+    reach: pd.DataFrame,
+    draws: int = settings.UNCERTAINTY_DRAWS,
+    seed: int = 0,
+    ranges: Ranges | None = None,
+    bootstrap: bool = True,
+    progress: Callable[[int, int], None] | None = None,
+) -> pd.DataFrame:
+    """Point estimates and 5–95 % intervals of the hub→market reach per province and group.
+
+    The parameters are those of :func:`geo.api.reach_uncertainty` (``reach``
+    required here). Returns :data:`UNCERTAINTY_COLUMNS`: per row the point
+    estimate (the reach table's), ``_p5`` and ``_p95`` of each of
+    :data:`STATISTICS`, and on the border and far group rows the share of
+    draws in which the border group's median is below the far group's.
+    """
+    check_draws(draws, seed)
+    config = _Config(draws, seed, ranges or Ranges(), bootstrap)
+    speeds = routes.assumptions.speeds
+    net, markets = _network(layers, routes.assumptions)
+    rows = _rows(reach, markets)
+    rng = np.random.default_rng(seed)
+    drawn = np.full((draws, len(rows), len(STATISTICS)), np.nan)
+    for d in range(draws):
+        hours = _hub_hours(net, draw_assumptions(rng, speeds, net.penalty_h, config.ranges))
+        for r, (_, positions) in enumerate(rows):
+            chosen = _resample(rng, positions) if bootstrap else positions
+            picked = hours[np.concatenate(chosen)] if chosen else np.zeros(0)
+            drawn[d, r] = list(_statistics(picked).values()) if len(picked) else np.nan
+        if progress is not None:
+            progress(d + 1, draws)
+    return _table(reach, rows, drawn, config)
+
+
+def _table(reach: pd.DataFrame, rows: list, drawn: np.ndarray, config: _Config) -> pd.DataFrame:
+    """The draws as the declared columns, the reach table's values as the point estimates."""
+    codes = [r["code"] for r, _ in rows]
+    border, far = codes.index(f"group:{BORDER}"), codes.index(f"group:{FAR}")
+    # inf < inf is False: a draw where neither group's median market is reached does not count for the border.
+    compared = rows[border][0]["markets"] > 0 and rows[far][0]["markets"] > 0
+    below = float(np.mean(drawn[:, border, 0] < drawn[:, far, 0])) if compared else math.nan
+    out = []
+    for r, (row, _) in enumerate(rows):
+        line = {k: row[k] for k in ("code", "name", "group", "markets")}
+        for s, stat in enumerate(STATISTICS):
+            low, high = _interval(drawn[:, r, s])
+            line.update({stat: float(row[stat]), f"{stat}_p5": low, f"{stat}_p95": high})
+        line["p_border_median_below_far"] = below if r in (border, far) else math.nan
+        line.update(draws=config.draws, seed=config.seed, bootstrap=config.bootstrap, ranges=config.ranges.words())
+        out.append(line)
+    return pd.DataFrame(out, columns=list(UNCERTAINTY_COLUMNS))
+
+
+def interval_text(row: pd.Series, stat: str) -> str:
+    """A point estimate and its 5–95 % interval for people: ``3.1 h (2.6 h to 4.0 h)``, ``45% (30% to 60%)``."""
+    fmt = format_hours if stat.endswith("median") else format_share
+    return f"{fmt(row[stat])} ({fmt(row[f'{stat}_p5'])} to {fmt(row[f'{stat}_p95'])})"
+
+
+def interval_sentence(uncertainty: pd.DataFrame) -> str:
+    """One sentence: both groups' hub→market medians with their intervals, and the probability."""
+    by_code = uncertainty.set_index("code")
+    border, far = by_code.loc[f"group:{BORDER}"], by_code.loc[f"group:{FAR}"]
+    draws = int(border["draws"])
+    if not (border["markets"] > 0 and far["markets"] > 0):
+        missing = "border" if not border["markets"] > 0 else "far"
+        return f"No intervals to compare over {draws} draws: this build has no markets in the {missing} provinces."
+    return (
+        f"Over {draws} draws of the speeds, unpaved factor and border penalties"
+        + (" and resamples of each province's markets" if bool(border["bootstrap"]) else "")
+        + f", the median hub→market time is {interval_text(border, 'hub_h_median')} in the border provinces "
+        f"and {interval_text(far, 'hub_h_median')} in the far provinces (5–95 % intervals); the border "
+        f"provinces' median is the lower in {border['p_border_median_below_far']:.0%} of draws."
+    )
+
+
+def markdown_lines(uncertainty: pd.DataFrame) -> list[str]:
+    """The intervals as a Markdown section: the sentence, the ranges, and a row per province and group."""
+    first = uncertainty.iloc[0]
+    lines = [
+        "## How sure: intervals over the assumptions",
+        "",
+        interval_sentence(uncertainty),
+        "",
+        f"Ranges: {first['ranges']}. Seed {int(first['seed'])}; the same seed gives the same intervals "
+        f"(`hamji uncertainty`, `{settings.UNCERTAINTY_CSV}`).",
+        "",
+        "| Row | Median hub→market | Within 2 h | Within 4 h | Within 8 h |",
+        "|---|---:|---:|---:|---:|",
+    ]
+    for _, row in uncertainty.iterrows():
+        cells = " | ".join(interval_text(row, stat) for stat in STATISTICS)
+        lines.append(f"| {row['name']} | {cells} |")
+    return [*lines, ""]
