@@ -53,7 +53,8 @@ def settings_digest() -> str:
     values = {
         name: repr(getattr(settings, name))
         for name in dir(settings)
-        if name.isupper() and not isinstance(getattr(settings, name), Path)
+        # Private tables (``_FROM_ENV`` holds functions, whose repr is an address) are not settings.
+        if name.isupper() and not name.startswith("_") and not isinstance(getattr(settings, name), Path)
     }
     return hashlib.sha256(json.dumps(values, sort_keys=True).encode()).hexdigest()
 
