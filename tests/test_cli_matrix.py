@@ -32,21 +32,6 @@ DEMO = ["--demo"]
 FIXTURE_PROVINCES = [arg for code in fixture.province_codes() for arg in ("--province", code)]
 
 
-@pytest.fixture(scope="session")
-def built(tmp_path_factory) -> Path:
-    """A complete demo build: layers/ and maps/ side by side."""
-    root = tmp_path_factory.mktemp("built")
-    assert main(["build", "--demo", *folder_args("build", root)]) == 0
-    return root
-
-
-@pytest.fixture
-def previous(built, tmp_path) -> Path:
-    """A private copy of the complete build, to fail against."""
-    shutil.copytree(built, tmp_path / "build")
-    return tmp_path / "build"
-
-
 def fails(args: list[str], root: Path, capsys) -> str:
     """Run ``hamji ARGS`` against ``root``; return its one error line; check nothing changed."""
     before = snapshot(root / "layers", root / "maps")

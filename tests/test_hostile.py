@@ -20,55 +20,12 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-from conftest import folder_args, snapshot
+from conftest import ENV, digest, folder_args, hamji, refused, snapshot
 from fake_overpass import FakeOverpass
 
 from geo import settings
 from geo.sources import fixture
-
-ENV = {**os.environ, "HAMJI_OVERPASS_RETRY_PAUSE_S": "0", "PYTHONDONTWRITEBYTECODE": "1"}
-ENV.pop("HAMJI_OSM", None)
-
-
-def hamji(*args: str, env: dict | None = None, timeout: float = 180) -> subprocess.CompletedProcess:
-    """``hamji ARGS`` as its own process, with no standard input."""
-    return subprocess.run(
-        [sys.executable, "-m", "geo.cli", *args],
-        capture_output=True,
-        text=True,
-        env={**ENV, **(env or {})},
-        stdin=subprocess.DEVNULL,
-        timeout=timeout,
-    )
-
-
-@pytest.fixture(scope="session")
-def built(tmp_path_factory) -> Path:
-    """A complete demo build (layers, routes, reach, maps), made once."""
-    root = tmp_path_factory.mktemp("hostile-built")
-    done = hamji("build", "--demo", "--out", str(root / "layers"), "--maps", str(root / "maps"))
-    assert done.returncode == 0, done.stderr
-    return root
-
-
-@pytest.fixture
-def previous(built, tmp_path) -> Path:
-    """A private copy of the complete build, to fail against."""
-    shutil.copytree(built, tmp_path / "build")
-    return tmp_path / "build"
-
-
-def refused(root: Path, *args: str, env: dict | None = None, code: int = 1) -> str:
-    """Run ``hamji ARGS``; check it fails cleanly and changes nothing; return its error line."""
-    before = snapshot(root / "layers", root / "maps")
-    done = hamji(*args, env=env)
-    lines = done.stderr.splitlines()
-    assert done.returncode == code, (done.returncode, done.stderr[-2000:])
-    assert "Traceback" not in done.stderr + done.stdout
-    assert len(lines) == 1 and lines[0].startswith("hamji: error: "), lines
-    assert snapshot(root / "layers", root / "maps") == before
-    return lines[0]
-
+from geo.staging import JOURNAL
 
 # -- speed tables ------------------------------------------------------------------------------
 
@@ -632,3 +589,194 @@ def test_a_commit_killed_half_way_is_finished_by_the_next_run(previous):
     assert (folder / settings.REACH_MD).read_text() == new_reach
     assert not (folder / staging.JOURNAL).exists() and not staged.exists()
     assert not (folder / "y").exists() and not (folder / "z").exists()
+
+
+# -- failures injected into build: a stage fails, the disk fills, the process is killed ---------
+
+#: What the injected builds change, so that a failure replacing anything would show: another penalty.
+CHANGED_BUILD = ("build", "--demo", "--force", "--penalty", "Wonjong–Quanhe=5")
+
+
+def hamji_with(patch: str, *args: str) -> subprocess.CompletedProcess:
+    """``hamji ARGS`` as its own process, after the Python statements ``patch`` (an injected failure) ran."""
+    code = f"import sys\n{patch}\nfrom geo.cli import main\nsys.exit(main(sys.argv[1:]))\n"
+    return subprocess.run(
+        [sys.executable, "-c", code, *args], capture_output=True, text=True, env=ENV, stdin=subprocess.DEVNULL
+    )
+
+
+def after_stage(stage: str, then: str) -> str:
+    """A patch running ``stage`` for real (it must write files) and then doing ``then``."""
+    return (
+        "import os, signal, geo.pipeline\n"
+        "from geo.errors import OutputError\n"
+        f"real = geo.pipeline.{stage}_stage\n"
+        "def failing(*args, **kwargs):\n"
+        "    run = real(*args, **kwargs)\n"
+        "    assert run.written, 'the stage wrote nothing: the injected failure would prove nothing'\n"
+        f"    {then}\n"
+        f"geo.pipeline.{stage}_stage = failing\n"
+    )
+
+
+def settled(*folders: Path) -> dict[str, str]:
+    """:func:`snapshot` without the temporary files a killed run leaves (swept by the next run)."""
+    return {k: v for k, v in snapshot(*folders).items() if "/.hamji-tmp-" not in f"/{k}"}
+
+
+def leftovers(root: Path) -> list[str]:
+    return sorted(str(p) for p in root.glob("*/.hamji-*") if p.name not in (".hamji.lock", ".hamji_cache.json"))
+
+
+BUILD_STAGES = ["layers", "routes", "reach", "supply", "maps"]
+
+
+@pytest.mark.parametrize("stage", BUILD_STAGES)
+def test_build_failing_after_each_stage_replaces_nothing(previous, stage):
+    before = snapshot(previous / "layers", previous / "maps")
+    fail = f"raise OutputError('injected failure after the {stage} stage wrote ' + str(run.written[0]))"
+    patch = after_stage(stage, fail)
+    done = hamji_with(patch, *CHANGED_BUILD, *folder_args("build", previous))
+    lines = done.stderr.splitlines()
+    assert done.returncode == 1 and len(lines) == 1, done.stderr
+    assert lines[0].startswith(f"hamji: error: injected failure after the {stage} stage wrote {previous}/")
+    assert snapshot(previous / "layers", previous / "maps") == before
+    assert leftovers(previous) == []
+
+
+@pytest.mark.parametrize("stage", ["supply", "maps"])
+def test_build_with_a_bug_in_a_late_stage_replaces_nothing(previous, stage):
+    before = snapshot(previous / "layers", previous / "maps")
+    bug = after_stage(stage, "raise RuntimeError('injected bug')")
+    done = hamji_with(bug, *CHANGED_BUILD, *folder_args("build", previous))
+    assert done.returncode == 2 and done.stderr.count("\n") == 1 and "Traceback" not in done.stderr, done.stderr
+    assert done.stderr.startswith("hamji: internal error: RuntimeError: injected bug; no earlier output was changed")
+    assert snapshot(previous / "layers", previous / "maps") == before
+
+
+@pytest.mark.parametrize("stage", BUILD_STAGES)
+def test_build_killed_after_each_stage_replaces_nothing(previous, stage):
+    before = snapshot(previous / "layers", previous / "maps")
+    kill = after_stage(stage, "os.kill(os.getpid(), signal.SIGKILL)")
+    done = hamji_with(kill, *CHANGED_BUILD, *folder_args("build", previous))
+    assert done.returncode == -signal.SIGKILL, done.stderr
+    assert settled(previous / "layers", previous / "maps") == before
+    assert list(previous.glob("*/.hamji-tmp-*-stage")), "the kill left no staging folder: it came too late"
+    # The next run finds every output current (nothing was replaced) and sweeps what the killed one left.
+    again = hamji("build", "--demo", *folder_args("build", previous))
+    assert again.returncode == 0, again.stderr
+    assert snapshot(previous / "layers", previous / "maps") == before
+    assert leftovers(previous) == []
+
+
+def _full_disk_at(name: str) -> str:
+    """A patch making the write of the file ``name`` fail as on a full disk (after its bytes went to disk)."""
+    return (
+        "import errno, geo.io\n"
+        "real = geo.io._put_in_place\n"
+        "def full(tmp, path):\n"
+        f"    if path.name == {name!r}:\n"
+        "        raise OSError(errno.ENOSPC, 'No space left on device')\n"
+        "    real(tmp, path)\n"
+        "geo.io._put_in_place = full\n"
+    )
+
+
+@pytest.mark.parametrize("name", [settings.REACH_CSV, settings.SUPPLY_MD, "index.html"])
+def test_full_disk_during_a_build_replaces_nothing(previous, name):
+    before = snapshot(previous / "layers", previous / "maps")
+    done = hamji_with(_full_disk_at(name), *CHANGED_BUILD, *folder_args("build", previous))
+    lines = done.stderr.splitlines()
+    assert done.returncode == 1 and len(lines) == 1, done.stderr
+    folder = "maps" if name.endswith(".html") else "layers"
+    assert lines[0] == (
+        f"hamji: error: the disk is full: {previous / folder / name} could not be written, and the previous "
+        f"{name} is unchanged; free some space and run again"
+    )
+    assert snapshot(previous / "layers", previous / "maps") == before
+    assert leftovers(previous) == []
+
+
+def _at_journal(number: int, then: str) -> str:
+    """A patch doing ``then`` instead of writing the ``number``-th commit journal (1: maps/, 2: layers/)."""
+    return (
+        "import errno, os, signal, geo.io, geo.staging\n"
+        "real, count = geo.io.write_json, []\n"
+        "def journal(data, path):\n"
+        "    if path.name == geo.staging.JOURNAL:\n"
+        "        count.append(path)\n"
+        f"        if len(count) == {number}:\n"
+        f"            {then}\n"
+        "    return real(data, path)\n"
+        "geo.io.write_json = journal\n"
+    )
+
+
+@pytest.mark.parametrize("number", [1, 2])
+def test_full_disk_while_recording_the_commit_replaces_nothing(previous, number):
+    """The disk fills as the commit's journals are written: the one already written must not survive."""
+    before = snapshot(previous / "layers", previous / "maps")
+    full = "raise geo.io._failed_write(path, OSError(errno.ENOSPC, 'No space left on device'))"
+    done = hamji_with(_at_journal(number, full), *CHANGED_BUILD, *folder_args("build", previous))
+    assert done.returncode == 1 and done.stderr.count("\n") == 1, done.stderr
+    assert done.stderr.startswith("hamji: error: the disk is full: the new outputs could not be put in place")
+    assert snapshot(previous / "layers", previous / "maps") == before and leftovers(previous) == []
+    # Nothing is left for the next run to finish: it changes nothing either.
+    assert hamji("reach", *folder_args("reach", previous)).returncode == 0
+    assert snapshot(previous / "layers", previous / "maps") == before
+
+
+def test_kill_before_the_commit_is_decided_is_discarded(previous):
+    """Killed after maps/'s journal was written, before layers/'s (the decision): the next run discards it."""
+    before = snapshot(previous / "layers", previous / "maps")
+    kill = "os.kill(os.getpid(), signal.SIGKILL)"
+    done = hamji_with(_at_journal(2, kill), *CHANGED_BUILD, *folder_args("build", previous))
+    assert done.returncode == -signal.SIGKILL, done.stderr
+    assert (previous / "maps" / JOURNAL).exists() and not (previous / "layers" / JOURNAL).exists()
+    assert hamji("maps", *folder_args("maps", previous)).returncode == 0  # locks maps/ only
+    assert hamji("reach", *folder_args("reach", previous)).returncode == 0  # locks layers/ only
+    assert snapshot(previous / "layers", previous / "maps") == before
+    assert leftovers(previous) == []
+
+
+def _kill_at_apply(number: int) -> str:
+    """A patch killing the process as the commit starts its ``number``-th folder (1: layers/, 2: maps/)."""
+    return (
+        "import os, signal, geo.staging\n"
+        "real, count = geo.staging._apply, []\n"
+        "def apply(folder, moves, removals):\n"
+        "    count.append(folder)\n"
+        f"    if len(count) == {number}:\n"
+        "        os.kill(os.getpid(), signal.SIGKILL)\n"
+        "    real(folder, moves, removals)\n"
+        "geo.staging._apply = apply\n"
+    )
+
+
+@pytest.mark.parametrize(
+    "number, then",
+    [
+        (1, ("routes", "--penalty", "Wonjong–Quanhe=5")),  # nothing moved yet; layers/ (the decision) is locked next
+        (2, ("maps",)),  # layers/ done, maps/ not; maps/ alone is locked next
+    ],
+    ids=["before-any-folder-then-layers", "between-the-folders-then-maps"],
+)
+def test_kill_during_the_commit_is_finished_in_both_folders(previous, number, then):
+    done = hamji_with(_kill_at_apply(number), *CHANGED_BUILD, *folder_args("build", previous))
+    assert done.returncode == -signal.SIGKILL, done.stderr
+    promised = {}  # what each journal promises to put in place: the killed run's outputs
+    for folder in ("layers", "maps"):
+        journal = json.loads((previous / folder / JOURNAL).read_text())
+        for staged, target in journal["moves"]:
+            source = previous / folder / staged
+            promised[f"{folder}/{target}"] = digest(source) if source.exists() else digest(previous / folder / target)
+    assert f"layers/{settings.ROUTES_GPKG}" in promised and "maps/overview.html" in promised
+    again = hamji(then[0], *then[1:], *folder_args(then[0], previous))
+    assert again.returncode == 0, again.stderr
+    now = snapshot(previous / "layers", previous / "maps")
+    assert {name: now[name] for name in promised} == promised
+    assert not list(previous.glob(f"*/{JOURNAL}"))
+    # Layers, routes, reach and maps are one run's: the stages reading them accept them as they are.
+    for command in ("reach", "maps"):
+        assert hamji(command, *folder_args(command, previous)).returncode == 0
+    assert leftovers(previous) == []

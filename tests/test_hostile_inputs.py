@@ -12,15 +12,13 @@ import bz2
 import gzip
 import json
 import lzma
-import shutil
 import time
 from pathlib import Path
 
 import osmium
 import pytest
-from conftest import folder_args
+from conftest import folder_args, hamji, refused
 from fake_overpass import FakeOverpass
-from test_hostile import hamji, refused
 
 from geo.io import csv_safe
 from geo.sources import fixture
@@ -58,22 +56,6 @@ def repeated(head: bytes, block: bytes, total: int, tail: bytes = b""):
 
 
 MIB = 1 << 20
-
-
-@pytest.fixture(scope="session")
-def built(tmp_path_factory) -> Path:
-    """A complete demo build, made once (as ``test_hostile.built``)."""
-    root = tmp_path_factory.mktemp("hostile-inputs-built")
-    done = hamji("build", "--demo", *folder_args("build", root))
-    assert done.returncode == 0, done.stderr
-    return root
-
-
-@pytest.fixture
-def previous(built, tmp_path) -> Path:
-    """A private copy of the complete build, to fail against."""
-    shutil.copytree(built, tmp_path / "build")
-    return tmp_path / "build"
 
 
 # -- compressed input ----------------------------------------------------------------------------
