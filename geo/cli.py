@@ -142,17 +142,32 @@ def check_output_folders(args: argparse.Namespace) -> None:
         ensure_writable(folder)
 
 
+def _precheck_build(args: argparse.Namespace) -> None:
+    """What ``build`` can check in a moment, before it locks, stages or imports anything heavy.
+
+    An unknown province and a mistyped crossing in ``--penalty`` fail here,
+    with the closest names, having written nothing (not even a lock file).
+    """
+    from geo.penalties import check_penalty_crossings, parse_penalties
+    from geo.regions import resolve_selection
+    from geo.sources.fixture_data import province_codes
+
+    demo = province_codes()
+    codes = [r.code for r in resolve_selection(args.province or (demo if args.demo else None))]
+    # The demo holds only the fixture's provinces, whatever else is asked for.
+    codes = [c for c in codes if c in demo] if args.demo else codes
+    check_penalty_crossings(parse_penalties(args.penalty), codes)
+
+
 def _run_build(args: argparse.Namespace) -> None:
     from geo.maps import check_assets
     from geo.network import load_speeds
     from geo.pipeline import supply_stage
-    from geo.routes import parse_penalties
     from geo.sources.people_areas import read_people_areas
 
     # Bad configuration, and a folder that cannot be written, fail before any
     # stage replaces anything.
     load_speeds(args.speeds)
-    parse_penalties(args.penalty)
     if args.people_areas is not None:
         args.people_areas = read_people_areas(args.people_areas)  # read once, here, so that it fails first
     if args.offline:
@@ -239,6 +254,9 @@ RUNNERS = {
     "build": _run_build,
 }
 
+#: Sub-command -> the checks of its arguments that run before anything is locked, staged or imported.
+PRECHECKS = {"build": _precheck_build}
+
 
 def _with_staging(args: argparse.Namespace, run) -> argparse.Namespace:
     """``args`` with every folder the command writes replaced by its staging folder (see :mod:`geo.staging`).
@@ -260,6 +278,8 @@ def _with_staging(args: argparse.Namespace, run) -> argparse.Namespace:
 
 def _run_staged(args: argparse.Namespace) -> None:
     """Run the command in staging folders; put its outputs in place only if every stage succeeded."""
+    if args.command in PRECHECKS:
+        PRECHECKS[args.command](args)
     from geo import lock, staging
 
     folders = _folders(args)

@@ -7,19 +7,19 @@ command's words are in one place; :mod:`geo.cli` prints what these return.
 from __future__ import annotations
 
 from pathlib import Path
-
-import geopandas as gpd
-import pandas as pd
+from typing import TYPE_CHECKING
 
 from geo import settings
-from geo.api import Layers, Routes, ScenarioResult
-from geo.comparison import difference_summary
-from geo.crossings import crossing_name
 from geo.errors import MissingStageError, clip
-from geo.maps.style import MAP_TITLES
-from geo.pipeline import StageRun
-from geo.reach import headline
-from geo.routes import NO_ROAD_NEAR
+
+# The stage modules (and geopandas under them) are imported where a report needs them: an error line
+# (error_line) must not wait seconds for them, and the command checks its arguments before they load.
+if TYPE_CHECKING:
+    import geopandas as gpd
+    import pandas as pd
+
+    from geo.api import Layers, Routes, ScenarioResult
+    from geo.pipeline import StageRun
 
 DEMO_LINE = f"*** {settings.DEMO_STAMP} ***"
 
@@ -94,6 +94,11 @@ def format_summary(info: dict, provinces: gpd.GeoDataFrame) -> str:
 
 
 def _routes(routes: Routes) -> str:
+    import pandas as pd
+
+    from geo.crossings import crossing_name
+    from geo.routes import NO_ROAD_NEAR
+
     lines = [DEMO_LINE] if routes.synthetic else []
     for country, info in routes.report["network"].items():
         if isinstance(info, dict):
@@ -127,6 +132,8 @@ def _routes(routes: Routes) -> str:
 
 
 def _reach(result: tuple[pd.DataFrame, dict]) -> str:
+    from geo.reach import headline
+
     table, provenance = result
     lines = [DEMO_LINE] if provenance.get("synthetic") else []
     columns = [
@@ -148,6 +155,8 @@ def _reach(result: tuple[pd.DataFrame, dict]) -> str:
 
 
 def _maps(result: tuple[dict[str, dict], bool]) -> str:
+    from geo.maps.style import MAP_TITLES
+
     sizes, synthetic = result
     lines = [DEMO_LINE] if synthetic else []
     for name, info in sizes.items():
@@ -160,6 +169,8 @@ def _maps(result: tuple[dict[str, dict], bool]) -> str:
 
 
 def _scenario(result: ScenarioResult) -> str:
+    from geo.comparison import difference_summary
+
     return difference_summary(
         result.info,
         result.market_changes,

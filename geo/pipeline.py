@@ -370,10 +370,15 @@ def sensitivity_stage(
     Writes ``hamji_sensitivity.csv`` and ``hamji_sensitivity.md`` beside the
     reach table (one sentence per scenario), and each scenario's own files.
     """
+    from geo.scenarios import load_scenario
+
+    names = list(names or settings.SENSITIVITY_SCENARIOS)
+    for name in names:
+        load_scenario(name)  # a mistyped or broken one fails now, not after the others have run
     base = load_baseline(layers_dir)
     results = [("baseline", "Baseline", comparison.orderings(base.reach))]
     written: list[Path] = []
-    for name in names or settings.SENSITIVITY_SCENARIOS:
+    for name in names:
         run = scenario_stage(name, maps_dir=maps_dir, baseline=base, offline=offline)
         label = run.result.info["name"] + _missing_supply(run.result.routes)
         results.append((run.result.info["key"], label, run.result.ordering))

@@ -12,7 +12,6 @@ One multi-source Dijkstra per question, not one search per market:
 
 from __future__ import annotations
 
-import difflib
 from dataclasses import dataclass
 
 import geopandas as gpd
@@ -24,65 +23,15 @@ from shapely.geometry import LineString
 
 from geo import settings
 from geo.bands import road_time_bands, travel_time_bands
-from geo.errors import HamjiError, InputError
+from geo.errors import HamjiError
 from geo.network import Side, SpeedTable, build_side, split_at_border, time_matrix
+from geo.penalties import check_penalties, parse_penalties  # noqa: F401 (their old home: callers import them here)
 from geo.supply import apply_supply, supply_provinces
 
 #: Added to the virtual source's edges: SciPy reads a stored zero as "no edge".
 _EPS = 1e-6
 #: How the reason of a crossing too far from any road begins (the CLI warns about these).
 NO_ROAD_NEAR = "no road within"
-
-
-def check_penalties(
-    penalties: dict[str, float], crossing_ids: list[str] | None, names: dict[str, str] | None = None
-) -> dict[str, float]:
-    """``penalties`` by crossing id, if every key is a crossing and every value in range.
-
-    A key may be a crossing's id or, with ``names`` (name -> id), its name
-    as the maps show it (any case); the result is keyed by id. A value must
-    be from 0 to :data:`settings.MAX_PENALTY_H` hours. An unknown key names
-    the closest crossings.
-
-    With ``crossing_ids`` ``None`` only the hours are checked (before the
-    crossings are known).
-    """
-    by_name = {name.casefold(): cid for name, cid in (names or {}).items()}
-    checked = {}
-    for name, hours in penalties.items():
-        cid = name
-        if crossing_ids is not None and name not in crossing_ids:
-            cid = by_name.get(name.casefold())
-            if cid is None:
-                close = difflib.get_close_matches(name, [*crossing_ids, *(names or {})], n=3, cutoff=0.5)
-                raise InputError(
-                    f"border penalty for {name!r}: unknown crossing; known crossings: "
-                    + ", ".join(sorted(crossing_ids))
-                    + (f"; did you mean {' or '.join(map(repr, close))}?" if close else ""),
-                    option="penalties",
-                )
-        if not 0 <= hours <= settings.MAX_PENALTY_H:
-            raise InputError(
-                f"border penalty for {name!r}: {hours:g} is not a number of hours from 0 to {settings.MAX_PENALTY_H:g}",
-                option="penalties",
-            )
-        checked[cid] = hours
-    return checked
-
-
-def parse_penalties(values: list[str] | None, crossing_ids: list[str] | None = None) -> dict[str, float]:
-    """``ID=HOURS`` texts as a dict of hours by crossing id, checked by :func:`check_penalties`."""
-    penalties = {}
-    for value in values or []:
-        name, _, hours = value.partition("=")
-        try:
-            penalties[name] = float(hours)
-        except ValueError:
-            raise InputError(
-                f"border penalty {value!r}: {hours!r} is not a number of hours; write CROSSING=HOURS (its name or id)",
-                option="penalties",
-            ) from None
-    return check_penalties(penalties, crossing_ids)
 
 
 def _path(pred: np.ndarray, target: int) -> list[int]:

@@ -34,6 +34,7 @@ routes stage recorded), so it differs from the baseline only where it says.
 
 from __future__ import annotations
 
+import difflib
 import hashlib
 import math
 import re
@@ -147,9 +148,10 @@ def _scenario_path(name_or_path: str) -> Path:
     if name_or_path in shipped_scenarios():
         return SCENARIO_DIR / f"{name_or_path}.toml"
     if not path.suffix and "/" not in name_or_path:
+        close = difflib.get_close_matches(name_or_path, shipped_scenarios(), n=1, cutoff=0.6)
         raise InputError(
             f"scenario {clip(repr(name_or_path), 60)} is neither a file nor a shipped scenario; "
-            "shipped: " + ", ".join(shipped_scenarios())
+            "shipped: " + ", ".join(shipped_scenarios()) + (f" (did you mean {close[0]!r}?)" if close else "")
         )
     return path
 

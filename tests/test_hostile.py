@@ -535,7 +535,7 @@ def test_output_that_is_a_link_is_replaced_never_written_through(previous, tmp_p
     "failing",
     [
         # Each breaks one later stage of build after the earlier stages have run.
-        ("--penalty", "wonjong=4"),  # routes: an unknown crossing (known only once the layers exist)
+        ("--penalty", "osm_node_999=4"),  # routes: an OSM-only crossing id, known only once the layers exist
         ("--people-areas", "AREAS"),  # reach: areas whose people are more than every province holds
     ],
     ids=["routes", "reach"],
@@ -780,3 +780,64 @@ def test_kill_during_the_commit_is_finished_in_both_folders(previous, number, th
     for command in ("reach", "maps"):
         assert hamji(command, *folder_args(command, previous)).returncode == 0
     assert leftovers(previous) == []
+
+
+# -- build checks what it can before anything: a typo costs a moment and writes nothing -----------
+
+
+@pytest.mark.parametrize(
+    "args, expected",
+    [
+        (
+            ("--penalty", "wonjong=4"),
+            "border penalty for 'wonjong': no crossing has that name or id; did you mean 'wonjong_quanhe' or "
+            "'Wonjong–Quanhe'? (write CROSSING=HOURS with a crossing's name as the maps show it, or its id) "
+            "[--penalty]",
+        ),
+        (("--penalty", "wonjong-quanhe=4"), "did you mean 'wonjong_quanhe' or 'Wonjong–Quanhe'?"),
+        (("--penalty", "hyesan=2"), "did you mean 'hyesan_changbai' or 'Hyesan–Changbai'?"),
+        (
+            ("--penalty", "Sinuiju–Dandong (road)=3"),
+            "Sinuiju–Dandong (road) is in North Pyongan (KP-03), which this build does not read; add --province "
+            "KP-03 or leave the penalty out",
+        ),
+        (("--penalty", "Wonjong–Quanhe=two"), "'two' is not a number of hours"),
+        (("--penalty", "Wonjong–Quanhe=300"), "300 is not a number of hours from 0 to 240"),
+        (("--province", "North Hamgyung"), "unknown province 'North Hamgyung'; use one of: KP-09 North Hamgyong"),
+    ],
+    ids=["prefix", "hyphen", "town-only", "province-not-built", "hours-text", "hours-range", "province-typo"],
+)
+def test_build_refuses_a_typo_before_it_locks_or_loads_anything(tmp_path, args, expected):
+    # In-process, to see what was imported: the check runs before geopandas (seconds to load) is.
+    code = (
+        "import sys\nfrom geo.cli import main\ncode = main(sys.argv[1:])\n"
+        "print('geopandas loaded' if 'geopandas' in sys.modules else 'geopandas not loaded')\nsys.exit(code)\n"
+    )
+    started = time.monotonic()
+    done = subprocess.run(
+        [sys.executable, "-c", code, "build", "--demo", "--province", "border", *args, *folder_args("build", tmp_path)],
+        capture_output=True,
+        text=True,
+        env=ENV,
+    )
+    elapsed = time.monotonic() - started
+    lines = done.stderr.splitlines()
+    assert done.returncode == 1 and len(lines) == 1 and expected in lines[0], done.stderr
+    assert done.stdout.strip() == "geopandas not loaded"
+    assert sorted(tmp_path.iterdir()) == []  # no folder, no lock file
+    assert elapsed < 20, elapsed  # about 0.9 s on a busy 2-core machine; a build reaching its layers takes more
+
+
+def test_build_checks_a_crossing_found_only_in_osm_against_the_layers(previous):
+    """An OSM-only crossing's id cannot be known before the layers exist: it is checked when routing."""
+    args = ["build", "--demo", "--force", "--penalty", "osm_node_999=2"]
+    line = refused(previous, *args, *folder_args("build", previous))
+    assert "border penalty for 'osm_node_999': unknown crossing; known crossings: " in line
+
+
+def test_sensitivity_refuses_a_mistyped_scenario_before_running_the_others(previous):
+    args = ["sensitivity", "--scenario", "kp_speeds_minus30", "--scenario", "wonjong_closd"]
+    line = refused(previous, *args, *folder_args("sensitivity", previous))
+    assert "scenario 'wonjong_closd' is neither a file nor a shipped scenario" in line
+    assert "(did you mean 'wonjong_closed'?)" in line
+    assert not (previous / "layers" / "scenarios").exists()
