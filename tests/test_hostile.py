@@ -283,7 +283,7 @@ OVERPASS_FAILURES = {
     "gateway-timeout": (504, "gateway timeout", "text/plain", "HTTP 504 (gateway timeout) after 2 retries"),
     "server-error": (500, "oops", "text/plain", "HTTP 500"),
     "empty-list": (200, "[]", "application/json", "JSON without an 'elements' list"),
-    "malformed": (200, '{"elements": [', "application/json", "the answer is not JSON"),
+    "malformed": (200, '{"elements": [', "application/json", "not valid JSON (expecting value at byte 14)"),
 }
 
 

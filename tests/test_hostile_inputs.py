@@ -282,8 +282,10 @@ def server():
     [
         ("drip", "no complete answer within 3 s"),
         ("endless-headers", "no complete answer within 3 s"),
-        ("truncated", "Overpass at"),
-        ("redirect-loop", "Overpass at"),
+        ("truncated", "failed on the data date query: the answer broke off before its end"),
+        ("redirect-loop", "failed on the data date query: the server redirects (HTTP 302) to the same address"),
+        ("redirect-307-loop", "failed on the data date query: the server redirects without end"),
+        ("close", "failed on the data date query: the server closed the connection without a complete answer"),
     ],
 )
 def test_misbehaving_overpass_servers(previous, tmp_path, server, mode, expected):
@@ -301,6 +303,73 @@ def test_misbehaving_overpass_servers(previous, tmp_path, server, mode, expected
     )
     assert expected in line and "cannot reach" not in line
     assert time.monotonic() - started < 30
+
+
+#: The text of the first request (the data date) and of the roads request.
+DATA_DATE, ROADS = "timeout:25];out;", "['highway'="
+#: A whole, valid answer to the data date request.
+DATE_ANSWER = json.dumps({"osm3s": {"timestamp_osm_base": "2026-01-01T00:00:00Z"}, "elements": []}).encode()
+GZIP = {"Content-Encoding": "gzip"}
+
+WRONG_ANSWERS = {
+    "html-200": ((200, b"<html><body>Bad Gateway</body></html>", "text/html"), "the answer is not JSON but text/html"),
+    "json-as-text": ((200, DATE_ANSWER, "text/plain"), "the answer is not JSON but text/plain (an error page?)"),
+    "empty": ((200, b"", "application/json"), "the answer is empty"),
+    "two-gzip-documents": (
+        (200, gzip.compress(DATE_ANSWER) + gzip.compress(DATE_ANSWER), "application/json", GZIP),
+        f"the answer is not valid JSON (more after the first JSON document at byte {len(DATE_ANSWER)})",
+    ),
+    "damaged-gzip": (
+        (200, b"\x1f\x8b\x08\x00" + b"not deflate data" * 8, "application/json", GZIP),
+        "the answer's compression (Content-Encoding) is damaged",
+    ),
+    "moved": (
+        (301, b"", "text/plain", {"Location": "https://overpass.example/api/interpreter"}),
+        "the server redirects (HTTP 301) to https://overpass.example/api/interpreter; give that address",
+    ),
+}
+
+
+@pytest.mark.parametrize("query", ["data date", "roads"])
+@pytest.mark.parametrize("case", list(WRONG_ANSWERS))
+def test_a_wrong_answer_names_its_cause(previous, tmp_path, server, query, case):
+    """The server was reached: a bad answer says what was wrong with it, on either request, never "cannot reach"."""
+    (status, body, kind, *headers), expected = WRONG_ANSWERS[case]
+    server.failure = (status, body, kind, DATA_DATE if query == "data date" else ROADS, *headers)
+    line = quick_refusal(
+        previous,
+        "layers",
+        "--overpass-url",
+        server.url,
+        "--province",
+        "KP-13",
+        *folder_args("layers", previous),
+        env={"HAMJI_CACHE_DIR": str(tmp_path / "cache")},
+    )
+    assert f"Overpass at {server.url} failed on the {query} query: {expected}" in line, line
+    assert "cannot reach" not in line
+    advice = "Check the Overpass URL" if query == "data date" else "Try a smaller area (fewer provinces)"
+    assert f"nothing was written. {advice}, try again later, or use a local extract" in line
+
+
+def test_an_answer_in_two_gzip_members_is_read_whole(tmp_path, server):
+    """Concatenated gzip members are one stream (RFC 1952): an answer split in two is still the answer."""
+    half = len(DATE_ANSWER) // 2
+    members = gzip.compress(DATE_ANSWER[:half]) + gzip.compress(DATE_ANSWER[half:])
+    server.failure = (200, members, "application/json", DATA_DATE, GZIP)
+    out = tmp_path / "layers"
+    done = hamji(
+        "layers",
+        "--overpass-url",
+        server.url,
+        "--province",
+        "KP-13",
+        "--out",
+        str(out),
+        env={"HAMJI_CACHE_DIR": str(tmp_path / "cache")},
+    )
+    assert done.returncode == 0, done.stderr
+    assert "OSM data date: 2026-01-01T00:00:00Z" in done.stdout
 
 
 def test_bad_status_page_does_not_loop(previous, tmp_path, server):

@@ -7,6 +7,7 @@ empty layer.
 
 from __future__ import annotations
 
+import json
 import logging
 import signal
 import threading
@@ -17,9 +18,11 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import NoReturn
+from urllib.parse import urljoin
 
 import geopandas as gpd
 import requests
+import urllib3
 from shapely.geometry import box
 
 from geo import settings
@@ -62,6 +65,14 @@ class _OverpassGuard:
     def __call__(self, response: requests.Response, *args, **kwargs) -> requests.Response:
         if response.request.method != "POST" or not response.url.rstrip("/").endswith("/interpreter"):
             return response  # osmnx's /status probe for its rate limit
+        if response.status_code in (307, 308):
+            return response  # followed as a POST, and the answer it leads to comes here
+        if response.is_redirect:
+            # requests would follow it as a GET, without the query: the answer could not be the query's.
+            where = urljoin(response.url, response.headers.get("Location", ""))
+            if where == response.url:
+                self.fail(f"the server redirects (HTTP {response.status_code}) to the same address")
+            self.fail(f"the server redirects (HTTP {response.status_code}) to {clip(where, 120)}; give that address")
         for _ in range(settings.OVERPASS_RETRIES):
             if response.status_code not in (429, 504):
                 break
@@ -80,11 +91,18 @@ class _OverpassGuard:
             self.fail(f"HTTP {response.status_code} ({what}) after {settings.OVERPASS_RETRIES} retries")
         if not response.ok:
             self.fail(f"HTTP {response.status_code} {response.reason}")
+        kind = response.headers.get("Content-Type", "").split(";")[0].strip().lower()
+        if kind and kind not in _JSON_TYPES and not kind.endswith("+json"):
+            self.fail(f"the answer is not JSON but {clip(kind, 60)} (an error page?)")
+        if not response.content.strip():
+            self.fail("the answer is empty")
         try:
-            data = response.json()
-        except ValueError:
-            kind = response.headers.get("Content-Type", "unknown type").split(";")[0]
-            self.fail(f"the answer is not JSON but {kind} (an error page?)")
+            data = json.loads(response.content)
+        except json.JSONDecodeError as exc:
+            what = "more after the first JSON document" if exc.msg == "Extra data" else exc.msg.lower()
+            self.fail(f"the answer is not valid JSON ({what} at byte {exc.pos:,})")
+        except ValueError:  # not UTF-8
+            self.fail("the answer is not valid JSON (not UTF-8 text)")
         if not isinstance(data, dict) or not isinstance(data.get("elements"), list):
             self.fail("the answer is JSON without an 'elements' list")
         if data.get("remark"):
@@ -93,6 +111,33 @@ class _OverpassGuard:
 
     def fail(self, reason: str) -> NoReturn:
         raise OverpassError(self.url, self.query, reason)
+
+
+#: Content types an Overpass JSON answer may carry (besides any ``…+json``).
+_JSON_TYPES = ("application/json", "text/json")
+
+
+def _request_failure(exc: requests.RequestException) -> str:
+    """What went wrong with a request that got as far as the server, in words (never "cannot reach")."""
+    if isinstance(exc, requests.TooManyRedirects):
+        return "the server redirects without end"
+    if isinstance(exc, requests.exceptions.ContentDecodingError):
+        return "the answer's compression (Content-Encoding) is damaged"
+    if isinstance(exc, requests.exceptions.ChunkedEncodingError):
+        return "the answer broke off before its end (the connection closed early)"
+    if isinstance(exc, requests.ReadTimeout):
+        return f"no answer within {settings.OVERPASS_TIMEOUT:g} s"
+    if isinstance(exc, requests.ConnectionError):
+        return "the server closed the connection without a complete answer"
+    return f"the request failed ({type(exc).__name__})"
+
+
+def _unreachable(exc: requests.RequestException) -> bool:
+    """Whether the connection itself failed (no such host, refused, no route, connect timeout)."""
+    if isinstance(exc, requests.ConnectTimeout):
+        return True
+    reason = getattr(exc.args[0], "reason", None) if exc.args else None
+    return isinstance(exc, requests.ConnectionError) and isinstance(reason, urllib3.exceptions.NewConnectionError)
 
 
 _GUARD: _OverpassGuard | None = None
@@ -189,15 +234,14 @@ def overpass_timestamp(overpass_url: str) -> str:
                 hooks={"response": [guard]},
             )
             data = guard.check(response)
-    except requests.ConnectionError as exc:  # ConnectTimeout included
-        reason = type(exc).__name__
+    except requests.RequestException as exc:
+        if not _unreachable(exc):
+            guard.fail(_request_failure(exc))
         raise SourceError(
-            f"cannot reach Overpass at {overpass_url} ({reason}); check the network and the "
+            f"cannot reach Overpass at {overpass_url} ({type(exc).__name__}); check the network and the "
             "server address, or use a local extract",
             option="overpass_url",
         ) from None
-    except requests.RequestException as exc:
-        guard.fail(f"the answer broke off or was malformed ({type(exc).__name__})")
     stamp = (data.get("osm3s") if isinstance(data.get("osm3s"), dict) else {}).get("timestamp_osm_base")
     if not isinstance(stamp, str):
         guard.fail("the answer has no osm3s.timestamp_osm_base: is this an Overpass API?")
@@ -221,7 +265,7 @@ def _features(polygon, tags: dict, keys: tuple[str, ...], query: str) -> gpd.Geo
         # Every answer passed the guard: the area really holds none of these.
         return to_frame([], keys)
     except requests.RequestException as exc:
-        raise OverpassError(ox.settings.overpass_url, query, f"the request failed ({type(exc).__name__})") from None
+        raise OverpassError(ox.settings.overpass_url, query, _request_failure(exc)) from None
     found = found.reset_index().rename(columns={"element": "osm_type", "id": "osm_id"})
     # osmnx splits large polygons into several requests and keeps every copy
     # of a feature that more than one of them returned.
