@@ -53,6 +53,8 @@ JOURNAL = io.COMMIT_JOURNAL
 _NOT_STAGED = (".hamji.lock", JOURNAL)
 #: How deep linked sub-folders are followed when staging (a link loop stops here).
 _MAX_DEPTH = 8
+#: The most of a commit journal read (a real one lists a few dozen moves).
+_JOURNAL_MAX_BYTES = 1 << 24
 
 
 def _staged_entry(name: str) -> bool:
@@ -187,7 +189,7 @@ def _read_journal(journal: Path) -> dict | None:
         return {}  # a link or worse where the journal goes: not ours, never followed
     with os.fdopen(fd, encoding="utf-8") as handle:
         try:
-            record = json.loads(handle.read(1 << 24))
+            record = json.loads(handle.read(_JOURNAL_MAX_BYTES))
         except (ValueError, UnicodeDecodeError):
             return {}
     return record if isinstance(record, dict) else {}
