@@ -295,7 +295,8 @@ def _index_extras(layers_folder: Path, maps_folder: Path) -> tuple[list[tuple[st
     baseline = (layers_folder / settings.ROUTES_GPKG).stat().st_mtime
 
     def current(path: Path) -> bool:
-        return path.exists() and path.stat().st_mtime >= baseline
+        # A regular file only: a FIFO in its place would block the read.
+        return path.is_file() and path.stat().st_mtime >= baseline
 
     def sentences(path: Path, start: str) -> list[str]:
         text = path.read_text(encoding="utf-8") if current(path) else ""

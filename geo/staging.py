@@ -180,18 +180,17 @@ def _apply(folder: Path, moves: list, removals: list) -> None:
 
 
 def _read_journal(journal: Path) -> dict | None:
-    """The record of a commit journal; None if there is none, {} if it is not one HamJi wrote."""
-    try:
-        fd = os.open(journal, os.O_RDONLY | os.O_NOFOLLOW)
-    except FileNotFoundError:
+    """The record of a commit journal; None if there is none, {} if it is not one HamJi wrote.
+
+    Read without following a link or blocking on a FIFO (see :func:`io.read_record`).
+    """
+    if not (journal.exists() or journal.is_symlink()):
         return None
-    except OSError:
-        return {}  # a link or worse where the journal goes: not ours, never followed
-    with os.fdopen(fd, encoding="utf-8") as handle:
-        try:
-            record = json.loads(handle.read(_JOURNAL_MAX_BYTES))
-        except (ValueError, UnicodeDecodeError):
-            return {}
+    data = io.read_record(journal, _JOURNAL_MAX_BYTES)
+    try:
+        record = json.loads(data) if data is not None else {}
+    except ValueError:  # UnicodeDecodeError included
+        return {}
     return record if isinstance(record, dict) else {}
 
 
