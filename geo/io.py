@@ -33,6 +33,8 @@ WRITTEN: list[Path] = []
 def ensure_writable(folder: Path) -> Path:
     """Create ``folder`` if needed and prove a file can be written there."""
     folder = Path(folder)
+    if folder.exists() and not folder.is_dir():
+        raise OutputError(f"output folder {folder} is a file, not a folder; choose another folder or move it away")
     try:
         folder.mkdir(parents=True, exist_ok=True)
         _sweep(folder)  # what runs killed in this folder left behind

@@ -270,17 +270,22 @@ def _path(text: str) -> Path:
     return Path(text)
 
 
+#: The longest any wait may be set to (s): a week. Past what the system's clock calls can hold
+#: (``time.sleep(1e300)`` overflows), and no Overpass request or extract needs longer.
+_MAX_WAIT_S = 7 * 24 * 3600
+
+
 def _seconds(text: str) -> float:
     value = float(text)
-    if not 0 <= value < float("inf"):
+    if not 0 <= value <= _MAX_WAIT_S:
         raise ValueError
     return value
 
 
-def _positive(kind):
+def _positive(kind, most: float = float("inf")):
     def parse(text: str):
         value = kind(text)
-        if not 0 < value < float("inf"):
+        if not 0 < value < float("inf") or value > most:
             raise ValueError
         return value
 
@@ -296,8 +301,18 @@ _FROM_ENV = {
     # Checked where it is used (geo.sources.overpass), like a URL given by flag: argparse shows it as a default.
     "OVERPASS_URL": ("HAMJI_OVERPASS_URL", str, "https://overpass-api.de/api", "an http:// or https:// URL"),
     "OVERPASS_CACHE_DIR": ("HAMJI_CACHE_DIR", _path, Path("cache"), "a folder path"),
-    "OVERPASS_RETRY_PAUSE_S": ("HAMJI_OVERPASS_RETRY_PAUSE_S", _seconds, 30.0, "a number of seconds, 0 or more"),
-    "OVERPASS_TIMEOUT": ("HAMJI_OVERPASS_TIMEOUT_S", _positive(float), 180.0, "a number of seconds more than 0"),
+    "OVERPASS_RETRY_PAUSE_S": (
+        "HAMJI_OVERPASS_RETRY_PAUSE_S",
+        _seconds,
+        30.0,
+        f"a number of seconds from 0 to {_MAX_WAIT_S:,}",
+    ),
+    "OVERPASS_TIMEOUT": (
+        "HAMJI_OVERPASS_TIMEOUT_S",
+        _positive(float, _MAX_WAIT_S),
+        180.0,
+        f"a number of seconds more than 0 and at most {_MAX_WAIT_S:,}",
+    ),
     "NODE_INDEX_DIR": ("HAMJI_TMPDIR", str, None, "a folder path"),
     "ASSETS_DIR": ("HAMJI_ASSETS_DIR", _path, Path(__file__).resolve().parent / "data" / "assets", "a folder path"),
     "DECOMPRESSED_MAX_BYTES": (
@@ -307,7 +322,12 @@ _FROM_ENV = {
         "a whole number of bytes, more than 0",
     ),
     "COMPRESSION_MAX_RATIO": ("HAMJI_COMPRESSION_MAX_RATIO", _positive(float), 100.0, "a number more than 0"),
-    "DECOMPRESS_MAX_S": ("HAMJI_DECOMPRESS_MAX_S", _positive(float), 4 * 3600.0, "a number of seconds more than 0"),
+    "DECOMPRESS_MAX_S": (
+        "HAMJI_DECOMPRESS_MAX_S",
+        _positive(float, _MAX_WAIT_S),
+        4 * 3600.0,
+        f"a number of seconds more than 0 and at most {_MAX_WAIT_S:,}",
+    ),
     "XML_TOKEN_MAX_BYTES": (
         "HAMJI_XML_TOKEN_MAX_BYTES",
         _positive(int),
