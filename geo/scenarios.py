@@ -87,7 +87,9 @@ def shipped_scenarios() -> list[str]:
 
 
 def _number(value, what: str, source: str, maximum: float, minimum: float = 0.0, strict: bool = False) -> float:
-    ok = isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
+    # An int is compared exactly (math.isfinite of a 400-digit TOML integer overflows); NaN is not finite.
+    ok = isinstance(value, int) or (isinstance(value, float) and math.isfinite(value))
+    ok = ok and not isinstance(value, bool)
     if not ok or value < minimum or (strict and value == minimum) or value > maximum:
         bound = f"{'more than' if strict else 'at least'} {minimum:g} and at most {maximum:g}"
         raise InputError(f"scenario {source}: {what} = {clip(repr(value), 60)}; it must be a number {bound}")

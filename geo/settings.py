@@ -37,6 +37,9 @@ REACH_SVG = "hamji_reach.svg"
 #: osmnx's HTTP cache folder so that a rerun with the same query does not refetch: ``HAMJI_CACHE_DIR``.)
 #: (``OVERPASS_TIMEOUT``: seconds before an Overpass request, its whole answer included, is given up;
 #: ``HAMJI_OVERPASS_TIMEOUT_S``, default 180.)
+#: (``OVERPASS_MAX_ANSWER_BYTES``: the most an Overpass answer may hold once decompressed,
+#: ``HAMJI_OVERPASS_MAX_ANSWER_BYTES``, default 1 GiB: osmnx splits a large area into queries of
+#: OVERPASS_MAX_QUERY_AREA_M2, whose answers are far smaller.)
 #: Seconds for the first request (the data date), which tells whether the server answers at all.
 OVERPASS_STATUS_TIMEOUT = 30
 #: Times a 429 (too many requests) or 504 (gateway timeout) answer is retried,
@@ -312,6 +315,12 @@ _FROM_ENV = {
         _positive(float, _MAX_WAIT_S),
         180.0,
         f"a number of seconds more than 0 and at most {_MAX_WAIT_S:,}",
+    ),
+    "OVERPASS_MAX_ANSWER_BYTES": (
+        "HAMJI_OVERPASS_MAX_ANSWER_BYTES",
+        _positive(int),
+        1 << 30,
+        "a whole number of bytes, more than 0",
     ),
     "NODE_INDEX_DIR": ("HAMJI_TMPDIR", str, None, "a folder path"),
     "ASSETS_DIR": ("HAMJI_ASSETS_DIR", _path, Path(__file__).resolve().parent / "data" / "assets", "a folder path"),

@@ -102,6 +102,7 @@ LIMITS = [
     ("time to read a compressed or XML extract through", "settings.DECOMPRESS_MAX_S", _h),
     ("one XML token (tag, comment, text)", "settings.XML_TOKEN_MAX_BYTES", _size),
     ("an Overpass request, connecting and the whole answer", "settings.OVERPASS_TIMEOUT", "{:g} s"),
+    ("an Overpass answer, decompressed", "settings.OVERPASS_MAX_ANSWER_BYTES", _size),
     ("the first Overpass request (the data date)", "settings.OVERPASS_STATUS_TIMEOUT", "{:g} s"),
     ("retries of an Overpass 429 or 504", "settings.OVERPASS_RETRIES", "{}"),
     ("pause before each retry", "settings.OVERPASS_RETRY_PAUSE_S", "{:g} s"),

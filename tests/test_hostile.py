@@ -841,3 +841,39 @@ def test_sensitivity_refuses_a_mistyped_scenario_before_running_the_others(previ
     assert "scenario 'wonjong_closd' is neither a file nor a shipped scenario" in line
     assert "(did you mean 'wonjong_closed'?)" in line
     assert not (previous / "layers" / "scenarios").exists()
+
+
+# -- FIFOs where HamJi keeps its bookkeeping: read without blocking, or not at all ------------------
+
+
+def _fifo_journal(root: Path) -> str:
+    os.mkfifo(root / "layers" / JOURNAL)
+    return "reach"
+
+
+def _journal_deciding_by_a_fifo(root: Path) -> str:
+    os.mkfifo(root / "fifo")
+    record = {"commit": "x", "moves": [], "decided_by": str(root / "fifo")}
+    (root / "maps" / JOURNAL).write_text(json.dumps(record))
+    return "maps"
+
+
+def _fifo_cache_record(root: Path) -> str:
+    (root / "layers" / ".hamji_cache.json").unlink()
+    os.mkfifo(root / "layers" / ".hamji_cache.json")
+    return "reach"
+
+
+def _fifo_sensitivity_summary(root: Path) -> str:
+    os.mkfifo(root / "layers" / settings.SENSITIVITY_MD)  # index.html reads it
+    return "maps"
+
+
+@pytest.mark.parametrize(
+    "make", [_fifo_journal, _journal_deciding_by_a_fifo, _fifo_cache_record, _fifo_sensitivity_summary]
+)
+def test_a_fifo_in_place_of_hamjis_bookkeeping_does_not_hang(previous, make):
+    command = make(previous)
+    done = hamji(command, "--force", *folder_args(command, previous), timeout=60)
+    assert done.returncode == 0 and "Traceback" not in done.stderr, done.stderr
+    assert not list(previous.glob(f"*/{JOURNAL}"))

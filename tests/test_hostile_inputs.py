@@ -17,6 +17,7 @@ from pathlib import Path
 
 import osmium
 import pytest
+import test_hostile
 from conftest import folder_args, hamji, refused
 from fake_overpass import FakeOverpass
 
@@ -178,6 +179,9 @@ def test_pbf_whose_string_table_is_not_utf8(previous, tmp_path):
         ("HAMJI_OVERPASS_RETRY_PAUSE_S", "abc"),
         ("HAMJI_OVERPASS_RETRY_PAUSE_S", "-5"),
         ("HAMJI_OVERPASS_TIMEOUT_S", "nan"),
+        ("HAMJI_OVERPASS_TIMEOUT_S", "1e300"),  # overflowed setitimer
+        ("HAMJI_OVERPASS_RETRY_PAUSE_S", "1e300"),  # overflowed time.sleep
+        ("HAMJI_OVERPASS_MAX_ANSWER_BYTES", "-1"),
         ("HAMJI_OVERPASS_URL", "ftp://example.org"),
     ],
 )
@@ -438,3 +442,60 @@ def test_csv_guard(cell):
 @pytest.mark.parametrize("cell", ["Hoeryong", "a=b", "1 + 1", "", "시장"])
 def test_csv_guard_leaves_plain_text(cell):
     assert csv_safe(cell) == cell
+
+
+# -- answers too large, numbers too long, bookkeeping that is not HamJi's -----------------------------
+
+
+@pytest.mark.parametrize("compressed", [False, True], ids=["plain", "gzip-bomb"])
+def test_an_overpass_answer_over_the_size_limit_is_refused(previous, tmp_path, server, compressed):
+    """Read in pieces up to the limit (decompressed): a server sending without end cannot fill memory."""
+    body = DATE_ANSWER[:-2] + b" " * (3 * MIB) + DATE_ANSWER[-2:]  # still valid JSON, only too large
+    headers = [GZIP] if compressed else []
+    server.failure = (200, gzip.compress(body) if compressed else body, "application/json", DATA_DATE, *headers)
+    line = quick_refusal(
+        previous,
+        "layers",
+        "--overpass-url",
+        server.url,
+        "--province",
+        "KP-13",
+        *folder_args("layers", previous),
+        env={"HAMJI_CACHE_DIR": str(tmp_path / "cache"), "HAMJI_OVERPASS_MAX_ANSWER_BYTES": str(MIB)},
+    )
+    assert f"failed on the data date query: the answer holds more than {MIB:,} bytes" in line
+    assert "HAMJI_OVERPASS_MAX_ANSWER_BYTES" in line
+
+
+BIG = "1" + "0" * 400  # a TOML integer no float holds
+
+
+def test_a_speed_too_long_for_a_float_is_one_line(previous, tmp_path):
+    table = tmp_path / "speeds.toml"
+    rows = "".join(f"{k} = {BIG if k == 'primary' else 30}\n" for k in test_hostile.SPEED_CLASSES)
+    table.write_text(f"[KP]\n{rows}unpaved_factor = 0.6\n[CN]\n{rows.replace(BIG, '30')}unpaved_factor = 0.6\n")
+    line = quick_refusal(previous, "routes", "--force", "--speeds", str(table), *folder_args("routes", previous))
+    assert "[KP] primary (km/h) = 1000000" in line and "it must be a number more than 0 and at most 200" in line
+
+
+def test_a_scenario_number_too_long_for_a_float_is_one_line(previous, tmp_path):
+    scenario = tmp_path / "big.toml"
+    scenario.write_text(f"[penalties]\ndefault_h = {BIG}\n")
+    line = quick_refusal(previous, "scenario", str(scenario), *folder_args("scenario", previous))
+    assert "penalties.default_h = 1000000" in line and "it must be a number at least 0 and at most 240" in line
+
+
+def test_a_population_too_long_for_a_float_is_one_line(previous, tmp_path):
+    ring = [[129.0, 42.0], [130.0, 42.0], [130.0, 43.0], [129.0, 42.0]]
+    geometry = json.dumps({"type": "Polygon", "coordinates": [ring]})
+    path = market_list(
+        tmp_path,
+        "areas.geojson",
+        '{"type": "FeatureCollection", "features": [{"type": "Feature", "properties": {"population": '
+        + BIG
+        + '}, "geometry": '
+        + geometry
+        + "}]}",
+    )
+    line = quick_refusal(previous, "reach", "--force", "--people-areas", str(path), *folder_args("reach", previous))
+    assert "feature 1 has population 1000000" in line and "more than the 1,000,000,000 people any one area" in line

@@ -80,9 +80,37 @@ class _OverpassGuard:
             retry = response.request.copy()
             retry.hooks = {"response": []}
             with requests.Session() as session:
-                response = session.send(retry, timeout=settings.OVERPASS_TIMEOUT)
+                response = session.send(retry, timeout=settings.OVERPASS_TIMEOUT, stream=True)
+        self.read(response)
         self.check(response)
         return response
+
+    def read(self, response: requests.Response) -> None:
+        """Read the answer's body (decompressed) up to :data:`settings.OVERPASS_MAX_ANSWER_BYTES`, or fail.
+
+        A hook runs before ``requests`` reads the body, so reading it here in
+        pieces keeps a server sending without end (the deadline aside) from
+        filling memory; ``requests`` then uses what was read.
+        """
+        if response._content is not False:  # read already (requests' own marker of an unread body)
+            return
+        limit, pieces, size = settings.OVERPASS_MAX_ANSWER_BYTES, [], 0
+        declared = response.headers.get("Content-Length", "")
+        if declared.isdigit() and int(declared) > limit and "Content-Encoding" not in response.headers:
+            size = int(declared)
+        else:
+            for piece in response.iter_content(1 << 20):
+                size += len(piece)
+                if size > limit:
+                    break
+                pieces.append(piece)
+        if size > limit:
+            response.close()
+            self.fail(
+                f"the answer holds more than {limit:,} bytes; a real one is far smaller (raise "
+                "settings.OVERPASS_MAX_ANSWER_BYTES, or HAMJI_OVERPASS_MAX_ANSWER_BYTES, only for a server you trust)"
+            )
+        response._content = b"".join(pieces)
 
     def check(self, response: requests.Response) -> dict:
         """The answer's JSON, or an :class:`OverpassError` saying what is wrong with it."""
