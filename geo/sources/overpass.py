@@ -386,7 +386,8 @@ def read_overpass(url: str, selection: list[Region], allow_empty: bool = False) 
     area of the selected provinces (and a strip along the border for the
     crossings), so that a query stays small enough for a public server.
     """
-    _ = settings.OVERPASS_RETRY_PAUSE_S, settings.OVERPASS_CACHE_DIR  # a bad environment value fails before any request
+    # A bad environment value fails before any request.
+    _ = settings.OVERPASS_RETRY_PAUSE_S, settings.OVERPASS_CACHE_DIR, settings.OVERPASS_MAX_ANSWER_BYTES
     if not str(url).startswith(("http://", "https://")):
         raise InputError(
             f"Overpass URL {clip(url, 120)!r} is not an http:// or https:// URL (from the overpass_url option or "
