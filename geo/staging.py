@@ -24,8 +24,9 @@ done, the decision last, so a journal naming a decision that is gone was
 never decided.
 
 A link in the folder is staged as a link and replaced by a file when the
-stage writes that output, never written through; a linked sub-folder is
-staged as a real folder holding links to what it lists.
+stage writes that output, never written through; a linked ``scenarios/``
+is staged as a real folder holding links to what it lists. Any other
+sub-folder (or link to one) is the user's: it is not staged at all.
 """
 
 from __future__ import annotations
@@ -51,6 +52,8 @@ __all__ = ["JOURNAL", "Transaction", "recover", "transaction"]
 JOURNAL = io.COMMIT_JOURNAL
 #: What is never staged: the run lock, the journal, and temporary files of any run.
 _NOT_STAGED = (".hamji.lock", JOURNAL)
+#: The one sub-folder HamJi writes into, in ``layers/`` and ``maps/`` (the scenarios' outputs).
+SUBFOLDER = "scenarios"
 #: How deep linked sub-folders are followed when staging (a link loop stops here).
 _MAX_DEPTH = 8
 #: The most of a commit journal read (a real one lists a few dozen moves).
@@ -72,14 +75,20 @@ def _link_or_copy(source: Path, target: Path) -> None:
 
 
 def _fill(source: Path, staged: Path, depth: int = 0) -> None:
-    """Put in ``staged`` a link to every file below ``source`` (HamJi's own bookkeeping and temporaries aside)."""
+    """Put in ``staged`` a link to every file of ``source`` and below its ``scenarios/``.
+
+    HamJi's own bookkeeping and temporaries aside. Of the sub-folders only
+    ``scenarios/`` is HamJi's (no stage writes any other): a user's own
+    folder beside the outputs, or a link to one (``data -> /big/disk``), is
+    never staged, so never copied, replaced or read.
+    """
     staged.mkdir(exist_ok=True)
     for entry in os.scandir(source):
         if not _staged_entry(entry.name):
             continue
         path = Path(entry.path)
         if entry.is_dir(follow_symlinks=False) or (entry.is_symlink() and path.is_dir()):
-            if depth < _MAX_DEPTH:
+            if depth < _MAX_DEPTH and (depth > 0 or entry.name == SUBFOLDER):
                 _fill(path, staged / entry.name, depth + 1)
         else:
             _link_or_copy(path, staged / entry.name)

@@ -121,7 +121,7 @@ LIMITS = [
     ("areas in a people areas file", "people_areas.MAX_AREAS", _count),
     ("nesting of a JSON or TOML input", "documents.MAX_DEPTH", "{} levels"),
     ("one HTML map (geometry is simplified until it fits)", "settings.MAP_MAX_BYTES", lambda v: f"{v / 1e6:g} MB"),
-    ("linked folders followed inside an output folder", "staging._MAX_DEPTH", "{} deep"),
+    ("folders followed inside `scenarios/` when staging", "staging._MAX_DEPTH", "{} deep"),
     ("a commit journal read back", "staging._JOURNAL_MAX_BYTES", _size),
 ]
 

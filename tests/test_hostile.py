@@ -877,3 +877,35 @@ def test_a_fifo_in_place_of_hamjis_bookkeeping_does_not_hang(previous, make):
     done = hamji(command, "--force", *folder_args(command, previous), timeout=60)
     assert done.returncode == 0 and "Traceback" not in done.stderr, done.stderr
     assert not list(previous.glob(f"*/{JOURNAL}"))
+
+
+# -- a user's own folders beside the outputs are theirs: never staged, copied, replaced or read -----
+
+
+def test_a_users_folder_and_a_link_to_one_beside_the_outputs_are_left_alone(previous, tmp_path):
+    big = tmp_path / "big-disk"
+    (big / "deep").mkdir(parents=True)
+    (big / "deep" / "survey.csv").write_text("the user's data")
+    os.mkfifo(big / "pipe")  # staging it would fail ("is a named pipe"), reading it would hang
+    (previous / "layers" / "data").symlink_to(big)
+    (previous / "maps" / "notes").mkdir()
+    (previous / "maps" / "notes" / "todo.txt").write_text("mine")
+    done = hamji("build", "--demo", "--force", "--penalty", "Wonjong–Quanhe=5", *folder_args("build", previous))
+    assert done.returncode == 0, done.stderr
+    assert (previous / "layers" / "data").is_symlink() and os.readlink(previous / "layers" / "data") == str(big)
+    assert sorted(p.name for p in big.rglob("*")) == ["deep", "pipe", "survey.csv"]
+    assert (previous / "maps" / "notes" / "todo.txt").read_text() == "mine"
+    assert leftovers(previous) == []
+
+
+def test_a_linked_scenarios_folder_is_replaced_never_written_through(previous, tmp_path):
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    (elsewhere / "keep.txt").write_text("the user's")
+    (previous / "layers" / "scenarios").symlink_to(elsewhere)
+    done = hamji("scenario", "wonjong_closed", *folder_args("scenario", previous))
+    assert done.returncode == 0, done.stderr
+    assert [p.name for p in elsewhere.iterdir()] == ["keep.txt"]
+    scenarios = previous / "layers" / "scenarios"
+    assert scenarios.is_dir() and not scenarios.is_symlink()
+    assert (scenarios / "wonjong_closed" / settings.ROUTES_GPKG).is_file()
