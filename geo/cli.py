@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import logging
 import os
+import re
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -19,8 +20,15 @@ from geo.errors import HamjiError, clip
 _STAGED: list = []
 
 
+#: Characters a terminal acts on rather than shows (C0 and C1 controls but tab and line feed, and the
+#: bidirectional overrides): an OSM name or a scenario's name could clear the screen or turn text around.
+_TERMINAL_CONTROLS = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
+
+
 def _public(text: str) -> str:
-    return _STAGED[-1].public(text) if _STAGED else text
+    """``text`` as the user may read it: their own folder names, and outside text that cannot drive the terminal."""
+    text = _STAGED[-1].public(text) if _STAGED else text
+    return _TERMINAL_CONTROLS.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
 
 
 def _say(run) -> None:
@@ -206,7 +214,7 @@ class _StdoutHandler(logging.Handler):
     """Progress messages on whatever ``sys.stdout`` is at the time (tests swap it)."""
 
     def emit(self, record: logging.LogRecord) -> None:
-        print(self.format(record), flush=True)
+        print(_public(self.format(record)), flush=True)
 
 
 @contextmanager

@@ -909,3 +909,13 @@ def test_a_linked_scenarios_folder_is_replaced_never_written_through(previous, t
     scenarios = previous / "layers" / "scenarios"
     assert scenarios.is_dir() and not scenarios.is_symlink()
     assert (scenarios / "wonjong_closed" / settings.ROUTES_GPKG).is_file()
+
+
+def test_outside_text_cannot_drive_the_terminal(previous, tmp_path):
+    """A scenario's name is printed in its summary: escape sequences and bidi overrides are shown, not obeyed."""
+    scenario = tmp_path / "ansi.toml"
+    scenario.write_text('name = "clear\\u001b[2J\\u001b]0;pwned\\u0007 flip\\u202eabc"\n[penalties]\ndefault_h = 3.0\n')
+    done = hamji("scenario", str(scenario), *folder_args("scenario", previous))
+    assert done.returncode == 0, done.stderr
+    assert "\x1b" not in done.stdout and "\x07" not in done.stdout and "\u202e" not in done.stdout
+    assert "clear\\u001b[2J" in done.stdout and "flip\\u202eabc" in done.stdout
