@@ -39,6 +39,7 @@ def report(run: StageRun) -> str:
         "reach": _reach,
         "maps": _maps,
         "scenario": _scenario,
+        "compare": _compare,
         "sensitivity": str,
         "supply": str,
     }[run.stage](run.result)
@@ -94,48 +95,43 @@ def format_summary(info: dict, provinces: gpd.GeoDataFrame) -> str:
 
 
 def _routes(routes: Routes) -> str:
-    import pandas as pd
 
     from geo.crossings import crossing_name
-    from geo.routes import NO_ROAD_NEAR
 
     lines = [DEMO_LINE] if routes.synthetic else []
-    for country, info in routes.report["network"].items():
-        if isinstance(info, dict):
-            dropped = info["dropped"]
-            lines.append(
-                f"{country} network: {info['nodes']:,} nodes, {info['edges']:,} edges; dropped "
-                f"{dropped['components']} small components ({dropped['roads']} roads, "
-                f"{dropped['nodes']} nodes)"
-            )
+    for country, side in routes.network.sides().items():
+        lines.append(
+            f"{country} network: {side.nodes:,} nodes, {side.edges:,} edges; dropped "
+            f"{side.dropped_components} small components ({side.dropped_roads} roads, {side.dropped_nodes} nodes)"
+        )
     for row in routes.crossings.itertuples():
-        if not row.usable and str(row.reason).startswith(NO_ROAD_NEAR):
+        if not row.usable and row.reason_code == "no_road_near":
             lines.append(
                 f"warning: crossing {crossing_name(row._asdict())} [{row.crossing_id}] left out of routing: "
                 f"{row.reason} "
                 f"(North Korean side {row.kp_snap_m:,.0f} m, Chinese side {row.cn_snap_m:,.0f} m away)"
             )
-    supply = routes.report.get("supply", {})
-    lines.append(f"supply model: {supply.get('model')} ({supply.get('description')})")
-    if supply.get("missing"):
+    supply = routes.assumptions.supply
+    lines.append(f"supply model: {supply.name} ({supply.description})")
+    if routes.network.missing_regions:
         lines.append(
-            f"warning: the layers hold no {', '.join(supply['missing'])}: the {supply.get('model')} model cannot use "
-            "its hubs and crossings there (rebuild the layers with that province)"
+            f"warning: the layers hold no {', '.join(routes.network.missing_regions)}: the {supply.name} model "
+            "cannot use its hubs and crossings there (rebuild the layers with that province)"
         )
-    per_province = pd.DataFrame(routes.report["per_province"])
+    per_province = routes.per_province()
     lines.append(
-        per_province.set_index("province").round(2).to_string()
+        per_province.round(2).to_string()
         if len(per_province)
         else "no markets to route: the layers hold no North Korean amenity=marketplace"
     )
     return "\n".join(lines)
 
 
-def _reach(result: tuple[pd.DataFrame, dict]) -> str:
+def _reach(result: tuple[pd.DataFrame, Routes]) -> str:
     from geo.reach import headline
 
-    table, provenance = result
-    lines = [DEMO_LINE] if provenance.get("synthetic") else []
+    table, routes = result
+    lines = [DEMO_LINE] if routes.synthetic else []
     columns = [
         "code",
         "markets",
@@ -145,10 +141,10 @@ def _reach(result: tuple[pd.DataFrame, dict]) -> str:
         "crossing_unreachable",
         "hub_h_median",
     ]
-    supply = provenance.get("routes", {}).get("supply", {})
+    supply = routes.assumptions.supply
     lines += [
         table[columns].round(2).to_string(index=False),
-        f"supply model: {supply.get('model')} ({supply.get('description')})",
+        f"supply model: {supply.name} ({supply.description})",
         headline(table),
     ]
     return "\n".join(lines)
@@ -191,13 +187,32 @@ FLAGS = {
     "wait": "--wait",
     "overpass_url": "--overpass-url",
     "demo": "--demo",
-    "offline": "--offline",
+    "offline": "--cdn",  # the parameter to turn off (offline=False): the flag that does it
     "target": "--out",
     "supply": "--supply",
     "markets": "--markets",
     "markets_mode": "--markets-mode",
     "people_areas": "--people-areas",
 }
+
+
+def _compare(result) -> str:
+    """A few lines on two builds compared: the caveat first, then the figures."""
+    from geo.change import CAVEAT
+
+    added = result.roads[result.roads["change"] == "added"]
+    lines = [DEMO_LINE] if result.info.get("synthetic") else []
+    lines += [
+        f"compared {result.info['before']['folder']} ({result.info['before']['date']}) with "
+        f"{result.info['after']['folder']} ({result.info['after']['date']})",
+        f"roads: {len(added)} ways added ({added['length_km'].sum():,.1f} km), "
+        f"{int((result.roads['change'] == 'removed').sum())} removed",
+        f"markets in both builds: {len(result.markets)}, {int((result.markets['change_h'] < -0.05).sum())} faster "
+        f"from a hub, {result.markets['hours_cut'].sum():,.1f} market-hours cut",
+    ]
+    for r in result.segments.head(3).itertuples():
+        lines.append(f"  way/{r.osm_id} ({r.highway}): {r.market_hours_cut:,.2f} market-hours, {r.markets} routes")
+    return "\n".join([*lines, f"note: {CAVEAT}"])
 
 
 def error_line(exc: Exception) -> str:

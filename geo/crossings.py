@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 import geopandas as gpd
+import pandas as pd
 import shapely
 
 from geo import settings
@@ -166,3 +167,16 @@ def crossing_name(row: Mapping) -> str:
             return value
     kind, _, number = str(row["crossing_id"]).removeprefix("osm_").partition("_")
     return f"unnamed border post (OSM {kind} {number})" if number else str(row["crossing_id"])
+
+
+def penalty_text(assumptions, crossings: pd.DataFrame) -> str:
+    """The border penalties of a run in words: the usual one, then the crossings that differ, by name.
+
+    ``assumptions`` is a :class:`~geo.assumptions.RunAssumptions`.
+    """
+    names = {row["crossing_id"]: crossing_name(row) for _, row in crossings.iterrows()}
+    usual = assumptions.default_penalty_h
+    others = sorted((names.get(cid, cid), h) for cid, h in assumptions.penalties_h.items() if h != usual)
+    return f"{usual:g} h at each crossing" + (
+        ", except " + ", ".join(f"{name} {hours:g} h" for name, hours in others) if others else ""
+    )

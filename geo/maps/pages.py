@@ -24,6 +24,7 @@ from geo.maps.base import (
     _symbol_legend_items,
     _time_legend_items,
 )
+from geo.maps.catchments import add_catchments
 from geo.maps.layers import (
     _add_corridors,
     _add_crossings,
@@ -114,6 +115,7 @@ def comparison_map(inputs: MapInputs) -> folium.Map:
     ).add_to(m)
     _add_road_times(m, inputs.road_times)
     _add_outlines(m, inputs)  # the groups' outlines, the province names and the border line, over the shading
+    catchment_items = add_catchments(m, inputs)
     _add_crossings(m, inputs.crossings)
     _add_markets(m, inputs.markets, inputs.crossings)
     _finish(m)
@@ -130,6 +132,7 @@ def comparison_map(inputs: MapInputs) -> folium.Map:
                 ],
             ),
             ("Crossings", _crossing_legend_items()),
+            ("Catchments (layer control)", catchment_items or ["no market is routed"]),
             ("Provinces", _outline_legend_items()),
         ],
     )
