@@ -322,7 +322,7 @@ WRONG_ANSWERS = {
     "json-as-text": ((200, DATE_ANSWER, "text/plain"), "the answer is not JSON but text/plain (an error page?)"),
     "empty": ((200, b"", "application/json"), "the answer is empty"),
     "two-gzip-documents": (
-        (200, gzip.compress(DATE_ANSWER) + gzip.compress(DATE_ANSWER), "application/json", GZIP),
+        (200, gzip.compress(DATE_ANSWER, mtime=0) * 2, "application/json", GZIP),
         f"the answer is not valid JSON (more after the first JSON document at byte {len(DATE_ANSWER)})",
     ),
     "damaged-gzip": (
