@@ -6,8 +6,9 @@ command's words are in one place; :mod:`geo.cli` prints what these return.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from geo import settings
 from geo.errors import MissingStageError, clip
@@ -33,7 +34,8 @@ def report(run: StageRun) -> str:
         )
         # A stage whose result is its text (the supply comparison) says it again when nothing changed.
         return f"{run.result.rstrip()}\n{line}" if isinstance(run.result, str) else line
-    text = {
+    # Each stage's formatter takes its own result type: Any, as run.result is whichever the stage made.
+    formatters: dict[str, Callable[[Any], str]] = {
         "layers": _layers,
         "routes": _routes,
         "reach": _reach,
@@ -42,7 +44,8 @@ def report(run: StageRun) -> str:
         "compare": _compare,
         "sensitivity": str,
         "supply": str,
-    }[run.stage](run.result)
+    }
+    text = formatters[run.stage](run.result)
     return text.rstrip("\n") + "\n" + written(run.written)
 
 
@@ -113,6 +116,12 @@ def _routes(routes: Routes) -> str:
             )
     supply = routes.assumptions.supply
     lines.append(f"supply model: {supply.name} ({supply.description})")
+    from geo.status import as_of_day, dated_lines
+
+    day = as_of_day(routes.assumptions.as_of, routes.provenance.get("osm_timestamp"))
+    shut = dated_lines(routes.crossings, day)
+    if shut:
+        lines.append(f"not usable on {day}: " + "; ".join(shut))
     if routes.network.missing_regions:
         lines.append(
             f"warning: the layers hold no {', '.join(routes.network.missing_regions)}: the {supply.name} model "
@@ -193,6 +202,8 @@ FLAGS = {
     "markets": "--markets",
     "markets_mode": "--markets-mode",
     "people_areas": "--people-areas",
+    "as_of": "--as-of",
+    "unknown_crossings": "--unknown-crossings",
 }
 
 

@@ -32,12 +32,12 @@ def check_penalties(
     crossings are known).
     """
     by_name = {name.casefold(): cid for name, cid in (names or {}).items()}
-    checked = {}
+    checked: dict[str, float] = {}
     for name, hours in penalties.items():
         cid = name
         if crossing_ids is not None and name not in crossing_ids:
-            cid = by_name.get(name.casefold())
-            if cid is None:
+            found = by_name.get(name.casefold())
+            if found is None:
                 close = difflib.get_close_matches(name, [*crossing_ids, *(names or {})], n=3, cutoff=0.5)
                 raise InputError(
                     f"border penalty for {name!r}: unknown crossing; known crossings: "
@@ -45,6 +45,7 @@ def check_penalties(
                     + (f"; did you mean {' or '.join(map(repr, close))}?" if close else ""),
                     option="penalties",
                 )
+            cid = found
         if not 0 <= hours <= settings.MAX_PENALTY_H:
             raise InputError(
                 f"border penalty for {name!r}: {hours:g} is not a number of hours from 0 to {settings.MAX_PENALTY_H:g}",

@@ -24,6 +24,7 @@ LEGEND_FOR = {
     "Markets (colour: time to crossing)": "0–1 h",
     "Provinces: median time to a crossing": "provinces: their median market",
     "Roads: hours from the nearest crossing": "roads and markets: their own",
+    "Crossing catchments (best hub → market route)": "Catchments",
 }
 MAPS = list(MAP_FILES.values())
 

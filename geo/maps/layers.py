@@ -16,6 +16,7 @@ from geo.maps.base import MapInputs
 from geo.maps.style import BORDER_LINE, CROSSING_COLOURS, GROUP_OUTLINES, ROAD_STYLES, time_colour
 from geo.maps.text import _link, _table, _text, escape, market_label
 from geo.reach import format_hours, format_share, people_basis_text
+from geo.status import SHUT_ON
 
 
 def merge_lines(frame: gpd.GeoDataFrame, by: list[str]) -> gpd.GeoDataFrame:
@@ -92,6 +93,9 @@ def crossing_popup(row: pd.Series) -> str:
         ("Status", with_source(row.get("status"), row.get("status_source"))),
         ("Opened", with_source(row.get("year_opened"), row.get("year_opened_source"))),
         ("Rebuilt", with_source(row.get("year_rebuilt"), row.get("year_rebuilt_source"))),
+        # Where sources disagree on the year, both are shown.
+        ("Opened (other source)", with_source(row.get("year_opened_alt"), row.get("year_opened_alt_source"))),
+        ("Shut", _link(_text(row.get("periods")))),
         (
             "Location",
             with_source(
@@ -117,7 +121,8 @@ def crossing_popup(row: pd.Series) -> str:
 def _add_crossings(m: folium.Map, crossings: gpd.GeoDataFrame) -> None:
     group = folium.FeatureGroup(name="Border crossings")
     for _, row in crossings.iterrows():
-        state = "closed" if row["status"] == "closed" else "open" if row.get("usable", True) else "unusable"
+        shut = str(row.get("reason") or "").startswith(SHUT_ON)
+        state = "closed" if row["status"] == "closed" or shut else "open" if row.get("usable", True) else "unusable"
         shape = "rail" if row["mode"] == "rail" else "road"
         icon = folium.DivIcon(
             html=f'<div class="hamji-crossing {shape}" style="background:{CROSSING_COLOURS[state]}"></div>',

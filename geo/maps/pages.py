@@ -19,6 +19,7 @@ from geo.maps.base import (
     _MapScript,
     _new_map,
     _outline_legend_items,
+    _page,
     _page_furniture,
     _road_legend_items,
     _symbol_legend_items,
@@ -54,7 +55,7 @@ def overview_map(inputs: MapInputs) -> folium.Map:
     _add_crossings(m, inputs.crossings)
     _add_markets(m, inputs.markets, inputs.crossings)
     _finish(m)
-    root = m.get_root()
+    root = _page(m)
     _page_furniture(
         root,
         inputs,
@@ -119,7 +120,7 @@ def comparison_map(inputs: MapInputs) -> folium.Map:
     _add_crossings(m, inputs.crossings)
     _add_markets(m, inputs.markets, inputs.crossings)
     _finish(m)
-    root = m.get_root()
+    root = _page(m)
     _page_furniture(root, inputs, "Border provinces against far provinces", escape(headline(inputs.reach)))
     _legend(
         root,
@@ -183,7 +184,7 @@ def side_by_side_map(inputs: MapInputs) -> Figure:
             if row is not None
             else ": not in this build"
         )
-        m.get_root().html.add_child(
+        _page(m).html.add_child(
             StaticHtml(f'<div class="hamji-title" style="left:calc({left} + 10px)">{escape(title)}</div>')
         )
         maps.append(m)
@@ -283,7 +284,7 @@ def difference_map(inputs: MapInputs, markets: pd.DataFrame, provinces: pd.DataF
         _add_change_markers(group, inputs, diff, stem)
         group.add_to(m)
     _finish(m)
-    root = m.get_root()
+    root = _page(m)
     groups = provinces.set_index("code")
     sentence = ""
     if {"group:border", "group:far"} <= set(groups.index):

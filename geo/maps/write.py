@@ -77,7 +77,8 @@ def build_maps(inputs: MapInputs, offline: bool = False) -> tuple[dict[str, str]
         that was applied.
     """
     builders = {"overview": overview_map, "comparison": comparison_map, "side_by_side": side_by_side_map}
-    pages, tolerances, drawn = {}, {}, {}
+    pages, tolerances = {}, {}
+    drawn: dict[float, MapInputs] = {}
     for key, builder in builders.items():
         pages[MAP_FILES[key]], tolerances[MAP_FILES[key]] = fit_page(MAP_FILES[key], builder, inputs, offline, drawn)
     return pages, tolerances

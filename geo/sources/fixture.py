@@ -45,6 +45,7 @@ from geo.sources.fixture_data import (
     PROVINCES,
     RAILWAYS,
     ROADS,
+    STATIONS,
     TAEHONGDAN,
     TOWNS,
     YALU,
@@ -182,7 +183,8 @@ def _corridor_sides(line_lonlat: list[tuple[float, float]], width_m: float) -> t
     """The land within ``width_m`` of a border line (UTM), and its Chinese (north, left) and Korean halves."""
     line = _utm(_drawn(line_lonlat))
     corridor = line.buffer(width_m, cap_style="flat")
-    north, south = [], []
+    north: list[shapely.Geometry] = []
+    south: list[shapely.Geometry] = []
     for part in shapely.ops.split(corridor, line).geoms:
         inside = part.representative_point()
         at = line.project(inside)
@@ -326,6 +328,10 @@ def build() -> OsmData:
         data.node(lon, lat, {"barrier": "border_control", "name": name})
 
     _add_provinces(data)
+    # Stations last, so that the ids of everything above stay as they were.
+    for name, town in STATIONS:
+        lat, lon = TOWNS[town][:2]
+        data.node(lon, lat, {"railway": "station", "name": name, "name:en": name})
     return data
 
 
