@@ -47,7 +47,7 @@ def settings_digest() -> str:
     values = {
         name: repr(getattr(settings, name))
         for name in dir(settings)
-        # Private tables (``_FROM_ENV`` holds functions, whose repr is an address) are not settings.
+        # Private tables are not settings (``_FROM_ENV`` holds functions: their repr differs every run).
         if name.isupper()
         and not name.startswith("_")
         and name not in _NOT_RESULTS

@@ -66,3 +66,14 @@ def test_unchanged_rerun_in_a_new_process_skips_every_stage(tmp_path):
     for stage in ("layers", "routes", "reach", "maps"):
         assert f"{stage}: unchanged inputs, settings and code" in again.stdout
     assert state(tmp_path) == before
+
+
+def test_stage_keys_are_the_same_in_every_process():
+    """A rerun is a new process: the settings digest must not depend on anything one process makes (addresses)."""
+    import subprocess
+    import sys
+
+    script = "from geo import cache; print(cache.settings_digest(), cache.code_digest())"
+    digests = {subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True).stdout
+               for _ in range(2)}  # fmt: skip
+    assert len(digests) == 1
