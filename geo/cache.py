@@ -17,6 +17,8 @@ from geo import io, settings
 from geo.errors import InputError
 
 RECORD = ".hamji_cache.json"
+#: A record larger than this is not one HamJi wrote (a real one is a few KB).
+_RECORD_MAX_BYTES = 1 << 20
 _PACKAGE = Path(__file__).resolve().parent
 
 
@@ -73,9 +75,10 @@ def stage_key(stage: str, inputs: list[Path], params: dict) -> str:
 
 def _read(folder: Path) -> dict:
     """The record, or an empty one if it is missing or damaged (then every stage simply reruns)."""
+    data = io.read_record(Path(folder) / RECORD, _RECORD_MAX_BYTES)
     try:
-        record = json.loads((Path(folder) / RECORD).read_text(encoding="utf-8"))
-    except (OSError, ValueError):
+        record = json.loads(data) if data is not None else {}
+    except ValueError:  # UnicodeDecodeError included
         return {}
     if not isinstance(record, dict):
         return {}

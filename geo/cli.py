@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import logging
 import os
+import re
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -20,8 +21,15 @@ from geo.errors import HamjiError, clip
 _STAGED: list = []
 
 
+#: Characters a terminal acts on rather than shows (C0 and C1 controls but tab and line feed, and the
+#: bidirectional overrides): an OSM name or a scenario's name could clear the screen or turn text around.
+_TERMINAL_CONTROLS = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
+
+
 def _public(text: str) -> str:
-    return _STAGED[-1].public(text) if _STAGED else text
+    """``text`` as the user may read it: their own folder names, and outside text that cannot drive the terminal."""
+    text = _STAGED[-1].public(text) if _STAGED else text
+    return _TERMINAL_CONTROLS.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
 
 
 def _say(run) -> None:
@@ -186,6 +194,23 @@ def check_output_folders(args: argparse.Namespace) -> None:
         ensure_writable(folder)
 
 
+def _precheck_build(args: argparse.Namespace) -> None:
+    """What ``build`` can check in a moment, before it locks, stages or imports anything heavy.
+
+    An unknown province and a mistyped crossing in ``--penalty`` fail here,
+    with the closest names, having written nothing (not even a lock file).
+    """
+    from geo.penalties import check_penalty_crossings, parse_penalties
+    from geo.regions import resolve_selection
+    from geo.sources.fixture_data import province_codes
+
+    demo = province_codes()
+    codes = [r.code for r in resolve_selection(args.province or (demo if args.demo else None))]
+    # The demo holds only the fixture's provinces, whatever else is asked for.
+    codes = [c for c in codes if c in demo] if args.demo else codes
+    check_penalty_crossings(parse_penalties(args.penalty), codes)
+
+
 def _run_build(args: argparse.Namespace) -> None:
     from geo.maps import check_assets
     from geo.pipeline import maps_stage, reach_stage, routes_stage, supply_stage
@@ -231,7 +256,7 @@ class _StdoutHandler(logging.Handler):
     """Progress messages on whatever ``sys.stdout`` is at the time (tests swap it)."""
 
     def emit(self, record: logging.LogRecord) -> None:
-        print(self.format(record), flush=True)
+        print(_public(self.format(record)), flush=True)
 
 
 @contextmanager
@@ -281,6 +306,9 @@ RUNNERS = {
     "build": _run_build,
 }
 
+#: Sub-command -> the checks of its arguments that run before anything is locked, staged or imported.
+PRECHECKS = {"build": _precheck_build}
+
 
 def _with_staging(args: argparse.Namespace, run) -> argparse.Namespace:
     """``args`` with every folder the command writes replaced by its staging folder (see :mod:`geo.staging`).
@@ -302,6 +330,8 @@ def _with_staging(args: argparse.Namespace, run) -> argparse.Namespace:
 
 def _run_staged(args: argparse.Namespace) -> None:
     """Run the command in staging folders; put its outputs in place only if every stage succeeded."""
+    if args.command in PRECHECKS:
+        PRECHECKS[args.command](args)
     from geo import lock, staging
 
     folders = _folders(args)

@@ -8,20 +8,19 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
-
-import geopandas as gpd
-import pandas as pd
+from typing import TYPE_CHECKING, Any
 
 from geo import settings
-from geo.api import Layers, Routes, ScenarioResult
-from geo.comparison import difference_summary
-from geo.crossings import crossing_name
 from geo.errors import MissingStageError, clip
-from geo.maps.style import MAP_TITLES
-from geo.pipeline import StageRun
-from geo.reach import headline
-from geo.status import as_of_day, dated_lines
+
+# The stage modules (and geopandas under them) are imported where a report needs them: an error line
+# (error_line) must not wait seconds for them, and the command checks its arguments before they load.
+if TYPE_CHECKING:
+    import geopandas as gpd
+    import pandas as pd
+
+    from geo.api import Layers, Routes, ScenarioResult
+    from geo.pipeline import StageRun
 
 DEMO_LINE = f"*** {settings.DEMO_STAMP} ***"
 
@@ -100,6 +99,9 @@ def format_summary(info: dict, provinces: gpd.GeoDataFrame) -> str:
 
 
 def _routes(routes: Routes) -> str:
+
+    from geo.crossings import crossing_name
+
     lines = [DEMO_LINE] if routes.synthetic else []
     for country, side in routes.network.sides().items():
         lines.append(
@@ -115,6 +117,8 @@ def _routes(routes: Routes) -> str:
             )
     supply = routes.assumptions.supply
     lines.append(f"supply model: {supply.name} ({supply.description})")
+    from geo.status import as_of_day, dated_lines
+
     day = as_of_day(routes.assumptions.as_of, routes.provenance.get("osm_timestamp"))
     shut = dated_lines(routes.crossings, day)
     if shut:
@@ -134,6 +138,8 @@ def _routes(routes: Routes) -> str:
 
 
 def _reach(result: tuple[pd.DataFrame, Routes]) -> str:
+    from geo.reach import headline
+
     table, routes = result
     lines = [DEMO_LINE] if routes.synthetic else []
     columns = [
@@ -170,6 +176,8 @@ def _uncertainty(result: tuple[pd.DataFrame, Routes]) -> str:
 
 
 def _maps(result: tuple[dict[str, dict], bool]) -> str:
+    from geo.maps.style import MAP_TITLES
+
     sizes, synthetic = result
     lines = [DEMO_LINE] if synthetic else []
     for name, info in sizes.items():
@@ -182,6 +190,8 @@ def _maps(result: tuple[dict[str, dict], bool]) -> str:
 
 
 def _scenario(result: ScenarioResult) -> str:
+    from geo.comparison import difference_summary
+
     return difference_summary(
         result.info,
         result.market_changes,

@@ -119,9 +119,11 @@ class OverpassError(SourceError):
 
     def __init__(self, url: str, query: str, reason: str):
         self.url, self.query, self.reason = url, query, reason
+        # The data date is the first, tiny query: failing it says nothing about the area asked for.
+        first = "Check the Overpass URL" if query == "data date" else "Try a smaller area (fewer provinces)"
         super().__init__(
-            f"Overpass at {url} failed on the {query} query: {reason}; nothing was written. Try a "
-            "smaller area (fewer provinces), try again later, or use a local extract"
+            f"Overpass at {url} failed on the {query} query: {reason}; nothing was written. {first}, "
+            "try again later, or use a local extract"
         )
 
 

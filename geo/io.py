@@ -57,6 +57,8 @@ WRITTEN: list[Path] = []
 def ensure_writable(folder: Path) -> Path:
     """Create ``folder`` if needed and prove a file can be written there."""
     folder = Path(folder)
+    if folder.exists() and not folder.is_dir():
+        raise OutputError(f"output folder {folder} is a file, not a folder; choose another folder or move it away")
     try:
         folder.mkdir(parents=True, exist_ok=True)
         _sweep(folder)  # what runs killed in this folder left behind
@@ -362,6 +364,24 @@ def read_text(path: Path, what: str, max_bytes: int = 1 << 20, option: str | Non
         raise InputError(f"{what} {clip(path, 120)} is not UTF-8 text; save it as UTF-8") from None
     except OSError as exc:
         raise InputError(f"{what} {clip(path, 120)} cannot be read ({exc.strerror})") from None
+
+
+def read_record(path: Path, max_bytes: int) -> bytes | None:
+    """The bytes of HamJi's own small bookkeeping file (cache record, commit journal), or None.
+
+    None when it is missing, not a regular file (a link is not followed; a
+    FIFO, which would block the read, is not opened for reading), or larger
+    than ``max_bytes``: such a file is not one HamJi wrote.
+    """
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC)
+    except OSError:
+        return None
+    with os.fdopen(fd, "rb") as handle:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            return None
+        data = handle.read(max_bytes + 1)
+    return data if len(data) <= max_bytes else None
 
 
 def stage_of(path: Path) -> str:

@@ -15,7 +15,6 @@ numpy arrays, expanded only for the routes drawn and the bands.
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -28,7 +27,7 @@ from scipy.spatial import cKDTree
 
 from geo import settings
 from geo.documents import load_toml
-from geo.errors import InputError
+from geo.errors import InputError, clip
 from geo.io import json_digest, read_text
 
 #: Classes that need a speed; ``*_link`` roads take their parent's.
@@ -58,11 +57,12 @@ class SpeedTable:
 
 def _speed(value, what: str, source: str, low: float, high: float, low_open: bool = True) -> float:
     """A number in its allowed range, or one line naming the key and the range."""
-    ok = isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
+    # An int is compared exactly (math.isfinite of a 400-digit TOML integer overflows); NaN fails every comparison.
+    ok = isinstance(value, (int, float)) and not isinstance(value, bool)
     ok = ok and (low < value if low_open else low <= value) and value <= high
     if not ok:
         bound = f"{'more than' if low_open else 'at least'} {low:g} and at most {high:g}"
-        raise InputError(f"speed table {source}: {what} = {value!r}; it must be a number {bound}")
+        raise InputError(f"speed table {source}: {what} = {clip(repr(value), 60)}; it must be a number {bound}")
     return float(value)
 
 

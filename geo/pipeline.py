@@ -360,7 +360,8 @@ def _index_extras(layers_folder: Path, maps_folder: Path) -> tuple[list[tuple[st
     baseline = (layers_folder / settings.ROUTES_GPKG).stat().st_mtime
 
     def current(path: Path) -> bool:
-        return path.exists() and path.stat().st_mtime >= baseline
+        # A regular file only: a FIFO in its place would block the read.
+        return path.is_file() and path.stat().st_mtime >= baseline
 
     def sentences(path: Path, start: str) -> list[str]:
         text = path.read_text(encoding="utf-8") if current(path) else ""
@@ -487,11 +488,16 @@ def sensitivity_stage(
     Writes ``hamji_sensitivity.csv`` and ``hamji_sensitivity.md`` beside the
     reach table (one sentence per scenario), and each scenario's own files.
     """
+    from geo.scenarios import load_scenario
+
+    names = list(names or settings.SENSITIVITY_SCENARIOS)
+    for name in names:
+        load_scenario(name)  # a mistyped or broken one fails now, not after the others have run
     base = dated_baseline(load_baseline(layers_dir), as_of, unknown_crossings)
     results = [("baseline", "Baseline", comparison.orderings(base.reach))]
     moves: list[dict | None] = [None]
     written: list[Path] = []
-    for name in names or settings.SENSITIVITY_SCENARIOS:
+    for name in names:
         run = scenario_stage(name, maps_dir=maps_dir, baseline=base, offline=offline)
         label = run.result.info["name"] + _missing_supply(run.result.routes)
         results.append((run.result.info["key"], label, run.result.ordering))

@@ -10,11 +10,12 @@ GeoNames, OSM ``name:en``) so that reference data can be joined by name too.
 
 from __future__ import annotations
 
+import difflib
 import re
 import unicodedata
 from dataclasses import dataclass, field
 
-from geo.errors import InputError
+from geo.errors import InputError, clip
 
 
 @dataclass(frozen=True)
@@ -163,7 +164,9 @@ def find_region(label: str) -> Region:
     region = _LOOKUP.get(_fold(label))
     if region is None:
         known = ", ".join(f"{r.code} {r.name}" for r in REGIONS)
-        raise UnknownRegionError(label, f"unknown province {label!r}; use one of: {known}")
+        close = difflib.get_close_matches(_fold(label), list(_LOOKUP), n=1, cutoff=0.6)
+        guess = f" (did you mean {_LOOKUP[close[0]].name!r}, {_LOOKUP[close[0]].code}?)" if close else ""
+        raise UnknownRegionError(label, f"unknown province {clip(label, 60)!r}; use one of: {known}{guess}")
     return region
 
 

@@ -12,7 +12,6 @@ One multi-source Dijkstra per question, not one search per market:
 
 from __future__ import annotations
 
-import difflib
 from dataclasses import dataclass
 from typing import Any, NamedTuple
 
@@ -28,6 +27,7 @@ from geo.assumptions import NetworkReport, RunAssumptions, SideReport
 from geo.bands import road_time_bands, travel_time_bands
 from geo.errors import InputError
 from geo.network import Side, SpeedTable, build_side, split_at_border, time_matrix
+from geo.penalties import check_penalties, parse_penalties  # noqa: F401 (their old home: callers import them here)
 from geo.rail import RAIL_NOT_USED, allow_rail, rail_entries, rail_side
 from geo.schema import HUB_HOURS_PREFIX
 from geo.sea import sea_crossings, sea_ports
@@ -51,58 +51,6 @@ CROSSING_REASONS = (
 #: Why a market is not reachable, as a code: no open crossing at all, no mapped road near it
 #: (a data gap), or roads that no crossing or hub reaches (an access gap).
 MARKET_REASONS = ("no_crossing", "no_road_near", "no_route_from_crossing", "no_route_from_hub")
-
-
-def check_penalties(
-    penalties: dict[str, float], crossing_ids: list[str] | None, names: dict[str, str] | None = None
-) -> dict[str, float]:
-    """``penalties`` by crossing id, if every key is a crossing and every value in range.
-
-    A key may be a crossing's id or, with ``names`` (name -> id), its name
-    as the maps show it (any case); the result is keyed by id. A value must
-    be from 0 to :data:`settings.MAX_PENALTY_H` hours. An unknown key names
-    the closest crossings.
-
-    With ``crossing_ids`` ``None`` only the hours are checked (before the
-    crossings are known).
-    """
-    by_name = {name.casefold(): cid for name, cid in (names or {}).items()}
-    checked: dict[str, float] = {}
-    for name, hours in penalties.items():
-        cid = name
-        if crossing_ids is not None and name not in crossing_ids:
-            found = by_name.get(name.casefold())
-            if found is None:
-                close = difflib.get_close_matches(name, [*crossing_ids, *(names or {})], n=3, cutoff=0.5)
-                raise InputError(
-                    f"border penalty for {name!r}: unknown crossing; known crossings: "
-                    + ", ".join(sorted(crossing_ids))
-                    + (f"; did you mean {' or '.join(map(repr, close))}?" if close else ""),
-                    option="penalties",
-                )
-            cid = found
-        if not 0 <= hours <= settings.MAX_PENALTY_H:
-            raise InputError(
-                f"border penalty for {name!r}: {hours:g} is not a number of hours from 0 to {settings.MAX_PENALTY_H:g}",
-                option="penalties",
-            )
-        checked[cid] = hours
-    return checked
-
-
-def parse_penalties(values: list[str] | None, crossing_ids: list[str] | None = None) -> dict[str, float]:
-    """``ID=HOURS`` texts as a dict of hours by crossing id, checked by :func:`check_penalties`."""
-    penalties = {}
-    for value in values or []:
-        name, _, hours = value.partition("=")
-        try:
-            penalties[name] = float(hours)
-        except ValueError:
-            raise InputError(
-                f"border penalty {value!r}: {hours!r} is not a number of hours; write CROSSING=HOURS (its name or id)",
-                option="penalties",
-            ) from None
-    return check_penalties(penalties, crossing_ids)
 
 
 class _Unreached(NamedTuple):

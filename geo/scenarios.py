@@ -37,6 +37,7 @@ routes stage recorded), so it differs from the baseline only where it says.
 
 from __future__ import annotations
 
+import difflib
 import hashlib
 import math
 import re
@@ -93,7 +94,9 @@ def shipped_scenarios() -> list[str]:
 
 
 def _number(value, what: str, source: str, maximum: float, minimum: float = 0.0, strict: bool = False) -> float:
-    ok = isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
+    # An int is compared exactly (math.isfinite of a 400-digit TOML integer overflows); NaN is not finite.
+    ok = isinstance(value, int) or (isinstance(value, float) and math.isfinite(value))
+    ok = ok and not isinstance(value, bool)
     if not ok or value < minimum or (strict and value == minimum) or value > maximum:
         bound = f"{'more than' if strict else 'at least'} {minimum:g} and at most {maximum:g}"
         raise InputError(f"scenario {source}: {what} = {clip(repr(value), 60)}; it must be a number {bound}")
@@ -154,9 +157,10 @@ def _scenario_path(name_or_path: str) -> Path:
     if name_or_path in shipped_scenarios():
         return SCENARIO_DIR / f"{name_or_path}.toml"
     if not path.suffix and "/" not in name_or_path:
+        close = difflib.get_close_matches(name_or_path, shipped_scenarios(), n=1, cutoff=0.6)
         raise InputError(
             f"scenario {clip(repr(name_or_path), 60)} is neither a file nor a shipped scenario; "
-            "shipped: " + ", ".join(shipped_scenarios())
+            "shipped: " + ", ".join(shipped_scenarios()) + (f" (did you mean {close[0]!r}?)" if close else "")
         )
     return path
 

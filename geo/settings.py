@@ -37,6 +37,9 @@ REACH_SVG = "hamji_reach.svg"
 #: osmnx's HTTP cache folder so that a rerun with the same query does not refetch: ``HAMJI_CACHE_DIR``.)
 #: (``OVERPASS_TIMEOUT``: seconds before an Overpass request, its whole answer included, is given up;
 #: ``HAMJI_OVERPASS_TIMEOUT_S``, default 180.)
+#: (``OVERPASS_MAX_ANSWER_BYTES``: the most an Overpass answer may hold once decompressed,
+#: ``HAMJI_OVERPASS_MAX_ANSWER_BYTES``, default 1 GiB: osmnx splits a large area into queries of
+#: OVERPASS_MAX_QUERY_AREA_M2, whose answers are far smaller.)
 #: Seconds for the first request (the data date), which tells whether the server answers at all.
 OVERPASS_STATUS_TIMEOUT = 30
 #: Times a 429 (too many requests) or 504 (gateway timeout) answer is retried,
@@ -345,17 +348,22 @@ def _path(text: str) -> Path:
     return Path(text)
 
 
+#: The longest any wait may be set to (s): a week. Past what the system's clock calls can hold
+#: (``time.sleep(1e300)`` overflows), and no Overpass request or extract needs longer.
+_MAX_WAIT_S = 7 * 24 * 3600
+
+
 def _seconds(text: str) -> float:
     value = float(text)
-    if not 0 <= value < float("inf"):
+    if not 0 <= value <= _MAX_WAIT_S:
         raise ValueError
     return value
 
 
-def _positive(kind):
+def _positive(kind, most: float = float("inf")):
     def parse(text: str):
         value = kind(text)
-        if not 0 < value < float("inf"):
+        if not 0 < value < float("inf") or value > most:
             raise ValueError
         return value
 
@@ -371,8 +379,24 @@ _FROM_ENV = {
     # Checked where it is used (geo.sources.overpass), like a URL given by flag: argparse shows it as a default.
     "OVERPASS_URL": ("HAMJI_OVERPASS_URL", str, "https://overpass-api.de/api", "an http:// or https:// URL"),
     "OVERPASS_CACHE_DIR": ("HAMJI_CACHE_DIR", _path, Path("cache"), "a folder path"),
-    "OVERPASS_RETRY_PAUSE_S": ("HAMJI_OVERPASS_RETRY_PAUSE_S", _seconds, 30.0, "a number of seconds, 0 or more"),
-    "OVERPASS_TIMEOUT": ("HAMJI_OVERPASS_TIMEOUT_S", _positive(float), 180.0, "a number of seconds more than 0"),
+    "OVERPASS_RETRY_PAUSE_S": (
+        "HAMJI_OVERPASS_RETRY_PAUSE_S",
+        _seconds,
+        30.0,
+        f"a number of seconds from 0 to {_MAX_WAIT_S:,}",
+    ),
+    "OVERPASS_TIMEOUT": (
+        "HAMJI_OVERPASS_TIMEOUT_S",
+        _positive(float, _MAX_WAIT_S),
+        180.0,
+        f"a number of seconds more than 0 and at most {_MAX_WAIT_S:,}",
+    ),
+    "OVERPASS_MAX_ANSWER_BYTES": (
+        "HAMJI_OVERPASS_MAX_ANSWER_BYTES",
+        _positive(int),
+        1 << 30,
+        "a whole number of bytes, more than 0",
+    ),
     "NODE_INDEX_DIR": ("HAMJI_TMPDIR", str, None, "a folder path"),
     "ASSETS_DIR": ("HAMJI_ASSETS_DIR", _path, Path(__file__).resolve().parent / "data" / "assets", "a folder path"),
     "DECOMPRESSED_MAX_BYTES": (
@@ -382,7 +406,12 @@ _FROM_ENV = {
         "a whole number of bytes, more than 0",
     ),
     "COMPRESSION_MAX_RATIO": ("HAMJI_COMPRESSION_MAX_RATIO", _positive(float), 100.0, "a number more than 0"),
-    "DECOMPRESS_MAX_S": ("HAMJI_DECOMPRESS_MAX_S", _positive(float), 4 * 3600.0, "a number of seconds more than 0"),
+    "DECOMPRESS_MAX_S": (
+        "HAMJI_DECOMPRESS_MAX_S",
+        _positive(float, _MAX_WAIT_S),
+        4 * 3600.0,
+        f"a number of seconds more than 0 and at most {_MAX_WAIT_S:,}",
+    ),
     "XML_TOKEN_MAX_BYTES": (
         "HAMJI_XML_TOKEN_MAX_BYTES",
         _positive(int),

@@ -14,11 +14,19 @@ The commit itself is a handful of renames. It first writes a journal
 (``FOLDER/.hamji-commit.json``) of what it will do, so that a run killed
 in the middle of it is finished by the next run that locks the folder,
 never left half old and half new; Ctrl-C and SIGTERM are held off while it
-runs.
+runs. A command writing two folders (``layers/`` and ``maps/``) writes the
+journal of the second first and that of the first last: the first one's
+journal is the decision. A run killed before it was written leaves a
+journal that is not decided, which the next run discards (nothing was
+replaced); once it is written, whichever folder is locked next finishes
+the commit in both. The journals are removed only when both folders are
+done, the decision last, so a journal naming a decision that is gone was
+never decided.
 
 A link in the folder is staged as a link and replaced by a file when the
-stage writes that output, never written through; a linked sub-folder is
-staged as a real folder holding links to what it lists.
+stage writes that output, never written through; a linked ``scenarios/``
+is staged as a real folder holding links to what it lists. Any other
+sub-folder (or link to one) is the user's: it is not staged at all.
 """
 
 from __future__ import annotations
@@ -26,6 +34,7 @@ from __future__ import annotations
 import errno
 import json
 import os
+import secrets
 import shutil
 import signal
 import tempfile
@@ -43,8 +52,12 @@ __all__ = ["JOURNAL", "Transaction", "recover", "transaction"]
 JOURNAL = io.COMMIT_JOURNAL
 #: What is never staged: the run lock, the journal, and temporary files of any run.
 _NOT_STAGED = (".hamji.lock", JOURNAL)
+#: The one sub-folder HamJi writes into, in ``layers/`` and ``maps/`` (the scenarios' outputs).
+SUBFOLDER = "scenarios"
 #: How deep linked sub-folders are followed when staging (a link loop stops here).
 _MAX_DEPTH = 8
+#: The most of a commit journal read (a real one lists a few dozen moves).
+_JOURNAL_MAX_BYTES = 1 << 24
 
 
 def _staged_entry(name: str) -> bool:
@@ -62,14 +75,20 @@ def _link_or_copy(source: Path, target: Path) -> None:
 
 
 def _fill(source: Path, staged: Path, depth: int = 0) -> None:
-    """Put in ``staged`` a link to every file below ``source`` (HamJi's own bookkeeping and temporaries aside)."""
+    """Put in ``staged`` a link to every file of ``source`` and below its ``scenarios/``.
+
+    HamJi's own bookkeeping and temporaries aside. Of the sub-folders only
+    ``scenarios/`` is HamJi's (no stage writes any other): a user's own
+    folder beside the outputs, or a link to one (``data -> /big/disk``), is
+    never staged, so never copied, replaced or read.
+    """
     staged.mkdir(exist_ok=True)
     for entry in os.scandir(source):
         if not _staged_entry(entry.name):
             continue
         path = Path(entry.path)
         if entry.is_dir(follow_symlinks=False) or (entry.is_symlink() and path.is_dir()):
-            if depth < _MAX_DEPTH:
+            if depth < _MAX_DEPTH and (depth > 0 or entry.name == SUBFOLDER):
                 _fill(path, staged / entry.name, depth + 1)
         else:
             _link_or_copy(path, staged / entry.name)
@@ -148,7 +167,10 @@ def _move(folder: Path, source: Path, target: Path) -> None:
         elif destination.exists():
             return
     destination.parent.mkdir(parents=True, exist_ok=True)
-    os.replace(staged, destination)  # over a link, the link is replaced, never written through
+    try:
+        os.replace(staged, destination)  # over a link, the link is replaced, never written through
+    except FileNotFoundError:
+        pass  # moved meanwhile by the run finishing the same commit from the other folder
 
 
 def _apply(folder: Path, moves: list, removals: list) -> None:
@@ -166,26 +188,60 @@ def _apply(folder: Path, moves: list, removals: list) -> None:
                 (folder / removal).unlink()
 
 
-def recover(folder: Path) -> bool:
-    """Finish a commit that a killed run left half done in ``folder``; True if there was one.
+def _read_journal(journal: Path) -> dict | None:
+    """The record of a commit journal; None if there is none, {} if it is not one HamJi wrote.
 
-    Call with the folder's lock held (no other run is committing there).
+    Read without following a link or blocking on a FIFO (see :func:`io.read_record`).
+    """
+    if not (journal.exists() or journal.is_symlink()):
+        return None
+    data = io.read_record(journal, _JOURNAL_MAX_BYTES)
+    try:
+        record = json.loads(data) if data is not None else {}
+    except ValueError:  # UnicodeDecodeError included
+        return {}
+    return record if isinstance(record, dict) else {}
+
+
+def _decision(journal: Path, record: dict) -> tuple[Path, dict] | None:
+    """The deciding journal of ``record``'s commit and its record; None if the commit was never decided."""
+    decision = record.get("decided_by")
+    if decision is None:
+        return journal, record  # the deciding journal itself (or the only one)
+    if not isinstance(decision, str) or not decision.startswith("/"):
+        return None
+    other = _read_journal(Path(decision))
+    return (Path(decision), other) if other and other.get("commit") == record.get("commit") else None
+
+
+def _finish(folder: Path, record: dict) -> None:
+    _apply(folder, list(record.get("moves") or []), list(record.get("removals") or []))
+
+
+def recover(folder: Path) -> bool:
+    """Finish a commit that a killed run left half done in ``folder``, or discard one never decided.
+
+    Returns True if there was a journal. Call with the folder's lock held (no
+    other run is committing there). A decided commit is finished in every
+    folder it wrote, the deciding one last, so that it is never put in place
+    in one folder and discarded in the other.
     """
     journal = Path(folder) / JOURNAL
-    try:
-        fd = os.open(journal, os.O_RDONLY | os.O_NOFOLLOW)
-    except FileNotFoundError:
+    record = _read_journal(journal)
+    if record is None:
         return False
-    except OSError:
-        journal.unlink(missing_ok=True)  # a link or worse where the journal goes: not ours, never followed
-        return False
-    with os.fdopen(fd, encoding="utf-8") as handle:
-        try:
-            record = json.loads(handle.read(1 << 24))
-        except (ValueError, UnicodeDecodeError):
-            record = {}
-    if isinstance(record, dict):
-        _apply(Path(folder), list(record.get("moves") or []), list(record.get("removals") or []))
+    decided = _decision(journal, record)
+    if decided is not None:
+        decision, main = decided
+        for other in main.get("also") or []:
+            if not isinstance(other, str) or not other.startswith("/"):
+                continue
+            theirs = _read_journal(Path(other) / JOURNAL)
+            if theirs and theirs.get("commit") == main.get("commit") and theirs.get("decided_by") == str(decision):
+                _finish(Path(other), theirs)
+                (Path(other) / JOURNAL).unlink(missing_ok=True)
+        _finish(decision.parent, main)
+        decision.unlink(missing_ok=True)
     journal.unlink(missing_ok=True)
     return True
 
@@ -259,18 +315,43 @@ class Transaction:
 
     def commit(self) -> list[Path]:
         """Put every staged output in place; returns the files put in place."""
-        plans = {stage.target: (stage, stage.plan()) for stage in self._stages.values()}
-        pending = {folder: plan for folder, (_, plan) in plans.items() if plan.moves or plan.removals}
-        for folder, plan in pending.items():  # every journal first: a kill after this is finished by recover()
-            record = {"pid": os.getpid(), "moves": plan.moves, "removals": plan.removals}
-            io.write_json(record, folder / JOURNAL)
+        plans = [(stage.target, stage.plan()) for stage in self._stages.values()]
+        pending = [(folder, plan) for folder, plan in plans if plan.moves or plan.removals]
+        self._write_journals(pending)  # a kill after this is finished by recover()
         with _signals_held():
-            for folder, plan in pending.items():
+            for folder, plan in pending:
                 _apply(folder, [list(m) for m in plan.moves], plan.removals)
-                (folder / JOURNAL).unlink(missing_ok=True)
                 self.committed += [folder / target for _, target in plan.moves]
+            # Every journal stays until every folder is done, so that whichever folder is locked
+            # after a kill finishes the whole commit; the decision goes last.
+            for folder, _ in [*pending[1:], *pending[:1]]:
+                (folder / JOURNAL).unlink(missing_ok=True)
         self.abort()
         return self.committed
+
+    def _write_journals(self, pending: list[tuple[Path, _Plan]]) -> None:
+        """Every folder's journal, the deciding one (the first folder's) last; none if one cannot be written."""
+        commit = secrets.token_hex(8)
+        decision = (pending[0][0].resolve() / JOURNAL) if pending else None
+        written: list[Path] = []
+        try:
+            for folder, plan in reversed(pending):
+                record = {"pid": os.getpid(), "commit": commit, "moves": plan.moves, "removals": plan.removals}
+                if folder.resolve() / JOURNAL == decision:
+                    record["also"] = [str(f.resolve()) for f, _ in pending[1:]]
+                else:
+                    record["decided_by"] = str(decision)
+                written.append(io.write_json(record, folder / JOURNAL))
+        except OutputError as exc:
+            for journal in written:
+                journal.unlink(missing_ok=True)
+            self.abort()
+            full = "disk is full" in str(exc)
+            raise OutputError(
+                ("the disk is full: " if full else f"{exc}: ")
+                + "the new outputs could not be put in place, and every earlier output is unchanged"
+                + ("; free some space and run again" if full else "")
+            ) from None
 
     def abort(self) -> None:
         """Remove every staging folder (after a commit, what is left in them is links to unchanged files)."""

@@ -13,11 +13,14 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-
-import pandas as pd
+from typing import TYPE_CHECKING
 
 from geo.errors import InputError
 from geo.sources.gazetteer import CROSSINGS, Crossing, Period
+
+# pandas where the crossings are dated: the command's parser reads UNKNOWN_CHOICES from here.
+if TYPE_CHECKING:
+    import pandas as pd
 
 __all__ = [
     "NOT_OPENED",
@@ -154,6 +157,8 @@ def apply_dates(crossings: pd.DataFrame, day: str, unknown_crossings: str = "clo
         ``"closed"``: crossings of status ``unknown`` (OpenStreetMap only) are
         listed but not routed; ``"open"``: they are routed as open.
     """
+    import pandas as pd
+
     if unknown_crossings not in UNKNOWN_CHOICES:
         raise InputError(
             f"unknown crossings: {unknown_crossings!r}; choose one of {', '.join(UNKNOWN_CHOICES)}",

@@ -24,12 +24,15 @@ from __future__ import annotations
 
 import difflib
 from dataclasses import dataclass
-
-import geopandas as gpd
-import numpy as np
-import pandas as pd
+from typing import TYPE_CHECKING
 
 from geo.errors import InputError, clip
+
+# numpy and geopandas where the crossings are filtered: the command's parser reads SUPPLY_MODELS from here,
+# and a mistyped flag must not wait seconds for them.
+if TYPE_CHECKING:
+    import geopandas as gpd
+    import pandas as pd
 
 __all__ = [
     "ALIASES",
@@ -134,6 +137,8 @@ def supply_regions(requested: list[str] | None, model: SupplyModel) -> list[str]
 def apply_supply(crossings: pd.DataFrame, hubs: gpd.GeoDataFrame, provinces: gpd.GeoDataFrame | None,
                   supply: SupplyModel) -> tuple[pd.DataFrame, gpd.GeoDataFrame]:  # fmt: skip
     """Leave out the hubs, and the crossings whose Chinese end is, in provinces the supply model does not use."""
+    import numpy as np
+
     from geo.provinces import assign_regions
 
     allowed = set(supply.regions)

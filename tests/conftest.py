@@ -3,6 +3,10 @@
 from __future__ import annotations
 
 import hashlib
+import os
+import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import osmium
@@ -144,3 +148,49 @@ def folder_args(command: str, root: Path) -> list[str]:
         "sensitivity": ["--layers", layers, "--maps", maps],
         "uncertainty": ["--layers", layers],
     }[command]
+
+
+#: The environment of every ``hamji`` process a test starts: no pause between Overpass retries, no
+#: extracts from the caller's ``HAMJI_OSM``, no bytecode written beside the sources.
+ENV = {**os.environ, "HAMJI_OVERPASS_RETRY_PAUSE_S": "0", "PYTHONDONTWRITEBYTECODE": "1"}
+ENV.pop("HAMJI_OSM", None)
+
+
+def hamji(*args: str, env: dict | None = None, timeout: float = 180) -> subprocess.CompletedProcess:
+    """``hamji ARGS`` as its own process, with no standard input."""
+    return subprocess.run(
+        [sys.executable, "-m", "geo.cli", *args],
+        capture_output=True,
+        text=True,
+        env={**ENV, **(env or {})},
+        stdin=subprocess.DEVNULL,
+        timeout=timeout,
+    )
+
+
+def refused(root: Path, *args: str, env: dict | None = None, code: int = 1) -> str:
+    """Run ``hamji ARGS``; check it fails cleanly and changes nothing; return its error line."""
+    before = snapshot(root / "layers", root / "maps")
+    done = hamji(*args, env=env)
+    lines = done.stderr.splitlines()
+    assert done.returncode == code, (done.returncode, done.stderr[-2000:])
+    assert "Traceback" not in done.stderr + done.stdout
+    assert len(lines) == 1 and lines[0].startswith("hamji: error: "), lines
+    assert snapshot(root / "layers", root / "maps") == before
+    return lines[0]
+
+
+@pytest.fixture(scope="session")
+def built(tmp_path_factory) -> Path:
+    """A complete demo build (layers, routes, reach, supply comparison, maps) made by ``hamji build``, once."""
+    root = tmp_path_factory.mktemp("hostile-built")
+    done = hamji("build", "--demo", *folder_args("build", root))
+    assert done.returncode == 0, done.stderr
+    return root
+
+
+@pytest.fixture
+def previous(built, tmp_path) -> Path:
+    """A private copy of the complete build, to fail against."""
+    shutil.copytree(built, tmp_path / "build")
+    return tmp_path / "build"

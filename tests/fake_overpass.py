@@ -31,13 +31,14 @@ class FakeOverpass:
         self.relations = {e["id"]: e for e in elements if e["type"] == "relation"}
         self.timestamp = timestamp
         self.queries: list[str] = []
-        #: (status, body, content type, text the query must contain): answer
+        #: (status, body, content type, text the query must contain[, extra headers]): answer
         #: matching queries with this instead, to test how failures are handled.
-        self.failure: tuple[int, bytes, str, str] | None = None
+        self.failure: tuple | None = None
         #: A misbehaving server, for every request: "drip" (one byte of the answer every
         #: ``drip_s`` seconds), "bad-status" (a /status page with an unexpected line),
         #: "redirect-loop", "endless-headers" (a header line every ``drip_s`` seconds),
-        #: "truncated" (a Content-Length longer than the body), or None.
+        #: "truncated" (a Content-Length longer than the body), "close" (the connection closed
+        #: with no answer), "redirect-307-loop" (a 307 to itself: followed as a POST), or None.
         self.mode: str | None = None
         self.drip_s = 5.0
         self.stop_event = threading.Event()
@@ -47,17 +48,21 @@ class FakeOverpass:
             def log_message(self, *args) -> None:  # keep test output clean
                 pass
 
-            def _send(self, status: int, body: bytes, kind: str) -> None:
+            def _send(self, status: int, body: bytes, kind: str, headers: dict | None = None) -> None:
                 self.send_response(status)
                 self.send_header("Content-Type", kind)
+                for name, value in (headers or {}).items():
+                    self.send_header(name, value)
                 self.send_header("Content-Length", str(len(body)))
                 self.end_headers()
                 self.wfile.write(body)
 
             def _misbehave(self) -> bool:
                 mode, pause = server.mode, server.drip_s
-                if mode == "redirect-loop":
-                    self.send_response(302)
+                if mode == "close":
+                    self.close_connection = True
+                elif mode in ("redirect-loop", "redirect-307-loop"):
+                    self.send_response(302 if mode == "redirect-loop" else 307)
                     self.send_header("Location", self.path)
                     self.send_header("Content-Length", "0")
                     self.end_headers()
@@ -110,8 +115,8 @@ class FakeOverpass:
                 except OSError:  # the client gave up: expected
                     return None
                 if server.failure and server.failure[3] in query:
-                    status, body, kind, _ = server.failure
-                    return self._send(status, body, kind)
+                    status, body, kind, _, *headers = server.failure
+                    return self._send(status, body, kind, *headers)
                 body = json.dumps(server.answer(query)).encode()
                 self._send(200, body, "application/json")
 

@@ -1,6 +1,6 @@
 """Reruns skip stages whose inputs, settings and code are unchanged, and say so."""
 
-from conftest import digest
+from conftest import digest, hamji
 
 from geo import settings
 from geo.cli import main
@@ -54,6 +54,18 @@ def test_force_rebuilds(tmp_path, capsys):
     run(tmp_path, capsys)
     out = run(tmp_path, capsys, "--force")
     assert "unchanged" not in out
+
+
+def test_unchanged_rerun_in_a_new_process_skips_every_stage(tmp_path):
+    """As a user reruns it: each ``hamji`` is its own process (a key holding a function's address never matched)."""
+    args = ["build", "--demo", "--out", str(tmp_path / "layers"), "--maps", str(tmp_path / "maps")]
+    assert hamji(*args).returncode == 0
+    before = state(tmp_path)
+    again = hamji(*args)
+    assert again.returncode == 0, again.stderr
+    for stage in ("layers", "routes", "reach", "maps"):
+        assert f"{stage}: unchanged inputs, settings and code" in again.stdout
+    assert state(tmp_path) == before
 
 
 def test_stage_keys_are_the_same_in_every_process():

@@ -78,3 +78,98 @@ def test_package_exports_exactly_the_api():
 
     assert set(geo.__all__) == {*geo.api.__all__, "HamjiError"}
     assert all(getattr(geo, name) is not None for name in geo.__all__)
+
+
+def _size(n: float) -> str:
+    for unit, size in (("GiB", 2**30), ("MiB", 2**20)):
+        if n >= size and n % size == 0:
+            return f"{n // size:,.0f} {unit}"
+    return f"{n:,.0f} bytes"
+
+
+def _h(seconds: float) -> str:
+    return f"{seconds / 3600:g} h"
+
+
+def _count(n: float) -> str:
+    return f"{n:,}"
+
+
+#: (limit, where the code holds it, how its value reads): every bound on what an input can make HamJi do.
+LIMITS = [
+    ("size a `.gz` or `.bz2` extract may expand to", "settings.DECOMPRESSED_MAX_BYTES", _size),
+    ("times a compressed extract may expand (checked once past 16 MiB)", "settings.COMPRESSION_MAX_RATIO", "{:g}"),
+    ("time to read a compressed or XML extract through", "settings.DECOMPRESS_MAX_S", _h),
+    ("one XML token (tag, comment, text)", "settings.XML_TOKEN_MAX_BYTES", _size),
+    ("an Overpass request, connecting and the whole answer", "settings.OVERPASS_TIMEOUT", "{:g} s"),
+    ("an Overpass answer, decompressed", "settings.OVERPASS_MAX_ANSWER_BYTES", _size),
+    ("the first Overpass request (the data date)", "settings.OVERPASS_STATUS_TIMEOUT", "{:g} s"),
+    ("retries of an Overpass 429 or 504", "settings.OVERPASS_RETRIES", "{}"),
+    ("pause before each retry", "settings.OVERPASS_RETRY_PAUSE_S", "{:g} s"),
+    ("area of one Overpass query (larger ones are split)", "settings.OVERPASS_MAX_QUERY_AREA_M2", "{:,.0f} m²"),
+    ("a speed (speed table, scenario)", "settings.MAX_SPEED_KMH", "{} km/h"),
+    ("a border penalty (`--penalty`, scenario)", "settings.MAX_PENALTY_H", "{} h"),
+    ("a scenario's speed scale", "scenarios.MAX_SPEED_SCALE", "{}"),
+    ("an added crossing's distance from the border", "scenarios.ADDED_CROSSING_MAX_M", lambda v: f"{v / 1000:g} km"),
+    ("a scenario file", "scenarios.MAX_SCENARIO_BYTES", _size),
+    ("a scenario's name", "scenarios.MAX_NAME_CHARS", "{:,} characters"),
+    ("a scenario's description", "scenarios.MAX_DESCRIPTION_CHARS", "{:,} characters"),
+    ("a speed table file", "io.read_text", _size),
+    ("a market list file", "market_lists.MAX_LIST_BYTES", _size),
+    ("rows of a market list", "market_lists.MAX_LIST_ROWS", _count),
+    ("a people areas file", "people_areas.MAX_AREAS_BYTES", _size),
+    ("areas in a people areas file", "people_areas.MAX_AREAS", _count),
+    ("nesting of a JSON or TOML input", "documents.MAX_DEPTH", "{} levels"),
+    ("one HTML map (geometry is simplified until it fits)", "settings.MAP_MAX_BYTES", lambda v: f"{v / 1e6:g} MB"),
+    ("folders followed inside `scenarios/` when staging", "staging._MAX_DEPTH", "{} deep"),
+    ("a commit journal read back", "staging._JOURNAL_MAX_BYTES", _size),
+]
+
+
+def _value(where: str):
+    """The value the code uses, by ``module.NAME``; a setting from the environment at its default."""
+    import importlib
+    import inspect
+
+    from geo import settings
+
+    module, name = where.split(".")
+    if module == "settings" and name in settings._FROM_ENV:
+        return settings._FROM_ENV[name][2]  # the page documents the default, not this process's environment
+    package = "geo.sources" if module in ("market_lists", "people_areas", "bounded") else "geo"
+    value = getattr(importlib.import_module(f"{package}.{module}"), name)
+    return inspect.signature(value).parameters["max_bytes"].default if callable(value) else value
+
+
+def limits_table() -> str:
+    """The limits table of docs/security.md, made from the values the code uses (so the page stays true)."""
+    from geo import settings
+    from geo.sources import bounded
+
+    assert _size(bounded._RATIO_FLOOR_BYTES) == "16 MiB"  # as the ratio's row says
+    env = {f"settings.{name}": variable for name, (variable, *_) in settings._FROM_ENV.items()}
+    lines = ["| limit | value | set in | environment variable |", "|---|---|---|---|"]
+    for what, where, shown in LIMITS:
+        value = shown.format(_value(where)) if isinstance(shown, str) else shown(_value(where))
+        variable = f"`{env[where]}`" if where in env else ""
+        lines.append(f"| {what} | {value} | `{where}` | {variable} |")
+    return "\n".join(lines)
+
+
+def environment_table() -> str:
+    """Every ``HAMJI_*`` variable the settings read, with what it sets and the values it takes."""
+    from geo import settings
+
+    lines = ["| variable | sets | takes | default |", "|---|---|---|---|"]
+    for name, (variable, _, default, allowed) in settings._FROM_ENV.items():
+        shown = "the system's temporary folder" if default is None else f"`{default}`"
+        if name == "ASSETS_DIR":
+            shown = "`geo/data/assets`"
+        lines.append(f"| `{variable}` | `settings.{name}` | {allowed} | {shown} |")
+    return "\n".join(lines)
+
+
+def test_security_page_lists_every_limit_as_the_code_has_it():
+    page = (ROOT / "docs" / "security.md").read_text(encoding="utf-8")
+    assert limits_table() in page, "docs/security.md's limits table is out of date; it should read:\n" + limits_table()
+    assert environment_table() in page, "docs/security.md's variables table is out of date:\n" + environment_table()

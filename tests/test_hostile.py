@@ -20,55 +20,12 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-from conftest import folder_args, snapshot
+from conftest import ENV, digest, folder_args, hamji, refused, snapshot
 from fake_overpass import FakeOverpass
 
 from geo import settings
 from geo.sources import fixture
-
-ENV = {**os.environ, "HAMJI_OVERPASS_RETRY_PAUSE_S": "0", "PYTHONDONTWRITEBYTECODE": "1"}
-ENV.pop("HAMJI_OSM", None)
-
-
-def hamji(*args: str, env: dict | None = None, timeout: float = 180) -> subprocess.CompletedProcess:
-    """``hamji ARGS`` as its own process, with no standard input."""
-    return subprocess.run(
-        [sys.executable, "-m", "geo.cli", *args],
-        capture_output=True,
-        text=True,
-        env={**ENV, **(env or {})},
-        stdin=subprocess.DEVNULL,
-        timeout=timeout,
-    )
-
-
-@pytest.fixture(scope="session")
-def built(tmp_path_factory) -> Path:
-    """A complete demo build (layers, routes, reach, maps), made once."""
-    root = tmp_path_factory.mktemp("hostile-built")
-    done = hamji("build", "--demo", "--out", str(root / "layers"), "--maps", str(root / "maps"))
-    assert done.returncode == 0, done.stderr
-    return root
-
-
-@pytest.fixture
-def previous(built, tmp_path) -> Path:
-    """A private copy of the complete build, to fail against."""
-    shutil.copytree(built, tmp_path / "build")
-    return tmp_path / "build"
-
-
-def refused(root: Path, *args: str, env: dict | None = None, code: int = 1) -> str:
-    """Run ``hamji ARGS``; check it fails cleanly and changes nothing; return its error line."""
-    before = snapshot(root / "layers", root / "maps")
-    done = hamji(*args, env=env)
-    lines = done.stderr.splitlines()
-    assert done.returncode == code, (done.returncode, done.stderr[-2000:])
-    assert "Traceback" not in done.stderr + done.stdout
-    assert len(lines) == 1 and lines[0].startswith("hamji: error: "), lines
-    assert snapshot(root / "layers", root / "maps") == before
-    return lines[0]
-
+from geo.staging import JOURNAL
 
 # -- speed tables ------------------------------------------------------------------------------
 
@@ -326,7 +283,7 @@ OVERPASS_FAILURES = {
     "gateway-timeout": (504, "gateway timeout", "text/plain", "HTTP 504 (gateway timeout) after 2 retries"),
     "server-error": (500, "oops", "text/plain", "HTTP 500"),
     "empty-list": (200, "[]", "application/json", "JSON without an 'elements' list"),
-    "malformed": (200, '{"elements": [', "application/json", "the answer is not JSON"),
+    "malformed": (200, '{"elements": [', "application/json", "not valid JSON (expecting value at byte 14)"),
 }
 
 
@@ -578,7 +535,7 @@ def test_output_that_is_a_link_is_replaced_never_written_through(previous, tmp_p
     "failing",
     [
         # Each breaks one later stage of build after the earlier stages have run.
-        ("--penalty", "wonjong=4"),  # routes: an unknown crossing (known only once the layers exist)
+        ("--penalty", "osm_node_999=4"),  # routes: an OSM-only crossing id, known only once the layers exist
         ("--people-areas", "AREAS"),  # reach: areas whose people are more than every province holds
     ],
     ids=["routes", "reach"],
@@ -632,3 +589,333 @@ def test_a_commit_killed_half_way_is_finished_by_the_next_run(previous):
     assert (folder / settings.REACH_MD).read_text() == new_reach
     assert not (folder / staging.JOURNAL).exists() and not staged.exists()
     assert not (folder / "y").exists() and not (folder / "z").exists()
+
+
+# -- failures injected into build: a stage fails, the disk fills, the process is killed ---------
+
+#: What the injected builds change, so that a failure replacing anything would show: another penalty.
+CHANGED_BUILD = ("build", "--demo", "--force", "--penalty", "Wonjong–Quanhe=5")
+
+
+def hamji_with(patch: str, *args: str) -> subprocess.CompletedProcess:
+    """``hamji ARGS`` as its own process, after the Python statements ``patch`` (an injected failure) ran."""
+    code = f"import sys\n{patch}\nfrom geo.cli import main\nsys.exit(main(sys.argv[1:]))\n"
+    return subprocess.run(
+        [sys.executable, "-c", code, *args], capture_output=True, text=True, env=ENV, stdin=subprocess.DEVNULL
+    )
+
+
+def after_stage(stage: str, then: str) -> str:
+    """A patch running ``stage`` for real (it must write files) and then doing ``then``."""
+    return (
+        "import os, signal, geo.pipeline\n"
+        "from geo.errors import OutputError\n"
+        f"real = geo.pipeline.{stage}_stage\n"
+        "def failing(*args, **kwargs):\n"
+        "    run = real(*args, **kwargs)\n"
+        "    assert run.written, 'the stage wrote nothing: the injected failure would prove nothing'\n"
+        f"    {then}\n"
+        f"geo.pipeline.{stage}_stage = failing\n"
+    )
+
+
+def settled(*folders: Path) -> dict[str, str]:
+    """:func:`snapshot` without the temporary files a killed run leaves (swept by the next run)."""
+    return {k: v for k, v in snapshot(*folders).items() if "/.hamji-tmp-" not in f"/{k}"}
+
+
+def leftovers(root: Path) -> list[str]:
+    return sorted(str(p) for p in root.glob("*/.hamji-*") if p.name not in (".hamji.lock", ".hamji_cache.json"))
+
+
+BUILD_STAGES = ["layers", "routes", "reach", "supply", "maps"]
+
+
+@pytest.mark.parametrize("stage", BUILD_STAGES)
+def test_build_failing_after_each_stage_replaces_nothing(previous, stage):
+    before = snapshot(previous / "layers", previous / "maps")
+    fail = f"raise OutputError('injected failure after the {stage} stage wrote ' + str(run.written[0]))"
+    patch = after_stage(stage, fail)
+    done = hamji_with(patch, *CHANGED_BUILD, *folder_args("build", previous))
+    lines = done.stderr.splitlines()
+    assert done.returncode == 1 and len(lines) == 1, done.stderr
+    assert lines[0].startswith(f"hamji: error: injected failure after the {stage} stage wrote {previous}/")
+    assert snapshot(previous / "layers", previous / "maps") == before
+    assert leftovers(previous) == []
+
+
+@pytest.mark.parametrize("stage", ["supply", "maps"])
+def test_build_with_a_bug_in_a_late_stage_replaces_nothing(previous, stage):
+    before = snapshot(previous / "layers", previous / "maps")
+    bug = after_stage(stage, "raise RuntimeError('injected bug')")
+    done = hamji_with(bug, *CHANGED_BUILD, *folder_args("build", previous))
+    assert done.returncode == 2 and done.stderr.count("\n") == 1 and "Traceback" not in done.stderr, done.stderr
+    assert done.stderr.startswith("hamji: internal error: RuntimeError: injected bug; no earlier output was changed")
+    assert snapshot(previous / "layers", previous / "maps") == before
+
+
+@pytest.mark.parametrize("stage", BUILD_STAGES)
+def test_build_killed_after_each_stage_replaces_nothing(previous, stage):
+    before = snapshot(previous / "layers", previous / "maps")
+    kill = after_stage(stage, "os.kill(os.getpid(), signal.SIGKILL)")
+    done = hamji_with(kill, *CHANGED_BUILD, *folder_args("build", previous))
+    assert done.returncode == -signal.SIGKILL, done.stderr
+    assert settled(previous / "layers", previous / "maps") == before
+    assert list(previous.glob("*/.hamji-tmp-*-stage")), "the kill left no staging folder: it came too late"
+    # The next run finds every output current (nothing was replaced) and sweeps what the killed one left.
+    again = hamji("build", "--demo", *folder_args("build", previous))
+    assert again.returncode == 0, again.stderr
+    assert snapshot(previous / "layers", previous / "maps") == before
+    assert leftovers(previous) == []
+
+
+def _full_disk_at(name: str) -> str:
+    """A patch making the write of the file ``name`` fail as on a full disk (after its bytes went to disk)."""
+    return (
+        "import errno, geo.io\n"
+        "real = geo.io._put_in_place\n"
+        "def full(tmp, path):\n"
+        f"    if path.name == {name!r}:\n"
+        "        raise OSError(errno.ENOSPC, 'No space left on device')\n"
+        "    real(tmp, path)\n"
+        "geo.io._put_in_place = full\n"
+    )
+
+
+@pytest.mark.parametrize("name", [settings.REACH_CSV, settings.SUPPLY_MD, "index.html"])
+def test_full_disk_during_a_build_replaces_nothing(previous, name):
+    before = snapshot(previous / "layers", previous / "maps")
+    done = hamji_with(_full_disk_at(name), *CHANGED_BUILD, *folder_args("build", previous))
+    lines = done.stderr.splitlines()
+    assert done.returncode == 1 and len(lines) == 1, done.stderr
+    folder = "maps" if name.endswith(".html") else "layers"
+    assert lines[0] == (
+        f"hamji: error: the disk is full: {previous / folder / name} could not be written, and the previous "
+        f"{name} is unchanged; free some space and run again"
+    )
+    assert snapshot(previous / "layers", previous / "maps") == before
+    assert leftovers(previous) == []
+
+
+def _at_journal(number: int, then: str) -> str:
+    """A patch doing ``then`` instead of writing the ``number``-th commit journal (1: maps/, 2: layers/)."""
+    return (
+        "import errno, os, signal, geo.io, geo.staging\n"
+        "real, count = geo.io.write_json, []\n"
+        "def journal(data, path):\n"
+        "    if path.name == geo.staging.JOURNAL:\n"
+        "        count.append(path)\n"
+        f"        if len(count) == {number}:\n"
+        f"            {then}\n"
+        "    return real(data, path)\n"
+        "geo.io.write_json = journal\n"
+    )
+
+
+@pytest.mark.parametrize("number", [1, 2])
+def test_full_disk_while_recording_the_commit_replaces_nothing(previous, number):
+    """The disk fills as the commit's journals are written: the one already written must not survive."""
+    before = snapshot(previous / "layers", previous / "maps")
+    full = "raise geo.io._failed_write(path, OSError(errno.ENOSPC, 'No space left on device'))"
+    done = hamji_with(_at_journal(number, full), *CHANGED_BUILD, *folder_args("build", previous))
+    assert done.returncode == 1 and done.stderr.count("\n") == 1, done.stderr
+    assert done.stderr.startswith("hamji: error: the disk is full: the new outputs could not be put in place")
+    assert snapshot(previous / "layers", previous / "maps") == before and leftovers(previous) == []
+    # Nothing is left for the next run to finish: it changes nothing either.
+    assert hamji("reach", *folder_args("reach", previous)).returncode == 0
+    assert snapshot(previous / "layers", previous / "maps") == before
+
+
+def test_kill_before_the_commit_is_decided_is_discarded(previous):
+    """Killed after maps/'s journal was written, before layers/'s (the decision): the next run discards it."""
+    before = snapshot(previous / "layers", previous / "maps")
+    kill = "os.kill(os.getpid(), signal.SIGKILL)"
+    done = hamji_with(_at_journal(2, kill), *CHANGED_BUILD, *folder_args("build", previous))
+    assert done.returncode == -signal.SIGKILL, done.stderr
+    assert (previous / "maps" / JOURNAL).exists() and not (previous / "layers" / JOURNAL).exists()
+    assert hamji("maps", *folder_args("maps", previous)).returncode == 0  # locks maps/ only
+    assert hamji("reach", *folder_args("reach", previous)).returncode == 0  # locks layers/ only
+    assert snapshot(previous / "layers", previous / "maps") == before
+    assert leftovers(previous) == []
+
+
+def _kill_at_apply(number: int) -> str:
+    """A patch killing the process as the commit starts its ``number``-th folder (1: layers/, 2: maps/)."""
+    return (
+        "import os, signal, geo.staging\n"
+        "real, count = geo.staging._apply, []\n"
+        "def apply(folder, moves, removals):\n"
+        "    count.append(folder)\n"
+        f"    if len(count) == {number}:\n"
+        "        os.kill(os.getpid(), signal.SIGKILL)\n"
+        "    real(folder, moves, removals)\n"
+        "geo.staging._apply = apply\n"
+    )
+
+
+@pytest.mark.parametrize(
+    "number, then",
+    [
+        (1, ("routes", "--penalty", "Wonjong–Quanhe=5")),  # nothing moved yet; layers/ (the decision) is locked next
+        (2, ("maps",)),  # layers/ done, maps/ not; maps/ alone is locked next
+    ],
+    ids=["before-any-folder-then-layers", "between-the-folders-then-maps"],
+)
+def test_kill_during_the_commit_is_finished_in_both_folders(previous, number, then):
+    done = hamji_with(_kill_at_apply(number), *CHANGED_BUILD, *folder_args("build", previous))
+    assert done.returncode == -signal.SIGKILL, done.stderr
+    promised = {}  # what each journal promises to put in place: the killed run's outputs
+    for folder in ("layers", "maps"):
+        journal = json.loads((previous / folder / JOURNAL).read_text())
+        for staged, target in journal["moves"]:
+            source = previous / folder / staged
+            promised[f"{folder}/{target}"] = digest(source) if source.exists() else digest(previous / folder / target)
+    assert f"layers/{settings.ROUTES_GPKG}" in promised and "maps/overview.html" in promised
+    again = hamji(then[0], *then[1:], *folder_args(then[0], previous))
+    assert again.returncode == 0, again.stderr
+    now = snapshot(previous / "layers", previous / "maps")
+    assert {name: now[name] for name in promised} == promised
+    assert not list(previous.glob(f"*/{JOURNAL}"))
+    # Layers, routes, reach and maps are one run's: the stages reading them accept them as they are.
+    for command in ("reach", "maps"):
+        assert hamji(command, *folder_args(command, previous)).returncode == 0
+    assert leftovers(previous) == []
+
+
+# -- build checks what it can before anything: a typo costs a moment and writes nothing -----------
+
+
+@pytest.mark.parametrize(
+    "args, expected",
+    [
+        (
+            ("--penalty", "wonjong=4"),
+            "border penalty for 'wonjong': no crossing has that name or id; did you mean 'wonjong_quanhe' or "
+            "'Wonjong–Quanhe'? (write CROSSING=HOURS with a crossing's name as the maps show it, or its id) "
+            "[--penalty]",
+        ),
+        (("--penalty", "wonjong-quanhe=4"), "did you mean 'wonjong_quanhe' or 'Wonjong–Quanhe'?"),
+        (("--penalty", "hyesan=2"), "did you mean 'hyesan_changbai' or 'Hyesan–Changbai'?"),
+        (
+            ("--penalty", "Sinuiju–Dandong (road)=3"),
+            "Sinuiju–Dandong (road) is in North Pyongan (KP-03), which this build does not read; add --province "
+            "KP-03 or leave the penalty out",
+        ),
+        (("--penalty", "Wonjong–Quanhe=two"), "'two' is not a number of hours"),
+        (("--penalty", "Wonjong–Quanhe=300"), "300 is not a number of hours from 0 to 240"),
+        (("--province", "North Hamgyung"), "unknown province 'North Hamgyung'; use one of: KP-09 North Hamgyong"),
+    ],
+    ids=["prefix", "hyphen", "town-only", "province-not-built", "hours-text", "hours-range", "province-typo"],
+)
+def test_build_refuses_a_typo_before_it_locks_or_loads_anything(tmp_path, args, expected):
+    # In-process, to see what was imported: the check runs before geopandas (seconds to load) is.
+    code = (
+        "import sys\nfrom geo.cli import main\ncode = main(sys.argv[1:])\n"
+        "print('geopandas loaded' if 'geopandas' in sys.modules else 'geopandas not loaded')\nsys.exit(code)\n"
+    )
+    started = time.monotonic()
+    done = subprocess.run(
+        [sys.executable, "-c", code, "build", "--demo", "--province", "border", *args, *folder_args("build", tmp_path)],
+        capture_output=True,
+        text=True,
+        env=ENV,
+    )
+    elapsed = time.monotonic() - started
+    lines = done.stderr.splitlines()
+    assert done.returncode == 1 and len(lines) == 1 and expected in lines[0], done.stderr
+    assert done.stdout.strip() == "geopandas not loaded"
+    assert sorted(tmp_path.iterdir()) == []  # no folder, no lock file
+    assert elapsed < 20, elapsed  # about 0.9 s on a busy 2-core machine; a build reaching its layers takes more
+
+
+def test_build_checks_a_crossing_found_only_in_osm_against_the_layers(previous):
+    """An OSM-only crossing's id cannot be known before the layers exist: it is checked when routing."""
+    args = ["build", "--demo", "--force", "--penalty", "osm_node_999=2"]
+    line = refused(previous, *args, *folder_args("build", previous))
+    assert "border penalty for 'osm_node_999': unknown crossing; known crossings: " in line
+
+
+def test_sensitivity_refuses_a_mistyped_scenario_before_running_the_others(previous):
+    args = ["sensitivity", "--scenario", "kp_speeds_minus30", "--scenario", "wonjong_closd"]
+    line = refused(previous, *args, *folder_args("sensitivity", previous))
+    assert "scenario 'wonjong_closd' is neither a file nor a shipped scenario" in line
+    assert "(did you mean 'wonjong_closed'?)" in line
+    assert not (previous / "layers" / "scenarios").exists()
+
+
+# -- FIFOs where HamJi keeps its bookkeeping: read without blocking, or not at all ------------------
+
+
+def _fifo_journal(root: Path) -> str:
+    os.mkfifo(root / "layers" / JOURNAL)
+    return "reach"
+
+
+def _journal_deciding_by_a_fifo(root: Path) -> str:
+    os.mkfifo(root / "fifo")
+    record = {"commit": "x", "moves": [], "decided_by": str(root / "fifo")}
+    (root / "maps" / JOURNAL).write_text(json.dumps(record))
+    return "maps"
+
+
+def _fifo_cache_record(root: Path) -> str:
+    (root / "layers" / ".hamji_cache.json").unlink()
+    os.mkfifo(root / "layers" / ".hamji_cache.json")
+    return "reach"
+
+
+def _fifo_sensitivity_summary(root: Path) -> str:
+    os.mkfifo(root / "layers" / settings.SENSITIVITY_MD)  # index.html reads it
+    return "maps"
+
+
+@pytest.mark.parametrize(
+    "make", [_fifo_journal, _journal_deciding_by_a_fifo, _fifo_cache_record, _fifo_sensitivity_summary]
+)
+def test_a_fifo_in_place_of_hamjis_bookkeeping_does_not_hang(previous, make):
+    command = make(previous)
+    done = hamji(command, "--force", *folder_args(command, previous), timeout=60)
+    assert done.returncode == 0 and "Traceback" not in done.stderr, done.stderr
+    assert not list(previous.glob(f"*/{JOURNAL}"))
+
+
+# -- a user's own folders beside the outputs are theirs: never staged, copied, replaced or read -----
+
+
+def test_a_users_folder_and_a_link_to_one_beside_the_outputs_are_left_alone(previous, tmp_path):
+    big = tmp_path / "big-disk"
+    (big / "deep").mkdir(parents=True)
+    (big / "deep" / "survey.csv").write_text("the user's data")
+    os.mkfifo(big / "pipe")  # staging it would fail ("is a named pipe"), reading it would hang
+    (previous / "layers" / "data").symlink_to(big)
+    (previous / "maps" / "notes").mkdir()
+    (previous / "maps" / "notes" / "todo.txt").write_text("mine")
+    done = hamji("build", "--demo", "--force", "--penalty", "Wonjong–Quanhe=5", *folder_args("build", previous))
+    assert done.returncode == 0, done.stderr
+    assert (previous / "layers" / "data").is_symlink() and os.readlink(previous / "layers" / "data") == str(big)
+    assert sorted(p.name for p in big.rglob("*")) == ["deep", "pipe", "survey.csv"]
+    assert (previous / "maps" / "notes" / "todo.txt").read_text() == "mine"
+    assert leftovers(previous) == []
+
+
+def test_a_linked_scenarios_folder_is_replaced_never_written_through(previous, tmp_path):
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    (elsewhere / "keep.txt").write_text("the user's")
+    (previous / "layers" / "scenarios").symlink_to(elsewhere)
+    done = hamji("scenario", "wonjong_closed", *folder_args("scenario", previous))
+    assert done.returncode == 0, done.stderr
+    assert [p.name for p in elsewhere.iterdir()] == ["keep.txt"]
+    scenarios = previous / "layers" / "scenarios"
+    assert scenarios.is_dir() and not scenarios.is_symlink()
+    assert (scenarios / "wonjong_closed" / settings.ROUTES_GPKG).is_file()
+
+
+def test_outside_text_cannot_drive_the_terminal(previous, tmp_path):
+    """A scenario's name is printed in its summary: escape sequences and bidi overrides are shown, not obeyed."""
+    scenario = tmp_path / "ansi.toml"
+    scenario.write_text('name = "clear\\u001b[2J\\u001b]0;pwned\\u0007 flip\\u202eabc"\n[penalties]\ndefault_h = 3.0\n')
+    done = hamji("scenario", str(scenario), *folder_args("scenario", previous))
+    assert done.returncode == 0, done.stderr
+    assert "\x1b" not in done.stdout and "\x07" not in done.stdout and "\u202e" not in done.stdout
+    assert "clear\\u001b[2J" in done.stdout and "flip\\u202eabc" in done.stdout

@@ -12,15 +12,14 @@ import bz2
 import gzip
 import json
 import lzma
-import shutil
 import time
 from pathlib import Path
 
 import osmium
 import pytest
-from conftest import folder_args
+import test_hostile
+from conftest import folder_args, hamji, refused
 from fake_overpass import FakeOverpass
-from test_hostile import hamji, refused
 
 from geo.io import csv_safe
 from geo.sources import fixture
@@ -58,22 +57,6 @@ def repeated(head: bytes, block: bytes, total: int, tail: bytes = b""):
 
 
 MIB = 1 << 20
-
-
-@pytest.fixture(scope="session")
-def built(tmp_path_factory) -> Path:
-    """A complete demo build, made once (as ``test_hostile.built``)."""
-    root = tmp_path_factory.mktemp("hostile-inputs-built")
-    done = hamji("build", "--demo", *folder_args("build", root))
-    assert done.returncode == 0, done.stderr
-    return root
-
-
-@pytest.fixture
-def previous(built, tmp_path) -> Path:
-    """A private copy of the complete build, to fail against."""
-    shutil.copytree(built, tmp_path / "build")
-    return tmp_path / "build"
 
 
 # -- compressed input ----------------------------------------------------------------------------
@@ -198,6 +181,9 @@ def test_pbf_whose_string_table_is_not_utf8(previous, tmp_path):
         ("HAMJI_OVERPASS_RETRY_PAUSE_S", "abc"),
         ("HAMJI_OVERPASS_RETRY_PAUSE_S", "-5"),
         ("HAMJI_OVERPASS_TIMEOUT_S", "nan"),
+        ("HAMJI_OVERPASS_TIMEOUT_S", "1e300"),  # overflowed setitimer
+        ("HAMJI_OVERPASS_RETRY_PAUSE_S", "1e300"),  # overflowed time.sleep
+        ("HAMJI_OVERPASS_MAX_ANSWER_BYTES", "-1"),
         ("HAMJI_OVERPASS_URL", "ftp://example.org"),
     ],
 )
@@ -302,8 +288,10 @@ def server():
     [
         ("drip", "no complete answer within 3 s"),
         ("endless-headers", "no complete answer within 3 s"),
-        ("truncated", "Overpass at"),
-        ("redirect-loop", "Overpass at"),
+        ("truncated", "failed on the data date query: the answer broke off before its end"),
+        ("redirect-loop", "failed on the data date query: the server redirects (HTTP 302) to the same address"),
+        ("redirect-307-loop", "failed on the data date query: the server redirects without end"),
+        ("close", "failed on the data date query: the server closed the connection without a complete answer"),
     ],
 )
 def test_misbehaving_overpass_servers(previous, tmp_path, server, mode, expected):
@@ -321,6 +309,73 @@ def test_misbehaving_overpass_servers(previous, tmp_path, server, mode, expected
     )
     assert expected in line and "cannot reach" not in line
     assert time.monotonic() - started < 30
+
+
+#: The text of the first request (the data date) and of the roads request.
+DATA_DATE, ROADS = "timeout:25];out;", "['highway'="
+#: A whole, valid answer to the data date request.
+DATE_ANSWER = json.dumps({"osm3s": {"timestamp_osm_base": "2026-01-01T00:00:00Z"}, "elements": []}).encode()
+GZIP = {"Content-Encoding": "gzip"}
+
+WRONG_ANSWERS = {
+    "html-200": ((200, b"<html><body>Bad Gateway</body></html>", "text/html"), "the answer is not JSON but text/html"),
+    "json-as-text": ((200, DATE_ANSWER, "text/plain"), "the answer is not JSON but text/plain (an error page?)"),
+    "empty": ((200, b"", "application/json"), "the answer is empty"),
+    "two-gzip-documents": (
+        (200, gzip.compress(DATE_ANSWER, mtime=0) * 2, "application/json", GZIP),
+        f"the answer is not valid JSON (more after the first JSON document at byte {len(DATE_ANSWER)})",
+    ),
+    "damaged-gzip": (
+        (200, b"\x1f\x8b\x08\x00" + b"not deflate data" * 8, "application/json", GZIP),
+        "the answer's compression (Content-Encoding) is damaged",
+    ),
+    "moved": (
+        (301, b"", "text/plain", {"Location": "https://overpass.example/api/interpreter"}),
+        "the server redirects (HTTP 301) to https://overpass.example/api/interpreter; give that address",
+    ),
+}
+
+
+@pytest.mark.parametrize("query", ["data date", "roads"])
+@pytest.mark.parametrize("case", list(WRONG_ANSWERS))
+def test_a_wrong_answer_names_its_cause(previous, tmp_path, server, query, case):
+    """The server was reached: a bad answer says what was wrong with it, on either request, never "cannot reach"."""
+    (status, body, kind, *headers), expected = WRONG_ANSWERS[case]
+    server.failure = (status, body, kind, DATA_DATE if query == "data date" else ROADS, *headers)
+    line = quick_refusal(
+        previous,
+        "layers",
+        "--overpass-url",
+        server.url,
+        "--province",
+        "KP-13",
+        *folder_args("layers", previous),
+        env={"HAMJI_CACHE_DIR": str(tmp_path / "cache")},
+    )
+    assert f"Overpass at {server.url} failed on the {query} query: {expected}" in line, line
+    assert "cannot reach" not in line
+    advice = "Check the Overpass URL" if query == "data date" else "Try a smaller area (fewer provinces)"
+    assert f"nothing was written. {advice}, try again later, or use a local extract" in line
+
+
+def test_an_answer_in_two_gzip_members_is_read_whole(tmp_path, server):
+    """Concatenated gzip members are one stream (RFC 1952): an answer split in two is still the answer."""
+    half = len(DATE_ANSWER) // 2
+    members = gzip.compress(DATE_ANSWER[:half]) + gzip.compress(DATE_ANSWER[half:])
+    server.failure = (200, members, "application/json", DATA_DATE, GZIP)
+    out = tmp_path / "layers"
+    done = hamji(
+        "layers",
+        "--overpass-url",
+        server.url,
+        "--province",
+        "KP-13",
+        "--out",
+        str(out),
+        env={"HAMJI_CACHE_DIR": str(tmp_path / "cache")},
+    )
+    assert done.returncode == 0, done.stderr
+    assert "OSM data date: 2026-01-01T00:00:00Z" in done.stdout
 
 
 def test_bad_status_page_does_not_loop(previous, tmp_path, server):
@@ -389,3 +444,60 @@ def test_csv_guard(cell):
 @pytest.mark.parametrize("cell", ["Hoeryong", "a=b", "1 + 1", "", "시장"])
 def test_csv_guard_leaves_plain_text(cell):
     assert csv_safe(cell) == cell
+
+
+# -- answers too large, numbers too long, bookkeeping that is not HamJi's -----------------------------
+
+
+@pytest.mark.parametrize("compressed", [False, True], ids=["plain", "gzip-bomb"])
+def test_an_overpass_answer_over_the_size_limit_is_refused(previous, tmp_path, server, compressed):
+    """Read in pieces up to the limit (decompressed): a server sending without end cannot fill memory."""
+    body = DATE_ANSWER[:-2] + b" " * (3 * MIB) + DATE_ANSWER[-2:]  # still valid JSON, only too large
+    headers = [GZIP] if compressed else []
+    server.failure = (200, gzip.compress(body) if compressed else body, "application/json", DATA_DATE, *headers)
+    line = quick_refusal(
+        previous,
+        "layers",
+        "--overpass-url",
+        server.url,
+        "--province",
+        "KP-13",
+        *folder_args("layers", previous),
+        env={"HAMJI_CACHE_DIR": str(tmp_path / "cache"), "HAMJI_OVERPASS_MAX_ANSWER_BYTES": str(MIB)},
+    )
+    assert f"failed on the data date query: the answer holds more than {MIB:,} bytes" in line
+    assert "HAMJI_OVERPASS_MAX_ANSWER_BYTES" in line
+
+
+BIG = "1" + "0" * 400  # a TOML integer no float holds
+
+
+def test_a_speed_too_long_for_a_float_is_one_line(previous, tmp_path):
+    table = tmp_path / "speeds.toml"
+    rows = "".join(f"{k} = {BIG if k == 'primary' else 30}\n" for k in test_hostile.SPEED_CLASSES)
+    table.write_text(f"[KP]\n{rows}unpaved_factor = 0.6\n[CN]\n{rows.replace(BIG, '30')}unpaved_factor = 0.6\n")
+    line = quick_refusal(previous, "routes", "--force", "--speeds", str(table), *folder_args("routes", previous))
+    assert "[KP] primary (km/h) = 1000000" in line and "it must be a number more than 0 and at most 200" in line
+
+
+def test_a_scenario_number_too_long_for_a_float_is_one_line(previous, tmp_path):
+    scenario = tmp_path / "big.toml"
+    scenario.write_text(f"[penalties]\ndefault_h = {BIG}\n")
+    line = quick_refusal(previous, "scenario", str(scenario), *folder_args("scenario", previous))
+    assert "penalties.default_h = 1000000" in line and "it must be a number at least 0 and at most 240" in line
+
+
+def test_a_population_too_long_for_a_float_is_one_line(previous, tmp_path):
+    ring = [[129.0, 42.0], [130.0, 42.0], [130.0, 43.0], [129.0, 42.0]]
+    geometry = json.dumps({"type": "Polygon", "coordinates": [ring]})
+    path = market_list(
+        tmp_path,
+        "areas.geojson",
+        '{"type": "FeatureCollection", "features": [{"type": "Feature", "properties": {"population": '
+        + BIG
+        + '}, "geometry": '
+        + geometry
+        + "}]}",
+    )
+    line = quick_refusal(previous, "reach", "--force", "--people-areas", str(path), *folder_args("reach", previous))
+    assert "feature 1 has population 1000000" in line and "more than the 1,000,000,000 people any one area" in line

@@ -312,3 +312,12 @@ def test_a_phone_with_no_network_sees_the_map_and_a_whole_popup(demo_maps, demo_
         for x0, y0, x1, y1 in page.evaluate(_COVER_JS)["boxes"]:  # folded now: nothing lies over the popup
             assert right <= x0 or x1 <= left or bottom <= y0 or y1 <= top, ((x0, y0, x1, y1), popup)
         seen.screenshot(f"phone-{Path(name).stem}-popup", tmp_path)
+
+
+def test_a_page_that_simpler_geometry_cannot_shrink_names_the_markets(demo_reach, tmp_path, monkeypatch):
+    """Past the size limit because of what it marks, not its roads: stop simplifying, and say so."""
+    from geo.errors import OutputError
+
+    monkeypatch.setattr(settings, "MAP_MAX_BYTES", 200_000)  # below the inlined Leaflet alone (about 0.3 MB)
+    with pytest.raises(OutputError, match=r"does not shrink it: what fills it is not the roads but the \d+ markets"):
+        maps_stage(layers_dir=demo_reach, maps_dir=tmp_path / "maps", force=True)

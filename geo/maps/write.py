@@ -43,17 +43,26 @@ def fit_page(
     drawn from the same inputs. Returns the HTML and the tolerance (m) applied.
     """
     drawn = {} if drawn is None else drawn
-    tolerance = settings.MAP_SIMPLIFY_M
+    tolerance, before = settings.MAP_SIMPLIFY_M, None
     for _ in range(8):
         if tolerance not in drawn:
             drawn[tolerance] = simplified(inputs, tolerance)
         html = render(builder(drawn[tolerance]), offline)
-        if len(html.encode()) <= settings.MAP_MAX_BYTES:
+        size = len(html.encode())
+        if size <= settings.MAP_MAX_BYTES:
             return html, tolerance
-        tolerance *= 2
+        if before is not None and size > 0.95 * before:
+            # Simpler geometry no longer makes the page smaller: what fills it is the markets and their text.
+            raise OutputError(
+                f"{file_name} is {size / 1e6:.1f} MB, more than {settings.MAP_MAX_BYTES / 1e6:g} MB, and simpler "
+                f"geometry does not shrink it: what fills it is not the roads but the {len(inputs.markets):,} "
+                "markets with their names and popups (and the map's own code); give a shorter market list "
+                "(--markets), or build fewer provinces",
+                option="regions",
+            )
+        before, tolerance = size, tolerance * 2
     raise OutputError(
-        f"{file_name} is still {len(html.encode()) / 1e6:.1f} MB after simplifying to "
-        f"{tolerance / 2:.0f} m; build fewer provinces",
+        f"{file_name} is still {size / 1e6:.1f} MB after simplifying to {tolerance / 2:.0f} m; build fewer provinces",
         option="regions",
     )
 

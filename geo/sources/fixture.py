@@ -50,6 +50,7 @@ from geo.sources.fixture_data import (
     TOWNS,
     YALU,
     YANBIAN,
+    province_codes,
 )
 
 # The geography is re-exported: tests and benchmarks read it from here.
@@ -80,11 +81,6 @@ FIXTURE_TIMESTAMP = "2026-01-01T00:00:00Z"
 
 
 OUTLINES = Path(__file__).resolve().parents[1] / "data" / "outlines" / "natural_earth_admin1.geojson"
-
-
-def province_codes() -> list[str]:
-    """ISO codes of the provinces the fixture has boundaries for."""
-    return [iso for _, _, iso, level in PROVINCES.values() if level == 4]
 
 
 _TO_UTM = Transformer.from_crs(settings.STORE_CRS, settings.MEASURE_CRS, always_xy=True)

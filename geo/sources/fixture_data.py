@@ -117,6 +117,12 @@ PROVINCES: dict[str, tuple[str, str, str, int]] = {
     "CN-JL-YB": ("Yanbian Korean Autonomous Prefecture", "延边朝鲜族自治州", "", 5),
 }
 
+
+def province_codes() -> list[str]:
+    """ISO codes of the provinces the fixture has boundaries for."""
+    return [iso for _, _, iso, level in PROVINCES.values() if level == 4]
+
+
 #: Natural Earth's generalised border is up to a kilometre off the rivers, and
 #: puts real river-bank towns (Hyesan, Sanhe, Nanping) on the wrong bank. Within
 #: this distance (m) of each line (lon, lat, west to east, China to the north),

@@ -7,6 +7,7 @@ empty layer.
 
 from __future__ import annotations
 
+import json
 import logging
 import signal
 import threading
@@ -17,9 +18,11 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import NoReturn
+from urllib.parse import urljoin
 
 import geopandas as gpd
 import requests
+import urllib3
 from shapely.geometry import box
 
 from geo import settings
@@ -62,6 +65,14 @@ class _OverpassGuard:
     def __call__(self, response: requests.Response, *args, **kwargs) -> requests.Response:
         if response.request.method != "POST" or not response.url.rstrip("/").endswith("/interpreter"):
             return response  # osmnx's /status probe for its rate limit
+        if response.status_code in (307, 308):
+            return response  # followed as a POST, and the answer it leads to comes here
+        if response.is_redirect:
+            # requests would follow it as a GET, without the query: the answer could not be the query's.
+            where = urljoin(response.url, response.headers.get("Location", ""))
+            if where == response.url:
+                self.fail(f"the server redirects (HTTP {response.status_code}) to the same address")
+            self.fail(f"the server redirects (HTTP {response.status_code}) to {clip(where, 120)}; give that address")
         for _ in range(settings.OVERPASS_RETRIES):
             if response.status_code not in (429, 504):
                 break
@@ -69,9 +80,37 @@ class _OverpassGuard:
             retry = response.request.copy()
             retry.hooks = {"response": []}
             with requests.Session() as session:
-                response = session.send(retry, timeout=settings.OVERPASS_TIMEOUT)
+                response = session.send(retry, timeout=settings.OVERPASS_TIMEOUT, stream=True)
+        self.read(response)
         self.check(response)
         return response
+
+    def read(self, response: requests.Response) -> None:
+        """Read the answer's body (decompressed) up to :data:`settings.OVERPASS_MAX_ANSWER_BYTES`, or fail.
+
+        A hook runs before ``requests`` reads the body, so reading it here in
+        pieces keeps a server sending without end (the deadline aside) from
+        filling memory; ``requests`` then uses what was read.
+        """
+        if response._content is not False:  # read already (requests' own marker of an unread body)
+            return
+        limit, pieces, size = settings.OVERPASS_MAX_ANSWER_BYTES, [], 0
+        declared = response.headers.get("Content-Length", "")
+        if declared.isdigit() and int(declared) > limit and "Content-Encoding" not in response.headers:
+            size = int(declared)
+        else:
+            for piece in response.iter_content(1 << 20):
+                size += len(piece)
+                if size > limit:
+                    break
+                pieces.append(piece)
+        if size > limit:
+            response.close()
+            self.fail(
+                f"the answer holds more than {limit:,} bytes; a real one is far smaller (raise "
+                "settings.OVERPASS_MAX_ANSWER_BYTES, or HAMJI_OVERPASS_MAX_ANSWER_BYTES, only for a server you trust)"
+            )
+        response._content = b"".join(pieces)
 
     def check(self, response: requests.Response) -> dict:
         """The answer's JSON, or an :class:`OverpassError` saying what is wrong with it."""
@@ -80,11 +119,18 @@ class _OverpassGuard:
             self.fail(f"HTTP {response.status_code} ({what}) after {settings.OVERPASS_RETRIES} retries")
         if not response.ok:
             self.fail(f"HTTP {response.status_code} {response.reason}")
+        kind = response.headers.get("Content-Type", "").split(";")[0].strip().lower()
+        if kind and kind not in _JSON_TYPES and not kind.endswith("+json"):
+            self.fail(f"the answer is not JSON but {clip(kind, 60)} (an error page?)")
+        if not response.content.strip():
+            self.fail("the answer is empty")
         try:
-            data = response.json()
-        except ValueError:
-            kind = response.headers.get("Content-Type", "unknown type").split(";")[0]
-            self.fail(f"the answer is not JSON but {kind} (an error page?)")
+            data = json.loads(response.content)
+        except json.JSONDecodeError as exc:
+            what = "more after the first JSON document" if exc.msg == "Extra data" else exc.msg.lower()
+            self.fail(f"the answer is not valid JSON ({what} at byte {exc.pos:,})")
+        except ValueError:  # not UTF-8
+            self.fail("the answer is not valid JSON (not UTF-8 text)")
         if not isinstance(data, dict) or not isinstance(data.get("elements"), list):
             self.fail("the answer is JSON without an 'elements' list")
         if data.get("remark"):
@@ -93,6 +139,33 @@ class _OverpassGuard:
 
     def fail(self, reason: str) -> NoReturn:
         raise OverpassError(self.url, self.query, reason)
+
+
+#: Content types an Overpass JSON answer may carry (besides any ``…+json``).
+_JSON_TYPES = ("application/json", "text/json")
+
+
+def _request_failure(exc: requests.RequestException) -> str:
+    """What went wrong with a request that got as far as the server, in words (never "cannot reach")."""
+    if isinstance(exc, requests.TooManyRedirects):
+        return "the server redirects without end"
+    if isinstance(exc, requests.exceptions.ContentDecodingError):
+        return "the answer's compression (Content-Encoding) is damaged"
+    if isinstance(exc, requests.exceptions.ChunkedEncodingError):
+        return "the answer broke off before its end (the connection closed early)"
+    if isinstance(exc, requests.ReadTimeout):
+        return f"no answer within {settings.OVERPASS_TIMEOUT:g} s"
+    if isinstance(exc, requests.ConnectionError):
+        return "the server closed the connection without a complete answer"
+    return f"the request failed ({type(exc).__name__})"
+
+
+def _unreachable(exc: requests.RequestException) -> bool:
+    """Whether the connection itself failed (no such host, refused, no route, connect timeout)."""
+    if isinstance(exc, requests.ConnectTimeout):
+        return True
+    reason = getattr(exc.args[0], "reason", None) if exc.args else None
+    return isinstance(exc, requests.ConnectionError) and isinstance(reason, urllib3.exceptions.NewConnectionError)
 
 
 _GUARD: _OverpassGuard | None = None
@@ -189,15 +262,14 @@ def overpass_timestamp(overpass_url: str) -> str:
                 hooks={"response": [guard]},
             )
             data = guard.check(response)
-    except requests.ConnectionError as exc:  # ConnectTimeout included
-        reason = type(exc).__name__
+    except requests.RequestException as exc:
+        if not _unreachable(exc):
+            guard.fail(_request_failure(exc))
         raise SourceError(
-            f"cannot reach Overpass at {overpass_url} ({reason}); check the network and the "
+            f"cannot reach Overpass at {overpass_url} ({type(exc).__name__}); check the network and the "
             "server address, or use a local extract",
             option="overpass_url",
         ) from None
-    except requests.RequestException as exc:
-        guard.fail(f"the answer broke off or was malformed ({type(exc).__name__})")
     status = data.get("osm3s")
     stamp = (status if isinstance(status, dict) else {}).get("timestamp_osm_base")
     if not isinstance(stamp, str):
@@ -222,7 +294,7 @@ def _features(polygon, tags: dict, keys: tuple[str, ...], query: str) -> gpd.Geo
         # Every answer passed the guard: the area really holds none of these.
         return to_frame([], keys)
     except requests.RequestException as exc:
-        raise OverpassError(ox.settings.overpass_url, query, f"the request failed ({type(exc).__name__})") from None
+        raise OverpassError(ox.settings.overpass_url, query, _request_failure(exc)) from None
     found = found.reset_index().rename(columns={"element": "osm_type", "id": "osm_id"})
     # osmnx splits large polygons into several requests and keeps every copy
     # of a feature that more than one of them returned.
@@ -318,7 +390,8 @@ def read_overpass(url: str, selection: list[Region], allow_empty: bool = False) 
     area of the selected provinces (and a strip along the border for the
     crossings), so that a query stays small enough for a public server.
     """
-    _ = settings.OVERPASS_RETRY_PAUSE_S, settings.OVERPASS_CACHE_DIR  # a bad environment value fails before any request
+    # A bad environment value fails before any request.
+    _ = settings.OVERPASS_RETRY_PAUSE_S, settings.OVERPASS_CACHE_DIR, settings.OVERPASS_MAX_ANSWER_BYTES
     if not str(url).startswith(("http://", "https://")):
         raise InputError(
             f"Overpass URL {clip(url, 120)!r} is not an http:// or https:// URL (from the overpass_url option or "

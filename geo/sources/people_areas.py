@@ -34,6 +34,8 @@ __all__ = ["PeopleAreas", "read_people_areas"]
 
 MAX_AREAS_BYTES = 100 * 1024**2
 MAX_AREAS = 100_000
+#: More people than this in one area is not a count (only China and India hold more).
+MAX_AREA_PEOPLE = 1_000_000_000
 _OPTION = "people_areas"
 _COUNT = re.compile(r"\d{1,3}(?:[ ,]\d{3})+|\d+")
 
@@ -59,7 +61,14 @@ def _count(value: object, label: str, path: Path) -> int | None:
         text = str(int(value))
     if not _COUNT.fullmatch(text):
         raise InputError(f"{path}: {label} has population {clip(text)!r}, not a whole number of people", option=_OPTION)
-    return int(re.sub(r"[ ,]", "", text))
+    people = int(re.sub(r"[ ,]", "", text[:40]))  # a longer number is over the bound anyway
+    if len(text) > 40 or people > MAX_AREA_PEOPLE:
+        raise InputError(
+            f"{path}: {label} has population {clip(text, 40)}, more than the {MAX_AREA_PEOPLE:,} people any one area "
+            "can hold; check the column",
+            option=_OPTION,
+        )
+    return people
 
 
 def _polygon(geometry: object, label: str, path: Path) -> shapely.Geometry:

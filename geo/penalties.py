@@ -1,0 +1,128 @@
+"""Border penalties (``--penalty CROSSING=HOURS``, scenario ``[penalties]``): parsed and checked.
+
+Light on purpose (no geopandas): ``hamji build`` checks its penalties
+against the gazetteer before it reads anything, so that a typo fails at once.
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+from collections.abc import Iterable
+
+from geo import settings
+from geo.errors import InputError
+from geo.regions import BY_CODE
+from geo.sources.gazetteer import CROSSINGS
+
+__all__ = ["check_penalties", "check_penalty_crossings", "parse_penalties"]
+
+
+def check_penalties(
+    penalties: dict[str, float], crossing_ids: list[str] | None, names: dict[str, str] | None = None
+) -> dict[str, float]:
+    """``penalties`` by crossing id, if every key is a crossing and every value in range.
+
+    A key may be a crossing's id or, with ``names`` (name -> id), its name
+    as the maps show it (any case); the result is keyed by id. A value must
+    be from 0 to :data:`settings.MAX_PENALTY_H` hours. An unknown key names
+    the closest crossings.
+
+    With ``crossing_ids`` ``None`` only the hours are checked (before the
+    crossings are known).
+    """
+    by_name = {name.casefold(): cid for name, cid in (names or {}).items()}
+    checked: dict[str, float] = {}
+    for name, hours in penalties.items():
+        cid = name
+        if crossing_ids is not None and name not in crossing_ids:
+            found = by_name.get(name.casefold())
+            if found is None:
+                close = difflib.get_close_matches(name, [*crossing_ids, *(names or {})], n=3, cutoff=0.5)
+                raise InputError(
+                    f"border penalty for {name!r}: unknown crossing; known crossings: "
+                    + ", ".join(sorted(crossing_ids))
+                    + (f"; did you mean {' or '.join(map(repr, close))}?" if close else ""),
+                    option="penalties",
+                )
+            cid = found
+        if not 0 <= hours <= settings.MAX_PENALTY_H:
+            raise InputError(
+                f"border penalty for {name!r}: {hours:g} is not a number of hours from 0 to {settings.MAX_PENALTY_H:g}",
+                option="penalties",
+            )
+        checked[cid] = hours
+    return checked
+
+
+def parse_penalties(values: list[str] | None, crossing_ids: list[str] | None = None) -> dict[str, float]:
+    """``ID=HOURS`` texts as a dict of hours by crossing id, checked by :func:`check_penalties`."""
+    penalties = {}
+    for value in values or []:
+        name, _, hours = value.partition("=")
+        try:
+            penalties[name] = float(hours)
+        except ValueError:
+            raise InputError(
+                f"border penalty {value!r}: {hours!r} is not a number of hours; write CROSSING=HOURS (its name or id)",
+                option="penalties",
+            ) from None
+    return check_penalties(penalties, crossing_ids)
+
+
+#: The id of a crossing found in OSM only (not in the gazetteer): known once the layers are read.
+_OSM_CROSSING_ID = re.compile(r"osm_(node|way|relation)_\d+")
+
+
+def check_penalty_crossings(keys: Iterable[str], provinces: Iterable[str]) -> None:
+    """Check ``--penalty`` crossings against the gazetteer before any OSM is read, so a typo fails at once.
+
+    A key that is a gazetteer id or name (any case) must lie in one of
+    ``provinces`` (the codes a build reads), or the layers would not hold it.
+    A key close to a gazetteer crossing and matching none is a typo, named
+    with the closest. Any other key (an OSM-only crossing's id or name) can
+    only be checked once the layers exist, as routing does.
+
+    Raises
+    ------
+    InputError
+        Naming the key, the closest crossings, or the province to add.
+    """
+    by_key = {c.crossing_id: c for c in CROSSINGS} | {c.name_en.casefold(): c for c in CROSSINGS}
+    chosen = set(provinces)
+    for key in keys:
+        crossing = by_key.get(key) or by_key.get(key.casefold())
+        if crossing is not None:
+            if crossing.province not in chosen:
+                region = BY_CODE[crossing.province]
+                raise InputError(
+                    f"border penalty for {key!r}: {crossing.name_en} is in {region.name} ({region.code}), which this "
+                    f"build does not read; add --province {region.code} or leave the penalty out",
+                    option="penalties",
+                )
+            continue
+        if _OSM_CROSSING_ID.fullmatch(key):
+            continue
+        close = _closest(key)
+        if close:
+            raise InputError(
+                f"border penalty for {key!r}: no crossing has that name or id; did you mean "
+                + " or ".join(map(repr, close))
+                + "? (write CROSSING=HOURS with a crossing's name as the maps show it, or its id)",
+                option="penalties",
+            )
+
+
+def _fold(text: str) -> str:
+    return re.sub(r"[\s_\-–—]", "", text.casefold())
+
+
+def _closest(key: str) -> list[str]:
+    """Up to three gazetteer ids or names like ``key``: the same but for case and dashes, starting with it, or close."""
+    labels = [*(c.crossing_id for c in CROSSINGS), *(c.name_en for c in CROSSINGS)]
+    folded = _fold(key)
+    same = [label for label in labels if _fold(label) == folded]
+    starting = [label for label in labels if len(folded) >= 3 and _fold(label).startswith(folded)]
+    close = difflib.get_close_matches(key.casefold(), [label.casefold() for label in labels], n=3, cutoff=0.6)
+    similar = [label for label in labels if label.casefold() in close]
+    return list(dict.fromkeys([*same, *starting, *similar]))[:3]
