@@ -9,9 +9,11 @@ gazetteer entry is kept and flagged.
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Mapping
 
 import geopandas as gpd
+import pandas as pd
 import shapely
 
 from geo import settings
@@ -21,7 +23,7 @@ from geo.schema import bool_tag, conform
 from geo.sources.gazetteer import gazetteer_frame
 from geo.sources.raw import RawOsm
 
-__all__ = ["build_crossings", "crossing_name"]
+__all__ = ["build_crossings", "crossing_name", "penalty_text"]
 
 
 def _osm_crossing_candidates(raw: RawOsm, border: shapely.Geometry) -> gpd.GeoDataFrame:
@@ -166,3 +168,29 @@ def crossing_name(row: Mapping) -> str:
             return value
     kind, _, number = str(row["crossing_id"]).removeprefix("osm_").partition("_")
     return f"unnamed border post (OSM {kind} {number})" if number else str(row["crossing_id"])
+
+
+def penalty_text(penalties: Mapping[str, float], crossings: pd.DataFrame | None = None) -> str:
+    """The border penalties in words: the usual one, then the crossings that differ, by name.
+
+    ``crossings`` (a crossings layer) names them; without it, the gazetteer
+    does. Ids never show: one no layer names reads as its OSM object.
+
+    Examples
+    --------
+    >>> penalty_text({"wonjong_quanhe": 6.0, "hyesan_changbai": 2.0, "osm_node_113": 2.0})
+    '2 h at each crossing, except Wonjong–Quanhe 6 h'
+    """
+    if not penalties:
+        return "none"
+    frame = gazetteer_frame() if crossings is None else crossings
+    names = {row["crossing_id"]: crossing_name(row) for _, row in frame.iterrows()}
+    usual = Counter(penalties.values()).most_common(1)[0][0]
+    others = sorted(
+        (names.get(cid) or crossing_name({"crossing_id": cid}), hours)
+        for cid, hours in penalties.items()
+        if hours != usual
+    )
+    return f"{usual:g} h at each crossing" + (
+        ", except " + ", ".join(f"{name} {hours:g} h" for name, hours in others) if others else ""
+    )

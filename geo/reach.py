@@ -21,6 +21,7 @@ import pandas as pd
 from scipy.spatial import cKDTree
 
 from geo import settings
+from geo.crossings import penalty_text
 from geo.errors import HamjiError, InputError
 from geo.network import SPEED_CLASSES
 from geo.regions import BORDER, BY_CODE, FAR, OTHER, regions_in_group
@@ -303,12 +304,22 @@ def people_basis_text(basis: str, coverage: float) -> str:
 
 
 def format_hours(hours: float) -> str:
-    """Hours for people: ``2.5 h``, ``unreachable`` for ``inf``, ``–`` for none."""
+    """A time for people: whole minutes below an hour, then tenths of an hour.
+
+    ``unreachable`` for ``inf``, ``–`` for none. Below an hour, ``0.0 h``
+    would read as "no time at all" for a crossing two minutes away.
+
+    Examples
+    --------
+    >>> format_hours(0.031), format_hours(0.999), format_hours(2.46), format_hours(float("inf"))
+    ('2 min', '1.0 h', '2.5 h', 'unreachable')
+    """
     if hours is None or (isinstance(hours, float) and math.isnan(hours)) or hours is pd.NA:
         return "–"
     if not np.isfinite(hours):
         return "unreachable"
-    return f"{hours:.1f} h"
+    minutes = round(float(hours) * 60)
+    return f"{minutes} min" if abs(minutes) < 60 else f"{hours:.1f} h"
 
 
 def format_share(value: float) -> str:
@@ -408,10 +419,7 @@ def markdown_summary(table: pd.DataFrame, provenance: dict) -> str:
             )
     penalties = report.get("penalties_h", {})
     if penalties:
-        lines.append(
-            "- Border penalty (hours at the crossing): "
-            + ", ".join(f"{cid} {h:g}" for cid, h in sorted(penalties.items()))
-            + "."
-        )
+        # By name (crossing ids stay out of what people read): the usual hours, then the exceptions.
+        lines.append(f"- Border penalty: {penalty_text(penalties)}.")
     lines.append(f"- Speed table: {report.get('network', {}).get('speeds', 'built-in defaults')}.")
     return "\n".join(lines) + "\n"

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-from collections import Counter
 
 import folium
 import pandas as pd
@@ -11,7 +10,7 @@ from branca.element import Figure
 
 from geo import settings
 from geo.chart import reach_chart_svg
-from geo.crossings import crossing_name
+from geo.crossings import penalty_text
 from geo.errors import HamjiError
 from geo.maps.assets import inline_assets
 from geo.maps.base import MapInputs, _prepare
@@ -85,18 +84,6 @@ def simplified(inputs: MapInputs, tolerance_m: float) -> MapInputs:
         for name in ("provinces", "border", "roads", "corridors", "crossings", "hubs", "markets", "road_times")
     }
     return MapInputs(**frames, reach=inputs.reach, provenance=inputs.provenance)
-
-
-def penalty_text(penalties: dict[str, float], crossings: pd.DataFrame) -> str:
-    """The border penalties in words: the usual one, then the crossings that differ, by name."""
-    if not penalties:
-        return "none"
-    names = {row["crossing_id"]: crossing_name(row) for _, row in crossings.iterrows()}
-    usual = Counter(penalties.values()).most_common(1)[0][0]
-    others = sorted((names.get(cid, cid), hours) for cid, hours in penalties.items() if hours != usual)
-    return f"{usual:g} h at each crossing" + (
-        ", except " + ", ".join(f"{name} {hours:g} h" for name, hours in others) if others else ""
-    )
 
 
 def index_page(
