@@ -96,12 +96,12 @@ def test_shipped_assets_equal_the_npm_packages_and_carry_their_licences():
     """geo/data/assets is a copy of package.json's packages (scripts/vendor_map_assets.py), licences included."""
     npm = settings.PROJECT_ROOT / "node_modules"
     shipped = settings.PROJECT_ROOT / "geo" / "data" / "assets"
-    for package in ("leaflet", "jquery", "leaflet-minimap", "leaflet.fullscreen"):
+    for package in ("leaflet", "jquery", "leaflet-minimap", "leaflet.fullscreen", "leaflet-search"):
         assert [p for p in (shipped / package).iterdir() if p.name.lower().startswith("licen")], package
     if not npm.exists():
         pytest.skip("node_modules/ missing (run 'npm ci') to compare the shipped copies with")
     copies = [p for p in shipped.rglob("*") if p.is_file() and p.name != "README.md"]
-    assert len(copies) == 21
+    assert len(copies) == 27
     for copy in copies:
         assert copy.read_bytes() == (npm / copy.relative_to(shipped)).read_bytes(), copy
 
