@@ -23,7 +23,7 @@ LEGEND_FOR = {
     "Border crossings": "crossing, road (open)",
     "Markets (colour: time to crossing)": "0–1 h",
     "Provinces: median time to a crossing": "provinces: their median market",
-    "Roads: hours from the nearest crossing": "roads and markets: their own",
+    "Roads: hours from the nearest crossing": "a road or a market: its own time",
 }
 MAPS = list(MAP_FILES.values())
 

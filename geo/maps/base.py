@@ -13,10 +13,11 @@ import numpy as np
 import pandas as pd
 import shapely
 from branca.element import Figure, MacroElement
+from folium.elements import JSCSSMixin
 from jinja2 import Template
 
 from geo import settings
-from geo.maps.assets import JQUERY_JS, LEAFLET_CSS, LEAFLET_JS
+from geo.maps.assets import JQUERY_JS, LEAFLET_CSS, LEAFLET_JS, SEARCH_CSS, SEARCH_JS
 from geo.maps.style import (
     BORDER_LINE,
     CROSSING_COLOURS,
@@ -24,6 +25,7 @@ from geo.maps.style import (
     FOLD_ON_SMALL_SCREENS,
     GROUP_OUTLINES,
     INDEX_FILE,
+    LABEL_ZOOM,
     OSM_ATTRIBUTION,
     PAGE_CSS,
     ROAD_STYLES,
@@ -46,6 +48,44 @@ class _MapScript(MacroElement):
     def render(self, **kwargs):
         self.code = self.code.replace("{map}", self._parent.get_name())
         super().render(**kwargs)
+
+
+class _SearchBox(JSCSSMixin, MacroElement):
+    """A box that finds markets and crossings by any of their names and opens the popup of the one chosen.
+
+    leaflet-search (shipped in ``geo/data/assets/``) indexes the ``searchName``
+    option each market and crossing marker carries (escaped text, like a
+    popup: the tips are shown as HTML). Only layers shown when the page opens
+    are searched: the box adds its layers to the map.
+    """
+
+    _template = Template("{% macro script(this, kwargs) %}{{ this.code }}{% endmacro %}")
+    default_js = [SEARCH_JS]
+    default_css = [SEARCH_CSS]
+
+    def __init__(self, layers: list[MacroElement]):
+        super().__init__()
+        self._name = "HamjiSearch"
+        self.layers = layers
+        self.code = ""
+
+    def render(self, **kwargs):
+        names = ", ".join(layer.get_name() for layer in self.layers)
+        self.code = _SEARCH_SETUP_JS % {"map": self._parent.get_name(), "layers": names}
+        super().render(**kwargs)
+
+
+_SEARCH_SETUP_JS = """
+(function(map, layers) {
+  var search = new L.Control.Search({
+    layer: L.featureGroup(layers), propertyName: 'searchName', initial: false, marker: false,
+    position: 'topright', textPlaceholder: 'Find a market or crossing', textErr: 'Nothing of that name',
+    moveToLocation: function(latlng, title, map) { map.setView(latlng, Math.max(map.getZoom(), 11)); }
+  });
+  search.on('search:locationfound', function(e) { if (e.layer && e.layer.openPopup) e.layer.openPopup(); });
+  map.addControl(search);
+})(%(map)s, [%(layers)s]);
+"""
 
 
 @dataclass
@@ -170,11 +210,38 @@ BASEMAP_CREDIT = "Land and rivers: Natural Earth (public domain)"
 
 #: After the map is made: its credits; the minimap hidden while the tiles fail (it
 #: would be an empty box); popups panned clear of the header; on a small screen
-#: the legend and header folded, and folded again when a popup opens.
+#: the legend and header folded, and folded again when a popup opens. Labels:
+#: crossings' only from zoom LABEL_ZOOM; then, at each zoom, every label in
+#: order of rank (provinces, hubs, crossings) is put right of its symbol, else
+#: left of it, else hidden, so that none covers another label or a hub or crossing.
 _MAP_SETUP_JS = """
 (function(map) {
   map.attributionControl.addAttribution(%(credit)s);
   var box = map.getContainer();
+  var overlaps = function(r, rects) {
+    return rects.some(function(t) {
+      return r.left < t.right && t.left < r.right && r.top < t.bottom && t.top < r.bottom;
+    });
+  };
+  var declutter = function() {
+    box.classList.toggle('hamji-far-out', map.getZoom() < %(label_zoom)d);
+    var taken = [];
+    box.querySelectorAll('.hamji-hub, .hamji-crossing').forEach(function(el) {
+      taken.push(el.getBoundingClientRect());
+    });
+    var labels = Array.prototype.slice.call(box.querySelectorAll('.hamji-label'));
+    labels.sort(function(a, b) { return b.dataset.rank - a.dataset.rank; });
+    labels.forEach(function(el) {
+      el.style.visibility = '';
+      el.classList.remove('hamji-left');
+      var r = el.getBoundingClientRect();
+      if (!r.width) return;
+      if (overlaps(r, taken) && el.dataset.rank < 3) { el.classList.add('hamji-left'); r = el.getBoundingClientRect(); }
+      if (overlaps(r, taken)) el.style.visibility = 'hidden'; else taken.push(r);
+    });
+  };
+  map.on('zoomend overlayadd overlayremove', declutter);
+  setTimeout(declutter, 0);
   map.eachLayer(function(layer) {
     if (!(layer instanceof L.TileLayer)) return;
     layer.on('tileerror', function() { box.classList.add('hamji-no-tiles'); });
@@ -220,7 +287,8 @@ def _new_map(inputs: MapInputs, **kwargs) -> folium.Map:
     m.default_css = [LEAFLET_CSS]
     _add_base_layer(m)
     note = (DEMO_ATTRIBUTION if inputs.synthetic else OSM_ATTRIBUTION) + "; " + BASEMAP_CREDIT
-    _MapScript(_MAP_SETUP_JS % {"credit": _js_string(note), "small": SMALL_SCREEN_PX}).add_to(m)
+    setup = {"credit": _js_string(note), "small": SMALL_SCREEN_PX, "label_zoom": LABEL_ZOOM}
+    _MapScript(_MAP_SETUP_JS % setup).add_to(m)
     return m
 
 

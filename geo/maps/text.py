@@ -60,7 +60,7 @@ def _link(text: str) -> str:
     'https://en.wikipedia.org/wiki/Tumen_River_Bridge'
     """
     out = []
-    for i, part in enumerate(re.split(r"(https?://[^\s;,<>\"']+)", text or "")):
+    for i, part in enumerate(re.split(r"(https?://[^\s;,<>\"'\x00]+)", text or "")):
         if i % 2:
             end = _url_end(part)
             url, rest = part[:end], part[end:]
@@ -97,3 +97,94 @@ def market_label(row: pd.Series) -> str:
         if _text(row.get(column)):
             return _text(row[column])
     return f"unnamed market ({row['osm_type']}/{row['osm_id']})"
+
+
+def plural(count: int, noun: str, nouns: str | None = None) -> str:
+    """``1 market``, ``2 markets``.
+
+    Examples
+    --------
+    >>> plural(1, "market"), plural(0, "market"), plural(3, "route")
+    ('1 market', '0 markets', '3 routes')
+    """
+    return f"{count} {noun if count == 1 else nouns or noun + 's'}"
+
+
+def _split_sources(text: str) -> list[str]:
+    """A source text cut into its citations: at each ``; `` outside parentheses.
+
+    A part with no web address is more of the citation before it (``…: 70
+    percent of trade; trucks over 20 t not permitted``), not a source of its own.
+
+    Examples
+    --------
+    >>> _split_sources("A (http://a; x); B (http://b): y; z")
+    ['A (http://a; x)', 'B (http://b): y; z']
+    """
+    parts, depth, start = [], 0, 0
+    for i, char in enumerate(text):
+        depth += {"(": 1, ")": -1}.get(char, 0)
+        if depth == 0 and text.startswith("; ", i):
+            parts.append(text[start:i])
+            start = i + 2
+    parts.append(text[start:])
+    pieces: list[str] = []
+    for part in filter(None, (part.strip() for part in parts)):
+        if pieces and "://" not in part:
+            pieces[-1] += "; " + part
+        else:
+            pieces.append(part)
+    return pieces
+
+
+class Citations:
+    """The sources of one popup, each listed once and referred to by number.
+
+    A crossing's facts often share a source (one Wikipedia article gives the
+    year, the status and the position); citing it in full on every row made
+    popups four times as long. A citation that is another one followed by a
+    remark counts as that one, the remark kept beside the number; one quoted
+    inside another is replaced there by its number.
+    """
+
+    def __init__(self):
+        self.texts: list[str] = []
+
+    def cite(self, source) -> str:
+        """The reference marks (escaped HTML, ``[1, 2]`` and any remark) for a source text."""
+        marks, remarks = [], []
+        for piece in _split_sources(_text(source)):
+            number, remark = self._number(piece)
+            marks.append(str(number))
+            if remark:
+                remarks.append(remark)
+        if not marks:
+            return ""
+        extra = "".join(f" {self._linked(remark)}" for remark in remarks)
+        return f" <small>[{', '.join(marks)}]{extra}</small>"
+
+    def _number(self, piece: str) -> tuple[int, str]:
+        for number, known in enumerate(self.texts, start=1):
+            if piece == known:
+                return number, ""
+            if piece.startswith(known):
+                return number, piece[len(known) :].strip()
+        self.texts.append(piece)
+        return len(self.texts), ""
+
+    def _linked(self, text: str) -> str:
+        """Linked and escaped, each other citation quoted inside it replaced by its number."""
+        marks = {}
+        for number, known in enumerate(self.texts, start=1):
+            if known != text and known in text:
+                marker = f"\x00{number}\x00"
+                text = text.replace(known, marker)
+                marks[marker] = f"[{number}]"
+        html = _link(text)
+        for marker, mark in marks.items():
+            html = html.replace(escape(marker), mark)
+        return html
+
+    def listing(self) -> str:
+        """Every source once, numbered, as escaped HTML lines."""
+        return "<br>".join(f"[{n}] {self._linked(text)}" for n, text in enumerate(self.texts, start=1))
