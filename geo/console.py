@@ -15,7 +15,7 @@ from geo import settings
 from geo.api import Layers, Routes, ScenarioResult
 from geo.comparison import difference_summary
 from geo.crossings import crossing_name
-from geo.errors import MissingStageError, clip
+from geo.errors import MissingStageError, OverpassError, clip
 from geo.maps.style import MAP_TITLES
 from geo.pipeline import StageRun
 from geo.reach import headline
@@ -105,10 +105,10 @@ def _routes(routes: Routes) -> str:
             )
     for row in routes.crossings.itertuples():
         if not row.usable and str(row.reason).startswith(NO_ROAD_NEAR):
+            # By name only: --penalty and scenario files take the name too, and the id is no word a reader uses.
             lines.append(
-                f"warning: crossing {crossing_name(row._asdict())} [{row.crossing_id}] left out of routing: "
-                f"{row.reason} "
-                f"(North Korean side {row.kp_snap_m:,.0f} m, Chinese side {row.cn_snap_m:,.0f} m away)"
+                f"warning: crossing {crossing_name(row._asdict())} left out of routing: {row.reason} "
+                f"(North Korean side {_distance(row.kp_snap_m)}, Chinese side {_distance(row.cn_snap_m)} away)"
             )
     supply = routes.report.get("supply", {})
     lines.append(f"supply model: {supply.get('model')} ({supply.get('description')})")
@@ -124,6 +124,17 @@ def _routes(routes: Routes) -> str:
         else "no markets to route: the layers hold no North Korean amenity=marketplace"
     )
     return "\n".join(lines)
+
+
+def _distance(metres: float) -> str:
+    """A distance for people: metres below a kilometre, then kilometres to 0.1.
+
+    Examples
+    --------
+    >>> _distance(424.2), _distance(115_288.0)
+    ('424 m', '115.3 km')
+    """
+    return f"{metres:,.0f} m" if metres < 1000 else f"{metres / 1000:,.1f} km"
 
 
 def _reach(result: tuple[pd.DataFrame, dict]) -> str:
@@ -189,11 +200,17 @@ FLAGS = {
 }
 
 
+#: Where a new user meets an error first (an empty folder, no network), the way to see the tool work at once.
+TRY_DEMO = "'hamji build --demo' builds everything from the bundled demo data, with no network"
+
+
 def error_line(exc: Exception) -> str:
     """A library error as the one line after ``hamji: error:``, naming the flag or command to act with."""
     text = clip(exc, 600)
     if isinstance(exc, MissingStageError):
-        return f"{text} ('hamji {exc.stage}', or 'hamji build')"
+        return f"{text} ('hamji {exc.stage}', or 'hamji build'; {TRY_DEMO})"
+    if isinstance(exc, OverpassError) or getattr(exc, "option", None) == "overpass_url":
+        text = f"{text}; {TRY_DEMO}"
     flag = FLAGS.get(getattr(exc, "option", None) or "")
     return f"{text} [{flag}]" if flag else text
 

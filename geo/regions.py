@@ -10,6 +10,7 @@ GeoNames, OSM ``name:en``) so that reference data can be joined by name too.
 
 from __future__ import annotations
 
+import difflib
 import re
 import unicodedata
 from dataclasses import dataclass, field
@@ -162,9 +163,23 @@ def find_region(label: str) -> Region:
     """
     region = _LOOKUP.get(_fold(label))
     if region is None:
+        close = _closest(label)
         known = ", ".join(f"{r.code} {r.name}" for r in REGIONS)
-        raise UnknownRegionError(label, f"unknown province {label!r}; use one of: {known}")
+        hint = f"did you mean {' or '.join(close)}? " if close else ""
+        raise UnknownRegionError(label, f"unknown province {label!r}; {hint}use one of: {known}")
     return region
+
+
+def _closest(label: str) -> list[str]:
+    """The regions whose code, name or alias is spelled most like ``label`` (difflib), by English name.
+
+    Examples
+    --------
+    >>> _closest("North Hamgyon"), _closest("ryangang"), _closest("xyz")
+    (['North Hamgyong', 'South Hamgyong'], ['Ryanggang'], [])
+    """
+    matches = difflib.get_close_matches(_fold(label), list(_LOOKUP), n=6, cutoff=0.75)
+    return list(dict.fromkeys(_LOOKUP[match].name for match in matches))[:3]
 
 
 def regions_in_group(*groups: str) -> list[Region]:
