@@ -115,3 +115,4 @@ def test_each_scenario_map_says_its_measure_in_its_header(demo_routes, tmp_path,
     start = page.index('class="hamji-header')
     header = page[start : page.index("</details>", start)]
     assert f"Markets coloured by the change in {shown}" in header
+    assert f"· change in {shown}</h1>" in header.replace("&#8594;", "→")  # the title, all a phone shows folded

@@ -150,11 +150,12 @@ def _page_furniture(
     )
 
 
-def _legend(root: Figure, sections: list[tuple[str, list[str]]]) -> None:
+def _legend(root: Figure, sections: list[tuple[str, list[str]]], folded: bool = False) -> None:
+    """The legend, folded by a click on its summary when it covers part of the map; ``folded``: so at the start."""
     body = "".join(f"<h2>{escape(title)}</h2>" + "<br>".join(items) for title, items in sections)
-    # Folded by a click on its summary when it covers part of the map.
+    state = "" if folded else " open"
     root.html.add_child(
-        StaticHtml(f'<details class="hamji-legend hamji-fold" open><summary>Legend</summary>{body}</details>'),
+        StaticHtml(f'<details class="hamji-legend hamji-fold"{state}><summary>Legend</summary>{body}</details>'),
         name="hamji_legend",
     )
 
@@ -199,14 +200,16 @@ def _symbol_legend_items() -> list[str]:
     ]
 
 
-#: Land and rivers from Natural Earth (geo/data/basemap/README.md), drawn under the tiles.
+#: Land, lakes and rivers from Natural Earth (geo/data/basemap/README.md), drawn under the tiles.
 BASEMAP_FILE = Path(__file__).resolve().parent.parent / "data" / "basemap" / "natural_earth_base.geojson"
 BASEMAP_PANE = "hamjiBase"
 BASEMAP_STYLES = {
     "land": {"fillColor": "#f1efe8", "fillOpacity": 1, "stroke": False},
+    # The sea's colour (the map's background, PAGE_CSS), edged like a river: water, not land.
+    "lake": {"fillColor": "#d4e4ef", "fillOpacity": 1, "color": "#6fa8dc", "weight": 1, "opacity": 0.9},
     "river": {"color": "#6fa8dc", "weight": 2, "opacity": 0.9, "fill": False},
 }
-BASEMAP_CREDIT = "Land and rivers: Natural Earth (public domain)"
+BASEMAP_CREDIT = "Land, lakes and rivers: Natural Earth (public domain)"
 
 #: After the map is made: its credits; the minimap hidden while the tiles fail (it
 #: would be an empty box); popups panned clear of the header; on a small screen
@@ -268,11 +271,11 @@ def _basemap() -> dict:
 
 
 def _add_base_layer(m: folium.Map) -> None:
-    """Land and rivers in a pane under the tiles: the map reads the same when no tile loads."""
+    """Land, lakes and rivers in a pane under the tiles: the map reads the same when no tile loads."""
     folium.map.CustomPane(BASEMAP_PANE, z_index=150, pointer_events=False).add_to(m)
     folium.GeoJson(
         _basemap(),
-        name="Land and rivers (Natural Earth)",
+        name="Land, lakes and rivers (Natural Earth)",
         control=False,
         pane=BASEMAP_PANE,
         interactive=False,

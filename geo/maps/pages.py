@@ -224,6 +224,7 @@ def side_by_side_map(inputs: MapInputs) -> Figure:
             ".hamji-legend{left:auto;right:10px;bottom:64px}</style>"
         )
     )
+    # Folded at the start: open, half a map wide, it covered South Hwanghae's neighbours and its title.
     _legend(
         figure,
         [
@@ -232,6 +233,7 @@ def side_by_side_map(inputs: MapInputs) -> Figure:
             ("Roads", _road_legend_items()),
             ("Provinces", _outline_legend_items()),
         ],
+        folded=True,
     )
     return figure
 
@@ -311,7 +313,8 @@ def difference_map(inputs: MapInputs, markets: pd.DataFrame, provinces: pd.DataF
     _page_furniture(
         root,
         inputs,
-        f"Scenario: {info['name']}",
+        # In the title too, which is all a phone shows of the header until it is unfolded.
+        f"Scenario: {info['name']} · change in {shown}",
         f"<b>{escape(measure)}</b><br>" + escape(info["description"]) + "<br>" + escape(sentence),
         index_href=f"../{INDEX_FILE}",
     )
