@@ -18,7 +18,7 @@ from geo.crossings import crossing_name
 from geo.errors import MissingStageError, OverpassError, clip
 from geo.maps.style import MAP_TITLES
 from geo.pipeline import StageRun
-from geo.reach import headline
+from geo.reach import format_hours, format_share, headline
 from geo.routes import NO_ROAD_NEAR
 
 DEMO_LINE = f"*** {settings.DEMO_STAMP} ***"
@@ -119,7 +119,7 @@ def _routes(routes: Routes) -> str:
         )
     per_province = pd.DataFrame(routes.report["per_province"])
     lines.append(
-        per_province.set_index("province").round(2).to_string()
+        _table(per_province, ROUTES_COLUMNS)
         if len(per_province)
         else "no markets to route: the layers hold no North Korean amenity=marketplace"
     )
@@ -137,21 +137,37 @@ def _distance(metres: float) -> str:
     return f"{metres:,.0f} m" if metres < 1000 else f"{metres / 1000:,.1f} km"
 
 
+#: The columns printed after each stage: column -> (heading, how its values read).
+ROUTES_COLUMNS = {
+    "province": ("province", str),
+    "markets": ("markets", str),
+    "reachable": ("reachable", str),
+    "median_crossing_h": ("median to crossing", format_hours),
+    "median_total_h": ("median hub → market", format_hours),
+}
+REACH_COLUMNS = {
+    "code": ("province", str),
+    "markets": ("markets", str),
+    "crossing_h_median": ("median to crossing", format_hours),
+    "crossing_h_p90": ("90th pct", format_hours),
+    "crossing_within_4h": ("within 4 h", format_share),
+    "crossing_unreachable": ("unreachable", format_share),
+    "hub_h_median": ("median hub → market", format_hours),
+}
+
+
+def _table(frame: pd.DataFrame, columns: dict) -> str:
+    """Rows for people, in the units of every map and report (minutes below an hour, shares in %)."""
+    shown = pd.DataFrame({heading: frame[column].map(read) for column, (heading, read) in columns.items()})
+    return shown.to_string(index=False)
+
+
 def _reach(result: tuple[pd.DataFrame, dict]) -> str:
     table, provenance = result
     lines = [DEMO_LINE] if provenance.get("synthetic") else []
-    columns = [
-        "code",
-        "markets",
-        "crossing_h_median",
-        "crossing_h_p90",
-        "crossing_within_4h",
-        "crossing_unreachable",
-        "hub_h_median",
-    ]
     supply = provenance.get("routes", {}).get("supply", {})
     lines += [
-        table[columns].round(2).to_string(index=False),
+        _table(table, REACH_COLUMNS),
         f"supply model: {supply.get('model')} ({supply.get('description')})",
         headline(table),
     ]
