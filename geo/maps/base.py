@@ -215,8 +215,9 @@ BASEMAP_CREDIT = "Land, lakes and rivers: Natural Earth (public domain)"
 #: would be an empty box); popups panned clear of the header; on a small screen
 #: the legend and header folded, and folded again when a popup opens. Labels:
 #: crossings' only from zoom LABEL_ZOOM; then, at each zoom, every label in
-#: order of rank (provinces, hubs, crossings) is put right of its symbol, else
-#: left of it, else hidden, so that none covers another label or a hub or crossing.
+#: order of rank (provinces, hubs, crossings) is put where it covers no other
+#: label and no hub or crossing: a province's on its point, else below or above
+#: it; a hub's or crossing's right of its symbol, else left of it; else hidden.
 _MAP_SETUP_JS = """
 (function(map) {
   map.attributionControl.addAttribution(%(credit)s);
@@ -236,11 +237,17 @@ _MAP_SETUP_JS = """
     labels.sort(function(a, b) { return b.dataset.rank - a.dataset.rank; });
     labels.forEach(function(el) {
       el.style.visibility = '';
-      el.classList.remove('hamji-left');
-      var r = el.getBoundingClientRect();
-      if (!r.width) return;
-      if (overlaps(r, taken) && el.dataset.rank < 3) { el.classList.add('hamji-left'); r = el.getBoundingClientRect(); }
-      if (overlaps(r, taken)) el.style.visibility = 'hidden'; else taken.push(r);
+      var places = el.dataset.rank >= 3 ? ['', 'hamji-below', 'hamji-above'] : ['', 'hamji-left'];
+      places.forEach(function(place) { if (place) el.classList.remove(place); });
+      if (!el.getBoundingClientRect().width) return;
+      var free = places.some(function(place) {
+        if (place) el.classList.add(place);
+        var r = el.getBoundingClientRect();
+        if (!overlaps(r, taken)) { taken.push(r); return true; }
+        if (place) el.classList.remove(place);
+        return false;
+      });
+      if (!free) el.style.visibility = 'hidden';
     });
   };
   map.on('zoomend overlayadd overlayremove', declutter);

@@ -124,6 +124,8 @@ PAGE_CSS = """<style>
   font:600 11px/1.15 sans-serif;pointer-events:none;text-shadow:0 0 3px #fff,0 0 3px #fff,0 0 3px #fff}
 .hamji-crossing-label{color:#2b3a2f}
 .hamji-label.hamji-left{left:auto;right:calc(100% + 4px);text-align:right}
+.hamji-province-label.hamji-below{transform:translate(-50%,40%)}
+.hamji-province-label.hamji-above{transform:translate(-50%,-140%)}
 .hamji-far-out .hamji-crossing-label{display:none}
 .leaflet-control-search .search-input{width:190px;font-size:13px}
 .hamji-legend i.outline{background:none;height:0;border:0;border-top-width:3px;vertical-align:3px}
