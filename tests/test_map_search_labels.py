@@ -58,6 +58,7 @@ def test_no_label_covers_another_label_or_a_hub_or_crossing(demo_maps, viewport,
     [
         ("overview.html", "Hoer", "Hoeryong–Sanhe"),
         ("comparison.html", "Ryang", "혜산시장"),
+        ("side_by_side.html", "Hwang", "Hwanghae"),
         ("scenarios/wonjong_closed.html", "Wonj", "Wonjong–Quanhe"),
     ],
 )
@@ -75,8 +76,8 @@ def test_the_search_box_finds_a_market_or_crossing_and_opens_its_popup(
     with chromium(serve_assets=False, viewport=PHONE) as visit:
         seen = visit(folder / page_name, wait_ms=800)
         page = seen.page
-        page.click(".leaflet-control-search .search-button")
-        page.locator(".leaflet-control-search input.search-input").press_sequentially(typed, delay=30)
+        page.locator(".leaflet-control-search .search-button").last.click()
+        page.locator(".leaflet-control-search input.search-input").last.press_sequentially(typed, delay=30)
         page.wait_for_timeout(700)  # the box waits for typing to pause
         tips = page.locator(".search-tip").all_inner_texts()
         assert tips and all(typed.lower() in tip.lower() for tip in tips), tips

@@ -21,6 +21,7 @@ from geo.maps.base import (
     _outline_legend_items,
     _page_furniture,
     _road_legend_items,
+    _SearchBox,
     _symbol_legend_items,
     _time_legend_items,
 )
@@ -173,8 +174,8 @@ def side_by_side_map(inputs: MapInputs) -> Figure:
         # Each side carries only the roads around its own province.
         minx, miny, maxx, maxy = (province if len(province) else inputs.provinces).total_bounds
         _add_roads(m, gpd.clip(inputs.roads, (minx - 0.3, miny - 0.3, maxx + 0.3, maxy + 0.3)))
-        _add_crossings(m, inputs.crossings)
-        _add_markets(m, inputs.markets, inputs.crossings)
+        searched = [_add_markets(m, inputs.markets, inputs.crossings), _add_crossings(m, inputs.crossings)]
+        _SearchBox(searched).add_to(m)
         plugins.Fullscreen(position="topleft").add_to(m)
         folium.LayerControl(collapsed=True).add_to(m)
         row = reach.loc[code] if code in reach.index else None

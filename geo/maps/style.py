@@ -102,6 +102,7 @@ PAGE_CSS = """<style>
   .hamji-legend{bottom:64px;max-height:55vh;overflow:auto}
   .leaflet-control-minimap{display:none}
   .leaflet-popup-content{width:calc(100vw - 80px) !important;overflow-wrap:break-word}
+  .leaflet-control-search input.search-input{width:120px}
 }
 .hamji-demo{position:fixed;top:0;left:0;right:0;z-index:1001;background:#c92a2a;color:#fff;text-align:center;
   font:bold 14px/24px sans-serif;letter-spacing:.05em;pointer-events:none}
