@@ -18,9 +18,10 @@ import pandas as pd
 from shapely.geometry import LineString, Point
 
 from geo import routes, settings
+from geo.assumptions import RunAssumptions
 from geo.network import build_side, load_speeds
 from geo.routes import compute_routes, route_points
-from geo.supply import apply_supply
+from geo.supply import DEFAULT_SUPPLY, apply_supply, supply_model
 
 ORIGIN = (300_000.0, 4_300_000.0)  # UTM 52N, inside North Korea
 
@@ -115,14 +116,15 @@ def run(sample: int = 60) -> dict:
     """Time both methods; the networkx baseline runs on ``sample`` markets and is scaled to all."""
     layers = grid_layers()
     speeds = load_speeds()
+    record = RunAssumptions(supply=supply_model(DEFAULT_SUPPLY), speeds=speeds)
     started = time.perf_counter()
     keep = route_points(layers)
     kp, cn = build_side(layers["roads"], "KP", speeds, keep), build_side(layers["roads"], "CN", speeds, keep)
     build_s = time.perf_counter() - started
     started = time.perf_counter()
-    out = compute_routes(layers, speeds, sides=(kp, cn))
+    out = compute_routes(layers, record, sides=(kp, cn))
     whole_s = time.perf_counter() - started
-    fast_s = _routing_only(layers, speeds, kp, cn)
+    fast_s = _routing_only(layers, record, kp, cn)
     if not out["crossings"]["usable"].all():
         raise RuntimeError("benchmark network: some crossings are unusable, the comparison would be unfair")
 
@@ -143,8 +145,8 @@ def run(sample: int = 60) -> dict:
     worst = max(abs(fast[k] - slow[k]) for k in chosen)
     return {
         "roads": len(layers["roads"]),
-        "kp_nodes": out["network"]["KP"]["nodes"],
-        "kp_edges": out["network"]["KP"]["edges"],
+        "kp_nodes": out["network"].kp.nodes,
+        "kp_edges": out["network"].kp.edges,
         "markets": len(markets),
         "crossings": len(crossings),
         "build_s": build_s,
@@ -156,15 +158,15 @@ def run(sample: int = 60) -> dict:
     }
 
 
-def _routing_only(layers: dict, speeds, kp, cn) -> float:
+def _routing_only(layers: dict, record: RunAssumptions, kp, cn) -> float:
     """Seconds for what networkx is compared with: snapping, the three passes, every market's route walked back.
 
     The same steps as :func:`geo.routes.compute_routes`, without the bands and road
     times it also draws (networkx does not draw them either).
     """
     started = time.perf_counter()
-    crossings = routes._place_crossings(layers["crossings"], kp, cn, {})
-    crossings, supplied = apply_supply(crossings, layers["hubs"], layers.get("provinces"), settings.DEFAULT_SUPPLY)
+    crossings = routes._place_crossings(layers["crossings"], kp, cn, record)
+    crossings, supplied = apply_supply(crossings, layers["hubs"], layers.get("provinces"), record.supply)
     crossings, _, cn_pred = routes._hubs_to_crossings(crossings, supplied, cn)
     markets = layers["markets"].reset_index(drop=True).copy()
     markets["node"], markets["snap_m"] = routes._snap(kp, markets.to_crs(settings.MEASURE_CRS).geometry)

@@ -13,26 +13,39 @@ GeoPandas.
 
 from __future__ import annotations
 
+from importlib.metadata import PackageNotFoundError, version
 from typing import TYPE_CHECKING
 
-__version__ = "0.1.0"
+try:
+    # One place for the version: pyproject.toml, read back from the installed package's metadata.
+    __version__ = version("hamji-explorer")
+except PackageNotFoundError:  # run from a source tree that was never installed
+    __version__ = "0+unknown"
 
 __all__ = [
+    "BuildComparison",
     "HamjiError",
     "Layers",
     "Routes",
+    "RunAssumptions",
     "ScenarioResult",
+    "compare_builds",
+    "crossing_catchments",
     "demo_layers",
     "draw_map",
     "layers_from_extracts",
     "layers_from_overpass",
+    "load_catchments",
     "load_layers",
     "load_reach",
     "load_routes",
     "reach_table",
     "route_markets",
+    "run_assumptions",
     "run_scenario",
     "with_market_lists",
+    "write_catchments",
+    "write_comparison",
     "write_layers",
     "write_maps",
     "write_reach",
@@ -42,20 +55,28 @@ __all__ = [
 
 if TYPE_CHECKING:
     from geo.api import (
+        BuildComparison,
         Layers,
         Routes,
+        RunAssumptions,
         ScenarioResult,
+        compare_builds,
+        crossing_catchments,
         demo_layers,
         draw_map,
         layers_from_extracts,
         layers_from_overpass,
+        load_catchments,
         load_layers,
         load_reach,
         load_routes,
         reach_table,
         route_markets,
+        run_assumptions,
         run_scenario,
         with_market_lists,
+        write_catchments,
+        write_comparison,
         write_layers,
         write_maps,
         write_reach,

@@ -32,6 +32,8 @@ import geopandas as gpd
 import pandas as pd
 
 from geo import comparison, io, settings
+from geo.assumptions import RunAssumptions
+from geo.change import BuildComparison
 from geo.layers import build_layers
 from geo.maps.output import draw_map, map_inputs, write_maps
 from geo.network import SpeedTable, load_speeds
@@ -39,22 +41,29 @@ from geo.qgis import qgis_styles
 from geo.regions import Region, resolve_selection
 from geo.results import ROUTE_FRAMES, Layers, Routes, ScenarioResult
 from geo.scenarios import Scenario
-from geo.schema import LAYER_ORDER
+from geo.schema import LAYER_ORDER, conform_routes, conform_table
 from geo.sources.extracts import Progress
 from geo.sources.market_lists import MarketList
 from geo.sources.people_areas import PeopleAreas, read_people_areas
 from geo.sources.raw import RawOsm
+from geo.supply import DEFAULT_SUPPLY, SupplyModel, supply_model
 
 log = logging.getLogger(__name__)
 
 __all__ = [
     "Layers",
+    "BuildComparison",
     "Routes",
+    "RunAssumptions",
     "ScenarioResult",
+    "compare_builds",
+    "crossing_catchments",
+    "run_assumptions",
     "demo_layers",
     "draw_map",
     "layers_from_extracts",
     "layers_from_overpass",
+    "load_catchments",
     "load_layers",
     "load_reach",
     "load_routes",
@@ -62,6 +71,8 @@ __all__ = [
     "route_markets",
     "run_scenario",
     "with_market_lists",
+    "write_catchments",
+    "write_comparison",
     "write_layers",
     "write_maps",
     "write_reach",
@@ -90,13 +101,13 @@ def _make_layers(raw: RawOsm, selection: list[Region], source: str) -> Layers:
 
 
 def layers_from_extracts(
-    paths: Sequence[PathLike], regions: Iterable[str] | None = None, progress: Progress | None = None
+    osm_paths: Sequence[PathLike], regions: Iterable[str] | None = None, progress: Progress | None = None
 ) -> Layers:
     """Build the layers from local OSM extracts.
 
     Parameters
     ----------
-    paths
+    osm_paths
         ``.osm.pbf``, ``.osm`` or ``.osm.bz2`` files (a country extract and a
         clip of its neighbour, say); objects in several are kept once.
     regions
@@ -113,7 +124,7 @@ def layers_from_extracts(
     from geo.sources.extracts import read_extracts
 
     selection = _selection(regions)
-    files = [Path(p) for p in paths]
+    files = [Path(p) for p in osm_paths]
     raw = read_extracts(files, progress)
     source = "the extract" + ("s " if len(files) > 1 else " ") + ", ".join(str(p) for p in files)
     return _make_layers(raw, selection, source)
@@ -162,16 +173,18 @@ def layers_from_overpass(
     return _make_layers(read_overpass(url, selection, allow_empty), selection, f"Overpass at {url}")
 
 
-def with_market_lists(layers: Layers, paths: Sequence[PathLike | MarketList], mode: str = "replace") -> Layers:
+def with_market_lists(
+    layers: Layers, markets: Sequence[PathLike | MarketList], markets_mode: str = "replace"
+) -> Layers:
     """The layers with markets from researchers' lists (CSV or GeoJSON) instead of or beside OSM's.
 
     Parameters
     ----------
-    paths
+    markets
         Lists with ``name``, ``lon``, ``lat`` and optionally ``size``/``stalls``
         and ``source`` (see :mod:`geo.sources.market_lists`), or lists already
         read with :func:`~geo.sources.market_lists.read_market_list`.
-    mode
+    markets_mode
         ``replace`` (the lists are the markets) or ``add`` (beside OSM's).
 
     Returns
@@ -182,10 +195,10 @@ def with_market_lists(layers: Layers, paths: Sequence[PathLike | MarketList], mo
     """
     from geo.sources.market_lists import apply_market_lists, read_market_list
 
-    lists = [p if isinstance(p, MarketList) else read_market_list(Path(p)) for p in paths]
-    markets, reports = apply_market_lists(layers.markets, layers.provinces, lists, mode)
-    provenance = {**layers.provenance, "market_lists": reports, "market_lists_mode": mode}
-    return replace(layers, markets=markets, provenance=provenance)
+    lists = [p if isinstance(p, MarketList) else read_market_list(Path(p)) for p in markets]
+    kept, reports = apply_market_lists(layers.markets, layers.provinces, lists, markets_mode)
+    provenance = {**layers.provenance, "market_lists": reports, "market_lists_mode": markets_mode}
+    return replace(layers, markets=kept, provenance=provenance)
 
 
 def write_layers(layers: Layers, folder: PathLike | None = None) -> list[Path]:
@@ -221,11 +234,53 @@ def load_layers(folder: PathLike | None = None) -> Layers:
 # -- routes ------------------------------------------------------------------
 
 
-def route_markets(
-    layers: Layers,
+def run_assumptions(
     speeds: SpeedTable | PathLike | None = None,
     penalties: Mapping[str, float] | None = None,
-    supply: str = settings.DEFAULT_SUPPLY,
+    supply: str | SupplyModel = DEFAULT_SUPPLY,
+    as_of: str | None = None,
+) -> RunAssumptions:
+    """The record of what a run assumes, made once from plain arguments (the CLI makes it from its flags).
+
+    Parameters
+    ----------
+    speeds
+        A :class:`~geo.network.SpeedTable`, a TOML file replacing the
+        built-in table, or None for :data:`settings.DEFAULT_SPEEDS`.
+    penalties
+        Hours at the border by crossing id or name (names are matched to
+        ids when routing); the others take :data:`settings.BORDER_PENALTY_H`.
+    supply
+        A supply model or its name: ``hamji`` (Jilin's hubs and crossings) or
+        ``all-china`` (Liaoning's too, Dandong-Sinuiju included): see
+        :data:`geo.supply.SUPPLY_MODELS`.
+    as_of
+        The date the channels are taken as of (``YYYY`` or ``YYYY-MM``), or None.
+
+    Examples
+    --------
+    >>> record = run_assumptions(penalties={"wonjong_quanhe": 4.0}, supply="all-china")
+    >>> record.supply.name, record.penalty_h("wonjong_quanhe"), record.penalty_h("sinuiju_dandong")
+    ('all-china', 4.0, 2.0)
+    """
+    from geo.routes import check_penalties
+
+    table = speeds if isinstance(speeds, SpeedTable) else load_speeds(Path(speeds) if speeds else None)
+    return RunAssumptions(
+        supply=supply_model(supply),
+        speeds=table,
+        penalties_h=check_penalties(dict(penalties or {}), None),
+        as_of=as_of,
+    )
+
+
+def route_markets(
+    layers: Layers,
+    assumptions: RunAssumptions | None = None,
+    *,
+    speeds: SpeedTable | PathLike | None = None,
+    penalties: Mapping[str, float] | None = None,
+    supply: str | SupplyModel = DEFAULT_SUPPLY,
 ) -> Routes:
     """Route every North Korean market: nearest crossing, and hub → crossing → market.
 
@@ -233,56 +288,55 @@ def route_markets(
     ----------
     layers
         From :func:`load_layers` or a ``layers_from_*`` function.
-    speeds
-        A :class:`~geo.network.SpeedTable`, a TOML file replacing the
-        built-in table, or None for :data:`settings.DEFAULT_SPEEDS`.
-    penalties
-        Hours at the border by crossing id; the others take
-        :data:`settings.BORDER_PENALTY_H`.
-    supply
-        ``hamji`` (Jilin's hubs and crossings) or ``all-china`` (Liaoning's
-        too, Dandong-Sinuiju included): see :data:`settings.SUPPLY_MODELS`.
+    assumptions
+        What to route under (from :func:`run_assumptions`). Without it, the
+        keywords make one: ``speeds``, ``penalties`` and ``supply`` as in
+        :func:`run_assumptions`.
 
     Examples
     --------
     >>> routes = route_markets(demo_layers(), penalties={"wonjong_quanhe": 4.0})
-    >>> routes.report["supply"]["model"], len(routes.markets), bool(routes.markets["reachable"].all())
+    >>> routes.assumptions.supply.name, len(routes.markets), bool(routes.markets["reachable"].all())
     ('hamji', 20, True)
     """
     from geo.crossings import crossing_name
-    from geo.routes import check_penalties, compute_routes, routes_report
+    from geo.routes import check_penalties, compute_routes
 
-    table = speeds if isinstance(speeds, SpeedTable) else load_speeds(Path(speeds) if speeds else None)
+    given = speeds is not None or penalties is not None or supply != DEFAULT_SUPPLY
+    if assumptions is not None and given:
+        raise TypeError("route_markets: give either an assumptions record or speeds/penalties/supply, not both")
+    record = assumptions or run_assumptions(speeds, penalties, supply)
     names = {crossing_name(row): row["crossing_id"] for _, row in layers.crossings.iterrows()}
-    hours = check_penalties(dict(penalties or {}), list(layers.crossings["crossing_id"]), names)
+    ids = check_penalties(dict(record.penalties_h), list(layers.crossings["crossing_id"]), names)
+    record = record.with_changes(penalties_h=ids)
     log.info("routing …")
-    out = compute_routes(layers.frames, table, hours, supply=supply)
-    report = _note_missing_supply(routes_report(out, table), layers)
+    out = compute_routes(layers.frames, record)
     return Routes(
-        **{name: out[name] for name in ROUTE_FRAMES}, report=report, provenance={**layers.provenance, "routes": report}
+        **{name: out[name] for name in ROUTE_FRAMES},
+        assumptions=record,
+        network=out["network"],
+        provenance=dict(layers.provenance),
     )
-
-
-def _note_missing_supply(report: dict, layers: Layers) -> dict:
-    """A supply model whose provinces the layers lack silently equals a smaller one: record which are missing."""
-    report["supply"]["missing"] = sorted(set(report["supply"]["provinces"]) - set(layers.provinces["code"]))
-    return report
 
 
 def write_routes(routes: Routes, folder: PathLike | None = None) -> Path:
     """Write ``hamji_routes.gpkg`` into ``folder`` (default :data:`settings.LAYERS_DIR`)."""
     target = Path(folder or settings.LAYERS_DIR) / settings.ROUTES_GPKG
     io.ensure_writable(target.parent)
-    return io.write_gpkg(routes.frames, target, routes.provenance, qgis_styles(routes.frames))
+    provenance = {**routes.provenance, "routes": io.assumptions_record(routes.assumptions, routes.network)}
+    frames = {name: conform_routes(frame, name) for name, frame in routes.frames.items()}
+    return io.write_gpkg(frames, target, provenance, qgis_styles(frames))
 
 
 def load_routes(folder: PathLike | None = None) -> Routes:
     """The routes a previous run wrote into ``folder`` (default :data:`settings.LAYERS_DIR`)."""
     path = io.check_stage_file(Path(folder or settings.LAYERS_DIR) / settings.ROUTES_GPKG)
     provenance = io.read_provenance(path, "markets")
+    record, network = io.read_assumptions(provenance.pop("routes", None), path)
     return Routes(
-        **{name: io.read_layer(path, name) for name in ROUTE_FRAMES},
-        report=provenance.get("routes", {}),
+        **{name: conform_routes(io.read_layer(path, name), name) for name in ROUTE_FRAMES},
+        assumptions=record,
+        network=network,
         provenance=provenance,
     )
 
@@ -321,37 +375,87 @@ def reach_table(
     >>> list(table["code"][-4:])
     ['group:border', 'group:far', 'KP', 'group:coast']
     """
-    from geo.reach import province_reach
+    from geo.reach import province_reach, stamped
 
+    # Stamped and conformed here, so the table in memory has the columns of the one read back.
+    return stamped(province_reach(routes.markets, layers.provinces, groups, _areas_frame(people_areas)), routes)
+
+
+def _areas_frame(people_areas: PathLike | PeopleAreas | gpd.GeoDataFrame | None) -> gpd.GeoDataFrame | None:
+    """People areas as a GeoDataFrame with a ``population`` column, from any form :func:`reach_table` takes."""
     if isinstance(people_areas, (str, Path)):
         people_areas = read_people_areas(Path(people_areas))
     if isinstance(people_areas, PeopleAreas):
         areas, skipped = len(people_areas.areas), people_areas.skipped
         log.info(f"people areas: {areas} with a population, {skipped} without (left out)")
         people_areas = people_areas.areas
-    return province_reach(routes.markets, layers.provinces, groups, people_areas)
+    return people_areas
 
 
-def write_reach(table: pd.DataFrame, routes: Routes, folder: PathLike | None = None) -> list[Path]:
-    """Write the reach table as ``hamji_reach.csv`` and a Markdown summary into ``folder``."""
+def crossing_catchments(
+    routes: Routes, layers: Layers, people_areas: PathLike | PeopleAreas | gpd.GeoDataFrame | None = None
+) -> gpd.GeoDataFrame:
+    """Each usable crossing's catchment: the markets and people whose best hub → market route uses it.
+
+    People are the 2008 census counts spread over each province's markets,
+    or, with ``people_areas`` (as for :func:`reach_table`) that hold the
+    census count of every province with markets, each area's people at the
+    market nearest it (``people_basis`` says which). See
+    :func:`geo.access.crossing_catchments`.
+
+    Examples
+    --------
+    >>> layers = demo_layers()
+    >>> routes = route_markets(layers)
+    >>> table = crossing_catchments(routes, layers).set_index("crossing_id")
+    >>> int(table.loc["hyesan_changbai", "markets"]), int(table.loc["hyesan_changbai", "people"])
+    (1, 719269)
+    """
+    from geo import access
+    from geo.reach import covered, nearest_market_people
+
+    areas = _areas_frame(people_areas)
+    markets = routes.markets
+    if areas is not None:
+        nearest = nearest_market_people(areas, markets, layers.provinces)
+        if covered(nearest, sorted(set(markets["province"].dropna()))):
+            people = access.market_people(markets, nearest)
+            return access.crossing_catchments(markets, routes.crossings, people, "areas")
+    return access.crossing_catchments(markets, routes.crossings, access.market_people(markets), "markets")
+
+
+def write_catchments(catchments: gpd.GeoDataFrame, routes: Routes, folder: PathLike | None = None) -> Path:
+    """Write the crossings' catchments as ``hamji_catchments.gpkg`` (layer ``catchments``) into ``folder``."""
+    target = Path(folder or settings.LAYERS_DIR) / settings.CATCHMENTS_GPKG
+    io.ensure_writable(target.parent)
+    return io.write_gpkg({"catchments": catchments}, target, routes.provenance)
+
+
+def load_catchments(folder: PathLike | None = None) -> gpd.GeoDataFrame:
+    """The catchments a previous reach stage wrote into ``folder`` (default :data:`settings.LAYERS_DIR`)."""
+    return io.read_layer(Path(folder or settings.LAYERS_DIR) / settings.CATCHMENTS_GPKG, "catchments")
+
+
+def write_reach(
+    table: pd.DataFrame, routes: Routes, folder: PathLike | None = None, catchments: gpd.GeoDataFrame | None = None
+) -> list[Path]:
+    """Write the reach table as ``hamji_reach.csv``, its chart and a Markdown summary into ``folder``.
+
+    Every row is stamped with what it comes from (supply model, source, data
+    date, DEMO), so a CSV copied out of its folder still says so. Scenarios,
+    the supply comparison and sensitivity write their tables through here too.
+    ``catchments`` (:func:`crossing_catchments`) adds their section to the summary.
+    """
     from geo.chart import reach_chart_svg
-    from geo.reach import markdown_summary
+    from geo.reach import markdown_summary, stamped
 
     target = Path(folder or settings.LAYERS_DIR)
     io.ensure_writable(target)
-    # Every row says where it comes from, so a CSV copied out of the folder still says so (and DEMO).
-    provenance = routes.provenance
-    stamped = table.assign(
-        supply_model=str(routes.report.get("supply", {}).get("model", settings.DEFAULT_SUPPLY)),
-        data_source=str(provenance.get("source", "unknown")),
-        osm_data_date=str(provenance.get("osm_timestamp") or "unknown"),
-        demo=bool(provenance.get("synthetic")),
-    )
     chart = reach_chart_svg(routes.markets, demo=routes.synthetic)
     return [
-        io.write_csv(stamped, target / settings.REACH_CSV),
+        io.write_csv(stamped(table, routes), target / settings.REACH_CSV),
         io.write_text(chart, target / settings.REACH_SVG),
-        io.write_text(markdown_summary(table, routes.provenance), target / settings.REACH_MD),
+        io.write_text(markdown_summary(table, routes, catchments), target / settings.REACH_MD),
     ]
 
 
@@ -366,7 +470,11 @@ def load_reach(folder: PathLike | None = None) -> pd.DataFrame:
 
 
 def run_scenario(
-    scenario: str | Path | Scenario, layers: Layers, routes: Routes, reach: pd.DataFrame | None = None
+    scenario: str | Path | Scenario,
+    layers: Layers,
+    routes: Routes,
+    reach: pd.DataFrame | None = None,
+    people_areas: PathLike | PeopleAreas | gpd.GeoDataFrame | None = None,
 ) -> ScenarioResult:
     """Rerun routes and reach under a scenario and compare them with a baseline.
 
@@ -376,29 +484,29 @@ def run_scenario(
         A shipped scenario's name, a TOML file's path, or a
         :class:`~geo.scenarios.Scenario`.
     layers, routes
-        The baseline (its speeds and penalties are the ones changed).
+        The baseline (its assumptions are the ones the scenario changes).
     reach
         The baseline's reach table (default: made from ``routes``).
+    people_areas
+        The baseline's people areas (see :func:`reach_table`), so that the
+        scenario's people-weighted shares are weighted the same way.
     """
-    from geo.routes import compute_routes, routes_report
+    from geo.routes import compute_routes
     from geo.scenarios import apply_scenario, load_scenario
 
     chosen = scenario if isinstance(scenario, Scenario) else load_scenario(str(scenario))
-    base_reach = reach if reach is not None else reach_table(routes, layers)
-    frames, speeds, penalties = apply_scenario(
-        chosen, layers.frames, routes.speeds, routes.report.get("penalties_h", {})
-    )
+    base_reach = reach if reach is not None else reach_table(routes, layers, people_areas=people_areas)
+    frames, record = apply_scenario(chosen, layers.frames, routes.assumptions)
     log.info(f"routing scenario {chosen.key} …")
-    supply = chosen.supply or routes.report.get("supply", {}).get("model", settings.DEFAULT_SUPPLY)
-    out = compute_routes(frames, speeds, penalties, supply=supply)
-    report = _note_missing_supply(routes_report(out, speeds), layers)
+    out = compute_routes(frames, record)
     info = {"key": chosen.key, "name": chosen.name, "description": chosen.description, "file": chosen.source}
     changed = Routes(
         **{name: out[name] for name in ROUTE_FRAMES},
-        report=report,
-        provenance={**routes.provenance, "routes": report, "scenario": info},
+        assumptions=record,
+        network=out["network"],
+        provenance={**routes.provenance, "scenario": info},
     )
-    new_reach = reach_table(changed, layers)
+    new_reach = reach_table(changed, layers, people_areas=people_areas)
     return ScenarioResult(
         info=info,
         routes=changed,
@@ -422,7 +530,6 @@ def write_scenario(
     and half of another.
     """
     from geo.maps import check_assets, difference_map, fit_page
-    from geo.reach import markdown_summary
 
     if offline:
         check_assets()
@@ -438,22 +545,122 @@ def write_scenario(
         inputs,
         offline,
     )
-    provenance = result.routes.provenance
     summary_md = comparison.difference_summary(
-        result.info, result.market_changes, result.province_changes, result.ordering, provenance
+        result.info, result.market_changes, result.province_changes, result.ordering, result.routes.provenance
     )
     staged = io.staging_folder(data_parent, key)
     try:
-        io.write_gpkg(
-            result.routes.frames, staged / settings.ROUTES_GPKG, provenance, qgis_styles(result.routes.frames)
+        write_routes(result.routes, staged)
+        write_reach(result.reach, result.routes, staged)
+        io.write_csv(
+            conform_table(result.market_changes, "difference_markets"), staged / settings.DIFFERENCE_MARKETS_CSV
         )
-        io.write_csv(result.reach, staged / settings.REACH_CSV)
-        io.write_text(markdown_summary(result.reach, provenance), staged / settings.REACH_MD)
-        io.write_csv(result.market_changes, staged / "hamji_difference_markets.csv")
-        io.write_csv(result.province_changes, staged / "hamji_difference_provinces.csv")
+        io.write_csv(
+            conform_table(result.province_changes, "difference_provinces"), staged / settings.DIFFERENCE_PROVINCES_CSV
+        )
         io.write_text(summary_md, staged / "hamji_difference.md")
         io.replace_folder(staged, data_parent / key)
     except BaseException:
         io.remove_folder(staged)
         raise
     return [data_parent / key, io.write_text(page, maps_parent / f"{key}.html")]
+
+
+# -- change over time --------------------------------------------------------------
+
+
+def compare_builds(before: PathLike, after: PathLike) -> BuildComparison:
+    """Two builds' layers folders compared: hub → market time per market and province, roads added and removed.
+
+    Each folder needs the layers and routes stages' files (from two dated
+    extracts, say). Markets are matched by OSM id; roads by OSM way id. See
+    :mod:`geo.change`, and its :data:`~geo.change.CAVEAT`: most OSM growth is
+    new mapping, not new construction.
+
+    Returns
+    -------
+    geo.change.BuildComparison
+    """
+    from geo import change, lineage
+
+    builds = {}
+    for label, folder in (("before", Path(before)), ("after", Path(after))):
+        why = f": the {label} build of a comparison"
+        layers_file = io.check_stage_file(io.layers_path(folder), why)
+        routes_file = io.check_stage_file(folder / settings.ROUTES_GPKG, why)
+        lineage.check_routes(routes_file, layers_file)
+        builds[label] = (load_layers(folder), load_routes(folder))
+    (old_layers, old_routes), (new_layers, new_routes) = builds["before"], builds["after"]
+    markets = change.market_changes(old_routes.markets, new_routes.markets)
+    roads = change.road_differences(old_layers.roads, new_layers.roads)
+    info: dict = {
+        label: {
+            "folder": str(folder),
+            "source": str(routes.provenance.get("source", "unknown source")),
+            "date": str(routes.provenance.get("osm_timestamp") or "unknown date"),
+        }
+        for label, folder, (_, routes) in (("before", before, builds["before"]), ("after", after, builds["after"]))
+    }
+    info["synthetic"] = old_routes.synthetic or new_routes.synthetic
+    info["assumptions_differ"] = _assumptions_differ(old_routes.assumptions, new_routes.assumptions)
+    return BuildComparison(
+        info=info,
+        markets=markets,
+        provinces=change.province_changes(markets, old_routes.markets, new_routes.markets),
+        roads=roads,
+        segments=change.segment_savings(roads, new_routes.routes, markets),
+    )
+
+
+def _assumptions_differ(before: RunAssumptions, after: RunAssumptions) -> list[str]:
+    """What two builds' routes were made under differently: then a change is not the map's alone."""
+    checks = {
+        "supply model": (before.supply.name, after.supply.name),
+        "speed table": (before.speeds.digest, after.speeds.digest),
+        "border penalties": (
+            (dict(before.penalties_h), before.default_penalty_h),
+            (dict(after.penalties_h), after.default_penalty_h),
+        ),
+        "as-of date": (before.as_of, after.as_of),
+    }
+    return [name for name, (old, new) in checks.items() if old != new]
+
+
+def write_comparison(
+    result: BuildComparison,
+    after: PathLike,
+    folder: PathLike | None = None,
+    maps_folder: PathLike | None = None,
+    offline: bool = True,
+) -> list[Path]:
+    """Write a comparison's tables, road changes and summary into ``folder``, and its map into ``maps_folder``.
+
+    ``folder`` defaults to ``LAYERS_DIR/compare``, ``maps_folder`` to
+    :data:`settings.MAPS_DIR` (``compare.html``); ``after`` is the later
+    build's folder, whose roads and markets the map draws.
+    """
+    from geo import change
+    from geo.maps import check_assets, fit_page
+    from geo.maps.change import change_map
+
+    if offline:
+        check_assets()
+    target = Path(folder or Path(settings.LAYERS_DIR) / "compare")
+    maps_target = Path(maps_folder or settings.MAPS_DIR)
+    io.ensure_writable(target)
+    io.ensure_writable(maps_target)
+    layers, routes = load_layers(after), load_routes(after)
+    inputs = map_inputs(layers, routes, reach_table(routes, layers))
+    page, _ = fit_page(settings.COMPARE_HTML, lambda drawn: change_map(drawn, result), inputs, offline)
+    metadata = {**routes.provenance, "comparison": result.info}
+    return [
+        io.write_csv(conform_table(result.markets, "compare_markets"), target / "hamji_compare_markets.csv"),
+        io.write_csv(conform_table(result.provinces, "compare_provinces"), target / "hamji_compare_provinces.csv"),
+        io.write_csv(conform_table(result.segments, "compare_segments"), target / "hamji_compare_segments.csv"),
+        io.write_gpkg({"road_changes": result.roads}, target / settings.ROAD_CHANGES_GPKG, metadata),
+        io.write_text(
+            change.change_summary(result.info, result.markets, result.provinces, result.roads, result.segments),
+            target / "hamji_compare.md",
+        ),
+        io.write_text(page, maps_target / settings.COMPARE_HTML),
+    ]

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 from pathlib import Path
 
 from geo import io, settings
@@ -21,25 +20,8 @@ RECORD = ".hamji_cache.json"
 _PACKAGE = Path(__file__).resolve().parent
 
 
-#: (device, inode, size, mtime) -> digest: a stage's inputs are hashed once per process, however often asked.
-_DIGESTS: dict[tuple[int, int, int, int], str] = {}
-
-
-def file_digest(path: Path) -> str:
-    """SHA-256 of a file's bytes."""
-    info = os.stat(path)
-    key = (info.st_dev, info.st_ino, info.st_size, info.st_mtime_ns)
-    if key not in _DIGESTS:
-        digest = hashlib.sha256()
-        with open(path, "rb") as handle:
-            for block in iter(lambda: handle.read(1 << 20), b""):
-                digest.update(block)
-        _DIGESTS[key] = digest.hexdigest()
-    return _DIGESTS[key]
-
-
 def code_digest() -> str:
-    """SHA-256 over the library's Python sources and shipped data (scenarios, outlines)."""
+    """SHA-256 over the library's Python sources and shipped data (scenarios, outlines, basemap, map assets)."""
     digest = hashlib.sha256()
     shipped = [p for p in _PACKAGE.glob("data/**/*") if p.is_file()]
     for path in sorted([*_PACKAGE.rglob("*.py"), *shipped]):
@@ -48,12 +30,25 @@ def code_digest() -> str:
     return digest.hexdigest()
 
 
+#: Settings that change how a run reaches its data or names its files, never what it computes.
+_NOT_RESULTS = frozenset({"OVERPASS_STATUS_TIMEOUT", "OVERPASS_RETRIES", "OVERPASS_MAX_QUERY_AREA_M2", "OSM_ENV_VAR"})
+_FILE_NAMES = ("_CSV", "_MD", "_SVG", "_GPKG", "_META")
+
+
 def settings_digest() -> str:
-    """SHA-256 over every setting except where files go (which do not change results)."""
+    """SHA-256 over the settings that can change a stage's results.
+
+    Left out: where files go and what they are called, and how Overpass is
+    reached (timeouts, retries, query splitting), which change no result.
+    The shipped data (offline map assets included) is in :func:`code_digest`.
+    """
     values = {
         name: repr(getattr(settings, name))
         for name in dir(settings)
-        if name.isupper() and not isinstance(getattr(settings, name), Path)
+        if name.isupper()
+        and name not in _NOT_RESULTS
+        and not name.endswith(_FILE_NAMES)
+        and not isinstance(getattr(settings, name), Path)
     }
     return hashlib.sha256(json.dumps(values, sort_keys=True).encode()).hexdigest()
 
@@ -69,7 +64,7 @@ def stage_key(stage: str, inputs: list[Path], params: dict) -> str:
         "settings": settings_digest(),
         "params": params,
         # By name and contents, not by where they are: a run works on staged copies (geo.staging).
-        "inputs": [[Path(p).name, file_digest(p)] for p in inputs],
+        "inputs": [[Path(p).name, io.file_digest(p)] for p in inputs],
     }
     return hashlib.sha256(json.dumps(record, sort_keys=True, default=str).encode()).hexdigest()
 
@@ -95,12 +90,12 @@ def is_current(stage: str, key: str, outputs: list[Path]) -> bool:
     if entry.get("key") != key:
         return False
     recorded = entry.get("outputs", {})
-    return all(Path(p).is_file() and recorded.get(Path(p).name) == file_digest(p) for p in outputs)
+    return all(Path(p).is_file() and recorded.get(Path(p).name) == io.file_digest(p) for p in outputs)
 
 
 def remember(stage: str, key: str, outputs: list[Path]) -> None:
     """Record that ``outputs`` are what a run with ``key`` wrote (after they are in place)."""
     folder = Path(outputs[0]).parent
     record = _read(folder)
-    record[stage] = {"key": key, "outputs": {Path(p).name: file_digest(p) for p in outputs}}
+    record[stage] = {"key": key, "outputs": {Path(p).name: io.file_digest(p) for p in outputs}}
     io.write_json(record, folder / RECORD)

@@ -50,13 +50,13 @@ def _progress_bar(quiet: bool) -> Iterator[Callable[[int, int, int], None] | Non
         bar.close()
 
 
-def _run_layers(args: argparse.Namespace) -> None:
+def _run_layers(args: argparse.Namespace, regions: list[str] | None = None) -> None:
     from geo.pipeline import layers_stage
 
     with _progress_bar(args.quiet) as progress:
         run = layers_stage(
             osm_paths=args.osm,
-            regions=args.province,
+            regions=regions or args.province,
             demo=args.demo,
             overpass_url=args.overpass_url,
             out_dir=args.out,
@@ -80,19 +80,18 @@ def _run_extract(args: argparse.Namespace) -> None:
     )
 
 
+def _assumptions(args: argparse.Namespace):
+    """The run's record of assumptions, made once here from the flags (bad ones fail before anything runs)."""
+    from geo.api import run_assumptions
+    from geo.routes import parse_penalties
+
+    return run_assumptions(args.speeds, parse_penalties(args.penalty), args.supply)
+
+
 def _run_routes(args: argparse.Namespace) -> None:
     from geo.pipeline import routes_stage
 
-    _say(
-        routes_stage(
-            layers_dir=args.layers,
-            out_dir=args.out,
-            speeds_path=args.speeds,
-            penalties=args.penalty,
-            force=args.force,
-            supply=args.supply,
-        )
-    )
+    _say(routes_stage(layers_dir=args.layers, out_dir=args.out, assumptions=_assumptions(args), force=args.force))
 
 
 def _run_reach(args: argparse.Namespace) -> None:
@@ -129,6 +128,12 @@ def _run_sensitivity(args: argparse.Namespace) -> None:
     _say(sensitivity_stage(layers_dir=args.layers, maps_dir=args.maps, names=args.scenario, offline=args.offline))
 
 
+def _run_compare(args: argparse.Namespace) -> None:
+    from geo.pipeline import compare_stage
+
+    _say(compare_stage(args.before, args.after, out_dir=args.out, maps_dir=args.maps, offline=args.offline))
+
+
 def check_output_folders(args: argparse.Namespace) -> None:
     """Prove every folder ``build`` will write is writable, before the first stage starts."""
     from geo.io import ensure_writable
@@ -144,39 +149,30 @@ def check_output_folders(args: argparse.Namespace) -> None:
 
 def _run_build(args: argparse.Namespace) -> None:
     from geo.maps import check_assets
-    from geo.network import load_speeds
-    from geo.pipeline import supply_stage
-    from geo.routes import parse_penalties
+    from geo.pipeline import maps_stage, reach_stage, routes_stage, supply_stage
     from geo.sources.people_areas import read_people_areas
+    from geo.supply import supply_regions
 
-    # Bad configuration, and a folder that cannot be written, fail before any
-    # stage replaces anything.
-    load_speeds(args.speeds)
-    parse_penalties(args.penalty)
-    if args.people_areas is not None:
-        args.people_areas = read_people_areas(args.people_areas)  # read once, here, so that it fails first
+    # Bad configuration, and a folder that cannot be written, fail before any stage replaces anything.
+    record = _assumptions(args)
+    areas = read_people_areas(args.people_areas) if args.people_areas is not None else None
     if args.offline:
         check_assets()
     check_output_folders(args)
-    if (
-        args.supply != settings.DEFAULT_SUPPLY
-        and not args.demo  # the fixture draws Liaoning; a --province list without it is warned about when routing
-        and not any(str(p).lower() in ("liaoning", "cn-ln") for p in args.province or [])
-    ):
-        # The model's Chinese provinces must be in the layers it routes on.
-        args.province = [*(args.province or ["all"]), "liaoning"]
+    # The demo fixture draws every region; a real build adds the ones the supply model routes through.
+    _run_layers(args, args.province if args.demo else supply_regions(args.province, record.supply))
     # Every later stage reads what the one before wrote into --out.
-    args.layers, args.reach = args.out, False
-    _run_layers(args)
-    _run_routes(args)
-    _run_reach(args)
+    _say(routes_stage(layers_dir=args.out, out_dir=args.out, assumptions=record, force=args.force))
+    _say(reach_stage(layers_dir=args.out, out_dir=args.out, force=args.force, people_areas=areas))
     _say(supply_stage(layers_dir=args.out, force=args.force))
-    _run_maps(args)
+    _say(maps_stage(layers_dir=args.out, maps_dir=args.maps, offline=args.offline, force=args.force))
 
 
 def _folders(args: argparse.Namespace) -> list[Path]:
     """The folders a command writes, to be locked and staged while it runs."""
     data = getattr(args, "out", None) or getattr(args, "layers", None) or settings.LAYERS_DIR
+    if args.command == "compare":
+        data = _compare_out(args)
     if args.command == "extract":
         return []  # one file, written under a temporary name and renamed
     folders = [Path(data)] if args.command != "maps" else []
@@ -185,6 +181,11 @@ def _folders(args: argparse.Namespace) -> list[Path]:
     if hasattr(args, "maps"):
         folders.append(Path(args.maps or settings.MAPS_DIR))
     return folders
+
+
+def _compare_out(args: argparse.Namespace) -> Path:
+    """Where ``hamji compare`` writes its data: ``--out``, or ``compare/`` in the layers folder."""
+    return Path(args.out or Path(settings.LAYERS_DIR) / "compare")
 
 
 class _StdoutHandler(logging.Handler):
@@ -235,6 +236,7 @@ RUNNERS = {
     "maps": _run_maps,
     "scenario": _run_scenario,
     "sensitivity": _run_sensitivity,
+    "compare": _run_compare,
     "extract": _run_extract,
     "build": _run_build,
 }
@@ -252,7 +254,7 @@ def _with_staging(args: argparse.Namespace, run) -> argparse.Namespace:
     if hasattr(args, "out"):
         writes_layers = args.command in ("layers", "build")
         out = args.out or (settings.LAYERS_DIR if writes_layers else layers)
-        staged.out = run.staged_path(out)
+        staged.out = run.staged_path(_compare_out(args) if args.command == "compare" else out)
     if hasattr(args, "maps"):
         staged.maps = run.staged_path(args.maps or settings.MAPS_DIR)
     return staged

@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import NoReturn
 
 from geo import __version__, settings
+from geo.supply import DEFAULT_SUPPLY, SUPPLY_MODELS
 
 
 class HamjiParser(argparse.ArgumentParser):
@@ -105,11 +106,11 @@ def _add_route_options(parser: argparse.ArgumentParser) -> None:
     routing = parser.add_argument_group("routing")
     routing.add_argument(
         "--supply",
-        choices=tuple(settings.SUPPLY_MODELS),
-        default=settings.DEFAULT_SUPPLY,
+        choices=tuple(SUPPLY_MODELS),
+        default=DEFAULT_SUPPLY,
         help="where goods come from: "
-        + "; ".join(f"{name}: {words}" for name, (_, words) in settings.SUPPLY_MODELS.items())
-        + f" (default {settings.DEFAULT_SUPPLY}; all-china needs Liaoning in the layers)",
+        + "; ".join(f"{model.name}: {model.description}" for model in SUPPLY_MODELS.values())
+        + f" (default {DEFAULT_SUPPLY}; build adds the Chinese provinces a model needs to the layers)",
     )
     routing.add_argument(
         "--speeds",
@@ -220,7 +221,7 @@ def make_parser() -> argparse.ArgumentParser:
     _add_out(reach, "the reach table")
     reach.add_argument(
         "--supply",
-        choices=tuple(settings.SUPPLY_MODELS),
+        choices=tuple(SUPPLY_MODELS),
         default=None,
         help="the table under this supply model: routes made under another are routed again (same speeds and "
         "penalties) and written beside it (default: the routes' own model)",
@@ -270,6 +271,21 @@ def make_parser() -> argparse.ArgumentParser:
     _add_layers_in(sensitivity, "the baseline (layers, routes, reach table; results are written there)")
     _add_map_options(sensitivity)
     _add_wait(sensitivity)
+    compare = _command(
+        commands,
+        "compare",
+        "change over time: two builds (from two dated extracts) compared",
+        "Compare two builds' layers folders (each with the layers and routes stages' files, for example built "
+        "from two dated Geofabrik extracts): the change in hub -> market time per market and province, the roads "
+        "in one build and not the other, and the new roads that cut the most market-hours. Writes OUT/ (default "
+        f"{settings.LAYERS_DIR}/compare/) and MAPS/compare.html. Most OSM growth is new mapping, not new "
+        "construction: the summary says so.",
+    )
+    compare.add_argument("before", type=Path, help="the earlier build's layers folder")
+    compare.add_argument("after", type=Path, help="the later build's layers folder (its roads and markets are drawn)")
+    _add_out(compare, "the comparison's tables and summary", f"{settings.LAYERS_DIR}/compare/")
+    _add_map_options(compare)
+    _add_wait(compare)
     extract = _command(
         commands,
         "extract",

@@ -12,6 +12,7 @@ import pandas as pd
 
 from geo import settings
 from geo.reach import format_hours, format_share
+from geo.supply import SUPPLY_MODELS
 
 __all__ = [
     "ORDERING_MEASURES",
@@ -198,7 +199,7 @@ def supply_summary(results: list[tuple[str, str, dict]], synthetic: bool = False
     two groups' median hub→market times, the figure a supply model moves.
     """
     intro = "What each supply model measures:\n\n" + "\n".join(
-        f"- `{model}`: {words}." for model, (_, words) in settings.SUPPLY_MODELS.items()
+        f"- `{model.name}`: {model.description}." for model in SUPPLY_MODELS.values()
     )
     sentences = []
     for _, label, ordering in results:

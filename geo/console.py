@@ -19,7 +19,6 @@ from geo.errors import MissingStageError, OverpassError, clip
 from geo.maps.style import MAP_TITLES
 from geo.pipeline import StageRun
 from geo.reach import format_hours, format_share, headline
-from geo.routes import NO_ROAD_NEAR
 
 DEMO_LINE = f"*** {settings.DEMO_STAMP} ***"
 
@@ -39,6 +38,7 @@ def report(run: StageRun) -> str:
         "reach": _reach,
         "maps": _maps,
         "scenario": _scenario,
+        "compare": _compare,
         "sensitivity": str,
         "supply": str,
     }[run.stage](run.result)
@@ -95,31 +95,28 @@ def format_summary(info: dict, provinces: gpd.GeoDataFrame) -> str:
 
 def _routes(routes: Routes) -> str:
     lines = [DEMO_LINE] if routes.synthetic else []
-    for country, info in routes.report["network"].items():
-        if isinstance(info, dict):
-            dropped = info["dropped"]
-            lines.append(
-                f"{country} network: {info['nodes']:,} nodes, {info['edges']:,} edges; dropped "
-                f"{dropped['components']} small components ({dropped['roads']} roads, "
-                f"{dropped['nodes']} nodes)"
-            )
+    for country, side in routes.network.sides().items():
+        lines.append(
+            f"{country} network: {side.nodes:,} nodes, {side.edges:,} edges; dropped "
+            f"{side.dropped_components} small components ({side.dropped_roads} roads, {side.dropped_nodes} nodes)"
+        )
     for row in routes.crossings.itertuples():
-        if not row.usable and str(row.reason).startswith(NO_ROAD_NEAR):
+        if not row.usable and row.reason_code == "no_road_near":
             # By name only: --penalty and scenario files take the name too, and the id is no word a reader uses.
             lines.append(
                 f"warning: crossing {crossing_name(row._asdict())} left out of routing: {row.reason} "
                 f"(North Korean side {_distance(row.kp_snap_m)}, Chinese side {_distance(row.cn_snap_m)} away)"
             )
-    supply = routes.report.get("supply", {})
-    lines.append(f"supply model: {supply.get('model')} ({supply.get('description')})")
-    if supply.get("missing"):
+    supply = routes.assumptions.supply
+    lines.append(f"supply model: {supply.name} ({supply.description})")
+    if routes.network.missing_regions:
         lines.append(
-            f"warning: the layers hold no {', '.join(supply['missing'])}: the {supply.get('model')} model cannot use "
-            "its hubs and crossings there (rebuild the layers with that province)"
+            f"warning: the layers hold no {', '.join(routes.network.missing_regions)}: the {supply.name} model "
+            "cannot use its hubs and crossings there (rebuild the layers with that province)"
         )
-    per_province = pd.DataFrame(routes.report["per_province"])
+    per_province = routes.per_province()
     lines.append(
-        _table(per_province, ROUTES_COLUMNS)
+        _table(per_province.reset_index(), ROUTES_COLUMNS)
         if len(per_province)
         else "no markets to route: the layers hold no North Korean amenity=marketplace"
     )
@@ -162,13 +159,13 @@ def _table(frame: pd.DataFrame, columns: dict) -> str:
     return shown.to_string(index=False)
 
 
-def _reach(result: tuple[pd.DataFrame, dict]) -> str:
-    table, provenance = result
-    lines = [DEMO_LINE] if provenance.get("synthetic") else []
-    supply = provenance.get("routes", {}).get("supply", {})
+def _reach(result: tuple[pd.DataFrame, Routes]) -> str:
+    table, routes = result
+    lines = [DEMO_LINE] if routes.synthetic else []
+    supply = routes.assumptions.supply
     lines += [
         _table(table, REACH_COLUMNS),
-        f"supply model: {supply.get('model')} ({supply.get('description')})",
+        f"supply model: {supply.name} ({supply.description})",
         headline(table),
     ]
     return "\n".join(lines)
@@ -214,6 +211,25 @@ FLAGS = {
     "markets_mode": "--markets-mode",
     "people_areas": "--people-areas",
 }
+
+
+def _compare(result) -> str:
+    """A few lines on two builds compared: the caveat first, then the figures."""
+    from geo.change import CAVEAT
+
+    added = result.roads[result.roads["change"] == "added"]
+    lines = [DEMO_LINE] if result.info.get("synthetic") else []
+    lines += [
+        f"compared {result.info['before']['folder']} ({result.info['before']['date']}) with "
+        f"{result.info['after']['folder']} ({result.info['after']['date']})",
+        f"roads: {len(added)} ways added ({added['length_km'].sum():,.1f} km), "
+        f"{int((result.roads['change'] == 'removed').sum())} removed",
+        f"markets in both builds: {len(result.markets)}, {int((result.markets['change_h'] < -0.05).sum())} faster "
+        f"from a hub, {result.markets['hours_cut'].sum():,.1f} market-hours cut",
+    ]
+    for r in result.segments.head(3).itertuples():
+        lines.append(f"  way/{r.osm_id} ({r.highway}): {r.market_hours_cut:,.2f} market-hours, {r.markets} routes")
+    return "\n".join([*lines, f"note: {CAVEAT}"])
 
 
 #: Where a new user meets an error first (an empty folder, no network), the way to see the tool work at once.

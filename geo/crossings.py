@@ -9,7 +9,6 @@ gazetteer entry is kept and flagged.
 
 from __future__ import annotations
 
-from collections import Counter
 from collections.abc import Mapping
 
 import geopandas as gpd
@@ -170,26 +169,18 @@ def crossing_name(row: Mapping) -> str:
     return f"unnamed border post (OSM {kind} {number})" if number else str(row["crossing_id"])
 
 
-def penalty_text(penalties: Mapping[str, float], crossings: pd.DataFrame | None = None) -> str:
-    """The border penalties in words: the usual one, then the crossings that differ, by name.
+def penalty_text(assumptions, crossings: pd.DataFrame) -> str:
+    """The border penalties of a run in words: the usual one, then the crossings that differ, by name.
 
-    ``crossings`` (a crossings layer) names them; without it, the gazetteer
-    does. Ids never show: one no layer names reads as its OSM object.
-
-    Examples
-    --------
-    >>> penalty_text({"wonjong_quanhe": 6.0, "hyesan_changbai": 2.0, "osm_node_113": 2.0})
-    '2 h at each crossing, except Wonjong–Quanhe 6 h'
+    ``assumptions`` is a :class:`~geo.assumptions.RunAssumptions`.
     """
-    if not penalties:
-        return "none"
-    frame = gazetteer_frame() if crossings is None else crossings
-    names = {row["crossing_id"]: crossing_name(row) for _, row in frame.iterrows()}
-    usual = Counter(penalties.values()).most_common(1)[0][0]
+    names = {row["crossing_id"]: crossing_name(row) for _, row in crossings.iterrows()}
+    usual = assumptions.default_penalty_h
+    # A crossing no layer names reads as its OSM object, never as its id.
     others = sorted(
-        (names.get(cid) or crossing_name({"crossing_id": cid}), hours)
-        for cid, hours in penalties.items()
-        if hours != usual
+        (names.get(cid) or crossing_name({"crossing_id": cid}), h)
+        for cid, h in assumptions.penalties_h.items()
+        if h != usual
     )
     return f"{usual:g} h at each crossing" + (
         ", except " + ", ".join(f"{name} {hours:g} h" for name, hours in others) if others else ""

@@ -38,8 +38,8 @@ class HamjiError(Exception):
         self.option = option
 
 
-class InputError(HamjiError):
-    """An input file or option is missing, unreadable or not of the expected form."""
+class InputError(HamjiError, ValueError):
+    """An input file or option is missing, unreadable or not of the expected form (also a :class:`ValueError`)."""
 
 
 class MissingStageError(InputError):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import errno
 import glob
+import hashlib
 import json
 import os
 import shutil
@@ -23,6 +24,29 @@ from geo.errors import InputError, MissingStageError, OutputError, clip
 PROVENANCE_KEY = "hamji_provenance"
 #: The name QGIS shows for the default style of each layer (its layer_styles row).
 STYLE_NAME = "HamJi Explorer"
+
+
+#: (device, inode, size, mtime) -> digest: a stage's inputs are hashed once per process, however often asked.
+_DIGESTS: dict[tuple[int, int, int, int], str] = {}
+
+
+def file_digest(path: Path) -> str:
+    """SHA-256 (hex) of a file's bytes: the one digest of a file HamJi uses (cache keys, lineage, provenance)."""
+    info = os.stat(path)
+    key = (info.st_dev, info.st_ino, info.st_size, info.st_mtime_ns)
+    if key not in _DIGESTS:
+        digest = hashlib.sha256()
+        with open(path, "rb") as handle:
+            for block in iter(lambda: handle.read(1 << 20), b""):
+                digest.update(block)
+        _DIGESTS[key] = digest.hexdigest()
+    return _DIGESTS[key]
+
+
+def json_digest(values: object, length: int = 16) -> str:
+    """SHA-256 (first ``length`` hex digits) of a JSON-able value, keys sorted: the digest of a record."""
+    text = json.dumps(values, sort_keys=True, default=str, ensure_ascii=False)
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()[:length]
 
 
 #: Every file this process has put in place, in order: what an interrupted run
@@ -194,6 +218,17 @@ def shareable(path: Path, folder: bool = False) -> None:
 
 def write_text(text: str, path: Path) -> Path:
     """Write ``text`` to ``path`` atomically (UTF-8), readable as any new file would be."""
+    return _write_atomically(path, lambda handle: handle.write(text.encode("utf-8")))
+
+
+def copy_file(source: Path, path: Path) -> Path:
+    """Copy ``source``'s bytes to ``path`` atomically (a run keeping a copy of an input it was made from)."""
+    with open(source, "rb") as original:
+        return _write_atomically(path, lambda handle: shutil.copyfileobj(original, handle, 1 << 20))
+
+
+def _write_atomically(path: Path, fill) -> Path:
+    """Fill a temporary file beside ``path`` with ``fill(handle)``, then rename it over ``path``."""
     path = Path(path)
     _check_target(path)
     prefix, suffix = temporary_name(path.name)
@@ -202,8 +237,8 @@ def write_text(text: str, path: Path) -> Path:
     except OSError as exc:
         raise _failed_write(path, exc) from None
     try:
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            handle.write(text)
+        with os.fdopen(fd, "wb") as handle:
+            fill(handle)
         shareable(Path(tmp))
         _put_in_place(tmp, path)
     except BaseException as exc:
@@ -214,8 +249,6 @@ def write_text(text: str, path: Path) -> Path:
     return path
 
 
-#: First characters that make a spreadsheet read a cell as a formula (OWASP CSV injection).
-#: A spreadsheet starts a formula at these, also after leading spaces, and in their full-width forms.
 _FORMULA_START = frozenset("=+-@\uff1d\uff0b\uff0d\uff20")
 
 
@@ -379,3 +412,74 @@ def read_provenance(path: Path, layer: str) -> dict:
 def layers_path(out_dir: Path | None = None) -> Path:
     """Where the layers stage writes its GeoPackage."""
     return Path(out_dir or settings.LAYERS_DIR) / settings.LAYERS_GPKG
+
+
+# -- the record of a run's assumptions ------------------------------------------------
+#: The layout of the ``routes`` record in a routes GeoPackage's provenance; older ones are refused.
+ASSUMPTIONS_RECORD = 2
+
+
+def assumptions_record(assumptions, network) -> dict:
+    """The JSON form of a :class:`~geo.assumptions.RunAssumptions` and its network report.
+
+    It is what the routes GeoPackage's provenance holds under ``routes``;
+    :func:`read_assumptions` is its inverse.
+    """
+    supply, speeds = assumptions.supply, assumptions.speeds
+    return {
+        "record": ASSUMPTIONS_RECORD,
+        "supply": {
+            "model": supply.name,
+            "provinces": list(supply.regions),
+            "description": supply.description,
+            "modes": sorted(supply.modes),
+            "missing": list(network.missing_regions),
+        },
+        "speeds": {"source": speeds.source, "digest": speeds.digest, **speeds.layout()},
+        "penalties_h": dict(assumptions.penalties_h),
+        "default_penalty_h": assumptions.default_penalty_h,
+        "as_of": assumptions.as_of,
+        "people_areas": assumptions.people_areas,
+        "network": {
+            "bridges_left_to_crossings": network.bridges_left_to_crossings,
+            **{country: vars(side) for country, side in network.sides().items()},
+        },
+    }
+
+
+def read_assumptions(record: object, path: Path):
+    """The (:class:`~geo.assumptions.RunAssumptions`, :class:`~geo.assumptions.NetworkReport`) of a record.
+
+    A record missing, of another layout, or naming an unknown supply model
+    fails in one line asking for the routes to be made again.
+    """
+    from geo.assumptions import NetworkReport, RunAssumptions, SideReport
+    from geo.network import validate_speeds
+    from geo.supply import supply_model
+
+    again = f"run `hamji routes` again to remake {path}"
+    if not isinstance(record, dict) or record.get("record") != ASSUMPTIONS_RECORD:
+        raise InputError(
+            f"{path} was made by another version of HamJi Explorer (no record of its assumptions); {again}"
+        )
+    try:
+        speeds = record["speeds"]
+        table = validate_speeds({c: speeds[c] for c in ("KP", "CN")}, str(speeds["source"]))
+        assumptions = RunAssumptions(
+            supply=supply_model(record["supply"]["model"]),
+            speeds=table,
+            penalties_h=record["penalties_h"],
+            default_penalty_h=float(record["default_penalty_h"]),
+            as_of=record["as_of"],
+            people_areas=record["people_areas"],
+        )
+        network = record["network"]
+        report = NetworkReport(
+            kp=SideReport(**network["KP"]),
+            cn=SideReport(**network["CN"]),
+            bridges_left_to_crossings=int(network["bridges_left_to_crossings"]),
+            missing_regions=tuple(record["supply"]["missing"]),
+        )
+    except (KeyError, TypeError, ValueError, AttributeError) as exc:
+        raise InputError(f"{path}: its record of assumptions is damaged ({clip(exc, 80)}); {again}") from None
+    return assumptions, report

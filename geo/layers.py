@@ -24,7 +24,7 @@ import shapely
 
 from geo import settings
 from geo.crossings import build_crossings
-from geo.errors import HamjiError
+from geo.errors import InputError
 from geo.provinces import assign_regions, border_line, check_coverage, match_provinces
 from geo.regions import Region
 from geo.schema import bool_tag, conform
@@ -125,7 +125,7 @@ def build_layers(raw: RawOsm, selection: list[Region], source: str) -> dict[str,
     check_coverage(everything, selection, source, raw.provenance.get("incomplete_relations"))
     border = border_line(everything)
     if border.is_empty:
-        raise HamjiError(
+        raise InputError(
             f"{source} has no place where a North Korean province meets Jilin, so the border line "
             "cannot be drawn; include the border provinces and Jilin"
         )

@@ -18,7 +18,6 @@ from pathlib import Path
 import pandas as pd
 
 from geo import io
-from geo.cache import file_digest
 from geo.errors import MixedRunError
 
 __all__ = ["check_routes", "check_reach", "file_id"]
@@ -29,7 +28,7 @@ REACH_COLUMNS = {"layers": "made_from_layers", "routes": "made_from_routes"}
 
 def file_id(path: Path) -> str:
     """The identity of a stage's file: the first 16 hex digits of its SHA-256."""
-    return file_digest(path)[:16]
+    return io.file_digest(path)[:16]
 
 
 def check_routes(routes_file: Path, layers_file: Path) -> None:

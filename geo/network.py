@@ -29,7 +29,7 @@ from scipy.spatial import cKDTree
 from geo import settings
 from geo.documents import load_toml
 from geo.errors import InputError
-from geo.io import read_text
+from geo.io import json_digest, read_text
 
 #: Classes that need a speed; ``*_link`` roads take their parent's.
 SPEED_CLASSES = ("motorway", "trunk", "primary", "secondary", "tertiary", "unclassified", "track")
@@ -43,6 +43,12 @@ class SpeedTable:
     speeds: dict[str, dict[str, float]]
     unpaved_factor: dict[str, float]
     source: str = "built-in defaults (geo/settings.py)"
+    #: SHA-256 (first 16 hex digits) of the table's values, so two tables with one name can be told apart.
+    digest: str = ""
+
+    def layout(self) -> dict[str, dict[str, float]]:
+        """The table in its file layout: ``{"KP": {class: km/h, ..., "unpaved_factor": f}, "CN": {...}}``."""
+        return {c: {**self.speeds[c], "unpaved_factor": self.unpaved_factor[c]} for c in ("KP", "CN")}
 
     def speed(self, country: str, highway: str, surface: str | None) -> float:
         """Speed in km/h of a road of this class and surface in this country."""
@@ -78,7 +84,8 @@ def validate_speeds(data: dict, source: str) -> SpeedTable:
                 raise InputError(f"speed table {source}: [{country}] has no speed for '{highway}'; add it (km/h)")
             speeds[country][highway] = _speed(value, f"[{country}] {highway} (km/h)", source, 0, settings.MAX_SPEED_KMH)
         factors[country] = _speed(table.get("unpaved_factor", 1.0), f"[{country}] unpaved_factor", source, 0, 1)
-    return SpeedTable(speeds, factors, source)
+    values = {c: {**speeds[c], "unpaved_factor": factors[c]} for c in ("KP", "CN")}
+    return SpeedTable(speeds, factors, source, json_digest(values))
 
 
 def load_speeds(path: Path | None = None) -> SpeedTable:

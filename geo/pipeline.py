@@ -9,18 +9,19 @@ prints: each step returns a :class:`StageRun` that the command reports.
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
 
 from geo import api, cache, comparison, io, lineage, settings
-from geo.errors import HamjiError, InputError
+from geo.assumptions import RunAssumptions
+from geo.errors import InputError
 from geo.regions import resolve_selection
 from geo.sources.extracts import Progress
 from geo.sources.people_areas import PeopleAreas, read_people_areas
-from geo.supply import supply_provinces
+from geo.supply import SUPPLY_MODELS, SupplyModel, supply_model
 
 
 @dataclass
@@ -79,7 +80,7 @@ def layers_stage(
 
     osm_paths = list(osm_paths or []) or extract_paths_from_env()
     if demo and osm_paths:
-        raise HamjiError(
+        raise InputError(
             "the demo is built from the synthetic fixture, not from OSM extracts; give one or the other", option="demo"
         )
     osm_paths = [check_extract_path(p) for p in osm_paths]
@@ -112,43 +113,45 @@ def layers_stage(
 def routes_stage(
     layers_dir: Path | None = None,
     out_dir: Path | None = None,
-    speeds_path: Path | None = None,
-    penalties: list[str] | None = None,
+    assumptions: RunAssumptions | None = None,
     force: bool = False,
-    supply: str = settings.DEFAULT_SUPPLY,
 ) -> StageRun:
     """Route every market from the layers in ``layers_dir``; write the routes GeoPackage into ``out_dir``.
 
-    ``penalties`` are ``CROSSING_ID=HOURS`` texts; ``out_dir`` defaults to ``layers_dir``.
+    ``assumptions`` is what to route under (default: :func:`geo.api.run_assumptions`'s);
+    ``out_dir`` defaults to ``layers_dir``.
     """
-    from geo.network import load_speeds
-    from geo.routes import parse_penalties
-
     source = io.check_stage_file(io.layers_path(layers_dir))
     target = Path(out_dir or source.parent)
     io.ensure_writable(target)
-    speeds = load_speeds(speeds_path)
-    hours = parse_penalties(penalties)
+    record = assumptions or api.run_assumptions()
     outputs = [target / settings.ROUTES_GPKG]
-    key = cache.stage_key(
-        "routes",
-        [source, *([speeds_path] if speeds_path else [])],
-        {"penalties": sorted(penalties or []), "supply": supply},
-    )
+    key = cache.stage_key("routes", [source], {"assumptions": _record_key(record)})
     if _current("routes", key, outputs, force):
         return StageRun("routes", skipped=True, folder=target)
-    routes = api.route_markets(api.load_layers(source.parent), speeds, hours, supply)
+    routes = api.route_markets(api.load_layers(source.parent), record)
     routes.provenance["made_from"] = {"layers": lineage.file_id(source)}
     written = [api.write_routes(routes, target)]
     cache.remember("routes", key, outputs)
     return StageRun("routes", written=written, result=routes)
 
 
+def _record_key(record: RunAssumptions) -> dict:
+    """What of a record changes routes: everything but the speed table's name (its values are in the digest)."""
+    return {
+        "supply": record.supply.name,
+        "speeds": record.speeds.digest,
+        "penalties": dict(record.penalties_h),
+        "default_penalty_h": record.default_penalty_h,
+        "as_of": record.as_of,
+    }
+
+
 def reach_stage(
     layers_dir: Path | None = None,
     out_dir: Path | None = None,
     force: bool = False,
-    supply: str | None = None,
+    supply: str | SupplyModel | None = None,
     people_areas: Path | PeopleAreas | None = None,
 ) -> StageRun:
     """The reach table from the layers and routes in ``layers_dir``; CSV and Markdown into ``out_dir``.
@@ -159,39 +162,45 @@ def reach_stage(
     ``people_areas`` (a GeoJSON file, or what
     :func:`~geo.sources.people_areas.read_people_areas` read from one; see
     :func:`geo.api.reach_table`) weights the people-weighted shares by where
-    people live.
+    people live; a copy is kept beside the table (``hamji_people_areas.geojson``)
+    for the scenarios and comparisons made from it later.
     """
     layers_file = io.check_stage_file(io.layers_path(layers_dir))
     routes_file = io.check_stage_file(layers_file.parent / settings.ROUTES_GPKG)
     target = Path(out_dir or layers_file.parent)
     io.ensure_writable(target)
-    if supply is not None:
-        supply_provinces(supply)  # an unknown model fails before anything is read
+    model = supply_model(supply) if supply is not None else None  # an unknown model fails before anything is read
     areas = people_areas if isinstance(people_areas, PeopleAreas | None) else read_people_areas(Path(people_areas))
-    # Asking for the routes' own model is the same run as not asking: key on the model used.
-    made_with = io.read_provenance(routes_file, "markets").get("routes", {}).get("supply", {}).get("model")
     outputs = [target / settings.REACH_CSV, target / settings.REACH_MD, target / settings.REACH_SVG]
+    outputs += [target / settings.CATCHMENTS_GPKG]
+    outputs += [target / settings.PEOPLE_AREAS_COPY] if areas is not None else []
     inputs = [layers_file, routes_file, *([areas.path] if areas is not None else [])]
-    key = cache.stage_key("reach", inputs, {"supply": supply or made_with})
+    key = cache.stage_key("reach", inputs, {"supply": model.name if model else None})
     if _current("reach", key, outputs, force):
         return StageRun("reach", skipped=True, folder=target)
     lineage.check_routes(routes_file, layers_file)
     routes = api.load_routes(layers_file.parent)
     layers = api.load_layers(layers_file.parent)
     written = []
-    if supply is not None and supply != made_with:
-        routes = api.route_markets(layers, routes.speeds, routes.report.get("penalties_h"), supply)
+    if model is not None and model != routes.assumptions.supply:
+        routes = api.route_markets(layers, routes.assumptions.with_changes(supply=model))
         routes.provenance["made_from"] = {"layers": lineage.file_id(layers_file)}
         routes_file = api.write_routes(routes, target)
         written.append(routes_file)
+    if areas is not None:
+        kept = io.copy_file(areas.path, target / settings.PEOPLE_AREAS_COPY)
+        routes = replace(routes, assumptions=routes.assumptions.with_changes(people_areas=lineage.file_id(kept)))
+        written.append(kept)
     table = api.reach_table(routes, layers, people_areas=areas)
     made_from = {
         lineage.REACH_COLUMNS[stage]: lineage.file_id(f)
         for stage, f in (("layers", layers_file), ("routes", routes_file))
     }
-    written += api.write_reach(table.assign(**made_from), routes, target)
+    catchments = api.crossing_catchments(routes, layers, areas)
+    written += api.write_reach(table.assign(**made_from), routes, target, catchments)
+    written.append(api.write_catchments(catchments, routes, target))
     cache.remember("reach", key, outputs)
-    return StageRun("reach", written=written, result=(table, routes.provenance))
+    return StageRun("reach", written=written, result=(table, routes))
 
 
 def supply_stage(layers_dir: Path | None = None, force: bool = False) -> StageRun:
@@ -216,23 +225,23 @@ def supply_orderings(base: Baseline) -> list[tuple[str, str, dict]]:
     """The border-against-far ordering of ``base`` under every supply model.
 
     The baseline's own model takes its reach table as it is; the others are
-    routed again in memory with its speeds and penalties. Returns (model,
-    label, ordering) rows as :func:`comparison.supply_summary` reads them.
+    routed again in memory with its speeds and penalties, and weighted by
+    the same people areas. Returns (model, label, ordering) rows as
+    :func:`comparison.supply_summary` reads them.
     """
-    current = base.routes.report.get("supply", {}).get("model", settings.DEFAULT_SUPPLY)
     rows = []
-    for model in settings.SUPPLY_MODELS:
+    for model in SUPPLY_MODELS.values():
         routes, reach = base.routes, base.reach
-        if model != current:
-            routes = api.route_markets(base.layers, routes.speeds, routes.report.get("penalties_h"), model)
-            reach = api.reach_table(routes, base.layers)
-        rows.append((model, f"Supply model {model}" + _missing_supply(routes), comparison.orderings(reach)))
+        if model != routes.assumptions.supply:
+            routes = api.route_markets(base.layers, routes.assumptions.with_changes(supply=model))
+            reach = api.reach_table(routes, base.layers, people_areas=base.people_areas)
+        rows.append((model.name, f"Supply model {model.name}" + _missing_supply(routes), comparison.orderings(reach)))
     return rows
 
 
 def _missing_supply(routes: api.Routes) -> str:
     """Why a model whose provinces the layers lack gives the same figures as another, or ''."""
-    missing = routes.report.get("supply", {}).get("missing")
+    missing = routes.network.missing_regions
     return f" (the layers hold no {', '.join(missing)})" if missing else ""
 
 
@@ -246,6 +255,7 @@ def maps_stage(
     folder = layers_file.parent
     routes_file = io.check_stage_file(folder / settings.ROUTES_GPKG)
     reach_file = io.check_stage_file(folder / settings.REACH_CSV)
+    catchments_file = folder / settings.CATCHMENTS_GPKG
     target = Path(maps_dir or settings.MAPS_DIR)
     io.ensure_writable(target)
     if offline:
@@ -255,7 +265,7 @@ def maps_stage(
     outputs = [target / name for name in (*MAP_FILES.values(), INDEX_FILE)]
     key = cache.stage_key(
         "maps",
-        [layers_file, routes_file, reach_file],
+        [layers_file, routes_file, reach_file, *([catchments_file] if catchments_file.exists() else [])],
         {"offline": offline, "scenarios": links, "sensitivity": sensitivity, "supply": supply},
     )
     if _current("maps", key, outputs, force) and not inlined:
@@ -264,7 +274,11 @@ def maps_stage(
     lineage.check_routes(routes_file, layers_file)
     lineage.check_reach(reach, reach_file, layers_file, routes_file)
     routes = api.load_routes(folder)
-    sizes = api.write_maps(api.load_layers(folder), routes, reach, target, offline, links, sensitivity, supply)
+    # Written by the same reach stage as the table (older tables have none: the map makes them from the markets).
+    catchments = api.load_catchments(folder) if catchments_file.exists() else None
+    sizes = api.write_maps(
+        api.load_layers(folder), routes, reach, target, offline, links, sensitivity, supply, catchments
+    )
     cache.remember("maps", key, outputs)
     return StageRun("maps", written=[target / name for name in sizes] + inlined, result=(sizes, routes.synthetic))
 
@@ -322,10 +336,27 @@ class Baseline:
     layers: api.Layers
     routes: api.Routes
     reach: pd.DataFrame
+    #: The people areas the reach table was weighted by, if any.
+    people_areas: PeopleAreas | None = None
+
+
+def _kept_people_areas(folder: Path, reach: pd.DataFrame) -> PeopleAreas | None:
+    """The people areas a reach table was weighted by (its ``people_areas`` stamp), from the copy beside it."""
+    stamp = reach["people_areas"].dropna().unique() if "people_areas" in reach else []
+    if not len(stamp):
+        return None
+    kept = folder / settings.PEOPLE_AREAS_COPY
+    if not kept.is_file() or lineage.file_id(kept) != stamp[0]:
+        raise InputError(
+            f"{folder / settings.REACH_CSV} was weighted by people areas that {kept} no longer holds; "
+            "run `hamji reach --people-areas FILE` again",
+            option="people_areas",
+        )
+    return read_people_areas(kept)
 
 
 def load_baseline(layers_dir: Path | None = None) -> Baseline:
-    """The layers, routes and reach table in ``layers_dir``, each required."""
+    """The layers, routes and reach table in ``layers_dir``, each required, and the people areas they used."""
     folder = Path(layers_dir or settings.LAYERS_DIR)
     why = ": a scenario is compared with the baseline"
     files = [
@@ -335,7 +366,11 @@ def load_baseline(layers_dir: Path | None = None) -> Baseline:
     reach = api.load_reach(folder)
     lineage.check_routes(files[1], files[0])
     lineage.check_reach(reach, files[2], files[0], files[1])
-    return Baseline(folder, api.load_layers(folder), api.load_routes(folder), reach)
+    areas = _kept_people_areas(folder, reach)
+    routes = api.load_routes(folder)
+    if areas is not None:
+        routes = replace(routes, assumptions=routes.assumptions.with_changes(people_areas=lineage.file_id(areas.path)))
+    return Baseline(folder, api.load_layers(folder), routes, reach, areas)
 
 
 def scenario_stage(
@@ -357,7 +392,7 @@ def scenario_stage(
     if offline:
         check_assets()
     base = baseline or load_baseline(layers_dir)
-    result = api.run_scenario(scenario, base.layers, base.routes, base.reach)
+    result = api.run_scenario(scenario, base.layers, base.routes, base.reach, people_areas=base.people_areas)
     written = api.write_scenario(result, base.layers, base.folder, maps_dir, offline)
     return StageRun("scenario", written=written, result=result)
 
@@ -384,3 +419,18 @@ def sensitivity_stage(
         io.write_text(text, base.folder / settings.SENSITIVITY_MD),
     ]
     return StageRun("sensitivity", written=written, result=text)
+
+
+def compare_stage(
+    before: Path, after: Path, out_dir: Path | None = None, maps_dir: Path | None = None, offline: bool = True
+) -> StageRun:
+    """Compare two builds' layers folders; write the tables, road changes and summary, and ``compare.html``.
+
+    Data into ``out_dir`` (default ``LAYERS_DIR/compare``), the map into
+    ``maps_dir`` (default :data:`settings.MAPS_DIR`). See :func:`geo.api.compare_builds`.
+    """
+    if Path(before).resolve() == Path(after).resolve():
+        raise InputError(f"{before} is compared with itself; give the folders of two builds", option="before")
+    result = api.compare_builds(before, after)
+    written = api.write_comparison(result, after, out_dir, maps_dir, offline)
+    return StageRun("compare", written=written, result=result)

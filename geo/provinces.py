@@ -7,7 +7,7 @@ import pandas as pd
 import shapely
 
 from geo import settings
-from geo.errors import ClippedExtractError, HamjiError
+from geo.errors import ClippedExtractError, InputError
 from geo.regions import BY_CODE, YANBIAN, Region, UnknownRegionError, find_region
 from geo.schema import SCHEMAS
 
@@ -77,7 +77,7 @@ def check_coverage(
                 )
     if missing:
         names = ", ".join(f"{r.name} ({r.code})" for r in missing)
-        raise HamjiError(
+        raise InputError(
             f"{source} does not cover {names}: no OSM boundary relation for it; add an extract "
             "that includes it or leave it out of the provinces",
             option="regions",

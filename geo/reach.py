@@ -21,10 +21,10 @@ import pandas as pd
 from scipy.spatial import cKDTree
 
 from geo import settings
-from geo.crossings import penalty_text
-from geo.errors import HamjiError, InputError
+from geo.errors import InputError
 from geo.network import SPEED_CLASSES
 from geo.regions import BORDER, BY_CODE, FAR, OTHER, regions_in_group
+from geo.schema import conform_table, read_table
 from geo.sources.population import PROVINCE_POPULATION, population_of
 from geo.sources.published import PUBLISHED_COUNTS, published_for
 
@@ -39,6 +39,11 @@ MEASURES = (
     ("crossing", "crossing_h", "time from the nearest open crossing"),
     ("hub", "total_h", "time from a Chinese hub through the best crossing, border penalty included"),
 )
+
+
+def _share_columns() -> list[str]:
+    """The market shares within each threshold, for each measure (``crossing_within_2h`` …), as settings say now."""
+    return [f"{p}_within_{t}h" for p, _, _ in MEASURES for t in settings.REACH_THRESHOLDS_H]
 
 
 def quantile(hours: np.ndarray, q: float) -> float:
@@ -67,7 +72,47 @@ def _measures(markets: pd.DataFrame) -> dict:
         for limit in settings.REACH_THRESHOLDS_H:
             row[f"{prefix}_within_{limit}h"] = float((hours <= limit).sum() / count) if count else math.nan
         row[f"{prefix}_unreachable"] = float(np.isnan(hours).sum() / count) if count else math.nan
-    return row
+    return {**row, **unreachable_counts(markets), **gravity_means(markets)}
+
+
+def gravity_means(markets: pd.DataFrame) -> dict[str, float]:
+    """The markets' mean gravity access (:func:`geo.access.gravity_access`) at the chosen β and each other one.
+
+    ``gravity_access`` at :data:`settings.GRAVITY_HALF_LIFE_H`, then
+    ``gravity_half_2h`` … for :data:`settings.GRAVITY_SENSITIVITY_HALF_LIVES_H`.
+    A market no hub reaches adds 0 to the mean, as it does to the sum. NaN
+    when the markets carry no hours from each hub (routes from before they
+    were recorded) or there are none.
+    """
+    from geo import access
+
+    names = ["gravity_access", *(f"gravity_half_{h:g}h" for h in settings.GRAVITY_SENSITIVITY_HALF_LIVES_H)]
+    if not len(markets) or not access.hub_columns(markets):
+        return dict.fromkeys(names, math.nan)
+    means = {"gravity_access": float(access.gravity_access(markets).mean())}
+    return means | {name: float(values.mean()) for name, values in access.gravity_by_half_life(markets).items()}
+
+
+def unreachable_counts(markets: pd.DataFrame) -> dict[str, int | None]:
+    """How many markets goods from a hub cannot reach, split by why.
+
+    ``unreachable_no_road``: no mapped road within :data:`settings.SNAP_MAX_M`
+    of the market, a gap in the map rather than in access;
+    ``unreachable_no_route``: on a road, but no hub reaches it through an open
+    crossing (an access gap). Both None when the markets carry no
+    ``snap_m`` (not made by the routes stage), rather than guessed.
+
+    Examples
+    --------
+    >>> markets = pd.DataFrame({"snap_m": [10.0, 5000.0, 20.0, 30.0], "total_h": [2.0, None, None, 3.0]})
+    >>> unreachable_counts(markets)
+    {'unreachable_no_road': 1, 'unreachable_no_route': 1}
+    """
+    if "snap_m" not in markets.columns:
+        return {"unreachable_no_road": None, "unreachable_no_route": None}
+    off_road = markets["snap_m"].to_numpy(float) > settings.SNAP_MAX_M
+    unreached = np.isnan(markets["total_h"].to_numpy(float))
+    return {"unreachable_no_road": int(off_road.sum()), "unreachable_no_route": int((unreached & ~off_road).sum())}
 
 
 def province_reach(
@@ -105,7 +150,13 @@ def province_reach(
         share within each threshold, share unreachable; ``population`` (2008
         census), ``people_per_market``, each share weighted by people
         (``*_people``), and ``people_basis`` (``areas`` or ``markets``) with
-        ``people_areas_coverage``, the areas' people over the census count.
+        ``people_areas_coverage``, the areas' people over the census count;
+        ``people_counted`` (the denominator of every ``*_people`` share: the
+        population beside it, or the areas' people) and
+        ``population_without_markets``; ``hub_people_within_{2,4,8}h``
+        (people within each threshold of a hub); ``unreachable_no_road`` and
+        ``unreachable_no_route`` (:func:`unreachable_counts`);
+        ``gravity_access`` and ``gravity_half_{2,4,8}h`` (:func:`gravity_means`).
     """
     kp = provinces[provinces["country"] == "KP"]
     order = {BORDER: 0, FAR: 1, OTHER: 2}
@@ -141,8 +192,19 @@ def province_reach(
     table = pd.DataFrame(rows)
     table["published_markets"] = table["published_markets"].astype("Int64")
     table["published_year"] = table["published_year"].astype("Int64")
+    for column in ("unreachable_no_road", "unreachable_no_route"):
+        table[column] = pd.array(table[column].tolist(), dtype="Int64")
     areas = None if people_areas is None else _area_hours(people_areas, markets, provinces)
     return _with_people(table, members, areas)
+
+
+def nearest_market_people(areas: gpd.GeoDataFrame, markets: pd.DataFrame, provinces: gpd.GeoDataFrame) -> pd.DataFrame:
+    """Each people area's province and people, and the times and index label (``market``) of the market nearest it.
+
+    One row per area placed in a North Korean province; ``market`` is
+    missing when there are no markets at all.
+    """
+    return _area_hours(areas, markets, provinces)
 
 
 def _area_hours(areas: gpd.GeoDataFrame, markets: pd.DataFrame, provinces: gpd.GeoDataFrame) -> pd.DataFrame:
@@ -159,6 +221,7 @@ def _area_hours(areas: gpd.GeoDataFrame, markets: pd.DataFrame, provinces: gpd.G
         _, nearest = cKDTree(np.column_stack([where.x, where.y])).query(np.column_stack([inside.x, inside.y]))
         for _, column, _ in MEASURES:
             frame[column] = markets[column].to_numpy(float)[nearest]
+        frame["market"] = markets.index.to_numpy()[nearest]
     return frame[frame["province"].notna()]
 
 
@@ -183,47 +246,85 @@ def _with_people(table: pd.DataFrame, members: dict[str, list[str]], areas: pd.D
     With only province totals, each province's people are taken to be
     spread like its markets: a province's people-weighted share is its market
     share, and a group's is the mean of its provinces' shares weighted by
-    their populations (provinces without markets left out), so that a
-    province OSM maps many markets in does not stand for the whole group.
+    their populations, so that a province OSM maps many markets in does not
+    stand for the whole group. The people of a province with no mapped
+    market are within no time of anything (as an unreachable market is
+    infinitely far), so every share is over the whole population printed
+    beside it: ``people_counted`` is that denominator, and
+    ``population_without_markets`` says how much of it has no market.
     Where ``areas`` hold about as many people as the census counts in each of
     a row's provinces, the row is weighted by the areas instead: the share of
-    their people whose nearest market is within each threshold.
+    their people whose nearest market is within each threshold, over the
+    areas' people (``people_counted``).
     """
     by_code = table.set_index("code")
     people = {code: population_of(code) for code in by_code.index}
-    population, per_market = [], []
-    shares: dict[str, list[float]] = {}
-    basis, coverages = [], []
-    columns = [f"{p}_within_{t}h" for p, _, _ in MEASURES for t in settings.REACH_THRESHOLDS_H]
-    for code in table["code"]:
-        counts = [people[c].people for c in members[code] if people.get(c)]
-        total = sum(counts) if len(counts) == len(members[code]) and counts else None
-        population.append(total)
-        markets = int(by_code.loc[code, "markets"])
-        per_market.append(total / markets if total and markets else math.nan)
-        coverage, area_shares = _people_by_areas(areas, members[code], total) if areas is not None else (math.nan, {})
-        by_area = areas is not None and _covered(areas, members[code], people)
-        coverages.append(coverage)
-        basis.append("areas" if by_area else "markets")
-        weighted = [(people[c].people, c) for c in members[code] if people.get(c) and by_code.loc[c, "markets"] > 0]
-        weight = sum(w for w, _ in weighted)
-        for column in columns:
-            value = sum(w * by_code.loc[c, column] for w, c in weighted) / weight if weight else math.nan
-            shares.setdefault(f"{column}_people", []).append(area_shares[f"{column}_people"] if by_area else value)
-    table["population"] = pd.array(population, dtype="Int64")
-    table["population_year"] = pd.array([2008 if p is not None else None for p in population], dtype="Int64")
-    table["population_source"] = [
-        (people[code].source if people.get(code) else "sum of its provinces' 2008 census counts")
-        if total is not None
-        else None
-        for code, total in zip(table["code"], population)
-    ]
-    table["people_per_market"] = per_market
-    for column, values in shares.items():
-        table[column] = values
-    table["people_basis"] = basis
-    table["people_areas_coverage"] = coverages
-    return table
+    rows = [_people_row(code, members[code], by_code, people, areas) for code in table["code"]]
+    frame = pd.DataFrame(rows, index=table.index)
+    for column in ("population", "population_year", "population_without_markets"):
+        frame[column] = pd.array(frame[column].tolist(), dtype="Int64")
+    return pd.concat([table, frame], axis=1)
+
+
+def _census_total(codes: list[str], people: dict) -> int | None:
+    """The 2008 census count of ``codes`` together, or None if any of them has none."""
+    counts = [people[c].people for c in codes if people.get(c)]
+    return sum(counts) if counts and len(counts) == len(codes) else None
+
+
+def _census_shares(codes: list[str], by_code: pd.DataFrame, people: dict, total: int | None) -> dict[str, float]:
+    """Each share within a threshold, weighting every province's market share by its people, over ``total``.
+
+    A province without markets adds its people to ``total`` and none to any
+    share: they are within no time of a market.
+    """
+    shares = {}
+    for column in _share_columns():
+        within = sum(people[c].people * by_code.loc[c, column] for c in codes if by_code.loc[c, "markets"] > 0)
+        shares[f"{column}_people"] = float(within / total) if total else math.nan
+    return shares
+
+
+def _people_row(code: str, codes: list[str], by_code: pd.DataFrame, people: dict, areas: pd.DataFrame | None) -> dict:
+    """One row's population columns and people-weighted shares (see :func:`_with_people`)."""
+    total = _census_total(codes, people)
+    markets = int(by_code.loc[code, "markets"])
+    without = sum(people[c].people for c in codes if by_code.loc[c, "markets"] == 0) if total is not None else None
+    coverage, area_shares = _people_by_areas(areas, codes, total) if areas is not None else (math.nan, {})
+    by_area = areas is not None and _covered(areas, codes, people)
+    if by_area and areas is not None:
+        counted = float(areas.loc[areas["province"].isin(codes), "people"].sum())
+        shares = area_shares
+    else:
+        counted = float(total) if total is not None else math.nan
+        shares = _census_shares(codes, by_code, people, total)
+    source = None
+    if total is not None:
+        source = people[code].source if people.get(code) else "sum of its provinces' 2008 census counts"
+    return {
+        "population": total,
+        "population_year": 2008 if total is not None else None,
+        "population_source": source,
+        "population_without_markets": without,
+        "people_per_market": total / markets if total and markets else math.nan,
+        **shares,
+        "people_basis": "areas" if by_area else "markets",
+        "people_areas_coverage": coverage,
+        "people_counted": counted,
+        **{
+            f"hub_people_within_{limit}h": shares[f"hub_within_{limit}h_people"] * counted
+            for limit in settings.REACH_THRESHOLDS_H
+        },
+    }
+
+
+def covered(areas: pd.DataFrame, codes: list[str]) -> bool:
+    """Whether people areas (one row per area, ``province`` and ``people``) hold the census count of each of ``codes``.
+
+    Within :data:`settings.PEOPLE_AREAS_COVERAGE`: fewer leaves people out,
+    more means areas overlap.
+    """
+    return _covered(areas, codes, {code: population_of(code) for code in codes})
 
 
 def _covered(areas: pd.DataFrame, codes: list[str], people: dict) -> bool:
@@ -262,11 +363,11 @@ def _group_rows(groups: Mapping[str, Iterable[str]] | None, built: list[str]) ->
 
 
 def read_reach(path) -> pd.DataFrame:
-    """A reach table written by :func:`province_reach` (CSV), with a clear error if it cannot be read."""
+    """A reach table as :func:`geo.api.write_reach` wrote it (CSV, declared columns), or one line if it cannot be."""
     try:
-        return pd.read_csv(path, dtype={"published_markets": "Int64", "published_year": "Int64"})
-    except (pd.errors.ParserError, pd.errors.EmptyDataError, ValueError) as exc:
-        raise HamjiError(f"cannot read {path} ({str(exc).splitlines()[0]}); rerun the reach stage") from None
+        return read_table(path, "reach")
+    except (pd.errors.ParserError, pd.errors.EmptyDataError, ValueError, TypeError) as exc:
+        raise InputError(f"cannot read {path} ({str(exc).splitlines()[0]}); rerun the reach stage") from None
 
 
 def headline(table: pd.DataFrame) -> str:
@@ -327,18 +428,36 @@ def format_share(value: float) -> str:
     return "–" if value is None or pd.isna(value) else f"{value:.0%}"
 
 
-def markdown_summary(table: pd.DataFrame, provenance: dict) -> str:
+def stamped(table: pd.DataFrame, routes) -> pd.DataFrame:
+    """``table`` with the stamps of :data:`geo.schema.STAMPS` and the declared columns, as written to CSV.
+
+    ``routes`` is the :class:`~geo.results.Routes` the table was made from.
+    """
+    record, provenance = routes.assumptions, routes.provenance
+    stamps = {
+        "supply_model": record.supply.name,
+        "speed_table": f"{record.speeds.source} ({record.speeds.digest})",
+        "data_source": str(provenance.get("source", "unknown")),
+        "osm_data_date": str(provenance.get("osm_timestamp") or "unknown"),
+        "demo": bool(provenance.get("synthetic")),
+        "people_areas": record.people_areas,
+    }
+    return conform_table(table.assign(**stamps), "reach")
+
+
+def markdown_summary(table: pd.DataFrame, routes, catchments: pd.DataFrame | None = None) -> str:
     """The reach table as a short Markdown report with the data date and the assumptions used.
 
     Parameters
     ----------
     table
         From :func:`province_reach`.
-    provenance
-        The routes GeoPackage's provenance (source, OSM date, ``routes``
-        report with speeds and penalties).
+    routes
+        The :class:`~geo.results.Routes` it was made from (source, OSM date, assumptions).
+    catchments
+        The crossings' catchments (:func:`geo.access.crossing_catchments`), if made.
     """
-    report = provenance.get("routes", {})
+    provenance, record = routes.provenance, routes.assumptions
     lines = ["# HamJi Explorer — market reach to cross-border trade", ""]
     if provenance.get("synthetic"):
         lines += [
@@ -349,12 +468,21 @@ def markdown_summary(table: pd.DataFrame, provenance: dict) -> str:
     lines += [
         f"- Data: {provenance.get('source', 'unknown source')}, OpenStreetMap data as of "
         f"{provenance.get('osm_timestamp', 'unknown date')}.",
-        f"- Supply model: {report.get('supply', {}).get('model', settings.DEFAULT_SUPPLY)} — "
-        f"{report.get('supply', {}).get('description', settings.SUPPLY_MODELS[settings.DEFAULT_SUPPLY][1])}.",
+        f"- Supply model: {record.supply.name} — {record.supply.description}.",
         f"- {headline(table)}",
         "",
     ]
-    lines += [
+    sections = (_province_section, _people_section, _published_section)
+    for section in sections:
+        lines += section(table)
+        if section is _people_section:
+            lines += access_sections(table, catchments)
+    lines += _assumptions_section(routes)
+    return "\n".join(lines) + "\n"
+
+
+def _province_section(table: pd.DataFrame) -> list[str]:
+    lines = [
         "## Per province",
         "",
         "| Province | Group | Markets (OSM) | Published | Per 1,000 km² | Median to crossing | "
@@ -370,8 +498,11 @@ def markdown_summary(table: pd.DataFrame, provenance: dict) -> str:
             f"{format_hours(r.crossing_h_median)} | {format_hours(r.crossing_h_p90)} | {within} | "
             f"{format_share(r.crossing_unreachable)} | {format_hours(r.hub_h_median)} |"
         )
-    lines += ["", "Unreachable markets count as infinitely far in medians and percentiles.", ""]
-    lines += [
+    return [*lines, "", "Unreachable markets count as infinitely far in medians and percentiles.", ""]
+
+
+def _people_section(table: pd.DataFrame) -> list[str]:
+    lines = [
         "## People, not only markets",
         "",
         "OSM maps more markets in some provinces than in others, so a share of markets is partly a share of "
@@ -390,8 +521,11 @@ def markdown_summary(table: pd.DataFrame, provenance: dict) -> str:
             f"| {r.name} | {people} | {per} | {format_share(r.hub_within_4h)} | "
             f"{format_share(r.hub_within_4h_people)} | {people_basis_text(r.people_basis, r.people_areas_coverage)} |"
         )
-    lines += ["", "Population: " + "; ".join(sorted({p.source for p in PROVINCE_POPULATION.values()})) + ".", ""]
-    lines += [
+    return [*lines, "", "Population: " + "; ".join(sorted({p.source for p in PROVINCE_POPULATION.values()})) + ".", ""]
+
+
+def _published_section(table: pd.DataFrame) -> list[str]:
+    lines = [
         "## Published market counts",
         "",
         "OpenStreetMap maps only some markets; these published counts show how many there are thought "
@@ -408,18 +542,108 @@ def markdown_summary(table: pd.DataFrame, provenance: dict) -> str:
             for p in counts
         )
         lines.append(f"{number}. {counts[0].by}, {counts[0].year}: {figures}. Source: {source}")
-    speeds = report.get("speeds", {})
-    lines += ["", "## Assumptions", ""]
+    return lines
+
+
+def _assumptions_section(routes) -> list[str]:
+    from geo.crossings import penalty_text
+
+    record = routes.assumptions
+    speeds = record.speeds
+    lines = ["", "## Assumptions", ""]
     for country in ("KP", "CN"):
-        if country in speeds:
-            classes = ", ".join(f"{k} {speeds[country][k]:g}" for k in SPEED_CLASSES if k in speeds[country])
-            lines.append(
-                f"- Speeds in {country} (km/h): {classes}; unpaved × "
-                f"{speeds.get('unpaved_factor', {}).get(country, '?')}."
-            )
-    penalties = report.get("penalties_h", {})
-    if penalties:
-        # By name (crossing ids stay out of what people read): the usual hours, then the exceptions.
-        lines.append(f"- Border penalty: {penalty_text(penalties)}.")
-    lines.append(f"- Speed table: {report.get('network', {}).get('speeds', 'built-in defaults')}.")
-    return "\n".join(lines) + "\n"
+        classes = ", ".join(f"{k} {speeds.speeds[country][k]:g}" for k in SPEED_CLASSES)
+        lines.append(f"- Speeds in {country} (km/h): {classes}; unpaved × {speeds.unpaved_factor[country]:g}.")
+    lines.append(f"- Border penalty (hours at the crossing): {penalty_text(record, routes.crossings)}.")
+    lines.append(f"- Speed table: {speeds.source} (digest {speeds.digest}).")
+    if record.as_of:
+        lines.append(f"- Crossings and links as of {record.as_of}.")
+    return lines
+
+
+def _count(value) -> str:
+    return "–" if value is None or pd.isna(value) else f"{int(round(float(value))):,}"
+
+
+def access_sections(table: pd.DataFrame, catchments: pd.DataFrame | None = None) -> list[str]:
+    """The summary's sections on the standard access measures: why markets are unreachable, people within
+    t hours of a hub, the gravity index and its sensitivity to β, and the crossings' catchments (Markdown lines).
+    """
+    limits = settings.REACH_THRESHOLDS_H
+    lines = [
+        "## Standard access measures",
+        "",
+        "*Unreachable* is split by why: **no road** (no mapped road within "
+        f"{settings.SNAP_MAX_M:,} m of the market: a gap in the map) and **no route** (on a road, but no hub reaches "
+        "it through an open crossing: a gap in access). *People within* counts the people of each row within "
+        "2, 4 and 8 h of a Chinese hub (hub → crossing → market, border penalty included), over the people counted "
+        "beside it: the 2008 census count of its provinces (the people of a province with no mapped market are "
+        "within no time), or the people areas' own count where they weight the row. *Gravity access* is "
+        f"Hansen's (1959) index: per market the sum over hubs of exp(−β × hours), β = ln 2 / "
+        f"{settings.GRAVITY_HALF_LIFE_H:g} h = {math.log(2) / settings.GRAVITY_HALF_LIFE_H:.3f} per hour (a hub "
+        f"{settings.GRAVITY_HALF_LIFE_H:g} h away counts half as much as one at the door; every hub weighs the same), "
+        "averaged over the row's markets; an unreachable market adds 0.",
+        "",
+        "| Row | No road | No route | People counted | People within "
+        + " / ".join(f"{h} h" for h in limits)
+        + " | Gravity access |",
+        "|---|---:|---:|---:|---:|---:|",
+    ]
+    for r in table.itertuples():
+        within = " / ".join(_count(getattr(r, f"hub_people_within_{h}h")) for h in limits)
+        lines.append(
+            f"| {r.name} | {_count(r.unreachable_no_road)} | {_count(r.unreachable_no_route)} | "
+            f"{_count(r.people_counted)} | {within} | {_gravity_text(r.gravity_access)} |"
+        )
+    lines += ["", *_gravity_sensitivity(table), *_catchment_lines(catchments)]
+    return lines
+
+
+def _gravity_text(value: float) -> str:
+    return "–" if value is None or pd.isna(value) else f"{value:.3f}"
+
+
+def _gravity_sensitivity(table: pd.DataFrame) -> list[str]:
+    """The border and far groups' mean gravity access under each half-life, and which is higher."""
+    rows = table.set_index("code")
+    if not {f"group:{BORDER}", f"group:{FAR}"} <= set(rows.index):
+        return []
+    border, far = rows.loc[f"group:{BORDER}"], rows.loc[f"group:{FAR}"]
+    lines = [
+        "How the gravity index's border-against-far ordering depends on β (the half-life chosen):",
+        "",
+        "| Half-life | β per hour | Border provinces | Far provinces | Border ÷ far |",
+        "|---:|---:|---:|---:|---:|",
+    ]
+    for half in settings.GRAVITY_SENSITIVITY_HALF_LIVES_H:
+        b, f = border[f"gravity_half_{half:g}h"], far[f"gravity_half_{half:g}h"]
+        ratio = f"{b / f:.1f}" if pd.notna(b) and pd.notna(f) and f > 0 else "–"
+        lines.append(f"| {half:g} h | {math.log(2) / half:.3f} | {_gravity_text(b)} | {_gravity_text(f)} | {ratio} |")
+    return [*lines, ""]
+
+
+def _catchment_lines(catchments: pd.DataFrame | None) -> list[str]:
+    """Each crossing's catchment: the markets and people whose best route uses it."""
+    if catchments is None or not len(catchments):
+        return []
+    basis = (
+        "people areas nearest each market"
+        if (catchments["people_basis"] == "areas").any()
+        else ("2008 census counts spread over each province's markets")
+    )
+    lines = [
+        "### Crossing catchments",
+        "",
+        f"The markets and people whose best hub → market route uses each open crossing (people: {basis}; shares "
+        "of all markets, and of all the people the markets stand for: people in provinces with no mapped market "
+        "and at unreachable markets are in no catchment).",
+        "",
+        "| Crossing | Markets | Share | People | Share | Median hub → market |",
+        "|---|---:|---:|---:|---:|---:|",
+    ]
+    for r in catchments.sort_values(["markets", "crossing_id"], ascending=[False, True]).itertuples():
+        lines.append(
+            f"| {r.crossing_name} | {r.markets} | {format_share(r.markets_share)} | {_count(r.people)} | "
+            f"{format_share(r.people_share)} | {format_hours(r.hub_h_median)} |"
+        )
+    return [*lines, ""]

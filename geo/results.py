@@ -7,8 +7,8 @@ from dataclasses import dataclass
 import geopandas as gpd
 import pandas as pd
 
+from geo.assumptions import NetworkReport, RunAssumptions
 from geo.layers import summary
-from geo.network import SpeedTable, validate_speeds
 from geo.schema import LAYER_ORDER
 
 __all__ = ["ROUTE_FRAMES", "Layers", "Routes", "ScenarioResult"]
@@ -60,8 +60,9 @@ class Routes:
     ``roads`` and ``crossings`` how much each carries; ``bands`` the land
     within each number of hours of a crossing; ``road_times`` the North
     Korean roads cut into classes of hours from the nearest crossing (the
-    map's time bins). ``report`` holds the network sizes, speeds and
-    penalties used.
+    map's time bins). ``assumptions`` is what they were routed under (supply
+    model, speeds, penalties, date); ``network`` what routing found (network
+    sizes, what was dropped, regions the supply model lacked).
     """
 
     routes: gpd.GeoDataFrame
@@ -71,7 +72,8 @@ class Routes:
     hubs: gpd.GeoDataFrame
     bands: gpd.GeoDataFrame
     road_times: gpd.GeoDataFrame
-    report: dict
+    assumptions: RunAssumptions
+    network: NetworkReport
     provenance: dict
 
     @property
@@ -83,14 +85,11 @@ class Routes:
     def synthetic(self) -> bool:
         return bool(self.provenance.get("synthetic"))
 
-    @property
-    def speeds(self) -> SpeedTable:
-        """The speed table these routes were computed with."""
-        speeds = self.report["speeds"]
-        return validate_speeds(
-            {c: {**speeds[c], "unpaved_factor": speeds["unpaved_factor"][c]} for c in ("KP", "CN")},
-            "the speeds recorded with the routes",
-        )
+    def per_province(self) -> pd.DataFrame:
+        """Markets, reachable markets and median times per province."""
+        from geo.routes import per_province
+
+        return per_province(self.markets)
 
 
 @dataclass

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import difflib
 from dataclasses import dataclass
+from typing import NamedTuple
 
 import geopandas as gpd
 import numpy as np
@@ -23,15 +24,20 @@ from scipy.sparse.csgraph import dijkstra
 from shapely.geometry import LineString
 
 from geo import settings
+from geo.assumptions import NetworkReport, RunAssumptions, SideReport
 from geo.bands import road_time_bands, travel_time_bands
-from geo.errors import HamjiError, InputError
+from geo.errors import InputError
 from geo.network import Side, SpeedTable, build_side, split_at_border, time_matrix
-from geo.supply import apply_supply, supply_provinces
+from geo.schema import HUB_HOURS_PREFIX
+from geo.supply import apply_supply
 
 #: Added to the virtual source's edges: SciPy reads a stored zero as "no edge".
 _EPS = 1e-6
-#: How the reason of a crossing too far from any road begins (the CLI warns about these).
-NO_ROAD_NEAR = "no road within"
+#: Why a crossing cannot be used, as a code (``reason_code``; ``reason`` says it in words).
+CROSSING_REASONS = ("rail", "closed", "no_road_near", "outside_supply", "no_hub")
+#: Why a market is not reachable, as a code: no open crossing at all, no mapped road near it
+#: (a data gap), or roads that no crossing or hub reaches (an access gap).
+MARKET_REASONS = ("no_crossing", "no_road_near", "no_route_from_crossing", "no_route_from_hub")
 
 
 def check_penalties(
@@ -83,6 +89,13 @@ def parse_penalties(values: list[str] | None, crossing_ids: list[str] | None = N
                 option="penalties",
             ) from None
     return check_penalties(penalties, crossing_ids)
+
+
+class _Unreached(NamedTuple):
+    """Why a market has no route: a code of :data:`MARKET_REASONS` and the same in words."""
+
+    code: str
+    text: str
 
 
 def _path(pred: np.ndarray, target: int) -> list[int]:
@@ -147,7 +160,7 @@ def _networks(
     kp, cn = sides or (build_side(on_side, "KP", speeds, keep), build_side(on_side, "CN", speeds, keep))
     if kp.graph.shape[0] == 0 or cn.graph.shape[0] == 0:
         missing = "North Korean" if kp.graph.shape[0] == 0 else "Chinese"
-        raise HamjiError(
+        raise InputError(
             f"the roads layer has no {missing} roads to route on; rebuild the layers with the "
             "provinces on both sides of the border",
             option="regions",
@@ -155,18 +168,23 @@ def _networks(
     return roads, bridges, kp, cn
 
 
-def _place_crossings(crossings: gpd.GeoDataFrame, kp: Side, cn: Side, penalties: dict[str, float]) -> pd.DataFrame:
+def _place_crossings(crossings: gpd.GeoDataFrame, kp: Side, cn: Side, assumptions: RunAssumptions) -> pd.DataFrame:
     """Crossings snapped to both networks, with their penalty and why any cannot be used."""
     crossings = crossings.reset_index(drop=True).copy()
     measured = crossings.to_crs(settings.MEASURE_CRS).geometry
     crossings["kp_node"], crossings["kp_snap_m"] = _snap(kp, measured)
     crossings["cn_node"], crossings["cn_snap_m"] = _snap(cn, measured)
-    crossings["penalty_h"] = [penalties.get(cid, settings.BORDER_PENALTY_H) for cid in crossings["crossing_id"]]
+    crossings["penalty_h"] = [assumptions.penalty_h(cid) for cid in crossings["crossing_id"]]
     reason = np.full(len(crossings), None, dtype=object)
-    reason[(crossings["mode"] != "road").to_numpy()] = "rail crossing: not on the road network"
-    reason[(crossings["status"] == "closed").to_numpy()] = "closed"
-    far = (crossings[["kp_snap_m", "cn_snap_m"]].max(axis=1) > settings.CROSSING_SNAP_MAX_M).to_numpy()
-    reason[far & pd.isna(reason)] = f"{NO_ROAD_NEAR} {settings.CROSSING_SNAP_MAX_M:,} m on one side of the border"
+    code = np.full(len(crossings), None, dtype=object)
+    rail = (crossings["mode"] != "road").to_numpy()
+    reason[rail], code[rail] = "rail crossing: not on the road network", "rail"
+    closed = (crossings["status"] == "closed").to_numpy()
+    reason[closed], code[closed] = "closed", "closed"
+    far = (crossings[["kp_snap_m", "cn_snap_m"]].max(axis=1) > settings.CROSSING_SNAP_MAX_M).to_numpy() & pd.isna(code)
+    reason[far] = f"no road within {settings.CROSSING_SNAP_MAX_M:,} m on one side of the border"
+    code[far] = "no_road_near"
+    crossings["reason_code"] = code
     crossings["reason"] = reason
     return crossings
 
@@ -196,8 +214,8 @@ def _hubs_to_crossings(
             if np.isfinite(time_s[node]) and not off_road[i]:
                 crossings.loc[i, "hub"] = hub_at[source[node]]
                 crossings.loc[i, "hub_crossing_h"] = time_s[node] / 3600
-    no_hub = ~np.isfinite(crossings["hub_crossing_h"].to_numpy(float))
-    crossings.loc[no_hub & crossings["reason"].isna(), "reason"] = "no hub reaches it by road"
+    no_hub = ~np.isfinite(crossings["hub_crossing_h"].to_numpy(float)) & crossings["reason_code"].isna()
+    crossings.loc[no_hub, ["reason", "reason_code"]] = ("no hub reaches it by road", "no_hub")
     crossings["usable"] = crossings["reason"].isna()
     return crossings, hubs, pred
 
@@ -229,10 +247,10 @@ class _MarketRouter:
         self.b_time, self.b_pred = dijkstra(augmented, directed=True, indices=n, return_predecessors=True)
         self.via = best_at.set_index("kp_node")
 
-    def nearest(self, node: int) -> dict | str:
+    def nearest(self, node: int) -> dict | _Unreached:
         """Pass A's answer for one market node, or why there is none."""
         if not np.isfinite(self.a_time[node]):
-            return "no road from any open crossing reaches it"
+            return _Unreached("no_route_from_crossing", "no road from any open crossing reaches it")
         edges = self.kp_walk.edges(_path(self.a_pred, node))
         return {
             "nearest_crossing": self.crossing_at[self.a_source[node]],
@@ -240,10 +258,10 @@ class _MarketRouter:
             "crossing_km": self.kp_walk.length_m(edges) / 1000,
         }
 
-    def best(self, node: int) -> tuple[dict, list[int], list[int], pd.Series] | str:
+    def best(self, node: int) -> tuple[dict, list[int], list[int], pd.Series] | _Unreached:
         """Pass B's whole route for one market node (numbers, both legs' edges, the crossing), or why not."""
         if not np.isfinite(self.b_time[node]):
-            return "no hub reaches a crossing that reaches it"
+            return _Unreached("no_route_from_hub", "no hub reaches a crossing that reaches it")
         nodes = _path(self.b_pred, node)[1:]  # without the virtual source
         crossing = self.via.loc[nodes[0]]
         kp_edges = self.kp_walk.edges(nodes)
@@ -261,6 +279,39 @@ class _MarketRouter:
     def line(self, kp_edges: list[int], cn_edges: list[int], point) -> LineString:
         coords = np.concatenate([self.cn_walk.coords(cn_edges), [[point.x, point.y]], self.kp_walk.coords(kp_edges)])
         return shapely.linestrings(coords if len(coords) > 1 else np.repeat(coords, 2, axis=0))
+
+
+def hub_hours(
+    kp: Side, cn: Side, crossings: pd.DataFrame, hubs: gpd.GeoDataFrame, market_nodes: np.ndarray
+) -> dict[str, np.ndarray]:
+    """Hours from each usable hub to each market node, through the crossing best for that hub.
+
+    The routes stage keeps only each market's best hub; a gravity index
+    (:func:`geo.access.gravity_access`) sums over every hub, so it needs
+    every hub's own time. One Chinese pass per hub to the crossings, then
+    one North Korean pass from a virtual source joined to each usable
+    crossing by that hub's time to it plus the crossing's penalty. NaN where
+    the hub reaches no crossing that reaches the market.
+    """
+    usable = crossings[crossings["usable"]]
+    chosen = hubs[hubs["usable"]]
+    n = kp.graph.shape[0]
+    graph = kp.graph.tocoo()
+    hours = {}
+    for hub, node in zip(chosen["hub"], chosen["node"]):
+        to_crossing = dijkstra(cn.graph, directed=True, indices=int(node))[usable["cn_node"].to_numpy(int)]
+        offset = to_crossing + usable["penalty_h"].to_numpy(float) * 3600
+        entries = pd.DataFrame({"node": usable["kp_node"].to_numpy(int), "offset": offset})
+        entries = entries[np.isfinite(entries["offset"])].sort_values("offset").drop_duplicates("node")
+        augmented = time_matrix(
+            np.r_[graph.row, np.full(len(entries), n)],
+            np.r_[graph.col, entries["node"].to_numpy()],
+            np.r_[graph.data, entries["offset"].to_numpy() + _EPS],
+            n + 1,
+        )
+        time_s = dijkstra(augmented, directed=True, indices=n)[market_nodes] - _EPS
+        hours[hub] = np.where(np.isfinite(time_s), time_s / 3600, np.nan)
+    return hours
 
 
 MARKET_RESULT_COLUMNS = (
@@ -286,7 +337,7 @@ def _route_markets(
     """Each market's times and route line; how many routes (and market area) each road and crossing carries."""
     results: list[dict] = [{} for _ in range(len(markets))]
     reachable = np.zeros(len(markets), bool)
-    why = np.full(len(markets), None, dtype=object)
+    why: list[_Unreached | None] = [None] * len(markets)
     routes: list[dict] = []
     usage = {
         "count": np.zeros(len(roads)),
@@ -297,18 +348,20 @@ def _route_markets(
     weight = markets["area_m2"].fillna(markets["area_m2"].median() if markets["area_m2"].notna().any() else 0.0)
     for i, (node, snap) in enumerate(zip(markets["node"], markets["snap_m"])):
         if router is None:
-            why[i] = "no open crossing can be used (see the crossings layer's reason column)"
+            why[i] = _Unreached("no_crossing", "no open crossing can be used (see the crossings layer's reason column)")
             continue
         if snap > settings.SNAP_MAX_M:
-            why[i] = f"{snap:,.0f} m from the road network (more than {settings.SNAP_MAX_M} m)"
+            why[i] = _Unreached(
+                "no_road_near", f"{snap:,.0f} m from the road network (more than {settings.SNAP_MAX_M} m)"
+            )
             continue
         nearest = router.nearest(node)
-        if isinstance(nearest, str):
+        if isinstance(nearest, _Unreached):
             why[i] = nearest
             continue
         best = router.best(node)
-        results[i] = nearest if isinstance(best, str) else {**nearest, **best[0]}
-        if isinstance(best, str):
+        results[i] = nearest if isinstance(best, _Unreached) else {**nearest, **best[0]}
+        if isinstance(best, _Unreached):
             why[i] = best
             continue
         numbers, kp_edges, cn_edges, crossing = best
@@ -334,16 +387,16 @@ def _route_markets(
     frame = pd.DataFrame(results, columns=list(MARKET_RESULT_COLUMNS), index=markets.index)
     for column in MARKET_RESULT_COLUMNS:
         markets[column] = frame[column].to_numpy(float if column.endswith(("_h", "_km")) else object)
-    markets["reachable"], markets["reason"] = reachable, why
+    markets["reachable"] = reachable
+    markets["reason"] = [w.text if w else None for w in why]
+    markets["reason_code"] = [w.code if w else None for w in why]
     return markets, routes, usage
 
 
 def compute_routes(
     layers: dict[str, gpd.GeoDataFrame],
-    speeds: SpeedTable,
-    penalties: dict[str, float] | None = None,
+    assumptions: RunAssumptions,
     sides: tuple[Side, Side] | None = None,
-    supply: str = settings.DEFAULT_SUPPLY,
 ) -> dict:
     """Route every North Korean market; return the output layers and a network report.
 
@@ -351,35 +404,37 @@ def compute_routes(
     ----------
     layers
         The layers stage's ``roads``, ``crossings``, ``markets``, ``hubs`` and
-        ``border``.
-    speeds
-        Travel speeds by country and class.
-    penalties
-        Hours at the border per crossing id; others take
-        :data:`settings.BORDER_PENALTY_H`.
+        ``border`` (and ``provinces``, to tell which Chinese province a
+        crossing's far end is in).
+    assumptions
+        The supply model, speeds and border penalties to route under.
     sides
-        The (North Korean, Chinese) graphs if already built from these roads.
-    supply
-        The supply model (:data:`settings.SUPPLY_MODELS`): which Chinese
-        provinces' hubs and crossings goods may come through.
+        The (North Korean, Chinese) graphs if already built from these roads
+        with ``assumptions.speeds``.
 
     Returns
     -------
     dict
         ``routes``, ``markets``, ``roads``, ``crossings``, ``hubs``, ``bands``,
-        ``road_times`` frames and ``network`` (what was dropped from each side).
+        ``road_times`` frames and ``network`` (a :class:`~geo.assumptions.NetworkReport`).
     """
-    roads, bridges, kp, cn = _networks(layers, speeds, sides)
-    crossings = _place_crossings(layers["crossings"], kp, cn, penalties or {})
-    crossings, supplied = apply_supply(crossings, layers["hubs"], layers.get("provinces"), supply)
+    roads, bridges, kp, cn = _networks(layers, assumptions.speeds, sides)
+    crossings = _place_crossings(layers["crossings"], kp, cn, assumptions)
+    crossings, supplied = apply_supply(crossings, layers["hubs"], layers.get("provinces"), assumptions.supply)
     crossings, hubs, cn_pred = _hubs_to_crossings(crossings, supplied, cn)
     markets = layers["markets"].reset_index(drop=True)
     markets = markets[markets["country"] == "KP"].reset_index(drop=True).copy()
     markets["node"], markets["snap_m"] = _snap(kp, markets.to_crs(settings.MEASURE_CRS).geometry)
     router = _MarketRouter(kp, cn, crossings, cn_pred) if crossings["usable"].any() else None
     markets, routes, usage = _route_markets(markets, router, crossings, roads, bridges)
+    on_road = markets["snap_m"].to_numpy(float) <= settings.SNAP_MAX_M
+    reached = hub_hours(kp, cn, crossings, hubs, markets["node"].to_numpy(int))
+    for hub in settings.HUBS:  # every hub, as the schema declares: NaN for one not in the supply model
+        hours = reached.get(hub, np.full(len(markets), np.nan))
+        markets[f"{HUB_HOURS_PREFIX}{hub}"] = np.where(on_road, hours, np.nan)  # as total_h: off-road is unrouted
     crossings["markets_served"] = crossings["crossing_id"].map(usage["served"])
     nearest_s = router.a_time if router is not None else np.full(kp.graph.shape[0], np.inf)
+    present = layers["provinces"]["code"] if "provinces" in layers else []
     return {
         "routes": gpd.GeoDataFrame(
             routes, columns=[*ROUTE_COLUMNS, "geometry"], geometry="geometry", crs=settings.STORE_CRS
@@ -390,42 +445,38 @@ def compute_routes(
         "hubs": hubs.drop(columns=["node"]),
         "bands": travel_time_bands(kp, nearest_s),
         "road_times": road_time_bands(kp, nearest_s),
-        "network": {
-            "KP": {"nodes": int(kp.graph.shape[0]), "edges": int(kp.graph.nnz), "dropped": kp.dropped},
-            "CN": {"nodes": int(cn.graph.shape[0]), "edges": int(cn.graph.nnz), "dropped": cn.dropped},
-            "bridges_left_to_crossings": int(bridges.sum()),
-            "speeds": speeds.source,
-        },
-        "supply": supply,
+        "network": NetworkReport(
+            kp=_side_report(kp),
+            cn=_side_report(cn),
+            bridges_left_to_crossings=int(bridges.sum()),
+            missing_regions=assumptions.supply.missing_regions(list(present)),
+        ),
     }
 
 
-def routes_report(out: dict, speeds: SpeedTable) -> dict:
-    """What the routes stage records with its GeoPackage: network, speeds, penalties, a per-province digest."""
-    per_province = (
-        out["markets"]
-        .groupby("province")
+def _side_report(side: Side) -> SideReport:
+    dropped = side.dropped
+    return SideReport(
+        nodes=int(side.graph.shape[0]),
+        edges=int(side.graph.nnz),
+        dropped_components=int(dropped["components"]),
+        dropped_roads=int(dropped["roads"]),
+        dropped_nodes=int(dropped["nodes"]),
+    )
+
+
+def per_province(markets: pd.DataFrame) -> pd.DataFrame:
+    """Markets, reachable markets and median times per province: the digest a routes run prints."""
+    return (
+        markets.groupby("province")
         .agg(
             markets=("reachable", "size"),
             reachable=("reachable", "sum"),
             median_crossing_h=("crossing_h", "median"),
             median_total_h=("total_h", "median"),
         )
+        .round(3)
     )
-    supply = out.get("supply", settings.DEFAULT_SUPPLY)
-    return {
-        "supply": {
-            "model": supply,
-            "provinces": list(supply_provinces(supply)),
-            "description": settings.SUPPLY_MODELS[supply][1],
-        },  # fmt: skip
-        "network": out["network"],
-        "speeds": {"KP": speeds.speeds["KP"], "CN": speeds.speeds["CN"], "unpaved_factor": speeds.unpaved_factor},
-        "penalties_h": {
-            cid: float(h) for cid, h in zip(out["crossings"]["crossing_id"], out["crossings"]["penalty_h"])
-        },
-        "per_province": per_province.round(3).reset_index().to_dict("records"),
-    }
 
 
 ROUTE_COLUMNS = (

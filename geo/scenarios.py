@@ -6,7 +6,7 @@ other file is named by its path. Every key is optional::
 
     name = "Wonjong–Quanhe bridge closed"
     description = "One sentence on what the scenario asks."
-    supply = "all-china"                     # a supply model (settings.SUPPLY_MODELS)
+    supply = "all-china"                     # a supply model (geo.supply.SUPPLY_MODELS)
 
     [crossings]
     close = ["wonjong_quanhe"]              # crossing ids of the crossings layer
@@ -47,10 +47,12 @@ import shapely
 from shapely.geometry import Point
 
 from geo import settings
+from geo.assumptions import RunAssumptions
 from geo.documents import load_toml
 from geo.errors import InputError, clip
 from geo.io import read_text
-from geo.network import SPEED_CLASSES, SpeedTable, validate_speeds
+from geo.network import SPEED_CLASSES, validate_speeds
+from geo.supply import SUPPLY_MODELS, supply_model
 
 SCENARIO_DIR = Path(__file__).parent / "data" / "scenarios"
 TOP_KEYS = {"name", "description", "supply", "crossings", "speeds", "penalties"}
@@ -77,7 +79,7 @@ class Scenario:
     speed_overrides: dict[str, dict[str, float]] = field(default_factory=dict)
     default_penalty_h: float | None = None
     penalties_h: dict[str, float] = field(default_factory=dict)
-    #: A supply model to route under instead of the baseline's (see ``settings.SUPPLY_MODELS``).
+    #: A supply model to route under instead of the baseline's (see :data:`geo.supply.SUPPLY_MODELS`).
     supply: str | None = None
 
 
@@ -165,10 +167,9 @@ def _scenario_header(data: dict, key: str, source: str) -> Scenario:
             raise InputError(f"scenario {source}: {field_name} must be text of at most {limit:,} characters")
     scenario = Scenario(key, str(data.get("name", key)), str(data.get("description", "")), source)
     if "supply" in data:
-        if data["supply"] not in settings.SUPPLY_MODELS:
+        if data["supply"] not in SUPPLY_MODELS:
             raise InputError(
-                f"scenario {source}: supply must be one of {', '.join(settings.SUPPLY_MODELS)}, not "
-                f"{clip(data['supply'], 40)!r}"
+                f"scenario {source}: supply must be one of {', '.join(SUPPLY_MODELS)}, not {clip(data['supply'], 40)!r}"
             )
         scenario.supply = data["supply"]
     return scenario
@@ -242,9 +243,9 @@ def _read_speeds(scenario: Scenario, speeds: dict, source: str) -> None:
 
 
 def apply_scenario(
-    scenario: Scenario, layers: dict[str, gpd.GeoDataFrame], speeds: SpeedTable, penalties: dict[str, float]
-) -> tuple[dict[str, gpd.GeoDataFrame], SpeedTable, dict[str, float]]:
-    """The layers, speeds and penalties of the scenario, from the baseline's.
+    scenario: Scenario, layers: dict[str, gpd.GeoDataFrame], baseline: RunAssumptions
+) -> tuple[dict[str, gpd.GeoDataFrame], RunAssumptions]:
+    """The layers and assumptions of the scenario, from the baseline's.
 
     Parameters
     ----------
@@ -252,12 +253,12 @@ def apply_scenario(
         From :func:`load_scenario`.
     layers
         The layers stage's ``roads``, ``crossings``, ``markets``, ``hubs``, ``border``.
-    speeds, penalties
-        The baseline's speed table and per-crossing border penalties.
+    baseline
+        What the baseline was routed under (its speeds, penalties and supply model are the ones changed).
 
     Raises
     ------
-    HamjiError
+    InputError
         An unknown crossing id, or an added crossing off the border.
     """
     crossings = layers["crossings"].copy()
@@ -312,6 +313,7 @@ def apply_scenario(
         added = gpd.GeoDataFrame(rows, geometry="geometry", crs=settings.STORE_CRS)
         crossings = pd.concat([crossings, added], ignore_index=True)
 
+    speeds = baseline.speeds
     table = {c: dict(speeds.speeds[c]) for c in ("KP", "CN")}
     for country, factor in scenario.speed_scale.items():
         table[country] = {k: v * factor for k, v in table[country].items()}
@@ -321,11 +323,18 @@ def apply_scenario(
         {c: {**table[c], "unpaved_factor": speeds.unpaved_factor[c]} for c in table}, f"scenario {scenario.key}"
     )
 
-    new_penalties = dict(penalties)
+    new_penalties = dict(baseline.penalties_h)
+    default_h = baseline.default_penalty_h
     if scenario.default_penalty_h is not None:
-        new_penalties = {cid: scenario.default_penalty_h for cid in crossings["crossing_id"]}
+        new_penalties, default_h = {}, scenario.default_penalty_h
     for new in scenario.add:
         if new["penalty_h"] is not None:
             new_penalties[new["id"]] = new["penalty_h"]
     new_penalties.update(scenario.penalties_h)
-    return {**layers, "crossings": crossings}, new_speeds, new_penalties
+    record = baseline.with_changes(
+        speeds=new_speeds,
+        penalties_h=new_penalties,
+        default_penalty_h=default_h,
+        supply=supply_model(scenario.supply) if scenario.supply else baseline.supply,
+    )
+    return {**layers, "crossings": crossings}, record

@@ -8,7 +8,20 @@ import shapely
 
 from geo import settings
 
-__all__ = ["GEOMETRY_TYPES", "LAYER_ORDER", "SCHEMAS", "bool_tag", "conform"]
+__all__ = [
+    "GEOMETRY_TYPES",
+    "HUB_HOURS_PREFIX",
+    "LAYER_ORDER",
+    "ROUTE_SCHEMAS",
+    "SCHEMAS",
+    "STAMPS",
+    "TABLE_SCHEMAS",
+    "bool_tag",
+    "conform",
+    "conform_routes",
+    "conform_table",
+    "read_table",
+]
 
 #: Column name -> dtype, per layer (geometry last, not listed).
 SCHEMAS: dict[str, dict[str, str]] = {
@@ -100,6 +113,27 @@ SCHEMAS: dict[str, dict[str, str]] = {
         "province": "str",
         "prefecture": "str",
     },
+    # Written by the reach stage (hamji_catchments.gpkg), not the layers stage: see geo.access.crossing_catchments.
+    "catchments": {
+        "crossing_id": "str",
+        "crossing_name": "str",
+        "markets": "int64",
+        "markets_share": "float64",
+        "people": "float64",
+        "people_share": "float64",
+        "people_basis": "str",
+        "hub_h_median": "float64",
+    },
+    # Written by hamji compare (hamji_road_changes.gpkg): OSM ways in one build and not the other.
+    "road_changes": {
+        "change": "str",
+        "osm_id": "int64",
+        "highway": "str",
+        "name": "str",
+        "country": "str",
+        "province": "str",
+        "length_km": "float64",
+    },
 }
 GEOMETRY_TYPES = {
     "provinces": "MultiPolygon",
@@ -109,26 +143,37 @@ GEOMETRY_TYPES = {
     "markets": "Point",
     "market_areas": "MultiPolygon",
     "hubs": "Point",
+    "catchments": "MultiPoint",
+    "road_changes": "MultiLineString",
 }
 LAYER_ORDER = ("provinces", "border", "crossings", "roads", "markets", "market_areas", "hubs")
 
 
 def conform(frame: gpd.GeoDataFrame, layer: str) -> gpd.GeoDataFrame:
     """Return ``frame`` with exactly the columns and dtypes of ``layer``'s schema."""
-    schema = SCHEMAS[layer]
+    return _conform(frame, SCHEMAS[layer], GEOMETRY_TYPES[layer])
+
+
+def _columns(frame: pd.DataFrame, schema: dict[str, str]) -> pd.DataFrame:
+    """``frame``'s columns of ``schema``, in its order and dtypes; missing ones as nulls."""
     out = pd.DataFrame(index=frame.index)
     for column, dtype in schema.items():
         values = frame[column] if column in frame.columns else pd.Series(None, index=frame.index, dtype=object)
         if dtype == "str":
             out[column] = values.astype(object).where(values.notna(), None)
         elif dtype == "bool":
-            out[column] = values.fillna(False).astype(bool)
+            out[column] = values.astype(object).where(values.notna(), False).astype(bool)
         else:
             out[column] = values.astype(dtype)
+    return out
+
+
+def _conform(frame: gpd.GeoDataFrame, schema: dict[str, str], geometry_type: str) -> gpd.GeoDataFrame:
+    out = _columns(frame, schema)
     geometry = list(frame.geometry)
-    if GEOMETRY_TYPES[layer] == "MultiPolygon":
+    if geometry_type == "MultiPolygon":
         geometry = [shapely.MultiPolygon([g]) if g.geom_type == "Polygon" else g for g in geometry]
-    elif GEOMETRY_TYPES[layer] == "MultiLineString":
+    elif geometry_type == "MultiLineString":
         geometry = [shapely.MultiLineString([g]) if g.geom_type == "LineString" else g for g in geometry]
     return gpd.GeoDataFrame(
         out, geometry=gpd.GeoSeries(geometry, index=frame.index, crs=frame.crs).values, crs=settings.STORE_CRS
@@ -137,3 +182,234 @@ def conform(frame: gpd.GeoDataFrame, layer: str) -> gpd.GeoDataFrame:
 
 def bool_tag(values: pd.Series) -> pd.Series:
     return values.notna() & ~values.isin(["no", "false", "0"])
+
+
+# -- the routes GeoPackage ------------------------------------------------------------
+#: Markets-layer columns of the hours from each hub: ``hours_from_Yanji`` … (one per :data:`settings.HUBS`).
+HUB_HOURS_PREFIX = "hours_from_"
+#: Column name -> dtype of each layer of ``hamji_routes.gpkg``: the layers stage's columns plus routing's.
+ROUTE_SCHEMAS: dict[str, dict[str, str]] = {
+    "routes": {
+        "osm_type": "str",
+        "osm_id": "int64",
+        "name": "str",
+        "province": "str",
+        "hub": "str",
+        "crossing": "str",
+        "hub_crossing_h": "float64",
+        "penalty_h": "float64",
+        "total_h": "float64",
+        "total_km": "float64",
+    },
+    "markets": {
+        **SCHEMAS["markets"],
+        "snap_m": "float64",
+        "nearest_crossing": "str",
+        "crossing_h": "float64",
+        "crossing_km": "float64",
+        "best_crossing": "str",
+        "hub": "str",
+        "hub_crossing_h": "float64",
+        "penalty_h": "float64",
+        "total_h": "float64",
+        "total_km": "float64",
+        "reachable": "bool",
+        "reason": "str",
+        "reason_code": "str",
+        # Hours from each hub through the crossing best for it (the gravity index sums over them);
+        # NaN for a hub outside the supply model or that cannot reach the market.
+        **{f"{HUB_HOURS_PREFIX}{hub}": "float64" for hub in settings.HUBS},
+    },
+    "roads": {**SCHEMAS["roads"], "routes": "int64", "routes_area_m2": "float64"},
+    "crossings": {
+        **SCHEMAS["crossings"],
+        "kp_snap_m": "float64",
+        "cn_snap_m": "float64",
+        "penalty_h": "float64",
+        "reason": "str",
+        "reason_code": "str",
+        "cn_province": "str",
+        "hub": "str",
+        "hub_crossing_h": "float64",
+        "usable": "bool",
+        "markets_served": "int64",
+    },
+    "hubs": {**SCHEMAS["hubs"], "in_supply": "bool", "snap_m": "float64", "usable": "bool"},
+    "bands": {"hours": "float64", "road_km": "float64", "area_km2": "float64"},
+    "road_times": {"from_h": "float64", "to_h": "float64", "road_km": "float64"},
+}
+ROUTE_GEOMETRY_TYPES = {
+    **{name: GEOMETRY_TYPES[name] for name in ("markets", "roads", "crossings", "hubs")},
+    "routes": "LineString",
+    "bands": "MultiPolygon",
+    "road_times": "MultiLineString",
+}
+
+
+def conform_routes(frame: gpd.GeoDataFrame, layer: str) -> gpd.GeoDataFrame:
+    """Return a routes-GeoPackage layer with exactly the columns and dtypes of :data:`ROUTE_SCHEMAS`."""
+    return _conform(frame, ROUTE_SCHEMAS[layer], ROUTE_GEOMETRY_TYPES[layer])
+
+
+# -- tables (CSV) ---------------------------------------------------------------------
+def _measure_columns(suffix: str = "") -> dict[str, str]:
+    columns = {}
+    for measure in ("crossing", "hub"):
+        columns[f"{measure}_h_median{suffix}"] = "float64"
+        columns[f"{measure}_h_p90{suffix}"] = "float64"
+        for hours in settings.REACH_THRESHOLDS_H:
+            columns[f"{measure}_within_{hours:g}h{suffix}"] = "float64"
+        columns[f"{measure}_unreachable{suffix}"] = "float64"
+    return columns
+
+
+#: The stamps every reach table carries in every row, so a copy out of its folder still says what it is.
+STAMPS = {
+    "supply_model": "str",
+    "speed_table": "str",
+    "data_source": "str",
+    "osm_data_date": "str",
+    "demo": "bool",
+    "people_areas": "str",
+}
+_PEOPLE = {
+    f"{measure}_within_{hours:g}h_people": "float64"
+    for measure in ("crossing", "hub")
+    for hours in settings.REACH_THRESHOLDS_H
+}
+#: The standard access measures of each reach row (geo.reach: people counted and within t hours of a hub,
+#: unreachable split by why, the gravity index at the chosen half-life and each other one).
+_ACCESS = {
+    "population_without_markets": "Int64",
+    "people_counted": "float64",
+    **{f"hub_people_within_{hours:g}h": "float64" for hours in settings.REACH_THRESHOLDS_H},
+    "unreachable_no_road": "Int64",
+    "unreachable_no_route": "Int64",
+    "gravity_access": "float64",
+    **{f"gravity_half_{half:g}h": "float64" for half in settings.GRAVITY_SENSITIVITY_HALF_LIVES_H},
+}
+#: Column name -> dtype of every CSV table HamJi writes.
+TABLE_SCHEMAS: dict[str, dict[str, str]] = {
+    "reach": {
+        "code": "str",
+        "name": "str",
+        "group": "str",
+        "markets": "int64",
+        "area_km2": "float64",
+        "markets_per_1000km2": "float64",
+        "published_markets": "Int64",
+        "published_year": "Int64",
+        "published_by": "str",
+        **_measure_columns(),
+        "population": "Int64",
+        "population_year": "Int64",
+        "population_source": "str",
+        "people_per_market": "float64",
+        **_PEOPLE,
+        "people_basis": "str",
+        "people_areas_coverage": "float64",
+        **_ACCESS,
+        "made_from_layers": "str",
+        "made_from_routes": "str",
+        **STAMPS,
+    },
+    "difference_markets": {
+        "osm_type": "str",
+        "osm_id": "int64",
+        "name": "str",
+        "province": "str",
+        **{
+            f"{column}_{run}": dtype
+            for column, dtype in (
+                ("nearest_crossing", "str"),
+                ("crossing_h", "float64"),
+                ("best_crossing", "str"),
+                ("total_h", "float64"),
+                ("reachable", "bool"),
+            )
+            for run in ("base", "scenario")
+        },
+        "crossing_change_h": "float64",
+        "total_change_h": "float64",
+        "nearest_crossing_changed": "bool",
+        "lost_reach": "bool",
+        "gained_reach": "bool",
+    },
+    "difference_provinces": {
+        "code": "str",
+        "name": "str",
+        "group": "str",
+        "markets": "int64",
+        **{
+            f"{column}_{run}": "float64"
+            for run in ("base", "scenario", "change")
+            for column in (
+                "crossing_h_median",
+                "crossing_within_4h",
+                "hub_h_median",
+                "hub_within_4h",
+                "crossing_unreachable",
+            )
+        },
+    },
+}
+
+
+# What hamji compare writes (geo.change): per market, per province, and the new roads by market-hours cut.
+TABLE_SCHEMAS["compare_markets"] = {
+    "osm_type": "str",
+    "osm_id": "int64",
+    "name": "str",
+    "province": "str",
+    "total_h_before": "float64",
+    "total_h_after": "float64",
+    "best_crossing_before": "str",
+    "best_crossing_after": "str",
+    "change_h": "float64",
+    "hours_cut": "float64",
+    "gained_reach": "bool",
+    "lost_reach": "bool",
+}
+TABLE_SCHEMAS["compare_provinces"] = {
+    "province": "str",
+    "province_name": "str",
+    "markets_before": "int64",
+    "markets_after": "int64",
+    "markets_in_both": "int64",
+    "hub_h_median_before": "float64",
+    "hub_h_median_after": "float64",
+    "market_hours_cut": "float64",
+    "faster": "int64",
+    "slower": "int64",
+    "gained_reach": "int64",
+    "lost_reach": "int64",
+    "hub_h_median_change": "float64",
+}
+TABLE_SCHEMAS["compare_segments"] = {
+    "osm_id": "int64",
+    "highway": "str",
+    "name": "str",
+    "length_km": "float64",
+    "markets": "int64",
+    "markets_faster": "int64",
+    "market_hours_cut": "float64",
+    "gained_reach": "int64",
+    "market_names": "str",
+}
+
+
+def conform_table(frame: pd.DataFrame, kind: str) -> pd.DataFrame:
+    """Return a table with exactly the columns (in order) and dtypes of :data:`TABLE_SCHEMAS` ``[kind]``.
+
+    Columns the schema lacks are dropped and missing ones filled with nulls,
+    so a table reads back with the columns it was written with.
+    """
+    return _columns(frame, TABLE_SCHEMAS[kind])
+
+
+def read_table(path, kind: str) -> pd.DataFrame:
+    """A CSV table written through :func:`conform_table`, read back with its declared dtypes."""
+    schema = TABLE_SCHEMAS[kind]
+    text_columns = {c: "string" for c, t in schema.items() if t == "str"}
+    frame = pd.read_csv(path, dtype={**text_columns, **{c: t for c, t in schema.items() if t == "Int64"}})
+    return _columns(frame, schema)

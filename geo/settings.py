@@ -117,16 +117,7 @@ HUBS = {
 }
 
 # --- supply models ---------------------------------------------------------------
-#: Where Chinese goods come from: the Chinese provinces whose hubs and
-#: crossings a model uses, and what it measures. ``hamji`` asks how far each
-#: market is from Jilin's trade (the published argument's question);
-#: ``all-china`` adds Liaoning (Dandong-Sinuiju, where most of North Korea's
-#: China trade crosses), asking how far each market is from Chinese goods.
-SUPPLY_MODELS = {
-    "hamji": (("CN-JL",), "Jilin's hubs and crossings (Tumen and upper Yalu)"),
-    "all-china": (("CN-JL", "CN-LN"), "Jilin's and Liaoning's hubs and crossings, Dandong-Sinuiju included"),
-}
-DEFAULT_SUPPLY = "hamji"
+#: The supply models (where goods may come from) are typed data in :mod:`geo.supply`.
 
 # --- crossings ---------------------------------------------------------------
 #: An OSM border control or border bridge within this distance (m) of a
@@ -214,6 +205,24 @@ REACH_THRESHOLDS_H = (2, 4, 8)
 #: fewer leaves people out, more means areas overlap (an OSM export holds
 #: counties and their districts both).
 PEOPLE_AREAS_COVERAGE = (0.95, 1.05)
+#: Gravity market access (Hansen 1959, "How accessibility shapes land use",
+#: Journal of the American Institute of Planners 25(2): 73-76): a market's
+#: index is the sum over hubs of weight * exp(-beta * hours from the hub).
+#: Beta is not calibrated: that needs observed trade flows, which North
+#: Korea does not publish. It is set by a half-life instead: a hub this many
+#: hours away counts half as much as one at the market's door, beta =
+#: ln 2 / half-life. 4 h is the reach table's middle threshold (goods leaving
+#: a hub in the morning reach the market the same day with time to trade).
+GRAVITY_HALF_LIFE_H = 4.0
+#: Half-lives (h) the gravity index is also given for, to show how far its
+#: ordering rests on the choice: the reach thresholds, so the shortest counts
+#: a hub 8 h away at 1/16 and the longest at 1/2.
+GRAVITY_SENSITIVITY_HALF_LIVES_H = (2.0, 4.0, 8.0)
+#: Supply weight of each hub in the gravity sum (hub name -> weight; a hub
+#: not named weighs 1). Empty: every hub weighs the same, because there is
+#: no published measure of each hub's wholesale trade with North Korea and
+#: OSM's population tags are missing for most of them.
+GRAVITY_HUB_WEIGHTS: dict[str, float] = {}
 #: A travel-time band covers the land within this distance (m) of a road
 #: vertex reached within the threshold ...
 BAND_BUFFER_M = 3_000
@@ -221,7 +230,18 @@ BAND_BUFFER_M = 3_000
 BAND_CELL_M = 1_000
 #: Where the reach stage writes.
 REACH_CSV = "hamji_reach.csv"
+#: Each crossing's catchment (the markets and people whose best route uses it), written by the reach stage.
+CATCHMENTS_GPKG = "hamji_catchments.gpkg"
+#: What ``hamji compare`` writes: the roads in one build and not the other (beside its tables), and its map.
+ROAD_CHANGES_GPKG = "hamji_road_changes.gpkg"
+COMPARE_HTML = "compare.html"
 REACH_MD = "hamji_reach.md"
+#: A scenario's differences from the baseline, per market and per province (in its own folder).
+DIFFERENCE_MARKETS_CSV = "hamji_difference_markets.csv"
+DIFFERENCE_PROVINCES_CSV = "hamji_difference_provinces.csv"
+#: The people areas a reach table was weighted by (``--people-areas``), kept beside it so that scenarios
+#: and the supply comparison made later from that table weight the same way.
+PEOPLE_AREAS_COPY = "hamji_people_areas.geojson"
 
 # --- maps ------------------------------------------------------------------------
 #: Colour bins (hours) for time to the nearest crossing, shared by every map

@@ -54,8 +54,8 @@ def test_a_penalty_takes_a_crossing_by_the_name_the_maps_show_and_suggests_close
     from geo.errors import InputError
 
     layers = geo.demo_layers()
-    by_name = geo.route_markets(layers, penalties={"wonjong–quanhe": 4.0}).report["penalties_h"]
-    by_id = geo.route_markets(layers, penalties={"wonjong_quanhe": 4.0}).report["penalties_h"]
+    by_name = geo.route_markets(layers, penalties={"wonjong–quanhe": 4.0}).assumptions.penalties_h
+    by_id = geo.route_markets(layers, penalties={"wonjong_quanhe": 4.0}).assumptions.penalties_h
     assert by_name == by_id and by_name["wonjong_quanhe"] == 4.0
     with pytest.raises(InputError, match=r"did you mean 'wonjong_quanhe' or 'Wonjong–Quanhe'"):
         geo.route_markets(layers, penalties={"wonjong_quanh": 4.0})

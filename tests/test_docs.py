@@ -59,7 +59,7 @@ def test_cli_reference_page_is_generated_from_the_parser():
 
     page = on_page_markdown((ROOT / "docs" / "cli.md").read_text(encoding="utf-8"))
     assert MARKER not in page
-    for command in ("layers", "routes", "reach", "maps", "scenario", "sensitivity", "extract", "build"):
+    for command in ("layers", "routes", "reach", "maps", "scenario", "sensitivity", "compare", "extract", "build"):
         assert f"## hamji {command}\n" in page
     assert "--cdn" in page and "--penalty CROSSING=HOURS" in page
     assert make_parser().description.split()[0] in page

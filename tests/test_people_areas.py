@@ -116,6 +116,9 @@ def test_people_at_their_nearest_market_weight_the_province_they_cover(demo, tmp
     assert north["hub_within_2h_people"] == 0
     assert north["hub_within_8h_people"] == pytest.approx(1_000_000 / census)
     assert north["hub_within_4h"] == pytest.approx(5 / 8)  # the markets' own share is unchanged
+    # People within t hours of a hub, by the areas: Musan's million within 4 h, over the areas' people.
+    assert north["people_counted"] == census and north["hub_people_within_4h"] == pytest.approx(1_000_000)
+    assert north["hub_people_within_2h"] == 0
     # The border group also holds Rason and Ryanggang, which no area covers: it stays weighted by markets,
     # and says how much of its census count the areas hold.
     border = table.loc["group:border"]
@@ -181,7 +184,7 @@ def test_the_markdown_and_popups_say_what_the_people_shares_rest_on(demo, tmp_pa
     census = population_of("KP-13").people
     path = write_areas(tmp_path / "r.geojson", [(market_square(routes, "Rajin Market"), {"population": census})])
     table = geo.reach_table(routes, layers, people_areas=path)
-    text = markdown_summary(table, routes.provenance)
+    text = markdown_summary(table, routes)
     assert "| Rason | 196,954 |" in text and "people areas (100% of the census count) |" in text
     assert people_basis_text("markets", 0.0646) == "its markets (people areas hold 6% of the census count)"
     assert people_basis_text("markets", float("nan")) == "its markets"

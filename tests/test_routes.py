@@ -7,6 +7,7 @@ from pyproj import Geod
 from shapely.geometry import LineString, Point
 
 from geo import settings
+from geo.api import run_assumptions
 from geo.errors import HamjiError
 from geo.network import SpeedTable, load_speeds
 from geo.routes import compute_routes, parse_penalties
@@ -94,7 +95,7 @@ def hand_network(closed=("x2",)):
 
 
 def test_hand_network_times_crossings_and_flags():
-    out = compute_routes(hand_network(), FLAT, {"x1": 1.0, "x3": 0.5})
+    out = compute_routes(hand_network(), run_assumptions(FLAT, {"x1": 1.0, "x3": 0.5}))
     m = out["markets"].set_index("name")
     # m1: nearest crossing x1, 5 000 m at 10 m/s = 500 s. Hub H -> x1 is 9 800 m
     # = 980 s; with x1's 1 h: 980 + 3 600 + 500 = 5 080 s.
@@ -118,7 +119,7 @@ def test_hand_network_times_crossings_and_flags():
     c = out["crossings"].set_index("crossing_id")
     assert c.loc["x2", "reason"] == "closed" and c.loc["x2", "markets_served"] == 0
     assert c.loc["x1", "markets_served"] == 1 and c.loc["x3", "markets_served"] == 1
-    assert out["network"]["KP"]["dropped"]["roads"] == 1 and out["network"]["KP"]["dropped"]["components"] == 1
+    assert out["network"].kp.dropped_roads == 1 and out["network"].kp.dropped_components == 1
     # Corridor usage: road 6 (m1 -> m2) is on no best route, road 7 on m2's.
     usage = out["roads"].set_index("osm_id")["routes"]
     assert usage[7] == 1 and usage[6] == 0 and usage[4] == 1 and usage[1] == 2
@@ -130,7 +131,7 @@ def test_hand_network_times_crossings_and_flags():
 def test_one_way_road_is_not_driven_backwards():
     # With x1 closed too, m1 could only be reached from x3 by driving the
     # one-way road m1 -> m2 backwards: it is unreachable.
-    out = compute_routes(hand_network(closed=("x1", "x2")), FLAT)
+    out = compute_routes(hand_network(closed=("x1", "x2")), run_assumptions(FLAT))
     m = out["markets"].set_index("name")
     assert not m.loc["m1", "reachable"] and m.loc["m1", "reason"] == "no road from any open crossing reaches it"
     assert m.loc["m2", "reachable"] and m.loc["m2", "best_crossing"] == "x3"
@@ -201,7 +202,8 @@ def test_travel_time_bands_follow_the_roads():
     """m1 is 500 s below x1 (road 4); m2 1,118 s from x3 (road 7); nothing else is reached from x1/x3."""
     import shapely
 
-    bands = compute_routes(hand_network(), FLAT)["bands"].set_index("hours").to_crs(settings.MEASURE_CRS)
+    out = compute_routes(hand_network(), run_assumptions(FLAT))
+    bands = out["bands"].set_index("hours").to_crs(settings.MEASURE_CRS)
     assert list(bands.index) == [2.0, 4.0, 8.0]
     # Every road but the stray one is reached within 2 h (the slowest vertex is road 7's far end at ~19 min),
     # so all three bands are the same, and road km counts each road once: 5 + 5 + 10 + 11.18 km.
@@ -226,7 +228,7 @@ def test_road_times_cut_each_road_by_hours_from_the_nearest_crossing(monkeypatch
     have given 3 km in 18-21 min and 1 beyond.
     """
     monkeypatch.setattr(settings, "MAP_TIME_BINS_H", (0, 0.1, 0.2, 0.3, 0.35))
-    times = compute_routes(hand_network(), FLAT)["road_times"].set_index("from_h")
+    times = compute_routes(hand_network(), run_assumptions(FLAT))["road_times"].set_index("from_h")
     piece = 11.180340 / 12
     expected = {0.0: 4 + 4 * piece, 0.1: 1 + 4 * piece + 2, 0.2: 4 * piece + 4, 0.3: 1 + 2, 0.35: 4 + 2}
     assert times["road_km"].to_dict() == pytest.approx(expected, abs=1e-4)

@@ -11,6 +11,7 @@ from conftest import snapshot
 from test_routes import FLAT, hand_network
 
 from geo import settings
+from geo.api import run_assumptions
 from geo.cli import main
 from geo.routes import compute_routes
 from geo.scenarios import apply_scenario, load_scenario, shipped_scenarios
@@ -29,10 +30,10 @@ def scenario_file(tmp_path, text, name="what_if"):
 
 
 def run(tmp_path, text, speeds=FLAT):
-    layers, new_speeds, penalties = apply_scenario(
-        load_scenario(str(scenario_file(tmp_path, text))), hand_network(), speeds, {}
+    layers, record = apply_scenario(
+        load_scenario(str(scenario_file(tmp_path, text))), hand_network(), run_assumptions(speeds)
     )
-    markets = compute_routes(layers, new_speeds, penalties)["markets"].set_index("name")
+    markets = compute_routes(layers, record)["markets"].set_index("name")
     return markets
 
 

@@ -27,7 +27,7 @@ def test_hamji_model_leaves_dandong_out(layers):
     assert "Dandong" not in set(routes.hubs.loc[routes.hubs["usable"], "hub"])
     sinuiju = routes.markets.set_index("name_en").loc["Sinuiju Market"]
     assert sinuiju["best_crossing"] != "sinuiju_dandong_road" and sinuiju["total_h"] > 8
-    assert routes.report["supply"]["model"] == "hamji"
+    assert routes.assumptions.supply.name == "hamji"
 
 
 def test_all_china_model_brings_goods_through_dandong(layers):
@@ -39,7 +39,7 @@ def test_all_china_model_brings_goods_through_dandong(layers):
     # Dandong to the bridge and the bridge to Sinuiju are a few km: the border penalty is nearly all of it.
     assert settings.BORDER_PENALTY_H < sinuiju["total_h"] < settings.BORDER_PENALTY_H + 0.25
     assert markets.loc["Tongil Street Market", "total_h"] < hamji.loc["Tongil Street Market", "total_h"]  # Pyongyang
-    assert routes.report["supply"]["model"] == "all-china" and routes.report["supply"]["missing"] == []
+    assert routes.assumptions.supply.name == "all-china" and routes.network.missing_regions == ()
 
 
 def test_the_reach_csv_and_summary_state_the_model(layers, tmp_path):
@@ -53,7 +53,7 @@ def test_the_reach_csv_and_summary_state_the_model(layers, tmp_path):
 def test_all_china_without_liaoning_in_the_layers_says_so():
     without = geo.demo_layers([code for code in fixture.province_codes() if code != "CN-LN"])
     routes = geo.route_markets(without, supply="all-china")
-    assert routes.report["supply"]["missing"] == ["CN-LN"]
+    assert routes.network.missing_regions == ("CN-LN",)
 
 
 def test_reach_supply_reroutes_the_demo_and_back(demo_reach, tmp_path, capsys):
@@ -66,7 +66,7 @@ def test_reach_supply_reroutes_the_demo_and_back(demo_reach, tmp_path, capsys):
     out = capsys.readouterr().out
     assert "supply model: all-china (Jilin's and Liaoning's hubs and crossings" in out
     assert str(folder / settings.ROUTES_GPKG) in out  # the routes were made again, beside the table
-    assert geo.load_routes(folder).report["supply"]["model"] == "all-china"
+    assert geo.load_routes(folder).assumptions.supply.name == "all-china"
     china = pd.read_csv(folder / settings.REACH_CSV).set_index("code")
     assert set(china["supply_model"]) == {"all-china"}
     # Through Dandong-Sinuiju the far provinces' median is more than 5 h nearer;

@@ -9,7 +9,7 @@ import re
 from pathlib import Path
 
 from geo import settings
-from geo.errors import HamjiError
+from geo.errors import InputError
 
 LEAFLET_JS = ("leaflet", "https://cdn.jsdelivr.net/npm/leaflet@1.9.3/dist/leaflet.js")
 LEAFLET_CSS = ("leaflet_css", "https://cdn.jsdelivr.net/npm/leaflet@1.9.3/dist/leaflet.css")
@@ -57,10 +57,11 @@ def check_assets(assets_dir: Path | None = None) -> None:
     for _, url in (LEAFLET_JS, JQUERY_JS, LEAFLET_CSS):
         path = local_asset(url, assets_dir)
         if not path.exists():
-            raise HamjiError(
+            raise InputError(
                 f"self-contained maps need {url} in {assets_dir}, which holds no copy of it; unset "
                 "HAMJI_ASSETS_DIR (the copies shipped with hamji are used), or pass --cdn for maps that load "
-                "Leaflet from the internet"
+                "Leaflet from the internet",
+                option="offline",
             )
 
 
@@ -80,10 +81,11 @@ def inline_assets(html: str, assets_dir: Path | None = None) -> str:
     def read(url: str) -> tuple[Path, str]:
         path = local_asset(url, assets_dir)
         if path is None or not path.exists():
-            raise HamjiError(
+            raise InputError(
                 f"self-contained maps need {url} in {assets_dir}, which holds no copy of it; unset "
                 "HAMJI_ASSETS_DIR (the copies shipped with hamji are used), or pass --cdn for maps that load "
-                "Leaflet from the internet"
+                "Leaflet from the internet",
+                option="offline",
             )
         return path, path.read_text(encoding="utf-8")
 

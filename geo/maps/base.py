@@ -17,6 +17,7 @@ from folium.elements import JSCSSMixin
 from jinja2 import Template
 
 from geo import settings
+from geo.assumptions import RunAssumptions
 from geo.maps.assets import JQUERY_JS, LEAFLET_CSS, LEAFLET_JS, SEARCH_CSS, SEARCH_JS
 from geo.maps.style import (
     BORDER_LINE,
@@ -100,9 +101,13 @@ class MapInputs:
     markets: gpd.GeoDataFrame
     road_times: gpd.GeoDataFrame
     reach: pd.DataFrame
+    #: What the routes drawn were made under (supply model, speeds, penalties).
+    assumptions: RunAssumptions
     provenance: dict
     #: Roads used by market routes, merged by number of routes (made from ``roads`` when drawing).
     corridors: gpd.GeoDataFrame | None = None
+    #: Each crossing's catchment (the reach stage's ``hamji_catchments.gpkg``); made from the markets if None.
+    catchments: gpd.GeoDataFrame | None = None
 
     @property
     def synthetic(self) -> bool:
@@ -115,9 +120,8 @@ class MapInputs:
 
     def supply_line(self) -> str:
         """'Supply model: name — what it measures' as escaped HTML."""
-        supply = self.provenance.get("routes", {}).get("supply", {})
-        model = supply.get("model", settings.DEFAULT_SUPPLY)
-        return escape(f"Supply model: {model} — {supply.get('description', settings.SUPPLY_MODELS[model][1])}")
+        supply = self.assumptions.supply
+        return escape(f"Supply model: {supply.name} — {supply.description}")
 
 
 def _prepare(frame: gpd.GeoDataFrame, tolerance_m: float) -> gpd.GeoDataFrame:

@@ -288,7 +288,27 @@ def province_popup_rows(row: pd.Series) -> list[tuple[str, str]]:
         ]
         if "people_basis" in row:
             pairs.append(("People weighted by", people_basis_text(row["people_basis"], row["people_areas_coverage"])))
-    return [(escape(label), escape(text)) for label, text in pairs]
+    return [(escape(label), escape(text)) for label, text in pairs + access_popup_rows(row)]
+
+
+def access_popup_rows(row: pd.Series) -> list[tuple[str, str]]:
+    """The standard access measures of a reach-table row (when the table has them), as (label, text) pairs."""
+
+    def count(value) -> str:
+        return "–" if pd.isna(value) else f"{float(value):,.0f}"
+
+    pairs = []
+    if "unreachable_no_road" in row:
+        split = f"{count(row['unreachable_no_road'])} / {count(row['unreachable_no_route'])}"
+        pairs.append(("Unreachable: no road / no route", split))
+    if "hub_people_within_4h" in row:
+        within = " / ".join(count(row[f"hub_people_within_{h}h"]) for h in settings.REACH_THRESHOLDS_H)
+        hours = "/".join(str(h) for h in settings.REACH_THRESHOLDS_H)
+        pairs.append((f"People within {hours} h of a hub", f"{within} of {count(row['people_counted'])}"))
+    if "gravity_access" in row:
+        value = "–" if pd.isna(row["gravity_access"]) else f"{row['gravity_access']:.3f}"
+        pairs.append((f"Gravity access (half-life {settings.GRAVITY_HALF_LIFE_H:g} h)", value))
+    return pairs
 
 
 def _outline_style(feature: dict) -> dict:

@@ -7,11 +7,12 @@ from collections.abc import Callable
 from pathlib import Path
 
 import folium
+import geopandas as gpd
 import pandas as pd
 from branca.element import Figure
 
 from geo import io, settings
-from geo.errors import HamjiError
+from geo.errors import InputError
 from geo.maps.assets import check_assets, inline_assets
 from geo.maps.base import MapInputs
 from geo.maps.pages import comparison_map, overview_map, side_by_side_map
@@ -27,8 +28,10 @@ __all__ = ["MAP_KINDS", "draw_map", "map_inputs", "write_maps"]
 MAP_KINDS = ("overview", "comparison", "side_by_side")
 
 
-def map_inputs(layers: Layers, routes: Routes, reach: pd.DataFrame) -> MapInputs:
-    """What the maps draw, from a build's layers, routes and reach table."""
+def map_inputs(
+    layers: Layers, routes: Routes, reach: pd.DataFrame, catchments: gpd.GeoDataFrame | None = None
+) -> MapInputs:
+    """What the maps draw, from a build's layers, routes and reach table (and the crossings' catchments)."""
     return MapInputs(
         provinces=layers.provinces,
         border=layers.border,
@@ -38,7 +41,9 @@ def map_inputs(layers: Layers, routes: Routes, reach: pd.DataFrame) -> MapInputs
         markets=routes.markets,
         road_times=routes.road_times,
         reach=reach,
+        assumptions=routes.assumptions,
         provenance=routes.provenance,
+        catchments=catchments,
     )
 
 
@@ -56,7 +61,7 @@ def draw_map(layers: Layers, routes: Routes, reach: pd.DataFrame, kind: str = "o
         "side_by_side": side_by_side_map,
     }
     if kind not in builders:
-        raise HamjiError(f"no map called {kind!r}; choose one of {', '.join(builders)}", option="kind")
+        raise InputError(f"no map called {kind!r}; choose one of {', '.join(builders)}", option="kind")
     check_assets()
     return _self_contained(builders[kind](simplified(map_inputs(layers, routes, reach), settings.MAP_SIMPLIFY_M)))
 
@@ -83,6 +88,7 @@ def write_maps(
     scenario_links: list[tuple[str, str]] | None = None,
     sensitivity: list[str] | None = None,
     supply: list[str] | None = None,
+    catchments: gpd.GeoDataFrame | None = None,
 ) -> dict[str, dict]:
     """Write every map and ``index.html`` into ``folder`` (default :data:`settings.MAPS_DIR`).
 
@@ -95,6 +101,10 @@ def write_maps(
     scenario_links, sensitivity, supply
         Scenario maps (file, title), sensitivity sentences and the ordering
         under each supply model, for the index.
+    catchments
+        The crossings' catchments as the reach stage wrote them
+        (:func:`geo.api.crossing_catchments`), for the comparison map; made
+        from the markets (census counts spread over them) if None.
 
     Returns
     -------
@@ -105,7 +115,7 @@ def write_maps(
     io.ensure_writable(target)
     if offline:
         check_assets()
-    inputs = map_inputs(layers, routes, reach)
+    inputs = map_inputs(layers, routes, reach, catchments)
     log.info("drawing maps …")
     pages, tolerances = build_maps(inputs, offline=offline)
     sizes = {name: len(html.encode()) for name, html in pages.items()}

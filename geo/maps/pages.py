@@ -25,6 +25,7 @@ from geo.maps.base import (
     _symbol_legend_items,
     _time_legend_items,
 )
+from geo.maps.catchments import add_catchments
 from geo.maps.layers import (
     _add_corridors,
     _add_crossings,
@@ -119,6 +120,7 @@ def comparison_map(inputs: MapInputs) -> folium.Map:
     ).add_to(m)
     _add_road_times(m, inputs.road_times)
     _add_outlines(m, inputs)  # the groups' outlines, the province names and the border line, over the shading
+    catchment_items = add_catchments(m, inputs)
     crossings = _add_crossings(m, inputs.crossings)
     markets = _add_markets(m, inputs.markets, inputs.crossings)
     _finish(m, [markets, crossings])
@@ -135,6 +137,7 @@ def comparison_map(inputs: MapInputs) -> folium.Map:
                 ],
             ),
             ("Crossings", _crossing_legend_items()),
+            ("Catchments (layer control)", catchment_items or ["no market is routed"]),
             ("Provinces", _outline_legend_items()),
         ],
     )

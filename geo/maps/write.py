@@ -11,7 +11,7 @@ from branca.element import Figure
 from geo import settings
 from geo.chart import reach_chart_svg
 from geo.crossings import penalty_text
-from geo.errors import HamjiError
+from geo.errors import OutputError
 from geo.maps.assets import inline_assets
 from geo.maps.base import MapInputs, _prepare
 from geo.maps.layers import merge_lines
@@ -51,7 +51,7 @@ def fit_page(
         if len(html.encode()) <= settings.MAP_MAX_BYTES:
             return html, tolerance
         tolerance *= 2
-    raise HamjiError(
+    raise OutputError(
         f"{file_name} is still {len(html.encode()) / 1e6:.1f} MB after simplifying to "
         f"{tolerance / 2:.0f} m; build fewer provinces",
         option="regions",
@@ -83,7 +83,13 @@ def simplified(inputs: MapInputs, tolerance_m: float) -> MapInputs:
         name: _prepare(drawn.get(name, getattr(inputs, name)), tolerance_m)
         for name in ("provinces", "border", "roads", "corridors", "crossings", "hubs", "markets", "road_times")
     }
-    return MapInputs(**frames, reach=inputs.reach, provenance=inputs.provenance)
+    return MapInputs(
+        **frames,
+        reach=inputs.reach,
+        assumptions=inputs.assumptions,
+        provenance=inputs.provenance,
+        catchments=inputs.catchments,
+    )
 
 
 def index_page(
@@ -101,7 +107,6 @@ def index_page(
     """
     from geo.sources.published import PUBLISHED_COUNTS
 
-    report = inputs.provenance.get("routes", {})
     demo = f'<p class="demo">{escape(settings.DEMO_STAMP)}</p>' if inputs.synthetic else ""
     maps = {name: title for name, title in MAP_TITLES.items() if name in MAP_FILES.values()}
     keys = {file: key for key, file in MAP_FILES.items()}
@@ -144,11 +149,13 @@ def index_page(
     for title, sentences in (("Under each supply model", supply), ("Sensitivity", sensitivity)):
         if sentences:
             scenario_html += f"<h3>{title}</h3><ul>" + "".join(f"<li>{escape(t)}</li>" for t in sentences) + "</ul>"
-    speeds = report.get("speeds", {})
+    speeds = inputs.assumptions.speeds
     speed_rows = "".join(
-        f"<li>{escape(c)}: " + escape(", ".join(f"{k} {v:g} km/h" for k, v in speeds[c].items())) + "</li>"
+        f"<li>{escape(c)}: "
+        + escape(", ".join(f"{k} {v:g} km/h" for k, v in speeds.speeds[c].items()))
+        + escape(f"; unpaved × {speeds.unpaved_factor[c]:g}")
+        + "</li>"
         for c in ("KP", "CN")
-        if c in speeds
     )
     sources = "".join(
         f"<li>{escape(p.by)}, {p.year}: {p.markets} markets in "
@@ -179,7 +186,7 @@ column is <a href="../layers/{settings.REACH_MD}"><code>layers/{settings.REACH_M
 default folders, maps/ beside layers/).</p>
 <h2>Assumptions</h2><ul>{speed_rows}
 <li>{inputs.supply_line()}</li>
-<li>Border penalty: {escape(penalty_text(report.get("penalties_h", {}), inputs.crossings))}</li>
+<li>Border penalty: {escape(penalty_text(inputs.assumptions, inputs.crossings))}</li>
 <li>Speeds are assumptions for laden trucks, not measurements (see the README).</li></ul>
 <h2>Sources</h2><ul><li>{OSM_ATTRIBUTION if not inputs.synthetic else escape(DEMO_ATTRIBUTION)}</li>{sources}</ul>
 </body></html>

@@ -21,7 +21,6 @@ province can be explained rather than called absent.
 
 from __future__ import annotations
 
-import hashlib
 import logging
 import os
 import re
@@ -38,8 +37,8 @@ import pandas as pd
 import shapely
 
 from geo import settings
-from geo.errors import HamjiError, InputError, clip
-from geo.io import check_input_file
+from geo.errors import InputError, SourceError, clip
+from geo.io import check_input_file, file_digest
 from geo.sources.bounded import check_extract_stream
 from geo.sources.passes import AreaPass, FeaturePass, Kept, RelationPass, wanted_tags
 from geo.sources.raw import (
@@ -59,14 +58,6 @@ Progress = Callable[[int, int, int], None]
 #: Above this size the node locations go to a file on disk rather than memory (see :func:`node_index`).
 NODE_INDEX_ON_DISK_BYTES = 600 * 1024**2
 _HISTORY_SUFFIXES = (".osh", ".osh.pbf", ".osh.bz2", ".osh.gz", ".osc", ".osc.gz", ".osc.bz2")
-
-
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def check_extract_path(path: Path) -> Path:
@@ -219,7 +210,7 @@ def read_extracts(paths: list[Path], progress: Progress | None = None) -> RawOsm
     RawOsm
     """
     if not paths:
-        raise HamjiError("no OSM extract given; name at least one", option="osm_paths")
+        raise InputError("no OSM extract given; name at least one", option="osm_paths")
     box = settings.REGION_BBOX
     frames: dict[str, list[gpd.GeoDataFrame]] = {kind: [] for kind in KINDS}
     inputs, synthetic, not_assembled, incomplete = [], False, 0, []
@@ -250,7 +241,7 @@ def read_extracts(paths: list[Path], progress: Progress | None = None) -> RawOsm
             ) from None
         except RuntimeError as exc:
             reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-            raise HamjiError(
+            raise SourceError(
                 f"cannot read OSM extract {path}: {reason}; the file is corrupt or truncated, download it again"
             ) from None
         if kept.negative_ids:
@@ -263,7 +254,7 @@ def read_extracts(paths: list[Path], progress: Progress | None = None) -> RawOsm
         counts["partial_ways"] += kept.partial_ways
         counts["outside_region"] += kept.far + sum(len(kept.lines[k]) - len(lines[k]) for k in lines)
         if not any(kept.rows.values()) and all(frame.empty for frame in lines.values()):
-            raise HamjiError(
+            raise InputError(
                 f"OSM extract {path} holds no roads, markets, boundaries or border controls in the HamJi "
                 "region; check that it is an extract of North Korea or Jilin"
             )
@@ -272,7 +263,12 @@ def read_extracts(paths: list[Path], progress: Progress | None = None) -> RawOsm
         not_assembled += area_pass.not_assembled
         incomplete += [{**item, "file": str(path)} for item in area_pass.incomplete()]
         inputs.append(
-            {"path": str(path.resolve()), "sha256": _sha256(path), "osm_timestamp": stamp, "timestamp_from": stamp_from}
+            {
+                "path": str(path.resolve()),
+                "sha256": file_digest(path),
+                "osm_timestamp": stamp,
+                "timestamp_from": stamp_from,
+            }
         )
         for kind in KINDS:
             frames[kind].append(lines[kind] if kind in lines else to_frame(kept.rows[kind], KEYS[kind]))

@@ -246,6 +246,51 @@ def _polygonal(geometry: shapely.Geometry) -> shapely.Geometry:
     return shapely.union_all(parts)
 
 
+def _add_markets(data: OsmData) -> None:
+    """The markets: nodes, closed ways and multipolygons with a hole, as OSM maps them."""
+    for name_en, name_ko, town, east, north, kind, side in MARKETS:
+        lat, lon = TOWNS[town][:2]
+        clon, clat = _offset(lon, lat, east, north)
+        tags = {
+            "amenity": "marketplace",
+            "name": HOSTILE_MARKET_NAMES.get(name_en, name_ko),
+            "name:ko": name_ko,
+            "name:en": name_en,
+        }
+        if kind == "node":
+            data.node(clon, clat, tags)
+        elif kind == "way":
+            ring = [data.node(x, y) for x, y in _square(clon, clat, side)[:-1]]
+            data.way([*ring, ring[0]], tags)
+        else:
+            outer = [data.node(x, y) for x, y in _square(clon, clat, side)[:-1]]
+            inner = [data.node(x, y) for x, y in _square(clon, clat, side / 2)[:-1]]
+            outer_way = data.way([*outer, outer[0]], {})
+            inner_way = data.way([*inner, inner[0]], {})
+            data.relation([("way", outer_way, "outer"), ("way", inner_way, "inner")], {"type": "multipolygon", **tags})
+
+
+def _add_provinces(data: OsmData) -> None:
+    """Each province as a boundary relation of closed ways (outer and inner rings)."""
+    shapes = province_shapes()
+    for code, (name_en, name_local, iso, level) in PROVINCES.items():
+        members = []
+        for polygon in getattr(shapes[code], "geoms", [shapes[code]]):
+            for role, ring in [("outer", polygon.exterior), *(("inner", r) for r in polygon.interiors)]:
+                ids = [data.node(x, y) for x, y in ring.coords[:-1]]
+                members.append(("way", data.way([*ids, ids[0]], {}), role))
+        tags = {
+            "type": "boundary",
+            "boundary": "administrative",
+            "admin_level": str(level),
+            "name": name_local,
+            "name:en": name_en,
+        }
+        if iso:
+            tags["ISO3166-2"] = iso
+        data.relation(members, tags)
+
+
 def build() -> OsmData:
     """Build the whole fixture as OSM elements."""
     data = OsmData()
@@ -280,47 +325,11 @@ def build() -> OsmData:
     for points, extra in RAILWAYS:
         data.way([point_id(p) for p in points], {"railway": "rail", **extra})
 
-    for name_en, name_ko, town, east, north, kind, side in MARKETS:
-        lat, lon = TOWNS[town][:2]
-        clon, clat = _offset(lon, lat, east, north)
-        tags = {
-            "amenity": "marketplace",
-            "name": HOSTILE_MARKET_NAMES.get(name_en, name_ko),
-            "name:ko": name_ko,
-            "name:en": name_en,
-        }
-        if kind == "node":
-            data.node(clon, clat, tags)
-        elif kind == "way":
-            ring = [data.node(x, y) for x, y in _square(clon, clat, side)[:-1]]
-            data.way([*ring, ring[0]], tags)
-        else:
-            outer = [data.node(x, y) for x, y in _square(clon, clat, side)[:-1]]
-            inner = [data.node(x, y) for x, y in _square(clon, clat, side / 2)[:-1]]
-            outer_way = data.way([*outer, outer[0]], {})
-            inner_way = data.way([*inner, inner[0]], {})
-            data.relation([("way", outer_way, "outer"), ("way", inner_way, "inner")], {"type": "multipolygon", **tags})
-
+    _add_markets(data)
     for name, lat, lon in EXTRA_BORDER_CONTROLS:
         data.node(lon, lat, {"barrier": "border_control", "name": name})
 
-    shapes = province_shapes()
-    for code, (name_en, name_local, iso, level) in PROVINCES.items():
-        members = []
-        for polygon in getattr(shapes[code], "geoms", [shapes[code]]):
-            for role, ring in [("outer", polygon.exterior), *(("inner", r) for r in polygon.interiors)]:
-                ids = [data.node(x, y) for x, y in ring.coords[:-1]]
-                members.append(("way", data.way([*ids, ids[0]], {}), role))
-        tags = {
-            "type": "boundary",
-            "boundary": "administrative",
-            "admin_level": str(level),
-            "name": name_local,
-            "name:en": name_en,
-        }
-        if iso:
-            tags["ISO3166-2"] = iso
-        data.relation(members, tags)
+    _add_provinces(data)
     return data
 
 

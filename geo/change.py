@@ -1,0 +1,280 @@
+"""Change over time: two builds (say from two dated Geofabrik extracts) compared market by market.
+
+Pure functions over two builds' layers and routes: the change in each
+market's hub → market time (:func:`market_changes`) and each province's
+(:func:`province_changes`), the roads present in one build and not the
+other (:func:`road_differences`), and which of the new roads cut the most
+market-hours (:func:`segment_savings`).
+
+Most of what grows in OpenStreetMap between two extracts is new mapping,
+not new construction (:data:`CAVEAT`): a road new to the map was usually on
+the ground already. The comparison measures what the map says, and says so.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+
+from geo import settings
+from geo.reach import format_hours
+from geo.regions import BY_CODE
+from geo.schema import conform
+
+__all__ = [
+    "CAVEAT",
+    "BuildComparison",
+    "change_summary",
+    "market_changes",
+    "province_changes",
+    "road_differences",
+    "segment_savings",
+]
+
+#: Said wherever a comparison of two builds is shown.
+CAVEAT = (
+    "Most of what grows in OpenStreetMap between two extracts is new mapping, not new construction: mappers "
+    "trace from imagery roads that were there all along, and North Korea's roads are still being traced. A "
+    "road present in the later build and not the earlier one is new to the map; it is a new road on the ground "
+    "only if another source (imagery of both dates, a report of its building) says so. A market that became "
+    "faster may only have become better mapped."
+)
+#: A new road is taken to carry a market's route where the route runs along it for at least this share of
+#: its length (or this many metres, for a long road the route joins part way): crossing it at a junction is not use.
+_ALONG_SHARE, _ALONG_MIN_M = 0.5, 50.0
+#: A market whose hub time changed by less than this (h) is unchanged: rounding, not roads.
+_UNCHANGED_H = 0.05
+
+
+@dataclass
+class BuildComparison:
+    """Two builds compared (see :func:`geo.api.compare_builds`).
+
+    ``info`` says what each build is (``before``/``after``: folder, source,
+    OSM data date) and whether either is synthetic; ``markets``,
+    ``provinces``, ``roads`` and ``segments`` are the results of
+    :func:`market_changes`, :func:`province_changes`,
+    :func:`road_differences` and :func:`segment_savings`.
+    """
+
+    info: dict
+    markets: pd.DataFrame
+    provinces: pd.DataFrame
+    roads: gpd.GeoDataFrame
+    segments: pd.DataFrame
+
+
+def market_changes(before: pd.DataFrame, after: pd.DataFrame) -> pd.DataFrame:
+    """Per market in both builds (matched by OSM type and id): hub → market hours before and after.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``osm_type``, ``osm_id``, ``name``, ``province``, ``total_h_before``,
+        ``total_h_after``, ``change_h`` (after − before; negative is faster),
+        ``hours_cut`` (the time saved, 0 when slower or unchanged, NaN when
+        either build cannot reach the market), ``best_crossing_before`` and
+        ``_after``, ``gained_reach`` and ``lost_reach``.
+    """
+    keys = ["osm_type", "osm_id"]
+    columns = ["name", "province", "total_h", "best_crossing"]
+    joined = before[keys + columns].merge(after[keys + columns], on=keys, suffixes=("_before", "_after"))
+    out = joined[keys].assign(name=joined["name_after"], province=joined["province_after"])
+    for column in ("total_h", "best_crossing"):
+        out[f"{column}_before"], out[f"{column}_after"] = joined[f"{column}_before"], joined[f"{column}_after"]
+    out["change_h"] = out["total_h_after"] - out["total_h_before"]
+    out["hours_cut"] = (-out["change_h"]).clip(lower=0.0)
+    out["gained_reach"] = out["total_h_before"].isna() & out["total_h_after"].notna()
+    out["lost_reach"] = out["total_h_before"].notna() & out["total_h_after"].isna()
+    return out
+
+
+def province_changes(changes: pd.DataFrame, before: pd.DataFrame, after: pd.DataFrame) -> pd.DataFrame:
+    """Per province: the median hub → market time of the markets in both builds, before and after.
+
+    Medians over the same markets, so that a market newly mapped does not
+    pass for one newly reached; ``markets_before`` and ``markets_after``
+    count every market each build holds, ``market_hours_cut`` sums the time
+    saved, ``faster`` and ``slower`` count markets that changed by more
+    than 3 minutes.
+    """
+    rows = []
+    for province in sorted(set(before["province"].dropna()) | set(after["province"].dropna())):
+        mine = changes[changes["province"] == province]
+        rows.append(
+            {
+                "province": province,
+                "province_name": BY_CODE[province].name if province in BY_CODE else province,
+                "markets_before": int((before["province"] == province).sum()),
+                "markets_after": int((after["province"] == province).sum()),
+                "markets_in_both": len(mine),
+                "hub_h_median_before": _median(mine["total_h_before"]),
+                "hub_h_median_after": _median(mine["total_h_after"]),
+                "market_hours_cut": float(mine["hours_cut"].sum()),
+                "faster": int((mine["change_h"] < -_UNCHANGED_H).sum()),
+                "slower": int((mine["change_h"] > _UNCHANGED_H).sum()),
+                "gained_reach": int(mine["gained_reach"].sum()),
+                "lost_reach": int(mine["lost_reach"].sum()),
+            }
+        )
+    table = pd.DataFrame(rows)
+    if len(table):
+        table["hub_h_median_change"] = table["hub_h_median_after"] - table["hub_h_median_before"]
+    return table
+
+
+def _median(hours: pd.Series) -> float:
+    """The median of hours with unreachable (NaN) as infinitely far, as in the reach table."""
+    from geo.reach import quantile
+
+    return quantile(hours.to_numpy(float), 0.5)
+
+
+def road_differences(before: gpd.GeoDataFrame, after: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    """The roads (OSM ways) in one build and not the other: ``change`` ``added`` or ``removed``.
+
+    Ways are matched by OSM id, so a way redrawn keeps its identity; one
+    split or merged by a mapper shows as removed and added. North Korean and
+    Chinese roads both; the layer schema is :data:`geo.schema.SCHEMAS`
+    ``road_changes`` (length in km measured in :data:`settings.MEASURE_CRS`).
+    """
+    old, new = set(before["osm_id"]), set(after["osm_id"])
+    parts = [
+        after[~after["osm_id"].isin(old)].assign(change="added"),
+        before[~before["osm_id"].isin(new)].assign(change="removed"),
+    ]
+    frame = pd.concat([p for p in parts if len(p)] or [after.iloc[:0].assign(change=None)], ignore_index=True)
+    ways = gpd.GeoDataFrame(frame, geometry="geometry", crs=after.crs)
+    merged = ways.dissolve(by=["change", "osm_id"], as_index=False, aggfunc="first") if len(ways) else ways
+    merged["length_km"] = merged.to_crs(settings.MEASURE_CRS).length / 1000 if len(merged) else []
+    return conform(merged, "road_changes")
+
+
+def segment_savings(roads: gpd.GeoDataFrame, routes: gpd.GeoDataFrame, changes: pd.DataFrame) -> pd.DataFrame:
+    """Which added roads the later build's routes use, and the market-hours they cut.
+
+    Parameters
+    ----------
+    roads
+        From :func:`road_differences` (only ``added`` rows are read).
+    routes
+        The later build's ``routes`` layer: one line per market routed.
+    changes
+        From :func:`market_changes`.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per added road that some route runs along: ``osm_id``,
+        ``highway``, ``name``, ``length_km``, ``markets`` (routes along it),
+        ``markets_faster``, ``market_hours_cut`` (the hours saved by the
+        markets whose route runs along it and got faster), ``gained_reach``
+        (markets newly reached through it) and ``market_names``; most
+        market-hours first. A market whose route runs along two new roads
+        counts for both: the figures say what each road is part of, and do
+        not add up across roads.
+    """
+    added = roads[roads["change"] == "added"].to_crs(settings.MEASURE_CRS)
+    lines = routes.to_crs(settings.MEASURE_CRS)
+    by_market = changes.set_index(["osm_type", "osm_id"])
+    tree = shapely.STRtree(lines.geometry.values)
+    rows = []
+    for _, road in added.iterrows():
+        users = [i for i in tree.query(road.geometry.buffer(1.0)) if _runs_along(lines.geometry.iloc[i], road.geometry)]
+        if not users:
+            continue
+        keys = [(lines["osm_type"].iloc[i], lines["osm_id"].iloc[i]) for i in users]
+        mine = by_market.loc[[k for k in keys if k in by_market.index]]
+        rows.append(
+            {
+                "osm_id": int(road["osm_id"]),
+                "highway": road["highway"],
+                "name": road["name"],
+                "length_km": float(road["length_km"]),
+                "markets": len(users),
+                "markets_faster": int((mine["change_h"] < -_UNCHANGED_H).sum()),
+                "market_hours_cut": float(mine["hours_cut"].sum()),
+                "gained_reach": int(mine["gained_reach"].sum()),
+                "market_names": "; ".join(sorted(str(n) for n in mine["name"])),
+            }
+        )
+    columns = ["osm_id", "highway", "name", "length_km", "markets", "markets_faster", "market_hours_cut"]
+    table = pd.DataFrame(rows, columns=[*columns, "gained_reach", "market_names"])
+    return table.sort_values(["market_hours_cut", "gained_reach", "osm_id"], ascending=[False, False, True])
+
+
+def _runs_along(route: shapely.Geometry, road: shapely.Geometry) -> bool:
+    """Whether ``route`` runs along ``road`` (both in metres), not only across it."""
+    along = route.intersection(road.buffer(1.0)).length
+    return bool(along >= min(_ALONG_SHARE * road.length, _ALONG_MIN_M))
+
+
+def change_summary(
+    info: dict, markets: pd.DataFrame, provinces: pd.DataFrame, roads: pd.DataFrame, segments: pd.DataFrame
+) -> str:
+    """The comparison of two builds as Markdown: the caveat, per province, the new roads that cut most."""
+    lines = ["# HamJi Explorer — change between two builds", ""]
+    if info.get("synthetic"):
+        lines += [f"**{settings.DEMO_STAMP}.** Neither build is OpenStreetMap; never quote these figures.", ""]
+    added, removed = roads[roads["change"] == "added"], roads[roads["change"] == "removed"]
+    faster = int((markets["change_h"] < -_UNCHANGED_H).sum())
+    slower = int((markets["change_h"] > _UNCHANGED_H).sum())
+    lines += [
+        f"**Read this first.** {CAVEAT}",
+        "",
+        *(
+            [
+                "**The two builds were routed under different assumptions ("
+                + ", ".join(info["assumptions_differ"])
+                + ")**: part of every change below comes from them, not from the map.",
+                "",
+            ]
+            if info.get("assumptions_differ")
+            else []
+        ),
+        *(
+            f"- {label.capitalize()}: {info[label]['source']}, OpenStreetMap data as of {info[label]['date']} "
+            f"({info[label]['folder']})."
+            for label in ("before", "after")
+        ),
+        f"- Roads: {len(added)} ways added ({added['length_km'].sum():,.1f} km), {len(removed)} removed "
+        f"({removed['length_km'].sum():,.1f} km).",
+        f"- Markets in both builds: {len(markets)}; {faster} faster and {slower} slower from a hub by more than "
+        f"3 minutes, {int(markets['gained_reach'].sum())} newly reachable, {int(markets['lost_reach'].sum())} no "
+        f"longer reachable; {markets['hours_cut'].sum():,.1f} market-hours cut in all.",
+        "",
+        "## Per province (markets in both builds)",
+        "",
+        "| Province | Markets before → after | Median hub → market: before → after | Change | Market-hours cut |",
+        "|---|---:|---:|---:|---:|",
+    ]
+    for r in provinces.itertuples():
+        change = r.hub_h_median_change
+        change_text = "–" if not np.isfinite(change) else f"{change:+.2f} h"
+        lines.append(
+            f"| {r.province_name} ({r.province}) | {r.markets_before} → {r.markets_after} | "
+            f"{format_hours(r.hub_h_median_before)} → {format_hours(r.hub_h_median_after)} | {change_text} | "
+            f"{r.market_hours_cut:,.2f} |"
+        )
+    lines += ["", "## New roads that cut the most market-hours", ""]
+    if segments.empty:
+        lines.append("No added road carries any market's route in the later build.")
+    else:
+        lines += [
+            "A market whose route runs along two new roads counts for both, so the rows do not add up.",
+            "",
+            "| OSM way | Class | Name | km | Routes along it | Faster | Market-hours cut | Newly reached |",
+            "|---|---|---|---:|---:|---:|---:|---:|",
+        ]
+        for r in segments.head(20).itertuples():
+            name = "" if r.name is None or (isinstance(r.name, float) and math.isnan(r.name)) else str(r.name)
+            lines.append(
+                f"| way/{r.osm_id} | {r.highway} | {name.replace('|', '/')} | {r.length_km:,.1f} | {r.markets} | "
+                f"{r.markets_faster} | {r.market_hours_cut:,.2f} | {r.gained_reach} |"
+            )
+    return "\n".join(lines) + "\n"
