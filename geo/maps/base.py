@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
@@ -64,7 +65,7 @@ class _SearchBox(JSCSSMixin, MacroElement):
     default_js = [SEARCH_JS]
     default_css = [SEARCH_CSS]
 
-    def __init__(self, layers: list[MacroElement]):
+    def __init__(self, layers: Sequence[MacroElement]):
         super().__init__()
         self._name = "HamjiSearch"
         self.layers = layers

@@ -75,7 +75,8 @@ def _self_contained(element: folium.Map | Figure) -> folium.Map | Figure:
     """
     root = element.get_root()
     render = root.render
-    root.render = lambda **kwargs: inline_assets(render(**kwargs))
+    # On this one figure only, not on the class (through its __dict__: mypy forbids assigning to a method).
+    vars(root)["render"] = lambda **kwargs: inline_assets(render(**kwargs))
     return element
 
 
