@@ -24,6 +24,7 @@ LEGEND_FOR = {
     "Markets (colour: time to crossing)": "0–1 h",
     "Provinces: median time to a crossing": "a province: the time of its median market",
     "Roads: hours from the nearest crossing": "a road or a market: its own time",
+    "Crossing catchments (best hub → market route)": "Catchments (layer control)",
 }
 MAPS = list(MAP_FILES.values())
 
