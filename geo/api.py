@@ -41,7 +41,7 @@ from geo.qgis import qgis_styles
 from geo.regions import Region, resolve_selection
 from geo.results import ROUTE_FRAMES, Layers, Routes, ScenarioResult
 from geo.scenarios import Scenario
-from geo.schema import LAYER_ORDER, conform_routes, conform_table
+from geo.schema import LAYER_ORDER, conform, conform_routes, conform_table
 from geo.sources.extracts import Progress
 from geo.sources.market_lists import MarketList
 from geo.sources.people_areas import PeopleAreas, read_people_areas
@@ -94,7 +94,8 @@ def _make_layers(raw: RawOsm, selection: list[Region], source: str) -> Layers:
     frames = build_layers(raw, selection, source)
     provenance = {**raw.provenance, "provinces": [r.code for r in selection]}
     # Never let synthetic markets pass for OpenStreetMap's.
-    frames["markets"]["source"] = "demo fixture (synthetic)" if provenance.get("synthetic") else "OpenStreetMap"
+    source = "demo fixture (synthetic)" if provenance.get("synthetic") else "OpenStreetMap"
+    frames["markets"] = conform(frames["markets"].assign(source=source), "markets")  # declared dtype, as read back
     if provenance.get("synthetic"):
         provenance["stamp"] = settings.DEMO_STAMP
     return Layers(**frames, provenance=provenance)
@@ -151,14 +152,15 @@ def demo_layers(regions: Iterable[str] | None = None) -> Layers:
 
 
 def layers_from_overpass(
-    url: str | None = None, regions: Iterable[str] | None = None, allow_empty: bool = False
+    overpass_url: str | None = None, regions: Iterable[str] | None = None, allow_empty: bool = False
 ) -> Layers:
     """Build the layers from a live Overpass API server (answers cached in :data:`settings.OVERPASS_CACHE_DIR`).
 
     Parameters
     ----------
-    url
-        The endpoint (default :data:`settings.OVERPASS_URL`).
+    overpass_url
+        The endpoint (default :data:`settings.OVERPASS_URL`); named as in
+        :func:`geo.pipeline.layers_stage` and as the errors about it name it.
     regions
         As for :func:`layers_from_extracts`.
     allow_empty
@@ -167,7 +169,7 @@ def layers_from_overpass(
     """
     from geo.sources.overpass import read_overpass
 
-    url = url or settings.OVERPASS_URL
+    url = overpass_url or settings.OVERPASS_URL
     selection = _selection(regions)
     io.ensure_writable(settings.OVERPASS_CACHE_DIR)
     return _make_layers(read_overpass(url, selection, allow_empty), selection, f"Overpass at {url}")
@@ -226,9 +228,9 @@ def write_layers(layers: Layers, folder: PathLike | None = None) -> list[Path]:
 def load_layers(folder: PathLike | None = None) -> Layers:
     """The layers a previous run wrote into ``folder`` (default :data:`settings.LAYERS_DIR`)."""
     path = io.check_stage_file(io.layers_path(Path(folder) if folder else None))
-    return Layers(
-        **{name: io.read_layer(path, name) for name in LAYER_ORDER}, provenance=io.read_provenance(path, "roads")
-    )
+    # Conformed on read as on write, so the layers read back have the dtypes declared (a year stays Int64).
+    frames = {name: conform(io.read_layer(path, name), name) for name in LAYER_ORDER}
+    return Layers(**frames, provenance=io.read_provenance(path, "roads"))
 
 
 # -- routes ------------------------------------------------------------------
@@ -310,13 +312,17 @@ def route_markets(
     ids = check_penalties(dict(record.penalties_h), list(layers.crossings["crossing_id"]), names)
     record = record.with_changes(penalties_h=ids)
     log.info("routing …")
-    out = compute_routes(layers.frames, record)
-    return Routes(
-        **{name: out[name] for name in ROUTE_FRAMES},
-        assumptions=record,
-        network=out["network"],
-        provenance=dict(layers.provenance),
-    )
+    return _routes(compute_routes(layers.frames, record), record, dict(layers.provenance))
+
+
+def _routes(out: dict, record: RunAssumptions, provenance: dict) -> Routes:
+    """Routing's output as :class:`Routes`, each frame conformed as the routes GeoPackage declares it.
+
+    Conformed here and not only on write, so routes in memory have the columns and dtypes of the same
+    routes read back.
+    """
+    frames = {name: conform_routes(out[name], name) for name in ROUTE_FRAMES}
+    return Routes(**frames, assumptions=record, network=out["network"], provenance=provenance)
 
 
 def write_routes(routes: Routes, folder: PathLike | None = None) -> Path:
@@ -377,8 +383,23 @@ def reach_table(
     """
     from geo.reach import province_reach, stamped
 
-    # Stamped and conformed here, so the table in memory has the columns of the one read back.
-    return stamped(province_reach(routes.markets, layers.provinces, groups, _areas_frame(people_areas)), routes)
+    if isinstance(people_areas, (str, Path)):
+        people_areas = read_people_areas(Path(people_areas))
+    table = province_reach(routes.markets, layers.provinces, groups, _areas_frame(people_areas))
+    # Stamped and conformed here, so the table in memory has the columns of the one read back. It names the
+    # areas it was weighted by (none: None), whatever the routes' record says, so that a scenario run on it
+    # later weights by them too, or asks for them.
+    record = routes.assumptions.with_changes(people_areas=_areas_digest(people_areas))
+    return stamped(table, replace(routes, assumptions=record))
+
+
+def _areas_digest(people_areas: PeopleAreas | gpd.GeoDataFrame | None) -> str | None:
+    """The identity of the people areas a table is weighted by: their file's, or (no file) their contents'."""
+    from geo.lineage import file_id
+
+    if isinstance(people_areas, PeopleAreas):
+        return file_id(people_areas.path)
+    return None if people_areas is None else io.json_digest(people_areas.to_json(sort_keys=True))
 
 
 def _areas_frame(people_areas: PathLike | PeopleAreas | gpd.GeoDataFrame | None) -> gpd.GeoDataFrame | None:
@@ -500,12 +521,7 @@ def run_scenario(
     log.info(f"routing scenario {chosen.key} …")
     out = compute_routes(frames, record)
     info = {"key": chosen.key, "name": chosen.name, "description": chosen.description, "file": chosen.source}
-    changed = Routes(
-        **{name: out[name] for name in ROUTE_FRAMES},
-        assumptions=record,
-        network=out["network"],
-        provenance={**routes.provenance, "scenario": info},
-    )
+    changed = _routes(out, record, {**routes.provenance, "scenario": info})
     new_reach = reach_table(changed, layers, people_areas=people_areas)
     return ScenarioResult(
         info=info,
@@ -530,6 +546,7 @@ def write_scenario(
     and half of another.
     """
     from geo.maps import check_assets, difference_map, fit_page
+    from geo.reach import assumptions_line, run_stamps
 
     if offline:
         check_assets()
@@ -546,18 +563,22 @@ def write_scenario(
         offline,
     )
     summary_md = comparison.difference_summary(
-        result.info, result.market_changes, result.province_changes, result.ordering, result.routes.provenance
+        result.info,
+        result.market_changes,
+        result.province_changes,
+        result.ordering,
+        result.routes.provenance,
+        routed=assumptions_line(result.routes),
     )
     staged = io.staging_folder(data_parent, key)
     try:
         write_routes(result.routes, staged)
         write_reach(result.reach, result.routes, staged)
-        io.write_csv(
-            conform_table(result.market_changes, "difference_markets"), staged / settings.DIFFERENCE_MARKETS_CSV
-        )
-        io.write_csv(
-            conform_table(result.province_changes, "difference_provinces"), staged / settings.DIFFERENCE_PROVINCES_CSV
-        )
+        for table, kind, name in (
+            (result.market_changes, "difference_markets", settings.DIFFERENCE_MARKETS_CSV),
+            (result.province_changes, "difference_provinces", settings.DIFFERENCE_PROVINCES_CSV),
+        ):  # stamped with the scenario's run, so a copy out of the folder still says what it is (DEMO)
+            io.write_csv(conform_table(table.assign(**run_stamps(result.routes)), kind), staged / name)
         io.write_text(summary_md, staged / "hamji_difference.md")
         io.replace_folder(staged, data_parent / key)
     except BaseException:

@@ -52,6 +52,7 @@ def travel_time_bands(
     cell_m = cell_m or settings.BAND_CELL_M
     radius = int(np.ceil(buffer_m / cell_m))
     disk = np.hypot(*np.mgrid[-radius : radius + 1, -radius : radius + 1]) * cell_m <= buffer_m
+    assert side.vertex_node is not None and side.vertex_xy is not None  # build_side fills every vertex field
     # A two-way road is two directed edges: count each vertex pair once.
     a, b, _, _, length_m = side.steps()
     full_s = side.vertex_times(time_s)
@@ -100,6 +101,7 @@ def road_time_bands(
     """
     bins = np.asarray(bins_h or settings.MAP_TIME_BINS_H, dtype=float)
     # One road per vertex pair, passable a→b, b→a or both (one-way streets), in order along the roads.
+    assert side.vertex_xy is not None  # build_side fills every vertex field
     u, v, forward, backward, length = side.steps()
     vertex_s = side.vertex_times(time_s)
     count = np.maximum(1, np.ceil(length / piece_m - 1e-6)).astype(int)  # 5000.0000001 m is 5 pieces

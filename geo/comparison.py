@@ -116,9 +116,18 @@ def ordering_sentence(label: str, ordering: dict) -> str:
 
 
 def difference_summary(
-    info: dict, markets: pd.DataFrame, provinces: pd.DataFrame, ordering: dict, provenance: dict, short: bool = False
+    info: dict,
+    markets: pd.DataFrame,
+    provinces: pd.DataFrame,
+    ordering: dict,
+    provenance: dict,
+    short: bool = False,
+    routed: str | None = None,
 ) -> str:
-    """A scenario's differences as Markdown (or, ``short``, a few lines for the terminal)."""
+    """A scenario's differences as Markdown (or, ``short``, a few lines for the terminal).
+
+    ``routed`` is what the scenario was routed under (:func:`geo.reach.assumptions_line`).
+    """
     changed = int(markets["nearest_crossing_changed"].sum())
     lost, gained = int(markets["lost_reach"].sum()), int(markets["gained_reach"].sum())
     slower = int((markets["crossing_change_h"] > 0.05).sum())
@@ -135,6 +144,7 @@ def difference_summary(
             f"- Scenario file: {info['file']}",
             f"- Data: {provenance.get('source')}, OpenStreetMap data as of {provenance.get('osm_timestamp')}.",
         ]
+        lines += [f"- Routed under: {routed}."] if routed else []
     lines += [
         f"- {len(markets)} markets: nearest crossing changed for {changed}, {slower} slower and {faster} faster "
         f"by more than 3 minutes, {lost} no longer reachable, {gained} newly reachable.",
@@ -182,25 +192,36 @@ def sensitivity_table(results: list[tuple[str, str, dict]]) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def sensitivity_summary(results: list[tuple[str, str, dict]], synthetic: bool = False) -> str:
-    """The sensitivity run as Markdown: one sentence per scenario (see :func:`sensitivity_table`)."""
+def sensitivity_summary(
+    results: list[tuple[str, str, dict]], synthetic: bool = False, baseline: str | None = None
+) -> str:
+    """The sensitivity run as Markdown: one sentence per scenario (see :func:`sensitivity_table`).
+
+    ``baseline`` is what the baseline was routed under (:func:`geo.reach.assumptions_line`).
+    """
     intro = (
         "Each scenario reruns the routes from the same layers; the ordering holds when every border province's "
         "median is below every far province's."
     )
+    if baseline:
+        intro += f" The baseline is routed under {baseline}; each scenario changes what its name says."
     sentences = [ordering_sentence(label, ordering) for _, label, ordering in results]
     return _summary("Sensitivity of the border-against-far comparison", intro, sentences, synthetic)
 
 
-def supply_summary(results: list[tuple[str, str, dict]], synthetic: bool = False) -> str:
+def supply_summary(results: list[tuple[str, str, dict]], synthetic: bool = False, routed: str | None = None) -> str:
     """The comparison under every supply model as Markdown: what each measures, and one sentence each.
 
     ``results`` are (model, label, ordering) rows; each sentence ends with the
     two groups' median hub→market times, the figure a supply model moves.
+    ``routed`` is the rest of what every model is routed with, the baseline's
+    (:func:`geo.reach.assumptions_line` without the supply model).
     """
     intro = "What each supply model measures:\n\n" + "\n".join(
         f"- `{model.name}`: {model.description}." for model in SUPPLY_MODELS.values()
     )
+    if routed:
+        intro += f"\n\nEvery model is routed with the baseline's {routed}."
     sentences = []
     for _, label, ordering in results:
         hub = ordering["hub_h_median"]

@@ -6,7 +6,9 @@ command's words are in one place; :mod:`geo.cli` prints what these return.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import geopandas as gpd
 import pandas as pd
@@ -32,7 +34,8 @@ def report(run: StageRun) -> str:
         )
         # A stage whose result is its text (the supply comparison) says it again when nothing changed.
         return f"{run.result.rstrip()}\n{line}" if isinstance(run.result, str) else line
-    text = {
+    # Each stage's formatter takes its own result type: Any, as run.result is whichever the stage made.
+    formatters: dict[str, Callable[[Any], str]] = {
         "layers": _layers,
         "routes": _routes,
         "reach": _reach,
@@ -41,7 +44,8 @@ def report(run: StageRun) -> str:
         "compare": _compare,
         "sensitivity": str,
         "supply": str,
-    }[run.stage](run.result)
+    }
+    text = formatters[run.stage](run.result)
     return text.rstrip("\n") + "\n" + written(run.written)
 
 
@@ -204,7 +208,7 @@ FLAGS = {
     "wait": "--wait",
     "overpass_url": "--overpass-url",
     "demo": "--demo",
-    "offline": "--offline",
+    "offline": "--cdn",  # the parameter to turn off (offline=False): the flag that does it
     "target": "--out",
     "supply": "--supply",
     "markets": "--markets",

@@ -72,7 +72,8 @@ def validate_speeds(data: dict, source: str) -> SpeedTable:
     Speeds must be finite numbers in (0, :data:`settings.MAX_SPEED_KMH`] km/h
     (TOML allows ``nan`` and ``inf``), and ``unpaved_factor`` in (0, 1].
     """
-    speeds, factors = {}, {}
+    speeds: dict[str, dict[str, float]] = {}
+    factors: dict[str, float] = {}
     for country in ("KP", "CN"):
         table = data.get(country)
         if not isinstance(table, dict):
@@ -124,9 +125,9 @@ class Side:
     vertex_lonlat: np.ndarray | None = None  # every road vertex, store CRS
     vertex_xy: np.ndarray | None = None  # every road vertex, measuring CRS
     vertex_m: np.ndarray | None = None  # metres along its road
-    edge_first: np.ndarray | None = None  # vertex where an edge's chain starts (lower index)
-    edge_last: np.ndarray | None = None
-    edge_reverse: np.ndarray | None = None  # the edge runs from edge_last back to edge_first
+    edge_first: np.ndarray = field(kw_only=True)  # vertex where an edge's chain starts (lower index)
+    edge_last: np.ndarray = field(kw_only=True)
+    edge_reverse: np.ndarray = field(kw_only=True)  # the edge runs from edge_last back to edge_first
     vertex_id: np.ndarray | None = None  # one id per distinct position (vertices shared by roads)
     vertex_node: np.ndarray | None = None  # the node at each vertex, -1 inside a chain
     _steps: tuple | None = None
@@ -179,6 +180,7 @@ class Side:
         A vertex inside a chain is reached through one of the chain's two ends,
         in the directions the road may be driven.
         """
+        assert self.vertex_m is not None and self.vertex_node is not None  # build_side fills every vertex field
         out = np.full(len(self.vertex_m), np.inf)
         vertex, owner = self.chain_vertices(np.arange(len(self.edge_u)))
         start = np.where(self.edge_reverse, self.edge_last, self.edge_first)[owner]
@@ -203,6 +205,7 @@ class Side:
         return self._steps
 
     def _find_steps(self) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        assert self.vertex_m is not None and self.vertex_id is not None  # build_side fills every vertex field
         vertex, owner = self.chain_vertices(np.arange(len(self.edge_u)))
         same = owner[1:] == owner[:-1]
         p, q, edge = vertex[:-1][same], vertex[1:][same], owner[:-1][same]

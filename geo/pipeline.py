@@ -18,6 +18,7 @@ import pandas as pd
 from geo import api, cache, comparison, io, lineage, settings
 from geo.assumptions import RunAssumptions
 from geo.errors import InputError
+from geo.reach import assumptions_line
 from geo.regions import resolve_selection
 from geo.sources.extracts import Progress
 from geo.sources.people_areas import PeopleAreas, read_people_areas
@@ -215,7 +216,8 @@ def supply_stage(layers_dir: Path | None = None, force: bool = False) -> StageRu
     if _current("supply", key, [output], force):
         return StageRun("supply", skipped=True, folder=folder, result=output.read_text(encoding="utf-8"))
     base = load_baseline(folder)
-    text = comparison.supply_summary(supply_orderings(base), synthetic=base.routes.synthetic)
+    routed = assumptions_line(base.routes, supply=False)
+    text = comparison.supply_summary(supply_orderings(base), synthetic=base.routes.synthetic, routed=routed)
     written = [io.write_text(text, output)]
     cache.remember("supply", key, [output])
     return StageRun("supply", written=written, result=text)
@@ -413,12 +415,21 @@ def sensitivity_stage(
         label = run.result.info["name"] + _missing_supply(run.result.routes)
         results.append((run.result.info["key"], label, run.result.ordering))
         written += run.written
-    text = comparison.sensitivity_summary(results, base.routes.synthetic)
+    text = comparison.sensitivity_summary(results, base.routes.synthetic, assumptions_line(base.routes))
     written += [
-        io.write_csv(comparison.sensitivity_table(results), base.folder / settings.SENSITIVITY_CSV),
+        io.write_csv(sensitivity_table(results, base), base.folder / settings.SENSITIVITY_CSV),
         io.write_text(text, base.folder / settings.SENSITIVITY_MD),
     ]
     return StageRun("sensitivity", written=written, result=text)
+
+
+def sensitivity_table(results: list[tuple[str, str, dict]], base: Baseline) -> pd.DataFrame:
+    """:func:`comparison.sensitivity_table`, stamped with the baseline's data (DEMO) and in its declared columns."""
+    from geo.reach import data_stamps
+    from geo.schema import conform_table
+
+    table = comparison.sensitivity_table(results)
+    return conform_table(table.assign(**data_stamps(base.routes.provenance)), "sensitivity")
 
 
 def compare_stage(

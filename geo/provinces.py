@@ -33,7 +33,7 @@ def region_of_boundary(row: pd.Series) -> Region | None:
 
 def match_provinces(boundaries: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
     """Known regions among OSM boundary relations (Yanbian included), one row each."""
-    rows = []
+    rows: list[dict] = []
     for _, row in boundaries.iterrows():
         region = region_of_boundary(row)
         if region is None or any(r["code"] == region.code for r in rows):

@@ -428,20 +428,35 @@ def format_share(value: float) -> str:
     return "–" if value is None or pd.isna(value) else f"{value:.0%}"
 
 
-def stamped(table: pd.DataFrame, routes) -> pd.DataFrame:
-    """``table`` with the stamps of :data:`geo.schema.STAMPS` and the declared columns, as written to CSV.
-
-    ``routes`` is the :class:`~geo.results.Routes` the table was made from.
-    """
-    record, provenance = routes.assumptions, routes.provenance
-    stamps = {
-        "supply_model": record.supply.name,
-        "speed_table": f"{record.speeds.source} ({record.speeds.digest})",
+def data_stamps(provenance: dict) -> dict:
+    """The values of :data:`geo.schema.DATA_STAMPS`: the data's source and date, and whether it is the demo."""
+    return {
         "data_source": str(provenance.get("source", "unknown")),
         "osm_data_date": str(provenance.get("osm_timestamp") or "unknown"),
         "demo": bool(provenance.get("synthetic")),
+    }
+
+
+def run_stamps(routes) -> dict:
+    """The values of :data:`geo.schema.STAMPS` for a table made from ``routes`` (a :class:`~geo.results.Routes`)."""
+    record = routes.assumptions
+    return {
+        "supply_model": record.supply.name,
+        "speed_table": f"{record.speeds.source} ({record.speeds.digest})",
+        **data_stamps(routes.provenance),
         "people_areas": record.people_areas,
     }
+
+
+def stamped(table: pd.DataFrame, routes) -> pd.DataFrame:
+    """``table`` with the stamps of :data:`geo.schema.STAMPS` and the declared columns, as written to CSV.
+
+    ``routes`` is the :class:`~geo.results.Routes` the table was made from. A table that already
+    names the people areas it was weighted by (:func:`geo.api.reach_table` stamps them) keeps them.
+    """
+    stamps = run_stamps(routes)
+    if "people_areas" in table:
+        stamps["people_areas"] = table["people_areas"]
     return conform_table(table.assign(**stamps), "reach")
 
 
@@ -543,6 +558,25 @@ def _published_section(table: pd.DataFrame) -> list[str]:
         )
         lines.append(f"{number}. {counts[0].by}, {counts[0].year}: {figures}. Source: {source}")
     return lines
+
+
+def assumptions_line(routes, supply: bool = True) -> str:
+    """What ``routes`` were routed under, in one line: supply model, speed table, penalties, date, people areas.
+
+    For the summaries of tables made from routes (differences, sensitivity, supply models), which
+    have no room for :func:`markdown_summary`'s whole section; ``supply=False`` leaves the model out.
+    """
+    from geo.crossings import penalty_text
+
+    record = routes.assumptions
+    parts = [f"supply model {record.supply.name}"] if supply else []
+    parts.append(f"speed table {record.speeds.source} (digest {record.speeds.digest})")
+    parts.append(f"border penalty {penalty_text(record, routes.crossings)}")
+    if record.as_of:
+        parts.append(f"crossings and links as of {record.as_of}")
+    if record.people_areas:
+        parts.append(f"people areas {record.people_areas}")
+    return "; ".join(parts)
 
 
 def _assumptions_section(routes) -> list[str]:

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import difflib
 from dataclasses import dataclass
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 import geopandas as gpd
 import numpy as np
@@ -54,12 +54,12 @@ def check_penalties(
     crossings are known).
     """
     by_name = {name.casefold(): cid for name, cid in (names or {}).items()}
-    checked = {}
+    checked: dict[str, float] = {}
     for name, hours in penalties.items():
         cid = name
         if crossing_ids is not None and name not in crossing_ids:
-            cid = by_name.get(name.casefold())
-            if cid is None:
+            found = by_name.get(name.casefold())
+            if found is None:
                 close = difflib.get_close_matches(name, [*crossing_ids, *(names or {})], n=3, cutoff=0.5)
                 raise InputError(
                     f"border penalty for {name!r}: unknown crossing; known crossings: "
@@ -67,6 +67,7 @@ def check_penalties(
                     + (f"; did you mean {' or '.join(map(repr, close))}?" if close else ""),
                     option="penalties",
                 )
+            cid = found
         if not 0 <= hours <= settings.MAX_PENALTY_H:
             raise InputError(
                 f"border penalty for {name!r}: {hours:g} is not a number of hours from 0 to {settings.MAX_PENALTY_H:g}",
@@ -127,6 +128,7 @@ class _Walk:
         """The road vertices along these edges (store CRS), each joint once: geometry only for routes drawn."""
         if not edges:
             return np.zeros((0, 2))
+        assert self.side.vertex_lonlat is not None  # build_side fills every vertex field
         vertex, owner = self.side.chain_vertices(np.asarray(edges))
         joint = np.r_[False, owner[1:] != owner[:-1]]
         return self.side.vertex_lonlat[vertex[~joint]]
@@ -339,7 +341,7 @@ def _route_markets(
     reachable = np.zeros(len(markets), bool)
     why: list[_Unreached | None] = [None] * len(markets)
     routes: list[dict] = []
-    usage = {
+    usage: dict[str, Any] = {
         "count": np.zeros(len(roads)),
         "area": np.zeros(len(roads)),
         "served": dict.fromkeys(crossings["crossing_id"], 0),

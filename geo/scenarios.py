@@ -51,7 +51,7 @@ from geo.assumptions import RunAssumptions
 from geo.documents import load_toml
 from geo.errors import InputError, clip
 from geo.io import read_text
-from geo.network import SPEED_CLASSES, validate_speeds
+from geo.network import SPEED_CLASSES, SpeedTable, validate_speeds
 from geo.supply import SUPPLY_MODELS, supply_model
 
 SCENARIO_DIR = Path(__file__).parent / "data" / "scenarios"
@@ -242,6 +242,21 @@ def _read_speeds(scenario: Scenario, speeds: dict, source: str) -> None:
             raise InputError(f"scenario {source}: speeds.{country}: use scale, KP or CN")
 
 
+def _scenario_speeds(scenario: Scenario, speeds: SpeedTable) -> SpeedTable:
+    """The baseline's speed table as the scenario changes it; the same table, name kept, when it changes none."""
+    if not scenario.speed_scale and not scenario.speed_overrides:
+        return speeds
+    table = {c: dict(speeds.speeds[c]) for c in ("KP", "CN")}
+    for country, factor in scenario.speed_scale.items():
+        table[country] = {k: v * factor for k, v in table[country].items()}
+    for country, values in scenario.speed_overrides.items():
+        table[country].update(values)
+    return validate_speeds(
+        {c: {**table[c], "unpaved_factor": speeds.unpaved_factor[c]} for c in table},
+        f"{speeds.source}, changed by scenario {scenario.key}",
+    )
+
+
 def apply_scenario(
     scenario: Scenario, layers: dict[str, gpd.GeoDataFrame], baseline: RunAssumptions
 ) -> tuple[dict[str, gpd.GeoDataFrame], RunAssumptions]:
@@ -313,16 +328,7 @@ def apply_scenario(
         added = gpd.GeoDataFrame(rows, geometry="geometry", crs=settings.STORE_CRS)
         crossings = pd.concat([crossings, added], ignore_index=True)
 
-    speeds = baseline.speeds
-    table = {c: dict(speeds.speeds[c]) for c in ("KP", "CN")}
-    for country, factor in scenario.speed_scale.items():
-        table[country] = {k: v * factor for k, v in table[country].items()}
-    for country, values in scenario.speed_overrides.items():
-        table[country].update(values)
-    new_speeds = validate_speeds(
-        {c: {**table[c], "unpaved_factor": speeds.unpaved_factor[c]} for c in table}, f"scenario {scenario.key}"
-    )
-
+    new_speeds = _scenario_speeds(scenario, baseline.speeds)
     new_penalties = dict(baseline.penalties_h)
     default_h = baseline.default_penalty_h
     if scenario.default_penalty_h is not None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import geopandas as gpd
 import pandas as pd
 import shapely
@@ -9,6 +11,7 @@ import shapely
 from geo import settings
 
 __all__ = [
+    "DATA_STAMPS",
     "GEOMETRY_TYPES",
     "HUB_HOURS_PREFIX",
     "LAYER_ORDER",
@@ -263,15 +266,10 @@ def _measure_columns(suffix: str = "") -> dict[str, str]:
     return columns
 
 
-#: The stamps every reach table carries in every row, so a copy out of its folder still says what it is.
-STAMPS = {
-    "supply_model": "str",
-    "speed_table": "str",
-    "data_source": "str",
-    "osm_data_date": "str",
-    "demo": "bool",
-    "people_areas": "str",
-}
+#: What data a table comes from, in every row of every table: a copy out of its folder still says DEMO.
+DATA_STAMPS = {"data_source": "str", "osm_data_date": "str", "demo": "bool"}
+#: The stamps of a table made from one set of routes (reach, differences): the data and the assumptions.
+STAMPS = {"supply_model": "str", "speed_table": "str", **DATA_STAMPS, "people_areas": "str"}
 _PEOPLE = {
     f"{measure}_within_{hours:g}h_people": "float64"
     for measure in ("crossing", "hub")
@@ -334,6 +332,7 @@ TABLE_SCHEMAS: dict[str, dict[str, str]] = {
         "nearest_crossing_changed": "bool",
         "lost_reach": "bool",
         "gained_reach": "bool",
+        **STAMPS,
     },
     "difference_provinces": {
         "code": "str",
@@ -351,6 +350,26 @@ TABLE_SCHEMAS: dict[str, dict[str, str]] = {
                 "crossing_unreachable",
             )
         },
+        **STAMPS,
+    },
+    # One row per scenario, each routed under its own assumptions: only the data's stamps are common to all.
+    "sensitivity": {
+        "scenario": "str",
+        "name": "str",
+        **{
+            f"{prefix}_{column}": dtype
+            for prefix in ("crossing", "hub")
+            for column, dtype in (
+                ("ordering_holds", "boolean"),  # empty where a group has no markets: no comparison
+                ("slowest_border", "str"),
+                ("slowest_border_h", "float64"),
+                ("fastest_far", "str"),
+                ("fastest_far_h", "float64"),
+                ("border_median_h", "float64"),
+                ("far_median_h", "float64"),
+            )
+        },
+        **DATA_STAMPS,
     },
 }
 
@@ -407,7 +426,7 @@ def conform_table(frame: pd.DataFrame, kind: str) -> pd.DataFrame:
     return _columns(frame, TABLE_SCHEMAS[kind])
 
 
-def read_table(path, kind: str) -> pd.DataFrame:
+def read_table(path: str | Path, kind: str) -> pd.DataFrame:
     """A CSV table written through :func:`conform_table`, read back with its declared dtypes."""
     schema = TABLE_SCHEMAS[kind]
     text_columns = {c: "string" for c, t in schema.items() if t == "str"}

@@ -103,7 +103,7 @@ class _Stage:
     before: set[str] = field(default_factory=set)
 
     def plan(self) -> _Plan:
-        plan, now = _Plan(), set()
+        plan, now = _Plan(), set[str]()
         self._walk(Path(), plan, now)
         plan.removals = sorted(r for r in self.before - now if _below_real_folders(self.target, Path(r)))
         return plan

@@ -56,11 +56,11 @@ def check_assets(assets_dir: Path | None = None) -> None:
     assets_dir = Path(assets_dir or settings.ASSETS_DIR)
     for _, url in (LEAFLET_JS, JQUERY_JS, LEAFLET_CSS):
         path = local_asset(url, assets_dir)
-        if not path.exists():
+        if path is None or not path.exists():  # None: no local folder serves the URL (as in inline_assets)
             raise InputError(
                 f"self-contained maps need {url} in {assets_dir}, which holds no copy of it; unset "
-                "HAMJI_ASSETS_DIR (the copies shipped with hamji are used), or pass --cdn for maps that load "
-                "Leaflet from the internet",
+                "HAMJI_ASSETS_DIR (the copies shipped with hamji are used), or make maps that load "
+                "Leaflet from the internet instead",
                 option="offline",
             )
 
@@ -83,8 +83,8 @@ def inline_assets(html: str, assets_dir: Path | None = None) -> str:
         if path is None or not path.exists():
             raise InputError(
                 f"self-contained maps need {url} in {assets_dir}, which holds no copy of it; unset "
-                "HAMJI_ASSETS_DIR (the copies shipped with hamji are used), or pass --cdn for maps that load "
-                "Leaflet from the internet",
+                "HAMJI_ASSETS_DIR (the copies shipped with hamji are used), or make maps that load "
+                "Leaflet from the internet instead",
                 option="offline",
             )
         return path, path.read_text(encoding="utf-8")

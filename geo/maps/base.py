@@ -140,6 +140,14 @@ def _prepare(frame: gpd.GeoDataFrame, tolerance_m: float) -> gpd.GeoDataFrame:
     return frame.set_geometry(shapely.transform(frame.geometry.values, lambda xy: np.round(xy, decimals)))
 
 
+def _page(m: folium.Map) -> Figure:
+    """The page ``m`` is drawn on: folium.Map always puts itself on a branca Figure; get_root is typed Element."""
+    root = m.get_root()
+    if not isinstance(root, Figure):
+        raise TypeError(f"folium map {m.get_name()} is on a {type(root).__name__}, not a branca Figure page")
+    return root
+
+
 def _page_furniture(
     root: Figure, inputs: MapInputs, title: str, subtitle_html: str, index_href: str = INDEX_FILE
 ) -> None:

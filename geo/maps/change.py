@@ -15,6 +15,7 @@ from geo.maps.base import (
     _legend,
     _new_map,
     _outline_legend_items,
+    _page,
     _page_furniture,
     _road_legend_items,
 )
@@ -44,7 +45,7 @@ def change_map(inputs: MapInputs, result: BuildComparison) -> folium.Map:
     _add_crossings(m, inputs.crossings)
     _add_market_changes(m, inputs.markets, result.markets)
     _finish(m)
-    root = m.get_root()
+    root = _page(m)
     before, after = result.info["before"], result.info["after"]
     subtitle = escape(
         f"From {before['source']} ({before['date']}) to {after['source']} ({after['date']}): "

@@ -19,6 +19,7 @@ from geo.maps.base import (
     _MapScript,
     _new_map,
     _outline_legend_items,
+    _page,
     _page_furniture,
     _road_legend_items,
     _SearchBox,
@@ -56,7 +57,7 @@ def overview_map(inputs: MapInputs) -> folium.Map:
     crossings = _add_crossings(m, inputs.crossings)
     markets = _add_markets(m, inputs.markets, inputs.crossings)
     _finish(m, [markets, crossings])
-    root = m.get_root()
+    root = _page(m)
     _page_furniture(
         root,
         inputs,
@@ -124,7 +125,7 @@ def comparison_map(inputs: MapInputs) -> folium.Map:
     crossings = _add_crossings(m, inputs.crossings)
     markets = _add_markets(m, inputs.markets, inputs.crossings)
     _finish(m, [markets, crossings])
-    root = m.get_root()
+    root = _page(m)
     _page_furniture(root, inputs, "Border provinces against far provinces", escape(headline(inputs.reach)))
     _legend(
         root,
@@ -188,7 +189,7 @@ def side_by_side_map(inputs: MapInputs) -> Figure:
             if row is not None
             else ": not in this build"
         )
-        m.get_root().html.add_child(
+        _page(m).html.add_child(
             StaticHtml(f'<div class="hamji-title" style="left:calc({left} + 10px)">{escape(title)}</div>')
         )
         maps.append(m)
@@ -297,7 +298,7 @@ def difference_map(inputs: MapInputs, markets: pd.DataFrame, provinces: pd.DataF
         if stem == first:
             searched.insert(0, group)
     _finish(m, searched)
-    root = m.get_root()
+    root = _page(m)
     groups = provinces.set_index("code")
     sentence = ""
     if {"group:border", "group:far"} <= set(groups.index):

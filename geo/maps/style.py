@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import TypedDict
+
 import numpy as np
 import pandas as pd
 
@@ -54,8 +56,16 @@ def time_bin_labels() -> list[tuple[str, str]]:
     return list(zip(settings.MAP_TIME_COLOURS, labels)) + [(settings.MAP_UNREACHABLE_COLOUR, "unreachable")]
 
 
+class OutlineStyle(TypedDict):
+    """A province outline's Leaflet path style (``dashArray`` ``None`` draws it solid)."""
+
+    color: str
+    weight: float
+    dashArray: str | None
+
+
 #: How each group of provinces is outlined (Leaflet path style), its CSS line style in the legend, and its words.
-GROUP_OUTLINES = {
+GROUP_OUTLINES: dict[str, tuple[OutlineStyle, str, str]] = {
     "border": (
         {"color": settings.MAP_GROUP_COLOURS["border"], "weight": 3, "dashArray": None},
         "solid",

@@ -68,7 +68,8 @@ def build_maps(inputs: MapInputs, offline: bool = False) -> tuple[dict[str, str]
         that was applied.
     """
     builders = {"overview": overview_map, "comparison": comparison_map, "side_by_side": side_by_side_map}
-    pages, tolerances, drawn = {}, {}, {}
+    pages, tolerances = {}, {}
+    drawn: dict[float, MapInputs] = {}
     for key, builder in builders.items():
         pages[MAP_FILES[key]], tolerances[MAP_FILES[key]] = fit_page(MAP_FILES[key], builder, inputs, offline, drawn)
     return pages, tolerances
@@ -150,12 +151,15 @@ def index_page(
         if sentences:
             scenario_html += f"<h3>{title}</h3><ul>" + "".join(f"<li>{escape(t)}</li>" for t in sentences) + "</ul>"
     speeds = inputs.assumptions.speeds
-    speed_rows = "".join(
-        f"<li>{escape(c)}: "
-        + escape(", ".join(f"{k} {v:g} km/h" for k, v in speeds.speeds[c].items()))
-        + escape(f"; unpaved × {speeds.unpaved_factor[c]:g}")
-        + "</li>"
-        for c in ("KP", "CN")
+    speed_rows = (
+        "".join(
+            f"<li>{escape(c)}: "
+            + escape(", ".join(f"{k} {v:g} km/h" for k, v in speeds.speeds[c].items()))
+            + escape(f"; unpaved × {speeds.unpaved_factor[c]:g}")
+            + "</li>"
+            for c in ("KP", "CN")
+        )
+        + f"<li>Speed table: {escape(speeds.source)} (digest {escape(speeds.digest)})</li>"
     )
     sources = "".join(
         f"<li>{escape(p.by)}, {p.year}: {p.markets} markets in "

@@ -96,6 +96,7 @@ class _XmlTokens:
         return -1
 
     def _special(self, data: bytes, pos: int, final: bool) -> int:
+        assert self.end is not None  # feed calls this only inside a comment or instruction, which sets end
         end = data.find(self.end, pos)
         if end < 0:
             keep = len(data) - len(self.end) + 1

@@ -15,6 +15,7 @@ import logging
 import os
 import tempfile
 from pathlib import Path
+from typing import cast
 
 import osmium
 import pandas as pd
@@ -92,7 +93,9 @@ def extract_region(source: Path, target: Path, progress: Progress | None = None)
         ):
             index = osmium.index.create_map(node_index(source, Path(scratch)))
             keys = osmium.filter.KeyFilter("highway", "railway", "amenity", "barrier", "place")
-            objects = osmium.FileProcessor(str(source), osmium.osm.NODE | osmium.osm.WAY).with_locations(index)
+            # pyosmium annotates storage as str, yet takes a LocationTable (file_processor.py checks for one).
+            processor = osmium.FileProcessor(str(source), osmium.osm.NODE | osmium.osm.WAY)
+            objects = processor.with_locations(cast(str, index))
             for obj in objects.with_filter(keys).with_filter(osmium.filter.TagFilter(*wanted_tags())):
                 kept = selector.count
                 selector.see(obj)

@@ -29,6 +29,7 @@ import time
 from collections.abc import Callable
 from datetime import UTC
 from pathlib import Path
+from typing import cast
 
 import geopandas as gpd
 import numpy as np
@@ -114,8 +115,9 @@ class FileProgress:
                     continue
         try:
             text = Path(f"/proc/self/fdinfo/{self.fd}").read_text() if self.fd else ""
-            return int(re.search(r"pos:\s*(\d+)", text).group(1)) if text else 0
-        except (OSError, AttributeError):
+            found = re.search(r"pos:\s*(\d+)", text)
+            return int(found.group(1)) if found else 0
+        except OSError:
             return 0
 
     def tick(self, kept: int, done: bool = False) -> None:
@@ -142,9 +144,9 @@ def _read_one(path: Path, box: tuple[float, float, float, float], progress: Prog
         # A key filter first: it costs little on the buildings, so the pair matching runs on few objects.
         keys = osmium.filter.KeyFilter("highway", "railway", "amenity", "barrier", "place")
         processor = osmium.FileProcessor(str(path), osmium.osm.NODE | osmium.osm.WAY)
-        for obj in (
-            processor.with_locations(index).with_filter(keys).with_filter(osmium.filter.TagFilter(*wanted_tags()))
-        ):
+        # pyosmium annotates storage as str, yet takes a LocationTable (file_processor.py checks for one).
+        located = processor.with_locations(cast(str, index))
+        for obj in located.with_filter(keys).with_filter(osmium.filter.TagFilter(*wanted_tags())):
             features.see(obj)
             if features.count % 4096 == 0:
                 meter.tick(features.count)

@@ -186,7 +186,8 @@ def _corridor_sides(line_lonlat: list[tuple[float, float]], width_m: float) -> t
     """The land within ``width_m`` of a border line (UTM), and its Chinese (north, left) and Korean halves."""
     line = _utm(_drawn(line_lonlat))
     corridor = line.buffer(width_m, cap_style="flat")
-    north, south = [], []
+    north: list[shapely.Geometry] = []
+    south: list[shapely.Geometry] = []
     for part in shapely.ops.split(corridor, line).geoms:
         inside = part.representative_point()
         at = line.project(inside)

@@ -146,7 +146,8 @@ def apply_market_lists(
     if mode not in ("replace", "add"):
         raise InputError(f"market list mode {mode!r}: use 'replace' or 'add'", option="markets_mode")
     kp = provinces[provinces["country"] == "KP"].to_crs(settings.MEASURE_CRS).union_all()
-    frames, reports, next_id = [], [], 1
+    frames, next_id = [], 1
+    reports: list[dict] = []
     for market_list in lists:
         points = market_list.points
         geometry = gpd.GeoSeries(

@@ -198,7 +198,8 @@ def overpass_timestamp(overpass_url: str) -> str:
         ) from None
     except requests.RequestException as exc:
         guard.fail(f"the answer broke off or was malformed ({type(exc).__name__})")
-    stamp = (data.get("osm3s") if isinstance(data.get("osm3s"), dict) else {}).get("timestamp_osm_base")
+    status = data.get("osm3s")
+    stamp = (status if isinstance(status, dict) else {}).get("timestamp_osm_base")
     if not isinstance(stamp, str):
         guard.fail("the answer has no osm3s.timestamp_osm_base: is this an Overpass API?")
     return clip(stamp, 40)

@@ -10,6 +10,7 @@ pass 1 only, and notes which of their member ways the file holds.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import datetime
 
 import osmium
 import shapely
@@ -72,7 +73,7 @@ class Kept:
 
     rows: dict[str, list[dict]] = field(default_factory=lambda: {kind: [] for kind in KINDS})
     lines: dict[str, list] = field(default_factory=lambda: {"roads": [], "rail": []})
-    latest: object = None
+    latest: datetime | None = None  # newest timestamp of an object kept (osmium gives a datetime)
     synthetic: bool = False
     negative_ids: bool = False
     partial_ways: int = 0
@@ -250,7 +251,7 @@ class AreaPass(osmium.SimpleHandler):
         relation = self.relations.get(area.orig_id())
         # The relation's own tags: libosmium drops ``type`` from the area's.
         kind = wanted_relation(relation.tags) if relation else None
-        if kind is None:
+        if kind is None or relation is None:
             return
         try:
             geometry = shapely.from_wkb(self.wkb.create_multipolygon(area))
