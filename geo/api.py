@@ -30,10 +30,12 @@ from pathlib import Path
 
 import geopandas as gpd
 import pandas as pd
+import pyogrio
 
 from geo import comparison, io, settings
 from geo.assumptions import RunAssumptions
 from geo.change import BuildComparison
+from geo.errors import InputError, clip
 from geo.layers import build_layers
 from geo.maps.output import draw_map, map_inputs, write_maps
 from geo.network import SpeedTable, load_speeds
@@ -229,8 +231,18 @@ def load_layers(folder: PathLike | None = None) -> Layers:
     """The layers a previous run wrote into ``folder`` (default :data:`settings.LAYERS_DIR`)."""
     path = io.check_stage_file(io.layers_path(Path(folder) if folder else None))
     # Conformed on read as on write, so the layers read back have the dtypes declared (a year stays Int64).
-    frames = {name: conform(io.read_layer(path, name), name) for name in LAYER_ORDER}
+    frames = {name: conform(_read_layer(path, name), name) for name in LAYER_ORDER}
     return Layers(**frames, provenance=io.read_provenance(path, "roads"))
+
+
+#: Layers that layers files written before rail was read do not hold: read as empty.
+_LATER_LAYERS = ("railways", "stations")
+
+
+def _read_layer(path: Path, name: str) -> gpd.GeoDataFrame:
+    if name in _LATER_LAYERS and name not in {layer for layer, _ in pyogrio.list_layers(path)}:
+        return conform(gpd.GeoDataFrame(geometry=[], crs=settings.STORE_CRS), name)
+    return io.read_layer(path, name)
 
 
 # -- routes ------------------------------------------------------------------
@@ -241,6 +253,7 @@ def run_assumptions(
     penalties: Mapping[str, float] | None = None,
     supply: str | SupplyModel = DEFAULT_SUPPLY,
     as_of: str | None = None,
+    unknown_crossings: str = "closed",
 ) -> RunAssumptions:
     """The record of what a run assumes, made once from plain arguments (the CLI makes it from its flags).
 
@@ -253,27 +266,46 @@ def run_assumptions(
         Hours at the border by crossing id or name (names are matched to
         ids when routing); the others take :data:`settings.BORDER_PENALTY_H`.
     supply
-        A supply model or its name: ``hamji`` (Jilin's hubs and crossings) or
-        ``all-china`` (Liaoning's too, Dandong-Sinuiju included): see
-        :data:`geo.supply.SUPPLY_MODELS`.
+        A supply model or its name: ``hamji`` (Jilin by road), ``land`` (every
+        land crossing by road, Dandong-Sinuiju included; ``all-china`` is its
+        old name) or ``all`` (every channel: road, rail and sea; the default):
+        see :data:`geo.supply.SUPPLY_MODELS`.
     as_of
-        The date the channels are taken as of (``YYYY`` or ``YYYY-MM``), or None.
+        The date the channels are taken as of (``YYYY`` or ``YYYY-MM``), or None
+        for the OSM data date; a bad one is a one-line :class:`~geo.errors.InputError`.
+    unknown_crossings
+        ``closed`` (default): crossings found only in OpenStreetMap are listed
+        but not routed; ``open``: they are routed as open.
 
     Examples
     --------
     >>> record = run_assumptions(penalties={"wonjong_quanhe": 4.0}, supply="all-china")
     >>> record.supply.name, record.penalty_h("wonjong_quanhe"), record.penalty_h("sinuiju_dandong")
-    ('all-china', 4.0, 2.0)
+    ('land', 4.0, 2.0)
     """
     from geo.routes import check_penalties
+    from geo.status import parse_as_of
 
     table = speeds if isinstance(speeds, SpeedTable) else load_speeds(Path(speeds) if speeds else None)
+    parse_as_of(as_of)  # a bad date fails here, in one line, before anything runs
     return RunAssumptions(
         supply=supply_model(supply),
         speeds=table,
         penalties_h=check_penalties(dict(penalties or {}), None),
-        as_of=as_of,
+        as_of=as_of if as_of is None else str(as_of).strip(),
+        unknown_crossings=_unknown_choice(unknown_crossings),
     )
+
+
+def _unknown_choice(value: str) -> str:
+    from geo.status import UNKNOWN_CHOICES
+
+    if value not in UNKNOWN_CHOICES:
+        raise InputError(
+            f"unknown crossings: {clip(value, 40)!r}; choose one of {', '.join(UNKNOWN_CHOICES)}",
+            option="unknown_crossings",
+        )
+    return value
 
 
 def route_markets(
@@ -299,7 +331,7 @@ def route_markets(
     --------
     >>> routes = route_markets(demo_layers(), penalties={"wonjong_quanhe": 4.0})
     >>> routes.assumptions.supply.name, len(routes.markets), bool(routes.markets["reachable"].all())
-    ('hamji', 20, True)
+    ('all', 20, True)
     """
     from geo.crossings import crossing_name
     from geo.routes import check_penalties, compute_routes
@@ -312,7 +344,8 @@ def route_markets(
     ids = check_penalties(dict(record.penalties_h), list(layers.crossings["crossing_id"]), names)
     record = record.with_changes(penalties_h=ids)
     log.info("routing …")
-    return _routes(compute_routes(layers.frames, record), record, dict(layers.provenance))
+    out = compute_routes(layers.frames, record, data_date=layers.provenance.get("osm_timestamp"))
+    return _routes(out, record, dict(layers.provenance))
 
 
 def _routes(out: dict, record: RunAssumptions, provenance: dict) -> Routes:
@@ -519,7 +552,7 @@ def run_scenario(
     base_reach = reach if reach is not None else reach_table(routes, layers, people_areas=people_areas)
     frames, record = apply_scenario(chosen, layers.frames, routes.assumptions)
     log.info(f"routing scenario {chosen.key} …")
-    out = compute_routes(frames, record)
+    out = compute_routes(frames, record, data_date=routes.provenance.get("osm_timestamp"))
     info = {"key": chosen.key, "name": chosen.name, "description": chosen.description, "file": chosen.source}
     changed = _routes(out, record, {**routes.provenance, "scenario": info})
     new_reach = reach_table(changed, layers, people_areas=people_areas)

@@ -49,6 +49,9 @@ class RunAssumptions:
         The date (``YYYY`` or ``YYYY-MM``) the channels are taken as of, or None for the data's own date.
     people_areas
         Digest of the people-areas file that weights the people shares, or None.
+    unknown_crossings
+        ``closed``: crossings found only in OpenStreetMap (status unknown) are
+        listed but not routed; ``open``: they are routed as open.
     """
 
     supply: SupplyModel
@@ -57,6 +60,7 @@ class RunAssumptions:
     default_penalty_h: float = settings.BORDER_PENALTY_H
     as_of: str | None = None
     people_areas: str | None = None
+    unknown_crossings: str = "closed"
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "penalties_h", _frozen(self.penalties_h))

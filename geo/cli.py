@@ -69,6 +69,13 @@ def _run_layers(args: argparse.Namespace, regions: list[str] | None = None) -> N
     _say(run)
 
 
+def _model_regions(args: argparse.Namespace) -> list[str] | None:
+    """The provinces to build: --province plus those the supply model routes through (the demo draws them all)."""
+    from geo.supply import supply_model, supply_regions
+
+    return args.province if args.demo else supply_regions(args.province, supply_model(args.supply))
+
+
 def _run_extract(args: argparse.Namespace) -> None:
     from geo.sources.clip import extract_region
 
@@ -85,7 +92,7 @@ def _assumptions(args: argparse.Namespace):
     from geo.api import run_assumptions
     from geo.routes import parse_penalties
 
-    return run_assumptions(args.speeds, parse_penalties(args.penalty), args.supply)
+    return run_assumptions(args.speeds, parse_penalties(args.penalty), args.supply, args.as_of, args.unknown_crossings)
 
 
 def _run_routes(args: argparse.Namespace) -> None:
@@ -119,13 +126,19 @@ def _run_scenario(args: argparse.Namespace) -> None:
             print(f"{name}: {scenario.name}. {scenario.description}")
         print(f"(files in {SCENARIO_DIR}; give one of these names or the path of your own TOML file)")
         return
-    _say(scenario_stage(args.name, layers_dir=args.layers, maps_dir=args.maps, offline=args.offline))
+    dated = {"as_of": args.as_of, "unknown_crossings": args.unknown_crossings}
+    _say(scenario_stage(args.name, layers_dir=args.layers, maps_dir=args.maps, offline=args.offline, **dated))
 
 
 def _run_sensitivity(args: argparse.Namespace) -> None:
     from geo.pipeline import sensitivity_stage
 
-    _say(sensitivity_stage(layers_dir=args.layers, maps_dir=args.maps, names=args.scenario, offline=args.offline))
+    dated = {"as_of": args.as_of, "unknown_crossings": args.unknown_crossings}
+    _say(
+        sensitivity_stage(
+            layers_dir=args.layers, maps_dir=args.maps, names=args.scenario, offline=args.offline, **dated
+        )
+    )
 
 
 def _run_compare(args: argparse.Namespace) -> None:
@@ -230,7 +243,7 @@ def main(argv: list[str] | None = None) -> int:
 
 #: Sub-command -> what runs it.
 RUNNERS = {
-    "layers": _run_layers,
+    "layers": lambda args: _run_layers(args, _model_regions(args)),
     "routes": _run_routes,
     "reach": _run_reach,
     "maps": _run_maps,

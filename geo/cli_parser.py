@@ -12,7 +12,8 @@ from pathlib import Path
 from typing import NoReturn
 
 from geo import __version__, settings
-from geo.supply import DEFAULT_SUPPLY, SUPPLY_MODELS
+from geo.status import UNKNOWN_CHOICES
+from geo.supply import ALIASES, DEFAULT_SUPPLY, SUPPLY_MODELS
 
 
 class HamjiParser(argparse.ArgumentParser):
@@ -106,12 +107,14 @@ def _add_route_options(parser: argparse.ArgumentParser) -> None:
     routing = parser.add_argument_group("routing")
     routing.add_argument(
         "--supply",
-        choices=tuple(SUPPLY_MODELS),
+        choices=(*SUPPLY_MODELS, *ALIASES),
         default=DEFAULT_SUPPLY,
         help="where goods come from: "
         + "; ".join(f"{model.name}: {model.description}" for model in SUPPLY_MODELS.values())
-        + f" (default {DEFAULT_SUPPLY}; build adds the Chinese provinces a model needs to the layers)",
+        + f" (default {DEFAULT_SUPPLY}; 'all-china' is the old name of 'land'; build adds the Chinese provinces "
+        "a model needs to the layers)",
     )
+    _add_date_options(routing)
     routing.add_argument(
         "--speeds",
         metavar="FILE",
@@ -126,6 +129,23 @@ def _add_route_options(parser: argparse.ArgumentParser) -> None:
         default=None,
         help=f"hours at one crossing, named as on the maps (Wonjong–Quanhe) or by id "
         f"(wonjong_quanhe) (default {settings.BORDER_PENALTY_H} h each); repeatable",
+    )
+
+
+def _add_date_options(group) -> None:
+    group.add_argument(
+        "--as-of",
+        metavar="YYYY[-MM]",
+        default=None,
+        help="route as of this year or month: a crossing or sea link not yet opened or shut then (COVID closures, "
+        "bridges built but not opened; every date sourced) is not used (default: the OSM data date)",
+    )
+    group.add_argument(
+        "--unknown-crossings",
+        choices=UNKNOWN_CHOICES,
+        default="closed",
+        help="crossings found only in OpenStreetMap, of unknown status: list them but do not route them "
+        "(closed, the default), or route them as open",
     )
 
 
@@ -200,6 +220,14 @@ def make_parser() -> argparse.ArgumentParser:
         "Stage 1: read OpenStreetMap (Overpass or local extracts) and write hamji_layers.gpkg.",
     )
     _add_layer_options(layers)
+    layers.add_argument(
+        "--supply",
+        choices=(*SUPPLY_MODELS, *ALIASES),
+        default=DEFAULT_SUPPLY,
+        help=f"the supply model the layers are for: the Chinese provinces it needs are added to --province "
+        f"(default {DEFAULT_SUPPLY}, which needs Liaoning; hamji needs only Jilin), so that 'layers' then "
+        "'routes' does what 'build' does",
+    )
     _add_force(layers)
     routes = _command(
         commands,
@@ -250,6 +278,7 @@ def make_parser() -> argparse.ArgumentParser:
     )
     scenario.add_argument("name", nargs="?", help="shipped scenario name or path of a TOML file")
     scenario.add_argument("--list", action="store_true", help="list the shipped scenarios")
+    _add_date_options(scenario.add_argument_group("date (the baseline is routed again as of it)"))
     _add_layers_in(scenario, "the baseline (layers, routes, reach table; the scenario's files are written there)")
     _add_map_options(scenario)
     _add_wait(scenario)
@@ -269,6 +298,7 @@ def make_parser() -> argparse.ArgumentParser:
         help="scenario to include instead of the defaults; repeatable",
     )
     _add_layers_in(sensitivity, "the baseline (layers, routes, reach table; results are written there)")
+    _add_date_options(sensitivity.add_argument_group("date (the baseline is routed again as of it)"))
     _add_map_options(sensitivity)
     _add_wait(sensitivity)
     compare = _command(

@@ -21,6 +21,7 @@ from geo.errors import MissingStageError, OverpassError, clip
 from geo.maps.style import MAP_TITLES
 from geo.pipeline import StageRun
 from geo.reach import format_hours, format_share, headline
+from geo.status import as_of_day, dated_lines
 
 DEMO_LINE = f"*** {settings.DEMO_STAMP} ***"
 
@@ -113,6 +114,10 @@ def _routes(routes: Routes) -> str:
             )
     supply = routes.assumptions.supply
     lines.append(f"supply model: {supply.name} ({supply.description})")
+    day = as_of_day(routes.assumptions.as_of, routes.provenance.get("osm_timestamp"))
+    shut = dated_lines(routes.crossings, day)
+    if shut:
+        lines.append(f"not usable on {day}: " + "; ".join(shut))
     if routes.network.missing_regions:
         lines.append(
             f"warning: the layers hold no {', '.join(routes.network.missing_regions)}: the {supply.name} model "
@@ -214,6 +219,8 @@ FLAGS = {
     "markets": "--markets",
     "markets_mode": "--markets-mode",
     "people_areas": "--people-areas",
+    "as_of": "--as-of",
+    "unknown_crossings": "--unknown-crossings",
 }
 
 

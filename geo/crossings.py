@@ -41,7 +41,9 @@ def _osm_crossing_candidates(raw: RawOsm, border: shapely.Geometry) -> gpd.GeoDa
                 }
             )
     roads = raw["roads"]
-    bridges = [(roads[bool_tag(roads["bridge"])], "road"), (raw["rail"], "rail")]
+    rail = raw["rail"]
+    rail = rail[rail["railway"].isin(settings.RAIL_TAGS["railway"]) & bool_tag(rail["bridge"])]
+    bridges = [(roads[bool_tag(roads["bridge"])], "road"), (rail, "rail")]
     for frame, mode in bridges:
         projected = frame.to_crs(settings.MEASURE_CRS)
         crossing = projected[projected.intersects(border)]

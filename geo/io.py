@@ -439,6 +439,7 @@ def assumptions_record(assumptions, network) -> dict:
         "penalties_h": dict(assumptions.penalties_h),
         "default_penalty_h": assumptions.default_penalty_h,
         "as_of": assumptions.as_of,
+        "unknown_crossings": assumptions.unknown_crossings,
         "people_areas": assumptions.people_areas,
         "network": {
             "bridges_left_to_crossings": network.bridges_left_to_crossings,
@@ -472,6 +473,7 @@ def read_assumptions(record: object, path: Path):
             default_penalty_h=float(record["default_penalty_h"]),
             as_of=record["as_of"],
             people_areas=record["people_areas"],
+            unknown_crossings=str(record.get("unknown_crossings", "closed")),
         )
         network = record["network"]
         report = NetworkReport(

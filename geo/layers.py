@@ -26,6 +26,7 @@ from geo import settings
 from geo.crossings import build_crossings
 from geo.errors import InputError
 from geo.provinces import assign_regions, border_line, check_coverage, match_provinces
+from geo.rail import build_railways, build_stations
 from geo.regions import Region
 from geo.schema import bool_tag, conform
 from geo.sources.raw import RawOsm
@@ -142,6 +143,8 @@ def build_layers(raw: RawOsm, selection: list[Region], source: str) -> dict[str,
         "markets": markets,
         "market_areas": market_areas,
         "hubs": build_hubs(raw["places"], everything),
+        "railways": build_railways(raw["rail"], everything, selection),
+        "stations": build_stations(raw["rail"], everything, selection),
     }
 
 

@@ -145,6 +145,7 @@ def _record_key(record: RunAssumptions) -> dict:
         "penalties": dict(record.penalties_h),
         "default_penalty_h": record.default_penalty_h,
         "as_of": record.as_of,
+        "unknown_crossings": record.unknown_crossings,
     }
 
 
@@ -381,11 +382,15 @@ def scenario_stage(
     maps_dir: Path | None = None,
     baseline: Baseline | None = None,
     offline: bool = True,
+    as_of: str | None = None,
+    unknown_crossings: str | None = None,
 ) -> StageRun:
     """Rerun a scenario against the baseline in ``layers_dir``; write its folder and difference map.
 
     Writes ``LAYERS_DIR/scenarios/KEY/`` (routes, reach, differences) and
-    ``MAPS_DIR/scenarios/KEY.html``.
+    ``MAPS_DIR/scenarios/KEY.html``. With ``as_of`` (or ``unknown_crossings``)
+    the baseline is first routed again as of that date, so that both sides of
+    the comparison ask about the same day.
     """
     from geo.maps import check_assets
     from geo.scenarios import load_scenario
@@ -393,21 +398,48 @@ def scenario_stage(
     scenario = load_scenario(name)
     if offline:
         check_assets()
-    base = baseline or load_baseline(layers_dir)
+    base = dated_baseline(baseline or load_baseline(layers_dir), as_of, unknown_crossings)
     result = api.run_scenario(scenario, base.layers, base.routes, base.reach, people_areas=base.people_areas)
     written = api.write_scenario(result, base.layers, base.folder, maps_dir, offline)
     return StageRun("scenario", written=written, result=result)
 
 
+def dated_baseline(base: Baseline, as_of: str | None, unknown_crossings: str | None = None) -> Baseline:
+    """``base`` routed again in memory as of ``as_of`` (and with ``unknown_crossings``), if either changes it."""
+    record = base.routes.assumptions
+    changes = {"as_of": as_of} if as_of is not None and as_of != record.as_of else {}
+    if unknown_crossings is not None and unknown_crossings != record.unknown_crossings:
+        changes["unknown_crossings"] = unknown_crossings
+    if not changes:
+        return base
+    # Made through run_assumptions so that a bad date or choice fails in one line, as from the CLI.
+    dated = api.run_assumptions(
+        record.speeds,
+        dict(record.penalties_h),
+        record.supply,
+        changes.get("as_of", record.as_of),
+        changes.get("unknown_crossings", record.unknown_crossings),
+    )
+    record = record.with_changes(as_of=dated.as_of, unknown_crossings=dated.unknown_crossings)
+    routes = api.route_markets(base.layers, record)
+    reach = api.reach_table(routes, base.layers, people_areas=base.people_areas)
+    return replace(base, routes=routes, reach=reach)
+
+
 def sensitivity_stage(
-    layers_dir: Path | None = None, maps_dir: Path | None = None, names: list[str] | None = None, offline: bool = True
+    layers_dir: Path | None = None,
+    maps_dir: Path | None = None,
+    names: list[str] | None = None,
+    offline: bool = True,
+    as_of: str | None = None,
+    unknown_crossings: str | None = None,
 ) -> StageRun:
     """Does the headline survive other assumptions? Every sensitivity scenario against the baseline.
 
     Writes ``hamji_sensitivity.csv`` and ``hamji_sensitivity.md`` beside the
     reach table (one sentence per scenario), and each scenario's own files.
     """
-    base = load_baseline(layers_dir)
+    base = dated_baseline(load_baseline(layers_dir), as_of, unknown_crossings)
     results = [("baseline", "Baseline", comparison.orderings(base.reach))]
     written: list[Path] = []
     for name in names or settings.SENSITIVITY_SCENARIOS:

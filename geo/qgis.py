@@ -163,6 +163,8 @@ _STYLES = {
     "markets": _markets,
     "market_areas": lambda _: [_Rule("market area", "ELSE", "fill", "#343a40", 0.3)],
     "hubs": lambda _: [_Rule("Chinese wholesale hub", "ELSE", "marker", "#1864ab", 3.4)],
+    "railways": lambda _: [_Rule("railway", "ELSE", "line", "#495057", 0.5, "dash")],
+    "stations": lambda _: [_Rule("station or freight yard", "ELSE", "marker", "#495057", 2.4, shape="square")],
     "routes": lambda _: [_Rule("hub → crossing → market route", "ELSE", "line", "#5f3dc4", 0.6)],
     "bands": lambda _: [_Rule("land within the band's hours of a crossing", "ELSE", "fill", "#4dabf7", 0.2)],
     "road_times": lambda _: _time_rules("from_h", "line", 0.9),

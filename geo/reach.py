@@ -27,6 +27,7 @@ from geo.regions import BORDER, BY_CODE, FAR, OTHER, regions_in_group
 from geo.schema import conform_table, read_table
 from geo.sources.population import PROVINCE_POPULATION, population_of
 from geo.sources.published import PUBLISHED_COUNTS, published_for
+from geo.status import as_of_day, dated_lines
 
 #: Rows for the groups, after the provinces.
 GROUP_ROWS = (
@@ -590,8 +591,16 @@ def _assumptions_section(routes) -> list[str]:
         lines.append(f"- Speeds in {country} (km/h): {classes}; unpaved × {speeds.unpaved_factor[country]:g}.")
     lines.append(f"- Border penalty (hours at the crossing): {penalty_text(record, routes.crossings)}.")
     lines.append(f"- Speed table: {speeds.source} (digest {speeds.digest}).")
-    if record.as_of:
-        lines.append(f"- Crossings and links as of {record.as_of}.")
+    day = as_of_day(record.as_of, routes.provenance.get("osm_timestamp"))
+    when = f"{record.as_of} (taken as {day})" if record.as_of else f"{day} (the OSM data date)"
+    lines.append(f"- Crossings and links as of {when}.")
+    lines.append(
+        f"- Crossings found only in OpenStreetMap (status unknown): "
+        f"{'routed as open' if record.unknown_crossings == 'open' else 'listed, not routed'}."
+    )
+    shut = dated_lines(routes.crossings, day)
+    if shut:
+        lines += ["", f"## Not usable on {day}", "", *[f"- {line}" for line in shut]]
     return lines
 
 

@@ -30,6 +30,8 @@ class Layers:
     markets: gpd.GeoDataFrame
     market_areas: gpd.GeoDataFrame
     hubs: gpd.GeoDataFrame
+    railways: gpd.GeoDataFrame
+    stations: gpd.GeoDataFrame
     provenance: dict
 
     @property

@@ -28,13 +28,26 @@ from geo.assumptions import NetworkReport, RunAssumptions, SideReport
 from geo.bands import road_time_bands, travel_time_bands
 from geo.errors import InputError
 from geo.network import Side, SpeedTable, build_side, split_at_border, time_matrix
+from geo.rail import RAIL_NOT_USED, allow_rail, rail_entries, rail_side
 from geo.schema import HUB_HOURS_PREFIX
+from geo.sea import sea_crossings, sea_ports
+from geo.sources.maritime import SEA_LINK_IDS
+from geo.status import apply_dates, as_of_day
 from geo.supply import apply_supply
 
 #: Added to the virtual source's edges: SciPy reads a stored zero as "no edge".
 _EPS = 1e-6
 #: Why a crossing cannot be used, as a code (``reason_code``; ``reason`` says it in words).
-CROSSING_REASONS = ("rail", "closed", "no_road_near", "outside_supply", "no_hub")
+CROSSING_REASONS = (
+    "rail",
+    "closed",
+    "shut",
+    "not_opened",
+    "unknown_status",
+    "no_road_near",
+    "outside_supply",
+    "no_hub",
+)
 #: Why a market is not reachable, as a code: no open crossing at all, no mapped road near it
 #: (a data gap), or roads that no crossing or hub reaches (an access gap).
 MARKET_REASONS = ("no_crossing", "no_road_near", "no_route_from_crossing", "no_route_from_hub")
@@ -144,10 +157,11 @@ def route_points(layers: dict[str, gpd.GeoDataFrame]) -> np.ndarray:
 
     :func:`~geo.network.build_side` keeps the vertex nearest each as a node.
     """
-    parts = [layers[name] for name in ("crossings", "hubs", "markets") if name in layers and len(layers[name])]
+    names = ("crossings", "hubs", "markets", "stations")
+    parts = [layers[name] for name in names if name in layers and len(layers[name])]
     if not parts:
         return np.zeros((0, 2))
-    measured = [part.to_crs(settings.MEASURE_CRS).geometry for part in parts]
+    measured = [part.to_crs(settings.MEASURE_CRS).geometry for part in [*parts, sea_ports()]]
     return np.concatenate([np.column_stack([g.x, g.y]) for g in measured])
 
 
@@ -180,7 +194,7 @@ def _place_crossings(crossings: gpd.GeoDataFrame, kp: Side, cn: Side, assumption
     reason = np.full(len(crossings), None, dtype=object)
     code = np.full(len(crossings), None, dtype=object)
     rail = (crossings["mode"] != "road").to_numpy()
-    reason[rail], code[rail] = "rail crossing: not on the road network", "rail"
+    reason[rail], code[rail] = RAIL_NOT_USED, "rail"
     closed = (crossings["status"] == "closed").to_numpy()
     reason[closed], code[closed] = "closed", "closed"
     far = (crossings[["kp_snap_m", "cn_snap_m"]].max(axis=1) > settings.CROSSING_SNAP_MAX_M).to_numpy() & pd.isna(code)
@@ -230,8 +244,10 @@ class _MarketRouter:
         self.kp_walk, self.cn_walk = _Walk(kp), _Walk(cn)
         usable = crossings[crossings["usable"]]
         n = kp.graph.shape[0]
-        # Pass A: nearest crossing by time, from all usable crossings at once.
-        first = usable.drop_duplicates("kp_node")
+        # Pass A: nearest crossing by time, from all usable crossings at once (a station a train
+        # reaches is an entry for whole routes, not a crossing).
+        at_border = usable[usable["station"].isna()] if "station" in usable else usable
+        first = at_border.drop_duplicates("kp_node")
         self.a_time, self.a_pred, self.a_source = dijkstra(
             kp.graph, directed=True, indices=first["kp_node"].to_numpy(), min_only=True, return_predecessors=True
         )
@@ -267,19 +283,33 @@ class _MarketRouter:
         nodes = _path(self.b_pred, node)[1:]  # without the virtual source
         crossing = self.via.loc[nodes[0]]
         kp_edges = self.kp_walk.edges(nodes)
-        cn_edges = self.cn_walk.edges(_path(self.cn_pred, int(crossing["cn_node"])))
+        # A sea link's Chinese end is the port itself: no Chinese road leg.
+        sea = crossing["mode"] == "sea"
+        cn_edges = [] if sea else self.cn_walk.edges(_path(self.cn_pred, int(crossing["cn_node"])))
+        kp_km = self.kp_walk.length_m(kp_edges) / 1000
+        other_km = crossing["sea_km"] if sea else crossing.get("rail_km", 0.0)
         numbers = {
             "best_crossing": crossing["crossing_id"],
             "hub": crossing["hub"],
             "hub_crossing_h": crossing["hub_crossing_h"],
             "penalty_h": crossing["penalty_h"],
             "total_h": (self.b_time[node] - _EPS) / 3600,
-            "total_km": (self.kp_walk.length_m(kp_edges) + self.cn_walk.length_m(cn_edges)) / 1000,
+            "total_km": kp_km + self.cn_walk.length_m(cn_edges) / 1000 + (other_km if pd.notna(other_km) else 0.0),
+            "entry_mode": crossing["mode"],
+            "kp_road_km": kp_km,
+            "kp_road_h": (self.b_time[node] - _EPS) / 3600 - crossing["hub_crossing_h"] - crossing["penalty_h"],
         }
         return numbers, kp_edges, cn_edges, crossing
 
-    def line(self, kp_edges: list[int], cn_edges: list[int], point) -> LineString:
-        coords = np.concatenate([self.cn_walk.coords(cn_edges), [[point.x, point.y]], self.kp_walk.coords(kp_edges)])
+    def line(self, kp_edges: list[int], cn_edges: list[int], crossing: pd.Series) -> LineString:
+        point = crossing["geometry"]
+        # A sea link's line starts at the Chinese port (the sea leg drawn straight); a train's runs on the rails.
+        start = [[crossing["cn_port_lon"], crossing["cn_port_lat"]]] if crossing["mode"] == "sea" else np.zeros((0, 2))
+        rails = crossing.get("rail_line")
+        on_rail = np.asarray(rails.coords) if isinstance(rails, shapely.LineString) else np.zeros((0, 2))
+        coords = np.concatenate(
+            [start, self.cn_walk.coords(cn_edges), [[point.x, point.y]], on_rail, self.kp_walk.coords(kp_edges)]
+        )
         return shapely.linestrings(coords if len(coords) > 1 else np.repeat(coords, 2, axis=0))
 
 
@@ -296,13 +326,17 @@ def hub_hours(
     the hub reaches no crossing that reaches the market.
     """
     usable = crossings[crossings["usable"]]
+    # A sea link's Chinese end is a port, not one of these hubs: only crossings on the Chinese roads count.
+    usable = usable[usable["cn_node"].to_numpy(int) >= 0]
+    # A train's legs (loading, rail, unloading) come on top of the hub's road time to the rail crossing.
+    beyond = (usable["hub_crossing_h"] - usable["cn_road_h"]).fillna(0.0) if "cn_road_h" in usable else 0.0
     chosen = hubs[hubs["usable"]]
     n = kp.graph.shape[0]
     graph = kp.graph.tocoo()
     hours = {}
     for hub, node in zip(chosen["hub"], chosen["node"]):
         to_crossing = dijkstra(cn.graph, directed=True, indices=int(node))[usable["cn_node"].to_numpy(int)]
-        offset = to_crossing + usable["penalty_h"].to_numpy(float) * 3600
+        offset = to_crossing + (usable["penalty_h"].to_numpy(float) + np.asarray(beyond, dtype=float)) * 3600
         entries = pd.DataFrame({"node": usable["kp_node"].to_numpy(int), "offset": offset})
         entries = entries[np.isfinite(entries["offset"])].sort_values("offset").drop_duplicates("node")
         augmented = time_matrix(
@@ -383,7 +417,9 @@ def _route_markets(
                 "hub": numbers["hub"],
                 "crossing": numbers["best_crossing"],
                 **{k: numbers[k] for k in ("hub_crossing_h", "penalty_h", "total_h", "total_km")},
-                "geometry": router.line(kp_edges, cn_edges, crossing["geometry"]),
+                "entry_mode": numbers["entry_mode"],
+                "legs": route_legs(crossing, numbers),
+                "geometry": router.line(kp_edges, cn_edges, crossing),
             }
         )
     frame = pd.DataFrame(results, columns=list(MARKET_RESULT_COLUMNS), index=markets.index)
@@ -399,6 +435,7 @@ def compute_routes(
     layers: dict[str, gpd.GeoDataFrame],
     assumptions: RunAssumptions,
     sides: tuple[Side, Side] | None = None,
+    data_date: str | None = None,
 ) -> dict:
     """Route every North Korean market; return the output layers and a network report.
 
@@ -413,6 +450,10 @@ def compute_routes(
     sides
         The (North Korean, Chinese) graphs if already built from these roads
         with ``assumptions.speeds``.
+    data_date
+        The OSM data date of the layers: the day asked about when
+        ``assumptions.as_of`` is None (today if this is None too). A crossing
+        or link not yet opened or shut that day is not used (:mod:`geo.status`).
 
     Returns
     -------
@@ -421,9 +462,19 @@ def compute_routes(
         ``road_times`` frames and ``network`` (a :class:`~geo.assumptions.NetworkReport`).
     """
     roads, bridges, kp, cn = _networks(layers, assumptions.speeds, sides)
+    modes = assumptions.supply.modes
     crossings = _place_crossings(layers["crossings"], kp, cn, assumptions)
+    crossings = allow_rail(crossings) if "rail" in modes else crossings
+    day = as_of_day(assumptions.as_of, data_date)
+    crossings = apply_dates(crossings, day, assumptions.unknown_crossings)
     crossings, supplied = apply_supply(crossings, layers["hubs"], layers.get("provinces"), assumptions.supply)
     crossings, hubs, cn_pred = _hubs_to_crossings(crossings, supplied, cn)
+    if "rail" in modes:
+        rail = rail_side(layers, route_points({k: layers[k] for k in ("crossings", "stations") if k in layers}))
+        crossings = rail_entries(crossings, layers["stations"], rail, kp.snap) if rail is not None else crossings
+    if "sea" in modes:
+        penalties = {link: assumptions.penalty_h(link) for link in SEA_LINK_IDS}
+        crossings = pd.concat([crossings, sea_crossings(kp.snap, day, penalties)], ignore_index=True)
     markets = layers["markets"].reset_index(drop=True)
     markets = markets[markets["country"] == "KP"].reset_index(drop=True).copy()
     markets["node"], markets["snap_m"] = _snap(kp, markets.to_crs(settings.MEASURE_CRS).geometry)
@@ -443,7 +494,7 @@ def compute_routes(
         ),
         "markets": markets.drop(columns=["node"]),
         "roads": roads.assign(routes=usage["count"].astype(int), routes_area_m2=usage["area"]),
-        "crossings": crossings.drop(columns=["kp_node", "cn_node"]),
+        "crossings": _crossings_out(crossings),
         "hubs": hubs.drop(columns=["node"]),
         "bands": travel_time_bands(kp, nearest_s),
         "road_times": road_time_bands(kp, nearest_s),
@@ -453,6 +504,7 @@ def compute_routes(
             bridges_left_to_crossings=int(bridges.sum()),
             missing_regions=assumptions.supply.missing_regions(list(present)),
         ),
+        "as_of_day": day,
     }
 
 
@@ -492,7 +544,43 @@ ROUTE_COLUMNS = (
     "penalty_h",
     "total_h",
     "total_km",
+    # How goods enter North Korea (road, rail or sea) and each leg's mode, length and hours.
+    "entry_mode",
+    "legs",
 )
+
+
+def route_legs(crossing: pd.Series, numbers: dict) -> str:
+    """Each leg of a route as a reader sees it: ``sea Dalian–Nampo 326 km 41.6 h; customs 2.0 h; road 55 km 1.4 h``.
+
+    A rail route reads ``road in China from Dandong 0.1 h; border or port 2.0 h; rail to Sariwon 226 km 9.0 h,
+    loading and unloading 6.0 h; road in North Korea …``.
+    """
+    if crossing["mode"] == "sea":
+        link = str(crossing.get("name_en", "")).removesuffix(" (sea)")
+        first = f"sea {link} {crossing['sea_km']:.0f} km {numbers['hub_crossing_h']:.1f} h"
+    else:
+        road_h = crossing.get("cn_road_h", numbers["hub_crossing_h"])
+        first = f"road in China from {numbers['hub']} {road_h:.1f} h"
+    legs = [first, f"border or port {numbers['penalty_h']:.1f} h"]
+    if crossing["mode"] == "rail":
+        station = crossing.get("station")
+        to = (
+            f"to {station} {crossing['rail_km']:.0f} km {crossing['rail_h']:.1f} h, "
+            if isinstance(station, str)
+            else ""
+        )
+        legs.append(f"rail {to}loading and unloading {2 * settings.RAIL_TRANSFER_H:.1f} h")
+    legs.append(f"road in North Korea {numbers['kp_road_km']:.0f} km {numbers['kp_road_h']:.1f} h")
+    return "; ".join(legs)
+
+
+def _crossings_out(crossings: pd.DataFrame) -> pd.DataFrame:
+    """The crossings layer of the routes: one row per crossing or sea link (not the stations trains reach)."""
+    if "station" in crossings:
+        crossings = crossings[crossings["station"].isna()]
+    helpers = ["kp_node", "cn_node", "station", "rail_km", "rail_h", "rail_line"]
+    return crossings.drop(columns=[c for c in helpers if c in crossings]).reset_index(drop=True)
 
 
 def _bridge_rows(crossings: pd.DataFrame, roads: gpd.GeoDataFrame, bridges: np.ndarray) -> dict[str, set[int]]:

@@ -6,7 +6,7 @@ other file is named by its path. Every key is optional::
 
     name = "Wonjong–Quanhe bridge closed"
     description = "One sentence on what the scenario asks."
-    supply = "all-china"                     # a supply model (geo.supply.SUPPLY_MODELS)
+    supply = "land"                          # a supply model (geo.supply.SUPPLY_MODELS)
 
     [crossings]
     close = ["wonjong_quanhe"]              # crossing ids of the crossings layer
@@ -52,7 +52,7 @@ from geo.documents import load_toml
 from geo.errors import InputError, clip
 from geo.io import read_text
 from geo.network import SPEED_CLASSES, SpeedTable, validate_speeds
-from geo.supply import SUPPLY_MODELS, supply_model
+from geo.supply import ALIASES, SUPPLY_MODELS, supply_model
 
 SCENARIO_DIR = Path(__file__).parent / "data" / "scenarios"
 TOP_KEYS = {"name", "description", "supply", "crossings", "speeds", "penalties"}
@@ -167,11 +167,12 @@ def _scenario_header(data: dict, key: str, source: str) -> Scenario:
             raise InputError(f"scenario {source}: {field_name} must be text of at most {limit:,} characters")
     scenario = Scenario(key, str(data.get("name", key)), str(data.get("description", "")), source)
     if "supply" in data:
-        if data["supply"] not in SUPPLY_MODELS:
+        name = ALIASES.get(str(data["supply"]), data["supply"])  # all-china: the old name of land
+        if name not in SUPPLY_MODELS:
             raise InputError(
                 f"scenario {source}: supply must be one of {', '.join(SUPPLY_MODELS)}, not {clip(data['supply'], 40)!r}"
             )
-        scenario.supply = data["supply"]
+        scenario.supply = name
     return scenario
 
 

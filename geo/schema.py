@@ -54,6 +54,10 @@ SCHEMAS: dict[str, dict[str, str]] = {
         "year_opened_source": "str",
         "year_rebuilt": "Int64",
         "year_rebuilt_source": "str",
+        "year_opened_alt": "Int64",
+        "year_opened_alt_source": "str",
+        # When it could not be used (COVID closures, a bridge built but not opened), with sources.
+        "periods": "str",
         "coord_source": "str",
         "coord_precision_m": "Int64",
         "province": "str",
@@ -116,6 +120,32 @@ SCHEMAS: dict[str, dict[str, str]] = {
         "province": "str",
         "prefecture": "str",
     },
+    # railway=rail ways, with their OSM tags as tagged (geo/rail.py).
+    "railways": {
+        "osm_id": "int64",
+        "name": "str",
+        "name_en": "str",
+        "usage": "str",
+        "service": "str",
+        "gauge": "str",
+        "electrified": "str",
+        "bridge": "bool",
+        "length_m": "float64",
+        "country": "str",
+        "province": "str",
+        "province_name": "str",
+    },
+    # railway=station and yard nodes: where goods move between rail and road.
+    "stations": {
+        "osm_type": "str",
+        "osm_id": "int64",
+        "railway": "str",
+        "name": "str",
+        "name_en": "str",
+        "country": "str",
+        "province": "str",
+        "province_name": "str",
+    },
     # Written by the reach stage (hamji_catchments.gpkg), not the layers stage: see geo.access.crossing_catchments.
     "catchments": {
         "crossing_id": "str",
@@ -146,10 +176,12 @@ GEOMETRY_TYPES = {
     "markets": "Point",
     "market_areas": "MultiPolygon",
     "hubs": "Point",
+    "railways": "LineString",
+    "stations": "Point",
     "catchments": "MultiPoint",
     "road_changes": "MultiLineString",
 }
-LAYER_ORDER = ("provinces", "border", "crossings", "roads", "markets", "market_areas", "hubs")
+LAYER_ORDER = ("provinces", "border", "crossings", "roads", "markets", "market_areas", "hubs", "railways", "stations")
 
 
 def conform(frame: gpd.GeoDataFrame, layer: str) -> gpd.GeoDataFrame:
@@ -203,6 +235,8 @@ ROUTE_SCHEMAS: dict[str, dict[str, str]] = {
         "penalty_h": "float64",
         "total_h": "float64",
         "total_km": "float64",
+        "entry_mode": "str",
+        "legs": "str",
     },
     "markets": {
         **SCHEMAS["markets"],

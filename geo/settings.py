@@ -96,8 +96,10 @@ MINOR_ROAD_CLASSES = ("unclassified", "track")
 ROAD_TAGS = {"highway": list(MAIN_ROAD_CLASSES + MINOR_ROAD_CLASSES)}
 MARKET_TAGS = {"amenity": "marketplace"}
 BORDER_CONTROL_TAGS = {"barrier": "border_control"}
-#: Rail lines, read only to find rail bridges over the border.
+#: Rail lines: the rail network (geo/rail.py) and the rail bridges over the border.
 RAIL_TAGS = {"railway": ["rail"]}
+#: Stations and freight yards: where goods move between rail and road.
+STATION_TAGS = {"railway": ["station", "yard"]}
 BOUNDARY_TAGS = {"boundary": "administrative", "admin_level": ["4", "5"]}
 #: Towns and cities, read to find the Chinese wholesale hubs.
 PLACE_TAGS = {"place": ["city", "town"]}
@@ -112,12 +114,57 @@ HUBS = {
     "Longjing": "龙井市",
     "Helong": "和龙市",
     "Changbai": "长白朝鲜族自治县",
+    # The Yalu crossings' own cities (Chagang's crossings were fed from Changbai without them).
+    "Ji'an": "集安市",
+    "Linjiang": "临江市",
     # Liaoning: used by the all-china supply model only.
     "Dandong": "丹东市",
+}
+#: Why each city of :data:`HUBS` is a hub of the China–North Korea trade.
+HUB_SOURCES = {
+    "Yanji": "Park's HamJi argument: the wholesalers of Yanji, Tumen and Hunchun across the Tumen (README)",
+    "Tumen": "Park's HamJi argument (README); Choson Ilbo 2005-07-13 via NK Economy Watch "
+    "(http://www.nkeconwatch.com/2005/07/13/trade-traffic-tells-of-nkorea%E2%80%99s-dependency-on-china/): trucks "
+    "with North Korean cargo at the Tumen customs house",
+    "Hunchun": "Park's HamJi argument (README); Nikkei Asia 2023-02-16: the Hunchun-Rason trucking corridor",
+    "Longjing": "China Dragon Tours, Kaishantun and Sanhe ports are Longjing's (geo/sources/gazetteer.py)",
+    "Helong": "US Consulate Shenyang cable 07SHENYANG145: Helong administers the Nanping and Guchengli land ports",
+    "Changbai": "Wikipedia, 'Changbai–Hyesan International Bridge' (geo/sources/gazetteer.py)",
+    "Ji'an": "Global Times 2019-04 via Sputnik "
+    "(https://sputnikglobe.com/amp/20190411/china-north-korea-new-port-1074017101.html): "
+    "Ji'an's new road port to Manpo, 500,000 t of goods a year expected, mostly farm products and daily necessities; "
+    "with road, rail and water ports Ji'an has four North Korea-bound ports (Global Times via NovostiVL)",
+    "Linjiang": "Wikipedia, 'Linjiang Yalu River Bridge' (https://en.wikipedia.org/wiki/Linjiang_Yalu_River_Bridge): "
+    "Linjiang Border Post, the bridge to Chunggang county",
+    "Dandong": "Global Times 2013-04-22 (https://www.globaltimes.cn/content/776695.shtml): about 70 percent of "
+    "Sino-North Korean trade passes through Dandong",
 }
 
 # --- supply models ---------------------------------------------------------------
 #: The supply models (where goods may come from) are typed data in :mod:`geo.supply`.
+
+# --- sea links (geo/sources/maritime.py, geo/sea.py) ------------------------------
+#: Ship speed (knots) on the China-Nampo links. An assumption, not a sourced
+#: figure: no published speed of these ships was found; 10 kn is a slow
+#: service speed for small bulk and general-cargo ships.
+SEA_SPEED_KN = 10.0
+#: Hours in port for one shipment, loading in China and unloading at Nampo
+#: together. An assumption (no published figure found), like the border penalty.
+SEA_DWELL_H = 24.0
+
+# --- rail (geo/rail.py) -------------------------------------------------------------
+#: Freight train speed (km/h) over the whole trip, stops included, by country.
+#: An assumption inside the sourced range: electric trains run at most
+#: 60 km/h Pyongyang-Sinuiju (Korea Times, 2019-01, citing Daily NK,
+#: http://m.koreatimes.co.kr/pages/article.asp?newsIdx=262380); Hyesan-Pyongyang
+#: took about 24 h before the power shortage of late 2014 and 10 days or more
+#: after it (Yonhap citing RFA and Asia Press,
+#: https://www.koreanewsdigest.com/n-korean-trains-virtually-out-of-service-due-to-power-shortage-report/).
+#: Chinese rail is not routed (the Chinese leg is by road to the crossing).
+RAIL_SPEED_KMH = {"KP": 25.0}
+#: Hours to move a load between truck and train, once at each end of a rail
+#: leg. An assumption (no published figure found), like the border penalty.
+RAIL_TRANSFER_H = 3.0
 
 # --- crossings ---------------------------------------------------------------
 #: An OSM border control or border bridge within this distance (m) of a

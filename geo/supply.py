@@ -1,16 +1,23 @@
 """Supply models: where Chinese goods may come from, as typed data.
 
 A :class:`SupplyModel` names the Chinese regions whose hubs and crossings it
-uses and the modes it routes on. ``hamji`` asks how far each market is from
-Jilin's trade (the published argument's question); ``all-china`` adds
-Liaoning (Dandong-Sinuiju, where most of North Korea's China trade crosses),
-asking how far each market is from Chinese goods.
+uses and the modes it routes on:
+
+- ``hamji`` asks how far each market is from Jilin's trade by land (Park's
+  HamJi, the published argument's question);
+- ``land`` adds Liaoning (Dandong-Sinuiju, where most of North Korea's China
+  trade crosses): how far each market is from Chinese goods by road
+  (``all-china``, its old name, still works);
+- ``all`` adds every other channel: the rail crossings and the North Korean
+  rail network (:mod:`geo.rail`), and the sea links to Nampo
+  (:mod:`geo.sea`). What stays out: Russia's Khasan-Rajin rail, informal
+  trade and smuggling.
 
 Examples
 --------
->>> model = supply_model("all-china")
->>> model.regions, model.needs_region("CN-LN")
-(('CN-JL', 'CN-LN'), True)
+>>> model = supply_model("land")
+>>> model.regions, model.needs_region("CN-LN"), supply_model("all-china") is model
+(('CN-JL', 'CN-LN'), True, True)
 """
 
 from __future__ import annotations
@@ -24,7 +31,15 @@ import pandas as pd
 
 from geo.errors import InputError, clip
 
-__all__ = ["DEFAULT_SUPPLY", "SUPPLY_MODELS", "SupplyModel", "apply_supply", "supply_model", "supply_regions"]
+__all__ = [
+    "ALIASES",
+    "DEFAULT_SUPPLY",
+    "SUPPLY_MODELS",
+    "SupplyModel",
+    "apply_supply",
+    "supply_model",
+    "supply_regions",
+]
 
 
 @dataclass(frozen=True)
@@ -59,15 +74,26 @@ class SupplyModel:
         return tuple(sorted(set(self.regions) - set(present)))
 
 
-HAMJI = SupplyModel("hamji", ("CN-JL",), "Jilin's hubs and crossings (Tumen and upper Yalu)")
-ALL_CHINA = SupplyModel(
-    "all-china", ("CN-JL", "CN-LN"), "Jilin's and Liaoning's hubs and crossings, Dandong-Sinuiju included"
+HAMJI = SupplyModel("hamji", ("CN-JL",), "Park's HamJi: Jilin's hubs and crossings by road (Tumen and upper Yalu)")
+LAND = SupplyModel(
+    "land",
+    ("CN-JL", "CN-LN"),
+    "every land crossing by road: Jilin's and Liaoning's hubs and crossings, Dandong-Sinuiju included",
+)
+ALL = SupplyModel(
+    "all",
+    ("CN-JL", "CN-LN"),
+    "every channel: the land crossings by road and rail (North Korean rail to the stations), and the sea links "
+    "from Dalian and Longkou to Nampo",
+    frozenset({"road", "rail", "sea"}),
 )
 
 #: Every supply model by name.
-SUPPLY_MODELS: dict[str, SupplyModel] = {model.name: model for model in (HAMJI, ALL_CHINA)}
-#: The model of a run that names none.
-DEFAULT_SUPPLY = HAMJI.name
+SUPPLY_MODELS: dict[str, SupplyModel] = {model.name: model for model in (HAMJI, LAND, ALL)}
+#: Old names still accepted.
+ALIASES = {"all-china": LAND.name}
+#: The model of a run that names none: every channel, so that "far" means far from Chinese goods.
+DEFAULT_SUPPLY = ALL.name
 
 
 def supply_model(name: str | SupplyModel) -> SupplyModel:
@@ -80,9 +106,10 @@ def supply_model(name: str | SupplyModel) -> SupplyModel:
     """
     if isinstance(name, SupplyModel):
         return name
+    name = ALIASES.get(str(name), name)
     if name in SUPPLY_MODELS:
         return SUPPLY_MODELS[name]
-    close = difflib.get_close_matches(str(name), list(SUPPLY_MODELS), n=1)
+    close = difflib.get_close_matches(str(name), [*SUPPLY_MODELS, *ALIASES], n=1)
     hint = f" (did you mean {close[0]}?)" if close else ""
     raise InputError(
         f"unknown supply model {clip(name, 40)!r}{hint}; choose one of {', '.join(SUPPLY_MODELS)}", option="supply"

@@ -23,7 +23,8 @@ SOUTH_PYONGAN, CHAGANG = 4_051_696, 1_299_830
 @pytest.fixture(scope="module")
 def demo():
     layers = geo.demo_layers()
-    routes = geo.route_markets(layers)
+    # The hand-worked figures below are Jilin's (hamji); the default model (all) adds Dandong and the sea.
+    routes = geo.route_markets(layers, supply="hamji")
     return layers, routes, geo.reach_table(routes, layers)
 
 
@@ -100,8 +101,9 @@ def test_gravity_index_by_hand(demo):
     _, routes, table = demo
     markets = routes.markets
     hyesan = markets[markets["name"] == "혜산시장"].iloc[0]
-    # Jilin's six hubs reach it; Dandong, outside the supply model, adds nothing.
-    hours = [hyesan[f"hours_from_{hub}"] for hub in ("Changbai", "Helong", "Hunchun", "Longjing", "Tumen", "Yanji")]
+    # Jilin's eight hubs (Ji'an and Linjiang on the Yalu among them) reach it; Dandong, outside the model, adds nothing.
+    jilin = ("Changbai", "Helong", "Hunchun", "Longjing", "Tumen", "Yanji", "Ji'an", "Linjiang")
+    hours = [hyesan[f"hours_from_{hub}"] for hub in jilin]
     assert all(np.isfinite(hours)) and np.isnan(hyesan["hours_from_Dandong"])
     # A 4 h half-life: each hub counts 2^(-t / 4).
     by_hand = sum(2 ** (-t / 4) for t in hours)

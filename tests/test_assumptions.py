@@ -57,12 +57,12 @@ def test_a_speed_table_keeps_its_name_when_another_stage_routes_again(baseline, 
     speeds = tmp_path / "my_speeds.toml"
     speeds.write_text(SPEEDS)
     assert main(["routes", "--layers", str(baseline), "--speeds", str(speeds)]) == 0
-    assert main(["reach", "--layers", str(baseline), "--supply", "all-china"]) == 0
+    assert main(["reach", "--layers", str(baseline), "--supply", "land"]) == 0
     summary = (baseline / settings.REACH_MD).read_text(encoding="utf-8")
     assert f"- Speed table: {speeds} (digest " in summary
     assert "unpaved × 0.5" in summary  # the file's own KP factor, not the default 0.6
     routes = geo.load_routes(baseline)
-    assert routes.assumptions.supply.name == "all-china" and routes.assumptions.speeds.source == str(speeds)
+    assert routes.assumptions.supply.name == "land" and routes.assumptions.speeds.source == str(speeds)
     table = pd.read_csv(baseline / settings.REACH_CSV)
     assert set(table["speed_table"]) == {f"{speeds} ({routes.assumptions.speeds.digest})"}
 
@@ -74,7 +74,7 @@ def test_scenario_tables_carry_the_stamps_of_their_run(baseline, tmp_path):
     folder = baseline / "scenarios" / "wonjong_closed"
     reach = pd.read_csv(folder / settings.REACH_CSV)
     assert list(reach.columns) == list(TABLE_SCHEMAS["reach"])
-    assert reach["demo"].all() and set(reach["supply_model"]) == {"hamji"}
+    assert reach["demo"].all() and set(reach["supply_model"]) == {"all"}
     assert set(reach["data_source"]) == set(pd.read_csv(baseline / settings.REACH_CSV)["data_source"])
     assert reach["osm_data_date"].notna().all()
     for name, kind in (
@@ -106,7 +106,7 @@ def test_scenarios_and_the_supply_comparison_weight_by_the_baselines_people_area
 
     loaded = load_baseline(baseline)
     assert loaded.people_areas is not None and len(loaded.people_areas.areas) == 1
-    assert [model for model, _, _ in supply_orderings(loaded)] == ["hamji", "all-china"]
+    assert [model for model, _, _ in supply_orderings(loaded)] == ["hamji", "land", "all"]
 
 
 def test_a_changed_copy_of_the_people_areas_is_refused(baseline, demo, tmp_path, capsys):
@@ -136,7 +136,7 @@ def test_a_routes_file_without_a_record_asks_for_new_routes(demo_routes):
 def test_route_markets_takes_a_record_or_keywords_not_both(demo):
     layers, _ = demo
     with pytest.raises(TypeError):
-        geo.route_markets(layers, geo.run_assumptions(), supply="all-china")
+        geo.route_markets(layers, geo.run_assumptions(), supply="land")
 
 
 def test_input_errors_are_value_errors():

@@ -22,6 +22,8 @@ REQUIRED = {
     "manpo_jian_road",
     "junggang_linjiang",
     "samjang_guchengli",
+    "namyang_tumen_new_road",
+    "sinuiju_dandong_new_yalu",
 }
 
 
@@ -34,6 +36,9 @@ def test_every_crossing_is_within_2_km_of_the_real_border(shared_data):
     points = gazetteer_frame().to_crs(settings.MEASURE_CRS)
     distances = points.distance(border)
     far = {cid: round(d) for cid, d in zip(points["crossing_id"], distances) if d > 2_000}
+    # Natural Earth's boundary stops where the Yalu widens into its estuary,
+    # 3 km below the Friendship Bridge; the New Yalu bridge is 7 km further down.
+    assert far.pop("sinuiju_dandong_new_yalu", 0) < 8_000
     assert not far, f"crossings more than 2 km from the Natural Earth China-DPRK border: {far}"
 
 
@@ -62,6 +67,29 @@ def test_every_fact_has_a_source():
             assert c.year_rebuilt_source, c.crossing_id
         assert c.province in BY_CODE and BY_CODE[c.province].country == "KP"
         assert c.mode in ("road", "rail") and c.status in ("open", "closed")
+        if c.year_opened_alt is not None:
+            assert c.year_opened_alt_source, c.crossing_id
+        for period in c.periods:
+            assert period.source and period.why and period.start < (period.end or "9999"), c.crossing_id
+
+
+def test_every_land_crossing_open_before_2020_was_shut_by_covid():
+    for c in CROSSINGS:
+        if c.status == "open":
+            assert any(p.covers("2021-06-01") for p in c.periods), c.crossing_id
+
+
+def test_disputed_and_corrected_facts():
+    # Wonjong-Quanhe: 1938 (Wikipedia) and 1936 (the Quanhe station's sign) are both kept.
+    wonjong = find_crossing("wonjong_quanhe")
+    assert (wonjong.year_opened, wonjong.year_opened_alt) == (1938, 1936)
+    # The Namyang rail bridge: 1932 (German Wikipedia); the old road bridge is not 'rebuilt 2020'.
+    assert find_crossing("namyang_tumen_rail").year_opened == 1932
+    assert find_crossing("namyang_tumen_road").year_rebuilt is None
+    # Built, never opened: the new Namyang road bridge and the New Yalu River Bridge.
+    for cid in ("namyang_tumen_new_road", "sinuiju_dandong_new_yalu"):
+        crossing = find_crossing(cid)
+        assert crossing.status == "closed" and crossing.periods[-1].end is None
 
 
 def test_namyang_road_and_rail_bridges_are_their_own_points():

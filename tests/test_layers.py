@@ -46,8 +46,8 @@ def test_all_fixture_roads_are_kept_with_classes_flags_and_provinces(demo_gpkg):
     road_bridges = [b for b in fixture.BRIDGES if b[3] != "rail"]
     assert len(roads) == len(fixture.ROADS) + len(road_bridges)
     assert set(roads.loc[roads["minor"], "highway"]) == {"track", "unclassified"}
-    drawn_bridges = [extra for _, _, extra in fixture.ROADS if extra.get("bridge") == "yes"]  # the Friendship Bridge
-    assert roads["bridge"].sum() == len(road_bridges) + len(drawn_bridges) == 9
+    drawn_bridges = [extra for _, _, extra in fixture.ROADS if extra.get("bridge") == "yes"]  # Friendship, New Yalu
+    assert roads["bridge"].sum() == len(road_bridges) + len(drawn_bridges) == 10
     assert (roads["oneway"] == "yes").sum() == 1
     assert roads["length_m"].gt(0).all()
     yanji_longjing = roads[(roads["highway"] == "trunk") & (roads["ref"] == "G302")]
@@ -105,8 +105,9 @@ def test_crossings_layer_holds_the_gazetteer_plus_osm_only_ones(demo_gpkg):
     gazetteer_rows = crossings[crossings["in_gazetteer"]]
     # Every gazetteer crossing in the fixture's provinces; the fixture draws bridges at all but Chagang's.
     chagang = {"manpo_jian_road", "manpo_jian_rail", "junggang_linjiang"}
-    assert len(gazetteer_rows) == 14
-    assert set(gazetteer_rows.loc[~gazetteer_rows["in_osm"], "crossing_id"]) == chagang
+    # The new Namyang road bridge beside the old one pairs with no OSM bridge of its own.
+    assert len(gazetteer_rows) == 16
+    assert set(gazetteer_rows.loc[~gazetteer_rows["in_osm"], "crossing_id"]) == chagang | {"namyang_tumen_new_road"}
     osm_only = crossings[~crossings["in_gazetteer"]]
     # The post on the border is a crossing; the port customs 50 km inland is not.
     assert list(osm_only["osm_name"]) == ["Paektu Border Post"]
@@ -128,6 +129,8 @@ def test_crossings_layer_holds_the_gazetteer_plus_osm_only_ones(demo_gpkg):
         "samjang_guchengli": "KP-10",
         "sinuiju_dandong_road": "KP-03",
         "sinuiju_dandong_rail": "KP-03",
+        "sinuiju_dandong_new_yalu": "KP-03",
+        "namyang_tumen_new_road": "KP-09",
         **{c: "KP-04" for c in chagang},
         osm_only["crossing_id"].item(): "KP-10",
     }
@@ -148,10 +151,12 @@ def test_border_and_provinces_layers(demo_gpkg):
     assert drawn_km / 1000 + 200 < border.length / 1000 < 1_416
 
 
-def test_hubs_are_the_seven_wholesale_cities_with_population_where_tagged(demo_gpkg):
+def test_hubs_are_the_nine_wholesale_cities_with_population_where_tagged(demo_gpkg):
     hubs = layer(demo_gpkg, "hubs").set_index("hub")
-    # Jilin's six, and Dandong (Liaoning, for the all-china supply model).
-    assert sorted(hubs.index) == sorted(settings.HUBS)
+    # Jilin's six, Ji'an and Linjiang on the Yalu, and Dandong (Liaoning, for the land supply model).
+    assert sorted(hubs.index) == sorted(settings.HUBS) and len(hubs) == 9
+    assert set(settings.HUB_SOURCES) == set(settings.HUBS)
+    assert hubs.loc["Ji'an", "province"] == hubs.loc["Linjiang", "province"] == "CN-JL"
     assert hubs.loc["Dandong", "province"] == "CN-LN" and hubs.loc["Yanji", "province"] == "CN-JL"
     assert hubs.loc["Yanji", "population"] == fixture.POPULATION["Yanji"]
     assert pd.isna(hubs.loc["Hunchun", "population"])

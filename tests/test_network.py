@@ -8,6 +8,7 @@ import geo
 from geo import settings
 from geo.network import build_side, load_speeds, split_at_border
 from geo.routes import compute_routes, route_points
+from geo.sources.maritime import SEA_LINKS
 
 
 @pytest.fixture(scope="module")
@@ -67,4 +68,6 @@ def test_a_point_beside_the_middle_of_a_long_road_snaps_to_the_vertex_beside_it(
     _, distance = kept.snap(point[None, :])
     assert distance[0] == pytest.approx(30.0, abs=0.01)
     assert plain.snap(point[None, :])[1][0] > 100
-    assert len(route_points(dense_demo)) == sum(len(dense_demo[k]) for k in ("crossings", "hubs", "markets"))
+    # Every crossing, hub, market and station, and the North Korean port of every sea link.
+    kept = sum(len(dense_demo[k]) for k in ("crossings", "hubs", "markets", "stations")) + len(SEA_LINKS)
+    assert len(route_points(dense_demo)) == kept

@@ -6,6 +6,7 @@ import pytest
 from pyproj import Geod
 from shapely.geometry import LineString, Point
 
+import geo
 from geo import settings
 from geo.api import run_assumptions
 from geo.errors import HamjiError
@@ -191,9 +192,13 @@ def test_mini_hamji_hoeryong_market_is_served_through_sanhe(demo_routes):
 def test_mini_hamji_far_provinces_are_farther_from_every_crossing(demo_routes):
     markets = gpd.read_file(demo_routes, layer="markets")
     assert markets["reachable"].all()
-    north = markets.loc[markets["province"] == "KP-09", "crossing_h"]
-    south = markets.loc[markets["province"] == "KP-05", "crossing_h"]
+    # By the land crossings alone (the land model), every South Hwanghae market is farther than any North Hamgyong one.
+    land = geo.route_markets(geo.demo_layers(), supply="land").markets
+    north = land.loc[land["province"] == "KP-09", "crossing_h"]
+    south = land.loc[land["province"] == "KP-05", "crossing_h"]
     assert len(south) == 4 and south.min() > north.max()
+    # Under the default model (all) Nampo's port is a way in, nearer South Hwanghae than any land crossing.
+    assert (markets.loc[markets["province"] == "KP-05", "crossing_h"].to_numpy() < south.to_numpy()).all()
     routes = gpd.read_file(demo_routes, layer="routes")
     assert len(routes) == len(markets)
 

@@ -56,6 +56,10 @@ def test_hamji_osm_environment_variable_selects_extracts(fixture_xml, tmp_path, 
     monkeypatch.setenv(settings.OSM_ENV_VAR, f"{fixture_xml}:")
     assert main(["layers", "--out", str(tmp_path), "--province", "border"]) == 0
     roads = gpd.read_file(tmp_path / settings.LAYERS_GPKG, layer="roads")
+    # The border provinces and Jilin, and Liaoning, which the default supply model (all) needs.
+    assert set(roads["province"]) == {"KP-09", "KP-10", "KP-13", "CN-JL", "CN-LN"}
+    assert main(["layers", "--out", str(tmp_path), "--province", "border", "--supply", "hamji"]) == 0
+    roads = gpd.read_file(tmp_path / settings.LAYERS_GPKG, layer="roads")
     assert set(roads["province"]) == {"KP-09", "KP-10", "KP-13", "CN-JL"}
 
 

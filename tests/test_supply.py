@@ -1,4 +1,4 @@
-"""Supply models: goods from Jilin only (hamji) or from Liaoning too (all-china, Dandong–Sinuiju), on the demo."""
+"""Supply models on the demo: Jilin by road (hamji), every land crossing (land), every channel (all)."""
 
 import shutil
 
@@ -9,6 +9,7 @@ import geo
 from geo import settings
 from geo.cli import main
 from geo.sources import fixture
+from geo.supply import SUPPLY_MODELS
 
 
 @pytest.fixture(scope="module")
@@ -30,29 +31,31 @@ def test_hamji_model_leaves_dandong_out(layers):
     assert routes.assumptions.supply.name == "hamji"
 
 
-def test_all_china_model_brings_goods_through_dandong(layers):
+def test_land_model_brings_goods_through_dandong(layers):
     hamji = geo.route_markets(layers, supply="hamji").markets.set_index("name_en")
-    routes = geo.route_markets(layers, supply="all-china")
+    routes = geo.route_markets(layers, supply="land")
     markets = routes.markets.set_index("name_en")
     sinuiju = markets.loc["Sinuiju Market"]
     assert (sinuiju["best_crossing"], sinuiju["hub"]) == ("sinuiju_dandong_road", "Dandong")
     # Dandong to the bridge and the bridge to Sinuiju are a few km: the border penalty is nearly all of it.
     assert settings.BORDER_PENALTY_H < sinuiju["total_h"] < settings.BORDER_PENALTY_H + 0.25
     assert markets.loc["Tongil Street Market", "total_h"] < hamji.loc["Tongil Street Market", "total_h"]  # Pyongyang
-    assert routes.assumptions.supply.name == "all-china" and routes.network.missing_regions == ()
+    assert routes.assumptions.supply.name == "land" and routes.network.missing_regions == ()
+    # all-china, the old name, is the same model.
+    assert geo.route_markets(layers, supply="all-china").assumptions.supply.name == "land"
 
 
 def test_the_reach_csv_and_summary_state_the_model(layers, tmp_path):
-    routes = geo.route_markets(layers, supply="all-china")
+    routes = geo.route_markets(layers, supply="land")
     table = geo.reach_table(routes, layers)
     csv, _, md = geo.write_reach(table, routes, tmp_path)
-    assert set(pd.read_csv(csv)["supply_model"]) == {"all-china"}
-    assert "Supply model: all-china — Jilin's and Liaoning's hubs and crossings" in md.read_text(encoding="utf-8")
+    assert set(pd.read_csv(csv)["supply_model"]) == {"land"}
+    assert "Supply model: land — every land crossing by road" in md.read_text(encoding="utf-8")
 
 
-def test_all_china_without_liaoning_in_the_layers_says_so():
+def test_land_without_liaoning_in_the_layers_says_so():
     without = geo.demo_layers([code for code in fixture.province_codes() if code != "CN-LN"])
-    routes = geo.route_markets(without, supply="all-china")
+    routes = geo.route_markets(without, supply="land")
     assert routes.network.missing_regions == ("CN-LN",)
 
 
@@ -60,37 +63,43 @@ def test_reach_supply_reroutes_the_demo_and_back(demo_reach, tmp_path, capsys):
     folder = tmp_path / "layers"
     shutil.copytree(demo_reach, folder)
     base = pd.read_csv(folder / settings.REACH_CSV).set_index("code")
-    assert set(base["supply_model"]) == {"hamji"}
-
-    assert main(["reach", "--layers", str(folder), "--supply", "all-china"]) == 0
-    out = capsys.readouterr().out
-    assert "supply model: all-china (Jilin's and Liaoning's hubs and crossings" in out
-    assert str(folder / settings.ROUTES_GPKG) in out  # the routes were made again, beside the table
-    assert geo.load_routes(folder).assumptions.supply.name == "all-china"
-    china = pd.read_csv(folder / settings.REACH_CSV).set_index("code")
-    assert set(china["supply_model"]) == {"all-china"}
-    # Through Dandong-Sinuiju the far provinces' median is more than 5 h nearer;
-    # the border provinces' goods still come from Jilin.
-    assert china.loc["group:far", "hub_h_median"] < base.loc["group:far", "hub_h_median"] - 5
-    assert china.loc["group:border", "hub_h_median"] == pytest.approx(base.loc["group:border", "hub_h_median"])
+    assert set(base["supply_model"]) == {"all"}  # the default: every channel
 
     assert main(["reach", "--layers", str(folder), "--supply", "hamji"]) == 0
+    out = capsys.readouterr().out
+    assert "supply model: hamji (Park's HamJi: Jilin's hubs and crossings by road" in out
+    assert str(folder / settings.ROUTES_GPKG) in out  # the routes were made again, beside the table
+    assert geo.load_routes(folder).assumptions.supply.name == "hamji"
+    jilin = pd.read_csv(folder / settings.REACH_CSV).set_index("code")
+    assert set(jilin["supply_model"]) == {"hamji"}
+    # Without Dandong-Sinuiju (and Nampo) the far provinces' median is more than 5 h further;
+    # the border provinces' goods come from Jilin either way.
+    assert jilin.loc["group:far", "hub_h_median"] > base.loc["group:far", "hub_h_median"] + 5
+    assert jilin.loc["group:border", "hub_h_median"] == pytest.approx(base.loc["group:border", "hub_h_median"])
+
+    assert main(["reach", "--layers", str(folder), "--supply", "all"]) == 0
     back = pd.read_csv(folder / settings.REACH_CSV).set_index("code")
     pd.testing.assert_series_equal(back["hub_h_median"], base["hub_h_median"])
 
 
-def test_the_demo_build_reports_the_ordering_under_both_models(tmp_path, capsys):
+def test_the_demo_build_reports_the_ordering_under_every_model(tmp_path, capsys):
     layers, maps = tmp_path / "layers", tmp_path / "maps"
     assert main(["build", "--demo", "--out", str(layers), "--maps", str(maps)]) == 0
     out = capsys.readouterr().out
-    hamji = next(line for line in out.splitlines() if line.startswith("- Supply model hamji:"))
-    china = next(line for line in out.splitlines() if line.startswith("- Supply model all-china:"))
-    assert "the border-before-far ordering holds" in hamji and "the border-before-far ordering holds" in china
-    # The far provinces' median hub→market time, as in the reach tables of each model.
+    lines = {
+        m: next(line for line in out.splitlines() if line.startswith(f"- Supply model {m}:")) for m in SUPPLY_MODELS
+    }
+    hamji, land, every = lines["hamji"], lines["land"], lines["all"]
+    assert all("the border-before-far ordering holds" in line for line in lines.values())
+    # The far provinces' median hub→market time, as in the reach tables of each model: Dandong-Sinuiju
+    # brings it from 19.7 h to 9.1 h; the sea and rail bring it no nearer at the data date (slower than the road).
     assert hamji.endswith("Median hub→market time: border 3.0 h, far 19.7 h.")
-    assert china.endswith("Median hub→market time: border 3.0 h, far 9.1 h.")
+    assert land.endswith("Median hub→market time: border 3.0 h, far 9.1 h.")
+    assert every.endswith("Median hub→market time: border 3.0 h, far 9.1 h.")
+    # Nampo is nearer the far markets than any land crossing: their median time to the nearest way in drops.
+    assert "fastest far province North Hwanghae 2.1 h" in every and "fastest far province North Hwanghae 5.4 h" in land
     index = (maps / "index.html").read_text(encoding="utf-8")
-    assert "Under each supply model" in index and "Supply model: hamji — Jilin" in index
+    assert "Under each supply model" in index and "Supply model: all — every channel" in index
     # A rerun changes nothing and still says it.
     assert main(["build", "--demo", "--out", str(layers), "--maps", str(maps)]) == 0
     again = capsys.readouterr().out
@@ -109,7 +118,7 @@ def national(tmp_path_factory):
 
 def test_supply_models_on_the_national_extract_move_the_far_provinces_only(national):
     hamji = geo.reach_table(geo.route_markets(national, supply="hamji"), national).set_index("code")
-    china = geo.reach_table(geo.route_markets(national, supply="all-china"), national).set_index("code")
+    china = geo.reach_table(geo.route_markets(national, supply="land"), national).set_index("code")
     # About a hundred markets, not the demo's six: the far provinces hold about
     # 23 % of the grid's land, so about 23 % of its 430 random markets (98 now).
     assert hamji.loc["group:far", "markets"] > 60
@@ -121,7 +130,7 @@ def test_supply_models_on_the_national_extract_move_the_far_provinces_only(natio
     assert china.loc["group:far", "hub_h_median"] < hamji.loc["group:far", "hub_h_median"] - 4
     assert china.loc["KP-03", "hub_h_median"] < hamji.loc["KP-03", "hub_h_median"] - 6
 
-    # The ordering still holds under both, with a narrower gap under all-china.
+    # The ordering still holds under both, with a narrower gap under land.
     def gap(table):
         return table.loc["group:far", "hub_h_median"] - table.loc["group:border", "hub_h_median"]
 

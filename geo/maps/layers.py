@@ -14,8 +14,9 @@ from geo import settings
 from geo.crossings import crossing_name
 from geo.maps.base import MapInputs, _SearchBox
 from geo.maps.style import BORDER_LINE, CROSSING_COLOURS, GROUP_OUTLINES, ROAD_STYLES, time_colour
-from geo.maps.text import Citations, _table, _text, escape, market_label, plural
+from geo.maps.text import Citations, _link, _table, _text, escape, market_label, plural
 from geo.reach import format_hours, format_share, people_basis_text
+from geo.status import SHUT_ON
 
 
 def merge_lines(frame: gpd.GeoDataFrame, by: list[str]) -> gpd.GeoDataFrame:
@@ -95,6 +96,9 @@ def crossing_popup(row: pd.Series) -> str:
         ("Status", with_source(row.get("status"), row.get("status_source"))),
         ("Opened", with_source(row.get("year_opened"), row.get("year_opened_source"))),
         ("Rebuilt", with_source(row.get("year_rebuilt"), row.get("year_rebuilt_source"))),
+        # Where sources disagree on the year, both are shown.
+        ("Opened (other source)", with_source(row.get("year_opened_alt"), row.get("year_opened_alt_source"))),
+        ("Shut", _link(_text(row.get("periods")))),
         ("Location", with_source(f"±{precision} m" if precision else "", row.get("coord_source"))),
         ("Facts", sources.cite(row.get("facts_source")).strip()),
         ("In OSM", escape(_text(row.get("osm_ids")) or "no")),
@@ -138,7 +142,8 @@ def _add_crossings(m: folium.Map, crossings: gpd.GeoDataFrame) -> folium.Feature
     """The crossings, labelled in English, Korean and Chinese (from zoom :data:`geo.maps.style.LABEL_ZOOM`)."""
     group = folium.FeatureGroup(name="Border crossings")
     for _, row in crossings.iterrows():
-        state = "closed" if row["status"] == "closed" else "open" if row.get("usable", True) else "unusable"
+        shut = str(row.get("reason") or "").startswith(SHUT_ON)
+        state = "closed" if row["status"] == "closed" or shut else "open" if row.get("usable", True) else "unusable"
         shape = "rail" if row["mode"] == "rail" else "road"
         name = crossing_name(row)
         korean, chinese = _text(row.get("name_ko")), _text(row.get("name_zh"))

@@ -273,7 +273,9 @@ def read_extracts(paths: list[Path], progress: Progress | None = None) -> RawOsm
             }
         )
         for kind in KINDS:
-            frames[kind].append(lines[kind] if kind in lines else to_frame(kept.rows[kind], KEYS[kind]))
+            frames[kind].append(to_frame(kept.rows[kind], KEYS[kind]))
+            if kind in lines:  # rail: the lines, and the stations among the nodes
+                frames[kind].append(lines[kind])
     known = [item["osm_timestamp"] for item in inputs if item["osm_timestamp"]]
     provenance = {
         "source": "local extract" + ("s" if len(inputs) > 1 else ""),

@@ -45,6 +45,7 @@ from geo.sources.fixture_data import (
     PROVINCES,
     RAILWAYS,
     ROADS,
+    STATIONS,
     TAEHONGDAN,
     TOWNS,
     YALU,
@@ -331,6 +332,10 @@ def build() -> OsmData:
         data.node(lon, lat, {"barrier": "border_control", "name": name})
 
     _add_provinces(data)
+    # Stations last, so that the ids of everything above stay as they were.
+    for name, town in STATIONS:
+        lat, lon = TOWNS[town][:2]
+        data.node(lon, lat, {"railway": "station", "name": name, "name:en": name})
     return data
 
 

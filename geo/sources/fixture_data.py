@@ -32,6 +32,8 @@ TOWNS: dict[str, tuple[float, float, str, str, str]] = {
     "Hamhung": (39.91833, 127.53639, "KP", "KP-08", SRC_GEONAMES),
     "Wonsan": (39.15278, 127.44361, "KP", "KP-07", SRC_GEONAMES),
     "Pyongyang": (39.03385, 125.75432, "KP", "KP-01", SRC_GEONAMES),
+    # South Pyongan: Nampo, the port of the sea links (geo/sources/maritime.py)
+    "Nampo": (38.7375, 125.40778, "KP", "KP-02", SRC_GEONAMES + ' ("Namp\'o")'),
     # North and South Hwanghae
     "Sariwon": (38.50722, 125.75583, "KP", "KP-06", SRC_GEONAMES),
     "Haeju": (38.04056, 125.71472, "KP", "KP-05", SRC_GEONAMES),
@@ -49,6 +51,9 @@ TOWNS: dict[str, tuple[float, float, str, str, str]] = {
     "Nanping": (42.26292, 129.20444, "CN", "CN-JL", SRC_GEONAMES),
     "Chongshan": (42.09339, 128.99946, "CN", "CN-JL", SRC_GEONAMES),
     "Changbai": (41.41673, 128.19053, "CN", "CN-JL", SRC_GEONAMES),
+    # Jilin's Yalu cities facing Chagang (hubs; their crossings are not drawn)
+    "Ji'an": (41.12349, 126.17631, "CN", "CN-JL", SRC_GEONAMES),
+    "Linjiang": (41.80694, 126.90778, "CN", "CN-JL", SRC_GEONAMES),
     # The lower Yalu: Sinuiju (North Pyongan) and Dandong (Liaoning)
     "Sinuiju": (40.10056, 124.39806, "KP", "KP-03", SRC_GEONAMES),
     "Dandong": (40.12917, 124.39472, "CN", "CN-LN", SRC_GEONAMES),
@@ -80,9 +85,16 @@ BORDER: list[tuple[float, float]] = [
 ]
 
 #: The lower Yalu between Sinuiju and Dandong, west to east (lon, lat), China
-#: to the north; the 2nd vertex lies between the two towns, where the
+#: to the north; the 2nd vertex is where the New Yalu River Bridge crosses (the
+#: gazetteer's position), the 3rd lies between the two towns, where the
 #: Friendship Bridge crosses.
-YALU: list[tuple[float, float]] = [(124.20, 39.95), (124.3925, 40.115), (124.80, 40.35), (125.30, 40.60)]
+YALU: list[tuple[float, float]] = [
+    (124.20, 39.95),
+    (124.369444, 40.035556),
+    (124.3925, 40.115),
+    (124.80, 40.35),
+    (125.30, 40.60),
+]
 
 #: The fixture's provinces: code: (name:en, local name, ISO tag, admin_level).
 #: Their outlines are real (Natural Earth admin-1; ``geo/data/outlines/``)
@@ -198,6 +210,7 @@ ROADS: list[tuple[str, list[str], dict[str, str]]] = [
     ("primary", ["Hamhung", "Wonsan"], {"ref": "1"}),
     ("motorway", ["Wonsan", "Pyongyang"], {"name": HOSTILE_ROAD_NAME}),
     ("motorway", ["Pyongyang", "Sariwon"], {"name": "평양-개성 고속도로"}),
+    ("motorway", ["Nampo", "Pyongyang"], {"name": "청년영웅도로"}),
     ("secondary", ["Sariwon", "Haeju"], {}),
     ("tertiary", ["Haeju", "Ongjin"], {"surface": "unpaved"}),
     ("unclassified", ["Haeju", "Yonan"], {}),
@@ -226,6 +239,12 @@ ROADS: list[tuple[str, list[str], dict[str, str]]] = [
     ("primary", ["Dandong", "@124.389,40.118"], {}),
     ("primary", ["@124.396,40.112", "Sinuiju", "Pyongyang"], {"ref": "1"}),
     ("secondary", ["Dandong", "@124.9,41.0", "@126.2,41.6", "@126.9,42.0", "@127.5,41.9", "Changbai"], {}),
+    # The New Yalu River Bridge: built, never opened; no road meets its North Korean end.
+    ("primary", ["@124.365,40.040", "@124.374,40.031"], {"bridge": "yes", "name": "New Yalu River Bridge"}),
+    ("primary", ["Dandong", "@124.36,40.10", "@124.365,40.040"], {}),
+    # Spurs from the north down to Ji'an and Linjiang on the Yalu bank.
+    ("tertiary", ["@126.2,41.6", "Ji'an"], {}),
+    ("tertiary", ["@126.9,42.0", "Linjiang"], {}),
 ]
 
 #: Rail lines (railway=rail) that lead to or cross a rail bridge: (way-points, extra tags).
@@ -236,6 +255,19 @@ RAILWAYS: list[tuple[list[str], dict[str, str]]] = [
     (["@124.3888,40.1178", "@124.3958,40.1118"], {"bridge": "yes", "name": "Sino-Korean Friendship Bridge (railway)"}),
     (["Dandong", "@124.3888,40.1178"], {}),
     (["@124.3958,40.1118", "Sinuiju"], {}),
+    # The main line south from the Friendship Bridge: Sinuiju - Pyongyang - Sariwon.
+    (["Sinuiju", "Pyongyang"], {"name": "평의선", "usage": "main", "gauge": "1435", "electrified": "contact_line"}),
+    (["Pyongyang", "Sariwon"], {"name": "평부선", "usage": "main", "gauge": "1435", "electrified": "contact_line"}),
+]
+
+#: Stations (railway=station) at these towns, where goods move between rail and road: (name, town).
+STATIONS: list[tuple[str, str]] = [
+    ("Sinuiju Chongnyon", "Sinuiju"),
+    ("Pyongyang", "Pyongyang"),
+    ("Sariwon", "Sariwon"),
+    ("Namyang", "Namyang"),
+    ("Tumen", "Tumen"),
+    ("Dandong", "Dandong"),
 ]
 
 #: Markets: (name:en, name:ko, town, east m, north m, kind, side m). Kind is

@@ -98,11 +98,128 @@ SRC_WIKI_CHANGBAI = (
 )
 
 
+SRC_DEWIKI_TUMEN_RAIL = (
+    "German Wikipedia, 'Tumen-Eisenbahnbrücke' (https://de.wikipedia.org/wiki/Tumen-Eisenbahnbr%C3%BCcke): "
+    "single-track rail bridge Tumen-Namyang built 1932, 432 m, 42°56'56\"N 129°50'58\"E; the road bridge "
+    "600 m downstream"
+)
+SRC_MEIPIAN_QUANHE = (
+    "Meipian travel report 'Hunchun and Tumen' (https://www.meipian.cn/5dqvzf27), quoting the sign at the Quanhe "
+    "border station: the old bridge (Qingxing bridge) first built 1936; the new Quanhe-Wonjong road bridge 30 m "
+    "upstream built and in use 2016"
+)
+SRC_DONGA_NEW_YALU = (
+    "Dong-A Ilbo, 2020-05-04, 'New Yalu River Bridge gears up to open six years after its construction' "
+    "(http://www.donga.com/en/article/all/20200504/2054087/1/"
+    "New-Yalu-River-Bridge-gears-up-to-open-six-years-after-its-construction): "
+    "the six-lane 3 km bridge Dandong-Sinuiju was completed in 2014 and has not opened"
+)
+SRC_DAILYNK_NEW_YALU = (
+    "Daily NK, 2014-11, 'Opening of New NK-China Bridge Delayed Indefinitely' "
+    "(http://www.dailynk.com/english/read.php?num=12499&cataId=nk00100), citing Global Times 2014-10-31: no "
+    "access roads on the North Korean side, the opening on hold"
+)
+SRC_WIKI_NEW_YALU = (
+    "Wikipedia, 'New Yalu River Bridge' (https://en.wikipedia.org/wiki/New_Yalu_River_Bridge): road bridge "
+    "Dandong-Sinuiju, 3 km with its approaches, 40°2'8\"N 124°22'10\"E; construction began October 2011; "
+    "North Korea has built no road to its end"
+)
+# COVID closures and reopenings, per mode (where sources disagree the others are named in the same text).
+SRC_COVID_CLOSED = (
+    "RFA, 2020-01-29, 'North Korea Cuts Off Trade With China on Fears of Coronavirus' "
+    "(https://rfa.org/english/news/korea/nk-trade-china-coronavirus-01292020101848.html): trade with China halted "
+    "from Friday 24 January 2020; Yonhap, 2020-01-31 (https://m-en.yna.co.kr/view/AEN20200131007500325): all "
+    "train routes suspended as of 31 January 2020. Disagreeing: Kyodo (2023-01) dates the stop of land transport "
+    "to September 2020, KBS (2023-02) the de-facto stop of truck, ship and rail freight to October 2020"
+)
+SRC_RAIL_REOPENED_2022_01 = (
+    "Yonhap, 2022-01-16, 'N. Korean cargo train arrives in Chinese city of Dandong' "
+    "(https://m-en.yna.co.kr/view/AEN20220116001300325): first freight train Sinuiju-Dandong since the closure. "
+    "Disagreeing: RFA, 2021-11-08 (https://rfa.org/english/news/korea/virus-11082021185243.html) reports rail "
+    "freight resumed on 1 November 2021 and halted again eight days later"
+)
+SRC_RAIL_2022_PAUSE = (
+    "Yonhap, 2022-09-26, 'N. Korea-China cargo train operation seems to have resumed' "
+    "(https://m-en.yna.co.kr/view/AEN20220926004200325): Dandong-Sinuiju freight trains suspended from "
+    "29 April 2022 (Dandong lockdown), seen crossing again on 26 September 2022"
+)
+SRC_TRUCKS_HUNCHUN_2023 = (
+    "Nikkei Asia, 2023-02-16, 'North Korea and China reopen key trucking corridor after 2-year halt' "
+    "(https://asia.nikkei.com/Spotlight/N-Korea-at-crossroads/"
+    "North-Korea-and-China-reopen-key-trucking-corridor-after-2-year-halt): "
+    "trucks Hunchun-Rason resumed. Disagreeing: Kyodo, 2023-01 "
+    "(https://english.kyodonews.net/news/2023/01/"
+    "5e914baac95b-china-prepares-for-restart-of-vehicle-transport-services-to-n-korea.html): "
+    "non-regular trucks to Wonjong-ri appear to have resumed late in 2022"
+)
+SRC_BORDER_REOPENED_2023_08 = (
+    "Yonhap, 2023-08-28, 'N. Korean workers return home from China by road for 1st time since pandemic' "
+    "(https://en.yna.co.kr/view/AEN20230828008100325): North Korea officially reopened its borders on "
+    "27 August 2023, the first road crossing Dandong-Sinuiju since January 2020. No crossing-by-crossing date of "
+    "the trucks' return was found; this date is taken for every land crossing without one"
+)
+SRC_UPI_DALIAN_NAMPO = (
+    "UPI, 2021-06-29, 'Shipping routes between China and North Korea are reopening' "
+    "(https://www.upi.com/Top_News/World-News/2021/06/29/nkorea-North-Korea-China-Dalian-Nampo-trade/9271624986773/): "
+    "the Dalian-Nampo route, blocked in early 2020, resumed regular shipping on Monday 28 June 2021; North Korean "
+    "ships seen at Longkou, Dalian and Shidao earlier in 2021 (MarineTraffic)"
+)
+SRC_XINHUA_LONGKOU_NAMPO = (
+    "Xinhua, 2015-09-25, 'Bulk cargo and container shipping route links China, DPRK' "
+    "(http://en.chinagate.cn/2015-09/25/content_36682536.htm): the Longkou-Nampo route, the first scheduled "
+    "bulk and container line between the two countries, in operation; seven ships, one circuit every ten days"
+)
+
+
 def _derived(town: str, lat: float, lon: float) -> str:
     return (
         "derived: nearest point of the Natural Earth 10m China–DPRK boundary (public domain, v4.0) "
         f"to GeoNames '{town}' ({lat}, {lon})"
     )
+
+
+@dataclass(frozen=True)
+class Period:
+    """A time a crossing (or sea link) could not be used, with its source.
+
+    ``start`` and ``end`` are ISO dates (``YYYY-MM-DD``); the crossing is shut
+    from ``start`` up to the day before ``end``, and ``end`` ``None`` means not
+    reopened by the latest source.
+    """
+
+    start: str
+    end: str | None
+    why: str
+    source: str
+
+    def covers(self, day: str) -> bool:
+        """Whether the crossing was shut on ``day`` (an ISO date)."""
+        return self.start <= day and (self.end is None or day < self.end)
+
+    def text(self) -> str:
+        """The period as a reader sees it: ``shut 2020-01-24 to 2023-08-27 (COVID): source``."""
+        until = f"to {self.end}" if self.end else "with no reopening found"
+        return f"shut {self.start} {until} ({self.why}): {self.source}"
+
+
+#: COVID-19: every land crossing shut from January 2020. Rail (Dandong-Sinuiju,
+#: the only line with reported dates) reopened January 2022, paused April to
+#: September 2022; trucks at Hunchun-Rason February 2023; the border as a whole
+#: (every other crossing, by rail or road) 27 August 2023.
+COVID_RAIL_DANDONG = (
+    Period(
+        "2020-01-24", "2022-01-16", "COVID-19 closure", SRC_COVID_CLOSED + "; reopened: " + SRC_RAIL_REOPENED_2022_01
+    ),
+    Period("2022-04-29", "2022-09-26", "COVID-19, Dandong lockdown", SRC_RAIL_2022_PAUSE),
+)
+COVID_TRUCKS_HUNCHUN = (
+    Period("2020-01-24", "2023-02-16", "COVID-19 closure", SRC_COVID_CLOSED + "; reopened: " + SRC_TRUCKS_HUNCHUN_2023),
+)
+COVID_LAND = (
+    Period(
+        "2020-01-24", "2023-08-27", "COVID-19 closure", SRC_COVID_CLOSED + "; reopened: " + SRC_BORDER_REOPENED_2023_08
+    ),
+)
 
 
 @dataclass(frozen=True)
@@ -130,6 +247,11 @@ class Crossing:
     province_source: str
     cn_prefecture: str
     facts_source: str
+    #: Times it could not be used (COVID closures; a bridge built but not opened).
+    periods: tuple[Period, ...] = ()
+    #: A second opening year where sources disagree (both are kept).
+    year_opened_alt: int | None = None
+    year_opened_alt_source: str = ""
 
 
 CROSSINGS: tuple[Crossing, ...] = (
@@ -155,6 +277,9 @@ CROSSINGS: tuple[Crossing, ...] = (
         SRC_WIKI_TUMEN_RIVER_BRIDGE + ": Wonjong in Rason",
         "Yanbian",
         SRC_WIKI_TUMEN_RIVER_BRIDGE,
+        periods=COVID_TRUCKS_HUNCHUN,
+        year_opened_alt=1936,
+        year_opened_alt_source=SRC_MEIPIAN_QUANHE,
     ),
     Crossing(
         "namyang_tumen_road",
@@ -168,8 +293,8 @@ CROSSINGS: tuple[Crossing, ...] = (
         SRC_CSIS_NAMYANG + "; " + SRC_KBS_NAMYANG_2020,
         1941,
         SRC_WIKI_TUMEN_BORDER_BRIDGE + ": built 1941, 515 m",
-        2020,
-        SRC_KBS_NAMYANG_2020 + " (new bridge beside the old one)",
+        None,
+        "the new road bridge beside it is a crossing of its own (namyang_tumen_new_road), not open",
         42.954444,
         129.850278,
         SRC_DEWIKI_TUMEN_NAMYANG + " (the road bridge, ~600 m NE of the rail bridge as " + SRC_CSIS_NAMYANG + ")",
@@ -178,6 +303,7 @@ CROSSINGS: tuple[Crossing, ...] = (
         SRC_CSIS_NAMYANG + ": Namyang-Tumen crossing in North Hamgyong Province",
         "Yanbian",
         SRC_CSIS_NAMYANG,
+        periods=COVID_LAND,
     ),
     Crossing(
         "namyang_tumen_rail",
@@ -189,18 +315,19 @@ CROSSINGS: tuple[Crossing, ...] = (
         "rail",
         "open",
         SRC_CSIS_NAMYANG,
-        None,
-        "no published year found",
+        1932,
+        SRC_DEWIKI_TUMEN_RAIL,
         None,
         "",
-        42.949050,
-        129.849236,
-        SRC_CSIS_NAMYANG + " (crossing; the rail bridge is ~600 m SW of the road bridge)",
-        700,
+        42.948889,
+        129.849444,
+        SRC_DEWIKI_TUMEN_RAIL,
+        300,
         "KP-09",
         SRC_CSIS_NAMYANG,
         "Yanbian",
         SRC_CSIS_NAMYANG,
+        periods=COVID_LAND,
     ),
     Crossing(
         "sambong_kaishantun",
@@ -224,6 +351,7 @@ CROSSINGS: tuple[Crossing, ...] = (
         SRC_DRAGON_KAISHANTUN + ": Samphung port, North Hamgyong",
         "Yanbian",
         SRC_DRAGON_KAISHANTUN,
+        periods=COVID_LAND,
     ),
     Crossing(
         "hoeryong_sanhe",
@@ -247,6 +375,7 @@ CROSSINGS: tuple[Crossing, ...] = (
         SRC_PEOPLE_SANHE + ": faces Hoeryong, North Hamgyong",
         "Yanbian",
         SRC_PEOPLE_SANHE,
+        periods=COVID_LAND,
     ),
     Crossing(
         "chilsong_nanping",
@@ -270,6 +399,7 @@ CROSSINGS: tuple[Crossing, ...] = (
         SRC_DRAGON_NANPING + ": Musan county, North Hamgyong",
         "Yanbian",
         SRC_DRAGON_NANPING,
+        periods=COVID_LAND,
     ),
     Crossing(
         "saebyol_shatuozi",
@@ -296,6 +426,7 @@ CROSSINGS: tuple[Crossing, ...] = (
         SRC_DRAGON_SHATUOZI + ": faces Kyongwon (Saebyol) county",
         "Yanbian",
         SRC_DRAGON_SHATUOZI,
+        periods=COVID_LAND,
     ),
     Crossing(
         "hyesan_changbai",
@@ -319,6 +450,7 @@ CROSSINGS: tuple[Crossing, ...] = (
         SRC_WIKI_CHANGBAI + ": Hyesan City of Ryanggang Province",
         "Baishan",
         SRC_WIKI_CHANGBAI,
+        periods=COVID_LAND,
     ),
     Crossing(
         "manpo_jian_rail",
@@ -342,6 +474,7 @@ CROSSINGS: tuple[Crossing, ...] = (
         SRC_WIKI_JIAN_RAIL + ": Manpo in Chagang Province",
         "Tonghua",
         SRC_WIKI_JIAN_RAIL,
+        periods=COVID_LAND,
     ),
     Crossing(
         "manpo_jian_road",
@@ -366,6 +499,7 @@ CROSSINGS: tuple[Crossing, ...] = (
         SRC_WIKI_JIAN_RAIL + ": Manpo in Chagang Province",
         "Tonghua",
         SRC_GT_JIAN_ROAD,
+        periods=COVID_LAND,
     ),
     Crossing(
         "sinuiju_dandong_road",
@@ -389,6 +523,7 @@ CROSSINGS: tuple[Crossing, ...] = (
         SRC_WIKI_FRIENDSHIP + ": Sinuiju, North Pyongan",
         "Dandong",
         SRC_WIKI_FRIENDSHIP,
+        periods=COVID_LAND,
     ),
     Crossing(
         "sinuiju_dandong_rail",
@@ -412,6 +547,7 @@ CROSSINGS: tuple[Crossing, ...] = (
         SRC_WIKI_FRIENDSHIP + ": Sinuiju, North Pyongan",
         "Dandong",
         SRC_WIKI_FRIENDSHIP,
+        periods=COVID_RAIL_DANDONG,
     ),
     Crossing(
         "junggang_linjiang",
@@ -435,6 +571,7 @@ CROSSINGS: tuple[Crossing, ...] = (
         SRC_WIKI_LINJIANG + ": Chunggang county, Chagang Province",
         "Baishan",
         SRC_WIKI_LINJIANG,
+        periods=COVID_LAND,
     ),
     Crossing(
         "samjang_guchengli",
@@ -460,15 +597,73 @@ CROSSINGS: tuple[Crossing, ...] = (
         SRC_WOF_SAMJANG,
         "Yanbian",
         SRC_CABLE_HELONG + "; " + SRC_CABLE_CHONGSHAN + "; mode: the cable calls it a land port, taken as road",
+        periods=COVID_LAND,
+    ),
+    Crossing(
+        "namyang_tumen_new_road",
+        "Namyang–Tumen (new road bridge)",
+        "남양–도문 새 다리",
+        "图们国境大桥",
+        "Namyang (Onsong county)",
+        "Tumen",
+        "road",
+        "closed",
+        SRC_KBS_NAMYANG_2020 + "; " + SRC_DEWIKI_TUMEN_NAMYANG + "; no report of its opening found",
+        None,
+        "not opened: completed 2020 (" + SRC_KBS_NAMYANG_2020 + ") or 2021 (" + SRC_DEWIKI_TUMEN_NAMYANG + ")",
+        None,
+        "",
+        42.954444,
+        129.850278,
+        SRC_DEWIKI_TUMEN_NAMYANG,
+        150,
+        "KP-09",
+        SRC_CSIS_NAMYANG + ": Namyang-Tumen crossing in North Hamgyong Province",
+        "Yanbian",
+        SRC_CSIS_NAMYANG + "; " + SRC_DEWIKI_TUMEN_NAMYANG,
+        periods=(
+            Period("2020-08-24", None, "completed, not opened", SRC_KBS_NAMYANG_2020 + "; " + SRC_DEWIKI_TUMEN_NAMYANG),
+        ),
+    ),
+    Crossing(
+        "sinuiju_dandong_new_yalu",
+        "New Yalu River Bridge",
+        "신압록강대교",
+        "新鸭绿江大桥",
+        "Sinuiju",
+        "Dandong (New District)",
+        "road",
+        "closed",
+        SRC_DONGA_NEW_YALU + "; " + SRC_DAILYNK_NEW_YALU,
+        None,
+        "not opened: completed 2014 (" + SRC_DONGA_NEW_YALU + ")",
+        None,
+        "",
+        40.035556,
+        124.369444,
+        SRC_WIKI_NEW_YALU,
+        1_500,
+        "KP-03",
+        SRC_DONGA_NEW_YALU + ": connects Dandong and Sinuiju (North Pyongan)",
+        "Dandong",
+        SRC_DONGA_NEW_YALU,
+        periods=(
+            Period("2014-10-31", None, "completed, never opened", SRC_DAILYNK_NEW_YALU + "; " + SRC_DONGA_NEW_YALU),
+        ),
     ),
 )
 
 
 def gazetteer_frame() -> gpd.GeoDataFrame:
     """The gazetteer as a GeoDataFrame in :data:`settings.STORE_CRS`."""
-    rows = [asdict(c) for c in CROSSINGS]
+    rows = [{**asdict(c), "periods": periods_text(c.periods)} for c in CROSSINGS]
     geometry = [Point(c.lon, c.lat) for c in CROSSINGS]
     return gpd.GeoDataFrame(rows, geometry=geometry, crs=settings.STORE_CRS)
+
+
+def periods_text(periods: tuple[Period, ...]) -> str | None:
+    """The periods as the crossings layer stores them: one readable text, ``None`` if there are none."""
+    return "; ".join(p.text() for p in periods) or None
 
 
 def find_crossing(crossing_id: str) -> Crossing:

@@ -258,7 +258,7 @@ def fetch_boundaries(overpass_url: str) -> gpd.GeoDataFrame:
 
 
 def fetch_features(overpass_url: str, area, border_area) -> dict[str, gpd.GeoDataFrame]:
-    """Roads and markets inside ``area``; border controls and rail bridges in ``border_area``."""
+    """Roads, rail, markets and towns inside ``area``; border controls in ``border_area``."""
     configure_osmnx(overpass_url)
     log.info("fetching roads from Overpass …")
     roads = _features(area, settings.ROAD_TAGS, ROAD_KEYS, "roads")
@@ -266,20 +266,23 @@ def fetch_features(overpass_url: str, area, border_area) -> dict[str, gpd.GeoDat
     log.info("fetching markets from Overpass …")
     markets = _features(area, settings.MARKET_TAGS, MARKET_KEYS, "markets")
     markets = markets[markets["amenity"] == "marketplace"]
-    log.info("fetching border controls and rail bridges from Overpass …")
+    log.info("fetching border controls from Overpass …")
     controls = _features(border_area, settings.BORDER_CONTROL_TAGS, CONTROL_KEYS, "border controls")
     controls = controls[controls["barrier"] == "border_control"]
     controls = controls.set_geometry(controls.geometry.representative_point()) if len(controls) else controls
     log.info("fetching towns and cities from Overpass …")
     places = _features(area, settings.PLACE_TAGS, PLACE_KEYS, "towns and cities")
     places = places[(places["osm_type"] == "node") & places["place"].isin(settings.PLACE_TAGS["place"])]
-    rail = _features(border_area, settings.RAIL_TAGS, RAIL_KEYS, "rail bridges")
-    rail = rail[
+    log.info("fetching railways and stations from Overpass …")
+    wanted = {"railway": [*settings.RAIL_TAGS["railway"], *settings.STATION_TAGS["railway"]]}
+    rail = _features(area, wanted, RAIL_KEYS, "railways and stations")
+    lines = (
         (rail["osm_type"] == "way")
-        & rail["bridge"].notna()
-        & (rail["bridge"] != "no")
         & (rail.geom_type == "LineString")
-    ]
+        & rail["railway"].isin(settings.RAIL_TAGS["railway"])
+    )
+    stations = (rail["osm_type"] == "node") & rail["railway"].isin(settings.STATION_TAGS["railway"])
+    rail = rail[lines | stations]
     return {
         "roads": roads.reset_index(drop=True),
         "markets": markets.reset_index(drop=True),

@@ -138,6 +138,7 @@ class FeaturePass:
             ("markets", MARKET_KEYS, tags.get("amenity") == "marketplace"),
             ("border_controls", CONTROL_KEYS, tags.get("barrier") == "border_control"),
             ("places", PLACE_KEYS, tags.get("place") in settings.PLACE_TAGS["place"]),
+            ("rail", RAIL_KEYS, tags.get("railway") in settings.STATION_TAGS["railway"]),
         ):
             if hit:
                 if point is None:
@@ -148,7 +149,7 @@ class FeaturePass:
         tags = way.tags
         highway = road_class(tags.get("highway"))
         is_road = highway is not None
-        is_rail = tags.get("railway") in settings.RAIL_TAGS["railway"] and tags.get("bridge", "no") != "no"
+        is_rail = tags.get("railway") in settings.RAIL_TAGS["railway"]
         is_market = tags.get("amenity") == "marketplace" and way.is_closed()
         is_control = tags.get("barrier") == "border_control" and way.is_closed()
         if not (is_road or is_rail or is_market or is_control):
@@ -193,12 +194,12 @@ def wanted_tags() -> list[tuple[str, str]]:
     HamJi keeps, ``highway=road``, and ``a;b`` for every two classes that are
     not links (the multi-values met in practice; each pair costs a string
     comparison per tagged way, so not every combination is listed), plus
-    rail, marketplaces, border controls and towns.
+    rail lines and stations, marketplaces, border controls and towns.
     """
     classes = [*settings.ROAD_TAGS["highway"], "road"]
     plain = [c for c in classes if not c.endswith("_link") and c != "road"]
     pairs = [("highway", c) for c in classes] + [("highway", f"{a};{b}") for a in plain for b in plain if a != b]
-    pairs += [("railway", v) for v in settings.RAIL_TAGS["railway"]] + [
+    pairs += [("railway", v) for v in (*settings.RAIL_TAGS["railway"], *settings.STATION_TAGS["railway"])] + [
         ("place", v) for v in settings.PLACE_TAGS["place"]
     ]
     return [*pairs, ("amenity", "marketplace"), ("barrier", "border_control")]

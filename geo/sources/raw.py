@@ -19,7 +19,8 @@ SYNTHETIC_TAG = settings.SYNTHETIC_TAG
 
 #: Tags copied from OSM into the raw frames, per kind of feature.
 ROAD_KEYS = ("highway", "name", "name:en", "name:ko", "ref", "surface", "bridge", "oneway", "maxspeed")
-RAIL_KEYS = ("railway", "name", "name:en", "bridge")
+#: Rail lines (ways) and stations (nodes) share one frame; ``railway`` tells them apart.
+RAIL_KEYS = ("railway", "name", "name:en", "name:ko", "bridge", "usage", "service", "gauge", "electrified")
 MARKET_KEYS = ("amenity", "name", "name:en", "name:ko")
 CONTROL_KEYS = ("barrier", "name", "name:en", "name:ko")
 BOUNDARY_KEYS = ("boundary", "admin_level", "ISO3166-2", "name", "name:en", "name:ko")
@@ -59,6 +60,7 @@ def tag_filters() -> dict[str, dict]:
     return {
         "roads": settings.ROAD_TAGS,
         "rail": settings.RAIL_TAGS,
+        "stations": settings.STATION_TAGS,
         "markets": settings.MARKET_TAGS,
         "border_controls": settings.BORDER_CONTROL_TAGS,
         "places": settings.PLACE_TAGS,

@@ -1,0 +1,184 @@
+"""Which crossings could be used on a date: opening years and the periods they were shut.
+
+The gazetteer (:mod:`geo.sources.gazetteer`) gives each crossing its year of
+opening (both years where sources disagree) and the periods it was shut
+(COVID-19 closures per crossing and mode, bridges built but never opened),
+each with its source. Routing asks this module, for the date of the question
+(``as_of``, by default the OpenStreetMap data date), why a crossing cannot be
+used, if it cannot. A crossing found only in OpenStreetMap has no known status:
+it is listed, but routed only if unknown crossings are taken as open.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+
+import pandas as pd
+
+from geo.errors import InputError
+from geo.sources.gazetteer import CROSSINGS, Crossing, Period
+
+__all__ = [
+    "NOT_OPENED",
+    "SHUT_ON",
+    "UNKNOWN_CHOICES",
+    "UNKNOWN_STATUS",
+    "apply_dates",
+    "as_of_day",
+    "dated_code",
+    "dated_lines",
+    "dated_reason",
+    "parse_as_of",
+    "shut_reason",
+]
+
+#: How the reason of a crossing shut on the routing date begins (maps draw these as closed).
+SHUT_ON = "shut on"
+#: How the reason of a crossing not yet opened on the routing date begins.
+NOT_OPENED = "not yet opened on"
+#: How the reason of an OpenStreetMap-only crossing left out begins.
+UNKNOWN_STATUS = "status unknown"
+#: What to do with crossings of unknown status: leave them out (default) or route them as open.
+UNKNOWN_CHOICES = ("closed", "open")
+
+_AS_OF = re.compile(r"(\d{4})(?:-(\d{2}))?")
+_BY_ID = {c.crossing_id: c for c in CROSSINGS}
+
+
+def parse_as_of(text: str | None) -> str | None:
+    """``YYYY`` or ``YYYY-MM`` as the ISO day it stands for (the first of the month), or ``None``.
+
+    ``2021`` is 1 January 2021, ``2021-06`` 1 June 2021.
+
+    Raises
+    ------
+    InputError
+        One line naming the value and the form expected.
+    """
+    if text is None:
+        return None
+    match = _AS_OF.fullmatch(str(text).strip())
+    month = int(match.group(2) or 1) if match else 0
+    if not match or not 1 <= month <= 12 or not 1900 <= int(match.group(1)) <= 2100:
+        raise InputError(
+            f"as-of date {str(text)[:40]!r}: write a year or a year and month, YYYY or YYYY-MM (e.g. 2021-06)",
+            option="as_of",
+        )
+    return f"{match.group(1)}-{month:02d}-01"
+
+
+def as_of_day(as_of: str | None, osm_timestamp: str | None) -> str:
+    """The day routing asks about: ``as_of`` if given, else the OSM data date, else today."""
+    if as_of:
+        return (parse_as_of(as_of) or as_of) if len(as_of) < 10 else as_of
+    stamp = str(osm_timestamp or "")[:10]
+    try:
+        return dt.date.fromisoformat(stamp).isoformat()
+    except ValueError:
+        return dt.date.today().isoformat()
+
+
+def dated_reason(years: tuple[int | None, ...], year_source: str, periods: tuple[Period, ...], day: str) -> str | None:
+    """Why a link opened in ``years`` (the earliest counts: sources may disagree) and shut in ``periods`` could not
+    be used on ``day`` (ISO), or ``None``."""
+    known = [y for y in years if y is not None]
+    if known and int(day[:4]) < min(known):
+        return f"{NOT_OPENED} {day} (opened {min(known)}: {year_source})"
+    for period in periods:
+        if period.covers(day):
+            return f"{SHUT_ON} {day}: {period.text()}"
+    return None
+
+
+def dated_code(years: tuple[int | None, ...], periods: tuple[Period, ...], day: str) -> str | None:
+    """The reason code (``not_opened``, ``shut``) of :func:`dated_reason`'s answer, or ``None``."""
+    known = [y for y in years if y is not None]
+    if known and int(day[:4]) < min(known):
+        return "not_opened"
+    return "shut" if any(period.covers(day) for period in periods) else None
+
+
+def shut_reason(crossing_id: str, day: str) -> str | None:
+    """Why the gazetteer crossing ``crossing_id`` could not be used on ``day`` (ISO), or ``None``.
+
+    A crossing not in the gazetteer has no dated facts: ``None``.
+    """
+    crossing: Crossing | None = _BY_ID.get(crossing_id)
+    if crossing is None:
+        return None
+    years = (crossing.year_opened, crossing.year_opened_alt)
+    return dated_reason(years, crossing.year_opened_source, crossing.periods, day)
+
+
+#: The reason codes of a crossing or link that could not be used on the day asked about.
+DATED_CODES = ("shut", "not_opened", "closed", "unknown_status")
+
+
+def dated_lines(crossings: pd.DataFrame, day: str) -> list[str]:
+    """One line per crossing or sea link that could not be used on ``day``: its name, mode and why, in short.
+
+    ``crossings`` is a routes ``crossings`` frame (``reason_code``, ``reason``).
+    """
+    from geo.crossings import crossing_name
+
+    lines = []
+    for _, row in crossings.iterrows():
+        code = row.get("reason_code")
+        if code not in DATED_CODES:
+            continue
+        if code == "shut":
+            why = str(row["reason"]).partition(": ")[2].split("): ")[0] + ")"
+        elif code == "not_opened":
+            why = str(row["reason"]).split(":")[0] + ")"
+        elif code == "closed":
+            known = _BY_ID.get(row["crossing_id"])
+            never = [p for p in known.periods if p.end is None] if known else []
+            why = f"closed ({never[-1].why}; since {never[-1].start})" if never else "closed"
+        else:
+            why = "status unknown (found only in OpenStreetMap): not routed"
+        lines.append(f"{crossing_name(row)} ({row['mode']}): {why}")
+    return lines
+
+
+def apply_dates(crossings: pd.DataFrame, day: str, unknown_crossings: str = "closed") -> pd.DataFrame:
+    """Give every crossing that could not be used on ``day`` its reason (where it has none yet).
+
+    Parameters
+    ----------
+    crossings
+        With ``crossing_id``, ``status`` and ``reason`` (``None`` where usable so far).
+    day
+        ISO date of the question (:func:`as_of_day`).
+    unknown_crossings
+        ``"closed"``: crossings of status ``unknown`` (OpenStreetMap only) are
+        listed but not routed; ``"open"``: they are routed as open.
+    """
+    if unknown_crossings not in UNKNOWN_CHOICES:
+        raise InputError(
+            f"unknown crossings: {unknown_crossings!r}; choose one of {', '.join(UNKNOWN_CHOICES)}",
+            option="unknown_crossings",
+        )
+    crossings = crossings.copy()
+    codes = crossings["reason_code"] if "reason_code" in crossings else pd.Series(None, index=crossings.index)
+    reasons: list[str | None] = []
+    new_codes: list[str | None] = []
+    for cid, status, reason, code in zip(crossings["crossing_id"], crossings["status"], crossings["reason"], codes):
+        if isinstance(reason, str):
+            reasons.append(reason)
+            new_codes.append(code)
+        elif status == "unknown" and unknown_crossings == "closed":
+            reasons.append(f"{UNKNOWN_STATUS} (found only in OpenStreetMap): routed only if taken as open")
+            new_codes.append("unknown_status")
+        else:
+            reasons.append(shut_reason(cid, day))
+            crossing = _BY_ID.get(cid)
+            dated = (
+                dated_code((crossing.year_opened, crossing.year_opened_alt), crossing.periods, day)
+                if crossing
+                else None
+            )
+            new_codes.append(dated)
+    crossings["reason"] = pd.Series(reasons, index=crossings.index, dtype=object)
+    crossings["reason_code"] = pd.Series(new_codes, index=crossings.index, dtype=object)
+    return crossings
