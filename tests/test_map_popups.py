@@ -29,10 +29,14 @@ def test_each_source_is_cited_once_however_many_facts_it_gives(crossings):
     html = crossing_popup(row)
     links = _hrefs(html)
     assert links.count("https://en.wikipedia.org/wiki/Sino-Korean_Friendship_Bridge") == 1
-    assert len(links) == len(set(links)) == 2  # Wikipedia and the Global Times, each once
-    # Status [1, 2], opened [1], location [1], facts [1]; the Global Times' second clause stays with it.
+    assert len(links) == len(set(links))  # every address once (the shut periods cite sources of their own)
+    assert links.count("https://www.globaltimes.cn/content/776695.shtml") == 1
+    # Status [1, 2], opened [1], location [1], facts [1]; the Global Times' second clause stays with it
+    # (as its own source [3] would not); the COVID closure's sources follow, each numbered once.
     assert html.count("[1") == 5 and "[1, 2]" in html
-    assert "[2] Global Times" in html and "trucks over 20 t not permitted" in html and "[3]" not in html
+    assert "[2] Global Times" in html and "trucks over 20 t not permitted" in html
+    assert "<td>shut 2020-01-24 to 2023-08-27 (COVID-19 closure) <small>[3, 4, 5]</small></td>" in html
+    assert "[3] RFA" in html and "[6]" not in html
 
 
 def test_every_crossing_popup_links_each_address_once(crossings):
@@ -54,11 +58,11 @@ def test_a_remark_after_a_citation_stays_beside_its_number():
 
 
 def test_a_crossing_left_out_of_routing_names_no_fastest_hub(crossings):
-    """Sinuiju is outside the hamji supply model: 'not used' must not stand next to 'Fastest hub Changbai, 8.8 h'."""
-    row = crossings.loc["sinuiju_dandong_road"]
-    assert not row["usable"] and row["hub"] == "Changbai"  # routing did reach it from a hub
+    """The new Namyang–Tumen bridge is closed: 'not used' must not stand next to 'Fastest hub Tumen, 2 min'."""
+    row = crossings.loc["namyang_tumen_new_road"]
+    assert not row["usable"] and row["hub"] == "Tumen"  # routing did reach it from a hub
     html = crossing_popup(row)
-    assert "not used: outside the hamji supply model" in html and "Fastest hub" not in html
+    assert "not used: closed" in html and "Fastest hub" not in html
 
 
 def test_a_hub_minutes_away_reads_in_minutes_not_as_no_time(crossings):

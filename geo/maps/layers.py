@@ -14,7 +14,7 @@ from geo import settings
 from geo.crossings import crossing_name
 from geo.maps.base import MapInputs, _SearchBox
 from geo.maps.style import BORDER_LINE, CROSSING_COLOURS, GROUP_OUTLINES, ROAD_STYLES, time_colour
-from geo.maps.text import Citations, _link, _table, _text, escape, market_label, plural
+from geo.maps.text import Citations, _table, _text, escape, market_label, plural
 from geo.reach import format_hours, format_share, people_basis_text
 from geo.status import SHUT_ON
 
@@ -98,7 +98,7 @@ def crossing_popup(row: pd.Series) -> str:
         ("Rebuilt", with_source(row.get("year_rebuilt"), row.get("year_rebuilt_source"))),
         # Where sources disagree on the year, both are shown.
         ("Opened (other source)", with_source(row.get("year_opened_alt"), row.get("year_opened_alt_source"))),
-        ("Shut", _link(_text(row.get("periods")))),
+        ("Shut", _shut_periods(row.get("periods"), sources)),
         ("Location", with_source(f"±{precision} m" if precision else "", row.get("coord_source"))),
         ("Facts", sources.cite(row.get("facts_source")).strip()),
         ("In OSM", escape(_text(row.get("osm_ids")) or "no")),
@@ -107,6 +107,16 @@ def crossing_popup(row: pd.Series) -> str:
         ("Sources", sources.listing()),
     ]
     return _table(pairs)
+
+
+def _shut_periods(text, sources: Citations) -> str:
+    """Each period a crossing was shut (``shut A to B (why): sources``), its sources numbered like the others."""
+    periods = [p if p.startswith("shut ") else f"shut {p}" for p in _text(text).split("; shut ") if p]
+    lines = []
+    for period in periods:
+        what, _, cited = period.partition(": ")
+        lines.append(escape(what) + sources.cite(cited))
+    return "<br>".join(lines)
 
 
 def _crossing_result(row: pd.Series) -> list[tuple[str, str]]:
@@ -186,10 +196,19 @@ def _add_hubs(m: folium.Map, hubs: gpd.GeoDataFrame) -> None:
 
 
 def crossing_names(crossings: pd.DataFrame) -> dict[str, str]:
-    """Crossing id -> what a reader calls it (:func:`geo.crossings.crossing_name`); ids stay out of the maps."""
-    if crossings.empty:
-        return {}
-    return {str(row["crossing_id"]): crossing_name(row) for _, row in crossings.iterrows()}
+    """Crossing id -> what a reader calls it (:func:`geo.crossings.crossing_name`); ids stay out of the maps.
+
+    The gazetteer's crossings and the sea links are named too: a scenario's map
+    names the baseline's crossings, which its own layer may not hold (a land-only
+    scenario has no sea links).
+    """
+    from geo.sources.gazetteer import CROSSINGS
+    from geo.sources.maritime import SEA_LINKS
+
+    names = {c.crossing_id: c.name_en for c in CROSSINGS} | {link.link_id: link.name_en for link in SEA_LINKS}
+    if not crossings.empty:
+        names |= {str(row["crossing_id"]): crossing_name(row) for _, row in crossings.iterrows()}
+    return names
 
 
 def named(crossing_id, names: dict[str, str]) -> str:

@@ -137,6 +137,17 @@ def _split_sources(text: str) -> list[str]:
     return pieces
 
 
+def _first_url(text: str) -> str:
+    """The first web address in a source text (where it ends as :func:`_link` ends it), or ``""``."""
+    found = re.search(r"https?://[^\s;,<>\"'\x00]+", text)
+    return found.group(0)[: _url_end(found.group(0))] if found else ""
+
+
+def _after(text: str, address: str) -> str:
+    """What a source text says after its web address (and the bracket closing it)."""
+    return text[text.index(address) + len(address) :].removeprefix(")").lstrip(":;, ").strip()
+
+
 class Citations:
     """The sources of one popup, each listed once and referred to by number.
 
@@ -164,11 +175,18 @@ class Citations:
         return f" <small>[{', '.join(marks)}]{extra}</small>"
 
     def _number(self, piece: str) -> tuple[int, str]:
+        address = _first_url(piece)
         for number, known in enumerate(self.texts, start=1):
             if piece == known:
                 return number, ""
             if piece.startswith(known):
                 return number, piece[len(known) :].strip()
+            if address and _first_url(known) == address:
+                # The same source quoted for another fact: its number, and what it says here that the list does not.
+                rest, listed = _after(piece, address), _after(known, address)
+                if listed.startswith(rest):
+                    return number, ""
+                return number, rest[len(listed) :].strip() if rest.startswith(listed) else rest
         self.texts.append(piece)
         return len(self.texts), ""
 
