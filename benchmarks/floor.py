@@ -98,10 +98,10 @@ sys.exit(code)
 )
 
 
-def measure_child(args: list[str]) -> dict:
+def measure_child(args: list[str], env: dict | None = None, timeout: float | None = None) -> dict:
     """Wall time of one child process, and the peak memory it reports of itself."""
     started = time.perf_counter()
-    done = subprocess.run(args, capture_output=True, text=True)
+    done = subprocess.run(args, capture_output=True, text=True, env=env, timeout=timeout)
     if done.returncode != 0:
         raise RuntimeError(f"{' '.join(args[:4])} … failed: {done.stderr.strip()[-500:]}")
     peak_kb = int(done.stdout.rsplit("bench-peak-kb", 1)[1].split()[0])

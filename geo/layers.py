@@ -25,7 +25,7 @@ import shapely
 from geo import settings
 from geo.crossings import build_crossings
 from geo.errors import InputError
-from geo.provinces import assign_regions, border_line, check_coverage, match_provinces
+from geo.provinces import assign_anchors, assign_regions, border_line, check_coverage, match_provinces
 from geo.rail import build_railways, build_stations
 from geo.regions import Region
 from geo.schema import bool_tag, conform
@@ -43,11 +43,44 @@ def build_roads(raw: gpd.GeoDataFrame, provinces: gpd.GeoDataFrame, selection: l
     roads["bridge"] = bool_tag(roads["bridge"])
     roads["oneway"] = roads["oneway"].where(roads["oneway"].isin(["yes", "-1", "no"]), "no")
     roads = roads.rename(columns={"name:en": "name_en", "name:ko": "name_ko"})
-    roads["length_m"] = roads.to_crs(settings.MEASURE_CRS).length
-    roads = roads.join(assign_regions(roads.geometry, provinces))
+    length_m, midpoint = measure_lines(roads.geometry)
+    roads["length_m"] = length_m
+    roads = roads.join(assign_anchors(midpoint, provinces))
     selected = {r.code for r in selection}
     roads = roads[roads["province"].isin(selected)]
     return conform(roads.sort_values("osm_id").reset_index(drop=True), "roads")
+
+
+def measure_lines(lines: gpd.GeoSeries) -> tuple[np.ndarray, gpd.GeoSeries]:
+    """Each line's length (m) and its midpoint along it, in the measuring CRS, from one projection of its vertices.
+
+    The same as ``to_crs`` then ``length`` and ``interpolate(0.5, normalized=True)``, without making a
+    projected copy of every line: at real density (millions of vertices) that copy cost more than the
+    measuring. An empty line has length 0 and an empty midpoint.
+    """
+    coords, line = shapely.get_coordinates(lines.to_numpy(), return_index=True)
+    x, y = np.ascontiguousarray(coords[:, 0]), np.ascontiguousarray(coords[:, 1])
+    settings.to_measure_transformer().transform(x, y, inplace=True)
+    n = len(lines)
+    same = line[1:] == line[:-1]
+    step = np.where(same, np.hypot(np.diff(x), np.diff(y)), 0.0)
+    length = np.bincount(line[1:], weights=step, minlength=n)
+    # Each line's vertices run first[i] .. last[i]; walk half its length from its first vertex.
+    count = np.bincount(line, minlength=n)
+    last = np.cumsum(count) - 1
+    first = last - count + 1
+    walked = np.r_[0.0, np.cumsum(step)]
+    has = count > 0
+    mid_x, mid_y = np.full(n, np.nan), np.full(n, np.nan)
+    start = first[has]
+    target = walked[start] + length[has] / 2
+    end = np.clip(np.searchsorted(walked, target, side="left"), start + 1, last[has])
+    seg = step[end - 1]
+    t = np.divide(target - walked[end - 1], seg, out=np.zeros_like(seg), where=seg > 0).clip(0, 1)
+    mid_x[has] = x[end - 1] + t * (x[end] - x[end - 1])
+    mid_y[has] = y[end - 1] + t * (y[end] - y[end - 1])
+    midpoint = gpd.GeoSeries(shapely.points(mid_x, mid_y), index=lines.index, crs=settings.MEASURE_CRS)
+    return length, midpoint
 
 
 def repair_polygons(geometries: gpd.GeoSeries) -> gpd.GeoSeries:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import geopandas as gpd
+import numpy as np
 import pandas as pd
 import shapely
 
@@ -11,7 +12,7 @@ from geo.errors import ClippedExtractError, InputError
 from geo.regions import BY_CODE, YANBIAN, Region, UnknownRegionError, find_region
 from geo.schema import SCHEMAS
 
-__all__ = ["assign_regions", "border_line", "check_coverage", "match_provinces", "region_of_boundary"]
+__all__ = ["assign_anchors", "assign_regions", "border_line", "check_coverage", "match_provinces", "region_of_boundary"]
 
 
 def region_of_boundary(row: pd.Series) -> Region | None:
@@ -102,34 +103,75 @@ def assign_regions(
 ) -> pd.DataFrame:
     """Country, province and (in China) prefecture of each geometry.
 
-    A line is placed by its midpoint, a polygon by its representative point.
-    A point in no polygon (generalised coasts, a bridge over the border river)
-    takes the nearest province within :data:`settings.PROVINCE_SNAP_M`.
+    A line is placed by its midpoint, a polygon by its representative point
+    (see :func:`assign_anchors`).
     """
-    result = pd.DataFrame(
-        {"country": None, "province": None, "province_name": None, "prefecture": None},
-        index=geometries.index,
-        dtype=object,
-    )
-    if len(geometries) == 0:
-        return result
-    level4 = provinces[(provinces["admin_level"] == 4) & provinces["country"].isin(countries)]
     points = geometries.to_crs(settings.MEASURE_CRS)
     is_line = points.geom_type.isin(["LineString", "MultiLineString"])
     anchor = points.representative_point()
     anchor[is_line] = points[is_line].interpolate(0.5, normalized=True)
-    anchors = gpd.GeoDataFrame(geometry=anchor, crs=settings.MEASURE_CRS)
-    polygons = level4.to_crs(settings.MEASURE_CRS)[["code", "name", "country", "geometry"]]
-    joined = gpd.sjoin_nearest(
-        anchors, polygons, how="left", max_distance=settings.PROVINCE_SNAP_M, distance_col="_distance"
+    return assign_anchors(anchor, provinces, countries)
+
+
+def assign_anchors(
+    anchors: gpd.GeoSeries, provinces: gpd.GeoDataFrame, countries: tuple[str, ...] = ("KP", "CN")
+) -> pd.DataFrame:
+    """Country, province and (in China) prefecture of each point (``anchors``, in the measuring CRS).
+
+    A point in or on a province polygon takes it (the first in ``provinces``
+    where two touch); a point in none (generalised coasts, a bridge over the
+    border river) takes the nearest province within
+    :data:`settings.PROVINCE_SNAP_M`.
+    """
+    result = pd.DataFrame(
+        {"country": None, "province": None, "province_name": None, "prefecture": None},
+        index=anchors.index,
+        dtype=object,
     )
-    # Touching polygons can tie: keep the first (inside beats nearest: distance 0).
-    joined = joined[~joined.index.duplicated(keep="first")]
+    if len(anchors) == 0:
+        return result
+    level4 = provinces[(provinces["admin_level"] == 4) & provinces["country"].isin(countries)]
+    polygons = level4.to_crs(settings.MEASURE_CRS).geometry.to_numpy()
+    x, y = shapely.get_x(anchors.to_numpy()), shapely.get_y(anchors.to_numpy())
+    where = _containing(polygons, x, y)
+    where[np.isnan(x)] = -1  # an empty anchor (an empty geometry) is in no province
+    where = _nearest_within(polygons, x, y, where)
+    hit = where >= 0
     for target, column in (("country", "country"), ("province", "code"), ("province_name", "name")):
-        values = joined[column].astype(object)
-        result[target] = values.where(values.notna(), None)
+        values = np.full(len(anchors), None, dtype=object)
+        values[hit] = level4[column].to_numpy(object)[where[hit]]
+        result[target] = pd.Series(values, index=result.index, dtype=object)  # None stays None, not NaN
     prefecture = provinces[provinces["code"] == YANBIAN.code].to_crs(settings.MEASURE_CRS)
     if len(prefecture):
-        in_yanbian = anchors.within(prefecture.geometry.iloc[0])
-        result.loc[in_yanbian & (result["country"] == "CN"), "prefecture"] = YANBIAN.name
+        yanbian = prefecture.geometry.iloc[0]
+        shapely.prepare(yanbian)
+        in_yanbian = shapely.contains_xy(yanbian, x, y) & (result["country"] == "CN").to_numpy()
+        result.loc[in_yanbian, "prefecture"] = YANBIAN.name
     return result
+
+
+def _containing(polygons: np.ndarray, x: np.ndarray, y: np.ndarray) -> np.ndarray:
+    """The position of the first polygon each point is in or on, or -1 (prepared point-in-polygon tests)."""
+    where = np.full(len(x), -1, dtype=np.int64)
+    for k, polygon in enumerate(polygons):
+        open_ = where < 0
+        shapely.prepare(polygon)
+        inside = shapely.intersects_xy(polygon, x[open_], y[open_])
+        where[np.flatnonzero(open_)[inside]] = k
+    return where
+
+
+def _nearest_within(polygons: np.ndarray, x: np.ndarray, y: np.ndarray, where: np.ndarray) -> np.ndarray:
+    """``where``, with each point in no polygon given the nearest within :data:`settings.PROVINCE_SNAP_M`."""
+    outside = np.flatnonzero((where < 0) & ~np.isnan(x))
+    if not len(outside) or not len(polygons):
+        return where
+    pairs = shapely.STRtree(polygons).query_nearest(
+        shapely.points(x[outside], y[outside]), max_distance=settings.PROVINCE_SNAP_M, all_matches=True
+    )
+    # Equally near polygons: the first of them, as for a point on two.
+    order = np.lexsort((pairs[1], pairs[0]))
+    point, polygon = pairs[0][order], pairs[1][order]
+    first = np.r_[True, point[1:] != point[:-1]][: len(point)]  # no match at all: nothing to take
+    where[outside[point[first]]] = polygon[first]
+    return where

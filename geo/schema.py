@@ -205,7 +205,7 @@ def _columns(frame: pd.DataFrame, schema: dict[str, str]) -> pd.DataFrame:
 
 def _conform(frame: gpd.GeoDataFrame, schema: dict[str, str], geometry_type: str) -> gpd.GeoDataFrame:
     out = _columns(frame, schema)
-    geometry = list(frame.geometry)
+    geometry = frame.geometry.values  # an array as it is: no Python object per row unless one must change
     if geometry_type == "MultiPolygon":
         geometry = [shapely.MultiPolygon([g]) if g.geom_type == "Polygon" else g for g in geometry]
     elif geometry_type == "MultiLineString":

@@ -54,3 +54,14 @@ def test_force_rebuilds(tmp_path, capsys):
     run(tmp_path, capsys)
     out = run(tmp_path, capsys, "--force")
     assert "unchanged" not in out
+
+
+def test_stage_keys_are_the_same_in_every_process():
+    """A rerun is a new process: the settings digest must not depend on anything one process makes (addresses)."""
+    import subprocess
+    import sys
+
+    script = "from geo import cache; print(cache.settings_digest(), cache.code_digest())"
+    digests = {subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True).stdout
+               for _ in range(2)}  # fmt: skip
+    assert len(digests) == 1

@@ -196,3 +196,45 @@ def test_demo_moves_samjang_into_ryanggang_as_the_osm_counties_do(demo_gpkg, sha
     assert moved.area > 100e6 and moved.intersection(taehongdan).area > 0.7 * moved.area
     samjang = gpd.GeoSeries.from_xy([fixture.TOWNS["Samjang"][1]], [fixture.TOWNS["Samjang"][0]], crs=4326)
     assert demo.loc["KP-10"].geometry.contains(samjang.to_crs(settings.MEASURE_CRS).item())
+
+
+def test_measure_lines_gives_the_projected_length_and_midpoint_of_each_line():
+    """Lengths and midpoints from one projection of the vertices equal shapely's on a projected copy."""
+    from geo.layers import measure_lines
+
+    lines = gpd.GeoSeries(
+        [
+            shapely.LineString([(129.0, 42.0), (129.01, 42.0)]),  # 0.01° of longitude at 42° N: about 828 m
+            shapely.LineString([(129.5, 42.4), (129.5, 42.41), (129.52, 42.41), (129.52, 42.45)]),
+            shapely.LineString([(128.0, 41.0), (128.0, 41.0)]),  # zero length: its midpoint is its point
+        ],
+        index=[7, 3, 5],
+        crs=settings.STORE_CRS,
+    )
+    length, midpoint = measure_lines(lines)
+    projected = lines.to_crs(settings.MEASURE_CRS)
+    assert length == pytest.approx(projected.length.to_numpy(), abs=1e-6)
+    assert 820 < length[0] < 835
+    assert list(midpoint.index) == [7, 3, 5] and midpoint.crs == settings.MEASURE_CRS
+    assert midpoint.distance(projected.interpolate(0.5, normalized=True)).max() < 1e-6
+
+
+def test_roads_at_density_are_measured_and_placed_as_by_a_projected_copy(fixture_pbf):
+    """The roads layer at a vertex every 100 m: lengths and provinces as a projected copy and a nearest join give."""
+    from geo.layers import build_roads
+    from geo.provinces import match_provinces
+    from geo.regions import resolve_selection
+    from geo.sources.extracts import read_extracts
+
+    raw = read_extracts([fixture_pbf])
+    provinces = match_provinces(raw["boundaries"])
+    lines = raw["roads"].copy()
+    lines["geometry"] = lines.geometry.to_crs(settings.MEASURE_CRS).segmentize(100).to_crs(settings.STORE_CRS).values
+    roads = build_roads(lines, provinces, resolve_selection(None)).set_index("osm_id")
+    assert len(roads) > 50 and shapely.get_num_coordinates(roads.geometry.values).mean() > 20
+    projected = roads.geometry.to_crs(settings.MEASURE_CRS)
+    assert roads["length_m"].to_numpy() == pytest.approx(projected.length.to_numpy(), abs=1e-6)
+    level4 = provinces[provinces["admin_level"] == 4].to_crs(settings.MEASURE_CRS)[["code", "geometry"]]
+    midpoints = gpd.GeoDataFrame(geometry=projected.interpolate(0.5, normalized=True), crs=settings.MEASURE_CRS)
+    nearest = gpd.sjoin_nearest(midpoints, level4, max_distance=settings.PROVINCE_SNAP_M)
+    assert nearest[~nearest.index.duplicated()]["code"].to_dict() == roads["province"].to_dict()

@@ -155,10 +155,12 @@ def _read_one(path: Path, box: tuple[float, float, float, float], progress: Prog
         area_pass = AreaPass(relations.relations, features.kept)
         locations = osmium.NodeLocationsForWays(index)
         locations.ignore_errors()
+        # The member ways first: locations are looked up for them only, not for every way of the file
+        # (at real density that lookup, a binary search per vertex, cost more than the rest of the pass).
         osmium.apply(
             osmium.io.Reader(str(path), osmium.osm.WAY),
-            locations,
             osmium.filter.IdFilter(member_ways),
+            locations,
             area_pass,
             areas.second_pass_handler(area_pass),
         )
