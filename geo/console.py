@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from geo import settings
-from geo.errors import MissingStageError, clip
+from geo.errors import MissingStageError, OverpassError, clip
 
 # The stage modules (and geopandas under them) are imported where a report needs them: an error line
 # (error_line) must not wait seconds for them, and the command checks its arguments before they load.
@@ -110,10 +110,10 @@ def _routes(routes: Routes) -> str:
         )
     for row in routes.crossings.itertuples():
         if not row.usable and row.reason_code == "no_road_near":
+            # By name only: --penalty and scenario files take the name too, and the id is no word a reader uses.
             lines.append(
-                f"warning: crossing {crossing_name(row._asdict())} [{row.crossing_id}] left out of routing: "
-                f"{row.reason} "
-                f"(North Korean side {row.kp_snap_m:,.0f} m, Chinese side {row.cn_snap_m:,.0f} m away)"
+                f"warning: crossing {crossing_name(row._asdict())} left out of routing: {row.reason} "
+                f"(North Korean side {_distance(row.kp_snap_m)}, Chinese side {_distance(row.cn_snap_m)} away)"
             )
     supply = routes.assumptions.supply
     lines.append(f"supply model: {supply.name} ({supply.description})")
@@ -130,11 +130,52 @@ def _routes(routes: Routes) -> str:
         )
     per_province = routes.per_province()
     lines.append(
-        per_province.round(2).to_string()
+        _table(per_province.reset_index(), ROUTES_COLUMNS)
         if len(per_province)
         else "no markets to route: the layers hold no North Korean amenity=marketplace"
     )
     return "\n".join(lines)
+
+
+def _distance(metres: float) -> str:
+    """A distance for people: metres below a kilometre, then kilometres to 0.1.
+
+    Examples
+    --------
+    >>> _distance(424.2), _distance(115_288.0)
+    ('424 m', '115.3 km')
+    """
+    return f"{metres:,.0f} m" if metres < 1000 else f"{metres / 1000:,.1f} km"
+
+
+#: The columns printed after each stage: column -> (heading, how its values read: text, hours or a share).
+ROUTES_COLUMNS = {
+    "province": ("province", "text"),
+    "markets": ("markets", "text"),
+    "reachable": ("reachable", "text"),
+    "median_crossing_h": ("median to crossing", "hours"),
+    "median_total_h": ("median hub → market", "hours"),
+}
+REACH_COLUMNS = {
+    "code": ("province", "text"),
+    "markets": ("markets", "text"),
+    "crossing_h_median": ("median to crossing", "hours"),
+    "crossing_h_p90": ("90th pct", "hours"),
+    "crossing_within_4h": ("within 4 h", "share"),
+    "crossing_unreachable": ("unreachable", "share"),
+    "hub_h_median": ("median hub → market", "hours"),
+}
+
+
+def _table(frame: pd.DataFrame, columns: dict) -> str:
+    """Rows for people, in the units of every map and report (minutes below an hour, shares in %)."""
+    import pandas as pd
+
+    from geo.reach import format_hours, format_share
+
+    reads = {"text": str, "hours": format_hours, "share": format_share}
+    shown = pd.DataFrame({heading: frame[column].map(reads[kind]) for column, (heading, kind) in columns.items()})
+    return shown.to_string(index=False)
 
 
 def _reach(result: tuple[pd.DataFrame, Routes]) -> str:
@@ -142,18 +183,9 @@ def _reach(result: tuple[pd.DataFrame, Routes]) -> str:
 
     table, routes = result
     lines = [DEMO_LINE] if routes.synthetic else []
-    columns = [
-        "code",
-        "markets",
-        "crossing_h_median",
-        "crossing_h_p90",
-        "crossing_within_4h",
-        "crossing_unreachable",
-        "hub_h_median",
-    ]
     supply = routes.assumptions.supply
     lines += [
-        table[columns].round(2).to_string(index=False),
+        _table(table, REACH_COLUMNS),
         f"supply model: {supply.name} ({supply.description})",
         headline(table, supply.name),
     ]
@@ -244,11 +276,17 @@ def _compare(result) -> str:
     return "\n".join([*lines, f"note: {CAVEAT}"])
 
 
+#: Where a new user meets an error first (an empty folder, no network), the way to see the tool work at once.
+TRY_DEMO = "'hamji build --demo' builds everything from the bundled demo data, with no network"
+
+
 def error_line(exc: Exception) -> str:
     """A library error as the one line after ``hamji: error:``, naming the flag or command to act with."""
     text = clip(exc, 600)
     if isinstance(exc, MissingStageError):
-        return f"{text} ('hamji {exc.stage}', or 'hamji build')"
+        return f"{text} ('hamji {exc.stage}', or 'hamji build'; {TRY_DEMO})"
+    if isinstance(exc, OverpassError) or getattr(exc, "option", None) == "overpass_url":
+        text = f"{text}; {TRY_DEMO}"
     flag = FLAGS.get(getattr(exc, "option", None) or "")
     return f"{text} [{flag}]" if flag else text
 

@@ -22,7 +22,7 @@ from geo.schema import bool_tag, conform
 from geo.sources.gazetteer import gazetteer_frame
 from geo.sources.raw import RawOsm
 
-__all__ = ["build_crossings", "crossing_name"]
+__all__ = ["build_crossings", "crossing_name", "penalty_text"]
 
 
 def _osm_crossing_candidates(raw: RawOsm, border: shapely.Geometry) -> gpd.GeoDataFrame:
@@ -178,7 +178,12 @@ def penalty_text(assumptions, crossings: pd.DataFrame) -> str:
     """
     names = {row["crossing_id"]: crossing_name(row) for _, row in crossings.iterrows()}
     usual = assumptions.default_penalty_h
-    others = sorted((names.get(cid, cid), h) for cid, h in assumptions.penalties_h.items() if h != usual)
+    # A crossing no layer names reads as its OSM object, never as its id.
+    others = sorted(
+        (names.get(cid) or crossing_name({"crossing_id": cid}), h)
+        for cid, h in assumptions.penalties_h.items()
+        if h != usual
+    )
     return f"{usual:g} h at each crossing" + (
         ", except " + ", ".join(f"{name} {hours:g} h" for name, hours in others) if others else ""
     )

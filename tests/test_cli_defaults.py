@@ -59,3 +59,27 @@ def test_a_penalty_takes_a_crossing_by_the_name_the_maps_show_and_suggests_close
     assert by_name == by_id and by_name["wonjong_quanhe"] == 4.0
     with pytest.raises(InputError, match=r"did you mean 'wonjong_quanhe' or 'Wonjong–Quanhe'"):
         geo.route_markets(layers, penalties={"wonjong_quanh": 4.0})
+
+
+def _hamji_in(folder: Path, *args: str) -> subprocess.CompletedProcess:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("HAMJI_")}
+    return subprocess.run(
+        [sys.executable, "-m", "geo.cli", *args], cwd=folder, env=env, capture_output=True, text=True, timeout=120
+    )
+
+
+def test_in_an_empty_folder_every_error_points_to_the_demo(tmp_path):
+    """A new user's first commands, in a folder with nothing built and no network: each says how to try the demo."""
+    for args in (["routes"], ["reach"], ["maps"], ["scenario", "wonjong_closed"], ["sensitivity"]):
+        done = _hamji_in(tmp_path, *args)
+        assert done.returncode == 1 and len(done.stderr.splitlines()) == 1, (args, done.stderr)
+        assert "run that stage first" in done.stderr and "'hamji build --demo'" in done.stderr, (args, done.stderr)
+
+
+def test_a_mistyped_scenario_or_province_gets_the_closest_names(tmp_path):
+    done = _hamji_in(tmp_path, "scenario", "wonjong_close")
+    assert done.returncode == 1 and "did you mean wonjong_closed? shipped:" in done.stderr, done.stderr
+    done = _hamji_in(tmp_path, "layers", "--demo", "--province", "Ryangang")
+    assert done.returncode == 1 and "did you mean Ryanggang? use one of" in done.stderr, done.stderr
+    assert done.stderr.endswith("[--province]\n") and len(done.stderr.splitlines()) == 1
+    assert not (tmp_path / "layers" / settings.LAYERS_GPKG).exists()

@@ -99,7 +99,8 @@ def test_routes_without_layers_names_the_stage_to_run(tmp_path, capsys):
     assert main(["routes", "--layers", str(empty)]) == 1
     assert capsys.readouterr().err.strip() == (
         f"hamji: error: {empty / settings.LAYERS_GPKG} does not exist; the layers stage writes it: run that stage "
-        "first ('hamji layers', or 'hamji build')"
+        "first ('hamji layers', or 'hamji build'; 'hamji build --demo' builds everything from the bundled demo data, "
+        "with no network)"
     )
 
 

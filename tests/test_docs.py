@@ -45,6 +45,9 @@ def test_explore_notebook_runs_end_to_end(tmp_path):
     assert "Wonjong–Quanhe bridge closed - markets whose nearest crossing changed: 2" in text
     shown = notebook.cells[-1].outputs[-1]
     assert shown.output_type == "execute_result" and "DEMO" in shown.data["text/html"]
+    # The map inline is self-contained: Leaflet is in it, nothing is loaded from a CDN.
+    assert "inlined by hamji maps" in shown.data["text/html"]
+    assert not re.search(r"src=&quot;https?://", shown.data["text/html"])
 
 
 def test_cli_reference_page_is_generated_from_the_parser():

@@ -1,5 +1,6 @@
 """The maps stage: what a person sees in headless Chromium, escaping of OSM text, offline maps."""
 
+import re
 import shutil
 from pathlib import Path
 
@@ -96,12 +97,12 @@ def test_shipped_assets_equal_the_npm_packages_and_carry_their_licences():
     """geo/data/assets is a copy of package.json's packages (scripts/vendor_map_assets.py), licences included."""
     npm = settings.PROJECT_ROOT / "node_modules"
     shipped = settings.PROJECT_ROOT / "geo" / "data" / "assets"
-    for package in ("leaflet", "jquery", "leaflet-minimap", "leaflet.fullscreen"):
+    for package in ("leaflet", "jquery", "leaflet-minimap", "leaflet.fullscreen", "leaflet-search"):
         assert [p for p in (shipped / package).iterdir() if p.name.lower().startswith("licen")], package
     if not npm.exists():
         pytest.skip("node_modules/ missing (run 'npm ci') to compare the shipped copies with")
     copies = [p for p in shipped.rglob("*") if p.is_file() and p.name != "README.md"]
-    assert len(copies) == 21
+    assert len(copies) == 27
     for copy in copies:
         assert copy.read_bytes() == (npm / copy.relative_to(shipped)).read_bytes(), copy
 
@@ -131,13 +132,14 @@ def test_map_in_the_browser(demo_maps, demo_routes, name, tmp_path):
         assert seen.refused == []
         assert page.locator("path.hamji-market").count() == MARKERS[name] * len(markets) == MARKERS[name] * 20
         assert page.locator(".hamji-legend").is_visible()
-        assert "unreachable" in page.locator(".hamji-legend").inner_text()
+        assert "unreachable" in page.locator(".hamji-legend").text_content()  # folded or not
         assert page.locator(".hamji-demo").inner_text() == settings.DEMO_STAMP
         assert "DEMO data" in page.locator(".leaflet-control-attribution").first.inner_text()
         assert page.locator(".leaflet-control-scale").count() >= 1
         # A tooltip with units, the way a person sees it on hover.
         page.locator("path.hamji-market").last.hover(force=True)
-        assert " h to the nearest crossing" in page.locator(".leaflet-tooltip").first.inner_text(timeout=3000)
+        tip = page.locator(".leaflet-tooltip").first.inner_text(timeout=3000)
+        assert re.search(r"\d+(\.\d)? h to the nearest crossing|\d+ min to the nearest crossing", tip), tip
         assert shot.stat().st_size > 10_000
 
 
@@ -255,7 +257,7 @@ def test_province_names_and_groups_are_on_every_map(demo_maps, demo_gpkg, name, 
         viewport = page.viewport_size
         shown = [b for b in (labels.nth(i).bounding_box() for i in range(labels.count())) if b]
         assert sum(0 <= b["x"] <= viewport["width"] and 0 <= b["y"] <= viewport["height"] for b in shown) >= 3
-        legend = page.locator(".hamji-legend").inner_text()
+        legend = page.locator(".hamji-legend").text_content()  # the side-by-side one starts folded
         for words in ("border province (solid)", "far province (dashed)", "China–North Korea border"):
             assert words in legend, legend
         if name != "comparison.html":  # the maps that draw roads list them
@@ -293,8 +295,8 @@ def test_a_phone_with_no_network_sees_the_map_and_a_whole_popup(demo_maps, demo_
         assert seen.js_errors == [], seen.js_errors
         assert seen.refused and all("tile.openstreetmap.org" in url for url in seen.refused), seen.refused
         panels = MARKERS[name]
-        # The Natural Earth land and rivers (13 features) and every province outline and name are drawn.
-        assert page.locator(".leaflet-hamjiBase-pane path").count() == 13 * panels
+        # The Natural Earth land, lakes and rivers (6 + 7 + 7 features) and every province outline and name are drawn.
+        assert page.locator(".leaflet-hamjiBase-pane path").count() == 20 * panels
         assert page.locator(".leaflet-overlay-pane path").count() > len(provinces) * panels
         assert page.locator(".hamji-province-label").count() == len(provinces) * panels
         assert not page.locator(".leaflet-control-minimap").first.is_visible() if panels == 1 else True

@@ -27,6 +27,13 @@ def test_unknown_province_names_the_choices():
         find_region("Atlantis")
 
 
+def test_a_mistyped_province_gets_the_closest_names():
+    with pytest.raises(UnknownRegionError, match=r"unknown province 'Ryangang'; did you mean Ryanggang\? use one of"):
+        find_region("Ryangang")
+    with pytest.raises(UnknownRegionError, match=r"did you mean South Hwanghae or North Hwanghae\?"):
+        find_region("south hwanghe")
+
+
 def test_rason_and_ryanggang_are_their_own_border_provinces():
     assert [r.code for r in regions_in_group(BORDER)] == ["KP-09", "KP-13", "KP-10"]
     assert [r.code for r in regions_in_group(FAR)] == ["KP-05", "KP-06", "KP-07"]

@@ -108,5 +108,6 @@ def test_unreachable_overpass_is_one_line_and_keeps_previous_layers(demo_gpkg, t
     err = capsys.readouterr().err.strip().splitlines()
     assert code == 1
     assert err[-1].startswith("hamji: error: cannot reach Overpass at http://127.0.0.1:9/api")
-    assert "or use a local extract [--overpass-url]" in err[-1]
+    assert "or use a local extract; 'hamji build --demo' builds everything from the bundled demo data" in err[-1]
+    assert err[-1].endswith("[--overpass-url]")
     assert digest(out / settings.LAYERS_GPKG) == before

@@ -25,7 +25,11 @@ ASSET_FOLDERS = {
     "https://code.jquery.com/": "jquery/dist/",
     "https://cdnjs.cloudflare.com/ajax/libs/leaflet-minimap/3.6.1/": "leaflet-minimap/dist/",
     "https://cdn.jsdelivr.net/npm/leaflet.fullscreen@3.0.0/": "leaflet.fullscreen/",
+    "https://cdn.jsdelivr.net/npm/leaflet-search@2.9.7/": "leaflet-search/",
 }
+#: The search box (folium.plugins.Search loads the same files).
+SEARCH_JS = ("leaflet_search", "https://cdn.jsdelivr.net/npm/leaflet-search@2.9.7/dist/leaflet-search.min.js")
+SEARCH_CSS = ("leaflet_search_css", "https://cdn.jsdelivr.net/npm/leaflet-search@2.9.7/dist/leaflet-search.min.css")
 #: Where the npm package names a file differently from the CDN.
 ASSET_RENAMES = {
     "jquery-3.7.1.min.js": "jquery.min.js",

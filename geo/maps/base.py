@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
@@ -13,11 +14,12 @@ import numpy as np
 import pandas as pd
 import shapely
 from branca.element import Figure, MacroElement
+from folium.elements import JSCSSMixin
 from jinja2 import Template
 
 from geo import settings
 from geo.assumptions import RunAssumptions
-from geo.maps.assets import JQUERY_JS, LEAFLET_CSS, LEAFLET_JS
+from geo.maps.assets import JQUERY_JS, LEAFLET_CSS, LEAFLET_JS, SEARCH_CSS, SEARCH_JS
 from geo.maps.style import (
     BORDER_LINE,
     CROSSING_COLOURS,
@@ -25,6 +27,7 @@ from geo.maps.style import (
     FOLD_ON_SMALL_SCREENS,
     GROUP_OUTLINES,
     INDEX_FILE,
+    LABEL_ZOOM,
     OSM_ATTRIBUTION,
     PAGE_CSS,
     ROAD_STYLES,
@@ -47,6 +50,44 @@ class _MapScript(MacroElement):
     def render(self, **kwargs):
         self.code = self.code.replace("{map}", self._parent.get_name())
         super().render(**kwargs)
+
+
+class _SearchBox(JSCSSMixin, MacroElement):
+    """A box that finds markets and crossings by any of their names and opens the popup of the one chosen.
+
+    leaflet-search (shipped in ``geo/data/assets/``) indexes the ``searchName``
+    option each market and crossing marker carries (escaped text, like a
+    popup: the tips are shown as HTML). Only layers shown when the page opens
+    are searched: the box adds its layers to the map.
+    """
+
+    _template = Template("{% macro script(this, kwargs) %}{{ this.code }}{% endmacro %}")
+    default_js = [SEARCH_JS]
+    default_css = [SEARCH_CSS]
+
+    def __init__(self, layers: Sequence[MacroElement]):
+        super().__init__()
+        self._name = "HamjiSearch"
+        self.layers = layers
+        self.code = ""
+
+    def render(self, **kwargs):
+        names = ", ".join(layer.get_name() for layer in self.layers)
+        self.code = _SEARCH_SETUP_JS % {"map": self._parent.get_name(), "layers": names}
+        super().render(**kwargs)
+
+
+_SEARCH_SETUP_JS = """
+(function(map, layers) {
+  var search = new L.Control.Search({
+    layer: L.featureGroup(layers), propertyName: 'searchName', initial: false, marker: false,
+    position: 'topright', textPlaceholder: 'Find a market or crossing', textErr: 'Nothing of that name',
+    moveToLocation: function(latlng, title, map) { map.setView(latlng, Math.max(map.getZoom(), 11)); }
+  });
+  search.on('search:locationfound', function(e) { if (e.layer && e.layer.openPopup) e.layer.openPopup(); });
+  map.addControl(search);
+})(%(map)s, [%(layers)s]);
+"""
 
 
 @dataclass
@@ -130,11 +171,12 @@ def _page_furniture(
     )
 
 
-def _legend(root: Figure, sections: list[tuple[str, list[str]]]) -> None:
+def _legend(root: Figure, sections: list[tuple[str, list[str]]], folded: bool = False) -> None:
+    """The legend, folded by a click on its summary when it covers part of the map; ``folded``: so at the start."""
     body = "".join(f"<h2>{escape(title)}</h2>" + "<br>".join(items) for title, items in sections)
-    # Folded by a click on its summary when it covers part of the map.
+    state = "" if folded else " open"
     root.html.add_child(
-        StaticHtml(f'<details class="hamji-legend hamji-fold" open><summary>Legend</summary>{body}</details>'),
+        StaticHtml(f'<details class="hamji-legend hamji-fold"{state}><summary>Legend</summary>{body}</details>'),
         name="hamji_legend",
     )
 
@@ -179,22 +221,58 @@ def _symbol_legend_items() -> list[str]:
     ]
 
 
-#: Land and rivers from Natural Earth (geo/data/basemap/README.md), drawn under the tiles.
+#: Land, lakes and rivers from Natural Earth (geo/data/basemap/README.md), drawn under the tiles.
 BASEMAP_FILE = Path(__file__).resolve().parent.parent / "data" / "basemap" / "natural_earth_base.geojson"
 BASEMAP_PANE = "hamjiBase"
 BASEMAP_STYLES = {
     "land": {"fillColor": "#f1efe8", "fillOpacity": 1, "stroke": False},
+    # The sea's colour (the map's background, PAGE_CSS), edged like a river: water, not land.
+    "lake": {"fillColor": "#d4e4ef", "fillOpacity": 1, "color": "#6fa8dc", "weight": 1, "opacity": 0.9},
     "river": {"color": "#6fa8dc", "weight": 2, "opacity": 0.9, "fill": False},
 }
-BASEMAP_CREDIT = "Land and rivers: Natural Earth (public domain)"
+BASEMAP_CREDIT = "Land, lakes and rivers: Natural Earth (public domain)"
 
 #: After the map is made: its credits; the minimap hidden while the tiles fail (it
 #: would be an empty box); popups panned clear of the header; on a small screen
-#: the legend and header folded, and folded again when a popup opens.
+#: the legend and header folded, and folded again when a popup opens. Labels:
+#: crossings' only from zoom LABEL_ZOOM; then, at each zoom, every label in
+#: order of rank (provinces, hubs, crossings) is put where it covers no other
+#: label and no hub or crossing: a province's on its point, else below or above
+#: it; a hub's or crossing's right of its symbol, else left of it; else hidden.
 _MAP_SETUP_JS = """
 (function(map) {
   map.attributionControl.addAttribution(%(credit)s);
   var box = map.getContainer();
+  var overlaps = function(r, rects) {
+    return rects.some(function(t) {
+      return r.left < t.right && t.left < r.right && r.top < t.bottom && t.top < r.bottom;
+    });
+  };
+  var declutter = function() {
+    box.classList.toggle('hamji-far-out', map.getZoom() < %(label_zoom)d);
+    var taken = [];
+    box.querySelectorAll('.hamji-hub, .hamji-crossing').forEach(function(el) {
+      taken.push(el.getBoundingClientRect());
+    });
+    var labels = Array.prototype.slice.call(box.querySelectorAll('.hamji-label'));
+    labels.sort(function(a, b) { return b.dataset.rank - a.dataset.rank; });
+    labels.forEach(function(el) {
+      el.style.visibility = '';
+      var places = el.dataset.rank >= 3 ? ['', 'hamji-below', 'hamji-above'] : ['', 'hamji-left'];
+      places.forEach(function(place) { if (place) el.classList.remove(place); });
+      if (!el.getBoundingClientRect().width) return;
+      var free = places.some(function(place) {
+        if (place) el.classList.add(place);
+        var r = el.getBoundingClientRect();
+        if (!overlaps(r, taken)) { taken.push(r); return true; }
+        if (place) el.classList.remove(place);
+        return false;
+      });
+      if (!free) el.style.visibility = 'hidden';
+    });
+  };
+  map.on('zoomend overlayadd overlayremove', declutter);
+  setTimeout(declutter, 0);
   map.eachLayer(function(layer) {
     if (!(layer instanceof L.TileLayer)) return;
     layer.on('tileerror', function() { box.classList.add('hamji-no-tiles'); });
@@ -221,11 +299,11 @@ def _basemap() -> dict:
 
 
 def _add_base_layer(m: folium.Map) -> None:
-    """Land and rivers in a pane under the tiles: the map reads the same when no tile loads."""
+    """Land, lakes and rivers in a pane under the tiles: the map reads the same when no tile loads."""
     folium.map.CustomPane(BASEMAP_PANE, z_index=150, pointer_events=False).add_to(m)
     folium.GeoJson(
         _basemap(),
-        name="Land and rivers (Natural Earth)",
+        name="Land, lakes and rivers (Natural Earth)",
         control=False,
         pane=BASEMAP_PANE,
         interactive=False,
@@ -240,7 +318,8 @@ def _new_map(inputs: MapInputs, **kwargs) -> folium.Map:
     m.default_css = [LEAFLET_CSS]
     _add_base_layer(m)
     note = (DEMO_ATTRIBUTION if inputs.synthetic else OSM_ATTRIBUTION) + "; " + BASEMAP_CREDIT
-    _MapScript(_MAP_SETUP_JS % {"credit": _js_string(note), "small": SMALL_SCREEN_PX}).add_to(m)
+    setup = {"credit": _js_string(note), "small": SMALL_SCREEN_PX, "label_zoom": LABEL_ZOOM}
+    _MapScript(_MAP_SETUP_JS % setup).add_to(m)
     return m
 
 

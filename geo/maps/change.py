@@ -20,7 +20,7 @@ from geo.maps.base import (
     _road_legend_items,
 )
 from geo.maps.layers import _add_crossings, _add_outlines, _add_roads, _finish, market_circle
-from geo.maps.pages import CHANGE_CLASSES, GAINED_COLOUR, LOST_COLOUR
+from geo.maps.pages import CHANGE_CLASSES, GAINED_COLOUR, LOST_COLOUR, _change_text
 from geo.maps.style import INDEX_FILE
 from geo.maps.text import _table, _text, escape, market_label
 from geo.reach import format_hours
@@ -119,7 +119,7 @@ def _add_market_changes(m: folium.Map, markets: gpd.GeoDataFrame, changes: pd.Da
         if key not in by_key.index:
             continue  # newly mapped: no earlier time to compare with
         row = by_key.loc[key]
-        change = "–" if pd.isna(row["change_h"]) else f"{row['change_h']:+.2f} h"
+        change = _change_text(row["change_h"])  # signed, in the units of every other time
         pairs = [
             ("Market", escape(market_label(market))),
             ("Province", escape(_text(market.get("province")))),

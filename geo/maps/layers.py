@@ -12,9 +12,9 @@ from folium import plugins
 
 from geo import settings
 from geo.crossings import crossing_name
-from geo.maps.base import MapInputs
+from geo.maps.base import MapInputs, _SearchBox
 from geo.maps.style import BORDER_LINE, CROSSING_COLOURS, GROUP_OUTLINES, ROAD_STYLES, time_colour
-from geo.maps.text import _link, _table, _text, escape, market_label
+from geo.maps.text import Citations, _table, _text, escape, market_label, plural
 from geo.reach import format_hours, format_share, people_basis_text
 from geo.status import SHUT_ON
 
@@ -76,12 +76,15 @@ def _add_corridors(m: folium.Map, corridors: gpd.GeoDataFrame) -> None:
 
 
 def crossing_popup(row: pd.Series) -> str:
-    """A crossing's gazetteer facts, sources and routing result as escaped HTML."""
+    """A crossing's gazetteer facts, routing result and sources (each cited once) as escaped HTML."""
+    sources = Citations()
 
     def with_source(value, source) -> str:
         text = escape(_text(value))
-        return text + (f" <small>({_link(_text(source))})</small>" if _text(source) else "") if text else ""
+        return text + sources.cite(source) if text else ""
 
+    usable = bool(row.get("usable"))
+    precision = _text(row.get("coord_precision_m"))
     pairs = [
         ("Crossing", escape(crossing_name(row))),
         (
@@ -95,71 +98,117 @@ def crossing_popup(row: pd.Series) -> str:
         ("Rebuilt", with_source(row.get("year_rebuilt"), row.get("year_rebuilt_source"))),
         # Where sources disagree on the year, both are shown.
         ("Opened (other source)", with_source(row.get("year_opened_alt"), row.get("year_opened_alt_source"))),
-        ("Shut", _link(_text(row.get("periods")))),
-        (
-            "Location",
-            with_source(
-                f"±{_text(row.get('coord_precision_m'))} m" if _text(row.get("coord_precision_m")) else "",
-                row.get("coord_source"),
-            ),
-        ),
-        ("Facts", _link(_text(row.get("facts_source")))),
+        ("Shut", _shut_periods(row.get("periods"), sources)),
+        ("Location", with_source(f"±{precision} m" if precision else "", row.get("coord_source"))),
+        ("Facts", sources.cite(row.get("facts_source")).strip()),
         ("In OSM", escape(_text(row.get("osm_ids")) or "no")),
-        ("Routing", escape("usable" if row.get("usable") else f"not used: {_text(row.get('reason'))}")),
-        (
-            "Fastest hub",
-            escape(
-                f"{_text(row.get('hub'))}, {format_hours(row.get('hub_crossing_h'))}" if _text(row.get("hub")) else ""
-            ),
-        ),
-        ("Border penalty", escape(format_hours(row.get("penalty_h")))),
-        ("Markets served", escape(_text(row.get("markets_served")))),
+        ("Routing", escape("usable" if usable else f"not used: {_text(row.get('reason'))}")),
+        *(_crossing_result(row) if usable else []),
+        ("Sources", sources.listing()),
     ]
     return _table(pairs)
 
 
-def _add_crossings(m: folium.Map, crossings: gpd.GeoDataFrame) -> None:
+def _shut_periods(text, sources: Citations) -> str:
+    """Each period a crossing was shut (``shut A to B (why): sources``), its sources numbered like the others."""
+    periods = [p if p.startswith("shut ") else f"shut {p}" for p in _text(text).split("; shut ") if p]
+    lines = []
+    for period in periods:
+        what, _, cited = period.partition(": ")
+        lines.append(escape(what) + sources.cite(cited))
+    return "<br>".join(lines)
+
+
+def _crossing_result(row: pd.Series) -> list[tuple[str, str]]:
+    """What routing made of a usable crossing (a crossing not used has no fastest hub to speak of)."""
+    served = row.get("markets_served")
+    return [
+        (
+            "Fastest hub",
+            escape(f"{_text(row.get('hub'))}, {format_hours(row.get('hub_crossing_h'))}")
+            if _text(row.get("hub"))
+            else "",
+        ),
+        ("Border penalty", escape(format_hours(row.get("penalty_h")))),
+        ("Markets served", escape(plural(int(served), "market") if pd.notna(served) else "")),
+    ]
+
+
+#: Which label stays where two would overlap (higher first; see ``_MAP_SETUP_JS`` in :mod:`geo.maps.base`).
+LABEL_RANKS = {"province": 3, "hub": 2, "crossing": 1}
+
+
+def _label(kind: str, english: str, *local: str) -> str:
+    """A place label (escaped HTML): the English name, then the local ones smaller."""
+    others = " · ".join(escape(t) for t in local if t)
+    return (
+        f'<div class="hamji-label hamji-{kind}-label" data-rank="{LABEL_RANKS[kind]}">{escape(english)}'
+        + (f"<br><span>{others}</span>" if others else "")
+        + "</div>"
+    )
+
+
+def _add_crossings(m: folium.Map, crossings: gpd.GeoDataFrame) -> folium.FeatureGroup:
+    """The crossings, labelled in English, Korean and Chinese (from zoom :data:`geo.maps.style.LABEL_ZOOM`)."""
     group = folium.FeatureGroup(name="Border crossings")
     for _, row in crossings.iterrows():
         shut = str(row.get("reason") or "").startswith(SHUT_ON)
         state = "closed" if row["status"] == "closed" or shut else "open" if row.get("usable", True) else "unusable"
         shape = "rail" if row["mode"] == "rail" else "road"
+        name = crossing_name(row)
+        korean, chinese = _text(row.get("name_ko")), _text(row.get("name_zh"))
         icon = folium.DivIcon(
-            html=f'<div class="hamji-crossing {shape}" style="background:{CROSSING_COLOURS[state]}"></div>',
+            html=f'<div class="hamji-crossing {shape}" style="background:{CROSSING_COLOURS[state]}"></div>'
+            + _label("crossing", name, korean, chinese),
             icon_size=(18, 18),
             icon_anchor=(9, 9),
             class_name="hamji-crossing-icon",
         )
-        name = crossing_name(row)
-        folium.Marker(
+        marker = folium.Marker(
             [row.geometry.y, row.geometry.x],
             icon=icon,
             tooltip=escape(f"{name} ({row['mode']}, {state})"),
             popup=folium.Popup(crossing_popup(row), max_width=420),
-        ).add_to(group)
+        )
+        # What the search box finds it by: every name it goes by.
+        marker.options["searchName"] = escape(" ".join(filter(None, (name, korean, chinese))) + " (crossing)")
+        marker.add_to(group)
     group.add_to(m)
+    return group
 
 
 def _add_hubs(m: folium.Map, hubs: gpd.GeoDataFrame) -> None:
+    """The Chinese wholesale hubs, labelled in English and Chinese."""
     group = folium.FeatureGroup(name="Chinese wholesale hubs")
     for _, row in hubs.iterrows():
-        label = escape(_text(row["hub"]))
+        # OSM's name:zh where the place has one, else the Chinese name the hub is matched by.
+        english = _text(row["hub"])
+        chinese = _text(row.get("name_zh")) or settings.HUBS.get(english, "")
         icon = folium.DivIcon(
-            html=f'<div class="hamji-hub"></div><div class="hamji-hub-label">{label}</div>',
+            html='<div class="hamji-hub"></div>' + _label("hub", english, chinese),
             icon_size=(20, 20),
             icon_anchor=(10, 10),
             class_name="hamji-hub-icon",
         )
-        tip = escape(f"{_text(row['hub'])} ({_text(row.get('name_zh'))}), wholesale hub")
+        tip = escape(f"{english} ({chinese}), wholesale hub" if chinese else f"{english}, wholesale hub")
         folium.Marker([row.geometry.y, row.geometry.x], icon=icon, tooltip=tip).add_to(group)
     group.add_to(m)
 
 
 def crossing_names(crossings: pd.DataFrame) -> dict[str, str]:
-    """Crossing id -> what a reader calls it (:func:`geo.crossings.crossing_name`); ids stay out of the maps."""
-    if crossings.empty:
-        return {}
-    return {str(row["crossing_id"]): crossing_name(row) for _, row in crossings.iterrows()}
+    """Crossing id -> what a reader calls it (:func:`geo.crossings.crossing_name`); ids stay out of the maps.
+
+    The gazetteer's crossings and the sea links are named too: a scenario's map
+    names the baseline's crossings, which its own layer may not hold (a land-only
+    scenario has no sea links).
+    """
+    from geo.sources.gazetteer import CROSSINGS
+    from geo.sources.maritime import SEA_LINKS
+
+    names = {c.crossing_id: c.name_en for c in CROSSINGS} | {link.link_id: link.name_en for link in SEA_LINKS}
+    if not crossings.empty:
+        names |= {str(row["crossing_id"]): crossing_name(row) for _, row in crossings.iterrows()}
+    return names
 
 
 def named(crossing_id, names: dict[str, str]) -> str:
@@ -175,7 +224,7 @@ def market_popup(row: pd.Series, names: dict[str, str] | None = None) -> str:
     if row.get("reachable"):
         route = (
             f"{_text(row['hub'])} → {named(row['best_crossing'], names)} → market: {format_hours(row['total_h'])}, "
-            f"{row['total_km']:.0f} km (border {format_hours(row['penalty_h'])})"
+            f"{row['total_km']:.1f} km (border {format_hours(row['penalty_h'])})"
         )
     pairs = [
         ("Market", escape(market_label(row))),
@@ -196,7 +245,7 @@ def _add_markets(
     markets: gpd.GeoDataFrame,
     crossings: pd.DataFrame,
     name: str = "Markets (colour: time to crossing)",
-) -> None:
+) -> folium.FeatureGroup:
     group = folium.FeatureGroup(name=name)
     names = crossing_names(crossings)
     for _, row in markets.iterrows():
@@ -205,8 +254,17 @@ def _add_markets(
         tip = f"<b>{escape(market_label(row))}</b><br>" + escape(
             f"{format_hours(hours)} to the nearest crossing" + (f" ({nearest})" if nearest else "")
         )
-        market_circle(row.geometry, time_colour(hours), tip, market_popup(row, names)).add_to(group)
+        circle = market_circle(row.geometry, time_colour(hours), tip, market_popup(row, names))
+        circle.options["searchName"] = market_search_name(row)
+        circle.add_to(group)
     group.add_to(m)
+    return group
+
+
+def market_search_name(row: pd.Series) -> str:
+    """What the search box finds a market by (escaped): its name and its province."""
+    province = _text(row.get("province_name")) or _text(row.get("province"))
+    return escape(f"{market_label(row)} ({province})" if province else market_label(row))
 
 
 def market_circle(point, fill: str, tip: str, popup: str) -> folium.CircleMarker:
@@ -295,11 +353,9 @@ def _add_outlines(m: folium.Map, inputs: MapInputs) -> None:
         labels = folium.FeatureGroup(name="Province names")
         anchors = provinces.to_crs(settings.MEASURE_CRS).representative_point().to_crs(settings.STORE_CRS)
         for (_, row), point in zip(provinces.iterrows(), anchors):
-            local = " · ".join(filter(None, (_text(row.get("name_ko")), _text(row.get("name_zh")))))
-            html = f'<div class="hamji-province-label">{escape(row["name"])}' + (
-                f"<br><span>{escape(local)}</span></div>" if local else "</div>"
-            )
-            folium.Marker([point.y, point.x], icon=folium.DivIcon(html=html, icon_size=(0, 0))).add_to(labels)
+            html = _label("province", _text(row["name"]), _text(row.get("name_ko")), _text(row.get("name_zh")))
+            icon = folium.DivIcon(html=html, icon_size=(0, 0))
+            folium.Marker([point.y, point.x], icon=icon).add_to(labels)
         labels.add_to(m)
     if not inputs.border.empty:
         folium.GeoJson(
@@ -307,7 +363,10 @@ def _add_outlines(m: folium.Map, inputs: MapInputs) -> None:
         ).add_to(m)
 
 
-def _finish(m: folium.Map) -> None:
+def _finish(m: folium.Map, searched: list[folium.FeatureGroup] | None = None) -> None:
+    """The controls every map has; ``searched``: the layers of markets and crossings the search box finds."""
+    if searched:
+        _SearchBox(searched).add_to(m)
     plugins.MiniMap(toggle_display=True, position="bottomright").add_to(m)
     plugins.Fullscreen(position="topleft").add_to(m)
     # Collapsed: open, it covered the popups of markets under it.

@@ -13,7 +13,7 @@ from branca.element import Figure
 
 from geo import io, settings
 from geo.errors import InputError
-from geo.maps.assets import check_assets
+from geo.maps.assets import check_assets, inline_assets
 from geo.maps.base import MapInputs
 from geo.maps.pages import comparison_map, overview_map, side_by_side_map
 from geo.maps.style import INDEX_FILE
@@ -53,7 +53,7 @@ def map_inputs(
 
 
 def draw_map(layers: Layers, routes: Routes, reach: pd.DataFrame, kind: str = "overview") -> folium.Map | Figure:
-    """One map as a folium object (shown inline in a notebook).
+    """One map as a folium object (shown inline in a notebook, self-contained: it needs no network).
 
     Parameters
     ----------
@@ -67,7 +67,22 @@ def draw_map(layers: Layers, routes: Routes, reach: pd.DataFrame, kind: str = "o
     }
     if kind not in builders:
         raise InputError(f"no map called {kind!r}; choose one of {', '.join(builders)}", option="kind")
-    return builders[kind](simplified(map_inputs(layers, routes, reach), settings.MAP_SIMPLIFY_M))
+    check_assets()
+    return _self_contained(builders[kind](simplified(map_inputs(layers, routes, reach), settings.MAP_SIMPLIFY_M)))
+
+
+def _self_contained(element: folium.Map | Figure) -> folium.Map | Figure:
+    """Make every rendering of ``element`` inline Leaflet and its plugins, as ``hamji maps`` does.
+
+    A notebook shows a map by rendering its page (``_repr_html_``), and
+    ``save()`` renders it too; both go through the root figure's ``render``,
+    so the shipped assets are inlined there and the map draws with no network.
+    """
+    root = element.get_root()
+    render = root.render
+    # On this one figure only, not on the class (through its __dict__: mypy forbids assigning to a method).
+    vars(root)["render"] = lambda **kwargs: inline_assets(render(**kwargs))
+    return element
 
 
 def write_maps(

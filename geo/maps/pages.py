@@ -22,6 +22,7 @@ from geo.maps.base import (
     _page,
     _page_furniture,
     _road_legend_items,
+    _SearchBox,
     _symbol_legend_items,
     _time_legend_items,
 )
@@ -36,11 +37,12 @@ from geo.maps.layers import (
     _finish,
     crossing_names,
     market_circle,
+    market_search_name,
     named,
     province_popup_rows,
 )
 from geo.maps.style import INDEX_FILE, ROAD_TIME_CASING, ROAD_TIME_LINE, band_label, time_colour
-from geo.maps.text import StaticHtml, _table, _text, escape, market_label
+from geo.maps.text import StaticHtml, _table, _text, escape, market_label, plural
 from geo.reach import format_hours, headline
 
 
@@ -52,9 +54,9 @@ def overview_map(inputs: MapInputs) -> folium.Map:
     _add_roads(m, inputs.roads)
     _add_corridors(m, inputs.corridors)
     _add_hubs(m, inputs.hubs)
-    _add_crossings(m, inputs.crossings)
-    _add_markets(m, inputs.markets, inputs.crossings)
-    _finish(m)
+    crossings = _add_crossings(m, inputs.crossings)
+    markets = _add_markets(m, inputs.markets, inputs.crossings)
+    _finish(m, [markets, crossings])
     root = _page(m)
     _page_furniture(
         root,
@@ -89,7 +91,10 @@ def comparison_map(inputs: MapInputs) -> folium.Map:
                 time_colour(r["crossing_h_median"]) if r is not None and r["markets"] else "#ffffff" for r in rows
             ],
             "tip": [
-                escape(f"{n}: median {format_hours(r['crossing_h_median'])} to a crossing, {r['markets']} markets")
+                escape(
+                    f"{n}: median {format_hours(r['crossing_h_median'])} to a crossing, "
+                    + plural(r["markets"], "market")
+                )
                 if r is not None
                 else escape(n)
                 for n, r in zip(kp["name"], rows)
@@ -117,9 +122,9 @@ def comparison_map(inputs: MapInputs) -> folium.Map:
     _add_road_times(m, inputs.road_times)
     _add_outlines(m, inputs)  # the groups' outlines, the province names and the border line, over the shading
     catchment_items = add_catchments(m, inputs)
-    _add_crossings(m, inputs.crossings)
-    _add_markets(m, inputs.markets, inputs.crossings)
-    _finish(m)
+    crossings = _add_crossings(m, inputs.crossings)
+    markets = _add_markets(m, inputs.markets, inputs.crossings)
+    _finish(m, [markets, crossings])
     root = _page(m)
     intervals = inputs.interval_html()
     subtitle = escape(headline(inputs.reach)) + (f"<br><small>{intervals}</small>" if intervals else "")
@@ -130,7 +135,7 @@ def comparison_map(inputs: MapInputs) -> folium.Map:
             (
                 "Hours from the nearest open crossing",
                 [
-                    "<small>provinces: their median market;<br>roads and markets: their own</small>",
+                    "<small>a province: the time of its median market;<br>a road or a market: its own time</small>",
                     *_time_legend_items(),
                 ],
             ),
@@ -175,14 +180,14 @@ def side_by_side_map(inputs: MapInputs) -> Figure:
         # Each side carries only the roads around its own province.
         minx, miny, maxx, maxy = (province if len(province) else inputs.provinces).total_bounds
         _add_roads(m, gpd.clip(inputs.roads, (minx - 0.3, miny - 0.3, maxx + 0.3, maxy + 0.3)))
-        _add_crossings(m, inputs.crossings)
-        _add_markets(m, inputs.markets, inputs.crossings)
+        searched = [_add_markets(m, inputs.markets, inputs.crossings), _add_crossings(m, inputs.crossings)]
+        _SearchBox(searched).add_to(m)
         plugins.Fullscreen(position="topleft").add_to(m)
         folium.LayerControl(collapsed=True).add_to(m)
         row = reach.loc[code] if code in reach.index else None
         name = province["name"].iloc[0] if len(province) else code
         title = f"{name} ({code})" + (
-            f": median {format_hours(row['crossing_h_median'])} to a crossing, {row['markets']} markets"
+            f": median {format_hours(row['crossing_h_median'])} to a crossing, {plural(row['markets'], 'market')}"
             if row is not None
             else ": not in this build"
         )
@@ -226,6 +231,7 @@ def side_by_side_map(inputs: MapInputs) -> Figure:
             ".hamji-legend{left:auto;right:10px;bottom:64px}</style>"
         )
     )
+    # Folded at the start: open, half a map wide, it covered South Hwanghae's neighbours and its title.
     _legend(
         figure,
         [
@@ -234,6 +240,7 @@ def side_by_side_map(inputs: MapInputs) -> Figure:
             ("Roads", _road_legend_items()),
             ("Provinces", _outline_legend_items()),
         ],
+        folded=True,
     )
     return figure
 
@@ -246,7 +253,8 @@ CHANGE_CLASSES = (
     (4.0, "#f46d43", "slower by 1–4 h"),
     (math.inf, "#a50026", "slower by more than 4 h"),
 )
-LOST_COLOUR, GAINED_COLOUR = "#000000", "#006837"
+#: Blue, not a second green: "newly reachable" must not read as a shade of "faster".
+LOST_COLOUR, GAINED_COLOUR = "#000000", "#2166ac"
 
 
 #: The two measures a difference map shows: column stem, layer name.
@@ -267,7 +275,11 @@ def change_colour(row: pd.Series, measure: str = "crossing") -> str:
 
 
 def _change_text(hours: float) -> str:
-    return "–" if pd.isna(hours) else f"{hours:+.2f} h"
+    """A change of time, signed, in the units of every other time (``+15 min``, ``−1.3 h``, ``±0 min``)."""
+    if pd.isna(hours):
+        return "–"
+    text = format_hours(abs(hours))
+    return ("±" if text == "0 min" else "+" if hours > 0 else "−") + text
 
 
 def difference_map(inputs: MapInputs, markets: pd.DataFrame, provinces: pd.DataFrame, info: dict) -> folium.Map:
@@ -276,7 +288,7 @@ def difference_map(inputs: MapInputs, markets: pd.DataFrame, provinces: pd.DataF
     m.fit_bounds(_bounds(inputs.markets if len(inputs.markets) else inputs.roads))
     _add_outlines(m, inputs)
     _add_roads(m, inputs.roads)
-    _add_crossings(m, inputs.crossings)
+    searched = [_add_crossings(m, inputs.crossings)]
     diff = markets.set_index(["osm_type", "osm_id"])
     # Shown first: the measure the scenario changes more (a border penalty leaves crossing times alone).
     moved = {stem: float(markets[f"{stem}_change_h"].abs().sum()) for stem, _ in CHANGE_MEASURES}
@@ -285,7 +297,9 @@ def difference_map(inputs: MapInputs, markets: pd.DataFrame, provinces: pd.DataF
         group = folium.FeatureGroup(name=f"Markets: change in {words}", show=stem == first)
         _add_change_markers(group, inputs, diff, stem)
         group.add_to(m)
-    _finish(m)
+        if stem == first:
+            searched.insert(0, group)
+    _finish(m, searched)
     root = _page(m)
     groups = provinces.set_index("code")
     sentence = ""
@@ -299,14 +313,18 @@ def difference_map(inputs: MapInputs, markets: pd.DataFrame, provinces: pd.DataF
             f"{format_hours(b['hub_h_median_scenario'])}, far {format_hours(f['hub_h_median_base'])} → "
             f"{format_hours(f['hub_h_median_scenario'])}."
         )
+    shown = dict(CHANGE_MEASURES)[first]
+    other = next(words for stem, words in CHANGE_MEASURES if stem != first)
+    # The measure first: scenarios open on different ones (a border penalty leaves crossing times alone).
+    measure = f"Markets coloured by the change in {shown} (the layer control switches to the change in {other})."
     _page_furniture(
         root,
         inputs,
-        f"Scenario: {info['name']}",
-        escape(info["description"]) + "<br>" + escape(sentence),
+        # In the title too, which is all a phone shows of the header until it is unfolded.
+        f"Scenario: {info['name']} · change in {shown}",
+        f"<b>{escape(measure)}</b><br>" + escape(info["description"]) + "<br>" + escape(sentence),
         index_href=f"../{INDEX_FILE}",
     )
-    shown = dict(CHANGE_MEASURES)[first]
     items = [f"<small>shown: {escape(shown)};<br>the layer control switches measure</small>"]
     items += [f'<i class="dot" style="background:{colour}"></i>{escape(label)}' for _, colour, label in CHANGE_CLASSES]
     items += [
@@ -367,4 +385,6 @@ def _add_change_markers(group: folium.FeatureGroup, inputs: MapInputs, diff: pd.
             else f"{_change_text(row[f'{stem}_change_h'])} to {measure}"
             + (f" (now via {after})" if stem == "crossing" and row["nearest_crossing_changed"] and after else "")
         )
-        market_circle(market.geometry, change_colour(row, stem), tip, _table(pairs)).add_to(group)
+        circle = market_circle(market.geometry, change_colour(row, stem), tip, _table(pairs))
+        circle.options["searchName"] = market_search_name(market)
+        circle.add_to(group)

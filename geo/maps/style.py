@@ -84,6 +84,9 @@ BORDER_LINE = {"color": "#212529", "weight": 3, "opacity": 0.7}
 ROAD_TIME_CASING = {"color": "#ffffff", "weight": 6, "opacity": 0.9}
 ROAD_TIME_LINE = {"weight": 3.5, "opacity": 1}
 
+#: Crossings' names are shown from this zoom on (at the overview's zoom fifteen labels along the Tumen would
+#: hide each other); their symbols, tooltips and the search box find them at every zoom.
+LABEL_ZOOM = 9
 #: Below this width (px) the legend and the header start folded, and fold when a popup opens.
 SMALL_SCREEN_PX = 700
 #: index.html is laid out for the device's width (folium's maps carry their own viewport meta).
@@ -109,6 +112,7 @@ PAGE_CSS = """<style>
   .hamji-legend{bottom:64px;max-height:55vh;overflow:auto}
   .leaflet-control-minimap{display:none}
   .leaflet-popup-content{width:calc(100vw - 80px) !important;overflow-wrap:break-word}
+  .leaflet-control-search input.search-input{width:120px}
 }
 .hamji-demo{position:fixed;top:0;left:0;right:0;z-index:1001;background:#c92a2a;color:#fff;text-align:center;
   font:bold 14px/24px sans-serif;letter-spacing:.05em;pointer-events:none}
@@ -124,11 +128,19 @@ PAGE_CSS = """<style>
 .hamji-crossing{width:14px;height:14px;border:2px solid #fff;box-shadow:0 0 2px #000}
 .hamji-crossing.rail{transform:rotate(45deg)}
 .hamji-hub{width:14px;height:14px;border-radius:50%;background:#1864ab;border:3px solid #fff;box-shadow:0 0 2px #000}
-.hamji-province-label{font:600 12px/1.2 sans-serif;color:#343a40;text-align:center;white-space:nowrap;
+.hamji-province-label{font:600 12px/1.2 sans-serif;color:#343a40;text-align:center;white-space:nowrap;width:max-content;
   transform:translate(-50%,-50%);text-shadow:0 0 3px #fff,0 0 3px #fff,0 0 3px #fff;pointer-events:none}
-.hamji-province-label span{font-weight:400;font-size:11px}
+.hamji-label span{font-weight:400;font-size:11px}
+.hamji-crossing-label,.hamji-hub-label{position:absolute;top:-1px;left:calc(100% + 4px);white-space:nowrap;
+  font:600 11px/1.15 sans-serif;pointer-events:none;text-shadow:0 0 3px #fff,0 0 3px #fff,0 0 3px #fff}
+.hamji-crossing-label{color:#2b3a2f}
+.hamji-label.hamji-left{left:auto;right:calc(100% + 4px);text-align:right}
+.hamji-province-label.hamji-below{transform:translate(-50%,40%)}
+.hamji-province-label.hamji-above{transform:translate(-50%,-140%)}
+.hamji-far-out .hamji-crossing-label{display:none}
+.leaflet-control-search .search-input{width:190px;font-size:13px}
 .hamji-legend i.outline{background:none;height:0;border:0;border-top-width:3px;vertical-align:3px}
-.hamji-hub-label{font:bold 12px sans-serif;color:#1864ab;white-space:nowrap;text-shadow:0 0 3px #fff,0 0 3px #fff}
+.hamji-hub-label{font-size:12px;color:#1864ab}
 table.hamji-popup{border-collapse:collapse;font:12px sans-serif}
 table.hamji-popup th{text-align:left;padding:1px 8px 1px 0;vertical-align:top;font-weight:600}
 table.hamji-popup td{padding:1px 0}

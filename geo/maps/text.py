@@ -60,7 +60,7 @@ def _link(text: str) -> str:
     'https://en.wikipedia.org/wiki/Tumen_River_Bridge'
     """
     out = []
-    for i, part in enumerate(re.split(r"(https?://[^\s;,<>\"']+)", text or "")):
+    for i, part in enumerate(re.split(r"(https?://[^\s;,<>\"'\x00]+)", text or "")):
         if i % 2:
             end = _url_end(part)
             url, rest = part[:end], part[end:]
@@ -97,3 +97,112 @@ def market_label(row: pd.Series) -> str:
         if _text(row.get(column)):
             return _text(row[column])
     return f"unnamed market ({row['osm_type']}/{row['osm_id']})"
+
+
+def plural(count: int, noun: str, nouns: str | None = None) -> str:
+    """``1 market``, ``2 markets``.
+
+    Examples
+    --------
+    >>> plural(1, "market"), plural(0, "market"), plural(3, "route")
+    ('1 market', '0 markets', '3 routes')
+    """
+    return f"{count} {noun if count == 1 else nouns or noun + 's'}"
+
+
+def _split_sources(text: str) -> list[str]:
+    """A source text cut into its citations: at each ``; `` outside parentheses.
+
+    A part with no web address is more of the citation before it (``…: 70
+    percent of trade; trucks over 20 t not permitted``), not a source of its own.
+
+    Examples
+    --------
+    >>> _split_sources("A (http://a; x); B (http://b): y; z")
+    ['A (http://a; x)', 'B (http://b): y; z']
+    """
+    parts, depth, start = [], 0, 0
+    for i, char in enumerate(text):
+        depth += {"(": 1, ")": -1}.get(char, 0)
+        if depth == 0 and text.startswith("; ", i):
+            parts.append(text[start:i])
+            start = i + 2
+    parts.append(text[start:])
+    pieces: list[str] = []
+    for part in filter(None, (part.strip() for part in parts)):
+        if pieces and "://" not in part:
+            pieces[-1] += "; " + part
+        else:
+            pieces.append(part)
+    return pieces
+
+
+def _first_url(text: str) -> str:
+    """The first web address in a source text (where it ends as :func:`_link` ends it), or ``""``."""
+    found = re.search(r"https?://[^\s;,<>\"'\x00]+", text)
+    return found.group(0)[: _url_end(found.group(0))] if found else ""
+
+
+def _after(text: str, address: str) -> str:
+    """What a source text says after its web address (and the bracket closing it)."""
+    return text[text.index(address) + len(address) :].removeprefix(")").lstrip(":;, ").strip()
+
+
+class Citations:
+    """The sources of one popup, each listed once and referred to by number.
+
+    A crossing's facts often share a source (one Wikipedia article gives the
+    year, the status and the position); citing it in full on every row made
+    popups four times as long. A citation that is another one followed by a
+    remark counts as that one, the remark kept beside the number; one quoted
+    inside another is replaced there by its number.
+    """
+
+    def __init__(self):
+        self.texts: list[str] = []
+
+    def cite(self, source) -> str:
+        """The reference marks (escaped HTML, ``[1, 2]`` and any remark) for a source text."""
+        marks, remarks = [], []
+        for piece in _split_sources(_text(source)):
+            number, remark = self._number(piece)
+            marks.append(str(number))
+            if remark:
+                remarks.append(remark)
+        if not marks:
+            return ""
+        extra = "".join(f" {self._linked(remark)}" for remark in remarks)
+        return f" <small>[{', '.join(marks)}]{extra}</small>"
+
+    def _number(self, piece: str) -> tuple[int, str]:
+        address = _first_url(piece)
+        for number, known in enumerate(self.texts, start=1):
+            if piece == known:
+                return number, ""
+            if piece.startswith(known):
+                return number, piece[len(known) :].strip()
+            if address and _first_url(known) == address:
+                # The same source quoted for another fact: its number, and what it says here that the list does not.
+                rest, listed = _after(piece, address), _after(known, address)
+                if listed.startswith(rest):
+                    return number, ""
+                return number, rest[len(listed) :].strip() if rest.startswith(listed) else rest
+        self.texts.append(piece)
+        return len(self.texts), ""
+
+    def _linked(self, text: str) -> str:
+        """Linked and escaped, each other citation quoted inside it replaced by its number."""
+        marks = {}
+        for number, known in enumerate(self.texts, start=1):
+            if known != text and known in text:
+                marker = f"\x00{number}\x00"
+                text = text.replace(known, marker)
+                marks[marker] = f"[{number}]"
+        html = _link(text)
+        for marker, mark in marks.items():
+            html = html.replace(escape(marker), mark)
+        return html
+
+    def listing(self) -> str:
+        """Every source once, numbered, as escaped HTML lines."""
+        return "<br>".join(f"[{n}] {self._linked(text)}" for n, text in enumerate(self.texts, start=1))
