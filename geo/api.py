@@ -572,7 +572,7 @@ def reach_uncertainty(
     Examples
     --------
     >>> layers = demo_layers()
-    >>> table = reach_uncertainty(layers, route_markets(layers), draws=20, seed=1).set_index("code")
+    >>> table = reach_uncertainty(layers, route_markets(layers), draws=200, seed=1).set_index("code")
     >>> row = table.loc["group:border"]
     >>> bool(row["hub_h_median_p5"] <= row["hub_h_median"] <= row["hub_h_median_p95"])
     True

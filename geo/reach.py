@@ -382,7 +382,7 @@ def headline(table: pd.DataFrame, supply: str | None = None) -> str:
     the supply model (``table``'s ``supply_model`` column, else ``supply``);
     the time from the nearest open crossing follows as the secondary one.
     """
-    from geo.supply import DEFAULT_SUPPLY, SUPPLY_MODELS
+    from geo.supply import DEFAULT_SUPPLY, supply_model
 
     by_group = table.set_index("code")
     border, far = by_group.loc[f"group:{BORDER}"], by_group.loc[f"group:{FAR}"]
@@ -391,7 +391,7 @@ def headline(table: pd.DataFrame, supply: str | None = None) -> str:
         return f"No comparison: this build has no markets in the {missing} provinces."
     if "supply_model" in table and table["supply_model"].notna().any():
         supply = str(table["supply_model"].dropna().iloc[0])
-    model = SUPPLY_MODELS[supply if supply in SUPPLY_MODELS else DEFAULT_SUPPLY]
+    model = supply_model(supply or DEFAULT_SUPPLY)  # an old name (all-china) is its model's (land)
     b, f = border["hub_h_median"], far["hub_h_median"]
     text = (
         f"Under the {model.name} supply model ({model.description}), goods from a wholesaler in a "

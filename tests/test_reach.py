@@ -153,17 +153,20 @@ def test_headline_chart_draws_the_table_shares(demo_reach):
 
 def test_headline_leads_with_the_hub_time_and_names_both_measures(demo_reach):
     """The headline's figures are the groups' hub→market medians; the time to a crossing follows, in words."""
-    from geo.reach import headline
+    from geo.reach import format_hours, headline
 
     table = pd.read_csv(demo_reach / settings.REACH_CSV)
     groups = table.set_index("code")
     text = headline(table)
     border, far = groups.loc["group:border"], groups.loc["group:far"]
-    hub = text.index(f"border provinces in {border['hub_h_median']:.1f} h")
-    assert text.startswith("Under the hamji supply model (Jilin's hubs and crossings") and "from a wholesaler" in text
-    assert f"against {far['hub_h_median']:.1f} h in the far provinces" in text
+    hub = text.index(f"border provinces in {format_hours(border['hub_h_median'])}")
+    assert text.startswith("Under the all supply model (every channel") and "from a wholesaler" in text
+    assert f"against {format_hours(far['hub_h_median'])} in the far provinces" in text
     assert f"({far['hub_h_median'] / border['hub_h_median']:.1f} times as long)" in text
     crossing = text.index("From the nearest open crossing alone (the secondary measure")
-    assert hub < crossing and f"{border['crossing_h_median']:.1f} h away in the border provinces" in text[crossing:]
-    # Under another supply model the headline says so.
-    assert headline(table.drop(columns="supply_model"), "all-china").startswith("Under the all-china supply model")
+    assert (
+        hub < crossing
+        and f"{format_hours(border['crossing_h_median'])} away in the border provinces" in text[crossing:]
+    )
+    # Under another supply model the headline says so (the old name all-china is the land model).
+    assert headline(table.drop(columns="supply_model"), "all-china").startswith("Under the land supply model")

@@ -103,12 +103,12 @@ def test_a_scenario_keeps_the_name_of_the_speed_table_it_changes_or_keeps(own_sp
     folder, speeds = own_speeds
     digest = geo.load_routes(folder).assumptions.speeds.digest
     maps = tmp_path / "maps"
-    for key in ("wonjong_closed", "kp_speeds_minus30"):
+    for key in ("wonjong_closed", "kp_main_roads_minus30"):
         assert main(["scenario", key, "--layers", str(folder), "--maps", str(maps), "--quiet"]) == 0
     kept = (folder / "scenarios" / "wonjong_closed" / settings.REACH_MD).read_text(encoding="utf-8")
     assert f"- Speed table: {speeds} (digest {digest})." in kept
-    scaled = geo.load_routes(folder / "scenarios" / "kp_speeds_minus30").assumptions.speeds
-    assert scaled.source == f"{speeds}, changed by scenario kp_speeds_minus30" and scaled.digest != digest
+    scaled = geo.load_routes(folder / "scenarios" / "kp_main_roads_minus30").assumptions.speeds
+    assert scaled.source == f"{speeds}, changed by scenario kp_main_roads_minus30" and scaled.digest != digest
     assert scaled.speeds["KP"]["primary"] == pytest.approx(40 * 0.7)  # the user's 40 km/h, 30 % slower
 
 
@@ -135,7 +135,7 @@ def test_every_table_of_a_scenario_and_of_sensitivity_says_demo_when_copied_out(
         shutil.copy(china / name, copied)
         table = pd.read_csv(copied)
         assert table["demo"].all() and set(table["data_source"]) == {"mini-HamJi demo fixture"}, name
-        assert set(table["supply_model"]) == {"all-china"} and set(table["speed_table"]) == {f"{speeds} ({digest})"}
+        assert set(table["supply_model"]) == {"land"} and set(table["speed_table"]) == {f"{speeds} ({digest})"}
     sensitivity = pd.read_csv(folder / settings.SENSITIVITY_CSV)
     assert list(sensitivity.columns) == list(TABLE_SCHEMAS["sensitivity"])
     assert sensitivity["demo"].all() and set(sensitivity["osm_data_date"]) == {fixture.FIXTURE_TIMESTAMP}
@@ -158,11 +158,11 @@ def test_the_summaries_of_scenarios_sensitivity_and_supply_say_what_they_were_ro
     table = f"speed table {speeds} (digest {digest})"
     penalty = "border penalty 2 h at each crossing, except Wonjong–Quanhe 5 h"
     closed = (folder / "scenarios" / "wonjong_closed" / "hamji_difference.md").read_text(encoding="utf-8")
-    assert f"- Routed under: supply model hamji; {table}; {penalty}." in closed
+    assert f"- Routed under: supply model all; {table}; {penalty}." in closed
     six = (folder / "scenarios" / "border_penalty_6h" / "hamji_difference.md").read_text(encoding="utf-8")
     assert f"{table}; border penalty 6 h at each crossing." in six
     sensitivity = (folder / settings.SENSITIVITY_MD).read_text(encoding="utf-8")
-    assert f"The baseline is routed under supply model hamji; {table}; {penalty}; each scenario" in sensitivity
+    assert f"The baseline is routed under supply model all; {table}; {penalty}; each scenario" in sensitivity
     supply = (folder / settings.SUPPLY_MD).read_text(encoding="utf-8")
     assert f"Every model is routed with the baseline's {table}; {penalty}." in supply
 
