@@ -60,6 +60,10 @@ _MAX_DEPTH = 8
 _JOURNAL_MAX_BYTES = 1 << 24
 
 
+#: What HamJi's own files are called by (a folder so named stands where a stage reads or writes a file).
+_FILE_SUFFIXES = (".gpkg", ".csv", ".md", ".svg", ".html", ".json", ".geojson")
+
+
 def _staged_entry(name: str) -> bool:
     return name not in _NOT_STAGED and not name.startswith(io.TEMP_MARK)
 
@@ -88,6 +92,8 @@ def _fill(source: Path, staged: Path, depth: int = 0) -> None:
             continue
         path = Path(entry.path)
         if entry.is_dir(follow_symlinks=False) or (entry.is_symlink() and path.is_dir()):
+            if entry.name.lower().endswith(_FILE_SUFFIXES):
+                raise OutputError(f"{path} is a folder where HamJi keeps a file; move it away and run again")
             if depth < _MAX_DEPTH and (depth > 0 or entry.name == SUBFOLDER):
                 _fill(path, staged / entry.name, depth + 1)
         else:
@@ -288,6 +294,9 @@ class Transaction:
             stage = _Stage(Path(folder), staged)
             self._stages[key] = stage
             _fill(Path(folder), staged)
+        except OutputError:  # a folder where a HamJi file belongs: nothing staged stays behind
+            self.abort()
+            raise
         except OSError as exc:
             self.abort()
             raise OutputError(
