@@ -58,6 +58,7 @@ def test_no_label_covers_another_label_or_a_hub_or_crossing(demo_maps, viewport,
     [
         ("overview.html", "Hoer", "Hoeryong–Sanhe"),
         ("comparison.html", "Ryang", "혜산시장"),
+        ("overview.html", "Hoeryong Mar", "회령시장"),  # a market by its English name (name_en)
         ("side_by_side.html", "Hwang", "Hwanghae"),
         ("scenarios/wonjong_closed.html", "Wonj", "Wonjong–Quanhe"),
     ],

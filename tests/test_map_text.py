@@ -111,3 +111,14 @@ def test_hostile_names_show_literally_in_the_browser(drawn, tmp_path):
         assert SCENARIO_TEXT["description"] in header
         assert seen.page.evaluate("window.__pwned") is None
         assert settings.DEMO_STAMP in seen.page.inner_text("body")
+
+
+def test_a_market_is_searched_by_its_english_name_as_well_as_its_osm_name():
+    """OSM's name is Korean here; the English one (name_en) must be findable, and no name twice."""
+    import pandas as pd
+
+    from geo.maps.layers import market_search_name
+
+    names = {"name": "회령시장", "name_en": "Hoeryong Market", "name_ko": "회령시장"}
+    row = pd.Series({**names, "province_name": "North Hamgyong"})
+    assert market_search_name(row) == "회령시장 Hoeryong Market (North Hamgyong)"

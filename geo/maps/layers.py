@@ -262,9 +262,15 @@ def _add_markets(
 
 
 def market_search_name(row: pd.Series) -> str:
-    """What the search box finds a market by (escaped): its name and its province."""
+    """What the search box finds a market by (escaped): each of its names, then its province.
+
+    OSM's ``name`` is often only the Korean one, so ``name_en`` is added: the
+    README promises a market is found by its English name too.
+    """
+    names = [market_label(row), *(_text(row.get(column)) for column in ("name_en", "name_ko"))]
+    label = " ".join(dict.fromkeys(name for name in names if name))
     province = _text(row.get("province_name")) or _text(row.get("province"))
-    return escape(f"{market_label(row)} ({province})" if province else market_label(row))
+    return escape(f"{label} ({province})" if province else label)
 
 
 def market_circle(point, fill: str, tip: str, popup: str) -> folium.CircleMarker:
