@@ -48,7 +48,7 @@ CAVEAT = (
 #: its length (or this many metres, for a long road the route joins part way): crossing it at a junction is not use.
 _ALONG_SHARE, _ALONG_MIN_M = 0.5, 50.0
 #: A market whose hub time changed by less than this (h) is unchanged: rounding, not roads.
-_UNCHANGED_H = 0.05
+UNCHANGED_H = 0.05
 
 
 @dataclass
@@ -116,8 +116,8 @@ def province_changes(changes: pd.DataFrame, before: pd.DataFrame, after: pd.Data
                 "hub_h_median_before": _median(mine["total_h_before"]),
                 "hub_h_median_after": _median(mine["total_h_after"]),
                 "market_hours_cut": float(mine["hours_cut"].sum()),
-                "faster": int((mine["change_h"] < -_UNCHANGED_H).sum()),
-                "slower": int((mine["change_h"] > _UNCHANGED_H).sum()),
+                "faster": int((mine["change_h"] < -UNCHANGED_H).sum()),
+                "slower": int((mine["change_h"] > UNCHANGED_H).sum()),
                 "gained_reach": int(mine["gained_reach"].sum()),
                 "lost_reach": int(mine["lost_reach"].sum()),
             }
@@ -197,7 +197,7 @@ def segment_savings(roads: gpd.GeoDataFrame, routes: gpd.GeoDataFrame, changes: 
                 "name": road["name"],
                 "length_km": float(road["length_km"]),
                 "markets": len(users),
-                "markets_faster": int((mine["change_h"] < -_UNCHANGED_H).sum()),
+                "markets_faster": int((mine["change_h"] < -UNCHANGED_H).sum()),
                 "market_hours_cut": float(mine["hours_cut"].sum()),
                 "gained_reach": int(mine["gained_reach"].sum()),
                 "market_names": "; ".join(sorted(str(n) for n in mine["name"])),
@@ -222,8 +222,8 @@ def change_summary(
     if info.get("synthetic"):
         lines += [f"**{settings.DEMO_STAMP}.** Neither build is OpenStreetMap; never quote these figures.", ""]
     added, removed = roads[roads["change"] == "added"], roads[roads["change"] == "removed"]
-    faster = int((markets["change_h"] < -_UNCHANGED_H).sum())
-    slower = int((markets["change_h"] > _UNCHANGED_H).sum())
+    faster = int((markets["change_h"] < -UNCHANGED_H).sum())
+    slower = int((markets["change_h"] > UNCHANGED_H).sum())
     lines += [
         f"**Read this first.** {CAVEAT}",
         "",

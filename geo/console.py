@@ -259,17 +259,30 @@ FLAGS = {
 
 def _compare(result) -> str:
     """A few lines on two builds compared: the caveat first, then the figures."""
-    from geo.change import CAVEAT
+    from geo.change import CAVEAT, UNCHANGED_H
 
     added = result.roads[result.roads["change"] == "added"]
+    change_h = result.markets["change_h"]
     lines = [DEMO_LINE] if result.info.get("synthetic") else []
+    # why: builds routed differently can change every time with no road changed; the terminal
+    # must say so as the summary does, and count the slower markets, not only the faster
+    differ = result.info.get("assumptions_differ")
     lines += [
         f"compared {result.info['before']['folder']} ({result.info['before']['date']}) with "
         f"{result.info['after']['folder']} ({result.info['after']['date']})",
+        *(
+            [
+                f"warning: the builds were routed under different assumptions ({', '.join(differ)}): "
+                "part of every change comes from them, not from the map"
+            ]
+            if differ
+            else []
+        ),
         f"roads: {len(added)} ways added ({added['length_km'].sum():,.1f} km), "
         f"{int((result.roads['change'] == 'removed').sum())} removed",
-        f"markets in both builds: {len(result.markets)}, {int((result.markets['change_h'] < -0.05).sum())} faster "
-        f"from a hub, {result.markets['hours_cut'].sum():,.1f} market-hours cut",
+        f"markets in both builds: {len(result.markets)}, {int((change_h < -UNCHANGED_H).sum())} faster and "
+        f"{int((change_h > UNCHANGED_H).sum())} slower from a hub, "
+        f"{result.markets['hours_cut'].sum():,.1f} market-hours cut",
     ]
     for r in result.segments.head(3).itertuples():
         lines.append(f"  way/{r.osm_id} ({r.highway}): {r.market_hours_cut:,.2f} market-hours, {r.markets} routes")

@@ -338,6 +338,9 @@ SENSITIVITY_CSV = "hamji_sensitivity.csv"
 UNCERTAINTY_CSV = "hamji_uncertainty.csv"
 UNCERTAINTY_DRAWS = 200
 MAX_UNCERTAINTY_DRAWS = 100_000
+#: The largest seed: the seed is written to the CSV as a 64-bit integer, so a larger one
+#: would overflow there after every draw had run; 2**32 - 1 is ample and easy to type.
+MAX_UNCERTAINTY_SEED = 2**32 - 1
 SENSITIVITY_MD = "hamji_sensitivity.md"
 #: The border-against-far ordering under every supply model (written by ``hamji build``).
 SUPPLY_MD = "hamji_supply.md"

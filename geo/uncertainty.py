@@ -276,7 +276,7 @@ class _Config:
 
 
 def check_draws(draws: int, seed: int) -> None:
-    """Fail in one line unless ``draws`` is a whole number in range and ``seed`` one of 0 or more."""
+    """Fail in one line unless ``draws`` and ``seed`` are whole numbers in range."""
     from geo.errors import InputError
 
     if not isinstance(draws, int) or isinstance(draws, bool) or not 1 <= draws <= settings.MAX_UNCERTAINTY_DRAWS:
@@ -284,8 +284,10 @@ def check_draws(draws: int, seed: int) -> None:
             f"draws = {draws!r}: give a whole number of draws from 1 to {settings.MAX_UNCERTAINTY_DRAWS:,}",
             option="draws",
         )
-    if not isinstance(seed, int) or isinstance(seed, bool) or seed < 0:
-        raise InputError(f"seed = {seed!r}: give a whole number, 0 or more", option="seed")
+    if not isinstance(seed, int) or isinstance(seed, bool) or not 0 <= seed <= settings.MAX_UNCERTAINTY_SEED:
+        raise InputError(
+            f"seed = {seed!r}: give a whole number from 0 to {settings.MAX_UNCERTAINTY_SEED:,}", option="seed"
+        )
 
 
 def uncertainty_table(

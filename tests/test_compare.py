@@ -140,7 +140,7 @@ def test_compare_without_routes_or_with_itself_fails_in_one_line(builds, tmp_pat
     assert not (tmp_path / "out" / "hamji_compare.md").exists()
 
 
-def test_compare_says_when_the_builds_were_routed_differently(builds, tmp_path):
+def test_compare_says_when_the_builds_were_routed_differently(builds, tmp_path, capsys):
     root, _ = builds
     shutil.copytree(root / "after", tmp_path / "after")
     routes = ["routes", "--layers", str(tmp_path / "after"), "--supply", "hamji", "--penalty", "Wonjong–Quanhe=4"]
@@ -150,3 +150,11 @@ def test_compare_says_when_the_builds_were_routed_differently(builds, tmp_path):
     assert geo.compare_builds(root / "before", root / "after").info["assumptions_differ"] == []
     text = change_summary(result.info, result.markets, result.provinces, result.roads, result.segments)
     assert "routed under different assumptions (border penalties)" in text
+    # the terminal says it too, and counts the slower markets: a raised penalty slows Rason's two
+    # markets by 2 h each, which "0 faster" alone would hide
+    out_flags = ["--out", str(tmp_path / "out"), "--maps", str(tmp_path / "maps")]
+    capsys.readouterr()
+    assert main(["compare", str(root / "before"), str(tmp_path / "after"), *out_flags]) == 0
+    said = capsys.readouterr().out
+    assert "routed under different assumptions (border penalties)" in said
+    assert f"{int((result.markets['change_h'] > 0.05).sum())} slower" in said

@@ -133,7 +133,10 @@ def test_intervals_of_other_routes_are_not_shown(folder, capsys):
     capsys.readouterr()
 
 
-@pytest.mark.parametrize("flags", [["--draws", "0"], ["--draws", "100001"], ["--seed", "-1"]])
+@pytest.mark.parametrize(
+    "flags",
+    [["--draws", "0"], ["--draws", "100001"], ["--seed", "-1"], ["--seed", str(2**64)]],
+)
 def test_bad_numbers_fail_in_one_line(folder, capsys, flags):
     assert main(["uncertainty", "--layers", str(folder), *flags]) == 1
     err = capsys.readouterr().err.strip()
