@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 
 import folium
 import pandas as pd
@@ -93,14 +94,8 @@ def simplified(inputs: MapInputs, tolerance_m: float) -> MapInputs:
         name: _prepare(drawn.get(name, getattr(inputs, name)), tolerance_m)
         for name in ("provinces", "border", "roads", "corridors", "crossings", "hubs", "markets", "road_times")
     }
-    return MapInputs(
-        **frames,
-        reach=inputs.reach,
-        assumptions=inputs.assumptions,
-        provenance=inputs.provenance,
-        catchments=inputs.catchments,
-        uncertainty=inputs.uncertainty,
-    )
+    # Everything else (reach, assumptions, provenance, catchments, intervals) as it was.
+    return replace(inputs, **frames)
 
 
 def _uncertainty_html(inputs: MapInputs) -> str:
