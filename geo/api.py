@@ -32,7 +32,7 @@ import geopandas as gpd
 import pandas as pd
 import pyogrio
 
-from geo import comparison, io, settings
+from geo import comparison, io, lineage, settings
 from geo.assumptions import RunAssumptions
 from geo.change import BuildComparison
 from geo.errors import InputError, clip
@@ -206,7 +206,8 @@ def with_market_lists(
     lists = [p if isinstance(p, MarketList) else read_market_list(Path(p)) for p in markets]
     kept, reports = apply_market_lists(layers.markets, layers.provinces, lists, markets_mode)
     provenance = {**layers.provenance, "market_lists": reports, "market_lists_mode": markets_mode}
-    return replace(layers, markets=kept, provenance=provenance)
+    # No longer the layers file's contents: routes made from these must not claim to come from it.
+    return replace(layers, markets=kept, provenance=provenance, file_id=None)
 
 
 def write_layers(layers: Layers, folder: PathLike | None = None) -> list[Path]:
@@ -236,7 +237,7 @@ def load_layers(folder: PathLike | None = None) -> Layers:
     path = io.check_stage_file(io.layers_path(Path(folder) if folder else None))
     # Conformed on read as on write, so the layers read back have the dtypes declared (a year stays Int64).
     frames = {name: conform(_read_layer(path, name), name) for name in LAYER_ORDER}
-    return Layers(**frames, provenance=io.read_provenance(path, "roads"))
+    return Layers(**frames, provenance=io.read_provenance(path, "roads"), file_id=lineage.file_id(path))
 
 
 #: Layers that layers files written before rail was read do not hold: read as empty.
@@ -349,7 +350,8 @@ def route_markets(
     record = record.with_changes(penalties_h=ids)
     log.info("routing …")
     out = compute_routes(layers.frames, record, data_date=layers.provenance.get("osm_timestamp"))
-    return _routes(out, record, dict(layers.provenance))
+    made_from = {"made_from": {"layers": layers.file_id}} if layers.file_id else {}
+    return _routes(out, record, {**layers.provenance, **made_from})
 
 
 def _routes(out: dict, record: RunAssumptions, provenance: dict) -> Routes:

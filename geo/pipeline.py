@@ -131,8 +131,7 @@ def routes_stage(
     key = cache.stage_key("routes", [source], {"assumptions": _record_key(record)})
     if _current("routes", key, outputs, force):
         return StageRun("routes", skipped=True, folder=target)
-    routes = api.route_markets(api.load_layers(source.parent), record)
-    routes.provenance["made_from"] = {"layers": lineage.file_id(source)}
+    routes = api.route_markets(api.load_layers(source.parent), record)  # records the layers it was made from
     written = [api.write_routes(routes, target)]
     cache.remember("routes", key, outputs)
     return StageRun("routes", written=written, result=routes)
@@ -187,7 +186,6 @@ def reach_stage(
     written = []
     if model is not None and model != routes.assumptions.supply:
         routes = api.route_markets(layers, routes.assumptions.with_changes(supply=model))
-        routes.provenance["made_from"] = {"layers": lineage.file_id(layers_file)}
         routes_file = api.write_routes(routes, target)
         written.append(routes_file)
     if areas is not None:

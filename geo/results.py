@@ -20,7 +20,10 @@ class Layers:
 
     The columns of each are declared in :data:`geo.schema.SCHEMAS`.
     ``provenance`` records the source, the OSM data date, the tag filters,
-    tool versions and whether the data is the synthetic demo.
+    tool versions and whether the data is the synthetic demo. ``file_id`` is
+    the identity (:func:`geo.lineage.file_id`) of the layers file they were
+    read from, or None when they were built or changed in memory: routes made
+    from them record it, so that later stages can tell they belong together.
     """
 
     provinces: gpd.GeoDataFrame
@@ -33,6 +36,7 @@ class Layers:
     railways: gpd.GeoDataFrame
     stations: gpd.GeoDataFrame
     provenance: dict
+    file_id: str | None = None
 
     @property
     def frames(self) -> dict[str, gpd.GeoDataFrame]:

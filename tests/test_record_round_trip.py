@@ -14,6 +14,7 @@ from test_people_areas import market_square, write_areas
 import geo
 from geo import lineage, settings
 from geo.cli import main
+from geo.errors import MixedRunError
 from geo.results import ROUTE_FRAMES
 from geo.schema import LAYER_ORDER, TABLE_SCHEMAS
 from geo.sources import fixture
@@ -190,3 +191,28 @@ def test_a_bad_overpass_address_names_a_parameter_of_the_function_called(isolate
     with pytest.raises(geo.errors.InputError) as caught:
         geo.layers_from_overpass("ftp://overpass.example/api", ["KP-13"])
     assert caught.value.option in inspect.signature(geo.layers_from_overpass).parameters
+
+
+def test_routes_a_notebook_writes_beside_their_layers_say_so_and_later_stages_accept_them(previous, tmp_path):
+    """Before, only the pipeline stamped ``made_from``: routes written by ``geo.write_routes`` were refused.
+
+    A notebook that loads the layers of a build, routes them under its own
+    penalty and writes the routes beside them made a folder that ``hamji
+    scenario`` and ``hamji reach`` refused as "routes not made from the layers
+    beside it". Routes from layers changed in memory (a market list added) are
+    not from that file, and must still be refused.
+    """
+    folder = previous / "layers"
+    layers_file, routes_file = folder / settings.LAYERS_GPKG, folder / settings.ROUTES_GPKG
+    layers = geo.load_layers(folder)
+    assert layers.file_id == lineage.file_id(layers_file)
+    geo.write_routes(geo.route_markets(layers, penalties={"Wonjong–Quanhe": 4.0}), folder)
+    lineage.check_routes(routes_file, layers_file)  # raises if not
+    survey = tmp_path / "survey.csv"
+    beside = layers.markets.geometry.iloc[0]  # a surveyed market next to a mapped one: surely placed
+    survey.write_text(f"name,lon,lat\nSurveyed market,{beside.x + 0.01},{beside.y}\n", encoding="utf-8")
+    changed = geo.with_market_lists(layers, [survey], "add")
+    assert changed.file_id is None
+    geo.write_routes(geo.route_markets(changed), folder)
+    with pytest.raises(MixedRunError):
+        lineage.check_routes(routes_file, layers_file)
