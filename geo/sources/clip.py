@@ -30,6 +30,7 @@ import logging
 import os
 import tempfile
 from pathlib import Path
+from typing import cast
 
 import numpy as np
 import osmium
@@ -83,18 +84,18 @@ def _nodes_and_candidates(source: Path, meter: FileProgress) -> tuple[list[int],
     nodes: list[int] = []
     ways: list[int] = []
     first: list[int] = []
-    for obj in _tagged(source, osmium.osm.NODE | osmium.osm.WAY):
-        if obj.is_node():
+    for seen, obj in enumerate(_tagged(source, osmium.osm.NODE | osmium.osm.WAY)):
+        if isinstance(obj, osmium.osm.Node):
             kept = selector.count
             selector.see(obj)
             if selector.count > kept:
                 nodes.append(obj.id)
                 for rows in selector.kept.rows.values():
                     rows.clear()  # only the choice matters here, not the geometry
-        elif len(obj.nodes) and any(way_kinds(obj, road_class(obj.tags.get("highway")))):
+        elif isinstance(obj, osmium.osm.Way) and len(obj.nodes) and any(way_kinds(obj, road_class(obj.tags.get("highway")))):
             ways.append(obj.id)
             first.append(obj.nodes[0].ref)
-        if (len(nodes) + len(ways)) % 4096 == 0:
+        if seen % 4096 == 0:
             meter.tick(len(nodes) + len(ways))
     return nodes, np.asarray(ways, dtype=np.int64), np.asarray(first, dtype=np.int64)
 
@@ -107,7 +108,7 @@ def _near_region(source: Path, ways: np.ndarray, first: np.ndarray) -> np.ndarra
     found, near = [], []
     for node in osmium.FileProcessor(str(source), osmium.osm.NODE).with_filter(osmium.filter.IdFilter(wanted)):
         found.append(node.id)
-        location = node.location
+        location = cast(osmium.osm.Node, node).location
         if west - margin <= location.lon <= east + margin and south - margin <= location.lat <= north + margin:
             near.append(node.id)
     keep = np.isin(first, np.asarray(near, dtype=np.int64)) | ~np.isin(first, np.asarray(found, dtype=np.int64))
