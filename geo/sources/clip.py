@@ -78,6 +78,10 @@ def _tagged(source: Path, types) -> osmium.FileProcessor:
     return processor.with_filter(osmium.filter.KeyFilter(*_KEYS)).with_filter(osmium.filter.TagFilter(*wanted_tags()))
 
 
+def _highway(way: osmium.osm.Way) -> str | None:
+    return road_class(way.tags.get("highway"))
+
+
 def _nodes_and_candidates(source: Path, meter: FileProgress) -> tuple[list[int], np.ndarray, np.ndarray]:
     """Pass 2: the chosen nodes; the candidate ways and the id of each one's first node."""
     selector = FeaturePass(settings.REGION_BBOX)
@@ -92,7 +96,7 @@ def _nodes_and_candidates(source: Path, meter: FileProgress) -> tuple[list[int],
                 nodes.append(obj.id)
                 for rows in selector.kept.rows.values():
                     rows.clear()  # only the choice matters here, not the geometry
-        elif isinstance(obj, osmium.osm.Way) and len(obj.nodes) and any(way_kinds(obj, road_class(obj.tags.get("highway")))):
+        elif isinstance(obj, osmium.osm.Way) and len(obj.nodes) and any(way_kinds(obj, _highway(obj))):
             ways.append(obj.id)
             first.append(obj.nodes[0].ref)
         if seen % 4096 == 0:
