@@ -604,11 +604,19 @@ def run(workdir: Path, nodes: int, vertex_m: float = 35, peers_python: str | Non
     return out
 
 
+#: Address space a peer may take (``ulimit -v``, KB): osmnx on the cut's XML would take all 24 GB of the machine.
+PEER_MEMORY_KB = 12_000_000
+
+
+def _capped(args: list[str]) -> list[str]:
+    return ["bash", "-c", f'ulimit -v {PEER_MEMORY_KB}; exec "$@"', "peer", *args]
+
+
 def _peers(python: str, china: Path, region: Path, workdir: Path) -> dict:
-    """pyrosm on the China file, osmnx on the XML form of the region (what ``hamji extract`` cut)."""
+    """pyrosm on the China file, osmnx on the XML form of the region (what ``hamji extract`` cut), each capped."""
     peers = {}
-    for name, args in (("pyrosm_china", [python, "-c", PYROSM, str(china)]),
-                       ("pyrosm_region", [python, "-c", PYROSM, str(region)])):  # fmt: skip
+    for name, args in (("pyrosm_china", _capped([python, "-c", PYROSM, str(china)])),
+                       ("pyrosm_region", _capped([python, "-c", PYROSM, str(region)]))):  # fmt: skip
         try:
             peers[name] = measure_child(args, timeout=900)
         except (RuntimeError, subprocess.TimeoutExpired) as exc:
@@ -616,7 +624,7 @@ def _peers(python: str, china: Path, region: Path, workdir: Path) -> dict:
     xml = workdir / "region.osm"
     subprocess.run(["osmium", "cat", "--no-progress", str(region), "-o", str(xml), "--overwrite"], check=True)
     try:
-        peers["osmnx_region_xml"] = measure_child([python, "-c", OSMNX, str(xml)], timeout=900)
+        peers["osmnx_region_xml"] = measure_child(_capped([python, "-c", OSMNX, str(xml)]), timeout=900)
     except (RuntimeError, subprocess.TimeoutExpired) as exc:
         peers["osmnx_region_xml"] = {"failed": str(exc).splitlines()[-1][:300]}
     peers["xml_bytes"] = xml.stat().st_size
