@@ -26,221 +26,449 @@ with the dense extract by ``osmium merge``; ids of the two never meet.
 
 from __future__ import annotations
 
-import itertools
 import os
 import subprocess
 import sys
+import tempfile
 import threading
 import time
+import zlib
 from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
 
 from benchmarks.floor import _PEAK_REPORT, FLOOR, HAMJI, measure_child
+from benchmarks.opl import Lines, Table, interleave
 from geo import settings
 from geo.sources.extracts import NODE_INDEX_ON_DISK_BYTES
 
-#: Noise ids: below the dense extract's grid (nodes from 1e10, ways from 1e9) and above the fixture's.
-NODE_ID0, WAY_ID0, RELATION_ID0 = 20_000_000, 2_000_000, 100_000
-#: China's extent (lon, lat) and HamJi's region box as :data:`geo.settings.REGION_BBOX` has it.
+#: Noise ids: between the fixture's (below) and the dense grid's (nodes from 1e10, ways from 1e9), spread
+#: as a real file's are: one apart inside an upload, a jump between uploads (others' edits elsewhere).
+FIRST_ID = {"node": 20_000_000, "way": 2_000_000, "relation": 100_000}
+#: Mean jump between uploads: about 9e9 node ids over 190 M nodes, 8e8 way ids, as China's ids spread.
+ID_JUMP = {"node": 2_200, "way": 1_300, "relation": 40}
+#: Objects in one upload (one changeset, one mapper, one time), on average.
+UPLOAD = 50
+#: China's extent (lon, lat).
 CHINA = (73.5, 18.2, 134.8, 53.5)
 #: Shares of the noise nodes: buildings, roads, land use (the rest are points of interest).
 SHARES = {"buildings": 0.55, "roads": 0.30, "landuse": 0.10}
+#: Nodes of one object: a building's 4 corners, a road's vertices, a land use's outer and inner rings.
+ROAD_NODES, OUTER, INNER = 12, 24, 12
+NODES_PER = {"buildings": 4, "roads": ROAD_NODES, "landuse": OUTER + INNER, "points": 1}
 KEPT_CLASSES = ("primary", "secondary", "tertiary", "unclassified", "track", "trunk", "motorway")
-OTHER_CLASSES = ("residential", "service", "footway")
-POI_TAGS = ("shop=convenience", "amenity=restaurant", "amenity=school", "shop=supermarket", "")
-#: Objects per chunk of OPL text handed to osmium at once.
-CHUNK = 250_000
+OTHER_CLASSES = ("residential", "service", "footway", "path", "living_street", "cycleway")
+BUILDINGS = ("yes",) * 12 + ("house", "residential", "apartments", "industrial", "commercial", "school", "retail")
+POINTS = ("shop=convenience", "amenity=restaurant", "amenity=school", "shop=supermarket", "amenity=bank",
+          "amenity=pharmacy", "tourism=hotel", "amenity=fuel", "amenity=toilets", "shop=clothes")  # fmt: skip
+SURFACES = ("asphalt", "concrete", "unpaved", "gravel")
+LANDUSE = ("farmland", "forest", "residential", "meadow", "industrial", "orchard")
+#: Pinyin syllables for street and shop names (ASCII: OPL needs no escaping beyond ``%20%`` for a space).
+_SYLLABLES = ("zhong", "shan", "jie", "fang", "ren", "min", "jian", "she", "xin", "hua", "dong", "xi", "nan",
+              "bei", "he", "ping", "chang", "an", "yan", "tai", "hong", "qi", "guang", "ming", "wen")  # fmt: skip
+#: Nodes per chunk of text handed to osmium at once (about 100 MB of text).
+CHUNK_NODES = 1_000_000
+START, END = np.datetime64("2008-01-01T00:00:00"), np.datetime64("2026-09-30T00:00:00")
+_SPAN_S = int((END - START) / np.timedelta64(1, "s"))
+_M_PER_DEGREE = 111_320.0
 
 
-class _Meta:
-    """Real-looking metadata for a run of objects: versions, timestamps, changesets, users."""
+def _names(rng: np.random.Generator, n: int, last: tuple[str, ...]) -> list[str]:
+    """``n`` pinyin names such as ``Zhongshan Lu`` (OPL-escaped)."""
+    parts = rng.integers(0, len(_SYLLABLES), (n, 2)).tolist()
+    ends = rng.integers(0, len(last), n).tolist()
+    return [f"{_SYLLABLES[a].title()}{_SYLLABLES[b]}%20%{last[e]}" for (a, b), e in zip(parts, ends)]
+
+
+class _Mappers:
+    """The file's users: names and ids (ids grow with sign-up), a few very active ones (Zipf), as in OSM."""
 
     def __init__(self, rng: np.random.Generator, users: int = 20_000):
-        self.rng = rng
-        # Mapper names as OSM shows them (ASCII, so no OPL escaping is needed); their ids grow with sign-up.
-        stems = np.array(["zhang", "wang", "li", "liu", "chen", "yang", "huang", "zhao", "mapper", "gis", "osm"])
-        picks = rng.integers(0, len(stems), (users, 2))
-        self.users = [f"{stems[a]}_{stems[b]}{k}" for k, (a, b) in enumerate(picks.tolist())]
-        self.uids = np.sort(rng.choice(25_000_000, users, replace=False)) + 1
-        start, end = np.datetime64("2008-01-01T00:00:00"), np.datetime64("2026-09-30T00:00:00")
-        self.stamps = np.sort(rng.integers(0, int((end - start) / np.timedelta64(1, "s")), 4096))
-        self.stamp_text = [str(start + np.timedelta64(int(s), "s")) + "Z" for s in self.stamps]
-        self.stamp_span = int(self.stamps[-1])
+        stems = ("zhang", "wang", "li", "liu", "chen", "yang", "huang", "zhao", "mapper", "gis", "osm", "geo")
+        picks = rng.integers(0, len(stems), (users, 2)).tolist()
+        self.names = [f"{stems[a]}_{stems[b]}{k}" for k, (a, b) in enumerate(picks)]
+        self.ids = np.sort(rng.choice(25_000_000, users, replace=False)) + 1
 
-    def text(self, n: int) -> list[str]:
-        """``n`` metadata fields as OPL (``v… dV c… t… i… u…``), in runs as one mapper's upload makes them.
 
-        Consecutive ids come in runs of one changeset, one user and one time, as in a real file (which is
-        also what lets PBF's delta coding compress a real file as it does).
+def _uploads(rng: np.random.Generator, n: int) -> np.ndarray:
+    """Which upload each of ``n`` consecutive objects came in: runs of about :data:`UPLOAD`."""
+    sizes = rng.geometric(1 / UPLOAD, n // UPLOAD + 16)
+    while sizes.sum() < n:
+        sizes = np.r_[sizes, rng.geometric(1 / UPLOAD, n // UPLOAD + 16)]
+    return np.repeat(np.arange(len(sizes)), sizes)[:n]
+
+
+class _Ids:
+    """Ids of one object type in file order: one apart inside an upload, a jump between uploads."""
+
+    def __init__(self, kind: str):
+        self.first = self.next = FIRST_ID[kind]
+        self.jump = ID_JUMP[kind]
+
+    def take(self, rng: np.random.Generator, upload: np.ndarray, start: int | None = None) -> np.ndarray:
+        """Ids for objects of these uploads, after ``start`` (default: after the last taken)."""
+        steps = np.ones(len(upload), np.int64)
+        new = np.r_[True, upload[1:] != upload[:-1]]
+        steps[new] = rng.geometric(1 / self.jump, int(new.sum()))
+        ids = (self.next if start is None else start) + np.cumsum(steps)
+        if start is None and len(ids):
+            self.next = int(ids[-1])
+        return ids
+
+
+class _Noise:
+    """China's noise as OPL text in file order, a chunk at a time: nodes, then ways, then relations.
+
+    Each chunk draws from its own seeded generator, so the ways can draw their nodes' ids again instead of
+    keeping 190 M of them in memory.
+    """
+
+    def __init__(self, nodes: int, region: tuple[float, float, float, float], seed: int):
+        self.seed, self.region = seed, region
+        rng = self._rng("setup")
+        self.mappers = _Mappers(rng)
+        self.street_names = _names(rng, 2_000, ("Lu", "Jie", "Dadao", "Xiang", "Gonglu"))
+        self.shop_names = _names(rng, 2_000, ("Shangdian", "Fandian", "Chaoshi", "Yinhang", "Binguan"))
+        # The optional tags, each a table whose first row (index 0) is the tag's absence.
+        self.tags = {
+            "point": Table(list(POINTS)),
+            "building": Table([f"building={b}" for b in BUILDINGS]),
+            "levels": Table(["", *(f",building:levels={v}" for v in range(1, 33))]),
+            "street": Table(["", *(f",addr:street={n}" for n in self.street_names)]),
+            "number": Table(["", *(f",addr:housenumber={v}" for v in range(1, 400))]),
+            "highway": Table([f"highway={c}" for c in (*KEPT_CLASSES, *OTHER_CLASSES)]),
+            "surface": Table(["", *(f",surface={v}" for v in SURFACES)]),
+            "oneway": Table(["", ",oneway=yes"]),
+            "lanes": Table(["", *(f",lanes={v}" for v in range(1, 7))]),
+            "name": Table(["", *(f",name={n}" for n in self.street_names)]),
+            "name:en": Table(["", *(f",name:en={n.split('%20%')[0]}%20%Road" for n in self.street_names)]),
+            "shop": Table(["", *(f",name={n}" for n in self.shop_names)]),
+            "opening": Table(["", ",opening_hours=24/7", ",opening_hours=Mo-Su%20%08:00-22:00"]),
+        }
+        self.objects = {kind: int(nodes * share) // NODES_PER[kind] for kind, share in SHARES.items()}
+        used = sum(k * NODES_PER[kind] for kind, k in self.objects.items())
+        self.objects["points"] = max(0, nodes - used)
+        # Towns of about 500 objects over China (8 % of them in the HamJi region, as in Jilin's towns).
+        towns = sum(self.objects.values()) // 500 + 1
+        inside = rng.random(towns) < 0.08
+        self.towns = np.stack(
+            [
+                np.where(inside, rng.uniform(region[0], region[2], towns), rng.uniform(CHINA[0], CHINA[2], towns)),
+                np.where(inside, rng.uniform(region[1], region[3], towns), rng.uniform(CHINA[1], CHINA[3], towns)),
+            ],
+            1,
+        )
+        self.ids = {kind: _Ids(kind) for kind in FIRST_ID}
+        self.chunk_first_node: dict[tuple[str, int], int] = {}
+        self.landuse_ways: list[np.ndarray] = []  # (k, 2) outer and inner way ids, for the relations
+        counts = {
+            "node": sum(k * NODES_PER[kind] for kind, k in self.objects.items()),
+            "way": self.objects["buildings"] + self.objects["roads"] + 2 * self.objects["landuse"],
+            "relation": self.objects["landuse"],
+        }
+        # The id range each type will span, to date its objects by id.
+        self.span = {kind: counts[kind] * (1 + ID_JUMP[kind] / UPLOAD) for kind in FIRST_ID}
+
+    def _rng(self, *key: object) -> np.random.Generator:
+        return np.random.default_rng(
+            [self.seed, *(zlib.crc32(k.encode()) if isinstance(k, str) else int(k) for k in key)]
+        )
+
+    def _chunks(self, kind: str) -> Iterator[tuple[int, int]]:
+        """(chunk number, objects in it) over the objects of ``kind``."""
+        per = max(1, CHUNK_NODES // NODES_PER[kind])
+        total = self.objects[kind]
+        for number, start in enumerate(range(0, total, per)):
+            yield number, min(per, total - start)
+
+    def _age(self, kind: str, ids: np.ndarray) -> np.ndarray:
+        """0–1 over 2008–2026: ids grow with time."""
+        return np.clip((ids - FIRST_ID[kind]) / self.span[kind], 0, 1)
+
+    def _metadata(self, lines: Lines, rng: np.random.Generator, upload: np.ndarray, age: np.ndarray) -> Lines:
+        """`` v… dV c… t… i… u…``: each object's version; its upload's changeset, time and mapper.
+
+        An upload's objects share a changeset and a mapper and are timed seconds apart, as in a real file
+        (which is also what lets PBF's delta coding compress a real file as it does); a version above 1 is an
+        edit some years later.
         """
-        rng = self.rng
-        runs = rng.geometric(1 / 300, n // 100 + 2)
-        run = np.repeat(np.arange(len(runs)), runs)[:n]
-        run = np.r_[run, np.full(n - len(run), len(runs) - 1)]
-        when = rng.integers(0, len(self.stamps), len(runs))
+        version = np.minimum(rng.geometric(0.6, len(upload)), 60)
+        first = np.r_[0, np.flatnonzero(upload[1:] != upload[:-1]) + 1]
+        starts = np.zeros(len(upload), np.int64)
+        starts[first] = 1
+        run = np.cumsum(starts) - 1  # the upload of each line, counted from this chunk's first
+        later = np.maximum.reduceat(version, first) > 1
+        when = age[first] + later * (1 - age[first]) * rng.random(len(first))
+        seconds = (when * _SPAN_S).astype(np.int64)
         # Changesets are numbered in time order: about 150 M by 2026.
-        changeset = (self.stamps[when] / self.stamp_span * 150_000_000).astype(np.int64) + 1
-        user = rng.zipf(1.3, len(runs)) % len(self.users)
-        stamps, users, uids = self.stamp_text, self.users, self.uids
-        upload = [
-            f"dV c{c} t{stamps[t]} i{uids[u]} u{users[u]}"
-            for c, t, u in zip(changeset.tolist(), when.tolist(), user.tolist())
-        ]
-        version = np.minimum(rng.geometric(0.6, n), 60)
-        return [f"v{v} {upload[r]}" for v, r in zip(version.tolist(), run.tolist())]
+        changeset = seconds * 150_000_000 // _SPAN_S + rng.integers(1, 5_000, len(first))
+        # Within an upload, a second passes every few objects.
+        ticks = np.cumsum(rng.random(len(upload)) < 0.6)
+        at = np.minimum(seconds[run] + ticks - ticks[first][run], _SPAN_S)
+        stamps = np.datetime_as_string(START + at.astype("timedelta64[s]"), unit="s").astype("S19")
+        user = (rng.zipf(1.3, len(first)) - 1) % len(self.mappers.names)
+        lines.same(" v").number(version).same(" dV c").number(changeset[run])
+        lines.same(" t").block(stamps.view(np.uint8).reshape(-1, 19)).same("Z")
+        lines.same(" i").number(self.mappers.ids[user][run])
+        return lines.same(" u").pick([self.mappers.names[u] for u in user.tolist()], run)
+
+    def _node_ids(self, kind: str, number: int, n: int) -> tuple[np.ndarray, np.ndarray]:
+        """The ids of a chunk's nodes and their uploads; the same on every call for the chunk."""
+        rng = self._rng(kind, number, "node ids")
+        upload = _uploads(rng, n)
+        key = (kind, number)
+        if key not in self.chunk_first_node:
+            self.chunk_first_node[key] = self.ids["node"].next
+            return self.ids["node"].take(rng, upload), upload
+        return self.ids["node"].take(rng, upload, start=self.chunk_first_node[key]), upload
+
+    def _node_text(self, kind: str, number: int, lon: np.ndarray, lat: np.ndarray, tags: Lines | None = None) -> bytes:
+        ids, upload = self._node_ids(kind, number, len(lon))
+        lines = Lines(len(ids)).same("n").number(ids)
+        self._metadata(lines, self._rng(kind, number, "node meta"), upload, self._age("node", ids))
+        lines.same(" T")
+        if tags is not None:
+            lines.extend(tags)
+        return lines.same(" x").degrees(lon).same(" y").degrees(lat).text()
+
+    @staticmethod
+    def _some(rng: np.random.Generator, k: int, share: float, choices: int) -> np.ndarray:
+        """An optional tag's row for ``k`` objects: 0 (absent) but for ``share`` of them, 1..``choices``."""
+        return np.where(rng.random(k) < share, rng.integers(1, choices + 1, k), 0)
+
+    def _near(self, rng: np.random.Generator, k: int, spread_m: float = 2_000) -> tuple[np.ndarray, np.ndarray]:
+        """``k`` points in towns: consecutive objects in one town, as one upload maps them; the next elsewhere."""
+        run = _uploads(rng, k)
+        town = rng.integers(0, len(self.towns), int(run[-1]) + 1)[run]
+        lon, lat = self.towns[town, 0], self.towns[town, 1]
+        scale = rng.lognormal(0, 0.6, k) * spread_m / _M_PER_DEGREE
+        return lon + rng.normal(0, 1, k) * scale / np.cos(np.radians(lat)), lat + rng.normal(0, 1, k) * scale
+
+    @staticmethod
+    def _offsets(lon: np.ndarray, lat: np.ndarray, east_m: np.ndarray, north_m: np.ndarray) -> np.ndarray:
+        """(k, m, 2) lon/lat of offsets in metres around (k,) points."""
+        dlon = east_m / (_M_PER_DEGREE * np.cos(np.radians(lat)))[:, None]
+        return np.stack([lon[:, None] + dlon, lat[:, None] + north_m / _M_PER_DEGREE], 2)
+
+    # -- nodes ----------------------------------------------------------------------------------------------
+
+    def _buildings(self, number: int, k: int) -> bytes:
+        rng = self._rng("buildings", number, "shape")
+        lon, lat = self._near(rng, k)
+        # Rectangles of 6–50 m by 5–30 m, each turned its own way, their corners surveyed to ~0.3 m.
+        half = np.stack([rng.uniform(3, 25, k), rng.uniform(2.5, 15, k)], 1)
+        corner = np.array([[-1, -1], [1, -1], [1, 1], [-1, 1]])
+        x, y = corner[None, :, 0] * half[:, :1], corner[None, :, 1] * half[:, 1:]
+        turn = rng.uniform(0, np.pi, k)[:, None]
+        east = x * np.cos(turn) - y * np.sin(turn) + rng.normal(0, 0.3, (k, 4))
+        north = x * np.sin(turn) + y * np.cos(turn) + rng.normal(0, 0.3, (k, 4))
+        points = self._offsets(lon, lat, east, north).reshape(-1, 2)
+        return self._node_text("buildings", number, points[:, 0], points[:, 1])
+
+    def _road_classes(self, number: int, k: int) -> tuple[np.ndarray, np.ndarray]:
+        """Each road's class (an index into kept, then other classes) and whether HamJi keeps that class."""
+        rng = self._rng("roads", number, "class")
+        kept = rng.random(k) < 0.4
+        cls = np.where(
+            kept, rng.integers(0, len(KEPT_CLASSES), k), len(KEPT_CLASSES) + rng.integers(0, len(OTHER_CLASSES), k)
+        )
+        return cls, kept
+
+    def _roads(self, number: int, k: int) -> bytes:
+        rng = self._rng("roads", number, "shape")
+        lon, lat = self._near(rng, k)
+        _, kept = self._road_classes(number, k)
+        # A kept class in or near the region would change HamJi's layers: such roads move west, a few just
+        # west of the box (inside the margin, so that the exact box test drops them), the rest far away.
+        box = self.region
+        move = kept & ~_far_from(box, lon, lat, 2.0)
+        west = rng.random(k) < 0.05
+        lon = np.where(move, np.where(west, rng.uniform(box[0] - 1.9, box[0] - 0.1, k), rng.uniform(75, 118, k)), lon)
+        # Vertices 10–80 m apart along a bending line, as OSM follows a road's curves.
+        heading = rng.uniform(0, 2 * np.pi, k)[:, None] + np.cumsum(rng.normal(0, 0.25, (k, ROAD_NODES)), 1)
+        step = rng.uniform(10, 80, (k, ROAD_NODES))
+        step[:, 0] = 0
+        east, north = np.cumsum(step * np.cos(heading), 1), np.cumsum(step * np.sin(heading), 1)
+        points = self._offsets(lon, lat, east, north).reshape(-1, 2)
+        return self._node_text("roads", number, points[:, 0], points[:, 1])
+
+    def _landuse(self, number: int, k: int) -> bytes:
+        rng = self._rng("landuse", number, "shape")
+        lon, lat = self._near(rng, k, spread_m=5_000)
+        radius = rng.lognormal(np.log(400), 0.5, k)[:, None]
+        rings = []
+        for points, share in ((OUTER, 1.0), (INNER, 0.35)):
+            angle = np.linspace(0, 2 * np.pi, points, endpoint=False)[None, :] + rng.normal(0, 0.05, (k, points))
+            r = radius * share * rng.uniform(0.8, 1.2, (k, points))
+            rings.append(self._offsets(lon, lat, r * np.cos(angle), r * np.sin(angle)))
+        points = np.concatenate(rings, 1).reshape(-1, 2)
+        return self._node_text("landuse", number, points[:, 0], points[:, 1])
+
+    def _points(self, number: int, k: int) -> bytes:
+        rng = self._rng("points", number, "shape")
+        lon, lat = self._near(rng, k)
+        tags = Lines(k).joined(
+            (self.tags["point"], rng.integers(0, len(POINTS), k)),
+            (self.tags["shop"], self._some(rng, k, 0.6, len(self.shop_names))),
+            (self.tags["opening"], self._some(rng, k, 0.2, 2)),
+        )
+        return self._node_text("points", number, lon, lat, tags)
+
+    def nodes(self) -> Iterator[bytes]:
+        for kind, make in (("buildings", self._buildings), ("roads", self._roads), ("landuse", self._landuse),
+                           ("points", self._points)):  # fmt: skip
+            for number, k in self._chunks(kind):
+                yield make(number, k)
+
+    # -- ways and relations ---------------------------------------------------------------------------------
+
+    def _way_lines(self, kind: str, number: int, n: int) -> Lines:
+        """``w… meta T`` for the chunk's ``n`` ways, in id order."""
+        rng = self._rng(kind, number, "way meta")
+        upload = _uploads(rng, n)
+        ids = self.ids["way"].take(rng, upload)
+        if kind == "landuse":
+            self.landuse_ways.append(ids.reshape(-1, 2))
+        lines = Lines(n).same("w").number(ids)
+        self._metadata(lines, rng, upload, self._age("way", ids))
+        return lines.same(" T")
+
+    @staticmethod
+    def _refs(lines: Lines, refs: np.ndarray) -> Lines:
+        lines.same(" Nn").number(refs[:, 0])
+        for column in range(1, refs.shape[1]):
+            lines.same(",n").number(refs[:, column])
+        return lines
+
+    def _building_ways(self, number: int, k: int) -> bytes:
+        refs = self._node_ids("buildings", number, 4 * k)[0].reshape(k, 4)
+        rng = self._rng("buildings", number, "tags")
+        street = self._some(rng, k, 0.2, len(self.street_names))
+        lines = self._way_lines("buildings", number, k).joined(
+            (self.tags["building"], rng.integers(0, len(BUILDINGS), k)),
+            (self.tags["levels"], self._some(rng, k, 0.15, 32)),
+            (self.tags["street"], street),
+            (self.tags["number"], np.where(street > 0, rng.integers(1, 400, k), 0)),
+        )
+        return self._refs(lines, np.c_[refs, refs[:, 0]]).text()
+
+    def _road_ways(self, number: int, k: int) -> bytes:
+        refs = self._node_ids("roads", number, ROAD_NODES * k)[0].reshape(k, ROAD_NODES)
+        rng = self._rng("roads", number, "tags")
+        cls, _ = self._road_classes(number, k)
+        name = self._some(rng, k, 0.5, len(self.street_names))
+        lines = self._way_lines("roads", number, k).joined(
+            (self.tags["highway"], cls),
+            (self.tags["surface"], self._some(rng, k, 0.3, len(SURFACES))),
+            (self.tags["oneway"], self._some(rng, k, 0.1, 1)),
+            (self.tags["lanes"], self._some(rng, k, 0.15, 6)),
+            (self.tags["name"], name),
+            (self.tags["name:en"], np.where(rng.random(k) < 0.4, name, 0)),
+        )
+        return self._refs(lines, refs).text()
+
+    def _landuse_ways(self, number: int, k: int) -> bytes:
+        """One line a ring, outer then inner, each closed by its first node."""
+        nodes = self._node_ids("landuse", number, (OUTER + INNER) * k)[0].reshape(k, OUTER + INNER)
+        # The ways' fields up to their (empty) tags, one row a ring: the rings' node lists differ in length.
+        head = self._way_lines("landuse", number, 2 * k).matrix()[:, :-1]
+        outer = self._refs(Lines(k).block(head[0::2]), np.c_[nodes[:, :OUTER], nodes[:, 0]])
+        inner = self._refs(Lines(k).block(head[1::2]), np.c_[nodes[:, OUTER:], nodes[:, OUTER]])
+        return interleave(outer.matrix(), inner.matrix())
+
+    def ways(self) -> Iterator[bytes]:
+        for kind, make in (("buildings", self._building_ways), ("roads", self._road_ways),
+                           ("landuse", self._landuse_ways)):  # fmt: skip
+            for number, k in self._chunks(kind):
+                yield make(number, k)
+
+    def relations(self) -> Iterator[bytes]:
+        """The land uses: multipolygons of an outer and an inner ring."""
+        for number, members in enumerate(self.landuse_ways):
+            rng = self._rng("landuse", number, "relations")
+            upload = _uploads(rng, len(members))
+            ids = self.ids["relation"].take(rng, upload)
+            lines = Lines(len(ids)).same("r").number(ids)
+            self._metadata(lines, rng, upload, self._age("way", members[:, 0]))  # made with its rings
+            lines.same(" Ttype=multipolygon,landuse=").pick(list(LANDUSE), rng.integers(0, len(LANDUSE), len(ids)))
+            yield lines.same(" Mw").number(members[:, 0]).same("@outer,w").number(members[:, 1]).same("@inner").text()
 
 
 def _far_from(box: tuple[float, float, float, float], lon: np.ndarray, lat: np.ndarray, margin: float) -> np.ndarray:
     return ~((lon > box[0] - margin) & (lon < box[2] + margin) & (lat > box[1] - margin) & (lat < box[3] + margin))
 
 
-class _Noise:
-    """The noise as OPL lines, in file order (nodes, then ways, then relations, ids ascending)."""
+def _sections(opl: Path) -> dict[str, tuple[tuple[int, int], tuple[int, int], int | None]]:
+    """Byte ranges of a sorted OPL file's lines of each type with ids below the noise's first id and from it
+    on, and the smallest id of the latter (the noise must stay below it)."""
+    found: dict[str, list] = {}
+    letters = {ord("n"): "node", ord("w"): "way", ord("r"): "relation"}
+    at = 0
+    with opl.open("rb") as lines:
+        for line in lines:
+            kind = letters[line[0]]
+            ident = int(line[1 : line.index(b" ")])
+            entry = found.setdefault(kind, [at, None, at, None])  # start, split, end, first id from the split
+            if entry[1] is None and ident >= FIRST_ID[kind]:
+                entry[1], entry[3] = at, ident
+            at += len(line)
+            entry[2] = at
+    sections = {}
+    for kind in FIRST_ID:
+        start, split, end, above = found.get(kind, [0, None, 0, None])
+        split = end if split is None else split
+        sections[kind] = ((start, split), (split, end), above)
+    return sections
 
-    def __init__(self, nodes: int, region: tuple[float, float, float, float], seed: int):
-        self.rng = np.random.default_rng(seed)
-        self.meta = _Meta(self.rng)
-        self.region = region
-        self.counts = {
-            "buildings": int(nodes * SHARES["buildings"]) // 4,
-            "roads": int(nodes * SHARES["roads"]) // 12,
-            "landuse": int(nodes * SHARES["landuse"]) // 36,
-        }
-        used = self.counts["buildings"] * 4 + self.counts["roads"] * 12 + self.counts["landuse"] * 36
-        self.counts["points"] = max(0, nodes - used)
-        self.counts["nodes"] = used + self.counts["points"]
-        self.next_node = NODE_ID0
-        self.way_lines: list[str] = []  # way lines are short: kept until the nodes are written
 
-    def _ids(self, n: int) -> np.ndarray:
-        # Ids grow in small random steps, as deleted objects leave gaps in a real file.
-        ids = self.next_node + np.cumsum(self.rng.integers(1, 3, n))
-        self.next_node = int(ids[-1]) + 1 if n else self.next_node
-        return ids
-
-    def _node_lines(self, ids: np.ndarray, lon: np.ndarray, lat: np.ndarray, tags: list[str] | None = None) -> str:
-        meta = self.meta.text(len(ids))
-        tags = tags or [""] * len(ids)
-        return "".join(
-            f"n{i} {m} T{t} x{x:.7f} y{y:.7f}\n"
-            for i, m, t, x, y in zip(ids.tolist(), meta, tags, lon.tolist(), lat.tolist())
-        )
-
-    def _centres(self, k: int, inside_share: float) -> tuple[np.ndarray, np.ndarray]:
-        """``k`` points in towns of about 500 over China, ``inside_share`` of the towns in the HamJi region box.
-
-        Objects mapped together lie together, as consecutive ids of a real file do.
-        """
-        rng, box = self.rng, self.region
-        towns = k // 500 + 1
-        inside = rng.random(towns) < inside_share
-        lon = np.where(inside, rng.uniform(box[0], box[2], towns), rng.uniform(CHINA[0], CHINA[2], towns))
-        lat = np.where(inside, rng.uniform(box[1], box[3], towns), rng.uniform(CHINA[1], CHINA[3], towns))
-        town = np.minimum(np.arange(k) // 500, towns - 1)
-        return lon[town] + rng.normal(0, 0.02, k), lat[town] + rng.normal(0, 0.02, k)
-
-    def nodes(self) -> Iterator[str]:
-        """Node text in chunks; way and relation lines are collected for :meth:`rest`."""
-        for start in range(0, self.counts["buildings"], CHUNK):
-            k = min(CHUNK, self.counts["buildings"] - start)
-            cx, cy = self._centres(k, 0.08)
-            d = self.rng.uniform(0.00005, 0.0003, k)
-            corners = np.stack([cx - d, cy - d, cx + d, cy - d, cx + d, cy + d, cx - d, cy + d], 1).reshape(-1, 2)
-            ids = self._ids(4 * k)
-            yield self._node_lines(ids, corners[:, 0], corners[:, 1])
-            self.way_lines += [f"Tbuilding=yes Nn{a},n{b},n{c},n{e},n{a}" for a, b, c, e in ids.reshape(k, 4).tolist()]
-        for start in range(0, self.counts["roads"], CHUNK // 12):
-            yield self._roads(min(CHUNK // 12, self.counts["roads"] - start))
-        for start in range(0, self.counts["landuse"], CHUNK // 36):
-            yield self._landuse(min(CHUNK // 36, self.counts["landuse"] - start))
-        for start in range(0, self.counts["points"], CHUNK):
-            k = min(CHUNK, self.counts["points"] - start)
-            lon, lat = self._centres(k, 0.08)
-            tags = [POI_TAGS[t] for t in self.rng.integers(0, len(POI_TAGS), k).tolist()]
-            yield self._node_lines(self._ids(k), lon, lat, tags)
-
-    def _roads(self, k: int) -> str:
-        rng = self.rng
-        x0, y0 = self._centres(k, 0.08)
-        kept = rng.random(k) < 0.4
-        # A kept class in or near the region would change HamJi's layers: such roads move west, a few just
-        # west of the box (inside the margin, so that the exact box test drops them), the rest far away.
-        move = kept & ~_far_from(self.region, x0, y0, 2.0)
-        west = rng.random(k) < 0.05
-        box = self.region
-        x0 = np.where(move, np.where(west, rng.uniform(box[0] - 1.9, box[0] - 0.1, k), rng.uniform(75, 118, k)), x0)
-        steps = np.arange(12) * 0.0004
-        heading = rng.uniform(0, 2 * np.pi, k)
-        lon = (x0[:, None] + steps * np.cos(heading)[:, None]).ravel()
-        lat = (y0[:, None] + steps * np.sin(heading)[:, None]).ravel()
-        ids = self._ids(12 * k).reshape(k, 12)
-        classes = np.where(
-            kept,
-            np.array(KEPT_CLASSES)[rng.integers(0, len(KEPT_CLASSES), k)],
-            np.array(OTHER_CLASSES)[rng.integers(0, len(OTHER_CLASSES), k)],
-        )
-        self.way_lines += [f"Thighway={c} Nn" + ",n".join(map(str, row)) for c, row in zip(classes, ids.tolist())]
-        return self._node_lines(ids.ravel(), lon, lat)
-
-    def _landuse(self, k: int) -> str:
-        cx, cy = self._centres(k, 0.08)
-        parts = []
-        for radius, points in ((0.004, 24), (0.0015, 12)):
-            angle = np.linspace(0, 2 * np.pi, points, endpoint=False)
-            lon = (cx[:, None] + radius * np.cos(angle)).ravel()
-            lat = (cy[:, None] + radius * np.sin(angle)).ravel()
-            ids = self._ids(k * points)
-            parts.append(self._node_lines(ids, lon, lat))
-            rings = ids.reshape(k, points).tolist()
-            self.way_lines += ["T Nn" + ",n".join(map(str, [*ring, ring[0]])) for ring in rings]
-        return "".join(parts)
-
-    def rest(self) -> Iterator[str]:
-        """Way lines, then the land-use relations (each an outer and an inner ring, written in that order)."""
-        first_landuse = len(self.way_lines) - 2 * self.counts["landuse"]
-        for start in range(0, len(self.way_lines), CHUNK):
-            lines = self.way_lines[start : start + CHUNK]
-            meta = self.meta.text(len(lines))
-            yield "".join(f"w{WAY_ID0 + start + i} {m} {body}\n" for i, (m, body) in enumerate(zip(meta, lines)))
-        relations = []
-        meta = self.meta.text(self.counts["landuse"])
-        uses = ("farmland", "forest", "residential", "meadow")
-        for k in range(self.counts["landuse"]):
-            outer, inner = WAY_ID0 + first_landuse + 2 * k, WAY_ID0 + first_landuse + 2 * k + 1
-            relations.append(
-                f"r{RELATION_ID0 + k} {meta[k]} Ttype=multipolygon,landuse={uses[k % 4]} "
-                f"Mw{outer}@outer,w{inner}@inner\n"
-            )
-        yield "".join(relations)
+def _copy(source, start: int, end: int, sink) -> None:
+    source.seek(start)
+    left = end - start
+    while left > 0:
+        block = source.read(min(left, 64 << 20))
+        sink.write(block)
+        left -= len(block)
 
 
 def write_china_file(path: Path, dense: Path, nodes: int = 184_000_000, seed: int = 5) -> dict:
-    """Write ``dense`` merged with ``nodes`` noise nodes as one sorted ``.osm.pbf`` at ``path``. Returns its makeup."""
+    """Write ``dense`` merged with ``nodes`` noise nodes as one sorted ``.osm.pbf`` at ``path``. Returns its makeup.
+
+    One ``osmium cat`` turns the OPL stream into PBF: the dense extract's lines of each type below the noise's
+    ids, the noise's, then the dense extract's above them, so no merge pass over the big file is needed.
+    """
     path, dense = Path(path), Path(dense)
-    noise_pbf = path.with_name(f".{path.stem}.noise.osm.pbf")
     noise = _Noise(nodes, settings.REGION_BBOX, seed)
-    writer = subprocess.Popen(
-        ["osmium", "cat", "--no-progress", "-F", "opl", "-", "-o", str(noise_pbf), "-f", "pbf", "--overwrite"],
-        stdin=subprocess.PIPE,
-    )
-    assert writer.stdin is not None
-    try:
-        for text in itertools.chain(noise.nodes(), noise.rest()):  # streamed: rest() follows nodes()
-            writer.stdin.write(text.encode())
-    finally:
-        writer.stdin.close()
-        writer.wait()
-    if writer.returncode != 0:
-        raise RuntimeError("osmium cat failed on the generated OPL")
     tmp = path.with_name(f".{path.name}.tmp.osm.pbf")
-    subprocess.run(
-        ["osmium", "merge", "--no-progress", str(dense), str(noise_pbf), "-o", str(tmp), "--overwrite"], check=True
-    )
-    noise_pbf.unlink()
+    with tempfile.TemporaryDirectory(prefix=".china-", dir=path.parent) as scratch:
+        dense_opl = Path(scratch) / "dense.opl"
+        subprocess.run(["osmium", "cat", "--no-progress", str(dense), "-f", "opl", "-o", str(dense_opl)], check=True)
+        sections = _sections(dense_opl)
+        writer = subprocess.Popen(
+            ["osmium", "cat", "--no-progress", "-F", "opl", "-", "-o", str(tmp), "-f", "pbf", "--overwrite",
+             f"--output-header=osmosis_replication_timestamp={END}Z"],
+            stdin=subprocess.PIPE,
+        )  # fmt: skip
+        assert writer.stdin is not None
+        try:
+            with dense_opl.open("rb") as source:
+                for kind, text in (("node", noise.nodes()), ("way", noise.ways()), ("relation", noise.relations())):
+                    below, above, first_above = sections[kind]
+                    _copy(source, *below, writer.stdin)
+                    for block in text:
+                        writer.stdin.write(block)
+                    if first_above is not None and noise.ids[kind].next >= first_above:
+                        raise RuntimeError(f"the noise's {kind} ids reach the dense extract's ({first_above})")
+                    _copy(source, *above, writer.stdin)
+        finally:
+            writer.stdin.close()
+            writer.wait()
+    if writer.returncode != 0:
+        tmp.unlink(missing_ok=True)
+        raise RuntimeError("osmium cat failed on the generated OPL")
     os.replace(tmp, path)
-    return {**noise.counts, "bytes": path.stat().st_size}
+    return {**noise.objects, "nodes": sum(k * NODES_PER[kind] for kind, k in noise.objects.items()),
+            "last_ids": {kind: ids.next for kind, ids in noise.ids.items()}, "bytes": path.stat().st_size}  # fmt: skip
 
 
 # --------------------------------------------------------------------------
@@ -376,11 +604,19 @@ def run(workdir: Path, nodes: int, vertex_m: float = 35, peers_python: str | Non
     return out
 
 
+#: Address space a peer may take (``ulimit -v``, KB): osmnx on the cut's XML would take all 24 GB of the machine.
+PEER_MEMORY_KB = 12_000_000
+
+
+def _capped(args: list[str]) -> list[str]:
+    return ["bash", "-c", f'ulimit -v {PEER_MEMORY_KB}; exec "$@"', "peer", *args]
+
+
 def _peers(python: str, china: Path, region: Path, workdir: Path) -> dict:
-    """pyrosm on the China file, osmnx on the XML form of the region (what ``hamji extract`` cut)."""
+    """pyrosm on the China file, osmnx on the XML form of the region (what ``hamji extract`` cut), each capped."""
     peers = {}
-    for name, args in (("pyrosm_china", [python, "-c", PYROSM, str(china)]),
-                       ("pyrosm_region", [python, "-c", PYROSM, str(region)])):  # fmt: skip
+    for name, args in (("pyrosm_china", _capped([python, "-c", PYROSM, str(china)])),
+                       ("pyrosm_region", _capped([python, "-c", PYROSM, str(region)]))):  # fmt: skip
         try:
             peers[name] = measure_child(args, timeout=900)
         except (RuntimeError, subprocess.TimeoutExpired) as exc:
@@ -388,7 +624,7 @@ def _peers(python: str, china: Path, region: Path, workdir: Path) -> dict:
     xml = workdir / "region.osm"
     subprocess.run(["osmium", "cat", "--no-progress", str(region), "-o", str(xml), "--overwrite"], check=True)
     try:
-        peers["osmnx_region_xml"] = measure_child([python, "-c", OSMNX, str(xml)], timeout=900)
+        peers["osmnx_region_xml"] = measure_child(_capped([python, "-c", OSMNX, str(xml)]), timeout=900)
     except (RuntimeError, subprocess.TimeoutExpired) as exc:
         peers["osmnx_region_xml"] = {"failed": str(exc).splitlines()[-1][:300]}
     peers["xml_bytes"] = xml.stat().st_size

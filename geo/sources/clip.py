@@ -7,6 +7,21 @@ relations, and the roads, rail, markets, border controls and towns near
 :data:`settings.REGION_BBOX` — each with every member and node it
 references, so that no relation is left incomplete (the failure of a plain
 bounding-box clip). It is an extract for HamJi, not a general-purpose clip.
+
+The choice needs no node-location index (16 bytes a node on disk for
+China): every pass runs libosmium's C++ filters, so Python sees only what
+they let through.
+
+1. Relations: the region's boundaries, marketplaces and border controls.
+2. Tagged nodes and ways (HamJi's tags): a node is chosen by its own
+   location, as :class:`~geo.sources.passes.FeaturePass` chooses it; a way
+   of a kind HamJi reads is a candidate, noted with its first node.
+3. Those first nodes alone (an id filter): a candidate is chosen when its
+   first node is near the region, as the reader's test has it (or is
+   missing from the file: the reader then looks at the way).
+4. libosmium completes the choice (``IdTracker``): the member ways of the
+   relations and the nodes of every chosen way.
+5. One filtered pass, all in libosmium, writes it all.
 """
 
 from __future__ import annotations
@@ -17,6 +32,7 @@ import tempfile
 from pathlib import Path
 from typing import cast
 
+import numpy as np
 import osmium
 import pandas as pd
 
@@ -24,16 +40,17 @@ from geo import io, settings
 from geo.errors import InputError, OutputError
 from geo.provinces import region_of_boundary
 from geo.sources.bounded import check_extract_stream
-from geo.sources.extracts import FileProgress, Progress, check_extract_path, node_index
-from geo.sources.passes import FeaturePass, wanted_relation, wanted_tags
+from geo.sources.extracts import FileProgress, Progress, check_extract_path
+from geo.sources.passes import FeaturePass, road_class, wanted_relation, wanted_tags, way_kinds
 
 log = logging.getLogger(__name__)
 
 __all__ = ["extract_region"]
 
 
-def _region_relations(path: Path) -> list[int]:
-    """Ids of the relations HamJi reads: the region's province boundaries, marketplaces, border controls."""
+def _region_relations(path: Path, tracker: osmium.IdTracker) -> list[int]:
+    """Pass 1: ids of the relations HamJi reads (the region's province boundaries, marketplaces, border
+    controls); their members go to ``tracker``."""
     keep = []
     relations = osmium.FileProcessor(str(path), osmium.osm.RELATION).with_filter(
         osmium.filter.TagFilter(
@@ -48,7 +65,69 @@ def _region_relations(path: Path) -> list[int]:
                 continue  # another country's or province's boundary
         if kind:
             keep.append(rel.id)
+            tracker.add_references(rel)
     return keep
+
+
+_KEYS = ("highway", "railway", "amenity", "barrier", "place")
+
+
+def _tagged(source: Path, types) -> osmium.FileProcessor:
+    """``source``'s objects of ``types`` that carry a tag HamJi reads (libosmium tests them in C++)."""
+    processor = osmium.FileProcessor(str(source), types)
+    return processor.with_filter(osmium.filter.KeyFilter(*_KEYS)).with_filter(osmium.filter.TagFilter(*wanted_tags()))
+
+
+def _highway(way: osmium.osm.Way) -> str | None:
+    return road_class(way.tags.get("highway"))
+
+
+def _nodes_and_candidates(source: Path, meter: FileProgress) -> tuple[list[int], np.ndarray, np.ndarray]:
+    """Pass 2: the chosen nodes; the candidate ways and the id of each one's first node."""
+    selector = FeaturePass(settings.REGION_BBOX)
+    nodes: list[int] = []
+    ways: list[int] = []
+    first: list[int] = []
+    for seen, obj in enumerate(_tagged(source, osmium.osm.NODE | osmium.osm.WAY)):
+        if isinstance(obj, osmium.osm.Node):
+            kept = selector.count
+            selector.see(obj)
+            if selector.count > kept:
+                nodes.append(obj.id)
+                for rows in selector.kept.rows.values():
+                    rows.clear()  # only the choice matters here, not the geometry
+        elif isinstance(obj, osmium.osm.Way) and len(obj.nodes) and any(way_kinds(obj, _highway(obj))):
+            ways.append(obj.id)
+            first.append(obj.nodes[0].ref)
+        if seen % 4096 == 0:
+            meter.tick(len(nodes) + len(ways))
+    return nodes, np.asarray(ways, dtype=np.int64), np.asarray(first, dtype=np.int64)
+
+
+def _near_region(source: Path, ways: np.ndarray, first: np.ndarray) -> np.ndarray:
+    """Pass 3: the candidate ways whose first node is near the region box, or not in the file at all."""
+    margin = settings.REGION_WAY_MARGIN_DEG
+    west, south, east, north = settings.REGION_BBOX
+    wanted = np.unique(first)
+    found, near = [], []
+    for node in osmium.FileProcessor(str(source), osmium.osm.NODE).with_filter(osmium.filter.IdFilter(wanted)):
+        found.append(node.id)
+        location = cast(osmium.osm.Node, node).location
+        if west - margin <= location.lon <= east + margin and south - margin <= location.lat <= north + margin:
+            near.append(node.id)
+    keep = np.isin(first, np.asarray(near, dtype=np.int64)) | ~np.isin(first, np.asarray(found, dtype=np.int64))
+    return ways[keep]
+
+
+def _write(source: Path, target: Path, tracker: osmium.IdTracker) -> None:
+    """Pass 5: every tracked object, written by libosmium (no Python object per node).
+
+    What is there only as a reference keeps its tags: HamJi's reader decides on an object from the object
+    and its nodes' locations alone, all of which the cut holds, so it decides as it would on the whole file
+    (a tagged node of a chosen road, far from the region, is as far in the cut).
+    """
+    with osmium.SimpleWriter(str(target), overwrite=True) as writer:
+        osmium.apply(osmium.io.Reader(str(source)), tracker.id_filter(), writer)
 
 
 def extract_region(source: Path, target: Path, progress: Progress | None = None) -> dict:
@@ -82,35 +161,19 @@ def extract_region(source: Path, target: Path, progress: Progress | None = None)
     handle, name = tempfile.mkstemp(dir=target.parent, prefix=prefix, suffix=suffix)
     os.close(handle)
     tmp = Path(name)
-    relations = _region_relations(source)
-    selector = FeaturePass(settings.REGION_BBOX)
     meter = FileProgress(source, progress)
-    chosen = 0
     try:
-        with (
-            osmium.BackReferenceWriter(str(tmp), ref_src=str(source), overwrite=True) as writer,
-            tempfile.TemporaryDirectory(prefix="hamji-nodes-", dir=settings.NODE_INDEX_DIR) as scratch,
-        ):
-            index = osmium.index.create_map(node_index(source, Path(scratch)))
-            keys = osmium.filter.KeyFilter("highway", "railway", "amenity", "barrier", "place")
-            # pyosmium annotates storage as str, yet takes a LocationTable (file_processor.py checks for one).
-            processor = osmium.FileProcessor(str(source), osmium.osm.NODE | osmium.osm.WAY)
-            objects = processor.with_locations(cast(str, index))
-            for obj in objects.with_filter(keys).with_filter(osmium.filter.TagFilter(*wanted_tags())):
-                kept = selector.count
-                selector.see(obj)
-                if selector.count > kept:
-                    writer.add(obj)
-                    chosen += 1
-                    if chosen % 4096 == 0:
-                        meter.tick(chosen)
-                        for kept_rows in (*selector.kept.rows.values(), *selector.kept.lines.values()):
-                            kept_rows.clear()  # only the choice matters here, not the geometry
-            for rel in osmium.FileProcessor(str(source), osmium.osm.RELATION).with_filter(
-                osmium.filter.IdFilter(relations)
-            ):
-                writer.add(rel)
-        meter.tick(chosen, done=True)
+        tracker = osmium.IdTracker()
+        relations = _region_relations(source, tracker)
+        nodes, candidates, first = _nodes_and_candidates(source, meter)
+        ways = _near_region(source, candidates, first)
+        chosen = {"n": set(nodes), "w": set(ways.tolist()), "r": set(relations)}
+        for add, kind in ((tracker.add_node, "n"), (tracker.add_way, "w"), (tracker.add_relation, "r")):
+            for ident in chosen[kind]:
+                add(ident)
+        tracker.complete_backward_references(str(source), relation_depth=0)
+        _write(source, tmp, tracker)
+        meter.tick(len(nodes) + len(ways), done=True)
         os.replace(tmp, target)
     except OSError as exc:
         tmp.unlink(missing_ok=True)
@@ -120,7 +183,7 @@ def extract_region(source: Path, target: Path, progress: Progress | None = None)
         raise
     io.shareable(target)
     return {
-        "objects": chosen,
+        "objects": len(nodes) + len(ways),
         "relations": len(relations),
         "source_bytes": source.stat().st_size,
         "target_bytes": target.stat().st_size,

@@ -27,7 +27,16 @@ from geo.sources.raw import (
     SYNTHETIC_TAG,
 )
 
-__all__ = ["AreaPass", "FeaturePass", "Kept", "RelationPass", "road_class", "wanted_relation", "wanted_tags"]
+__all__ = [
+    "AreaPass",
+    "FeaturePass",
+    "Kept",
+    "RelationPass",
+    "road_class",
+    "wanted_relation",
+    "wanted_tags",
+    "way_kinds",
+]
 
 _UNDEFINED = osmium.osm.Location().x  # libosmium's coordinate of a missing location
 
@@ -148,10 +157,7 @@ class FeaturePass:
     def way(self, way) -> None:
         tags = way.tags
         highway = road_class(tags.get("highway"))
-        is_road = highway is not None
-        is_rail = tags.get("railway") in settings.RAIL_TAGS["railway"]
-        is_market = tags.get("amenity") == "marketplace" and way.is_closed()
-        is_control = tags.get("barrier") == "border_control" and way.is_closed()
+        is_road, is_rail, is_market, is_control = way_kinds(way, highway)
         if not (is_road or is_rail or is_market or is_control):
             return
         line = self._line(way)
@@ -185,6 +191,18 @@ class FeaturePass:
             return None  # a one-node way, or every node cut off
         self.kept.partial_ways += 1
         return shapely.LineString(coords).wkb
+
+
+def way_kinds(way, highway: str | None) -> tuple[bool, bool, bool, bool]:
+    """Whether a way (its class ``highway`` by :func:`road_class`) is a road, a rail line, a marketplace or a
+    border control for HamJi: tags and node ids only, no locations needed."""
+    tags = way.tags
+    return (
+        highway is not None,
+        tags.get("railway") in settings.RAIL_TAGS["railway"],
+        tags.get("amenity") == "marketplace" and way.is_closed(),
+        tags.get("barrier") == "border_control" and way.is_closed(),
+    )
 
 
 def wanted_tags() -> list[tuple[str, str]]:
