@@ -9,7 +9,6 @@ import geopandas as gpd
 import pandas as pd
 from branca.element import Figure
 from folium import plugins
-from shapely.geometry import Point
 
 from geo import settings
 from geo.maps.base import (
@@ -51,7 +50,7 @@ from geo.reach import format_hours, headline
 def overview_map(inputs: MapInputs) -> folium.Map:
     """Crossings, roads, corridors, hubs and markets of the whole build."""
     m = _new_map(inputs)
-    m.fit_bounds(_bounds(_with_sea_ports(inputs.markets if len(inputs.markets) else inputs.roads, inputs.crossings)))
+    m.fit_bounds(_bounds(inputs.markets if len(inputs.markets) else inputs.roads))
     _add_outlines(m, inputs)
     _add_roads(m, inputs.roads)
     _add_corridors(m, inputs.corridors)
@@ -78,17 +77,6 @@ def overview_map(inputs: MapInputs) -> folium.Map:
         ],
     )
     return m
-
-
-def _with_sea_ports(frame: gpd.GeoDataFrame, crossings: pd.DataFrame) -> gpd.GeoDataFrame:
-    """``frame``'s points and the Chinese ports of the run's sea links: the overview shows each link whole."""
-    from geo.sources.maritime import SEA_LINKS
-
-    routed = set(crossings["crossing_id"]) if "crossing_id" in crossings else set()
-    ports = [Point(link.cn_lon, link.cn_lat) for link in SEA_LINKS if link.link_id in routed]
-    if not ports:
-        return frame
-    return gpd.GeoDataFrame(geometry=[*frame.geometry, *ports], crs=settings.STORE_CRS)
 
 
 def comparison_map(inputs: MapInputs) -> folium.Map:
