@@ -29,7 +29,7 @@ from geo.errors import InputError
 from geo.network import Side, SpeedTable, build_side, split_at_border, time_matrix
 from geo.penalties import check_penalties, parse_penalties  # noqa: F401 (their old home: callers import them here)
 from geo.rail import RAIL_NOT_USED, allow_rail, rail_entries, rail_side
-from geo.schema import HUB_HOURS_PREFIX
+from geo.schema import HUB_HOURS_HUBS, HUB_HOURS_PREFIX
 from geo.sea import sea_crossings, sea_ports
 from geo.sources.maritime import SEA_LINK_IDS
 from geo.status import apply_dates, as_of_day
@@ -264,38 +264,49 @@ class _MarketRouter:
 def hub_hours(
     kp: Side, cn: Side, crossings: pd.DataFrame, hubs: gpd.GeoDataFrame, market_nodes: np.ndarray
 ) -> dict[str, np.ndarray]:
-    """Hours from each usable hub to each market node, through the crossing best for that hub.
+    """Hours from each hub to each market node, through the way in best for that hub.
 
     The routes stage keeps only each market's best hub; a gravity index
     (:func:`geo.access.gravity_access`) sums over every hub, so it needs
-    every hub's own time. One Chinese pass per hub to the crossings, then
-    one North Korean pass from a virtual source joined to each usable
-    crossing by that hub's time to it plus the crossing's penalty. NaN where
-    the hub reaches no crossing that reaches the market.
+    every hub's own time, over every way in of the run (:func:`ways_in`).
+    A land hub: one Chinese pass to the crossings and rail entries, then one
+    North Korean pass from a virtual source joined to each by that hub's
+    road time to it, plus what the way in adds (loading, train, unloading)
+    and its penalty. A sea link's Chinese port is a hub of its own (its
+    goods start on the quay): its links enter at their Korean port, after
+    the voyage and the customs penalty. NaN where the hub reaches no way in
+    that reaches the market.
     """
-    usable = crossings[crossings["usable"]]
-    # A sea link's Chinese end is a port, not one of these hubs: only crossings on the Chinese roads count.
-    usable = usable[usable["cn_node"].to_numpy(int) >= 0]
+    usable = crossings[crossings["usable"].astype(bool)]
+    at_sea = usable["cn_node"].to_numpy(int) < 0
+    by_land, by_sea = usable[~at_sea], usable[at_sea]
     # A train's legs (loading, rail, unloading) come on top of the hub's road time to the rail crossing.
-    beyond = (usable["hub_crossing_h"] - usable["cn_road_h"]).fillna(0.0) if "cn_road_h" in usable else 0.0
-    chosen = hubs[hubs["usable"]]
+    beyond = (by_land["hub_crossing_h"] - by_land["cn_road_h"]).fillna(0.0) if "cn_road_h" in by_land else 0.0
+    beyond_s = (by_land["penalty_h"].to_numpy(float) + np.asarray(beyond, dtype=float)) * 3600
+    hours = {}
+    for hub, node in zip(hubs.loc[hubs["usable"], "hub"], hubs.loc[hubs["usable"], "node"]):
+        to_crossing = dijkstra(cn.graph, directed=True, indices=int(node))[by_land["cn_node"].to_numpy(int)]
+        hours[hub] = _hours_from_entries(kp, by_land["kp_node"].to_numpy(int), to_crossing + beyond_s, market_nodes)
+    for port, links in by_sea.groupby("hub"):
+        offset = (links["hub_crossing_h"] + links["penalty_h"]).to_numpy(float) * 3600
+        hours[str(port)] = _hours_from_entries(kp, links["kp_node"].to_numpy(int), offset, market_nodes)
+    return hours
+
+
+def _hours_from_entries(kp: Side, nodes: np.ndarray, offset_s: np.ndarray, market_nodes: np.ndarray) -> np.ndarray:
+    """Hours to each market node from a virtual source joined to North Korean ``nodes`` by ``offset_s`` seconds."""
+    entries = pd.DataFrame({"node": nodes, "offset": offset_s})
+    entries = entries[np.isfinite(entries["offset"])].sort_values("offset").drop_duplicates("node")
     n = kp.graph.shape[0]
     graph = kp.graph.tocoo()
-    hours = {}
-    for hub, node in zip(chosen["hub"], chosen["node"]):
-        to_crossing = dijkstra(cn.graph, directed=True, indices=int(node))[usable["cn_node"].to_numpy(int)]
-        offset = to_crossing + (usable["penalty_h"].to_numpy(float) + np.asarray(beyond, dtype=float)) * 3600
-        entries = pd.DataFrame({"node": usable["kp_node"].to_numpy(int), "offset": offset})
-        entries = entries[np.isfinite(entries["offset"])].sort_values("offset").drop_duplicates("node")
-        augmented = time_matrix(
-            np.r_[graph.row, np.full(len(entries), n)],
-            np.r_[graph.col, entries["node"].to_numpy()],
-            np.r_[graph.data, entries["offset"].to_numpy() + _EPS],
-            n + 1,
-        )
-        time_s = dijkstra(augmented, directed=True, indices=n)[market_nodes] - _EPS
-        hours[hub] = np.where(np.isfinite(time_s), time_s / 3600, np.nan)
-    return hours
+    augmented = time_matrix(
+        np.r_[graph.row, np.full(len(entries), n)],
+        np.r_[graph.col, entries["node"].to_numpy()],
+        np.r_[graph.data, entries["offset"].to_numpy() + _EPS],
+        n + 1,
+    )
+    time_s = dijkstra(augmented, directed=True, indices=n)[market_nodes] - _EPS
+    return np.where(np.isfinite(time_s), time_s / 3600, np.nan)
 
 
 MARKET_RESULT_COLUMNS = (
@@ -447,7 +458,7 @@ def compute_routes(
     markets, routes, usage = _route_markets(markets, router, crossings, roads, bridges)
     on_road = markets["snap_m"].to_numpy(float) <= settings.SNAP_MAX_M
     reached = hub_hours(kp, cn, crossings, hubs, markets["node"].to_numpy(int))
-    for hub in settings.HUBS:  # every hub, as the schema declares: NaN for one not in the supply model
+    for hub in HUB_HOURS_HUBS:  # every hub, as the schema declares: NaN for one not in the supply model
         hours = reached.get(hub, np.full(len(markets), np.nan))
         markets[f"{HUB_HOURS_PREFIX}{hub}"] = np.where(on_road, hours, np.nan)  # as total_h: off-road is unrouted
     crossings["markets_served"] = crossings["crossing_id"].map(usage["served"])
