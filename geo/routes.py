@@ -28,7 +28,7 @@ from geo.bands import road_time_bands, travel_time_bands
 from geo.errors import InputError
 from geo.network import Side, SpeedTable, build_side, split_at_border, time_matrix
 from geo.penalties import check_penalties, parse_penalties  # noqa: F401 (their old home: callers import them here)
-from geo.rail import RAIL_NOT_USED, allow_rail, rail_entries, rail_side
+from geo.rail import RAIL_NOT_USED, allow_rail, hub_station_entries, rail_entries, rail_side
 from geo.schema import HUB_HOURS_HUBS, HUB_HOURS_PREFIX
 from geo.sea import sea_crossings, sea_ports
 from geo.sources.maritime import SEA_LINK_IDS
@@ -93,6 +93,11 @@ class _Walk:
         vertex, owner = self.side.chain_vertices(np.asarray(edges))
         joint = np.r_[False, owner[1:] != owner[:-1]]
         return self.side.vertex_lonlat[vertex[~joint]]
+
+
+def _coords(line) -> np.ndarray:
+    """A rail leg's coordinates, none for a route without that leg."""
+    return np.asarray(line.coords) if isinstance(line, shapely.LineString) else np.zeros((0, 2))
 
 
 def _snap(side: Side, points: gpd.GeoSeries) -> tuple[np.ndarray, np.ndarray]:
@@ -235,7 +240,7 @@ class _MarketRouter:
         sea = crossing["mode"] == "sea"
         cn_edges = [] if sea else self.cn_walk.edges(_path(self.cn_pred, int(crossing["cn_node"])))
         kp_km = self.kp_walk.length_m(kp_edges) / 1000
-        other_km = crossing["sea_km"] if sea else crossing.get("rail_km", 0.0)
+        other_km = crossing["sea_km"] if sea else _km(crossing.get("rail_km")) + _km(crossing.get("cn_rail_km"))
         numbers = {
             "best_crossing": crossing["crossing_id"],
             "hub": crossing["hub"],
@@ -253,12 +258,23 @@ class _MarketRouter:
         point = crossing["geometry"]
         # A sea link's line starts at the Chinese port (the sea leg drawn straight); a train's runs on the rails.
         start = [[crossing["cn_port_lon"], crossing["cn_port_lat"]]] if crossing["mode"] == "sea" else np.zeros((0, 2))
-        rails = crossing.get("rail_line")
-        on_rail = np.asarray(rails.coords) if isinstance(rails, shapely.LineString) else np.zeros((0, 2))
+        on_rail, cn_rail = (_coords(crossing.get(leg)) for leg in ("rail_line", "cn_rail_line"))
         coords = np.concatenate(
-            [start, self.cn_walk.coords(cn_edges), [[point.x, point.y]], on_rail, self.kp_walk.coords(kp_edges)]
+            [
+                start,
+                self.cn_walk.coords(cn_edges),
+                cn_rail,
+                [[point.x, point.y]],
+                on_rail,
+                self.kp_walk.coords(kp_edges),
+            ]
         )
         return shapely.linestrings(coords if len(coords) > 1 else np.repeat(coords, 2, axis=0))
+
+
+def _km(value) -> float:
+    """A leg's kilometres, 0 for a leg the route does not have (NaN or missing)."""
+    return float(value) if value is not None and pd.notna(value) else 0.0
 
 
 def hub_hours(
@@ -411,7 +427,11 @@ def ways_in(
     crossings, supplied = apply_supply(crossings, layers["hubs"], layers.get("provinces"), assumptions.supply)
     crossings, hubs, cn_pred = _hubs_to_crossings(crossings, supplied, cn)
     if "rail" in modes:
-        rail = rail_side(layers, route_points({k: layers[k] for k in ("crossings", "stations") if k in layers}))
+        keep = route_points({k: layers[k] for k in ("crossings", "stations") if k in layers})
+        cn_rail = rail_side(layers, keep, "CN")
+        if cn_rail is not None:  # a hub's own station may send the goods by train to the rail crossing
+            crossings = hub_station_entries(crossings, hubs, layers["stations"], cn_rail, cn)
+        rail = rail_side(layers, keep)
         crossings = rail_entries(crossings, layers["stations"], rail, kp.snap) if rail is not None else crossings
     if "sea" in modes:
         penalties = {link: assumptions.penalty_h(link) for link in SEA_LINK_IDS}
@@ -538,6 +558,12 @@ def route_legs(crossing: pd.Series, numbers: dict) -> str:
     else:
         road_h = crossing.get("cn_road_h", numbers["hub_crossing_h"])
         first = f"road in China from {numbers['hub']} {road_h:.1f} h"
+        station = crossing.get("cn_station")
+        if isinstance(station, str):
+            first = (
+                f"road in China from {numbers['hub']} to {station} station {road_h:.1f} h; "
+                f"rail in China {crossing['cn_rail_km']:.0f} km {crossing['cn_rail_h']:.1f} h"
+            )
     legs = [first, f"border or port {numbers['penalty_h']:.1f} h"]
     if crossing["mode"] == "rail":
         station = crossing.get("station")
@@ -553,9 +579,11 @@ def route_legs(crossing: pd.Series, numbers: dict) -> str:
 
 def _crossings_out(crossings: pd.DataFrame) -> pd.DataFrame:
     """The crossings layer of the routes: one row per crossing or sea link (not the stations trains reach)."""
-    if "station" in crossings:
-        crossings = crossings[crossings["station"].isna()]
-    helpers = ["kp_node", "cn_node", "station", "rail_km", "rail_h", "rail_line"]
+    for entry in ("station", "cn_station"):  # a train's stations are entries, not crossings of their own
+        if entry in crossings:
+            crossings = crossings[crossings[entry].isna()]
+    helpers = ["kp_node", "cn_node", "station", "rail_km", "rail_h", "rail_line", "cn_station", "cn_rail_km"]
+    helpers += ["cn_rail_h", "cn_rail_line"]
     return crossings.drop(columns=[c for c in helpers if c in crossings]).reset_index(drop=True)
 
 
