@@ -246,9 +246,10 @@ def rail_entries(crossings: pd.DataFrame, stations: gpd.GeoDataFrame, rail: Side
         # One search per rail crossing, shared by its rows (by road to the border, or by train from a station).
         if crossing["crossing_id"] not in searched:
             searched[crossing["crossing_id"]] = _from_border(rail, crossing["geometry"])
-        if searched[crossing["crossing_id"]] is None:
+        search = searched[crossing["crossing_id"]]
+        if search is None:
             continue
-        seconds, pred = searched[crossing["crossing_id"]]
+        seconds, pred = search
         for s in np.flatnonzero(ok):
             if not np.isfinite(seconds[station_rail[s]]):
                 continue

@@ -132,8 +132,8 @@ def sea_link_popup(row: pd.Series, link: SeaLink, day: str) -> str:
 def add_sea_links(m: folium.Map, crossings: pd.DataFrame, day: str) -> folium.FeatureGroup | None:
     """Draw each sea link of the routes' crossings as a line port to port; None when the run has no sea link."""
     sea = crossings[crossings["mode"] == "sea"] if "mode" in crossings else crossings.iloc[:0]
-    links = [(row, _link_of(row["crossing_id"])) for _, row in sea.iterrows()]
-    links = [(row, link) for row, link in links if link is not None]
+    found = [(row, _link_of(row["crossing_id"])) for _, row in sea.iterrows()]
+    links = [(row, link) for row, link in found if link is not None]
     if not links:
         return None
     group = folium.FeatureGroup(name=SEA_LINKS_LAYER)
