@@ -89,7 +89,8 @@ def _station_tip(row: pd.Series) -> str:
     name = _text(row.get("name_en")) or _text(row.get("name")) or "unnamed"
     kind = "freight yard" if row.get("railway") == "yard" else "station"
     if row.get("country") != "KP":
-        return f"{name} {kind} (China)"
+        reach_m = settings.HUB_STATION_MAX_M
+        return f"{name} {kind} (China): a hub within {reach_m / 1000:g} km may load its goods onto a train here"
     return f"{name} {kind}: goods move between train and truck ({settings.RAIL_TRANSFER_H:g} h)"
 
 
