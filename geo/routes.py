@@ -28,8 +28,8 @@ from geo.bands import road_time_bands, travel_time_bands
 from geo.errors import InputError
 from geo.network import Side, SpeedTable, build_side, split_at_border, time_matrix
 from geo.penalties import check_penalties, parse_penalties  # noqa: F401 (their old home: callers import them here)
-from geo.rail import RAIL_NOT_USED, allow_rail, rail_entries, rail_side
-from geo.schema import HUB_HOURS_PREFIX
+from geo.rail import RAIL_NOT_USED, allow_rail, hub_station_entries, rail_entries, rail_side
+from geo.schema import HUB_HOURS_HUBS, HUB_HOURS_PREFIX
 from geo.sea import sea_crossings, sea_ports
 from geo.sources.maritime import SEA_LINK_IDS
 from geo.status import apply_dates, as_of_day
@@ -93,6 +93,11 @@ class _Walk:
         vertex, owner = self.side.chain_vertices(np.asarray(edges))
         joint = np.r_[False, owner[1:] != owner[:-1]]
         return self.side.vertex_lonlat[vertex[~joint]]
+
+
+def _coords(line) -> np.ndarray:
+    """A rail leg's coordinates, none for a route without that leg."""
+    return np.asarray(line.coords) if isinstance(line, shapely.LineString) else np.zeros((0, 2))
 
 
 def _snap(side: Side, points: gpd.GeoSeries) -> tuple[np.ndarray, np.ndarray]:
@@ -235,7 +240,7 @@ class _MarketRouter:
         sea = crossing["mode"] == "sea"
         cn_edges = [] if sea else self.cn_walk.edges(_path(self.cn_pred, int(crossing["cn_node"])))
         kp_km = self.kp_walk.length_m(kp_edges) / 1000
-        other_km = crossing["sea_km"] if sea else crossing.get("rail_km", 0.0)
+        other_km = crossing["sea_km"] if sea else _km(crossing.get("rail_km")) + _km(crossing.get("cn_rail_km"))
         numbers = {
             "best_crossing": crossing["crossing_id"],
             "hub": crossing["hub"],
@@ -253,49 +258,71 @@ class _MarketRouter:
         point = crossing["geometry"]
         # A sea link's line starts at the Chinese port (the sea leg drawn straight); a train's runs on the rails.
         start = [[crossing["cn_port_lon"], crossing["cn_port_lat"]]] if crossing["mode"] == "sea" else np.zeros((0, 2))
-        rails = crossing.get("rail_line")
-        on_rail = np.asarray(rails.coords) if isinstance(rails, shapely.LineString) else np.zeros((0, 2))
+        on_rail, cn_rail = (_coords(crossing.get(leg)) for leg in ("rail_line", "cn_rail_line"))
         coords = np.concatenate(
-            [start, self.cn_walk.coords(cn_edges), [[point.x, point.y]], on_rail, self.kp_walk.coords(kp_edges)]
+            [
+                start,
+                self.cn_walk.coords(cn_edges),
+                cn_rail,
+                [[point.x, point.y]],
+                on_rail,
+                self.kp_walk.coords(kp_edges),
+            ]
         )
         return shapely.linestrings(coords if len(coords) > 1 else np.repeat(coords, 2, axis=0))
+
+
+def _km(value) -> float:
+    """A leg's kilometres, 0 for a leg the route does not have (NaN or missing)."""
+    return float(value) if value is not None and pd.notna(value) else 0.0
 
 
 def hub_hours(
     kp: Side, cn: Side, crossings: pd.DataFrame, hubs: gpd.GeoDataFrame, market_nodes: np.ndarray
 ) -> dict[str, np.ndarray]:
-    """Hours from each usable hub to each market node, through the crossing best for that hub.
+    """Hours from each hub to each market node, through the way in best for that hub.
 
     The routes stage keeps only each market's best hub; a gravity index
     (:func:`geo.access.gravity_access`) sums over every hub, so it needs
-    every hub's own time. One Chinese pass per hub to the crossings, then
-    one North Korean pass from a virtual source joined to each usable
-    crossing by that hub's time to it plus the crossing's penalty. NaN where
-    the hub reaches no crossing that reaches the market.
+    every hub's own time, over every way in of the run (:func:`ways_in`).
+    A land hub: one Chinese pass to the crossings and rail entries, then one
+    North Korean pass from a virtual source joined to each by that hub's
+    road time to it, plus what the way in adds (loading, train, unloading)
+    and its penalty. A sea link's Chinese port is a hub of its own (its
+    goods start on the quay): its links enter at their Korean port, after
+    the voyage and the customs penalty. NaN where the hub reaches no way in
+    that reaches the market.
     """
-    usable = crossings[crossings["usable"]]
-    # A sea link's Chinese end is a port, not one of these hubs: only crossings on the Chinese roads count.
-    usable = usable[usable["cn_node"].to_numpy(int) >= 0]
+    usable = crossings[crossings["usable"].astype(bool)]
+    at_sea = usable["cn_node"].to_numpy(int) < 0
+    by_land, by_sea = usable[~at_sea], usable[at_sea]
     # A train's legs (loading, rail, unloading) come on top of the hub's road time to the rail crossing.
-    beyond = (usable["hub_crossing_h"] - usable["cn_road_h"]).fillna(0.0) if "cn_road_h" in usable else 0.0
-    chosen = hubs[hubs["usable"]]
+    beyond = (by_land["hub_crossing_h"] - by_land["cn_road_h"]).fillna(0.0) if "cn_road_h" in by_land else 0.0
+    beyond_s = (by_land["penalty_h"].to_numpy(float) + np.asarray(beyond, dtype=float)) * 3600
+    hours = {}
+    for hub, node in zip(hubs.loc[hubs["usable"], "hub"], hubs.loc[hubs["usable"], "node"]):
+        to_crossing = dijkstra(cn.graph, directed=True, indices=int(node))[by_land["cn_node"].to_numpy(int)]
+        hours[hub] = _hours_from_entries(kp, by_land["kp_node"].to_numpy(int), to_crossing + beyond_s, market_nodes)
+    for port, links in by_sea.groupby("hub"):
+        offset = (links["hub_crossing_h"] + links["penalty_h"]).to_numpy(float) * 3600
+        hours[str(port)] = _hours_from_entries(kp, links["kp_node"].to_numpy(int), offset, market_nodes)
+    return hours
+
+
+def _hours_from_entries(kp: Side, nodes: np.ndarray, offset_s: np.ndarray, market_nodes: np.ndarray) -> np.ndarray:
+    """Hours to each market node from a virtual source joined to North Korean ``nodes`` by ``offset_s`` seconds."""
+    entries = pd.DataFrame({"node": nodes, "offset": offset_s})
+    entries = entries[np.isfinite(entries["offset"])].sort_values("offset").drop_duplicates("node")
     n = kp.graph.shape[0]
     graph = kp.graph.tocoo()
-    hours = {}
-    for hub, node in zip(chosen["hub"], chosen["node"]):
-        to_crossing = dijkstra(cn.graph, directed=True, indices=int(node))[usable["cn_node"].to_numpy(int)]
-        offset = to_crossing + (usable["penalty_h"].to_numpy(float) + np.asarray(beyond, dtype=float)) * 3600
-        entries = pd.DataFrame({"node": usable["kp_node"].to_numpy(int), "offset": offset})
-        entries = entries[np.isfinite(entries["offset"])].sort_values("offset").drop_duplicates("node")
-        augmented = time_matrix(
-            np.r_[graph.row, np.full(len(entries), n)],
-            np.r_[graph.col, entries["node"].to_numpy()],
-            np.r_[graph.data, entries["offset"].to_numpy() + _EPS],
-            n + 1,
-        )
-        time_s = dijkstra(augmented, directed=True, indices=n)[market_nodes] - _EPS
-        hours[hub] = np.where(np.isfinite(time_s), time_s / 3600, np.nan)
-    return hours
+    augmented = time_matrix(
+        np.r_[graph.row, np.full(len(entries), n)],
+        np.r_[graph.col, entries["node"].to_numpy()],
+        np.r_[graph.data, entries["offset"].to_numpy() + _EPS],
+        n + 1,
+    )
+    time_s = dijkstra(augmented, directed=True, indices=n)[market_nodes] - _EPS
+    return np.where(np.isfinite(time_s), time_s / 3600, np.nan)
 
 
 MARKET_RESULT_COLUMNS = (
@@ -400,7 +427,11 @@ def ways_in(
     crossings, supplied = apply_supply(crossings, layers["hubs"], layers.get("provinces"), assumptions.supply)
     crossings, hubs, cn_pred = _hubs_to_crossings(crossings, supplied, cn)
     if "rail" in modes:
-        rail = rail_side(layers, route_points({k: layers[k] for k in ("crossings", "stations") if k in layers}))
+        keep = route_points({k: layers[k] for k in ("crossings", "stations") if k in layers})
+        cn_rail = rail_side(layers, keep, "CN")
+        if cn_rail is not None:  # a hub's own station may send the goods by train to the rail crossing
+            crossings = hub_station_entries(crossings, hubs, layers["stations"], cn_rail, cn)
+        rail = rail_side(layers, keep)
         crossings = rail_entries(crossings, layers["stations"], rail, kp.snap) if rail is not None else crossings
     if "sea" in modes:
         penalties = {link: assumptions.penalty_h(link) for link in SEA_LINK_IDS}
@@ -447,7 +478,7 @@ def compute_routes(
     markets, routes, usage = _route_markets(markets, router, crossings, roads, bridges)
     on_road = markets["snap_m"].to_numpy(float) <= settings.SNAP_MAX_M
     reached = hub_hours(kp, cn, crossings, hubs, markets["node"].to_numpy(int))
-    for hub in settings.HUBS:  # every hub, as the schema declares: NaN for one not in the supply model
+    for hub in HUB_HOURS_HUBS:  # every hub, as the schema declares: NaN for one not in the supply model
         hours = reached.get(hub, np.full(len(markets), np.nan))
         markets[f"{HUB_HOURS_PREFIX}{hub}"] = np.where(on_road, hours, np.nan)  # as total_h: off-road is unrouted
     crossings["markets_served"] = crossings["crossing_id"].map(usage["served"])
@@ -527,6 +558,12 @@ def route_legs(crossing: pd.Series, numbers: dict) -> str:
     else:
         road_h = crossing.get("cn_road_h", numbers["hub_crossing_h"])
         first = f"road in China from {numbers['hub']} {road_h:.1f} h"
+        station = crossing.get("cn_station")
+        if isinstance(station, str):
+            first = (
+                f"road in China from {numbers['hub']} to {station} station {road_h:.1f} h; "
+                f"rail in China {crossing['cn_rail_km']:.0f} km {crossing['cn_rail_h']:.1f} h"
+            )
     legs = [first, f"border or port {numbers['penalty_h']:.1f} h"]
     if crossing["mode"] == "rail":
         station = crossing.get("station")
@@ -542,9 +579,11 @@ def route_legs(crossing: pd.Series, numbers: dict) -> str:
 
 def _crossings_out(crossings: pd.DataFrame) -> pd.DataFrame:
     """The crossings layer of the routes: one row per crossing or sea link (not the stations trains reach)."""
-    if "station" in crossings:
-        crossings = crossings[crossings["station"].isna()]
-    helpers = ["kp_node", "cn_node", "station", "rail_km", "rail_h", "rail_line"]
+    for entry in ("station", "cn_station"):  # a train's stations are entries, not crossings of their own
+        if entry in crossings:
+            crossings = crossings[crossings[entry].isna()]
+    helpers = ["kp_node", "cn_node", "station", "rail_km", "rail_h", "rail_line", "cn_station", "cn_rail_km"]
+    helpers += ["cn_rail_h", "cn_rail_line"]
     return crossings.drop(columns=[c for c in helpers if c in crossings]).reset_index(drop=True)
 
 

@@ -9,10 +9,12 @@ import pandas as pd
 import shapely
 
 from geo import settings
+from geo.sources.maritime import SEA_PORTS
 
 __all__ = [
     "DATA_STAMPS",
     "GEOMETRY_TYPES",
+    "HUB_HOURS_HUBS",
     "HUB_HOURS_PREFIX",
     "LAYER_ORDER",
     "ROUTE_SCHEMAS",
@@ -220,8 +222,10 @@ def bool_tag(values: pd.Series) -> pd.Series:
 
 
 # -- the routes GeoPackage ------------------------------------------------------------
-#: Markets-layer columns of the hours from each hub: ``hours_from_Yanji`` … (one per :data:`settings.HUBS`).
+#: Markets-layer columns of the hours from each hub: ``hours_from_Yanji`` … (one per :data:`HUB_HOURS_HUBS`).
 HUB_HOURS_PREFIX = "hours_from_"
+#: Every hub goods may start from: the land hubs of :data:`settings.HUBS`, then the sea links' Chinese ports.
+HUB_HOURS_HUBS = (*settings.HUBS, *(port for port in SEA_PORTS if port not in settings.HUBS))
 #: Column name -> dtype of each layer of ``hamji_routes.gpkg``: the layers stage's columns plus routing's.
 ROUTE_SCHEMAS: dict[str, dict[str, str]] = {
     "routes": {
@@ -253,9 +257,10 @@ ROUTE_SCHEMAS: dict[str, dict[str, str]] = {
         "reachable": "bool",
         "reason": "str",
         "reason_code": "str",
-        # Hours from each hub through the crossing best for it (the gravity index sums over them);
-        # NaN for a hub outside the supply model or that cannot reach the market.
-        **{f"{HUB_HOURS_PREFIX}{hub}": "float64" for hub in settings.HUBS},
+        # Hours from each hub through the way in best for it (the gravity index sums over them): the land
+        # hubs, and the sea links' Chinese ports; NaN for a hub outside the supply model or that cannot reach
+        # the market.
+        **{f"{HUB_HOURS_PREFIX}{hub}": "float64" for hub in HUB_HOURS_HUBS},
     },
     "roads": {**SCHEMAS["roads"], "routes": "int64", "routes_area_m2": "float64"},
     "crossings": {

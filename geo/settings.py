@@ -163,8 +163,15 @@ SEA_DWELL_H = 24.0
 #: took about 24 h before the power shortage of late 2014 and 10 days or more
 #: after it (Yonhap citing RFA and Asia Press,
 #: https://www.koreanewsdigest.com/n-korean-trains-virtually-out-of-service-due-to-power-shortage-report/).
-#: Chinese rail is not routed (the Chinese leg is by road to the crossing).
-RAIL_SPEED_KMH = {"KP": 25.0}
+#: China: no published whole-trip speed of freight on the border branch lines
+#: (Tumen, Dandong, Ji'an) was found; the North Korean figure is taken, an
+#: assumption on the slow side, so that a train from a hub's station is chosen
+#: over the road only where the road is much longer (the same table serves both).
+RAIL_SPEED_KMH = {"KP": 25.0, "CN": 25.0}
+#: A Chinese hub is joined to the rail network at a station within this
+#: distance (m) of it: its own city's station (an assumption: a city's main
+#: station lies within a few kilometres of its centre).
+HUB_STATION_MAX_M = 5_000
 #: Hours to move a load between truck and train, once at each end of a rail
 #: leg. An assumption (no published figure found), like the border penalty.
 RAIL_TRANSFER_H = 3.0

@@ -85,9 +85,10 @@ def test_hours_from_each_hub_by_hand(demo):
     _, routes, _ = demo
     markets, crossings = routes.markets, routes.crossings.set_index("crossing_id")
     hubs = access.hub_columns(markets)
-    assert sorted(hubs) == [f"hours_from_{h}" for h in sorted(settings.HUBS)]
-    # Dandong (Liaoning) is outside the hamji supply model: it reaches no market.
-    assert markets["hours_from_Dandong"].isna().all()
+    # The land hubs, and the sea links' Chinese ports (hubs of their own: a ship's goods start on the quay).
+    assert sorted(hubs) == sorted(f"hours_from_{h}" for h in (*settings.HUBS, "Dalian", "Longkou"))
+    # Dandong (Liaoning) and the ports are outside the hamji supply model: they reach no market.
+    assert markets[["hours_from_Dandong", "hours_from_Dalian", "hours_from_Longkou"]].isna().all().all()
     # The best hub's own time is the route's time, and no hub is faster.
     assert np.allclose(markets[hubs].min(axis=1), markets["total_h"])
     hyesan = markets[markets["name"] == "혜산시장"].iloc[0]

@@ -21,6 +21,8 @@ LEGEND_FOR = {
     "Trade corridors (hub → crossing → market)": "trade corridor",
     "Chinese wholesale hubs": "Chinese wholesale hub",
     "Border crossings": "crossing, road (open)",
+    "Railways and stations": "railway (tooltip: usage, service as tagged)",
+    "Sea links (Chinese port → Korean port)": "sea link, Chinese → Korean port",
     "Markets (colour: time to crossing)": "0–1 h",
     "Provinces: median time to a crossing": "a province: the time of its median market",
     "Roads: hours from the nearest crossing": "a road or a market: its own time",

@@ -58,7 +58,7 @@ def test_in_march_2022_the_train_at_dandong_was_the_way_in(demo):
 
 def test_a_best_route_may_mix_rail_and_road(demo, monkeypatch):
     # With trains faster than the roads (80 km/h, not the sourced assumption), goods ride on to Sariwon station.
-    monkeypatch.setattr(settings, "RAIL_SPEED_KMH", {"KP": 80.0})
+    monkeypatch.setattr(settings, "RAIL_SPEED_KMH", {**settings.RAIL_SPEED_KMH, "KP": 80.0})
     out = compute_routes(demo.frames, api.run_assumptions(supply="all", as_of="2022-03"))
     sariwon = _sariwon(out)
     rail_km = _km((124.3958, 40.1118), _town("Sinuiju"), _town("Pyongyang"), _town("Sariwon"))
@@ -76,3 +76,36 @@ def test_no_rail_under_the_road_models(demo):
     assert crossings.loc["sinuiju_dandong_rail", "reason_code"] == "rail"
     assert not crossings.index.str.startswith("sea_").any()
     assert set(out["routes"]["entry_mode"]) == {"road"}
+
+
+def test_a_hub_with_a_station_may_send_the_goods_by_chinese_rail(demo):
+    from dataclasses import replace
+
+    # Dandong's station is at the hub; the Chinese rail runs from it to the Friendship Bridge's end, 1.36 km.
+    rail_km = _km(_town("Dandong"), (124.3888, 40.1178))
+    assert rail_km == pytest.approx(1.36, abs=0.01)
+    default = api.run_assumptions(supply="all", as_of="2022-03")
+    # With the Chinese roads at 1 km/h (a lever of this test, not an assumption of the project) the truck to the
+    # bridge takes over an hour, the train from the station 1.36 km / 25 km/h = 3 min: the train is the Chinese leg.
+    crawl = {cls: 1.0 for cls in default.speeds.speeds["CN"]}
+    slow = replace(default, speeds=replace(default.speeds, speeds={**default.speeds.speeds, "CN": crawl}))
+    before, after = (_routed(compute_routes(demo.frames, a), "신의주시장") for a in (default, slow))
+    assert before["legs"].startswith("road in China from Dandong 0.0 h; border or port 2.0 h")
+    assert after["legs"].startswith("road in China from Dandong to Dandong station 0.0 h; rail in China 1 km 0.1 h")
+    # Loading, border and unloading and the North Korean leg are the same: only the Chinese leg changed.
+    road_h = _routed_crossing(compute_routes(demo.frames, default))["cn_road_h"]
+    assert after["total_h"] == pytest.approx(before["total_h"] - road_h + rail_km / 25, abs=1e-3)
+    assert after["total_km"] == pytest.approx(before["total_km"] - road_h * 60 + rail_km, abs=0.05)  # primary 60 km/h
+    # The route line runs on the Chinese rails from the station to the bridge.
+    assert any(abs(x - 124.3888) < 1e-6 and abs(y - 40.1178) < 1e-6 for x, y in after.geometry.coords)
+
+
+def _routed(out, market: str):
+    routes = out["routes"].set_index("name")
+    return routes.loc[[n for n in routes.index if n.startswith(market)][0]]
+
+
+def _routed_crossing(out):
+    crossings = out["crossings"].set_index("crossing_id")
+    assert crossings.index.is_unique  # a train's stations are entries of the crossing, not rows of their own
+    return crossings.loc["sinuiju_dandong_rail"]

@@ -69,3 +69,27 @@ def test_as_of_2021_06_every_crossing_closed_then_is_unusable(demo):
     later = compute_routes(demo.frames, api.run_assumptions(supply="all", as_of="2021-07"))
     usable = later["crossings"].loc[later["crossings"]["usable"], "crossing_id"]
     assert set(usable) == {"sea_dalian_nampo", "sea_longkou_nampo"}
+
+
+def test_the_hours_from_each_hub_count_the_sea_links_ports_as_hubs(demo_routes):
+    import geopandas as gpd
+    import numpy as np
+
+    from geo.access import hub_columns
+
+    markets = gpd.read_file(demo_routes, layer="markets").set_index("name_en")
+    tongil = markets.loc["Tongil Street Market"]
+    # Dalian's quay to Nampo's 41.57 h, 2 h customs, then the motorway Nampo-Pyongyang (44.6 km at 50 km/h,
+    # 0.89 h; the market is snapped to the road's end at Pyongyang).
+    road_km = _road_km("Nampo", "Pyongyang")
+    assert road_km == pytest.approx(44.6, abs=0.1)
+    sea_h = find_sea_link("sea_dalian_nampo").sea_hours()
+    assert tongil["hours_from_Dalian"] == pytest.approx(sea_h + settings.BORDER_PENALTY_H + road_km / 50, abs=1e-3)
+    # Both links land at Nampo: Longkou is later by its 17.1 h wait and its 67 nmi longer way at 10 kn, everywhere.
+    longkou = find_sea_link("sea_longkou_nampo")
+    later = longkou.wait_h + (longkou.distance_nm - find_sea_link("sea_dalian_nampo").distance_nm) / 10
+    assert later == pytest.approx(23.87, abs=0.01)
+    assert np.allclose(markets["hours_from_Longkou"] - markets["hours_from_Dalian"], later)
+    # Every way in counts: each market's best route is its fastest hub, land or sea.
+    fastest = markets[hub_columns(markets)].min(axis=1)
+    assert np.allclose(markets["total_h"], fastest, equal_nan=True)

@@ -111,6 +111,16 @@ class MapInputs:
     catchments: gpd.GeoDataFrame | None = None
     #: The intervals of ``hamji uncertainty`` on the same routes, if current (:mod:`geo.uncertainty`).
     uncertainty: pd.DataFrame | None = None
+    #: The layers' railways and stations (drawn with the crossings; None or empty: none drawn).
+    railways: gpd.GeoDataFrame | None = None
+    stations: gpd.GeoDataFrame | None = None
+
+    @property
+    def as_of_day(self) -> str:
+        """The day the routes were asked about (``--as-of``, else the data date): a link's status is for that day."""
+        from geo.status import as_of_day
+
+        return as_of_day(self.assumptions.as_of, self.provenance.get("osm_timestamp"))
 
     def interval_html(self) -> str:
         """The uncertainty sentence (intervals and probability) as escaped HTML, or '' without one."""

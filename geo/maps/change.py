@@ -19,6 +19,7 @@ from geo.maps.base import (
     _page_furniture,
     _road_legend_items,
 )
+from geo.maps.channels import add_channels
 from geo.maps.layers import _add_crossings, _add_outlines, _add_roads, _finish, market_circle
 from geo.maps.pages import CHANGE_CLASSES, GAINED_COLOUR, LOST_COLOUR, _change_text
 from geo.maps.style import INDEX_FILE
@@ -42,6 +43,7 @@ def change_map(inputs: MapInputs, result: BuildComparison) -> folium.Map:
     _add_outlines(m, inputs)
     _add_roads(m, inputs.roads)
     _add_road_changes(m, result.roads)
+    channel_items, _ = add_channels(m, inputs)
     _add_crossings(m, inputs.crossings)
     _add_market_changes(m, inputs.markets, result.markets)
     _finish(m)
@@ -73,7 +75,7 @@ def change_map(inputs: MapInputs, result: BuildComparison) -> folium.Map:
         [
             ("Change in hub → market time", items),
             ("Roads changed", roads),
-            ("Crossings", _crossing_legend_items()),
+            ("Crossings", _crossing_legend_items() + channel_items),
             ("Roads", _road_legend_items()),
             ("Provinces", _outline_legend_items()),
         ],

@@ -98,7 +98,7 @@ def crossing_popup(row: pd.Series) -> str:
         ("Rebuilt", with_source(row.get("year_rebuilt"), row.get("year_rebuilt_source"))),
         # Where sources disagree on the year, both are shown.
         ("Opened (other source)", with_source(row.get("year_opened_alt"), row.get("year_opened_alt_source"))),
-        ("Shut", _shut_periods(row.get("periods"), sources)),
+        ("Shut", shut_periods(row.get("periods"), sources)),
         ("Location", with_source(f"±{precision} m" if precision else "", row.get("coord_source"))),
         ("Facts", sources.cite(row.get("facts_source")).strip()),
         ("In OSM", escape(_text(row.get("osm_ids")) or "no")),
@@ -109,7 +109,7 @@ def crossing_popup(row: pd.Series) -> str:
     return _table(pairs)
 
 
-def _shut_periods(text, sources: Citations) -> str:
+def shut_periods(text, sources: Citations) -> str:
     """Each period a crossing was shut (``shut A to B (why): sources``), its sources numbered like the others."""
     periods = [p if p.startswith("shut ") else f"shut {p}" for p in _text(text).split("; shut ") if p]
     lines = []
@@ -151,7 +151,8 @@ def _label(kind: str, english: str, *local: str) -> str:
 def _add_crossings(m: folium.Map, crossings: gpd.GeoDataFrame) -> folium.FeatureGroup:
     """The crossings, labelled in English, Korean and Chinese (from zoom :data:`geo.maps.style.LABEL_ZOOM`)."""
     group = folium.FeatureGroup(name="Border crossings")
-    for _, row in crossings.iterrows():
+    # A sea link is drawn as a line from port to port (geo.maps.channels), not as a crossing at its Korean port.
+    for _, row in crossings[crossings["mode"] != "sea"].iterrows():
         shut = str(row.get("reason") or "").startswith(SHUT_ON)
         state = "closed" if row["status"] == "closed" or shut else "open" if row.get("usable", True) else "unusable"
         shape = "rail" if row["mode"] == "rail" else "road"

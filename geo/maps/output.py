@@ -49,6 +49,8 @@ def map_inputs(
         provenance=routes.provenance,
         catchments=catchments,
         uncertainty=uncertainty,
+        railways=layers.railways,
+        stations=layers.stations,
     )
 
 

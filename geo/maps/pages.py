@@ -27,6 +27,7 @@ from geo.maps.base import (
     _time_legend_items,
 )
 from geo.maps.catchments import add_catchments
+from geo.maps.channels import add_channels
 from geo.maps.layers import (
     _add_corridors,
     _add_crossings,
@@ -53,10 +54,11 @@ def overview_map(inputs: MapInputs) -> folium.Map:
     _add_outlines(m, inputs)
     _add_roads(m, inputs.roads)
     _add_corridors(m, inputs.corridors)
+    channel_items, links = add_channels(m, inputs)
     _add_hubs(m, inputs.hubs)
     crossings = _add_crossings(m, inputs.crossings)
     markets = _add_markets(m, inputs.markets, inputs.crossings)
-    _finish(m, [markets, crossings])
+    _finish(m, [markets, crossings, *links])
     root = _page(m)
     _page_furniture(
         root,
@@ -69,7 +71,7 @@ def overview_map(inputs: MapInputs) -> folium.Map:
         root,
         [
             ("Time to nearest crossing", _time_legend_items()),
-            ("Symbols", _symbol_legend_items()),
+            ("Symbols", _symbol_legend_items() + channel_items),
             ("Roads", _road_legend_items()),
             ("Provinces", _outline_legend_items()),
         ],
@@ -122,9 +124,10 @@ def comparison_map(inputs: MapInputs) -> folium.Map:
     _add_road_times(m, inputs.road_times)
     _add_outlines(m, inputs)  # the groups' outlines, the province names and the border line, over the shading
     catchment_items = add_catchments(m, inputs)
+    channel_items, links = add_channels(m, inputs, rail_shown=False)
     crossings = _add_crossings(m, inputs.crossings)
     markets = _add_markets(m, inputs.markets, inputs.crossings)
-    _finish(m, [markets, crossings])
+    _finish(m, [markets, crossings, *links])
     root = _page(m)
     intervals = inputs.interval_html()
     subtitle = escape(headline(inputs.reach)) + (f"<br><small>{intervals}</small>" if intervals else "")
@@ -139,7 +142,7 @@ def comparison_map(inputs: MapInputs) -> folium.Map:
                     *_time_legend_items(),
                 ],
             ),
-            ("Crossings", _crossing_legend_items()),
+            ("Crossings", _crossing_legend_items() + channel_items),
             ("Catchments (layer control)", catchment_items or ["no market is routed"]),
             ("Provinces", _outline_legend_items()),
         ],
@@ -180,7 +183,8 @@ def side_by_side_map(inputs: MapInputs) -> Figure:
         # Each side carries only the roads around its own province.
         minx, miny, maxx, maxy = (province if len(province) else inputs.provinces).total_bounds
         _add_roads(m, gpd.clip(inputs.roads, (minx - 0.3, miny - 0.3, maxx + 0.3, maxy + 0.3)))
-        searched = [_add_markets(m, inputs.markets, inputs.crossings), _add_crossings(m, inputs.crossings)]
+        channel_items, links = add_channels(m, inputs)
+        searched = [_add_markets(m, inputs.markets, inputs.crossings), _add_crossings(m, inputs.crossings), *links]
         _SearchBox(searched).add_to(m)
         plugins.Fullscreen(position="topleft").add_to(m)
         folium.LayerControl(collapsed=True).add_to(m)
@@ -236,7 +240,7 @@ def side_by_side_map(inputs: MapInputs) -> Figure:
         figure,
         [
             ("Time to nearest crossing", _time_legend_items()),
-            ("Crossings", _crossing_legend_items()),
+            ("Crossings", _crossing_legend_items() + channel_items),
             ("Roads", _road_legend_items()),
             ("Provinces", _outline_legend_items()),
         ],
@@ -288,7 +292,8 @@ def difference_map(inputs: MapInputs, markets: pd.DataFrame, provinces: pd.DataF
     m.fit_bounds(_bounds(inputs.markets if len(inputs.markets) else inputs.roads))
     _add_outlines(m, inputs)
     _add_roads(m, inputs.roads)
-    searched = [_add_crossings(m, inputs.crossings)]
+    channel_items, links = add_channels(m, inputs)
+    searched = [_add_crossings(m, inputs.crossings), *links]
     diff = markets.set_index(["osm_type", "osm_id"])
     # Shown first: the measure the scenario changes more (a border penalty leaves crossing times alone).
     moved = {stem: float(markets[f"{stem}_change_h"].abs().sum()) for stem, _ in CHANGE_MEASURES}
@@ -335,7 +340,7 @@ def difference_map(inputs: MapInputs, markets: pd.DataFrame, provinces: pd.DataF
         root,
         [
             ("Change in time", items),
-            ("Crossings", _crossing_legend_items()),
+            ("Crossings", _crossing_legend_items() + channel_items),
             ("Roads", _road_legend_items()),
             ("Provinces", _outline_legend_items()),
         ],

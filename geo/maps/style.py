@@ -28,6 +28,11 @@ ROAD_STYLES = {  # layer name, classes, colour, weight, shown at start
     "secondary": ("Roads: secondary, tertiary", ("secondary", "tertiary"), "#868e96", 2, True),
     "minor": ("Roads: unclassified, track", ("unclassified", "track"), "#adb5bd", 1, False),
 }
+#: A railway: a dark line under white dashes (the usual railway symbol), apart from the grey roads.
+RAIL_CASING = {"color": "#343a40", "weight": 5, "opacity": 0.9}
+RAIL_DASHES = {"color": "#ffffff", "weight": 2.5, "opacity": 1, "dashArray": "7 7"}
+#: A sea link, port to port (folium's PolyLine options): blue like the water, dashed like a route not on land.
+SEA_LINE = {"color": "#1864ab", "weight": 3.5, "opacity": 0.9, "dash_array": "12 8"}
 CROSSING_COLOURS = {"open": "#2b8a3e", "closed": "#c92a2a", "unusable": "#868e96"}
 
 
@@ -111,7 +116,7 @@ PAGE_CSS = """<style>
   .hamji-header h1{font-size:13px}
   .hamji-legend{bottom:64px;max-height:55vh;overflow:auto}
   .leaflet-control-minimap{display:none}
-  .leaflet-popup-content{width:calc(100vw - 80px) !important;overflow-wrap:break-word}
+  .leaflet-popup-content{width:calc(100vw - 80px) !important;overflow-wrap:break-word;max-height:62vh;overflow-y:auto}
   .leaflet-control-search input.search-input{width:120px}
 }
 .hamji-demo{position:fixed;top:0;left:0;right:0;z-index:1001;background:#c92a2a;color:#fff;text-align:center;
@@ -127,6 +132,10 @@ PAGE_CSS = """<style>
 .hamji-legend i.line{height:0;border:0;border-top:4px solid #5f3dc4;vertical-align:3px}
 .hamji-crossing{width:14px;height:14px;border:2px solid #fff;box-shadow:0 0 2px #000}
 .hamji-crossing.rail{transform:rotate(45deg)}
+.hamji-station{width:7px;height:7px;background:#fff;border:2px solid #343a40}
+.hamji-legend i.rail{height:3px;border:1px solid #343a40;vertical-align:2px;
+  background:repeating-linear-gradient(90deg,#343a40 0 4px,#fff 4px 8px)}
+.hamji-legend i.station{width:7px;height:7px;border:2px solid #343a40;background:#fff}
 .hamji-hub{width:14px;height:14px;border-radius:50%;background:#1864ab;border:3px solid #fff;box-shadow:0 0 2px #000}
 .hamji-province-label{font:600 12px/1.2 sans-serif;color:#343a40;text-align:center;white-space:nowrap;width:max-content;
   transform:translate(-50%,-50%);text-shadow:0 0 3px #fff,0 0 3px #fff,0 0 3px #fff;pointer-events:none}

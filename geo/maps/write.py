@@ -94,7 +94,11 @@ def simplified(inputs: MapInputs, tolerance_m: float) -> MapInputs:
         name: _prepare(drawn.get(name, getattr(inputs, name)), tolerance_m)
         for name in ("provinces", "border", "roads", "corridors", "crossings", "hubs", "markets", "road_times")
     }
-    # Everything else (reach, assumptions, provenance, catchments, intervals) as it was.
+    if inputs.railways is not None:
+        # One line per name and tag set: OSM cuts a railway into many ways, each a feature with its own tooltip.
+        tags = ["name", "usage", "service", "gauge", "electrified"]
+        frames["railways"] = _prepare(merge_lines(inputs.railways, tags), tolerance_m)
+    # Everything else (reach, assumptions, provenance, catchments, intervals, stations) as it was.
     return replace(inputs, **frames)
 
 

@@ -22,7 +22,7 @@ from pyproj import Geod
 from geo import settings
 from geo.sources.gazetteer import SRC_COVID_CLOSED, SRC_UPI_DALIAN_NAMPO, SRC_XINHUA_LONGKOU_NAMPO, Period
 
-__all__ = ["SEA_LINKS", "SEA_LINK_IDS", "SeaLink", "find_sea_link"]
+__all__ = ["SEA_LINKS", "SEA_LINK_IDS", "SEA_PORTS", "SeaLink", "find_sea_link"]
 
 SRC_MSA_DALIAN = (
     "China Maritime Safety Administration, port information 'DALIAN: 38° 55' N 121° 40' E' "
@@ -155,6 +155,9 @@ SEA_LINKS: tuple[SeaLink, ...] = (
 
 #: The id of every sea link (routing joins them to the crossings; a scenario or penalty may name them).
 SEA_LINK_IDS = tuple(link.link_id for link in SEA_LINKS)
+#: The Chinese ports of the sea links, each once: a sea link's goods start there, so each is a hub of its own
+#: (its markets' ``hours_from_PORT``), beside the land hubs of :data:`geo.settings.HUBS`.
+SEA_PORTS = tuple(dict.fromkeys(link.cn_port for link in SEA_LINKS))
 
 
 def find_sea_link(link_id: str) -> SeaLink:
