@@ -34,6 +34,14 @@ def _check_labels(found: dict) -> None:
             assert not _overlap(rect, furniture), (text, what, furniture)
 
 
+#: The open popup's box, and those of the controls of the map it is on (the search box among them).
+_POPUP_AND_CONTROLS_JS = """() => {
+  const box = el => { const r = el.getBoundingClientRect(); return [r.left, r.top, r.right, r.bottom]; };
+  const popup = document.querySelector('.leaflet-popup');
+  return [box(popup), [...popup.closest('.folium-map').querySelectorAll('.leaflet-control')].map(box)];
+}"""
+
+
 def _overlap(a, b) -> bool:
     return a[0] < b[2] and b[0] < a[2] and a[1] < b[3] and b[1] < a[3]
 
@@ -116,11 +124,15 @@ def test_the_search_box_finds_a_market_or_crossing_by_any_name_and_opens_its_pop
             box.press_sequentially(typed, delay=30)
             page.wait_for_timeout(700)  # the box waits for typing to pause
             tips = page.locator(".search-tip").all_inner_texts()
+            listed = page.locator(".search-tooltip").last.bounding_box()  # the tips stay on the screen
+            assert listed["x"] >= 0 and listed["x"] + listed["width"] <= PHONE[0], (typed, listed)
             wanted = search_text(typed).lower().replace("-", "–")
             assert tips and all(wanted in tip.lower() for tip in tips), (typed, tips)
             page.locator(".search-tip").first.click()
             page.wait_for_timeout(900)
             popups.append(page.locator(".leaflet-popup-content").inner_text())
+            popup, controls = page.evaluate(_POPUP_AND_CONTROLS_JS)
+            assert not [c for c in controls if _overlap(popup, c)], (typed, popup, controls)  # none lies over it
             page.keyboard.press("Escape")
         assert seen.js_errors == [], seen.js_errors
         assert not [url for url in seen.refused if "tile.openstreetmap.org" not in url], seen.refused

@@ -92,7 +92,10 @@ _SEARCH_SETUP_JS = """
   var search = new L.Control.Search({
     layer: L.featureGroup(layers), propertyName: 'searchName', initial: false, marker: false,
     position: 'topright', textPlaceholder: 'Find a market or crossing', textErr: 'Nothing of that name',
-    moveToLocation: function(latlng, title, map) { map.setView(latlng, Math.max(map.getZoom(), 11)); },
+    // At once: a popup opened while the map still flew there was panned for the old view, under the controls.
+    moveToLocation: function(latlng, title, map) {
+      map.setView(latlng, Math.max(map.getZoom(), 11), {animate: false});
+    },
     filterData: function(text, records) {
       var wanted = fold(text).trim(), found = {};
       if (!wanted) return found;

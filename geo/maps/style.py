@@ -140,6 +140,8 @@ PAGE_CSS = """<style>
 .hamji-province-label.hamji-above{transform:translate(-50%,-140%)}
 .hamji-far-out .hamji-crossing-label{display:none}
 .leaflet-control-search .search-input{width:190px;font-size:13px}
+.leaflet-control-search .search-tooltip{left:auto;right:0;max-width:calc(100vw - 40px)}
+.leaflet-control-search .search-tip{font-size:13px;overflow:hidden;text-overflow:ellipsis}
 .hamji-legend i.outline{background:none;height:0;border:0;border-top-width:3px;vertical-align:3px}
 .hamji-hub-label{font-size:12px;color:#1864ab}
 table.hamji-popup{border-collapse:collapse;font:12px sans-serif}
