@@ -113,7 +113,7 @@ def build_markets(
     is_area = markets.geom_type.isin(["Polygon", "MultiPolygon"])
     markets["geom_type"] = np.where(is_area, "polygon", "point")
     markets["area_m2"] = markets.to_crs(settings.MEASURE_CRS).area.where(is_area)
-    markets = markets.rename(columns={"name:en": "name_en", "name:ko": "name_ko"})
+    markets = markets.rename(columns={"name:en": "name_en", "name:ko": "name_ko", "name:ko-Latn": "name_ko_latn"})
     markets = markets.join(assign_regions(markets.geometry, provinces))
     markets = markets[markets["province"].isin({r.code for r in selection})]
     markets = markets.sort_values(["osm_type", "osm_id"]).reset_index(drop=True)

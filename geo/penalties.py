@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import difflib
 import re
+import unicodedata
 from collections.abc import Iterable
 
 from geo import settings
@@ -15,7 +16,7 @@ from geo.errors import InputError
 from geo.regions import BY_CODE
 from geo.sources.gazetteer import CROSSINGS
 
-__all__ = ["check_penalties", "check_penalty_crossings", "parse_penalties"]
+__all__ = ["check_penalties", "check_penalty_crossings", "name_key", "parse_penalties"]
 
 
 def check_penalties(
@@ -24,19 +25,21 @@ def check_penalties(
     """``penalties`` by crossing id, if every key is a crossing and every value in range.
 
     A key may be a crossing's id or, with ``names`` (name -> id), its name
-    as the maps show it (any case); the result is keyed by id. A value must
+    as the maps show it (any case, any dash: :func:`name_key`); the result is keyed by id. A value must
     be from 0 to :data:`settings.MAX_PENALTY_H` hours. An unknown key names
     the closest crossings.
 
     With ``crossing_ids`` ``None`` only the hours are checked (before the
     crossings are known).
     """
-    by_name = {name.casefold(): cid for name, cid in (names or {}).items()}
+    by_name = {name_key(cid): cid for cid in crossing_ids or []} | {
+        name_key(name): cid for name, cid in (names or {}).items()
+    }
     checked: dict[str, float] = {}
     for name, hours in penalties.items():
         cid = name
         if crossing_ids is not None and name not in crossing_ids:
-            found = by_name.get(name.casefold())
+            found = by_name.get(name_key(name))
             if found is None:
                 close = difflib.get_close_matches(name, [*crossing_ids, *(names or {})], n=3, cutoff=0.5)
                 raise InputError(
@@ -77,7 +80,7 @@ _OSM_CROSSING_ID = re.compile(r"osm_(node|way|relation)_\d+")
 def check_penalty_crossings(keys: Iterable[str], provinces: Iterable[str]) -> None:
     """Check ``--penalty`` crossings against the gazetteer before any OSM is read, so a typo fails at once.
 
-    A key that is a gazetteer id or name (any case) must lie in one of
+    A key that is a gazetteer id or name (any case or dash, :func:`name_key`) must lie in one of
     ``provinces`` (the codes a build reads), or the layers would not hold it.
     A key close to a gazetteer crossing and matching none is a typo, named
     with the closest. Any other key (an OSM-only crossing's id or name) can
@@ -88,10 +91,10 @@ def check_penalty_crossings(keys: Iterable[str], provinces: Iterable[str]) -> No
     InputError
         Naming the key, the closest crossings, or the province to add.
     """
-    by_key = {c.crossing_id: c for c in CROSSINGS} | {c.name_en.casefold(): c for c in CROSSINGS}
+    by_key = {name_key(c.crossing_id): c for c in CROSSINGS} | {name_key(c.name_en): c for c in CROSSINGS}
     chosen = set(provinces)
     for key in keys:
-        crossing = by_key.get(key) or by_key.get(key.casefold())
+        crossing = by_key.get(name_key(key))
         if crossing is not None:
             if crossing.province not in chosen:
                 region = BY_CODE[crossing.province]
@@ -113,16 +116,28 @@ def check_penalty_crossings(keys: Iterable[str], provinces: Iterable[str]) -> No
             )
 
 
-def _fold(text: str) -> str:
-    return re.sub(r"[\s_\-–—]", "", text.casefold())
+#: What a typed crossing name may differ by from the gazetteer's: spaces, underscores, and any dash
+#: (a keyboard's hyphen for the en dash the gazetteer writes, a minus sign, an em dash).
+_IGNORED_IN_NAMES = re.compile(r"[\s_\-\u2010-\u2015\u2212]")
+
+
+def name_key(text: str) -> str:
+    """A crossing's name or id as compared: ``Namyang-Tumen``, ``namyang – tumen`` and ``Namyang–Tumen`` are one.
+
+    Examples
+    --------
+    >>> name_key("Namyang-Tumen") == name_key("namyang – tumen") == name_key("Namyang–Tumen") == "namyangtumen"
+    True
+    """
+    return _IGNORED_IN_NAMES.sub("", unicodedata.normalize("NFKC", text).casefold())
 
 
 def _closest(key: str) -> list[str]:
     """Up to three gazetteer ids or names like ``key``: the same but for case and dashes, starting with it, or close."""
     labels = [*(c.crossing_id for c in CROSSINGS), *(c.name_en for c in CROSSINGS)]
-    folded = _fold(key)
-    same = [label for label in labels if _fold(label) == folded]
-    starting = [label for label in labels if len(folded) >= 3 and _fold(label).startswith(folded)]
+    folded = name_key(key)
+    same = [label for label in labels if name_key(label) == folded]
+    starting = [label for label in labels if len(folded) >= 3 and name_key(label).startswith(folded)]
     close = difflib.get_close_matches(key.casefold(), [label.casefold() for label in labels], n=3, cutoff=0.6)
     similar = [label for label in labels if label.casefold() in close]
     return list(dict.fromkeys([*same, *starting, *similar]))[:3]

@@ -98,6 +98,8 @@ SCHEMAS: dict[str, dict[str, str]] = {
         "name": "str",
         "name_en": "str",
         "name_ko": "str",
+        # OSM's name:ko-Latn: the Korean name romanised, where a mapper gave it (shown beside the Korean name).
+        "name_ko_latn": "str",
         "geom_type": "str",
         "area_m2": "float64",
         "geometry_repaired": "bool",

@@ -57,8 +57,24 @@ def test_a_penalty_takes_a_crossing_by_the_name_the_maps_show_and_suggests_close
     by_name = geo.route_markets(layers, penalties={"wonjong–quanhe": 4.0}).assumptions.penalties_h
     by_id = geo.route_markets(layers, penalties={"wonjong_quanhe": 4.0}).assumptions.penalties_h
     assert by_name == by_id and by_name["wonjong_quanhe"] == 4.0
+    # As typed on a keyboard: a hyphen (or an em dash, or spaces around it) for the gazetteer's en dash.
+    for typed in ("Wonjong-Quanhe", "WONJONG — QUANHE", "wonjong - quanhe"):
+        assert geo.route_markets(layers, penalties={typed: 4.0}).assumptions.penalties_h == by_id, typed
     with pytest.raises(InputError, match=r"did you mean 'wonjong_quanhe' or 'Wonjong–Quanhe'"):
         geo.route_markets(layers, penalties={"wonjong_quanh": 4.0})
+
+
+def test_build_checks_a_crossing_typed_with_a_hyphen_as_the_gazetteer_name_it_is():
+    """The check before any OSM is read takes hyphens, em dashes, spaces and case as the en dash it reads."""
+    import pytest
+
+    from geo.errors import InputError
+    from geo.penalties import check_penalty_crossings
+
+    check_penalty_crossings(["Namyang-Tumen (road)", "namyang — tumen (ROAD)", "Musan (Chilsong)-Nanping"], ["KP-09"])
+    # Three crossings go by Namyang–Tumen: the bare name is not guessed, the three are named.
+    with pytest.raises(InputError, match="did you mean 'namyang_tumen_road' or 'namyang_tumen_rail' or 'namy"):
+        check_penalty_crossings(["Namyang-Tumen"], ["KP-09"])
 
 
 def _hamji_in(folder: Path, *args: str) -> subprocess.CompletedProcess:
@@ -74,6 +90,14 @@ def test_in_an_empty_folder_every_error_points_to_the_demo(tmp_path):
         done = _hamji_in(tmp_path, *args)
         assert done.returncode == 1 and len(done.stderr.splitlines()) == 1, (args, done.stderr)
         assert "run that stage first" in done.stderr and "'hamji build --demo'" in done.stderr, (args, done.stderr)
+        # The folder as it was: no layers/ or maps/ (nor a lock file in them) made on the way to failing.
+        assert sorted(p.name for p in tmp_path.rglob("*")) == [], args
+    # A folder that was there keeps only what it had: the lock file taken inside it goes too.
+    (tmp_path / "maps").mkdir()
+    (tmp_path / "maps" / "notes.txt").write_text("the user's")
+    done = _hamji_in(tmp_path, "scenario", "wonjong_closed", "--maps", "maps", "--layers", "a/b/layers")
+    assert done.returncode == 1, done.stderr
+    assert sorted(str(p.relative_to(tmp_path)) for p in tmp_path.rglob("*")) == ["maps", "maps/notes.txt"]
 
 
 def test_a_mistyped_scenario_or_province_gets_the_closest_names(tmp_path):

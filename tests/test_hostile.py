@@ -511,7 +511,7 @@ def test_lock_that_is_a_link_is_refused_and_its_target_untouched(previous, tmp_p
     victim = tmp_path / "precious.txt"
     victim.write_text("the user's data")
     lock = previous / "layers" / ".hamji.lock"
-    lock.unlink()
+    lock.unlink(missing_ok=True)  # a finished run removes the lock file it made
     lock.symlink_to(victim)
     line = refused(previous, "reach", "--force", *folder_args("reach", previous))
     assert "is a link, not HamJi's lock file" in line
@@ -792,7 +792,7 @@ def test_kill_during_the_commit_is_finished_in_both_folders(previous, number, th
             "'Wonjong–Quanhe'? (write CROSSING=HOURS with a crossing's name as the maps show it, or its id) "
             "[--penalty]",
         ),
-        (("--penalty", "wonjong-quanhe=4"), "did you mean 'wonjong_quanhe' or 'Wonjong–Quanhe'?"),
+        (("--penalty", "wonjong-quanh=4"), "did you mean 'wonjong_quanhe' or 'Wonjong–Quanhe'?"),
         (("--penalty", "hyesan=2"), "did you mean 'hyesan_changbai' or 'Hyesan–Changbai'?"),
         (
             ("--penalty", "Sinuiju–Dandong (road)=3"),
@@ -803,7 +803,7 @@ def test_kill_during_the_commit_is_finished_in_both_folders(previous, number, th
         (("--penalty", "Wonjong–Quanhe=300"), "300 is not a number of hours from 0 to 240"),
         (("--province", "North Hamgyung"), "unknown province 'North Hamgyung'; did you mean North Hamgyong or"),
     ],
-    ids=["prefix", "hyphen", "town-only", "province-not-built", "hours-text", "hours-range", "province-typo"],
+    ids=["prefix", "hyphen-typo", "town-only", "province-not-built", "hours-text", "hours-range", "province-typo"],
 )
 def test_build_refuses_a_typo_before_it_locks_or_loads_anything(tmp_path, args, expected):
     # In-process, to see what was imported: the check runs before geopandas (seconds to load) is.

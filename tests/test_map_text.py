@@ -122,3 +122,43 @@ def test_a_market_is_searched_by_its_english_name_as_well_as_its_osm_name():
     names = {"name": "회령시장", "name_en": "Hoeryong Market", "name_ko": "회령시장"}
     row = pd.Series({**names, "province_name": "North Hamgyong"})
     assert market_search_name(row) == "회령시장 Hoeryong Market (North Hamgyong)"
+
+
+def test_a_name_with_a_zero_width_space_is_found_as_typed_and_shown_as_tagged():
+    """OSM's name:ko carries U+200B and its name is decomposed jamo: the search box gets the typed form only."""
+    import pandas as pd
+
+    from geo.maps.layers import market_popup, market_search_name, market_tip_name
+
+    decomposed = "\u1112\u116c\u1105\u1167\u11bc\u200b\uc2dc\uc7a5"  # 회령 as jamo, a zero-width space, 시장
+    row = pd.Series(
+        {
+            "name": decomposed,
+            "name_en": "Hoeryong Market",
+            "name_ko_latn": "Hoeryŏng sijang",
+            "name_ko": "회령시장",  # the same name, composed: not repeated
+            "province_name": "North Hamgyong",
+            "osm_type": "node",
+            "osm_id": 1,
+        }
+    )
+    assert market_search_name(row) == "회령시장 Hoeryong Market Hoeryŏng sijang (North Hamgyong)"
+    popup = market_popup(row)
+    # Shown as OSM tags it (the popup and tooltip keep the zero-width space), with the English and romanised names.
+    assert f"<th>Market</th><td>{decomposed}</td>" in popup
+    assert "<th>English</th><td>Hoeryong Market</td>" in popup and "<th>Romanised</th><td>Hoeryŏng sijang</td>" in popup
+    assert "<th>Korean</th>" not in popup
+    assert market_tip_name(row) == f"<b>{decomposed}</b> (Hoeryong Market)"
+
+
+def test_the_romanised_name_is_read_from_osm(fixture_xml, tmp_path):
+    """name:ko-Latn reaches the markets layer as name_ko_latn (the demo fixture has none: an extract is edited)."""
+    import geo
+
+    text = fixture_xml.read_text(encoding="utf-8")
+    marker = '<tag k="amenity" v="marketplace"/>'
+    assert marker in text  # the first market gets a romanised name
+    edited = tmp_path / "romanised.osm"
+    edited.write_text(text.replace(marker, marker + '<tag k="name:ko-Latn" v="Romanised market"/>', 1), "utf-8")
+    layers = geo.layers_from_extracts([edited], fixture.province_codes())
+    assert list(layers.markets["name_ko_latn"].dropna()) == ["Romanised market"]

@@ -275,14 +275,31 @@ _COVER_JS = """() => {
   return {boxes: boxes.map(b => [b.left, b.top, b.right, b.bottom]),
           area: boxes.reduce((sum, b) => sum + b.width * b.height, 0) / (innerWidth * innerHeight)};
 }"""
-#: The centre of the first market whose own circle is the topmost element there (nothing covers it).
-_OPEN_MARKET_JS = """() => {
-  for (const path of document.querySelectorAll('path.hamji-market')) {
+#: For each map panel: the centre of the market nearest its top right corner (under the search box and the
+#: layer control) whose own circle is the topmost element there (free to tap); null if none is.
+_OPEN_MARKET_JS = """() => [...document.querySelectorAll('.folium-map')].map(map => {
+  const area = map.getBoundingClientRect();
+  let best = null;
+  for (const path of map.querySelectorAll('path.hamji-market')) {
     const b = path.getBoundingClientRect(), x = b.left + b.width / 2, y = b.top + b.height / 2;
-    if (x > 0 && y > 0 && x < innerWidth && y < innerHeight && document.elementFromPoint(x, y) === path) return [x, y];
+    const inside = x > area.left && y > area.top && x < area.right && y < area.bottom;
+    if (inside && document.elementFromPoint(x, y) === path && (!best || x - y > best[0] - best[1])) best = [x, y];
   }
-  return null;
+  return best;
+})"""
+#: Each popup open, with the panel it is drawn in, and everything that lies over the maps.
+_POPUPS_JS = """() => {
+  const box = e => { const r = e.getBoundingClientRect(); return [r.left, r.top, r.right, r.bottom]; };
+  return {
+    popups: [...document.querySelectorAll('.leaflet-popup')].map(p => [box(p), box(p.closest('.folium-map'))]),
+    furniture: [...document.querySelectorAll('.hamji-header, .hamji-legend, .hamji-demo, .hamji-title, '
+      + '.leaflet-control')].filter(e => e.getBoundingClientRect().width).map(e => [e.className, box(e)]),
+  };
 }"""
+
+
+def _overlap(a, b) -> bool:
+    return a[0] < b[2] and b[0] < a[2] and a[1] < b[3] and b[1] < a[3]
 
 
 @pytest.mark.parametrize("name", list(MARKERS))
@@ -302,17 +319,25 @@ def test_a_phone_with_no_network_sees_the_map_and_a_whole_popup(demo_maps, demo_
         assert not page.locator(".leaflet-control-minimap").first.is_visible() if panels == 1 else True
         cover = page.evaluate(_COVER_JS)
         assert cover["area"] <= 0.25, cover
+        if panels == 2:  # one above the other, each the phone's width (half of it clipped popups and captions)
+            first, second = (page.locator(".folium-map").nth(i).bounding_box() for i in range(2))
+            assert first["width"] == second["width"] == PHONE[0], (first, second)
+            assert second["y"] >= first["y"] + first["height"] - 1, (first, second)
+            captions = [page.locator(".hamji-title").nth(i).bounding_box() for i in range(2)]
+            assert captions[1]["y"] >= captions[0]["y"] + captions[0]["height"], captions
         seen.screenshot(f"phone-{Path(name).stem}", tmp_path)
-        point = page.evaluate(_OPEN_MARKET_JS)
-        assert point, "no market free to tap"
-        page.mouse.click(*point)
-        page.wait_for_timeout(700)  # the popup fades in and the map pans it into view
-        popup = page.locator(".leaflet-popup").bounding_box()
-        assert popup and popup["x"] >= 0 and popup["y"] >= 0, popup
-        assert popup["x"] + popup["width"] <= PHONE[0] and popup["y"] + popup["height"] <= PHONE[1], popup
-        left, top, right, bottom = popup["x"], popup["y"], popup["x"] + popup["width"], popup["y"] + popup["height"]
-        for x0, y0, x1, y1 in page.evaluate(_COVER_JS)["boxes"]:  # folded now: nothing lies over the popup
-            assert right <= x0 or x1 <= left or bottom <= y0 or y1 <= top, ((x0, y0, x1, y1), popup)
+        points = page.evaluate(_OPEN_MARKET_JS)
+        assert len(points) == panels and all(points), f"no market free to tap: {points}"
+        for point in points:  # in each panel, the market nearest its controls
+            page.mouse.click(*point)
+            page.wait_for_timeout(700)  # the popup fades in and the map pans it into view
+        found = page.evaluate(_POPUPS_JS)
+        assert len(found["popups"]) == panels, found
+        for popup, panel in found["popups"]:  # whole, inside its own panel, and nothing lies over it
+            assert panel[0] <= popup[0] and panel[1] <= popup[1] and popup[2] <= panel[2] and popup[3] <= panel[3]
+            assert popup[2] <= PHONE[0] and popup[3] <= PHONE[1], popup
+            for what, rect in found["furniture"]:
+                assert not _overlap(popup, rect), (what, rect, popup)
         seen.screenshot(f"phone-{Path(name).stem}-popup", tmp_path)
 
 

@@ -77,15 +77,35 @@ class _SearchBox(JSCSSMixin, MacroElement):
         super().render(**kwargs)
 
 
+#: The box matches what is typed anywhere in a name, both folded alike: the entities of
+#: :func:`geo.maps.text.escape` read as their characters, NFKC, no zero-width or other format
+#: characters (as :func:`geo.maps.text.search_text`), any dash as a hyphen, any case. It searches on
+#: every ``input`` too, not only on a key's release: a Korean or Chinese input method composes
+#: characters with no key released for each, and pasted text has none.
 _SEARCH_SETUP_JS = """
 (function(map, layers) {
+  var fold = function(text) {
+    return text.replace(/&#(\\d+);/g, function(_, code) { return String.fromCharCode(+code); })
+      .normalize('NFKC').replace(/[\\u00ad\\u200b-\\u200f\\u202a-\\u202e\\u2060-\\u2064\\ufeff]/g, '')
+      .replace(/[\\u2010-\\u2015\\u2212]/g, '-').toLowerCase();
+  };
   var search = new L.Control.Search({
     layer: L.featureGroup(layers), propertyName: 'searchName', initial: false, marker: false,
     position: 'topright', textPlaceholder: 'Find a market or crossing', textErr: 'Nothing of that name',
-    moveToLocation: function(latlng, title, map) { map.setView(latlng, Math.max(map.getZoom(), 11)); }
+    // At once: a popup opened while the map still flew there was panned for the old view, under the controls.
+    moveToLocation: function(latlng, title, map) {
+      map.setView(latlng, Math.max(map.getZoom(), 11), {animate: false});
+    },
+    filterData: function(text, records) {
+      var wanted = fold(text).trim(), found = {};
+      if (!wanted) return found;
+      Object.keys(records).forEach(function(key) { if (fold(key).indexOf(wanted) >= 0) found[key] = records[key]; });
+      return found;
+    }
   });
   search.on('search:locationfound', function(e) { if (e.layer && e.layer.openPopup) e.layer.openPopup(); });
   map.addControl(search);
+  L.DomEvent.on(search._input, 'input', function() { search._handleKeypress({keyCode: 0}); });
 })(%(map)s, [%(layers)s]);
 """
 
@@ -243,16 +263,21 @@ BASEMAP_STYLES = {
 BASEMAP_CREDIT = "Land, lakes and rivers: Natural Earth (public domain)"
 
 #: After the map is made: its credits; the minimap hidden while the tiles fail (it
-#: would be an empty box); popups panned clear of the header; on a small screen
+#: would be an empty box); popups panned clear of the header, the DEMO bar and the
+#: map's controls (the layer control lay over popups on a phone: Leaflet draws
+#: controls over popups), scrolling if taller than the room between; on a small screen
 #: the legend and header folded, and folded again when a popup opens. Labels:
-#: crossings' only from zoom LABEL_ZOOM; then, at each zoom, every label in
-#: order of rank (provinces, hubs, crossings) is put where it covers no other
-#: label and no hub or crossing: a province's on its point, else below or above
-#: it; a hub's or crossing's right of its symbol, else left of it; else hidden.
+#: crossings' only from zoom LABEL_ZOOM; then, at each zoom or pan (and when the
+#: legend or header folds), every label in order of rank (provinces, hubs,
+#: crossings) is put where it covers no other label, no hub or crossing, nothing
+#: lying over the map (the DEMO bar hid Jilin's name), and stays inside the map:
+#: a province's on its point, else below or above it; a hub's or crossing's right
+#: of its symbol, else left of it; else hidden.
 _MAP_SETUP_JS = """
 (function(map) {
   map.attributionControl.addAttribution(%(credit)s);
   var box = map.getContainer();
+  var lying = function(selector, root) { return Array.prototype.slice.call(root.querySelectorAll(selector)); };
   var overlaps = function(r, rects) {
     return rects.some(function(t) {
       return r.left < t.right && t.left < r.right && r.top < t.bottom && t.top < r.bottom;
@@ -261,9 +286,10 @@ _MAP_SETUP_JS = """
   var declutter = function() {
     box.classList.toggle('hamji-far-out', map.getZoom() < %(label_zoom)d);
     var taken = [];
-    box.querySelectorAll('.hamji-hub, .hamji-crossing').forEach(function(el) {
-      taken.push(el.getBoundingClientRect());
-    });
+    // Symbols, and what lies over the map: the DEMO bar, header, legend, controls.
+    var fixed = '.hamji-demo, .hamji-header, .hamji-legend';
+    lying('.hamji-hub, .hamji-crossing, .leaflet-control, .hamji-title', box).concat(lying(fixed, document))
+      .forEach(function(el) { taken.push(el.getBoundingClientRect()); });
     var labels = Array.prototype.slice.call(box.querySelectorAll('.hamji-label'));
     labels.sort(function(a, b) { return b.dataset.rank - a.dataset.rank; });
     labels.forEach(function(el) {
@@ -271,18 +297,21 @@ _MAP_SETUP_JS = """
       var places = el.dataset.rank >= 3 ? ['', 'hamji-below', 'hamji-above'] : ['', 'hamji-left'];
       places.forEach(function(place) { if (place) el.classList.remove(place); });
       if (!el.getBoundingClientRect().width) return;
+      var area = box.getBoundingClientRect();
       var free = places.some(function(place) {
         if (place) el.classList.add(place);
         var r = el.getBoundingClientRect();
-        if (!overlaps(r, taken)) { taken.push(r); return true; }
+        var inside = r.left >= area.left && r.right <= area.right && r.top >= area.top && r.bottom <= area.bottom;
+        if (inside && !overlaps(r, taken)) { taken.push(r); return true; }
         if (place) el.classList.remove(place);
         return false;
       });
       if (!free) el.style.visibility = 'hidden';
     });
   };
-  map.on('zoomend overlayadd overlayremove', declutter);
+  map.on('zoomend moveend overlayadd overlayremove resize', declutter);
   setTimeout(declutter, 0);
+  document.querySelectorAll('details.hamji-fold').forEach(function(d) { d.addEventListener('toggle', declutter); });
   map.eachLayer(function(layer) {
     if (!(layer instanceof L.TileLayer)) return;
     layer.on('tileerror', function() { box.classList.add('hamji-no-tiles'); });
@@ -291,12 +320,19 @@ _MAP_SETUP_JS = """
   var small = function() { return window.innerWidth < %(small)d; };
   map.on('popupopen', function(e) {
     if (small()) document.querySelectorAll('details.hamji-fold').forEach(function(d) { d.open = false; });
-    var top = 10;
-    document.querySelectorAll('.hamji-header, .hamji-demo').forEach(function(el) {
-      top = Math.max(top, el.getBoundingClientRect().bottom - box.getBoundingClientRect().top + 10);
+    var area = box.getBoundingClientRect(), top = 10, bottom = 10;
+    var over = lying('.hamji-header, .hamji-demo' + (small() ? ', .hamji-legend' : ''), document)
+      .concat(lying('.leaflet-control, .hamji-title', box));
+    over.forEach(function(el) {
+      var r = el.getBoundingClientRect();
+      if (!r.width || !overlaps(r, [area])) return;
+      if (r.top + r.bottom < area.top + area.bottom) top = Math.max(top, r.bottom - area.top + 10);
+      else bottom = Math.max(bottom, area.bottom - r.top + 10);
     });
     e.popup.options.autoPanPaddingTopLeft = L.point(10, top);
-    e.popup.options.autoPanPaddingBottomRight = L.point(10, 30);
+    e.popup.options.autoPanPaddingBottomRight = L.point(10, bottom);
+    // Taller than the room left, it scrolls (Leaflet's maxHeight; the tip and frame take about 50 px).
+    e.popup.options.maxHeight = Math.max(100, area.height - top - bottom - 50);
     e.popup.update();
   });
 })({map});

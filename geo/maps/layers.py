@@ -14,7 +14,16 @@ from geo import settings
 from geo.crossings import crossing_name
 from geo.maps.base import MapInputs, _SearchBox
 from geo.maps.style import BORDER_LINE, CROSSING_COLOURS, GROUP_OUTLINES, ROAD_STYLES, time_colour
-from geo.maps.text import Citations, _table, _text, escape, market_label, plural
+from geo.maps.text import (
+    Citations,
+    _table,
+    _text,
+    escape,
+    market_label,
+    market_other_names,
+    plural,
+    search_text,
+)
 from geo.reach import format_hours, format_share, people_basis_text
 from geo.status import SHUT_ON
 
@@ -172,7 +181,8 @@ def _add_crossings(m: folium.Map, crossings: gpd.GeoDataFrame) -> folium.Feature
             popup=folium.Popup(crossing_popup(row), max_width=420),
         )
         # What the search box finds it by: every name it goes by.
-        marker.options["searchName"] = escape(" ".join(filter(None, (name, korean, chinese))) + " (crossing)")
+        names = " ".join(filter(None, (name, korean, chinese)))
+        marker.options["searchName"] = escape(search_text(names) + " (crossing)")
         marker.add_to(group)
     group.add_to(m)
     return group
@@ -229,6 +239,7 @@ def market_popup(row: pd.Series, names: dict[str, str] | None = None) -> str:
         )
     pairs = [
         ("Market", escape(market_label(row))),
+        *market_name_rows(row),
         ("Province", escape(f"{_text(row.get('province_name'))} ({_text(row.get('province'))})")),
         ("Nearest crossing", escape(named(row.get("nearest_crossing"), names) or "none")),
         ("Time to it", escape(format_hours(row.get("crossing_h")))),
@@ -239,6 +250,17 @@ def market_popup(row: pd.Series, names: dict[str, str] | None = None) -> str:
         ("OSM", escape(f"{row['osm_type']}/{row['osm_id']}")),
     ]
     return _table(pairs)
+
+
+def market_name_rows(row: pd.Series) -> list[tuple[str, str]]:
+    """A market's English and romanised names (escaped popup rows), where OSM has them and they differ."""
+    return [(escape(label), escape(name)) for label, name in market_other_names(row).items()]
+
+
+def market_tip_name(row: pd.Series) -> str:
+    """A market's name in a tooltip (escaped HTML): its label in bold, then its English name if another."""
+    english = market_other_names(row).get("English") or market_other_names(row).get("Romanised")
+    return f"<b>{escape(market_label(row))}</b>" + (f" ({escape(english)})" if english else "")
 
 
 def _add_markets(
@@ -252,7 +274,7 @@ def _add_markets(
     for _, row in markets.iterrows():
         hours = row.get("crossing_h")
         nearest = named(row.get("nearest_crossing"), names)
-        tip = f"<b>{escape(market_label(row))}</b><br>" + escape(
+        tip = f"{market_tip_name(row)}<br>" + escape(
             f"{format_hours(hours)} to the nearest crossing" + (f" ({nearest})" if nearest else "")
         )
         circle = market_circle(row.geometry, time_colour(hours), tip, market_popup(row, names))
@@ -265,13 +287,13 @@ def _add_markets(
 def market_search_name(row: pd.Series) -> str:
     """What the search box finds a market by (escaped): each of its names, then its province.
 
-    OSM's ``name`` is often only the Korean one, so ``name_en`` is added: the
-    README promises a market is found by its English name too.
+    OSM's ``name`` is often only the Korean one, so the English and romanised
+    names are added: the README promises a market is found by its English name
+    too. Names are matched as :func:`geo.maps.text.search_text` makes them.
     """
-    names = [market_label(row), *(_text(row.get(column)) for column in ("name_en", "name_ko"))]
-    label = " ".join(dict.fromkeys(name for name in names if name))
+    label = " ".join([market_label(row), *market_other_names(row).values()])
     province = _text(row.get("province_name")) or _text(row.get("province"))
-    return escape(f"{label} ({province})" if province else label)
+    return escape(search_text(f"{label} ({province})" if province else label))
 
 
 def market_circle(point, fill: str, tip: str, popup: str) -> folium.CircleMarker:
@@ -347,6 +369,28 @@ def _outline_style(feature: dict) -> dict:
     return {**style, "fill": False}
 
 
+#: How far (degrees) round the markets a province's name is placed: about what the maps show at first.
+LABEL_VIEW_MARGIN_DEG = 0.3
+
+
+def _label_anchors(provinces: gpd.GeoDataFrame, markets: gpd.GeoDataFrame) -> gpd.GeoSeries:
+    """Where each province's name goes: inside the part of it around the markets, which the maps open on.
+
+    A large province mostly out of view (Jilin) had its name at the view's
+    edge, under the DEMO bar, or past it; one with no part there keeps its own point.
+    """
+    shapes = provinces.geometry
+    if len(markets):
+        minx, miny, maxx, maxy = markets.total_bounds
+        margin = LABEL_VIEW_MARGIN_DEG
+        view = shapely.box(minx - margin, miny - margin, maxx + margin, maxy + margin)
+        clipped = shapes.intersection(view)
+        # Only a part with area: a province touching the box at a point or along a line keeps its own point.
+        shapes = clipped.where(~clipped.is_empty & clipped.geom_type.isin(["Polygon", "MultiPolygon"]), shapes)
+    measured = gpd.GeoSeries(shapes.values, crs=settings.STORE_CRS).to_crs(settings.MEASURE_CRS)
+    return measured.representative_point().to_crs(settings.STORE_CRS)
+
+
 def _add_outlines(m: folium.Map, inputs: MapInputs) -> None:
     """Province outlines styled by group, their names, and the border line."""
     provinces = inputs.provinces
@@ -358,8 +402,7 @@ def _add_outlines(m: folium.Map, inputs: MapInputs) -> None:
         )
         folium.GeoJson(data, name="Provinces (outline: group)", style_function=_outline_style).add_to(m)
         labels = folium.FeatureGroup(name="Province names")
-        anchors = provinces.to_crs(settings.MEASURE_CRS).representative_point().to_crs(settings.STORE_CRS)
-        for (_, row), point in zip(provinces.iterrows(), anchors):
+        for (_, row), point in zip(provinces.iterrows(), _label_anchors(provinces, inputs.markets)):
             html = _label("province", _text(row["name"]), _text(row.get("name_ko")), _text(row.get("name_zh")))
             icon = folium.DivIcon(html=html, icon_size=(0, 0))
             folium.Marker([point.y, point.x], icon=icon).add_to(labels)

@@ -38,11 +38,20 @@ from geo.maps.layers import (
     _finish,
     crossing_names,
     market_circle,
+    market_name_rows,
     market_search_name,
+    market_tip_name,
     named,
     province_popup_rows,
 )
-from geo.maps.style import INDEX_FILE, ROAD_TIME_CASING, ROAD_TIME_LINE, band_label, time_colour
+from geo.maps.style import (
+    INDEX_FILE,
+    ROAD_TIME_CASING,
+    ROAD_TIME_LINE,
+    SMALL_SCREEN_PX,
+    band_label,
+    time_colour,
+)
 from geo.maps.text import StaticHtml, _table, _text, escape, market_label, plural
 from geo.reach import format_hours, headline
 
@@ -196,8 +205,9 @@ def side_by_side_map(inputs: MapInputs) -> Figure:
             else ": not in this build"
         )
         _page(m).html.add_child(
-            StaticHtml(f'<div class="hamji-title" style="left:calc({left} + 10px)">{escape(title)}</div>')
+            StaticHtml(f'<div class="hamji-title" id="hamji-title-{m.get_name()}">{escape(title)}</div>')
         )
+        _MapScript(_CAPTION_JS).add_to(m)
         maps.append(m)
         views.append(_bounds(province if len(province) else inputs.provinces))
     # The same zoom on both sides: the one that fits the larger province, then
@@ -205,7 +215,15 @@ def side_by_side_map(inputs: MapInputs) -> Figure:
     a, b = (m.get_name() for m in maps)
     code = f"""
     (function() {{
-      var maps = [{a}, {b}], bounds = {views};
+      var maps = [{a}, {b}], bounds = {views}, header = document.querySelector('.hamji-header');
+      // The maps start where the header ends, however many lines it takes at this width, folded or not.
+      var fit = function() {{
+        document.documentElement.style.setProperty('--hamji-head', header.offsetHeight + 'px');
+        maps.forEach(function(m) {{ m.invalidateSize(); }});
+      }};
+      fit();
+      window.addEventListener('resize', fit);
+      header.addEventListener('toggle', fit);
       var zoom = Math.min(maps[0].getBoundsZoom(bounds[0]), maps[1].getBoundsZoom(bounds[1]));
       maps.forEach(function(m, i) {{ m.setView(L.latLngBounds(bounds[i]).getCenter(), zoom); }});
       var busy = false;
@@ -223,18 +241,7 @@ def side_by_side_map(inputs: MapInputs) -> Figure:
         "North Hamgyong and South Hwanghae at the same scale",
         "Same zoom and same colours on both sides; zooming one side zooms the other.",
     )
-    # A header strip across the top and both maps below it, so that nothing
-    # covers either map's controls.
-    top = 24 if inputs.synthetic else 0
-    figure.header.add_child(
-        StaticHtml(
-            f"<style>.hamji-header{{left:0;right:0;top:{top}px !important;max-width:none;height:58px;border-radius:0;"
-            f"box-sizing:border-box}} "
-            f".folium-map{{top:{top + 58}px !important;height:calc(100% - {top + 58}px) !important}}"
-            ".hamji-demo ~ .folium-map .leaflet-top{margin-top:0}"
-            ".hamji-legend{left:auto;right:10px;bottom:64px}</style>"
-        )
-    )
+    figure.header.add_child(StaticHtml(_side_by_side_css(24 if inputs.synthetic else 0, [m.get_name() for m in maps])))
     # Folded at the start: open, half a map wide, it covered South Hwanghae's neighbours and its title.
     _legend(
         figure,
@@ -247,6 +254,48 @@ def side_by_side_map(inputs: MapInputs) -> Figure:
         folded=True,
     )
     return figure
+
+
+#: Each side's caption, a strip along the foot of its own map (two captions never meet, on a phone the
+#: maps are stacked): moved into the map's container, with the map's bottom controls lifted above it.
+_CAPTION_JS = """
+(function(map) {
+  var caption = document.getElementById('hamji-title-{map}'), box = map.getContainer();
+  box.appendChild(caption);
+  var lift = function() {
+    box.querySelectorAll('.leaflet-bottom').forEach(function(c) { c.style.bottom = caption.offsetHeight + 'px'; });
+  };
+  lift();
+  map.on('resize', lift);
+})({map});
+"""
+#: Folded, a phone's header is one line this high (px); unfolded, it lies over the maps.
+_PHONE_HEADER_PX = 34
+
+
+def _side_by_side_css(top: int, names: list[str]) -> str:
+    """A header strip across the top and both maps below it (``--hamji-head``: its height), so that nothing
+    covers either map's controls.
+
+    Side by side at 50 % each; below :data:`SMALL_SCREEN_PX` wide one above the
+    other, full width (half a phone's width clipped popups and captions).
+    """
+    first, second = (f"#{name}" for name in names)
+    below = top + _PHONE_HEADER_PX
+    return (
+        f"<style>.hamji-header{{left:0;right:0;top:{top}px !important;max-width:none;border-radius:0;"
+        "box-sizing:border-box}"
+        f".hamji-demo ~ .folium-map,.folium-map{{top:calc({top}px + var(--hamji-head, 58px)) !important;"
+        f"height:calc(100% - {top}px - var(--hamji-head, 58px)) !important}}"
+        ".hamji-legend{left:auto;right:10px;bottom:100px}"
+        f"@media (max-width:{SMALL_SCREEN_PX - 1}px){{"
+        ".hamji-header{max-height:70vh;overflow:auto}.hamji-legend{bottom:64px}"
+        f".hamji-header:not([open]){{height:{_PHONE_HEADER_PX}px;overflow:hidden;white-space:nowrap;"
+        "text-overflow:ellipsis}"
+        f"{first},{second}{{left:0 !important;width:100% !important;height:calc((100% - {below}px) / 2) !important}}"
+        f"{first}{{top:{below}px !important}}"
+        f"{second}{{top:calc({below}px + (100% - {below}px) / 2) !important}}}}</style>"
+    )
 
 
 #: Change in time to the nearest crossing (hours): upper bound, colour, label.
@@ -356,6 +405,7 @@ def _add_change_markers(group: folium.FeatureGroup, inputs: MapInputs, diff: pd.
         before, after = named(row["nearest_crossing_base"], names), named(row["nearest_crossing_scenario"], names)
         pairs = [
             ("Market", escape(market_label(market))),
+            *market_name_rows(market),
             ("Province", escape(_text(market.get("province")))),
             ("Nearest crossing", escape(f"{before or 'none'} → {after or 'none'}")),
             (
@@ -384,7 +434,7 @@ def _add_change_markers(group: folium.FeatureGroup, inputs: MapInputs, diff: pd.
         ]
         measure = "the nearest crossing" if stem == "crossing" else "goods from a hub"
         lost = pd.notna(row[f"{stem}_h_base"]) and pd.isna(row[f"{stem}_h_scenario"])
-        tip = f"<b>{escape(market_label(market))}</b><br>" + escape(
+        tip = f"{market_tip_name(market)}<br>" + escape(
             "no longer reachable"
             if lost
             else f"{_change_text(row[f'{stem}_change_h'])} to {measure}"

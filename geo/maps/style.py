@@ -109,6 +109,7 @@ PAGE_CSS = """<style>
 .hamji-header h1{font-size:15px;margin:0 0 2px;display:inline}
 .hamji-header summary{cursor:pointer}
 .leaflet-container{background:#d4e4ef}
+.leaflet-control-attribution{max-width:calc(100% - 130px)}
 .hamji-no-tiles .leaflet-control-minimap{display:none}
 @media (max-width:699px){
   .hamji-header{left:50px;right:60px;max-width:none;font-size:12px}
@@ -122,7 +123,7 @@ PAGE_CSS = """<style>
 .hamji-demo{position:fixed;top:0;left:0;right:0;z-index:1001;background:#c92a2a;color:#fff;text-align:center;
   font:bold 14px/24px sans-serif;letter-spacing:.05em;pointer-events:none}
 .hamji-demo ~ .hamji-header{top:32px}
-.hamji-demo ~ .folium-map .leaflet-top{margin-top:24px}
+.hamji-demo ~ .folium-map{top:24px !important;height:calc(100% - 24px) !important}
 .hamji-legend{position:fixed;bottom:62px;left:10px;z-index:1000;background:rgba(255,255,255,.93);padding:6px 9px;
   border-radius:4px;box-shadow:0 1px 4px rgba(0,0,0,.3);font:12px/1.4 sans-serif}
 .hamji-legend h2{font-size:12px;margin:0 0 3px}
@@ -148,11 +149,14 @@ PAGE_CSS = """<style>
 .hamji-province-label.hamji-above{transform:translate(-50%,-140%)}
 .hamji-far-out .hamji-crossing-label{display:none}
 .leaflet-control-search .search-input{width:190px;font-size:13px}
+.leaflet-control-search .search-tooltip{left:auto;right:0;max-width:calc(100vw - 40px)}
+.leaflet-control-search .search-tip{font-size:13px;overflow:hidden;text-overflow:ellipsis}
 .hamji-legend i.outline{background:none;height:0;border:0;border-top-width:3px;vertical-align:3px}
 .hamji-hub-label{font-size:12px;color:#1864ab}
 table.hamji-popup{border-collapse:collapse;font:12px sans-serif}
 table.hamji-popup th{text-align:left;padding:1px 8px 1px 0;vertical-align:top;font-weight:600}
 table.hamji-popup td{padding:1px 0}
-.hamji-title{position:fixed;bottom:64px;z-index:1000;background:rgba(255,255,255,.93);padding:4px 8px;
-  border-radius:4px;font:bold 14px sans-serif;box-shadow:0 1px 4px rgba(0,0,0,.3)}
+.hamji-title{position:absolute;left:0;right:0;bottom:0;z-index:1000;background:rgba(255,255,255,.93);padding:4px 8px;
+  font:bold 14px/1.3 sans-serif;box-shadow:0 -1px 3px rgba(0,0,0,.25)}
+@media (max-width:699px){.hamji-title{font-size:12px;padding:3px 6px}}
 </style>"""

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import unicodedata
 
 import pandas as pd
 from branca.element import Element
@@ -97,6 +98,38 @@ def market_label(row: pd.Series) -> str:
         if _text(row.get(column)):
             return _text(row[column])
     return f"unnamed market ({row['osm_type']}/{row['osm_id']})"
+
+
+#: A market's names other than its label, as shown: OSM's ``name`` is often Korean only.
+OTHER_MARKET_NAMES = {"name_en": "English", "name_ko_latn": "Romanised", "name_ko": "Korean"}
+
+
+def market_other_names(row: pd.Series) -> dict[str, str]:
+    """What else a market is called (plain text), by :data:`OTHER_MARKET_NAMES` label; none repeats its label."""
+    seen = {search_text(market_label(row)).casefold()}
+    names = {}
+    for column, label in OTHER_MARKET_NAMES.items():
+        name = _text(row.get(column))
+        if name and search_text(name).casefold() not in seen:
+            seen.add(search_text(name).casefold())
+            names[label] = name
+    return names
+
+
+def search_text(text: str) -> str:
+    """A name as the search box matches it: NFC, without zero-width and other format characters.
+
+    OSM names can carry a zero-width space or joiner (U+200B, U+200D, U+FEFF…),
+    invisible on screen and never typed; the name shown keeps them.
+
+    Examples
+    --------
+    >>> search_text("회\u200b령시장\ufeff") == "회령시장"
+    True
+    >>> search_text("\u1112\u116c\u1105\u1167\u11bc") == "회령"  # decomposed Hangul jamo
+    True
+    """
+    return unicodedata.normalize("NFC", "".join(c for c in text if unicodedata.category(c) != "Cf"))
 
 
 def plural(count: int, noun: str, nouns: str | None = None) -> str:

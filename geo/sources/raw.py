@@ -21,7 +21,7 @@ SYNTHETIC_TAG = settings.SYNTHETIC_TAG
 ROAD_KEYS = ("highway", "name", "name:en", "name:ko", "ref", "surface", "bridge", "oneway", "maxspeed")
 #: Rail lines (ways) and stations (nodes) share one frame; ``railway`` tells them apart.
 RAIL_KEYS = ("railway", "name", "name:en", "name:ko", "bridge", "usage", "service", "gauge", "electrified")
-MARKET_KEYS = ("amenity", "name", "name:en", "name:ko")
+MARKET_KEYS = ("amenity", "name", "name:en", "name:ko", "name:ko-Latn")
 CONTROL_KEYS = ("barrier", "name", "name:en", "name:ko")
 BOUNDARY_KEYS = ("boundary", "admin_level", "ISO3166-2", "name", "name:en", "name:ko")
 PLACE_KEYS = ("place", "name", "name:en", "name:zh", "name:ko", "population")
