@@ -9,8 +9,11 @@ route, so each draw here changes each assumption on its own:
 - each side's unpaved factor;
 - each crossing's border penalty;
 
-all uniform within :class:`Ranges` (multiples of the routes' own values).
-Each draw also resamples every province's markets with replacement (a
+each a multiple of the routes' own value drawn log-uniformly within
+:class:`Ranges` (between ``1/k`` and ``k``: a factor and its inverse are
+equally likely, so the median multiple is 1 and a time is as likely to be
+drawn slower as faster; a uniform ×0.5–2 would have a median of 1.25 and lean
+slower by construction). Each draw also resamples every province's markets with replacement (a
 bootstrap: which markets OSM happens to map is a sample too), and a group
 pools its provinces' resampled markets.
 
@@ -56,36 +59,49 @@ INTERVAL = (5, 95)
 
 @dataclass(frozen=True)
 class Ranges:
-    """The ranges each assumption is drawn from, as multiples (low, high) of the routes' own value.
+    """How far each assumption is drawn from the routes' own value: a factor ``k``, for ×1/k to ×k.
 
-    Assumptions, not measurements: the ±30 % on speeds is the spread the
-    sensitivity scenarios used before (issue 24); the unpaved factor's
-    0.4–0.8 around 0.6 and the penalty's 1–4 h around 2 h are this project's
-    guesses, stated so that a reader can change them.
+    Each draw multiplies the value by ``exp(U(-ln k, ln k))`` (log-uniform):
+    the median multiple is 1, and so is the median of its inverse, the time
+    factor of a speed. Assumptions, not measurements: speeds ×1/1.3–1.3
+    (0.77–1.3) keep the ±30 % the sensitivity scenarios used before
+    (issue 24) at the fast end; the unpaved factor's ×0.75–1.33 (0.45–0.8
+    around 0.6, at most 1) and the penalty's ×0.5–2 (1–4 h around 2 h) are
+    this project's guesses, stated so that a reader can change them.
     """
 
-    speed: tuple[float, float] = (0.7, 1.3)
-    unpaved: tuple[float, float] = (2 / 3, 4 / 3)
-    penalty: tuple[float, float] = (0.5, 2.0)
+    speed: float = 1.3
+    unpaved: float = 4 / 3
+    penalty: float = 2.0
+
+    def __post_init__(self) -> None:
+        from geo.errors import InputError
+
+        for name in ("speed", "unpaved", "penalty"):
+            k = getattr(self, name)
+            if not (isinstance(k, int | float) and math.isfinite(k) and k >= 1):
+                raise InputError(f"Ranges.{name} = {k!r}: give a factor k of at least 1 (drawn from ×1/k to ×k)")
 
     def narrowed(self, width: float) -> Ranges:
-        """The same ranges with each side's distance from 1 multiplied by ``width`` (0: no spread)."""
-
-        def narrow(pair: tuple[float, float]) -> tuple[float, float]:
-            return (1 - (1 - pair[0]) * width, 1 + (pair[1] - 1) * width)
-
-        return Ranges(narrow(self.speed), narrow(self.unpaved), narrow(self.penalty))
+        """The same ranges with each log-width multiplied by ``width`` (0: no spread, 1: these ranges)."""
+        return Ranges(self.speed**width, self.unpaved**width, self.penalty**width)
 
     def words(self) -> str:
         """The ranges in one line, for the CSV and the summaries."""
 
-        def pair(p: tuple[float, float]) -> str:
-            return f"{p[0]:.2f}–{p[1]:.2f}"
+        def pair(k: float) -> str:
+            return f"{1 / k:.2f}–{k:.2f}"
 
         return (
             f"each class's speed on each side × {pair(self.speed)}, each side's unpaved factor × "
-            f"{pair(self.unpaved)} (at most 1), each crossing's penalty × {pair(self.penalty)} (uniform, independent)"
+            f"{pair(self.unpaved)} (at most 1), each crossing's penalty × {pair(self.penalty)} "
+            "(log-uniform: median ×1, as likely halved as doubled; independent)"
         )
+
+
+def _factors(rng: np.random.Generator, k: float, size: int | None = None) -> np.ndarray:
+    """Multiples ``exp(U(-ln k, ln k))``: log-symmetric around 1, so a factor and its inverse are equally likely."""
+    return np.exp(rng.uniform(-math.log(k), math.log(k), size))
 
 
 @dataclass
@@ -99,9 +115,9 @@ class Draw:
 
 def draw_assumptions(rng: np.random.Generator, speeds: SpeedTable, penalty_h: np.ndarray, ranges: Ranges) -> Draw:
     """One independent draw of every assumption around ``speeds`` and ``penalty_h``."""
-    drawn = {c: _base_kmh(speeds, c) * rng.uniform(*ranges.speed, len(SPEED_CLASSES)) for c in ("KP", "CN")}
-    unpaved = {c: min(1.0, speeds.unpaved_factor[c] * rng.uniform(*ranges.unpaved)) for c in ("KP", "CN")}
-    return Draw(drawn, unpaved, penalty_h * rng.uniform(*ranges.penalty, len(penalty_h)))
+    drawn = {c: _base_kmh(speeds, c) * _factors(rng, ranges.speed, len(SPEED_CLASSES)) for c in ("KP", "CN")}
+    unpaved = {c: min(1.0, speeds.unpaved_factor[c] * float(_factors(rng, ranges.unpaved))) for c in ("KP", "CN")}
+    return Draw(drawn, unpaved, penalty_h * _factors(rng, ranges.penalty, len(penalty_h)))
 
 
 def _base_kmh(speeds: SpeedTable, country: str) -> np.ndarray:
@@ -226,13 +242,19 @@ def _hub_hours(net: _Network, draw: Draw) -> np.ndarray:
     return hours
 
 
-def _statistics(hours: np.ndarray) -> dict[str, float]:
-    """The hub-time median and the shares within each threshold of one row's markets (NaN: unreachable)."""
-    count = len(hours)
-    stats = {"hub_h_median": quantile(hours, 0.5)}
-    for limit in settings.REACH_THRESHOLDS_H:
-        stats[f"hub_within_{limit:g}h"] = float((hours <= limit).sum() / count) if count else math.nan
-    return stats
+def _statistics(hours: np.ndarray) -> np.ndarray:
+    """Per draw (row of ``hours``), the hub-time median and the shares within each threshold (NaN: unreachable).
+
+    The median is :func:`geo.reach.quantile`'s, row by row: unreachable counts
+    as ``inf``, and halfway between a time and ``inf`` is ``inf``.
+    """
+    count = hours.shape[1]
+    ordered = np.sort(np.where(np.isnan(hours), np.inf, hours), axis=1)
+    low, high = ordered[:, (count - 1) // 2], ordered[:, count // 2]
+    with np.errstate(invalid="ignore"):
+        median = np.where(np.isfinite(high), (low + high) / 2, np.inf)
+    shares = [(hours <= limit).sum(axis=1) / count for limit in settings.REACH_THRESHOLDS_H]
+    return np.column_stack([median, *shares])
 
 
 #: The statistics given a point estimate and an interval, in column order.
@@ -255,9 +277,11 @@ def _rows(reach: pd.DataFrame, markets: pd.DataFrame) -> list[tuple[pd.Series, l
     return [(r, [where[c] for c in members.get(r["code"], [r["code"]]) if c in where]) for _, r in reach.iterrows()]
 
 
-def _resample(rng: np.random.Generator, positions: list[np.ndarray]) -> list[np.ndarray]:
-    """Each province's markets drawn with replacement, as many as it has."""
-    return [p[rng.integers(0, len(p), len(p))] if len(p) else p for p in positions]
+def _resample(rng: np.random.Generator, positions: list[np.ndarray], draws: int) -> np.ndarray:
+    """Per draw, each province's markets drawn with replacement, as many as it has (a row per draw)."""
+    return np.hstack(
+        [p[rng.integers(0, len(p), (draws, len(p)))] for p in positions if len(p)] or [np.zeros((draws, 0), int)]
+    )
 
 
 def _interval(values: np.ndarray) -> tuple[float, float]:
@@ -314,16 +338,24 @@ def uncertainty_table(
     net, markets = _network(layers, routes.assumptions)
     rows = _rows(reach, markets)
     rng = np.random.default_rng(seed)
-    drawn = np.full((draws, len(rows), len(STATISTICS)), np.nan)
+    hours = np.empty((draws, len(markets)))
     for d in range(draws):
-        hours = _hub_hours(net, draw_assumptions(rng, speeds, net.penalty_h, config.ranges))
-        for r, (_, positions) in enumerate(rows):
-            chosen = _resample(rng, positions) if bootstrap else positions
-            picked = hours[np.concatenate(chosen)] if chosen else np.zeros(0)
-            drawn[d, r] = list(_statistics(picked).values()) if len(picked) else np.nan
+        hours[d] = _hub_hours(net, draw_assumptions(rng, speeds, net.penalty_h, config.ranges))
         if progress is not None:
             progress(d + 1, draws)
-    return _table(reach, rows, drawn, config)
+    return _table(reach, rows, _drawn_statistics(rng, hours, rows, bootstrap), config)
+
+
+def _drawn_statistics(rng: np.random.Generator, hours: np.ndarray, rows: list, bootstrap: bool) -> np.ndarray:
+    """Each row's statistics in each draw (draw, row, statistic), its markets resampled per draw if ``bootstrap``."""
+    draws = hours.shape[0]
+    drawn = np.full((draws, len(rows), len(STATISTICS)), np.nan)
+    for r, (_, positions) in enumerate(rows):
+        if not sum(len(p) for p in positions):
+            continue  # no markets: no estimate
+        chosen = _resample(rng, positions, draws) if bootstrap else np.concatenate(positions)[None, :]
+        drawn[:, r] = _statistics(np.take_along_axis(hours, np.broadcast_to(chosen, (draws, chosen.shape[1])), 1))
+    return drawn
 
 
 def _table(reach: pd.DataFrame, rows: list, drawn: np.ndarray, config: _Config) -> pd.DataFrame:
