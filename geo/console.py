@@ -178,10 +178,11 @@ def _table(frame: pd.DataFrame, columns: dict) -> str:
     return shown.to_string(index=False)
 
 
-def _reach(result: tuple[pd.DataFrame, Routes]) -> str:
+def _reach(result: tuple[pd.DataFrame, Routes, pd.DataFrame | None]) -> str:
     from geo.reach import headline
+    from geo.uncertainty import interval_sentence
 
-    table, routes = result
+    table, routes, intervals = result
     lines = [DEMO_LINE] if routes.synthetic else []
     supply = routes.assumptions.supply
     lines += [
@@ -189,7 +190,7 @@ def _reach(result: tuple[pd.DataFrame, Routes]) -> str:
         f"supply model: {supply.name} ({supply.description})",
         headline(table, supply.name),
     ]
-    return "\n".join(lines)
+    return "\n".join(lines + ([interval_sentence(intervals)] if intervals is not None else []))
 
 
 def _uncertainty(result: tuple[pd.DataFrame, Routes]) -> str:
