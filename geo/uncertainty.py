@@ -49,7 +49,15 @@ from geo.reach import format_hours, format_share, quantile
 from geo.regions import BORDER, FAR
 from geo.schema import TABLE_SCHEMAS
 
-__all__ = ["UNCERTAINTY_COLUMNS", "Draw", "Ranges", "draw_assumptions", "interval_sentence", "uncertainty_table"]
+__all__ = [
+    "UNCERTAINTY_COLUMNS",
+    "Draw",
+    "Ranges",
+    "draw_assumptions",
+    "draws_phrase",
+    "interval_sentence",
+    "uncertainty_table",
+]
 
 #: Added to the virtual source's edges: SciPy reads a stored zero as "no edge" (as in geo.routes).
 _EPS = 1e-6
@@ -377,10 +385,49 @@ def _table(reach: pd.DataFrame, rows: list, drawn: np.ndarray, config: _Config) 
     return pd.DataFrame(out, columns=list(UNCERTAINTY_COLUMNS))
 
 
+#: The statistics' headings wherever the intervals are shown as a table (summary, index, popups).
+STATISTIC_HEADINGS = (
+    "Median hub→market",
+    *(f"Markets within {t:g} h of a hub" for t in settings.REACH_THRESHOLDS_H),
+)
+#: Said beside the interval of a row with one market: resampling one market gives that market every time.
+ONE_MARKET_NOTE = "one market: the interval is the assumptions' spread only (resampling one market cannot vary it)"
+
+
 def interval_text(row: pd.Series, stat: str) -> str:
     """A point estimate and its 5–95 % interval for people: ``3.1 h (2.6 h to 4.0 h)``, ``45% (30% to 60%)``."""
     fmt = format_hours if stat.endswith("median") else format_share
+    if pd.isna(row[stat]) and pd.isna(row[f"{stat}_p5"]):
+        return fmt(row[stat])  # no markets: no estimate, no interval
     return f"{fmt(row[stat])} ({fmt(row[f'{stat}_p5'])} to {fmt(row[f'{stat}_p95'])})"
+
+
+#: Marks a row with one market; :func:`one_market_footnote` explains it under the table.
+ONE_MARKET_MARK = "†"
+
+
+def one_market(row: pd.Series) -> bool:
+    """Whether a row's bootstrap cannot vary: one market, resampled, is that market every time."""
+    return row["markets"] == 1 and bool(row["bootstrap"])
+
+
+def row_label(row: pd.Series) -> str:
+    """A row's name, marked :data:`ONE_MARKET_MARK` when a bootstrap of its markets cannot vary."""
+    return f"{row['name']} {ONE_MARKET_MARK}" if one_market(row) else str(row["name"])
+
+
+def one_market_footnote(uncertainty: pd.DataFrame) -> str:
+    """The note under a table of intervals with a marked row, or ''."""
+    marked = any(one_market(row) for _, row in uncertainty.iterrows())
+    return f"{ONE_MARKET_MARK} {ONE_MARKET_NOTE[0].upper()}{ONE_MARKET_NOTE[1:]}." if marked else ""
+
+
+def draws_phrase(share: float, draws: int) -> str:
+    """How many draws a share of ``draws`` is, in words: ``in all 200 draws``, ``in 187 of 200 draws``."""
+    count = round(share * draws)
+    if count == draws:
+        return f"in all {draws} draws" if draws > 1 else "in the one draw"
+    return f"in none of the {draws} draws" if count == 0 else f"in {count} of {draws} draws"
 
 
 def interval_sentence(uncertainty: pd.DataFrame) -> str:
@@ -396,7 +443,7 @@ def interval_sentence(uncertainty: pd.DataFrame) -> str:
         + (" and resamples of each province's markets" if bool(border["bootstrap"]) else "")
         + f", the median hub→market time is {interval_text(border, 'hub_h_median')} in the border provinces "
         f"and {interval_text(far, 'hub_h_median')} in the far provinces (5–95 % intervals); the border "
-        f"provinces' median is the lower in {border['p_border_median_below_far']:.0%} of draws."
+        f"provinces' median is the lower {draws_phrase(float(border['p_border_median_below_far']), draws)}."
     )
 
 
@@ -411,10 +458,11 @@ def markdown_lines(uncertainty: pd.DataFrame) -> list[str]:
         f"Ranges: {first['ranges']}. Seed {int(first['seed'])}; the same seed gives the same intervals "
         f"(`hamji uncertainty`, `{settings.UNCERTAINTY_CSV}`).",
         "",
-        "| Row | Median hub→market | Within 2 h | Within 4 h | Within 8 h |",
-        "|---|---:|---:|---:|---:|",
+        "| Row | " + " | ".join(STATISTIC_HEADINGS) + " |",
+        "|---|" + "---:|" * len(STATISTIC_HEADINGS),
     ]
     for _, row in uncertainty.iterrows():
         cells = " | ".join(interval_text(row, stat) for stat in STATISTICS)
-        lines.append(f"| {row['name']} | {cells} |")
-    return [*lines, ""]
+        lines.append(f"| {row_label(row)} | {cells} |")
+    note = one_market_footnote(uncertainty)
+    return [*lines, *(["", note] if note else []), ""]
