@@ -352,7 +352,13 @@ def maps_stage(
     key = cache.stage_key(
         "maps",
         [layers_file, routes_file, reach_file, *([catchments_file] if catchments_file.exists() else []), *intervals],
-        {"offline": offline, "scenarios": links, "sensitivity": sensitivity, "supply": supply},
+        {
+            "offline": offline,
+            "scenarios": links,
+            "sensitivity": sensitivity,
+            "supply": supply,
+            "compare": (target / settings.COMPARE_HTML).is_file(),  # the index links it
+        },
     )
     if _current("maps", key, outputs, force) and not inlined:
         return StageRun("maps", skipped=True, folder=target)
