@@ -41,8 +41,9 @@ CAVEAT = (
     "Most of what grows in OpenStreetMap between two extracts is new mapping, not new construction: mappers "
     "trace from imagery roads that were there all along, and North Korea's roads are still being traced. A "
     "road present in the later build and not the earlier one is new to the map; it is a new road on the ground "
-    "only if another source (imagery of both dates, a report of its building) says so. A market that became "
-    "faster may only have become better mapped."
+    "only if another source (imagery of both dates, a report of its building) says so. A road retagged (another "
+    "class or surface) was more often corrected by a mapper than rebuilt. A market that became faster may only "
+    "have become better mapped."
 )
 #: A new road is taken to carry a market's route where the route runs along it for at least this share of
 #: its length (or this many metres, for a long road the route joins part way): crossing it at a junction is not use.
@@ -135,18 +136,31 @@ def _median(hours: pd.Series) -> float:
     return quantile(hours.to_numpy(float), 0.5)
 
 
+#: The tags of a road that routing reads (its class's speed, the unpaved factor, the directions it runs):
+#: a way kept with other values of these is ``retagged``, and its markets' times can change as a new road's do.
+ROUTING_TAGS = ("highway", "surface", "oneway")
+
+
 def road_differences(before: gpd.GeoDataFrame, after: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
-    """The roads (OSM ways) in one build and not the other: ``change`` ``added`` or ``removed``.
+    """The roads (OSM ways) that differ between the builds: ``change`` ``added``, ``removed`` or ``retagged``.
 
     Ways are matched by OSM id, so a way redrawn keeps its identity; one
-    split or merged by a mapper shows as removed and added. North Korean and
-    Chinese roads both; the layer schema is :data:`geo.schema.SCHEMAS`
+    split or merged by a mapper shows as removed and added. A way in both
+    whose :data:`ROUTING_TAGS` differ (a track made primary, a road paved,
+    a street made one-way) is ``retagged``, drawn as it is in the later
+    build, with ``tags_before`` saying what it was. North Korean and Chinese
+    roads both; the layer schema is :data:`geo.schema.SCHEMAS`
     ``road_changes`` (length in km measured in :data:`settings.MEASURE_CRS`).
     """
     old, new = set(before["osm_id"]), set(after["osm_id"])
+    was = _routing_tags(before)
+    retagged = _retagged(was, _routing_tags(after))
     parts = [
         after[~after["osm_id"].isin(old)].assign(change="added"),
         before[~before["osm_id"].isin(new)].assign(change="removed"),
+        after[after["osm_id"].isin(retagged)].assign(
+            change="retagged", tags_before=lambda f: f["osm_id"].map(was.apply(_tags_text, axis=1))
+        ),
     ]
     frame = pd.concat([p for p in parts if len(p)] or [after.iloc[:0].assign(change=None)], ignore_index=True)
     ways = gpd.GeoDataFrame(frame, geometry="geometry", crs=after.crs)
@@ -155,13 +169,30 @@ def road_differences(before: gpd.GeoDataFrame, after: gpd.GeoDataFrame) -> gpd.G
     return conform(merged, "road_changes")
 
 
+def _routing_tags(roads: pd.DataFrame) -> pd.DataFrame:
+    """Each way's :data:`ROUTING_TAGS` (its pieces share them), missing ones as ''."""
+    return roads.groupby("osm_id")[list(ROUTING_TAGS)].first().astype(object).fillna("").astype(str)
+
+
+def _retagged(before: pd.DataFrame, after: pd.DataFrame) -> list[int]:
+    """The ways in both builds whose routing tags differ."""
+    both = before.index.intersection(after.index)
+    differs = (before.loc[both] != after.loc[both]).any(axis=1)
+    return [int(i) for i in both[differs.to_numpy()]]
+
+
+def _tags_text(tags: pd.Series) -> str:
+    """``highway=track; surface=unpaved`` (the tags a way had, those it had none of left out)."""
+    return "; ".join(f"{k}={v}" for k, v in tags.items() if v)
+
+
 def segment_savings(roads: gpd.GeoDataFrame, routes: gpd.GeoDataFrame, changes: pd.DataFrame) -> pd.DataFrame:
-    """Which added roads the later build's routes use, and the market-hours they cut.
+    """Which added or retagged roads the later build's routes use, and the market-hours they cut.
 
     Parameters
     ----------
     roads
-        From :func:`road_differences` (only ``added`` rows are read).
+        From :func:`road_differences` (its ``added`` and ``retagged`` rows are read).
     routes
         The later build's ``routes`` layer: one line per market routed.
     changes
@@ -170,8 +201,9 @@ def segment_savings(roads: gpd.GeoDataFrame, routes: gpd.GeoDataFrame, changes: 
     Returns
     -------
     pandas.DataFrame
-        One row per added road that some route runs along: ``osm_id``,
-        ``highway``, ``name``, ``length_km``, ``markets`` (routes along it),
+        One row per added or retagged road that some route runs along:
+        ``change``, ``osm_id``, ``highway`` (as now), ``tags_before`` (of a
+        retagged road), ``name``, ``length_km``, ``markets`` (routes along it),
         ``markets_faster``, ``market_hours_cut`` (the hours saved by the
         markets whose route runs along it and got faster), ``gained_reach``
         (markets newly reached through it) and ``market_names``; most
@@ -179,7 +211,7 @@ def segment_savings(roads: gpd.GeoDataFrame, routes: gpd.GeoDataFrame, changes: 
         counts for both: the figures say what each road is part of, and do
         not add up across roads.
     """
-    added = roads[roads["change"] == "added"].to_crs(settings.MEASURE_CRS)
+    added = roads[roads["change"].isin(["added", "retagged"])].to_crs(settings.MEASURE_CRS)
     lines = routes.to_crs(settings.MEASURE_CRS)
     by_market = changes.set_index(["osm_type", "osm_id"])
     tree = shapely.STRtree(lines.geometry.values)
@@ -192,8 +224,10 @@ def segment_savings(roads: gpd.GeoDataFrame, routes: gpd.GeoDataFrame, changes: 
         mine = by_market.loc[[k for k in keys if k in by_market.index]]
         rows.append(
             {
+                "change": road["change"],
                 "osm_id": int(road["osm_id"]),
                 "highway": road["highway"],
+                "tags_before": road["tags_before"],
                 "name": road["name"],
                 "length_km": float(road["length_km"]),
                 "markets": len(users),
@@ -203,7 +237,8 @@ def segment_savings(roads: gpd.GeoDataFrame, routes: gpd.GeoDataFrame, changes: 
                 "market_names": "; ".join(sorted(str(n) for n in mine["name"])),
             }
         )
-    columns = ["osm_id", "highway", "name", "length_km", "markets", "markets_faster", "market_hours_cut"]
+    columns = ["change", "osm_id", "highway", "tags_before", "name", "length_km", "markets", "markets_faster"]
+    columns.append("market_hours_cut")
     table = pd.DataFrame(rows, columns=[*columns, "gained_reach", "market_names"])
     return table.sort_values(["market_hours_cut", "gained_reach", "osm_id"], ascending=[False, False, True])
 
@@ -222,6 +257,7 @@ def change_summary(
     if info.get("synthetic"):
         lines += [f"**{settings.DEMO_STAMP}.** Neither build is OpenStreetMap; never quote these figures.", ""]
     added, removed = roads[roads["change"] == "added"], roads[roads["change"] == "removed"]
+    retagged = roads[roads["change"] == "retagged"]
     faster = int((markets["change_h"] < -UNCHANGED_H).sum())
     slower = int((markets["change_h"] > UNCHANGED_H).sum())
     lines += [
@@ -243,7 +279,8 @@ def change_summary(
             for label in ("before", "after")
         ),
         f"- Roads: {len(added)} ways added ({added['length_km'].sum():,.1f} km), {len(removed)} removed "
-        f"({removed['length_km'].sum():,.1f} km).",
+        f"({removed['length_km'].sum():,.1f} km), {len(retagged)} kept with another class, surface or direction "
+        f"(retagged, {retagged['length_km'].sum():,.1f} km).",
         f"- Markets in both builds: {len(markets)}; {faster} faster and {slower} slower from a hub by more than "
         f"3 minutes, {int(markets['gained_reach'].sum())} newly reachable, {int(markets['lost_reach'].sum())} no "
         f"longer reachable; {markets['hours_cut'].sum():,.1f} market-hours cut in all.",
@@ -261,20 +298,29 @@ def change_summary(
             f"{format_hours(r.hub_h_median_before)} → {format_hours(r.hub_h_median_after)} | {change_text} | "
             f"{r.market_hours_cut:,.2f} |"
         )
-    lines += ["", "## New roads that cut the most market-hours", ""]
+    lines += ["", "## New or retagged roads that cut the most market-hours", ""]
     if segments.empty:
-        lines.append("No added road carries any market's route in the later build.")
+        lines.append("No added or retagged road carries any market's route in the later build.")
     else:
         lines += [
-            "A market whose route runs along two new roads counts for both, so the rows do not add up.",
+            "A market whose route runs along two such roads counts for both, so the rows do not add up.",
             "",
-            "| OSM way | Class | Name | km | Routes along it | Faster | Market-hours cut | Newly reached |",
-            "|---|---|---|---:|---:|---:|---:|---:|",
+            "| OSM way | Change | Class | Name | km | Routes along it | Faster | Market-hours cut | Newly reached |",
+            "|---|---|---|---|---:|---:|---:|---:|---:|",
         ]
         for r in segments.head(20).itertuples():
-            name = "" if r.name is None or (isinstance(r.name, float) and math.isnan(r.name)) else str(r.name)
             lines.append(
-                f"| way/{r.osm_id} | {r.highway} | {name.replace('|', '/')} | {r.length_km:,.1f} | {r.markets} | "
-                f"{r.markets_faster} | {r.market_hours_cut:,.2f} | {r.gained_reach} |"
+                f"| way/{r.osm_id} | {_change_words(r)} | {r.highway} | {_cell(r.name)} | {r.length_km:,.1f} | "
+                f"{r.markets} | {r.markets_faster} | {r.market_hours_cut:,.2f} | {r.gained_reach} |"
             )
     return "\n".join(lines) + "\n"
+
+
+def _cell(value) -> str:
+    """Outside text (an OSM name or tag) as a Markdown table cell: nothing for none, no column breaks."""
+    text = "" if value is None or (isinstance(value, float) and math.isnan(value)) else str(value)
+    return text.replace("|", "/").replace("\n", " ")
+
+
+def _change_words(row) -> str:
+    return f"retagged (was {_cell(row.tags_before)})" if row.change == "retagged" else str(row.change)

@@ -216,9 +216,11 @@ def _run_build(args: argparse.Namespace) -> None:
     from geo.pipeline import maps_stage, reach_stage, routes_stage, supply_stage
     from geo.sources.people_areas import read_people_areas
     from geo.supply import supply_regions
+    from geo.uncertainty import check_draws
 
     # Bad configuration, and a folder that cannot be written, fail before any stage replaces anything.
     record = _assumptions(args)
+    check_draws(args.draws, args.seed)
     areas = read_people_areas(args.people_areas) if args.people_areas is not None else None
     if args.offline:
         check_assets()
@@ -227,7 +229,18 @@ def _run_build(args: argparse.Namespace) -> None:
     _run_layers(args, args.province if args.demo else supply_regions(args.province, record.supply))
     # Every later stage reads what the one before wrote into --out.
     _say(routes_stage(layers_dir=args.out, out_dir=args.out, assumptions=record, force=args.force))
-    _say(reach_stage(layers_dir=args.out, out_dir=args.out, force=args.force, people_areas=areas))
+    # The intervals too, so that the summary, index and maps of a build show them (docs/performance.md: the cost).
+    with _draws_bar(args.quiet) as progress:
+        reached = reach_stage(
+            layers_dir=args.out,
+            out_dir=args.out,
+            force=args.force,
+            people_areas=areas,
+            draws=args.draws,
+            seed=args.seed,
+            progress=progress,
+        )
+    _say(reached)
     _say(supply_stage(layers_dir=args.out, force=args.force))
     _say(maps_stage(layers_dir=args.out, maps_dir=args.maps, offline=args.offline, force=args.force))
 

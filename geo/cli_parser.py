@@ -196,6 +196,20 @@ def _add_wait(parser: argparse.ArgumentParser) -> None:
     _add_quiet(parser)
 
 
+def _add_draws(group) -> None:
+    group.add_argument(
+        "--draws",
+        metavar="N",
+        type=int,
+        default=settings.UNCERTAINTY_DRAWS,
+        help=f"number of uncertainty draws (default {settings.UNCERTAINTY_DRAWS}, at most "
+        f"{settings.MAX_UNCERTAINTY_DRAWS:,})",
+    )
+    group.add_argument(
+        "--seed", metavar="S", type=int, default=0, help="seed of the draws: one seed, one file (default 0)"
+    )
+
+
 def _command(commands, name: str, help_text: str, description: str) -> argparse.ArgumentParser:
     # No abbreviations: '--o' must not silently mean '--out' (or '--osm').
     return commands.add_parser(name, help=help_text, description=description, allow_abbrev=False)
@@ -312,16 +326,7 @@ def make_parser() -> argparse.ArgumentParser:
         "the lower) and adds them to its summary; the maps show them after 'hamji maps'.",
     )
     _add_layers_in(uncertainty, "the layers, routes and reach table (results are written there)")
-    uncertainty.add_argument(
-        "--draws",
-        metavar="N",
-        type=int,
-        default=settings.UNCERTAINTY_DRAWS,
-        help=f"number of draws (default {settings.UNCERTAINTY_DRAWS}, at most {settings.MAX_UNCERTAINTY_DRAWS:,})",
-    )
-    uncertainty.add_argument(
-        "--seed", metavar="S", type=int, default=0, help="seed of the draws: one seed, one file (default 0)"
-    )
+    _add_draws(uncertainty)
     _add_force(uncertainty)
     compare = _command(
         commands,
@@ -353,11 +358,13 @@ def make_parser() -> argparse.ArgumentParser:
         commands,
         "build",
         "run every stage in order",
-        "Run every stage in order (layers, routes, reach, maps): data into --out, maps into --maps.",
+        "Run every stage in order (layers, routes, reach with its uncertainty intervals, maps): data into --out, "
+        "maps into --maps.",
     )
     _add_layer_options(build)
     _add_route_options(build)
     _add_people_areas(build)
+    _add_draws(build.add_argument_group("uncertainty (as 'hamji uncertainty')"))
     _add_map_options(build)
     _add_force(build)
 

@@ -178,10 +178,11 @@ def _table(frame: pd.DataFrame, columns: dict) -> str:
     return shown.to_string(index=False)
 
 
-def _reach(result: tuple[pd.DataFrame, Routes]) -> str:
+def _reach(result: tuple[pd.DataFrame, Routes, pd.DataFrame | None]) -> str:
     from geo.reach import headline
+    from geo.uncertainty import interval_sentence
 
-    table, routes = result
+    table, routes, intervals = result
     lines = [DEMO_LINE] if routes.synthetic else []
     supply = routes.assumptions.supply
     lines += [
@@ -189,20 +190,21 @@ def _reach(result: tuple[pd.DataFrame, Routes]) -> str:
         f"supply model: {supply.name} ({supply.description})",
         headline(table, supply.name),
     ]
-    return "\n".join(lines)
+    return "\n".join(lines + ([interval_sentence(intervals)] if intervals is not None else []))
 
 
 def _uncertainty(result: tuple[pd.DataFrame, Routes]) -> str:
-    from geo.uncertainty import interval_sentence, interval_text
+    from geo.uncertainty import interval_sentence, interval_text, one_market_footnote, row_label
 
     table, routes = result
     lines = [DEMO_LINE] if routes.synthetic else []
-    width = max(len(str(n)) for n in table["name"])
-    lines.append(f"{'row':<{width}}  median hub→market (5–95 %)   within 4 h (5–95 %)")
+    width = max(len(row_label(row)) for _, row in table.iterrows())
+    lines.append(f"{'row':<{width}}  median hub→market (5–95 %)   markets within 4 h of a hub (5–95 %)")
     for _, row in table.iterrows():
         median, within = interval_text(row, "hub_h_median"), interval_text(row, "hub_within_4h")
-        lines.append(f"{row['name']:<{width}}  {median:<28} {within}")
-    lines += [interval_sentence(table), f"ranges: {table['ranges'].iloc[0]}"]
+        lines.append(f"{row_label(row):<{width}}  {median:<28} {within}")
+    note = one_market_footnote(table)
+    lines += [*([note] if note else []), interval_sentence(table), f"ranges: {table['ranges'].iloc[0]}"]
     lines.append("rerun 'hamji maps' to show them on the maps")
     return "\n".join(lines)
 

@@ -155,6 +155,9 @@ def reach_stage(
     force: bool = False,
     supply: str | SupplyModel | None = None,
     people_areas: Path | PeopleAreas | None = None,
+    draws: int | None = None,
+    seed: int = 0,
+    progress: Callable[[int, int], None] | None = None,
 ) -> StageRun:
     """The reach table from the layers and routes in ``layers_dir``; CSV and Markdown into ``out_dir``.
 
@@ -166,7 +169,17 @@ def reach_stage(
     :func:`geo.api.reach_table`) weights the people-weighted shares by where
     people live; a copy is kept beside the table (``hamji_people_areas.geojson``)
     for the scenarios and comparisons made from it later.
+
+    With ``draws`` (as ``hamji build`` runs it) the intervals of
+    :func:`uncertainty_stage` are drawn too, from the routes and table in
+    memory (``seed``; ``progress`` is called per draw), written beside the
+    table and shown in its summary. The result is (table, routes, intervals
+    or None).
     """
+    if draws is not None:
+        from geo.uncertainty import check_draws
+
+        check_draws(draws, seed)
     layers_file = io.check_stage_file(io.layers_path(layers_dir))
     routes_file = io.check_stage_file(layers_file.parent / settings.ROUTES_GPKG)
     target = Path(out_dir or layers_file.parent)
@@ -176,8 +189,10 @@ def reach_stage(
     outputs = [target / settings.REACH_CSV, target / settings.REACH_MD, target / settings.REACH_SVG]
     outputs += [target / settings.CATCHMENTS_GPKG]
     outputs += [target / settings.PEOPLE_AREAS_COPY] if areas is not None else []
+    outputs += [target / settings.UNCERTAINTY_CSV] if draws is not None else []
     inputs = [layers_file, routes_file, *([areas.path] if areas is not None else [])]
-    key = cache.stage_key("reach", inputs, {"supply": model.name if model else None})
+    params = {"supply": model.name if model else None, "draws": draws, "seed": seed if draws is not None else None}
+    key = cache.stage_key("reach", inputs, params)
     if _current("reach", key, outputs, force):
         return StageRun("reach", skipped=True, folder=target)
     lineage.check_routes(routes_file, layers_file)
@@ -194,12 +209,21 @@ def reach_stage(
         written.append(kept)
     table = api.reach_table(routes, layers, people_areas=areas)
     catchments = api.crossing_catchments(routes, layers, areas)
-    uncertainty = current_uncertainty(target, layers_file, routes_file)
     made_from = lineage.made_from(layers_file, routes_file)
+    if draws is None:
+        uncertainty = current_uncertainty(target, layers_file, routes_file)
+    else:
+        drawn = api.reach_uncertainty(layers, routes, table, draws, seed, progress=progress)
+        written.append(api.write_uncertainty(drawn.assign(**made_from), routes, target))
+        # As written (rounded): the summary is then the very one a later reach or uncertainty stage writes.
+        uncertainty = api.load_uncertainty(target)
     written += api.write_reach(table.assign(**made_from), routes, target, catchments, uncertainty)
     written.append(api.write_catchments(catchments, routes, target))
     cache.remember("reach", key, outputs)
-    return StageRun("reach", written=written, result=(table, routes))
+    if draws is not None and target == layers_file.parent:
+        # What `hamji uncertainty` with the same draws and seed would write: it need not draw them again.
+        cache.remember("uncertainty", _uncertainty_key(target, draws, seed), _uncertainty_outputs(target))
+    return StageRun("reach", written=written, result=(table, routes, uncertainty if draws is not None else None))
 
 
 def current_uncertainty(folder: Path, layers_file: Path, routes_file: Path) -> pd.DataFrame | None:
@@ -208,6 +232,16 @@ def current_uncertainty(folder: Path, layers_file: Path, routes_file: Path) -> p
         return None
     table = api.load_uncertainty(folder)
     return table if lineage.made_from_same(table, layers_file, routes_file) else None
+
+
+def _uncertainty_outputs(folder: Path) -> list[Path]:
+    return [folder / settings.UNCERTAINTY_CSV, folder / settings.REACH_MD]
+
+
+def _uncertainty_key(folder: Path, draws: int, seed: int) -> str:
+    """The cache key of the intervals in ``folder``: its layers, routes and reach table, the draws and the seed."""
+    inputs = [folder / name for name in (settings.LAYERS_GPKG, settings.ROUTES_GPKG, settings.REACH_CSV)]
+    return cache.stage_key("uncertainty", inputs, {"draws": draws, "seed": seed})
 
 
 def uncertainty_stage(
@@ -229,9 +263,9 @@ def uncertainty_stage(
     layers_file = io.check_stage_file(io.layers_path(layers_dir))
     folder = layers_file.parent
     routes_file = io.check_stage_file(folder / settings.ROUTES_GPKG)
-    reach_file = io.check_stage_file(folder / settings.REACH_CSV)
-    outputs = [folder / settings.UNCERTAINTY_CSV, folder / settings.REACH_MD]
-    key = cache.stage_key("uncertainty", [layers_file, routes_file, reach_file], {"draws": draws, "seed": seed})
+    io.check_stage_file(folder / settings.REACH_CSV)
+    outputs = _uncertainty_outputs(folder)
+    key = _uncertainty_key(folder, draws, seed)
     if _current("uncertainty", key, outputs, force):
         return StageRun("uncertainty", skipped=True, folder=folder)
     base = load_baseline(folder)
@@ -316,7 +350,13 @@ def maps_stage(
     key = cache.stage_key(
         "maps",
         [layers_file, routes_file, reach_file, *([catchments_file] if catchments_file.exists() else []), *intervals],
-        {"offline": offline, "scenarios": links, "sensitivity": sensitivity, "supply": supply},
+        {
+            "offline": offline,
+            "scenarios": links,
+            "sensitivity": sensitivity,
+            "supply": supply,
+            "compare": (target / settings.COMPARE_HTML).is_file(),  # the index links it
+        },
     )
     if _current("maps", key, outputs, force) and not inlined:
         return StageRun("maps", skipped=True, folder=target)

@@ -166,6 +166,8 @@ SCHEMAS: dict[str, dict[str, str]] = {
         "change": "str",
         "osm_id": "int64",
         "highway": "str",
+        # A retagged way's routing tags in the earlier build (geo.change.ROUTING_TAGS): highway=…; surface=…
+        "tags_before": "str",
         "name": "str",
         "country": "str",
         "province": "str",
@@ -472,8 +474,10 @@ TABLE_SCHEMAS["compare_provinces"] = {
     "hub_h_median_change": "float64",
 }
 TABLE_SCHEMAS["compare_segments"] = {
+    "change": "str",
     "osm_id": "int64",
     "highway": "str",
+    "tags_before": "str",
     "name": "str",
     "length_km": "float64",
     "markets": "int64",

@@ -9,8 +9,11 @@ route, so each draw here changes each assumption on its own:
 - each side's unpaved factor;
 - each crossing's border penalty;
 
-all uniform within :class:`Ranges` (multiples of the routes' own values).
-Each draw also resamples every province's markets with replacement (a
+each a multiple of the routes' own value drawn log-uniformly within
+:class:`Ranges` (between ``1/k`` and ``k``: a factor and its inverse are
+equally likely, so the median multiple is 1 and a time is as likely to be
+drawn slower as faster; a uniform ×0.5–2 would have a median of 1.25 and lean
+slower by construction). Each draw also resamples every province's markets with replacement (a
 bootstrap: which markets OSM happens to map is a sample too), and a group
 pools its provinces' resampled markets.
 
@@ -46,7 +49,15 @@ from geo.reach import format_hours, format_share, quantile
 from geo.regions import BORDER, FAR
 from geo.schema import TABLE_SCHEMAS
 
-__all__ = ["UNCERTAINTY_COLUMNS", "Draw", "Ranges", "draw_assumptions", "interval_sentence", "uncertainty_table"]
+__all__ = [
+    "UNCERTAINTY_COLUMNS",
+    "Draw",
+    "Ranges",
+    "draw_assumptions",
+    "draws_phrase",
+    "interval_sentence",
+    "uncertainty_table",
+]
 
 #: Added to the virtual source's edges: SciPy reads a stored zero as "no edge" (as in geo.routes).
 _EPS = 1e-6
@@ -56,36 +67,49 @@ INTERVAL = (5, 95)
 
 @dataclass(frozen=True)
 class Ranges:
-    """The ranges each assumption is drawn from, as multiples (low, high) of the routes' own value.
+    """How far each assumption is drawn from the routes' own value: a factor ``k``, for ×1/k to ×k.
 
-    Assumptions, not measurements: the ±30 % on speeds is the spread the
-    sensitivity scenarios used before (issue 24); the unpaved factor's
-    0.4–0.8 around 0.6 and the penalty's 1–4 h around 2 h are this project's
-    guesses, stated so that a reader can change them.
+    Each draw multiplies the value by ``exp(U(-ln k, ln k))`` (log-uniform):
+    the median multiple is 1, and so is the median of its inverse, the time
+    factor of a speed. Assumptions, not measurements: speeds ×1/1.3–1.3
+    (0.77–1.3) keep the ±30 % the sensitivity scenarios used before
+    (issue 24) at the fast end; the unpaved factor's ×0.75–1.33 (0.45–0.8
+    around 0.6, at most 1) and the penalty's ×0.5–2 (1–4 h around 2 h) are
+    this project's guesses, stated so that a reader can change them.
     """
 
-    speed: tuple[float, float] = (0.7, 1.3)
-    unpaved: tuple[float, float] = (2 / 3, 4 / 3)
-    penalty: tuple[float, float] = (0.5, 2.0)
+    speed: float = 1.3
+    unpaved: float = 4 / 3
+    penalty: float = 2.0
+
+    def __post_init__(self) -> None:
+        from geo.errors import InputError
+
+        for name in ("speed", "unpaved", "penalty"):
+            k = getattr(self, name)
+            if not (isinstance(k, int | float) and math.isfinite(k) and k >= 1):
+                raise InputError(f"Ranges.{name} = {k!r}: give a factor k of at least 1 (drawn from ×1/k to ×k)")
 
     def narrowed(self, width: float) -> Ranges:
-        """The same ranges with each side's distance from 1 multiplied by ``width`` (0: no spread)."""
-
-        def narrow(pair: tuple[float, float]) -> tuple[float, float]:
-            return (1 - (1 - pair[0]) * width, 1 + (pair[1] - 1) * width)
-
-        return Ranges(narrow(self.speed), narrow(self.unpaved), narrow(self.penalty))
+        """The same ranges with each log-width multiplied by ``width`` (0: no spread, 1: these ranges)."""
+        return Ranges(self.speed**width, self.unpaved**width, self.penalty**width)
 
     def words(self) -> str:
         """The ranges in one line, for the CSV and the summaries."""
 
-        def pair(p: tuple[float, float]) -> str:
-            return f"{p[0]:.2f}–{p[1]:.2f}"
+        def pair(k: float) -> str:
+            return f"{1 / k:.2f}–{k:.2f}"
 
         return (
             f"each class's speed on each side × {pair(self.speed)}, each side's unpaved factor × "
-            f"{pair(self.unpaved)} (at most 1), each crossing's penalty × {pair(self.penalty)} (uniform, independent)"
+            f"{pair(self.unpaved)} (at most 1), each crossing's penalty × {pair(self.penalty)} "
+            "(log-uniform: median ×1, as likely halved as doubled; independent)"
         )
+
+
+def _factors(rng: np.random.Generator, k: float, size: int | None = None) -> np.ndarray:
+    """Multiples ``exp(U(-ln k, ln k))``: log-symmetric around 1, so a factor and its inverse are equally likely."""
+    return np.exp(rng.uniform(-math.log(k), math.log(k), size))
 
 
 @dataclass
@@ -99,9 +123,9 @@ class Draw:
 
 def draw_assumptions(rng: np.random.Generator, speeds: SpeedTable, penalty_h: np.ndarray, ranges: Ranges) -> Draw:
     """One independent draw of every assumption around ``speeds`` and ``penalty_h``."""
-    drawn = {c: _base_kmh(speeds, c) * rng.uniform(*ranges.speed, len(SPEED_CLASSES)) for c in ("KP", "CN")}
-    unpaved = {c: min(1.0, speeds.unpaved_factor[c] * rng.uniform(*ranges.unpaved)) for c in ("KP", "CN")}
-    return Draw(drawn, unpaved, penalty_h * rng.uniform(*ranges.penalty, len(penalty_h)))
+    drawn = {c: _base_kmh(speeds, c) * _factors(rng, ranges.speed, len(SPEED_CLASSES)) for c in ("KP", "CN")}
+    unpaved = {c: min(1.0, speeds.unpaved_factor[c] * float(_factors(rng, ranges.unpaved))) for c in ("KP", "CN")}
+    return Draw(drawn, unpaved, penalty_h * _factors(rng, ranges.penalty, len(penalty_h)))
 
 
 def _base_kmh(speeds: SpeedTable, country: str) -> np.ndarray:
@@ -226,13 +250,19 @@ def _hub_hours(net: _Network, draw: Draw) -> np.ndarray:
     return hours
 
 
-def _statistics(hours: np.ndarray) -> dict[str, float]:
-    """The hub-time median and the shares within each threshold of one row's markets (NaN: unreachable)."""
-    count = len(hours)
-    stats = {"hub_h_median": quantile(hours, 0.5)}
-    for limit in settings.REACH_THRESHOLDS_H:
-        stats[f"hub_within_{limit:g}h"] = float((hours <= limit).sum() / count) if count else math.nan
-    return stats
+def _statistics(hours: np.ndarray) -> np.ndarray:
+    """Per draw (row of ``hours``), the hub-time median and the shares within each threshold (NaN: unreachable).
+
+    The median is :func:`geo.reach.quantile`'s, row by row: unreachable counts
+    as ``inf``, and halfway between a time and ``inf`` is ``inf``.
+    """
+    count = hours.shape[1]
+    ordered = np.sort(np.where(np.isnan(hours), np.inf, hours), axis=1)
+    low, high = ordered[:, (count - 1) // 2], ordered[:, count // 2]
+    with np.errstate(invalid="ignore"):
+        median = np.where(np.isfinite(high), (low + high) / 2, np.inf)
+    shares = [(hours <= limit).sum(axis=1) / count for limit in settings.REACH_THRESHOLDS_H]
+    return np.column_stack([median, *shares])
 
 
 #: The statistics given a point estimate and an interval, in column order.
@@ -255,9 +285,11 @@ def _rows(reach: pd.DataFrame, markets: pd.DataFrame) -> list[tuple[pd.Series, l
     return [(r, [where[c] for c in members.get(r["code"], [r["code"]]) if c in where]) for _, r in reach.iterrows()]
 
 
-def _resample(rng: np.random.Generator, positions: list[np.ndarray]) -> list[np.ndarray]:
-    """Each province's markets drawn with replacement, as many as it has."""
-    return [p[rng.integers(0, len(p), len(p))] if len(p) else p for p in positions]
+def _resample(rng: np.random.Generator, positions: list[np.ndarray], draws: int) -> np.ndarray:
+    """Per draw, each province's markets drawn with replacement, as many as it has (a row per draw)."""
+    return np.hstack(
+        [p[rng.integers(0, len(p), (draws, len(p)))] for p in positions if len(p)] or [np.zeros((draws, 0), int)]
+    )
 
 
 def _interval(values: np.ndarray) -> tuple[float, float]:
@@ -314,16 +346,24 @@ def uncertainty_table(
     net, markets = _network(layers, routes.assumptions)
     rows = _rows(reach, markets)
     rng = np.random.default_rng(seed)
-    drawn = np.full((draws, len(rows), len(STATISTICS)), np.nan)
+    hours = np.empty((draws, len(markets)))
     for d in range(draws):
-        hours = _hub_hours(net, draw_assumptions(rng, speeds, net.penalty_h, config.ranges))
-        for r, (_, positions) in enumerate(rows):
-            chosen = _resample(rng, positions) if bootstrap else positions
-            picked = hours[np.concatenate(chosen)] if chosen else np.zeros(0)
-            drawn[d, r] = list(_statistics(picked).values()) if len(picked) else np.nan
+        hours[d] = _hub_hours(net, draw_assumptions(rng, speeds, net.penalty_h, config.ranges))
         if progress is not None:
             progress(d + 1, draws)
-    return _table(reach, rows, drawn, config)
+    return _table(reach, rows, _drawn_statistics(rng, hours, rows, bootstrap), config)
+
+
+def _drawn_statistics(rng: np.random.Generator, hours: np.ndarray, rows: list, bootstrap: bool) -> np.ndarray:
+    """Each row's statistics in each draw (draw, row, statistic), its markets resampled per draw if ``bootstrap``."""
+    draws = hours.shape[0]
+    drawn = np.full((draws, len(rows), len(STATISTICS)), np.nan)
+    for r, (_, positions) in enumerate(rows):
+        if not sum(len(p) for p in positions):
+            continue  # no markets: no estimate
+        chosen = _resample(rng, positions, draws) if bootstrap else np.concatenate(positions)[None, :]
+        drawn[:, r] = _statistics(np.take_along_axis(hours, np.broadcast_to(chosen, (draws, chosen.shape[1])), 1))
+    return drawn
 
 
 def _table(reach: pd.DataFrame, rows: list, drawn: np.ndarray, config: _Config) -> pd.DataFrame:
@@ -345,10 +385,49 @@ def _table(reach: pd.DataFrame, rows: list, drawn: np.ndarray, config: _Config) 
     return pd.DataFrame(out, columns=list(UNCERTAINTY_COLUMNS))
 
 
+#: The statistics' headings wherever the intervals are shown as a table (summary, index, popups).
+STATISTIC_HEADINGS = (
+    "Median hub→market",
+    *(f"Markets within {t:g} h of a hub" for t in settings.REACH_THRESHOLDS_H),
+)
+#: Said beside the interval of a row with one market: resampling one market gives that market every time.
+ONE_MARKET_NOTE = "one market: the interval is the assumptions' spread only (resampling one market cannot vary it)"
+
+
 def interval_text(row: pd.Series, stat: str) -> str:
     """A point estimate and its 5–95 % interval for people: ``3.1 h (2.6 h to 4.0 h)``, ``45% (30% to 60%)``."""
     fmt = format_hours if stat.endswith("median") else format_share
+    if pd.isna(row[stat]) and pd.isna(row[f"{stat}_p5"]):
+        return fmt(row[stat])  # no markets: no estimate, no interval
     return f"{fmt(row[stat])} ({fmt(row[f'{stat}_p5'])} to {fmt(row[f'{stat}_p95'])})"
+
+
+#: Marks a row with one market; :func:`one_market_footnote` explains it under the table.
+ONE_MARKET_MARK = "†"
+
+
+def one_market(row: pd.Series) -> bool:
+    """Whether a row's bootstrap cannot vary: one market, resampled, is that market every time."""
+    return row["markets"] == 1 and bool(row["bootstrap"])
+
+
+def row_label(row: pd.Series) -> str:
+    """A row's name, marked :data:`ONE_MARKET_MARK` when a bootstrap of its markets cannot vary."""
+    return f"{row['name']} {ONE_MARKET_MARK}" if one_market(row) else str(row["name"])
+
+
+def one_market_footnote(uncertainty: pd.DataFrame) -> str:
+    """The note under a table of intervals with a marked row, or ''."""
+    marked = any(one_market(row) for _, row in uncertainty.iterrows())
+    return f"{ONE_MARKET_MARK} {ONE_MARKET_NOTE[0].upper()}{ONE_MARKET_NOTE[1:]}." if marked else ""
+
+
+def draws_phrase(share: float, draws: int) -> str:
+    """How many draws a share of ``draws`` is, in words: ``in all 200 draws``, ``in 187 of 200 draws``."""
+    count = round(share * draws)
+    if count == draws:
+        return f"in all {draws} draws" if draws > 1 else "in the one draw"
+    return f"in none of the {draws} draws" if count == 0 else f"in {count} of {draws} draws"
 
 
 def interval_sentence(uncertainty: pd.DataFrame) -> str:
@@ -364,7 +443,7 @@ def interval_sentence(uncertainty: pd.DataFrame) -> str:
         + (" and resamples of each province's markets" if bool(border["bootstrap"]) else "")
         + f", the median hub→market time is {interval_text(border, 'hub_h_median')} in the border provinces "
         f"and {interval_text(far, 'hub_h_median')} in the far provinces (5–95 % intervals); the border "
-        f"provinces' median is the lower in {border['p_border_median_below_far']:.0%} of draws."
+        f"provinces' median is the lower {draws_phrase(float(border['p_border_median_below_far']), draws)}."
     )
 
 
@@ -379,10 +458,11 @@ def markdown_lines(uncertainty: pd.DataFrame) -> list[str]:
         f"Ranges: {first['ranges']}. Seed {int(first['seed'])}; the same seed gives the same intervals "
         f"(`hamji uncertainty`, `{settings.UNCERTAINTY_CSV}`).",
         "",
-        "| Row | Median hub→market | Within 2 h | Within 4 h | Within 8 h |",
-        "|---|---:|---:|---:|---:|",
+        "| Row | " + " | ".join(STATISTIC_HEADINGS) + " |",
+        "|---|" + "---:|" * len(STATISTIC_HEADINGS),
     ]
     for _, row in uncertainty.iterrows():
         cells = " | ".join(interval_text(row, stat) for stat in STATISTICS)
-        lines.append(f"| {row['name']} | {cells} |")
-    return [*lines, ""]
+        lines.append(f"| {row_label(row)} | {cells} |")
+    note = one_market_footnote(uncertainty)
+    return [*lines, *(["", note] if note else []), ""]

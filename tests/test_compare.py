@@ -123,6 +123,44 @@ def test_compare_says_what_growth_in_osm_means(compared):
     assert "new mapping, not new construction" in page and "Roads added (1)" in page
 
 
+#: The Hoeryong–Sanhe crossing's road (회령-삼합 도로): secondary, unpaved, 2.04 km, on 13 markets' routes.
+RETAGGED = 10
+
+
+@pytest.fixture(scope="module")
+def retagged(builds):
+    """The demo against the demo with one way kept (same OSM id) but made primary and paved."""
+    root, _ = builds
+    layers = geo.demo_layers()
+    roads = layers.roads.copy()
+    roads.loc[roads["osm_id"] == RETAGGED, ["highway", "surface"]] = ["primary", "asphalt"]
+    geo.write_layers(replace(layers, roads=roads), root / "retagged")
+    routes_stage(layers_dir=root / "retagged", assumptions=geo.run_assumptions(supply="hamji"))
+    return geo.compare_builds(root / "before", root / "retagged"), layers
+
+
+def test_compare_finds_a_retagged_road_and_the_time_it_saves(retagged):
+    result, layers = retagged
+    assert list(result.roads["change"]) == ["retagged"] and list(result.roads["osm_id"]) == [RETAGGED]
+    assert result.roads["tags_before"].iloc[0] == "highway=secondary; surface=unpaved; oneway=no"
+    # By hand: 2.0398 km at the KP secondary speed on an unpaved surface (30 km/h × 0.6 = 18 km/h) took
+    # 0.11332 h; as a paved primary (40 km/h) 0.05100 h: 0.06233 h (3.7 min) saved on every route along it.
+    # A route along a road made faster stays the shortest, so each of them saves exactly that.
+    km = layers.roads.loc[layers.roads["osm_id"] == RETAGGED, "length_m"].iloc[0] / 1000
+    speeds = settings.DEFAULT_SPEEDS["KP"]
+    saving = km / (speeds["secondary"] * speeds["unpaved_factor"]) - km / speeds["primary"]
+    assert saving == pytest.approx(0.06233, abs=1e-5)
+    helped = result.markets[result.markets["hours_cut"] > 0]
+    assert len(helped) == 13 and np.allclose(helped["hours_cut"], saving, atol=1e-6)
+    top = result.segments.iloc[0]
+    assert (top["change"], top["osm_id"], top["markets"], top["markets_faster"]) == ("retagged", RETAGGED, 13, 13)
+    assert top["market_hours_cut"] == pytest.approx(13 * saving, abs=1e-5)
+    text = change_summary(result.info, result.markets, result.provinces, result.roads, result.segments)
+    assert "1 kept with another class, surface or direction (retagged, 2.0 km)" in text
+    assert "| way/10 | retagged (was highway=secondary; surface=unpaved; oneway=no) | primary |" in text
+    assert "13 faster and 0 slower" in text
+
+
 def test_compare_the_other_way_finds_the_road_removed(builds, tmp_path):
     root, _ = builds
     result = geo.compare_builds(root / "after", root / "before")

@@ -24,7 +24,7 @@ LEGEND_FOR = {
     "Railways and stations": "railway (tooltip: usage, service as tagged)",
     "Sea links (Chinese port → Korean port)": "sea link, Chinese → Korean port",
     "Markets (colour: time to crossing)": "0–1 h",
-    "Provinces: median time to a crossing": "a province: the time of its median market",
+    "Provinces: median hub → market time": "a province: its median market's time from a Chinese hub",
     "Roads: hours from the nearest crossing": "a road or a market: its own time",
     "Crossing catchments (best hub → market route)": "Catchments (layer control)",
 }

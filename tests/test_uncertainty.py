@@ -39,7 +39,7 @@ def test_a_draw_routes_as_a_full_rebuild_with_its_speeds_and_penalties(demo):
     layers, routes, _ = demo
     speeds = routes.assumptions.speeds
     net, markets = uncertainty._network(layers, routes.assumptions)
-    draw = draw_assumptions(np.random.default_rng(5), speeds, net.penalty_h, Ranges(speed=(0.3, 1.7)))
+    draw = draw_assumptions(np.random.default_rng(5), speeds, net.penalty_h, Ranges(speed=1.7))
     assert not np.allclose(draw.speeds["KP"], [speeds.speeds["KP"][c] for c in SPEED_CLASSES])
     table = {
         c: {**dict(zip(SPEED_CLASSES, draw.speeds[c].tolist())), "unpaved_factor": draw.unpaved[c]}
@@ -55,6 +55,50 @@ def test_a_draw_routes_as_a_full_rebuild_with_its_speeds_and_penalties(demo):
     # The draw moved the times, and not all by one factor (each class and crossing drawn on its own).
     ratio = expected / routes.markets["total_h"].to_numpy(float)
     assert ratio.std() > 0.01
+
+
+def test_on_one_route_the_median_draw_is_the_point_estimate(demo):
+    """Draws lean neither slower nor faster: with one way in, the median drawn hub time is the routes' own.
+
+    Only the one crossing's penalty is drawn (×1/2–2, log-uniform), so a market's time is its road hours r
+    plus p·g, g the drawn factor, and the route cannot change: the median time is r + p·median(g). The
+    sample median of 401 log-uniform draws has a standard error of ln 2 / √401 = 0.035 in ln g, so
+    |median(g) - 1| < 0.1 (2.9 standard errors) and the median time lies within 0.1·p of the point
+    estimate r + p. The uniform ×0.5–2 this replaced has median(g) = 1.25: 0.25·p slower, and fails here.
+    """
+    layers, routes, _ = demo
+    net, _ = uncertainty._network(layers, routes.assumptions)
+    first = slice(0, 1)  # one way in: the first usable crossing alone
+    one = replace(
+        net,
+        crossing_kp=net.crossing_kp[first],
+        crossing_cn=net.crossing_cn[first],
+        penalty_h=net.penalty_h[first],
+        fixed_h=net.fixed_h[first],
+    )
+    speeds, ranges = routes.assumptions.speeds, Ranges(speed=1, unpaved=1, penalty=2)
+    point = uncertainty._hub_hours(
+        one, draw_assumptions(np.random.default_rng(0), speeds, one.penalty_h, Ranges(1, 1, 1))
+    )
+    rng = np.random.default_rng(11)
+    drawn = np.array(
+        [uncertainty._hub_hours(one, draw_assumptions(rng, speeds, one.penalty_h, ranges)) for _ in range(401)]
+    )
+    reached = np.isfinite(point)
+    assert reached.sum() >= 10 and one.penalty_h[0] >= 1  # markets to test, and a penalty that matters
+    assert np.abs(np.median(drawn[:, reached], axis=0) - point[reached]).max() < 0.1 * one.penalty_h[0]
+    # Half the draws on either side of the point estimate, as the median says, and both tails reached.
+    slower = (drawn[:, reached] > point[reached]).mean()
+    assert 0.45 < slower < 0.55
+    factor = (drawn[:, reached][:, 0] - point[reached][0]) / one.penalty_h[0] + 1
+    assert factor.min() < 0.55 and factor.max() > 1.8 and (factor >= 0.5 - 1e-9).all() and (factor <= 2 + 1e-9).all()
+
+
+def test_ranges_are_stated_as_the_factors_drawn():
+    assert Ranges().words().startswith("each class's speed on each side × 0.77–1.30")
+    assert "penalty × 0.50–2.00 (log-uniform" in Ranges().words()
+    with pytest.raises(geo.HamjiError, match="Ranges.speed = 0.7"):
+        Ranges(speed=0.7)
 
 
 def test_no_spread_and_no_bootstrap_gives_the_point_estimates(demo):
@@ -114,7 +158,7 @@ def test_same_seed_same_file_and_the_summary_shows_the_intervals(folder, capsys)
     assert list(table.columns) == [*UNCERTAINTY_COLUMNS, *STAMPS]
     assert table["demo"].all() and set(table["supply_model"]) == {DEFAULT_SUPPLY}
     summary = (folder / settings.REACH_MD).read_text(encoding="utf-8")
-    assert "## How sure" in summary and "the border provinces' median is the lower in 100% of draws" in summary
+    assert "## How sure" in summary and "the border provinces' median is the lower in all 30 draws" in summary
     # The summary hamji uncertainty rewrote is the one the reach stage writes while the intervals are current.
     assert main(["reach", "--layers", str(folder), "--force"]) == 0
     assert (folder / settings.REACH_MD).read_text(encoding="utf-8") == summary

@@ -2,7 +2,7 @@
 
 - ``overview.html``: crossings, roads by class, the trade corridors, Chinese
   hubs, and markets coloured by time to the nearest crossing.
-- ``comparison.html``: provinces shaded by median time to a crossing, with
+- ``comparison.html``: provinces shaded by median hub → market time (the headline), with
   their row of the reach table, and the roads coloured by hours from a crossing.
 - ``side_by_side.html``: North Hamgyong and South Hwanghae at the same scale
   and on the same colour scale.

@@ -30,6 +30,7 @@ from geo.reach import format_hours
 ROAD_CHANGE_STYLES = {
     "added": ("#00a651", 5, "road in the later build only (new to the map)"),
     "removed": ("#e7298a", 4, "road in the earlier build only"),
+    "retagged": ("#1f78b4", 5, "road in both, with another class, surface or direction"),
 }
 
 
@@ -52,6 +53,7 @@ def change_map(inputs: MapInputs, result: BuildComparison) -> folium.Map:
     subtitle = escape(
         f"From {before['source']} ({before['date']}) to {after['source']} ({after['date']}): "
         f"{int((result.roads['change'] == 'added').sum())} roads added, "
+        f"{int((result.roads['change'] == 'retagged').sum())} retagged, "
         f"{result.markets['hours_cut'].sum():,.1f} market-hours cut."
     )
     _page_furniture(
@@ -88,10 +90,13 @@ def _add_road_changes(m: folium.Map, roads: gpd.GeoDataFrame) -> None:
         chosen = roads[roads["change"] == change]
         if chosen.empty:
             continue
-        rows = zip(chosen["osm_id"], chosen["name"], chosen["highway"], chosen["length_km"])
+        rows = zip(chosen["osm_id"], chosen["name"], chosen["highway"], chosen["length_km"], chosen["tags_before"])
         tips = [
-            escape(f"way/{i}: {_text(name) or 'unnamed'} ({highway}, {km:,.1f} km), {words}")
-            for i, name, highway, km in rows
+            escape(
+                f"way/{i}: {_text(name) or 'unnamed'} ({highway}, {km:,.1f} km), {words}"
+                + (f" (was {_text(was)})" if _text(was) else "")
+            )
+            for i, name, highway, km, was in rows
         ]
         data = gpd.GeoDataFrame({"tip": tips}, geometry=chosen.geometry.values, crs=settings.STORE_CRS)
         folium.GeoJson(

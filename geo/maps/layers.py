@@ -312,8 +312,11 @@ def market_circle(point, fill: str, tip: str, popup: str) -> folium.CircleMarker
     )
 
 
-def province_popup_rows(row: pd.Series) -> list[tuple[str, str]]:
-    """A province's reach-table row as escaped (label, text) pairs for its popup."""
+def province_popup_rows(row: pd.Series, intervals: list[tuple[str, str]] | None = None) -> list[tuple[str, str]]:
+    """A province's reach-table row as escaped (label, text) pairs for its popup.
+
+    ``intervals`` (:func:`interval_popup_rows`) follow the headline's rows, before the time to a crossing.
+    """
     published = (
         "–"
         if pd.isna(row["published_markets"])
@@ -323,16 +326,21 @@ def province_popup_rows(row: pd.Series) -> list[tuple[str, str]]:
         ("Markets in OSM", f"{row['markets']}"),
         ("Published count", published),
         ("Markets per 1,000 km²", f"{row['markets_per_1000km2']:.2f}"),
+        ("Median hub → market (headline)", format_hours(row["hub_h_median"])),
+    ]
+    pairs += [
+        (f"Markets within {h} h of a hub", format_share(row[f"hub_within_{h}h"])) for h in settings.REACH_THRESHOLDS_H
+    ]
+    pairs += intervals or []
+    pairs += [
         ("Median time to crossing", format_hours(row["crossing_h_median"])),
-        ("90th percentile", format_hours(row["crossing_h_p90"])),
+        ("90th percentile to crossing", format_hours(row["crossing_h_p90"])),
     ]
     pairs += [
-        (f"Within {h} h of a crossing", format_share(row[f"crossing_within_{h}h"])) for h in settings.REACH_THRESHOLDS_H
+        (f"Markets within {h} h of a crossing", format_share(row[f"crossing_within_{h}h"]))
+        for h in settings.REACH_THRESHOLDS_H
     ]
-    pairs += [
-        ("Unreachable", format_share(row["crossing_unreachable"])),
-        ("Median hub → market", format_hours(row["hub_h_median"])),
-    ]
+    pairs += [("Unreachable from a crossing", format_share(row["crossing_unreachable"]))]
     if "population" in row and not pd.isna(row["population"]):
         pairs += [
             ("People (2008 census)", f"{int(row['population']):,}"),
@@ -342,6 +350,36 @@ def province_popup_rows(row: pd.Series) -> list[tuple[str, str]]:
         if "people_basis" in row:
             pairs.append(("People weighted by", people_basis_text(row["people_basis"], row["people_areas_coverage"])))
     return [(escape(label), escape(text)) for label, text in pairs + access_popup_rows(row)]
+
+
+def interval_popup_rows(uncertainty: pd.DataFrame | None, code: str) -> list[tuple[str, str]]:
+    """A province's 5–95 % intervals and the groups' probability (``hamji uncertainty``) as (label, text), or none.
+
+    ``uncertainty`` is only given while it was made from the routes drawn
+    (:func:`geo.pipeline.current_uncertainty`).
+    """
+    from geo.regions import BORDER
+    from geo.uncertainty import ONE_MARKET_NOTE, STATISTIC_HEADINGS, STATISTICS, draws_phrase, one_market
+
+    if uncertainty is None or code not in set(uncertainty["code"]):
+        return []
+    row = uncertainty.set_index("code").loc[code]
+    if not row["markets"] > 0:
+        return []
+    draws = int(row["draws"])
+
+    def interval(stat: str) -> str:
+        fmt = format_hours if stat.endswith("median") else format_share
+        return f"{fmt(row[f'{stat}_p5'])} to {fmt(row[f'{stat}_p95'])}"
+
+    pairs = [(f"{h}: 5–95 % over {draws} draws", interval(s)) for h, s in zip(STATISTIC_HEADINGS, STATISTICS)]
+    if one_market(row):
+        pairs.append(("Interval", ONE_MARKET_NOTE))
+    border = uncertainty.set_index("code").loc[f"group:{BORDER}"]
+    if not pd.isna(border["p_border_median_below_far"]):
+        below = draws_phrase(float(border["p_border_median_below_far"]), draws)
+        pairs.append(("Border median below far", f"{below} ({border['p_border_median_below_far']:.0%})"))
+    return pairs
 
 
 def access_popup_rows(row: pd.Series) -> list[tuple[str, str]]:

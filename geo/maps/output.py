@@ -131,7 +131,8 @@ def write_maps(
     log.info("drawing maps …")
     pages, tolerances = build_maps(inputs, offline=offline)
     sizes = {name: len(html.encode()) for name, html in pages.items()}
-    pages[INDEX_FILE] = index_page(inputs, sizes, scenario_links, sensitivity, supply)
+    compare = (target / settings.COMPARE_HTML).is_file()  # written by `hamji compare` into the same folder
+    pages[INDEX_FILE] = index_page(inputs, sizes, scenario_links, sensitivity, supply, compare)
     written = {}
     for name, html in pages.items():
         io.write_text(html, target / name)

@@ -37,6 +37,7 @@ from geo.maps.layers import (
     _add_roads,
     _finish,
     crossing_names,
+    interval_popup_rows,
     market_circle,
     market_name_rows,
     market_search_name,
@@ -89,29 +90,21 @@ def overview_map(inputs: MapInputs) -> folium.Map:
 
 
 def comparison_map(inputs: MapInputs) -> folium.Map:
-    """Provinces shaded by median time to a crossing, with the roads coloured by their own time."""
+    """Provinces shaded by median hub → market time (the headline), with the roads coloured by hours from a crossing."""
     m = _new_map(inputs)
     kp = inputs.provinces[inputs.provinces["country"] == "KP"]
     m.fit_bounds(_bounds(kp if len(kp) else inputs.provinces))
     reach = inputs.reach.set_index("code")
     rows = [reach.loc[c] if c in reach.index else None for c in kp["code"]]
+    model = inputs.assumptions.supply.name
     data = gpd.GeoDataFrame(
         {
             "code": kp["code"].to_numpy(),
-            "fill": [
-                time_colour(r["crossing_h_median"]) if r is not None and r["markets"] else "#ffffff" for r in rows
-            ],
-            "tip": [
-                escape(
-                    f"{n}: median {format_hours(r['crossing_h_median'])} to a crossing, "
-                    + plural(r["markets"], "market")
-                )
-                if r is not None
-                else escape(n)
-                for n, r in zip(kp["name"], rows)
-            ],
+            "fill": [time_colour(r["hub_h_median"]) if r is not None and r["markets"] else "#ffffff" for r in rows],
+            "tip": [escape(_province_tip(n, r, model)) for n, r in zip(kp["name"], rows)],
             "popup": [
-                f"<b>{escape(n)} ({escape(c)})</b>" + (_table(province_popup_rows(r)) if r is not None else "")
+                f"<b>{escape(n)} ({escape(c)})</b>"
+                + (_table(province_popup_rows(r, interval_popup_rows(inputs.uncertainty, c))) if r is not None else "")
                 for n, c, r in zip(kp["name"], kp["code"], rows)
             ],
         },
@@ -120,7 +113,7 @@ def comparison_map(inputs: MapInputs) -> folium.Map:
     )
     folium.GeoJson(
         data,
-        name="Provinces: median time to a crossing",
+        name="Provinces: median hub → market time",
         style_function=lambda f: {
             "fillColor": f["properties"]["fill"],
             "fillOpacity": 0.35,
@@ -145,9 +138,11 @@ def comparison_map(inputs: MapInputs) -> folium.Map:
         root,
         [
             (
-                "Hours from the nearest open crossing",
+                "Hours (one scale)",
                 [
-                    "<small>a province: the time of its median market;<br>a road or a market: its own time</small>",
+                    "<small>a province: its median market's time from a Chinese hub<br>through the best crossing "
+                    f"(supply model {escape(model)}, penalty included);<br>a road or a market: its own time from "
+                    "the nearest open crossing</small>",
                     *_time_legend_items(),
                 ],
             ),
@@ -157,6 +152,16 @@ def comparison_map(inputs: MapInputs) -> folium.Map:
         ],
     )
     return m
+
+
+def _province_tip(name: str, row: pd.Series | None, model: str) -> str:
+    """A province's tooltip: the headline time, then the time to a crossing (plain text: the caller escapes it)."""
+    if row is None:
+        return name
+    return (
+        f"{name}: median {format_hours(row['hub_h_median'])} from a Chinese hub to market (supply model {model}), "
+        f"{format_hours(row['crossing_h_median'])} from a crossing; " + plural(row["markets"], "market")
+    )
 
 
 def _add_road_times(m: folium.Map, road_times: gpd.GeoDataFrame) -> None:
@@ -200,7 +205,8 @@ def side_by_side_map(inputs: MapInputs) -> Figure:
         row = reach.loc[code] if code in reach.index else None
         name = province["name"].iloc[0] if len(province) else code
         title = f"{name} ({code})" + (
-            f": median {format_hours(row['crossing_h_median'])} to a crossing, {plural(row['markets'], 'market')}"
+            f": median {format_hours(row['hub_h_median'])} from a Chinese hub to market "
+            f"({format_hours(row['crossing_h_median'])} from a crossing), {plural(row['markets'], 'market')}"
             if row is not None
             else ": not in this build"
         )

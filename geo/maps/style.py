@@ -14,7 +14,7 @@ INDEX_FILE = "index.html"
 #: What each map shows, in one line (index page, and what ``hamji maps`` prints).
 MAP_TITLES = {
     "overview.html": "Overview: crossings, roads, trade corridors, hubs and markets",
-    "comparison.html": "Comparison: provinces by median time to a crossing, roads coloured by their own",
+    "comparison.html": "Comparison: provinces by median hub → market time, roads by hours from a crossing",
     "side_by_side.html": "Side by side: North Hamgyong and South Hwanghae at the same scale",
     "index.html": "Index: the maps, the headline, the reach table, sources and assumptions",
 }

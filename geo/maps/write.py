@@ -106,13 +106,11 @@ def _uncertainty_html(inputs: MapInputs) -> str:
     """The intervals of ``hamji uncertainty`` for the index: the sentence and a row per province and group."""
     if inputs.uncertainty is None:
         return ""
-    from geo.uncertainty import STATISTICS, interval_text
+    from geo.uncertainty import STATISTIC_HEADINGS, STATISTICS, interval_text, one_market_footnote, row_label
 
-    head = "".join(
-        f"<th>{escape(t)}</th>" for t in ("Row", "Median hub → market", "Within 2 h", "Within 4 h", "Within 8 h")
-    )
+    head = "".join(f"<th>{escape(t)}</th>" for t in ("Row", *STATISTIC_HEADINGS))
     body = "".join(
-        f"<tr><td>{escape(str(row['name']))}</td>"
+        f"<tr><td>{escape(row_label(row))}</td>"
         + "".join(f"<td>{escape(interval_text(row, stat))}</td>" for stat in STATISTICS)
         + "</tr>"
         for _, row in inputs.uncertainty.iterrows()
@@ -121,7 +119,40 @@ def _uncertainty_html(inputs: MapInputs) -> str:
     return (
         f"<h2>How sure</h2><p>{inputs.interval_html()}</p><p><small>Ranges: {ranges}.</small></p>"
         f"<table><tr>{head}</tr>{body}</table>"
+        + (f"<p><small>{escape(note)}</small></p>" if (note := one_market_footnote(inputs.uncertainty)) else "")
     )
+
+
+def _text(value) -> str:
+    return "–" if value is None or (not isinstance(value, str) and pd.isna(value)) else str(value)
+
+
+def _count(value) -> str:
+    return "–" if value is None or pd.isna(value) else f"{int(round(float(value))):,}"
+
+
+def _gravity(value) -> str:
+    return "–" if value is None or pd.isna(value) else f"{float(value):.3f}"
+
+
+#: The index's reach table: heading and cell text per column, the headline (hub → market) first and the time
+#: to a crossing as the secondary measure; the summary (hamji_reach.md) has every column.
+INDEX_COLUMNS = (
+    ("Province", lambda r: _text(r["name"])),
+    ("Markets (OSM)", lambda r: _text(r["markets"])),
+    ("Published", lambda r: _text(r["published_markets"])),
+    ("Median hub → market", lambda r: format_hours(r["hub_h_median"])),
+    ("Markets within 4 h of a hub", lambda r: format_share(r["hub_within_4h"])),
+    ("People counted", lambda r: _count(r["people_counted"])),
+    ("People within 4 h of a hub", lambda r: _count(r["hub_people_within_4h"])),
+    (f"Gravity access (half-life {settings.GRAVITY_HALF_LIFE_H:g} h)", lambda r: _gravity(r["gravity_access"])),
+    ("Median to crossing", lambda r: format_hours(r["crossing_h_median"])),
+    ("90th percentile to crossing", lambda r: format_hours(r["crossing_h_p90"])),
+    (
+        "Unreachable: no road / no route",
+        lambda r: f"{_count(r['unreachable_no_road'])} / {_count(r['unreachable_no_route'])}",
+    ),
+)
 
 
 def index_page(
@@ -130,12 +161,14 @@ def index_page(
     scenarios: list[tuple[str, str]] | None = None,
     sensitivity: list[str] | None = None,
     supply: list[str] | None = None,
+    compare: bool = False,
 ) -> str:
     """``index.html``: the maps, the headline, the reach table, sources and assumptions.
 
     ``scenarios`` are (map file, title) of scenario maps already written;
     ``sensitivity`` the sentences of the last ``hamji sensitivity`` run;
-    ``supply`` those of the ordering under each supply model (``hamji build``).
+    ``supply`` those of the ordering under each supply model (``hamji build``);
+    ``compare`` links ``compare.html`` (``hamji compare``) beside them.
     """
     from geo.sources.published import PUBLISHED_COUNTS
 
@@ -147,33 +180,20 @@ def index_page(
         f"<small>({sizes.get(f, 0) / 1e6:.1f} MB)</small></li>"
         for f, t in maps.items()
     )
-    columns = [
-        ("name", "Province"),
-        ("markets", "Markets (OSM)"),
-        ("published_markets", "Published"),
-        ("crossing_h_median", "Median to crossing"),
-        ("crossing_h_p90", "90th percentile"),
-        ("crossing_within_4h", "Within 4 h"),
-        ("crossing_unreachable", "Unreachable"),
-        ("hub_h_median", "Median hub → market"),
-    ]
-    head = "".join(f"<th>{escape(label)}</th>" for _, label in columns)
-    body = ""
-    for _, row in inputs.reach.iterrows():
-        cells = []
-        for column, _ in columns:
-            value = row[column]
-            if column.endswith(("_median", "_p90")):
-                text = format_hours(value)
-            elif column.endswith(("_4h", "_unreachable")):
-                text = format_share(value)
-            else:
-                text = "–" if value is None or (not isinstance(value, str) and pd.isna(value)) else str(value)
-            cells.append(f"<td>{escape(text)}</td>")
-        body += "<tr>" + "".join(cells) + "</tr>"
+    head = "".join(f"<th>{escape(label)}</th>" for label, _ in INDEX_COLUMNS)
+    body = "".join(
+        "<tr>" + "".join(f"<td>{escape(cell(row))}</td>" for _, cell in INDEX_COLUMNS) + "</tr>"
+        for _, row in inputs.reach.iterrows()
+    )
     scenario_html = ""
-    if scenarios:
+    if compare:
         scenario_html = (
+            f'<h3>Change over time</h3><ul><li><a href="{escape(settings.COMPARE_HTML)}">Comparison of two '
+            "builds</a> (<code>hamji compare</code>: hub → market time before and after, and the roads "
+            "added)</li></ul>"
+        )
+    if scenarios:
+        scenario_html += (
             "<h3>Scenarios</h3><ul>"
             + "".join(f'<li><a href="{escape(f)}">{escape(t)}</a></li>' for f, t in scenarios)
             + "</ul>"
@@ -216,7 +236,12 @@ markets, from OpenStreetMap data. {inputs.data_line()}.</p>
 <h2>Maps</h2><ul class="maps">{links}</ul>
 {scenario_html}
 <h2>Reach table</h2><table><tr>{head}</tr>{body}</table>
-<p>Unreachable markets count as infinitely far. The full table is
+<p>Hub → market: from a wholesaler in a Chinese hub through the best crossing, border penalty included (the
+headline); to crossing: from the nearest open crossing (no hub, no penalty). <i>People within 4 h</i> counts the
+people counted beside it (2008 census, or the people areas) whose market is within 4 h of a hub; <i>gravity
+access</i> is Hansen's (1959) index, averaged over the row's markets (see the summary). Unreachable markets count as
+infinitely far; <i>no road</i>: no mapped road near the market, <i>no route</i>: on a road but no open way in.
+The full table is
 <a href="../layers/{settings.REACH_CSV}"><code>layers/{settings.REACH_CSV}</code></a>; the summary with every
 column is <a href="../layers/{settings.REACH_MD}"><code>layers/{settings.REACH_MD}</code></a> (links for the
 default folders, maps/ beside layers/).</p>
