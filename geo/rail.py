@@ -18,17 +18,22 @@ is not routed: the Chinese leg is by road to the crossing (stated in the docs).
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import geopandas as gpd
 import numpy as np
 import pandas as pd
 import shapely
-from scipy.sparse.csgraph import dijkstra
 
 from geo import settings
-from geo.network import Side, SpeedTable, build_side, split_at_border
 from geo.provinces import assign_regions
 from geo.regions import Region
 from geo.schema import bool_tag, conform
+
+# The routing (geo.network, SciPy) is imported by the functions that route: the layers stage builds the
+# railways and stations layers here and routes nothing, and SciPy's import cost it about 0.4 s of CPU.
+if TYPE_CHECKING:
+    from geo.network import Side, SpeedTable
 
 __all__ = ["RAIL_NOT_USED", "allow_rail", "build_railways", "build_stations", "rail_entries", "rail_side"]
 
@@ -58,12 +63,16 @@ def build_stations(raw: gpd.GeoDataFrame, provinces: gpd.GeoDataFrame, selection
 
 def rail_speeds() -> SpeedTable:
     """The rail speed table (one class, ``rail``) as routing reads it."""
+    from geo.network import SpeedTable
+
     speeds = {country: {"rail": kmh} for country, kmh in settings.RAIL_SPEED_KMH.items()}
     return SpeedTable(speeds, dict.fromkeys(speeds, 1.0), "rail speeds (geo/settings.py, RAIL_SPEED_KMH)")
 
 
 def rail_side(layers: dict[str, gpd.GeoDataFrame], keep: np.ndarray) -> Side | None:
     """The North Korean rail graph (border bridges left out), or None if the layers hold no North Korean rail."""
+    from geo.network import build_side, split_at_border
+
     rail = layers.get("railways")
     if rail is None or rail.empty or not (rail["country"] == "KP").any():
         return None
@@ -122,6 +131,8 @@ def rail_entries(crossings: pd.DataFrame, stations: gpd.GeoDataFrame, rail: Side
     road_snap
         The North Korean road side's :meth:`~geo.network.Side.snap`.
     """
+    from scipy.sparse.csgraph import dijkstra
+
     crossings = crossings.copy()
     transfers = 2 * settings.RAIL_TRANSFER_H
     is_rail = (crossings["mode"] == "rail").to_numpy()
