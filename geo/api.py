@@ -27,29 +27,34 @@ import tempfile
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import replace
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import geopandas as gpd
 import pandas as pd
 import pyogrio
 
-from geo import comparison, io, lineage, settings
+from geo import io, lineage, settings
 from geo.assumptions import RunAssumptions
-from geo.change import BuildComparison
 from geo.errors import InputError, clip
 from geo.layers import build_layers
-from geo.maps.output import draw_map, map_inputs, write_maps
-from geo.network import SpeedTable, load_speeds
 from geo.qgis import qgis_styles
 from geo.regions import Region, resolve_selection
 from geo.results import ROUTE_FRAMES, Layers, Routes, ScenarioResult
-from geo.scenarios import Scenario
 from geo.schema import LAYER_ORDER, conform, conform_routes, conform_table
 from geo.sources.extracts import Progress
 from geo.sources.market_lists import MarketList
 from geo.sources.people_areas import PeopleAreas, read_people_areas
 from geo.sources.raw import RawOsm
 from geo.supply import DEFAULT_SUPPLY, SupplyModel, supply_model
-from geo.uncertainty import Ranges
+
+# Routing (SciPy), the maps (folium, branca, Jinja2) and the comparisons are imported where they are used:
+# importing them here cost the layers stage, which uses none of them, about 1.1 s of CPU in every process.
+if TYPE_CHECKING:
+    from geo.change import BuildComparison
+    from geo.maps.output import draw_map, write_maps
+    from geo.network import SpeedTable
+    from geo.scenarios import Scenario
+    from geo.uncertainty import Ranges
 
 log = logging.getLogger(__name__)
 
@@ -87,6 +92,17 @@ __all__ = [
 ]
 
 PathLike = str | Path
+
+#: Public names loaded on first use (see the imports above): the module each comes from.
+_LOADED_ON_USE = {"BuildComparison": "geo.change", "draw_map": "geo.maps.output", "write_maps": "geo.maps.output"}
+
+
+def __getattr__(name: str) -> object:
+    if name in _LOADED_ON_USE:
+        from importlib import import_module
+
+        return getattr(import_module(_LOADED_ON_USE[name]), name)
+    raise AttributeError(f"module 'geo.api' has no attribute {name!r}")
 
 
 # -- layers ------------------------------------------------------------------
@@ -288,6 +304,7 @@ def run_assumptions(
     >>> record.supply.name, record.penalty_h("wonjong_quanhe"), record.penalty_h("sinuiju_dandong")
     ('land', 4.0, 2.0)
     """
+    from geo.network import SpeedTable, load_speeds
     from geo.routes import check_penalties
     from geo.status import parse_as_of
 
@@ -628,8 +645,9 @@ def run_scenario(
         The baseline's people areas (see :func:`reach_table`), so that the
         scenario's people-weighted shares are weighted the same way.
     """
+    from geo import comparison
     from geo.routes import compute_routes
-    from geo.scenarios import apply_scenario, load_scenario
+    from geo.scenarios import Scenario, apply_scenario, load_scenario
 
     chosen = scenario if isinstance(scenario, Scenario) else load_scenario(str(scenario))
     base_reach = reach if reach is not None else reach_table(routes, layers, people_areas=people_areas)
@@ -661,7 +679,9 @@ def write_scenario(
     The data folder is replaced whole, so a reader never sees half of one run
     and half of another.
     """
+    from geo import comparison
     from geo.maps import check_assets, difference_map, fit_page
+    from geo.maps.output import map_inputs
     from geo.reach import assumptions_line, run_stamps
 
     if offline:
@@ -719,6 +739,7 @@ def compare_builds(before: PathLike, after: PathLike) -> BuildComparison:
     geo.change.BuildComparison
     """
     from geo import change, lineage
+    from geo.change import BuildComparison
 
     builds = {}
     for label, folder in (("before", Path(before)), ("after", Path(after))):
@@ -779,6 +800,7 @@ def write_comparison(
     from geo import change
     from geo.maps import check_assets, fit_page
     from geo.maps.change import change_map
+    from geo.maps.output import map_inputs
 
     if offline:
         check_assets()

@@ -19,10 +19,13 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from types import MappingProxyType
+from typing import TYPE_CHECKING
 
 from geo import settings
-from geo.network import SpeedTable
 from geo.supply import SupplyModel, supply_model
+
+if TYPE_CHECKING:  # the routing (SciPy) is not loaded by stages that only name a record's type
+    from geo.network import SpeedTable
 
 __all__ = ["NetworkReport", "RunAssumptions", "SideReport", "supply_model"]
 

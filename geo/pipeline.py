@@ -16,10 +16,9 @@ from typing import Any
 
 import pandas as pd
 
-from geo import api, cache, comparison, io, lineage, settings
+from geo import api, cache, io, lineage, settings
 from geo.assumptions import RunAssumptions
 from geo.errors import InputError
-from geo.reach import assumptions_line
 from geo.regions import resolve_selection
 from geo.sources.extracts import Progress
 from geo.sources.people_areas import PeopleAreas, read_people_areas
@@ -295,6 +294,9 @@ def supply_stage(layers_dir: Path | None = None, force: bool = False) -> StageRu
     key = cache.stage_key("supply", inputs, {})
     if _current("supply", key, [output], force):
         return StageRun("supply", skipped=True, folder=folder, result=output.read_text(encoding="utf-8"))
+    from geo import comparison
+    from geo.reach import assumptions_line
+
     base = load_baseline(folder)
     routed = assumptions_line(base.routes, supply=False)
     text = comparison.supply_summary(supply_orderings(base), synthetic=base.routes.synthetic, routed=routed)
@@ -311,6 +313,8 @@ def supply_orderings(base: Baseline) -> list[tuple[str, str, dict]]:
     the same people areas. Returns (model, label, ordering) rows as
     :func:`comparison.supply_summary` reads them.
     """
+    from geo import comparison
+
     rows = []
     for model in SUPPLY_MODELS.values():
         routes, reach = base.routes, base.reach
@@ -526,6 +530,8 @@ def sensitivity_stage(
     Writes ``hamji_sensitivity.csv`` and ``hamji_sensitivity.md`` beside the
     reach table (one sentence per scenario), and each scenario's own files.
     """
+    from geo import comparison
+    from geo.reach import assumptions_line
     from geo.scenarios import load_scenario
 
     names = list(names or settings.SENSITIVITY_SCENARIOS)
@@ -553,6 +559,7 @@ def sensitivity_table(
     results: list[tuple[str, str, dict]], base: Baseline, moves: list[dict | None] | None = None
 ) -> pd.DataFrame:
     """:func:`comparison.sensitivity_table`, stamped with the baseline's data (DEMO) and in its declared columns."""
+    from geo import comparison
     from geo.reach import data_stamps
     from geo.schema import conform_table
 

@@ -24,17 +24,22 @@ crossing), and the faster wins in the same multi-source search.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import geopandas as gpd
 import numpy as np
 import pandas as pd
 import shapely
-from scipy.sparse.csgraph import dijkstra
 
 from geo import settings
-from geo.network import Side, SpeedTable, build_side, split_at_border
 from geo.provinces import assign_regions
 from geo.regions import Region
 from geo.schema import bool_tag, conform
+
+# The routing (geo.network, SciPy) is imported by the functions that route: the layers stage builds the
+# railways and stations layers here and routes nothing, and SciPy's import cost it about 0.4 s of CPU.
+if TYPE_CHECKING:
+    from geo.network import Side, SpeedTable
 
 __all__ = [
     "RAIL_NOT_USED",
@@ -72,12 +77,16 @@ def build_stations(raw: gpd.GeoDataFrame, provinces: gpd.GeoDataFrame, selection
 
 def rail_speeds() -> SpeedTable:
     """The rail speed table (one class, ``rail``) as routing reads it."""
+    from geo.network import SpeedTable
+
     speeds = {country: {"rail": kmh} for country, kmh in settings.RAIL_SPEED_KMH.items()}
     return SpeedTable(speeds, dict.fromkeys(speeds, 1.0), "rail speeds (geo/settings.py, RAIL_SPEED_KMH)")
 
 
 def rail_side(layers: dict[str, gpd.GeoDataFrame], keep: np.ndarray, country: str = "KP") -> Side | None:
     """One country's rail graph (border bridges left out), or None if the layers hold none of its rail."""
+    from geo.network import build_side, split_at_border
+
     rail = layers.get("railways")
     if rail is None or rail.empty or not (rail["country"] == country).any():
         return None
@@ -101,6 +110,8 @@ def allow_rail(crossings: pd.DataFrame) -> pd.DataFrame:
 
 def _from_border(rail: Side, point) -> tuple[np.ndarray, np.ndarray] | None:
     """Seconds and predecessors of the rail search from a rail crossing, or None if it is off the rails."""
+    from scipy.sparse.csgraph import dijkstra
+
     start, start_m = rail.snap(_measured(gpd.GeoDataFrame(geometry=[point], crs=settings.STORE_CRS)))
     if start_m[0] > settings.CROSSING_SNAP_MAX_M:
         return None
@@ -135,6 +146,8 @@ def _hub_stations(hubs: gpd.GeoDataFrame, stations: gpd.GeoDataFrame, cn_rail: S
 
     Each with its rail and road nodes, and the hours from the hub fastest to it by road (one multi-source pass).
     """
+    from scipy.sparse.csgraph import dijkstra
+
     chosen = hubs[hubs["usable"].astype(bool)]
     cn_stations = stations[stations["country"] == "CN"].reset_index(drop=True)
     if chosen.empty or cn_stations.empty:
@@ -177,6 +190,8 @@ def hub_station_entries(
     (``cn_rail_h``, ``cn_rail_km`` at :data:`settings.RAIL_SPEED_KMH`);
     loading and unloading are added by :func:`rail_entries` as for any train.
     """
+    from scipy.sparse.csgraph import dijkstra
+
     found = _hub_stations(hubs, stations, cn_rail, cn)
     is_rail = (crossings["mode"] == "rail").to_numpy() & crossings["usable"].astype(bool).to_numpy()
     if found.empty or not is_rail.any():

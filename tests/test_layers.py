@@ -1,6 +1,8 @@
 """The layers a demo build writes, checked against values computed by hand from the fixture."""
 
 import json
+import subprocess
+import sys
 
 import geopandas as gpd
 import pandas as pd
@@ -13,6 +15,7 @@ from geo import settings
 from geo.io import read_provenance
 from geo.schema import GEOMETRY_TYPES, LAYER_ORDER, SCHEMAS
 from geo.sources import fixture
+from tests.conftest import ENV
 
 GEOD = Geod(ellps="WGS84")
 
@@ -238,3 +241,26 @@ def test_roads_at_density_are_measured_and_placed_as_by_a_projected_copy(fixture
     midpoints = gpd.GeoDataFrame(geometry=projected.interpolate(0.5, normalized=True), crs=settings.MEASURE_CRS)
     nearest = gpd.sjoin_nearest(midpoints, level4, max_distance=settings.PROVINCE_SNAP_M)
     assert nearest[~nearest.index.duplicated()]["code"].to_dict() == roads["province"].to_dict()
+
+
+def test_the_layers_stage_loads_neither_routing_nor_maps(tmp_path):
+    """Importing SciPy, folium and branca cost ``hamji layers`` about 1.1 s of CPU in every run (issue 25).
+
+    They are loaded where they are used; the public names built on them
+    (``geo.draw_map``, ``geo.write_maps``, ``geo.BuildComparison``) still
+    resolve, to the functions and class of their own modules.
+    """
+    code = (
+        "import sys\nfrom geo.cli import main\n"
+        "code = main(['layers', '--demo', '--out', sys.argv[1]])\n"
+        "heavy = ('folium', 'branca', 'jinja2', 'scipy.sparse', 'scipy.spatial', 'matplotlib', 'networkx')\n"
+        "print(sorted(name for name in heavy if name in sys.modules))\n"
+        "import geo, geo.change, geo.maps.output\n"
+        "print(geo.draw_map is geo.maps.output.draw_map, geo.write_maps is geo.maps.output.write_maps,\n"
+        "      geo.BuildComparison is geo.change.BuildComparison)\n"
+        "sys.exit(code)\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code, str(tmp_path)], capture_output=True, text=True, env=ENV)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.splitlines()[-2:] == ["[]", "True True True"]
+    assert (tmp_path / settings.LAYERS_GPKG).is_file()

@@ -22,13 +22,40 @@ file names), :mod:`~geo.maps.assets` (CDN and offline Leaflet),
 (HTML, size budget, index page).
 """
 
-from geo.maps.assets import check_assets, inline_assets, local_asset
-from geo.maps.base import MapInputs
-from geo.maps.layers import crossing_popup, market_popup
-from geo.maps.pages import comparison_map, difference_map, overview_map, side_by_side_map
-from geo.maps.style import INDEX_FILE, MAP_FILES, time_colour
-from geo.maps.text import escape
-from geo.maps.write import build_maps, fit_page, index_page, render
+from importlib import import_module
+from typing import TYPE_CHECKING
+
+# Each name is imported on first use, from its module: importing geo.maps.style (colours, for the QGIS
+# styles the layers stage writes) must not load folium and branca, which only drawing uses.
+if TYPE_CHECKING:
+    from geo.maps.assets import check_assets, inline_assets, local_asset
+    from geo.maps.base import MapInputs
+    from geo.maps.layers import crossing_popup, market_popup
+    from geo.maps.pages import comparison_map, difference_map, overview_map, side_by_side_map
+    from geo.maps.style import INDEX_FILE, MAP_FILES, time_colour
+    from geo.maps.text import escape
+    from geo.maps.write import build_maps, fit_page, index_page, render
+
+_MODULE_OF = {
+    "check_assets": "assets",
+    "inline_assets": "assets",
+    "local_asset": "assets",
+    "MapInputs": "base",
+    "crossing_popup": "layers",
+    "market_popup": "layers",
+    "comparison_map": "pages",
+    "difference_map": "pages",
+    "overview_map": "pages",
+    "side_by_side_map": "pages",
+    "INDEX_FILE": "style",
+    "MAP_FILES": "style",
+    "time_colour": "style",
+    "escape": "text",
+    "build_maps": "write",
+    "fit_page": "write",
+    "index_page": "write",
+    "render": "write",
+}
 
 __all__ = [
     "INDEX_FILE",
@@ -50,3 +77,9 @@ __all__ = [
     "side_by_side_map",
     "time_colour",
 ]
+
+
+def __getattr__(name: str) -> object:
+    if name in _MODULE_OF:
+        return getattr(import_module(f"geo.maps.{_MODULE_OF[name]}"), name)
+    raise AttributeError(f"module 'geo.maps' has no attribute {name!r}")
