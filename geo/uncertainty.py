@@ -25,10 +25,10 @@ source joined to each crossing by its hub time plus its penalty.
 
 Rail entries and sea links (the ``all`` model) are routed as the routes
 stage routes them (:func:`geo.routes.ways_in`): their Chinese road leg is
-redrawn with the Chinese speeds, and the train, transfers and voyage add
-their stated hours, not drawn. To draw those too, a channel adds its range
-to :class:`Ranges`, its values to :class:`Draw` (drawn in
-:func:`draw_assumptions`), and scales :class:`_Network`'s ``fixed_h``.
+redrawn with the Chinese speeds, and what the train with its transfers, or
+the ship with its dwell and wait, adds beyond it (:class:`_Network`'s
+``fixed_h``) is multiplied by one drawn factor per way in
+(``Ranges.channel``, :attr:`Draw.channel`).
 """
 
 from __future__ import annotations
@@ -74,25 +74,29 @@ class Ranges:
     factor of a speed. Assumptions, not measurements: speeds ×1/1.3–1.3
     (0.77–1.3) keep the ±30 % the sensitivity scenarios used before
     (issue 24) at the fast end; the unpaved factor's ×0.75–1.33 (0.45–0.8
-    around 0.6, at most 1) and the penalty's ×0.5–2 (1–4 h around 2 h) are
-    this project's guesses, stated so that a reader can change them.
+    around 0.6, at most 1), the penalty's ×0.5–2 (1–4 h around 2 h) and the
+    ×1/1.5–1.5 of what a train or a ship adds beyond the Chinese road leg
+    (``channel``: rail and ship speeds, loading, unloading, port dwell and
+    the wait for a sailing, one factor per way in) are this project's
+    guesses, stated so that a reader can change them.
     """
 
     speed: float = 1.3
     unpaved: float = 4 / 3
     penalty: float = 2.0
+    channel: float = 1.5
 
     def __post_init__(self) -> None:
         from geo.errors import InputError
 
-        for name in ("speed", "unpaved", "penalty"):
+        for name in ("speed", "unpaved", "penalty", "channel"):
             k = getattr(self, name)
             if not (isinstance(k, int | float) and math.isfinite(k) and k >= 1):
                 raise InputError(f"Ranges.{name} = {k!r}: give a factor k of at least 1 (drawn from ×1/k to ×k)")
 
     def narrowed(self, width: float) -> Ranges:
         """The same ranges with each log-width multiplied by ``width`` (0: no spread, 1: these ranges)."""
-        return Ranges(self.speed**width, self.unpaved**width, self.penalty**width)
+        return Ranges(self.speed**width, self.unpaved**width, self.penalty**width, self.channel**width)
 
     def words(self) -> str:
         """The ranges in one line, for the CSV and the summaries."""
@@ -102,7 +106,8 @@ class Ranges:
 
         return (
             f"each class's speed on each side × {pair(self.speed)}, each side's unpaved factor × "
-            f"{pair(self.unpaved)} (at most 1), each crossing's penalty × {pair(self.penalty)} "
+            f"{pair(self.unpaved)} (at most 1), each crossing's penalty × {pair(self.penalty)}, "
+            f"and what each train or ship way in adds beyond the road × {pair(self.channel)} "
             "(log-uniform: median ×1, as likely halved as doubled; independent)"
         )
 
@@ -119,13 +124,15 @@ class Draw:
     speeds: dict[str, np.ndarray]  # side -> km/h in the order of SPEED_CLASSES
     unpaved: dict[str, float]
     penalty_h: np.ndarray  # in the order of the usable crossings
+    channel: np.ndarray  # multiple of each way in's train or ship hours (fixed_h), same order
 
 
 def draw_assumptions(rng: np.random.Generator, speeds: SpeedTable, penalty_h: np.ndarray, ranges: Ranges) -> Draw:
     """One independent draw of every assumption around ``speeds`` and ``penalty_h``."""
     drawn = {c: _base_kmh(speeds, c) * _factors(rng, ranges.speed, len(SPEED_CLASSES)) for c in ("KP", "CN")}
     unpaved = {c: min(1.0, speeds.unpaved_factor[c] * float(_factors(rng, ranges.unpaved))) for c in ("KP", "CN")}
-    return Draw(drawn, unpaved, penalty_h * _factors(rng, ranges.penalty, len(penalty_h)))
+    penalties = penalty_h * _factors(rng, ranges.penalty, len(penalty_h))
+    return Draw(drawn, unpaved, penalties, _factors(rng, ranges.channel, len(penalty_h)))
 
 
 def _base_kmh(speeds: SpeedTable, country: str) -> np.ndarray:
@@ -209,7 +216,7 @@ def _network(layers, assumptions: RunAssumptions) -> tuple[_Network, pd.DataFram
     nodes, snap_m = _snap(kp, markets.to_crs(settings.MEASURE_CRS).geometry)
     usable = crossings[crossings["usable"].astype(bool)]
     # What a way in adds to the Chinese road leg, which the draws change: the train with its loading and
-    # unloading for a rail entry (not drawn); for a sea link, with no road leg, the whole voyage.
+    # unloading for a rail entry; for a sea link, with no road leg, the whole voyage (both ×Draw.channel).
     road_h = usable["cn_road_h"] if "cn_road_h" in usable else usable["hub_crossing_h"]
     by_sea = usable["cn_node"].to_numpy(np.int64) < 0
     fixed_h = np.where(
@@ -237,7 +244,7 @@ def _hub_hours(net: _Network, draw: Draw) -> np.ndarray:
     cn_s = dijkstra(net.cn.matrix(draw.speeds["CN"], draw.unpaved["CN"]), indices=net.hub_nodes, min_only=True)
     by_road = net.crossing_cn >= 0
     leg_s = np.where(by_road, cn_s[np.where(by_road, net.crossing_cn, 0)], 0.0)
-    offset = leg_s + (net.fixed_h + draw.penalty_h) * 3600
+    offset = leg_s + (net.fixed_h * draw.channel + draw.penalty_h) * 3600
     # One edge per North Korean node: the best of the ways in that share it.
     nodes, at = np.unique(net.crossing_kp, return_inverse=True)
     best = np.full(len(nodes), np.inf)
