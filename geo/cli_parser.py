@@ -320,7 +320,8 @@ def make_parser() -> argparse.ArgumentParser:
         "uncertainty",
         "how sure is the reach table? intervals over the assumptions",
         "Monte Carlo over the routing assumptions (each road class's speed on each side, the unpaved factor, "
-        "each crossing's penalty, drawn independently) and a bootstrap over each province's markets: writes "
+        "each crossing's penalty, what each train or ship adds, drawn independently) and a bootstrap over "
+        "each province's markets: writes "
         f"{settings.UNCERTAINTY_CSV} beside the reach table (point estimates and 5-95 %% intervals of the "
         "hub->market median and of the shares within 2, 4, 8 h, and the probability that the border median is "
         "the lower) and adds them to its summary; the maps show them after 'hamji maps'.",
