@@ -41,13 +41,7 @@ def check_penalties(
         if crossing_ids is not None and name not in crossing_ids:
             found = by_name.get(name_key(name))
             if found is None:
-                close = difflib.get_close_matches(name, [*crossing_ids, *(names or {})], n=3, cutoff=0.5)
-                raise InputError(
-                    f"border penalty for {name!r}: unknown crossing; known crossings: "
-                    + ", ".join(sorted(crossing_ids))
-                    + (f"; did you mean {' or '.join(map(repr, close))}?" if close else ""),
-                    option="penalties",
-                )
+                raise _unknown_crossing(name, crossing_ids, names or {})
             cid = found
         if not 0 <= hours <= settings.MAX_PENALTY_H:
             raise InputError(
@@ -56,6 +50,20 @@ def check_penalties(
             )
         checked[cid] = hours
     return checked
+
+
+def _unknown_crossing(key: str, crossing_ids: list[str], names: dict[str, str]) -> InputError:
+    """The error for a penalty on no crossing: the crossings by the names the maps show, the closest first."""
+    shown = {cid: cid for cid in crossing_ids} | {cid: name for name, cid in names.items()}
+    labels = {name_key(label): shown[cid] for cid, label in [*shown.items(), *((c, c) for c in crossing_ids)]}
+    close = difflib.get_close_matches(name_key(key), list(labels), n=3, cutoff=0.5)
+    suggested = list(dict.fromkeys(labels[k] for k in close))
+    return InputError(
+        f"border penalty for {key!r}: unknown crossing; known crossings: "
+        + ", ".join(sorted(set(shown.values())))
+        + (f"; did you mean {' or '.join(map(repr, suggested))}?" if suggested else ""),
+        option="penalties",
+    )
 
 
 def parse_penalties(values: list[str] | None, crossing_ids: list[str] | None = None) -> dict[str, float]:
@@ -133,11 +141,12 @@ def name_key(text: str) -> str:
 
 
 def _closest(key: str) -> list[str]:
-    """Up to three gazetteer ids or names like ``key``: the same but for case and dashes, starting with it, or close."""
-    labels = [*(c.crossing_id for c in CROSSINGS), *(c.name_en for c in CROSSINGS)]
+    """Up to three gazetteer crossings like ``key`` (its id or name the same but for case and dashes, starting
+    with it, or close), by the names the maps show: readers never see the ids."""
+    labels = [*((c.crossing_id, c.name_en) for c in CROSSINGS), *((c.name_en, c.name_en) for c in CROSSINGS)]
     folded = name_key(key)
-    same = [label for label in labels if name_key(label) == folded]
-    starting = [label for label in labels if len(folded) >= 3 and name_key(label).startswith(folded)]
-    close = difflib.get_close_matches(key.casefold(), [label.casefold() for label in labels], n=3, cutoff=0.6)
-    similar = [label for label in labels if label.casefold() in close]
+    same = [name for label, name in labels if name_key(label) == folded]
+    starting = [name for label, name in labels if len(folded) >= 3 and name_key(label).startswith(folded)]
+    close = difflib.get_close_matches(key.casefold(), [label.casefold() for label, _ in labels], n=3, cutoff=0.6)
+    similar = [name for label, name in labels if label.casefold() in close]
     return list(dict.fromkeys([*same, *starting, *similar]))[:3]

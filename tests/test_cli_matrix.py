@@ -90,6 +90,8 @@ def test_demo_refuses_a_real_extract_too(previous, fixture_xml, capsys):
 def test_routes_unknown_crossing_penalty(previous, capsys):
     line = fails(["routes", "--penalty", "atlantis=3"], previous, capsys)
     assert line.startswith("hamji: error: border penalty for 'atlantis': unknown crossing; known crossings:")
+    # The crossings by the names the maps show (issue 26), not by id.
+    assert "Wonjong–Quanhe" in line and "wonjong_quanhe" not in line and "osm_node_" not in line
     assert line.endswith("[--penalty]")
 
 

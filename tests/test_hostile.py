@@ -788,12 +788,12 @@ def test_kill_during_the_commit_is_finished_in_both_folders(previous, number, th
     [
         (
             ("--penalty", "wonjong=4"),
-            "border penalty for 'wonjong': no crossing has that name or id; did you mean 'wonjong_quanhe' or "
+            "border penalty for 'wonjong': no crossing has that name or id; did you mean "
             "'Wonjong–Quanhe'? (write CROSSING=HOURS with a crossing's name as the maps show it, or its id) "
             "[--penalty]",
         ),
-        (("--penalty", "wonjong-quanh=4"), "did you mean 'wonjong_quanhe' or 'Wonjong–Quanhe'?"),
-        (("--penalty", "hyesan=2"), "did you mean 'hyesan_changbai' or 'Hyesan–Changbai'?"),
+        (("--penalty", "wonjong-quanh=4"), "did you mean 'Wonjong–Quanhe'?"),
+        (("--penalty", "hyesan=2"), "did you mean 'Hyesan–Changbai'?"),
         (
             ("--penalty", "Sinuiju–Dandong (road)=3"),
             "Sinuiju–Dandong (road) is in North Pyongan (KP-03), which this build does not read; add --province "
