@@ -118,7 +118,7 @@ def test_compare_says_what_growth_in_osm_means(compared):
     out, maps = compared
     summary = (out / "hamji_compare.md").read_text()
     assert "new mapping, not new construction" in summary and settings.DEMO_STAMP in summary
-    assert "| way/900001 | trunk | shortcut |" in summary
+    assert "| way/900001 | added | trunk | shortcut |" in summary
     page = (maps / settings.COMPARE_HTML).read_text()
     assert "new mapping, not new construction" in page and "Roads added (1)" in page
 
