@@ -122,12 +122,7 @@ def _run_reach(args: argparse.Namespace) -> None:
     from geo.pipeline import reach_stage
 
     supply, areas = getattr(args, "supply", None), getattr(args, "people_areas", None)
-    draws = {"draws": args.draws, "seed": args.seed}
-    _say(
-        reach_stage(
-            layers_dir=args.layers, out_dir=args.out, force=args.force, supply=supply, people_areas=areas, **draws
-        )
-    )
+    _say(reach_stage(layers_dir=args.layers, out_dir=args.out, force=args.force, supply=supply, people_areas=areas))
 
 
 def _run_maps(args: argparse.Namespace) -> None:

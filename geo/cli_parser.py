@@ -269,8 +269,6 @@ def make_parser() -> argparse.ArgumentParser:
         "penalties) and written beside it (default: the routes' own model)",
     )
     _add_people_areas(reach)
-    # As build draws them: a reach after a build is the same stage, and skips when nothing changed.
-    _add_draws(reach.add_argument_group("uncertainty (as 'hamji uncertainty')"))
     _add_force(reach)
     maps = _command(
         commands,
