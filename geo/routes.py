@@ -208,13 +208,7 @@ class _MarketRouter:
         # Pass B: a virtual source (node n) joined to each crossing by its hub time + penalty.
         offset = (usable["hub_crossing_h"] + usable["penalty_h"]) * 3600
         best_at = usable.assign(offset=offset).sort_values("offset").drop_duplicates("kp_node")
-        graph = kp.graph.tocoo()
-        augmented = time_matrix(
-            np.r_[graph.row, np.full(len(best_at), n)],
-            np.r_[graph.col, best_at["kp_node"].to_numpy()],
-            np.r_[graph.data, best_at["offset"].to_numpy() + _EPS],
-            n + 1,
-        )
+        augmented = _with_virtual_source(kp.graph, best_at["kp_node"].to_numpy(), best_at["offset"].to_numpy())
         self.b_time, self.b_pred = dijkstra(augmented, directed=True, indices=n, return_predecessors=True)
         self.via = best_at.set_index("kp_node")
 
@@ -309,19 +303,24 @@ def hub_hours(
     return hours
 
 
+def _with_virtual_source(graph, nodes: np.ndarray, offset_s: np.ndarray):
+    """``graph`` plus a virtual source, node ``n``, joined to each of ``nodes`` by its ``offset_s`` seconds.
+
+    ``_EPS`` is added to each join: SciPy reads a stored zero as "no edge".
+    """
+    n = graph.shape[0]
+    coo = graph.tocoo()
+    return time_matrix(
+        np.r_[coo.row, np.full(len(nodes), n)], np.r_[coo.col, nodes], np.r_[coo.data, offset_s + _EPS], n + 1
+    )
+
+
 def _hours_from_entries(kp: Side, nodes: np.ndarray, offset_s: np.ndarray, market_nodes: np.ndarray) -> np.ndarray:
     """Hours to each market node from a virtual source joined to North Korean ``nodes`` by ``offset_s`` seconds."""
     entries = pd.DataFrame({"node": nodes, "offset": offset_s})
     entries = entries[np.isfinite(entries["offset"])].sort_values("offset").drop_duplicates("node")
-    n = kp.graph.shape[0]
-    graph = kp.graph.tocoo()
-    augmented = time_matrix(
-        np.r_[graph.row, np.full(len(entries), n)],
-        np.r_[graph.col, entries["node"].to_numpy()],
-        np.r_[graph.data, entries["offset"].to_numpy() + _EPS],
-        n + 1,
-    )
-    time_s = dijkstra(augmented, directed=True, indices=n)[market_nodes] - _EPS
+    augmented = _with_virtual_source(kp.graph, entries["node"].to_numpy(), entries["offset"].to_numpy())
+    time_s = dijkstra(augmented, directed=True, indices=kp.graph.shape[0])[market_nodes] - _EPS
     return np.where(np.isfinite(time_s), time_s / 3600, np.nan)
 
 

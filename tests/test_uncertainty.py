@@ -57,6 +57,17 @@ def test_a_draw_routes_as_a_full_rebuild_with_its_speeds_and_penalties(demo):
     assert ratio.std() > 0.01
 
 
+def _only_ways_in(net, chosen):
+    """The network with only the ways in at ``chosen`` (a slice or positions of the usable crossings)."""
+    return replace(
+        net,
+        crossing_kp=net.crossing_kp[chosen],
+        crossing_cn=net.crossing_cn[chosen],
+        penalty_h=net.penalty_h[chosen],
+        fixed_h=net.fixed_h[chosen],
+    )
+
+
 def test_on_one_route_the_median_draw_is_the_point_estimate(demo):
     """Draws lean neither slower nor faster: with one way in, the median drawn hub time is the routes' own.
 
@@ -69,13 +80,7 @@ def test_on_one_route_the_median_draw_is_the_point_estimate(demo):
     layers, routes, _ = demo
     net, _ = uncertainty._network(layers, routes.assumptions)
     first = slice(0, 1)  # one way in: the first usable crossing alone
-    one = replace(
-        net,
-        crossing_kp=net.crossing_kp[first],
-        crossing_cn=net.crossing_cn[first],
-        penalty_h=net.penalty_h[first],
-        fixed_h=net.fixed_h[first],
-    )
+    one = _only_ways_in(net, first)
     speeds, ranges = routes.assumptions.speeds, Ranges(speed=1, unpaved=1, penalty=2, channel=1)
     point = uncertainty._hub_hours(
         one, draw_assumptions(np.random.default_rng(0), speeds, one.penalty_h, Ranges(1, 1, 1, 1))
@@ -107,13 +112,7 @@ def test_a_ships_hours_are_drawn_around_their_stated_value(demo):
     net, _ = uncertainty._network(layers, routes.assumptions)
     sea = np.flatnonzero(net.crossing_cn < 0)[:1]  # a sea link has no Chinese road node
     assert len(sea) == 1
-    one = replace(
-        net,
-        crossing_kp=net.crossing_kp[sea],
-        crossing_cn=net.crossing_cn[sea],
-        penalty_h=net.penalty_h[sea],
-        fixed_h=net.fixed_h[sea],
-    )
+    one = _only_ways_in(net, sea)
     speeds = routes.assumptions.speeds
     point = uncertainty._hub_hours(
         one, draw_assumptions(np.random.default_rng(0), speeds, one.penalty_h, Ranges(1, 1, 1, 1))
