@@ -188,11 +188,11 @@ def reach_stage(
     outputs = [target / settings.REACH_CSV, target / settings.REACH_MD, target / settings.REACH_SVG]
     outputs += [target / settings.CATCHMENTS_GPKG]
     outputs += [target / settings.PEOPLE_AREAS_COPY] if areas is not None else []
-    outputs += [target / settings.UNCERTAINTY_CSV] if draws is not None else []
     inputs = [layers_file, routes_file, *([areas.path] if areas is not None else [])]
-    params = {"supply": model.name if model else None, "draws": draws, "seed": seed if draws is not None else None}
-    key = cache.stage_key("reach", inputs, params)
-    if _current("reach", key, outputs, force):
+    # The draws are not part of the table's key: a lone `hamji reach` after a build writes the same table,
+    # summary and catchments (the summary shows the build's intervals while they are current), so it skips.
+    key = cache.stage_key("reach", inputs, {"supply": model.name if model else None})
+    if _current("reach", key, outputs, force) and _intervals_current(target, layers_file, draws, seed):
         return StageRun("reach", skipped=True, folder=target)
     lineage.check_routes(routes_file, layers_file)
     routes = api.load_routes(layers_file.parent)
@@ -223,6 +223,15 @@ def reach_stage(
         # What `hamji uncertainty` with the same draws and seed would write: it need not draw them again.
         cache.remember("uncertainty", _uncertainty_key(target, draws, seed), _uncertainty_outputs(target))
     return StageRun("reach", written=written, result=(table, routes, uncertainty if draws is not None else None))
+
+
+def _intervals_current(target: Path, layers_file: Path, draws: int | None, seed: int) -> bool:
+    """Whether the intervals asked of a reach stage (none, or ``draws`` with ``seed``) are already in ``target``."""
+    if draws is None:
+        return True
+    if target != layers_file.parent:
+        return False  # the uncertainty stage's key is kept beside the layers only
+    return _current("uncertainty", _uncertainty_key(target, draws, seed), _uncertainty_outputs(target), False)
 
 
 def current_uncertainty(folder: Path, layers_file: Path, routes_file: Path) -> pd.DataFrame | None:
