@@ -157,7 +157,7 @@ ROUTES_COLUMNS = {
     "median_total_h": ("median hub → market", "hours"),
 }
 REACH_COLUMNS = {
-    "code": ("province", "text"),
+    "name": ("province", "text"),
     "markets": ("markets", "text"),
     "crossing_h_median": ("median to crossing", "hours"),
     "crossing_h_p90": ("90th pct", "hours"),

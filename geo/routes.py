@@ -577,10 +577,22 @@ def route_legs(crossing: pd.Series, numbers: dict) -> str:
 
 
 def _crossings_out(crossings: pd.DataFrame) -> pd.DataFrame:
-    """The crossings layer of the routes: one row per crossing or sea link (not the stations trains reach)."""
-    for entry in ("station", "cn_station"):  # a train's stations are entries, not crossings of their own
-        if entry in crossings:
-            crossings = crossings[crossings[entry].isna()]
+    """The crossings layer of the routes: one row per crossing or sea link (not the stations trains reach).
+
+    A rail crossing's row gives its fastest hub over every way a train reaches
+    it: a truck to the bridge and loading there, or a train from a hub's own
+    station (``hub_via`` says which), so its popup agrees with the routes.
+    """
+    if "station" in crossings:  # a train's North Korean stations are entries, not crossings of their own
+        crossings = crossings[crossings["station"].isna()]
+    by_train = crossings["cn_station"].notna() if "cn_station" in crossings else pd.Series(False, crossings.index)
+    crossings = crossings.assign(
+        hub_via=np.where(
+            by_train, "train from " + crossings.get("cn_station", pd.Series("", crossings.index)) + " station", None
+        )
+    )
+    fastest = crossings.assign(_h=crossings["hub_crossing_h"].fillna(np.inf)).sort_values("_h", kind="stable")
+    crossings = fastest.drop_duplicates("crossing_id").sort_index().drop(columns="_h")
     helpers = ["kp_node", "cn_node", "station", "rail_km", "rail_h", "rail_line", "cn_station", "cn_rail_km"]
     helpers += ["cn_rail_h", "cn_rail_line"]
     return crossings.drop(columns=[c for c in helpers if c in crossings]).reset_index(drop=True)

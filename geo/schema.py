@@ -277,6 +277,8 @@ ROUTE_SCHEMAS: dict[str, dict[str, str]] = {
         "cn_province": "str",
         "hub": "str",
         "hub_crossing_h": "float64",
+        # How goods from that hub reach a rail crossing: "train from <station>" or empty (by road).
+        "hub_via": "str",
         "usable": "bool",
         "markets_served": "int64",
     },

@@ -62,13 +62,20 @@ def parse_as_of(text: str | None) -> str | None:
     if text is None:
         return None
     match = _AS_OF.fullmatch(str(text).strip())
-    month = int(match.group(2) or 1) if match else 0
-    if not match or not 1 <= month <= 12 or not 1900 <= int(match.group(1)) <= 2100:
+    if not match:
         raise InputError(
             f"as-of date {str(text)[:40]!r}: write a year or a year and month, YYYY or YYYY-MM (e.g. 2021-06)",
             option="as_of",
         )
-    return f"{match.group(1)}-{month:02d}-01"
+    year, month = int(match.group(1)), int(match.group(2) or 1)
+    if not 1 <= month <= 12:
+        raise InputError(
+            f"as-of date {str(text).strip()!r}: month {match.group(2)} does not exist; write 01 to 12 (e.g. {year}-06)",
+            option="as_of",
+        )
+    if not 1900 <= year <= 2100:
+        raise InputError(f"as-of date {str(text).strip()!r}: year {year} is out of range; write 1900 to 2100", option="as_of")
+    return f"{year}-{month:02d}-01"
 
 
 def as_of_day(as_of: str | None, osm_timestamp: str | None) -> str:

@@ -1,5 +1,6 @@
 """Rail: the layers keep OSM's rail tags; a rail crossing and the stations a train reaches are entries into routing."""
 
+import pandas as pd
 import pytest
 
 from geo import api, settings
@@ -89,11 +90,16 @@ def test_a_hub_with_a_station_may_send_the_goods_by_chinese_rail(demo):
     # bridge takes over an hour, the train from the station 1.36 km / 25 km/h = 3 min: the train is the Chinese leg.
     crawl = {cls: 1.0 for cls in default.speeds.speeds["CN"]}
     slow = replace(default, speeds=replace(default.speeds, speeds={**default.speeds.speeds, "CN": crawl}))
-    before, after = (_routed(compute_routes(demo.frames, a), "신의주시장") for a in (default, slow))
+    routed = {name: compute_routes(demo.frames, a) for name, a in (("default", default), ("slow", slow))}
+    before, after = (_routed(routed[name], "신의주시장") for name in ("default", "slow"))
     assert before["legs"].startswith("road in China from Dandong 0.0 h; border or port 2.0 h")
     assert after["legs"].startswith("road in China from Dandong to Dandong station 0.0 h; rail in China 1 km 0.1 h")
     # Loading, border and unloading and the North Korean leg are the same: only the Chinese leg changed.
-    road_h = _routed_crossing(compute_routes(demo.frames, default))["cn_road_h"]
+    road_h = _routed_crossing(routed["default"])["cn_road_h"]
+    # The crossing's own row (its popup's "Fastest hub") is the train too: the 3 min ride, not the 1 km/h truck.
+    by_train, by_truck = _routed_crossing(routed["slow"]), _routed_crossing(routed["default"])
+    assert by_train["hub_via"] == "train from Dandong station" and pd.isna(by_truck["hub_via"])
+    assert by_train["hub_crossing_h"] - by_truck["hub_crossing_h"] == pytest.approx(rail_km / 25 - road_h, abs=1e-3)
     assert after["total_h"] == pytest.approx(before["total_h"] - road_h + rail_km / 25, abs=1e-3)
     assert after["total_km"] == pytest.approx(before["total_km"] - road_h * 60 + rail_km, abs=0.05)  # primary 60 km/h
     # The route line runs on the Chinese rails from the station to the bridge.

@@ -14,7 +14,21 @@ def test_as_of_is_the_first_day_of_the_year_or_month(text, day):
     assert parse_as_of(text) == day
 
 
-@pytest.mark.parametrize("text", ["2021-13", "21-06", "June 2021", "2021-06-15", "", "{{7*7}}"])
+@pytest.mark.parametrize(
+    ("text", "says"),
+    [
+        ("2021-13", "'2021-13': month 13 does not exist; write 01 to 12 (e.g. 2021-06)"),
+        ("2021-00", "'2021-00': month 00 does not exist"),
+        ("1850", "'1850': year 1850 is out of range; write 1900 to 2100"),
+    ],
+)
+def test_a_month_or_year_that_cannot_be_is_named(text, says):
+    with pytest.raises(InputError) as err:
+        parse_as_of(text)
+    assert str(err.value).startswith(f"as-of date {says}") and err.value.option == "as_of"
+
+
+@pytest.mark.parametrize("text", ["21-06", "June 2021", "2021-06-15", "", "{{7*7}}"])
 def test_a_bad_as_of_is_one_line_naming_the_form(text):
     with pytest.raises(InputError, match=r"as-of date .*: write a year or a year and month, YYYY or YYYY-MM") as err:
         parse_as_of(text)

@@ -134,7 +134,10 @@ def _crossing_result(row: pd.Series) -> list[tuple[str, str]]:
     return [
         (
             "Fastest hub",
-            escape(f"{_text(row.get('hub'))}, {format_hours(row.get('hub_crossing_h'))}")
+            escape(
+                f"{_text(row.get('hub'))}, {format_hours(row.get('hub_crossing_h'))}"
+                + (f" ({_text(row.get('hub_via'))})" if _text(row.get("hub_via")) else "")
+            )
             if _text(row.get("hub"))
             else "",
         ),

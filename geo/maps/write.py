@@ -21,6 +21,7 @@ from geo.maps.style import DEMO_ATTRIBUTION, MAP_FILES, MAP_TITLES, OSM_ATTRIBUT
 from geo.maps.text import _link, escape
 from geo.maps.thumbnails import thumbnail_svg
 from geo.reach import format_hours, format_share, headline
+from geo.regions import BY_CODE
 
 
 def render(element: folium.Map | Figure, offline: bool = False) -> str:
@@ -214,7 +215,7 @@ def index_page(
     )
     sources = "".join(
         f"<li>{escape(p.by)}, {p.year}: {p.markets} markets in "
-        f"{escape('North Korea' if p.code == 'KP' else p.code)}. {_link(p.source)}</li>"
+        f"{escape('North Korea' if p.code == 'KP' else BY_CODE[p.code].name)}. {_link(p.source)}</li>"
         for p in PUBLISHED_COUNTS
     )
     return f"""<!DOCTYPE html>
