@@ -74,7 +74,9 @@ def parse_as_of(text: str | None) -> str | None:
             option="as_of",
         )
     if not 1900 <= year <= 2100:
-        raise InputError(f"as-of date {str(text).strip()!r}: year {year} is out of range; write 1900 to 2100", option="as_of")
+        raise InputError(
+            f"as-of date {str(text).strip()!r}: year {year} is out of range; write 1900 to 2100", option="as_of"
+        )
     return f"{year}-{month:02d}-01"
 
 
