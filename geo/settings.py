@@ -46,8 +46,10 @@ OVERPASS_STATUS_TIMEOUT = 30
 #: and the pause (s) before each retry, before the build stops with an error.
 OVERPASS_RETRIES = 2
 #: (``OVERPASS_RETRY_PAUSE_S``: ``HAMJI_OVERPASS_RETRY_PAUSE_S``, default 30.)
-#: osmnx splits query polygons larger than this (m²) into several requests.
-OVERPASS_MAX_QUERY_AREA_M2 = 50_000 * 50_000
+#: (``OVERPASS_MAX_QUERY_AREA_M2``: osmnx splits a query polygon larger than this (m²) into several
+#: requests; ``HAMJI_OVERPASS_MAX_QUERY_AREA_M2``, default 50 km × 50 km, osmnx's own, which a public
+#: server answers within its limits. A private server with no such limits may take far larger ones:
+#: the default supply model asks for Jilin and Liaoning too: 249 requests a query over the demo's outlines.)
 #: Environment variable with local extracts, separated by ":".
 OSM_ENV_VAR = "HAMJI_OSM"
 #: Suffixes accepted as local OpenStreetMap extracts.
@@ -406,6 +408,12 @@ _FROM_ENV = {
         _positive(int),
         1 << 30,
         "a whole number of bytes, more than 0",
+    ),
+    "OVERPASS_MAX_QUERY_AREA_M2": (
+        "HAMJI_OVERPASS_MAX_QUERY_AREA_M2",
+        _positive(float),
+        50_000.0 * 50_000,
+        "an area in square metres, more than 0",
     ),
     "NODE_INDEX_DIR": ("HAMJI_TMPDIR", str, None, "a folder path"),
     "ASSETS_DIR": ("HAMJI_ASSETS_DIR", _path, Path(__file__).resolve().parent / "data" / "assets", "a folder path"),

@@ -151,8 +151,15 @@ def folder_args(command: str, root: Path) -> list[str]:
 
 
 #: The environment of every ``hamji`` process a test starts: no pause between Overpass retries, no
-#: extracts from the caller's ``HAMJI_OSM``, no bytecode written beside the sources.
-ENV = {**os.environ, "HAMJI_OVERPASS_RETRY_PAUSE_S": "0", "PYTHONDONTWRITEBYTECODE": "1"}
+#: extracts from the caller's ``HAMJI_OSM``, no bytecode written beside the sources. And one request
+#: a query, as from a private Overpass server: split into osmnx's cells, the supply model's Chinese
+#: provinces cost some 250 requests a query and 20 s a run. (test_sources checks the split path.)
+ENV = {
+    **os.environ,
+    "HAMJI_OVERPASS_RETRY_PAUSE_S": "0",
+    "PYTHONDONTWRITEBYTECODE": "1",
+    "HAMJI_OVERPASS_MAX_QUERY_AREA_M2": "1e13",
+}
 ENV.pop("HAMJI_OSM", None)
 
 

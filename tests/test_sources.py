@@ -89,7 +89,8 @@ def test_overpass_path_through_osmnx_matches_the_extract(overpass, demo_gpkg, tm
     assert any(isolated_cache.iterdir())
 
 
-def test_overpass_rerun_is_answered_from_the_cache(overpass, tmp_path, isolated_cache):
+def test_overpass_rerun_is_answered_from_the_cache(overpass, tmp_path, isolated_cache, monkeypatch):
+    monkeypatch.setenv("HAMJI_OVERPASS_MAX_QUERY_AREA_M2", "1e13")  # one request a query: the split is tested above
     args = ["layers", "--overpass-url", overpass.url, "--out", str(tmp_path), "--province", "KP-13"]
     assert main(args) == 0
     first = len(overpass.queries)
