@@ -172,3 +172,26 @@ def test_reach_stage_writes_the_measures(demo_reach):
     summary = (folder / settings.REACH_MD).read_text()
     assert "## Standard access measures" in summary and "### Crossing catchments" in summary
     assert "| 2 h | 0.347 |" in summary  # the gravity index under each half-life
+
+
+def test_the_gravity_figures_the_docs_quote_are_the_demos():
+    """reading-results.md quotes the demo's border and far gravity index under each half-life (default model)."""
+    import re
+    from pathlib import Path
+
+    text = " ".join((Path(__file__).parents[1] / "docs" / "reading-results.md").read_text().split())
+    quoted = re.search(
+        r"On the demo: border ([\d.]+) against far ([\d.]+) with a 2 h half-life, ([\d.]+) against ([\d.]+) "
+        r"with 4 h, ([\d.]+) against ([\d.]+) with 8 h — the ratio falls from ([\d.]+) to ([\d.]+)",
+        text,
+    )
+    assert quoted, "the sentence quoting the demo's gravity figures is gone"
+    figures = [float(x) for x in quoted.groups()]
+    layers = geo.demo_layers()
+    table = geo.reach_table(geo.route_markets(layers), layers).set_index("code")
+    for i, half in enumerate((2, 4, 8)):
+        border = table.loc["group:border", f"gravity_half_{half}h"]
+        far = table.loc["group:far", f"gravity_half_{half}h"]
+        assert (figures[2 * i], figures[2 * i + 1]) == (pytest.approx(border, abs=0.006), pytest.approx(far, abs=0.006))
+    ratios = [table.loc["group:border", c] / table.loc["group:far", c] for c in ("gravity_half_2h", "gravity_half_8h")]
+    assert figures[6:] == [pytest.approx(ratios[0], rel=0.03), pytest.approx(ratios[1], rel=0.03)]
