@@ -361,8 +361,16 @@ def interval_popup_rows(uncertainty: pd.DataFrame | None, code: str) -> list[tup
     ``uncertainty`` is only given while it was made from the routes drawn
     (:func:`geo.pipeline.current_uncertainty`).
     """
-    from geo.regions import BORDER
-    from geo.uncertainty import ONE_MARKET_NOTE, STATISTIC_HEADINGS, STATISTICS, draws_phrase, one_market
+    from geo.regions import BORDER, FAR
+    from geo.uncertainty import (
+        NEITHER_REACHED,
+        ONE_MARKET_NOTE,
+        STATISTIC_HEADINGS,
+        STATISTICS,
+        draws_phrase,
+        neither_reached,
+        one_market,
+    )
 
     if uncertainty is None or code not in set(uncertainty["code"]):
         return []
@@ -378,10 +386,11 @@ def interval_popup_rows(uncertainty: pd.DataFrame | None, code: str) -> list[tup
     pairs = [(f"{h}: 5–95 % over {draws} draws", interval(s)) for h, s in zip(STATISTIC_HEADINGS, STATISTICS)]
     if one_market(row):
         pairs.append(("Interval", ONE_MARKET_NOTE))
-    border = uncertainty.set_index("code").loc[f"group:{BORDER}"]
+    border, far = (uncertainty.set_index("code").loc[f"group:{g}"] for g in (BORDER, FAR))
     if not pd.isna(border["p_border_median_below_far"]):
         below = draws_phrase(float(border["p_border_median_below_far"]), draws)
-        pairs.append(("Border median below far", f"{below} ({border['p_border_median_below_far']:.0%})"))
+        why = f": {NEITHER_REACHED}" if neither_reached(border, far) else ""
+        pairs.append(("Border median below far", f"{below} ({border['p_border_median_below_far']:.0%}){why}"))
     return pairs
 
 
