@@ -195,3 +195,14 @@ def test_the_gravity_figures_the_docs_quote_are_the_demos():
         assert (figures[2 * i], figures[2 * i + 1]) == (pytest.approx(border, abs=0.006), pytest.approx(far, abs=0.006))
     ratios = [table.loc["group:border", c] / table.loc["group:far", c] for c in ("gravity_half_2h", "gravity_half_8h")]
     assert figures[6:] == [pytest.approx(ratios[0], rel=0.03), pytest.approx(ratios[1], rel=0.03)]
+
+
+def test_the_catchment_shares_name_their_denominators(demo):
+    # The whole-country row prints 23.35 M people; a catchment's share of people is over the 18.00 M that
+    # the markets stand for. The summary says which, so that 83 % is not read as 83 % of the printed total.
+    from geo.reach import _catchment_lines
+
+    layers, routes, _ = demo
+    text = " ".join(_catchment_lines(geo.crossing_catchments(routes, layers)))
+    people = 23_349_859 - SOUTH_PYONGAN - CHAGANG
+    assert f"shares of all 20 markets, and of the {people:,} people the markets stand for" in text
