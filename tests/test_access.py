@@ -206,3 +206,14 @@ def test_the_catchment_shares_name_their_denominators(demo):
     text = " ".join(_catchment_lines(geo.crossing_catchments(routes, layers)))
     people = 23_349_859 - SOUTH_PYONGAN - CHAGANG
     assert f"shares of all 20 markets, and of the {people:,} people the markets stand for" in text
+
+
+def test_each_markets_popup_gives_its_gravity_index(demo):
+    # The issue asks for the index per market as well as per province: a market's popup gives its own.
+    from geo.maps.layers import market_popup
+
+    _, routes, _ = demo
+    hyesan = routes.markets[routes.markets["name"] == "혜산시장"].iloc[0]
+    hours = [hyesan[c] for c in access.hub_columns(routes.markets) if not math.isnan(hyesan[c])]
+    by_hand = sum(2 ** (-h / settings.GRAVITY_HALF_LIFE_H) for h in hours)
+    assert f"<th>Gravity access (half-life 4 h)</th><td>{by_hand:.3f}</td>" in market_popup(hyesan)

@@ -250,9 +250,21 @@ def market_popup(row: pd.Series, names: dict[str, str] | None = None) -> str:
         ("Fastest from China", escape(route)),
         ("Not reached", escape(_text(row.get("reason")))),
         ("Distance to road", escape(f"{row['snap_m']:.0f} m" if pd.notna(row.get("snap_m")) else "")),
+        *market_gravity_rows(row),
         ("OSM", escape(f"{row['osm_type']}/{row['osm_id']}")),
     ]
     return _table(pairs)
+
+
+def market_gravity_rows(row: pd.Series) -> list[tuple[str, str]]:
+    """A market's own gravity access (:func:`geo.access.gravity_access`), when the row has its hours from each hub."""
+    from geo import access
+
+    frame = row.to_frame().T
+    if not access.hub_columns(frame):
+        return []
+    value = float(access.gravity_access(frame.astype({c: float for c in access.hub_columns(frame)})).iloc[0])
+    return [(f"Gravity access (half-life {settings.GRAVITY_HALF_LIFE_H:g} h)", f"{value:.3f}")]
 
 
 def market_name_rows(row: pd.Series) -> list[tuple[str, str]]:
