@@ -48,6 +48,10 @@ CAVEAT = (
 #: A new road is taken to carry a market's route where the route runs along it for at least this share of
 #: its length (or this many metres, for a long road the route joins part way): crossing it at a junction is not use.
 _ALONG_SHARE, _ALONG_MIN_M = 0.5, 50.0
+#: A way in both builds is redrawn where its later line runs more than this (m) from its earlier one …
+REDRAWN_TOLERANCE_M = 25.0
+#: … for at least this many metres (a stretch shorter is a node nudged, not a road drawn on).
+REDRAWN_MIN_M = 100.0
 #: A market whose hub time changed by less than this (h) is unchanged: rounding, not roads.
 UNCHANGED_H = 0.05
 
@@ -142,31 +146,82 @@ ROUTING_TAGS = ("highway", "surface", "oneway")
 
 
 def road_differences(before: gpd.GeoDataFrame, after: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
-    """The roads (OSM ways) that differ between the builds: ``change`` ``added``, ``removed`` or ``retagged``.
+    """The roads (OSM ways) that differ between the builds: ``change`` ``added``, ``removed``, ``retagged``,
+    ``extended`` or ``shortened``.
 
     Ways are matched by OSM id, so a way redrawn keeps its identity; one
     split or merged by a mapper shows as removed and added. A way in both
     whose :data:`ROUTING_TAGS` differ (a track made primary, a road paved,
     a street made one-way) is ``retagged``, drawn as it is in the later
-    build, with ``tags_before`` saying what it was. North Korean and Chinese
-    roads both; the layer schema is :data:`geo.schema.SCHEMAS`
-    ``road_changes`` (length in km measured in :data:`settings.MEASURE_CRS`).
+    build, with ``tags_before`` saying what it was. A way in both with the
+    same tags whose line gained a stretch (a mapper drew it on: the commonest
+    way a road grows in OSM) is ``extended``, drawn and measured as the new
+    stretch only (the later line more than :data:`REDRAWN_TOLERANCE_M` from
+    the earlier one); one that lost a stretch is ``shortened``, the stretch
+    gone; a stretch under :data:`REDRAWN_MIN_M` (a node nudged) is neither.
+    North Korean and Chinese roads both; the layer schema is
+    :data:`geo.schema.SCHEMAS` ``road_changes`` (length in km measured in
+    :data:`settings.MEASURE_CRS`).
     """
     old, new = set(before["osm_id"]), set(after["osm_id"])
     was = _routing_tags(before)
     retagged = _retagged(was, _routing_tags(after))
+    extended, shortened = _redrawn(before, after, skip=set(retagged))
     parts = [
         after[~after["osm_id"].isin(old)].assign(change="added"),
         before[~before["osm_id"].isin(new)].assign(change="removed"),
         after[after["osm_id"].isin(retagged)].assign(
             change="retagged", tags_before=lambda f: f["osm_id"].map(was.apply(_tags_text, axis=1))
         ),
+        extended.assign(change="extended"),
+        shortened.assign(change="shortened"),
     ]
     frame = pd.concat([p for p in parts if len(p)] or [after.iloc[:0].assign(change=None)], ignore_index=True)
     ways = gpd.GeoDataFrame(frame, geometry="geometry", crs=after.crs)
     merged = ways.dissolve(by=["change", "osm_id"], as_index=False, aggfunc="first") if len(ways) else ways
     merged["length_km"] = merged.to_crs(settings.MEASURE_CRS).length / 1000 if len(merged) else []
     return conform(merged, "road_changes")
+
+
+def _redrawn(
+    before: gpd.GeoDataFrame, after: gpd.GeoDataFrame, skip: set[int]
+) -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame]:
+    """The ways in both builds (but ``skip``) whose line gained a stretch, and those whose line lost one.
+
+    Each is one row per way (in the store CRS, as the layers): the later
+    way's tags with the stretch new to the later line, or the earlier way's
+    with the stretch gone from it. Only ways whose vertices differ are
+    measured, so comparing two national builds costs little.
+    """
+    ids = sorted((set(before["osm_id"]) & set(after["osm_id"])) - skip)
+    was, now = before[before["osm_id"].isin(ids)], after[after["osm_id"].isin(ids)]
+    moved = [i for i, a, b in zip(ids, _vertices(was, ids), _vertices(now, ids), strict=True) if a != b]
+    if not moved:
+        return after.iloc[:0], before.iloc[:0]
+    lines = {}
+    for label, frame in (("before", was), ("after", now)):
+        chosen = frame[frame["osm_id"].isin(moved)].to_crs(settings.MEASURE_CRS)
+        lines[label] = chosen.dissolve(by="osm_id", aggfunc="first").geometry.reindex(moved)
+    gained = lines["after"].difference(lines["before"].buffer(REDRAWN_TOLERANCE_M))
+    lost = lines["before"].difference(lines["after"].buffer(REDRAWN_TOLERANCE_M))
+
+    def stretches(frame: gpd.GeoDataFrame, part: gpd.GeoSeries) -> gpd.GeoDataFrame:
+        part = part[part.length >= REDRAWN_MIN_M]
+        rows = frame[frame["osm_id"].isin(part.index)].drop_duplicates("osm_id").set_index("osm_id")
+        rows = rows.loc[part.index].set_geometry(part.to_crs(frame.crs).values)
+        return rows.reset_index()
+
+    return stretches(now, gained), stretches(was, lost)
+
+
+def _vertices(roads: pd.DataFrame, ids: list[int]) -> list[bytes]:
+    """Each way's vertices (its pieces' in the layer's order) as bytes, for the sorted ``ids``."""
+    ordered = roads.sort_values("osm_id", kind="stable")
+    coords, piece = shapely.get_coordinates(ordered.geometry.values, return_index=True)
+    way = ordered["osm_id"].to_numpy()[piece]
+    coords = np.round(coords, 7)
+    first, last = np.searchsorted(way, ids, "left"), np.searchsorted(way, ids, "right")
+    return [coords[a:b].tobytes() for a, b in zip(first, last, strict=True)]
 
 
 def _routing_tags(roads: pd.DataFrame) -> pd.DataFrame:
@@ -187,12 +242,13 @@ def _tags_text(tags: pd.Series) -> str:
 
 
 def segment_savings(roads: gpd.GeoDataFrame, routes: gpd.GeoDataFrame, changes: pd.DataFrame) -> pd.DataFrame:
-    """Which added or retagged roads the later build's routes use, and the market-hours they cut.
+    """Which added, retagged or extended roads the later build's routes use, and the market-hours they cut.
 
     Parameters
     ----------
     roads
-        From :func:`road_differences` (its ``added`` and ``retagged`` rows are read).
+        From :func:`road_differences` (its ``added``, ``retagged`` and ``extended`` rows are read; an
+        extended road as its new stretch).
     routes
         The later build's ``routes`` layer: one line per market routed.
     changes
@@ -201,7 +257,7 @@ def segment_savings(roads: gpd.GeoDataFrame, routes: gpd.GeoDataFrame, changes: 
     Returns
     -------
     pandas.DataFrame
-        One row per added or retagged road that some route runs along:
+        One row per added, retagged or extended road that some route runs along:
         ``change``, ``osm_id``, ``highway`` (as now), ``tags_before`` (of a
         retagged road), ``name``, ``length_km``, ``markets`` (routes along it),
         ``markets_faster``, ``market_hours_cut`` (the hours saved by the
@@ -211,7 +267,7 @@ def segment_savings(roads: gpd.GeoDataFrame, routes: gpd.GeoDataFrame, changes: 
         counts for both: the figures say what each road is part of, and do
         not add up across roads.
     """
-    added = roads[roads["change"].isin(["added", "retagged"])].to_crs(settings.MEASURE_CRS)
+    added = roads[roads["change"].isin(["added", "retagged", "extended"])].to_crs(settings.MEASURE_CRS)
     lines = routes.to_crs(settings.MEASURE_CRS)
     by_market = changes.set_index(["osm_type", "osm_id"])
     tree = shapely.STRtree(lines.geometry.values)
@@ -258,6 +314,7 @@ def change_summary(
         lines += [f"**{settings.DEMO_STAMP}.** Neither build is OpenStreetMap; never quote these figures.", ""]
     added, removed = roads[roads["change"] == "added"], roads[roads["change"] == "removed"]
     retagged = roads[roads["change"] == "retagged"]
+    extended, shortened = roads[roads["change"] == "extended"], roads[roads["change"] == "shortened"]
     faster = int((markets["change_h"] < -UNCHANGED_H).sum())
     slower = int((markets["change_h"] > UNCHANGED_H).sum())
     lines += [
@@ -280,7 +337,9 @@ def change_summary(
         ),
         f"- Roads: {len(added)} ways added ({added['length_km'].sum():,.1f} km), {len(removed)} removed "
         f"({removed['length_km'].sum():,.1f} km), {len(retagged)} kept with another class, surface or direction "
-        f"(retagged, {retagged['length_km'].sum():,.1f} km).",
+        f"(retagged, {retagged['length_km'].sum():,.1f} km), {len(extended)} drawn longer "
+        f"({extended['length_km'].sum():,.1f} km of new line), {len(shortened)} drawn shorter "
+        f"({shortened['length_km'].sum():,.1f} km of line gone).",
         f"- Markets in both builds: {len(markets)}; {faster} faster and {slower} slower from a hub by more than "
         f"3 minutes, {int(markets['gained_reach'].sum())} newly reachable, {int(markets['lost_reach'].sum())} no "
         f"longer reachable; {markets['hours_cut'].sum():,.1f} market-hours cut in all.",
@@ -298,9 +357,9 @@ def change_summary(
             f"{format_hours(r.hub_h_median_before)} → {format_hours(r.hub_h_median_after)} | {change_text} | "
             f"{r.market_hours_cut:,.2f} |"
         )
-    lines += ["", "## New or retagged roads that cut the most market-hours", ""]
+    lines += ["", "## New, retagged or extended roads that cut the most market-hours", ""]
     if segments.empty:
-        lines.append("No added or retagged road carries any market's route in the later build.")
+        lines.append("No added, retagged or extended road carries any market's route in the later build.")
     else:
         lines += [
             "A market whose route runs along two such roads counts for both, so the rows do not add up.",
@@ -323,4 +382,6 @@ def _cell(value) -> str:
 
 
 def _change_words(row) -> str:
-    return f"retagged (was {_cell(row.tags_before)})" if row.change == "retagged" else str(row.change)
+    if row.change == "retagged":
+        return f"retagged (was {_cell(row.tags_before)})"
+    return "extended (new stretch of a way in both)" if row.change == "extended" else str(row.change)

@@ -281,7 +281,10 @@ def _compare(result) -> str:
             else []
         ),
         f"roads: {len(added)} ways added ({added['length_km'].sum():,.1f} km), "
-        f"{int((result.roads['change'] == 'removed').sum())} removed",
+        f"{int((result.roads['change'] == 'removed').sum())} removed, "
+        f"{int((result.roads['change'] == 'retagged').sum())} retagged, "
+        f"{int((result.roads['change'] == 'extended').sum())} drawn longer, "
+        f"{int((result.roads['change'] == 'shortened').sum())} drawn shorter",
         f"markets in both builds: {len(result.markets)}, {int((change_h < -UNCHANGED_H).sum())} faster and "
         f"{int((change_h > UNCHANGED_H).sum())} slower from a hub, "
         f"{result.markets['hours_cut'].sum():,.1f} market-hours cut",

@@ -715,6 +715,18 @@ def _gravity_sensitivity(table: pd.DataFrame) -> list[str]:
     return [*lines, ""]
 
 
+def _share_words(catchments: pd.DataFrame) -> str:
+    """What the catchments' shares are of, with the totals: all markets, and all the people they stand for."""
+    totals = []
+    for what in ("markets", "people"):
+        shared = catchments[catchments[f"{what}_share"] > 0]
+        row = shared.iloc[0] if len(shared) else None
+        totals.append(None if row is None else round(float(row[what]) / float(row[f"{what}_share"])))
+    if None in totals:
+        return "shares of all markets, and of all the people the markets stand for"
+    return f"shares of all {totals[0]:,} markets, and of the {totals[1]:,} people the markets stand for"
+
+
 def _catchment_lines(catchments: pd.DataFrame | None) -> list[str]:
     """Each crossing's catchment: the markets and people whose best route uses it."""
     if catchments is None or not len(catchments):
@@ -727,9 +739,9 @@ def _catchment_lines(catchments: pd.DataFrame | None) -> list[str]:
     lines = [
         "### Crossing catchments",
         "",
-        f"The markets and people whose best hub → market route uses each open crossing (people: {basis}; shares "
-        "of all markets, and of all the people the markets stand for: people in provinces with no mapped market "
-        "and at unreachable markets are in no catchment).",
+        f"The markets and people whose best hub → market route uses each open crossing (people: {basis}; "
+        f"{_share_words(catchments)}: people in provinces with no mapped market and at unreachable markets are "
+        "in no catchment).",
         "",
         "| Crossing | Markets | Share | People | Share | Median hub → market |",
         "|---|---:|---:|---:|---:|---:|",

@@ -161,7 +161,8 @@ SCHEMAS: dict[str, dict[str, str]] = {
         "people_basis": "str",
         "hub_h_median": "float64",
     },
-    # Written by hamji compare (hamji_road_changes.gpkg): OSM ways in one build and not the other.
+    # Written by hamji compare (hamji_road_changes.gpkg): OSM ways in one build and not the other, ways retagged,
+    # and the stretches a way in both gained (extended) or lost (shortened).
     "road_changes": {
         "change": "str",
         "osm_id": "int64",

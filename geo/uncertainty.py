@@ -437,6 +437,16 @@ def draws_phrase(share: float, draws: int) -> str:
     return f"in none of the {draws} draws" if count == 0 else f"in {count} of {draws} draws"
 
 
+#: Said after the probability when neither group's median market is reached in most draws (as of a date every
+#: crossing was shut, say): then "the border median is the lower in none of the draws" is no win for the far ones.
+NEITHER_REACHED = "in most draws neither group's median market is reached from a hub"
+
+
+def neither_reached(border: pd.Series, far: pd.Series) -> bool:
+    """Whether both groups' median hub→market time is unreachable in at least 95 % of the draws."""
+    return bool(np.isinf(border["hub_h_median_p5"]) and np.isinf(far["hub_h_median_p5"]))
+
+
 def interval_sentence(uncertainty: pd.DataFrame) -> str:
     """One sentence: both groups' hub→market medians with their intervals, and the probability."""
     by_code = uncertainty.set_index("code")
@@ -450,7 +460,8 @@ def interval_sentence(uncertainty: pd.DataFrame) -> str:
         + (" and resamples of each province's markets" if bool(border["bootstrap"]) else "")
         + f", the median hub→market time is {interval_text(border, 'hub_h_median')} in the border provinces "
         f"and {interval_text(far, 'hub_h_median')} in the far provinces (5–95 % intervals); the border "
-        f"provinces' median is the lower {draws_phrase(float(border['p_border_median_below_far']), draws)}."
+        f"provinces' median is the lower {draws_phrase(float(border['p_border_median_below_far']), draws)}"
+        + (f": {NEITHER_REACHED}." if neither_reached(border, far) else ".")
     )
 
 

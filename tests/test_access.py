@@ -172,3 +172,48 @@ def test_reach_stage_writes_the_measures(demo_reach):
     summary = (folder / settings.REACH_MD).read_text()
     assert "## Standard access measures" in summary and "### Crossing catchments" in summary
     assert "| 2 h | 0.347 |" in summary  # the gravity index under each half-life
+
+
+def test_the_gravity_figures_the_docs_quote_are_the_demos():
+    """reading-results.md quotes the demo's border and far gravity index under each half-life (default model)."""
+    import re
+    from pathlib import Path
+
+    text = " ".join((Path(__file__).parents[1] / "docs" / "reading-results.md").read_text().split())
+    quoted = re.search(
+        r"On the demo: border ([\d.]+) against far ([\d.]+) with a 2 h half-life, ([\d.]+) against ([\d.]+) "
+        r"with 4 h, ([\d.]+) against ([\d.]+) with 8 h — the ratio falls from ([\d.]+) to ([\d.]+)",
+        text,
+    )
+    assert quoted, "the sentence quoting the demo's gravity figures is gone"
+    figures = [float(x) for x in quoted.groups()]
+    layers = geo.demo_layers()
+    table = geo.reach_table(geo.route_markets(layers), layers).set_index("code")
+    for i, half in enumerate((2, 4, 8)):
+        border = table.loc["group:border", f"gravity_half_{half}h"]
+        far = table.loc["group:far", f"gravity_half_{half}h"]
+        assert (figures[2 * i], figures[2 * i + 1]) == (pytest.approx(border, abs=0.006), pytest.approx(far, abs=0.006))
+    ratios = [table.loc["group:border", c] / table.loc["group:far", c] for c in ("gravity_half_2h", "gravity_half_8h")]
+    assert figures[6:] == [pytest.approx(ratios[0], rel=0.03), pytest.approx(ratios[1], rel=0.03)]
+
+
+def test_the_catchment_shares_name_their_denominators(demo):
+    # The whole-country row prints 23.35 M people; a catchment's share of people is over the 18.00 M that
+    # the markets stand for. The summary says which, so that 83 % is not read as 83 % of the printed total.
+    from geo.reach import _catchment_lines
+
+    layers, routes, _ = demo
+    text = " ".join(_catchment_lines(geo.crossing_catchments(routes, layers)))
+    people = 23_349_859 - SOUTH_PYONGAN - CHAGANG
+    assert f"shares of all 20 markets, and of the {people:,} people the markets stand for" in text
+
+
+def test_each_markets_popup_gives_its_gravity_index(demo):
+    # The issue asks for the index per market as well as per province: a market's popup gives its own.
+    from geo.maps.layers import market_popup
+
+    _, routes, _ = demo
+    hyesan = routes.markets[routes.markets["name"] == "혜산시장"].iloc[0]
+    hours = [hyesan[c] for c in access.hub_columns(routes.markets) if not math.isnan(hyesan[c])]
+    by_hand = sum(2 ** (-h / settings.GRAVITY_HALF_LIFE_H) for h in hours)
+    assert f"<th>Gravity access (half-life 4 h)</th><td>{by_hand:.3f}</td>" in market_popup(hyesan)

@@ -196,3 +196,57 @@ def test_compare_says_when_the_builds_were_routed_differently(builds, tmp_path, 
     said = capsys.readouterr().out
     assert "routed under different assumptions (border penalties)" in said
     assert f"{int((result.markets['change_h'] > 0.05).sum())} slower" in said
+
+
+#: A primary road from Kimchaek's market road south (route of ten markets), 164.5 km, two vertices.
+EXTENDED = 30
+KP_PRIMARY_KMH = settings.DEFAULT_SPEEDS["KP"]["primary"]
+
+
+@pytest.fixture(scope="module")
+def extended(builds):
+    """The demo against the demo with way 30 drawn on, back from Kimchaek to the Hoeryong–Sanhe crossing's
+    road: the same OSM id and tags, a longer line (a mapper extending a way, the commonest edit there is)."""
+    root, length_km = builds
+    layers = geo.demo_layers()
+    kp_roads, _ = split_at_border(layers.roads, layers.border.union_all())
+    kp_roads = kp_roads[kp_roads["country"] == "KP"]
+    start = _nearest_vertex(kp_roads, layers.crossings.set_index("crossing_id").loc["hoeryong_sanhe", "geometry"])
+    roads = layers.roads.copy()
+    row = roads.index[roads["osm_id"] == EXTENDED][0]
+    line = shapely.get_coordinates(roads.geometry[row])
+    roads.loc[row, "geometry"] = shapely.LineString([start, *line])
+    geo.write_layers(replace(layers, roads=roads), root / "extended")
+    routes_stage(layers_dir=root / "extended", assumptions=geo.run_assumptions(supply="hamji"))
+    return geo.compare_builds(root / "before", root / "extended"), length_km
+
+
+def test_compare_finds_a_way_drawn_longer_and_the_time_its_new_stretch_saves(extended, builds):
+    result, length_km = extended
+    root, _ = builds
+    # The way keeps its id and tags, so it is neither added nor retagged; its new stretch is what is new to the map.
+    assert list(result.roads["change"]) == ["extended"] and list(result.roads["osm_id"]) == [EXTENDED]
+    assert result.roads["length_km"].iloc[0] == pytest.approx(length_km, abs=0.05)
+    # By hand: Kimchaek's road time from the crossing was 5.2706 h; the new stretch, 203.49 km of primary
+    # at 40 km/h, takes 5.0873 h: 0.1833 h saved, on each of the ten routes through Kimchaek.
+    old = geo.load_routes(root / "before").markets.set_index("name")
+    kimchaek = result.markets[result.markets["name"].str.contains(KIMCHAEK)].iloc[0]
+    saving = old.loc[kimchaek["name"], "crossing_h"] - length_km / KP_PRIMARY_KMH
+    assert saving == pytest.approx(0.1833, abs=1e-3)
+    assert kimchaek["hours_cut"] == pytest.approx(saving, abs=2e-4)
+    helped = result.markets[result.markets["hours_cut"] > 0.05]
+    assert len(helped) == 10 and np.allclose(helped["hours_cut"], saving, atol=1e-3)
+    top = result.segments.iloc[0]
+    assert (top["change"], top["osm_id"], top["markets_faster"]) == ("extended", EXTENDED, 10)
+    assert top["market_hours_cut"] == pytest.approx(10 * saving, abs=1e-3)
+    text = change_summary(result.info, result.markets, result.provinces, result.roads, result.segments)
+    assert "1 drawn longer (203.5 km of new line)" in text
+    assert "| way/30 | extended (new stretch of a way in both) | primary |" in text
+
+
+def test_compare_the_other_way_finds_the_stretch_gone(extended, builds):
+    root, _ = builds
+    result = geo.compare_builds(root / "extended", root / "before")
+    assert list(result.roads["change"]) == ["shortened"] and list(result.roads["osm_id"]) == [EXTENDED]
+    assert result.roads["length_km"].iloc[0] == pytest.approx(extended[1], abs=0.05)
+    assert (result.markets["change_h"] > 0.05).sum() == 10 and result.segments.empty

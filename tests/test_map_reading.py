@@ -142,3 +142,22 @@ def test_every_link_is_a_url_or_a_file_beside_the_page(demo_maps, name):
                 assert href.count("(") == href.count(")"), href
         elif not href.startswith(("../layers/", "#")):  # the data files beside the default maps folder; anchors
             assert (demo_maps / href).exists(), href
+
+
+def test_the_legend_never_hides_the_header_on_a_laptop_screen(tmp_path):
+    """At 1366×768 the comparison map's header holds the headline and the intervals; the legend, growing up
+    from the foot of the map, ran 181 px under it. It stops below the header and scrolls instead."""
+    from geo.cli import main
+
+    out, maps = tmp_path / "layers", tmp_path / "maps"
+    assert main(["build", "--demo", "--out", str(out), "--maps", str(maps), "--draws", "20", "--quiet"]) == 0
+    with chromium(viewport=(1366, 768)) as visit:
+        for name in MAPS:
+            page = visit(maps / name).page
+            header, legend = page.locator(".hamji-header").bounding_box(), page.locator(".hamji-legend").bounding_box()
+            apart_x = header["x"] + header["width"] <= legend["x"] or legend["x"] + legend["width"] <= header["x"]
+            assert apart_x or legend["y"] >= header["y"] + header["height"], (name, header, legend)
+            # Folding the header gives the legend its room back.
+            page.click(".hamji-header summary")
+            page.wait_for_timeout(200)
+            assert page.evaluate("() => document.querySelector('.hamji-legend').style.maxHeight") == "", name

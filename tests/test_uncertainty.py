@@ -281,3 +281,22 @@ def test_no_far_markets_no_probability(demo):
     table = geo.reach_uncertainty(border_only, geo.route_markets(border_only), draws=3, seed=0)
     assert table["p_border_median_below_far"].isna().all()
     assert uncertainty.interval_sentence(table).endswith("this build has no markets in the far provinces.")
+
+
+def test_when_neither_group_is_reached_the_probability_says_why_it_is_zero(demo):
+    # As of June 2021 every crossing and sea link was shut: no market is reached in any draw. "The border
+    # median is the lower in none of the draws" alone would read as the far provinces winning.
+    layers, _, _ = demo
+    routes = geo.route_markets(layers, geo.run_assumptions(as_of="2021-06"))
+    table = geo.reach_uncertainty(layers, routes, draws=5, seed=0)
+    border = table.set_index("code").loc["group:border"]
+    assert border["p_border_median_below_far"] == 0 and np.isinf(border["hub_h_median_p5"])
+    sentence = uncertainty.interval_sentence(table)
+    assert sentence.endswith(f"in none of the 5 draws: {uncertainty.NEITHER_REACHED}.")
+    from geo.maps.layers import interval_popup_rows
+
+    rows = dict(interval_popup_rows(table, "KP-09"))
+    assert rows["Border median below far"] == f"in none of the 5 draws (0%): {uncertainty.NEITHER_REACHED}"
+    # Reached on the data date: the plain count.
+    reached = geo.reach_uncertainty(layers, geo.route_markets(layers), draws=5, seed=0)
+    assert uncertainty.interval_sentence(reached).endswith("is the lower in all 5 draws.")

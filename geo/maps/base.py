@@ -309,15 +309,30 @@ _MAP_SETUP_JS = """
       if (!free) el.style.visibility = 'hidden';
     });
   };
-  map.on('zoomend moveend overlayadd overlayremove resize', declutter);
-  setTimeout(declutter, 0);
-  document.querySelectorAll('details.hamji-fold').forEach(function(d) { d.addEventListener('toggle', declutter); });
+  var small = function() { return window.innerWidth < %(small)d; };
+  // The legend grows up from the foot of the map; on a laptop screen (1366x768) a long one ran under the
+  // header and hid its sentences (the headline, the intervals). It now stops below the header and scrolls.
+  var fitLegend = function() {
+    var legend = document.querySelector('.hamji-legend'), header = document.querySelector('.hamji-header');
+    if (!legend) return;
+    legend.style.maxHeight = legend.style.overflowY = legend.style.boxSizing = '';
+    if (small() || !header || !legend.open) return;
+    var h = header.getBoundingClientRect(), l = legend.getBoundingClientRect();
+    if (!h.width || h.right <= l.left || l.right <= h.left || l.top >= h.bottom + 8) return;
+    legend.style.boxSizing = 'border-box';
+    legend.style.maxHeight = Math.max(80, l.bottom - h.bottom - 8) + 'px';
+    legend.style.overflowY = 'auto';
+  };
+  var settle = function() { fitLegend(); declutter(); };
+  map.on('zoomend moveend overlayadd overlayremove', declutter);
+  map.on('resize', settle);
+  setTimeout(settle, 0);
+  document.querySelectorAll('details.hamji-fold').forEach(function(d) { d.addEventListener('toggle', settle); });
   map.eachLayer(function(layer) {
     if (!(layer instanceof L.TileLayer)) return;
     layer.on('tileerror', function() { box.classList.add('hamji-no-tiles'); });
     layer.on('tileload', function() { box.classList.remove('hamji-no-tiles'); });
   });
-  var small = function() { return window.innerWidth < %(small)d; };
   map.on('popupopen', function(e) {
     if (small()) document.querySelectorAll('details.hamji-fold').forEach(function(d) { d.open = false; });
     var area = box.getBoundingClientRect(), top = 10, bottom = 10;

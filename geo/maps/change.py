@@ -31,6 +31,8 @@ ROAD_CHANGE_STYLES = {
     "added": ("#00a651", 5, "road in the later build only (new to the map)"),
     "removed": ("#e7298a", 4, "road in the earlier build only"),
     "retagged": ("#1f78b4", 5, "road in both, with another class, surface or direction"),
+    "extended": ("#66c2a5", 5, "new stretch of a road in both (new to the map)"),
+    "shortened": ("#fb9a99", 4, "stretch of a road in the earlier build only"),
 }
 
 
@@ -54,6 +56,7 @@ def change_map(inputs: MapInputs, result: BuildComparison) -> folium.Map:
         f"From {before['source']} ({before['date']}) to {after['source']} ({after['date']}): "
         f"{int((result.roads['change'] == 'added').sum())} roads added, "
         f"{int((result.roads['change'] == 'retagged').sum())} retagged, "
+        f"{int((result.roads['change'] == 'extended').sum())} drawn longer, "
         f"{result.markets['hours_cut'].sum():,.1f} market-hours cut."
     )
     _page_furniture(

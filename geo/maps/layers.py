@@ -250,9 +250,21 @@ def market_popup(row: pd.Series, names: dict[str, str] | None = None) -> str:
         ("Fastest from China", escape(route)),
         ("Not reached", escape(_text(row.get("reason")))),
         ("Distance to road", escape(f"{row['snap_m']:.0f} m" if pd.notna(row.get("snap_m")) else "")),
+        *market_gravity_rows(row),
         ("OSM", escape(f"{row['osm_type']}/{row['osm_id']}")),
     ]
     return _table(pairs)
+
+
+def market_gravity_rows(row: pd.Series) -> list[tuple[str, str]]:
+    """A market's own gravity access (:func:`geo.access.gravity_access`), when the row has its hours from each hub."""
+    from geo import access
+
+    frame = row.to_frame().T
+    if not access.hub_columns(frame):
+        return []
+    value = float(access.gravity_access(frame.astype({c: float for c in access.hub_columns(frame)})).iloc[0])
+    return [(f"Gravity access (half-life {settings.GRAVITY_HALF_LIFE_H:g} h)", f"{value:.3f}")]
 
 
 def market_name_rows(row: pd.Series) -> list[tuple[str, str]]:
@@ -361,8 +373,16 @@ def interval_popup_rows(uncertainty: pd.DataFrame | None, code: str) -> list[tup
     ``uncertainty`` is only given while it was made from the routes drawn
     (:func:`geo.pipeline.current_uncertainty`).
     """
-    from geo.regions import BORDER
-    from geo.uncertainty import ONE_MARKET_NOTE, STATISTIC_HEADINGS, STATISTICS, draws_phrase, one_market
+    from geo.regions import BORDER, FAR
+    from geo.uncertainty import (
+        NEITHER_REACHED,
+        ONE_MARKET_NOTE,
+        STATISTIC_HEADINGS,
+        STATISTICS,
+        draws_phrase,
+        neither_reached,
+        one_market,
+    )
 
     if uncertainty is None or code not in set(uncertainty["code"]):
         return []
@@ -378,10 +398,11 @@ def interval_popup_rows(uncertainty: pd.DataFrame | None, code: str) -> list[tup
     pairs = [(f"{h}: 5–95 % over {draws} draws", interval(s)) for h, s in zip(STATISTIC_HEADINGS, STATISTICS)]
     if one_market(row):
         pairs.append(("Interval", ONE_MARKET_NOTE))
-    border = uncertainty.set_index("code").loc[f"group:{BORDER}"]
+    border, far = (uncertainty.set_index("code").loc[f"group:{g}"] for g in (BORDER, FAR))
     if not pd.isna(border["p_border_median_below_far"]):
         below = draws_phrase(float(border["p_border_median_below_far"]), draws)
-        pairs.append(("Border median below far", f"{below} ({border['p_border_median_below_far']:.0%})"))
+        why = f": {NEITHER_REACHED}" if neither_reached(border, far) else ""
+        pairs.append(("Border median below far", f"{below} ({border['p_border_median_below_far']:.0%}){why}"))
     return pairs
 
 
