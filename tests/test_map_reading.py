@@ -24,8 +24,8 @@ LEGEND_FOR = {
     "Railways and stations": "railway (tooltip: usage, service as tagged)",
     "Sea links (Chinese port → Korean port)": "sea link, Chinese → Korean port",
     "Markets (colour: time to crossing)": "0–1 h",
-    "Provinces: median hub → market time": "a province: its median market's time from a Chinese hub",
-    "Roads: hours from the nearest crossing": "a road or a market: its own time",
+    "Provinces: median hub → market time": "its median market's time from a Chinese hub",
+    "Roads: hours from the nearest crossing": "Roads and markets: time to the nearest crossing",
     "Crossing catchments (best hub → market route)": "Catchments (layer control)",
 }
 MAPS = list(MAP_FILES.values())
