@@ -42,6 +42,17 @@ _POPUP_AND_CONTROLS_JS = """() => {
 }"""
 
 
+def _wait_until_the_popup_settles(page, timeout_ms: int = 5000) -> None:
+    """Until the popup has kept its place for 300 ms (pans included): what a person sees once it is still."""
+    page.wait_for_timeout(500)
+    last, still, waited = None, 0, 0
+    while still < 3 and waited < timeout_ms:
+        here = page.evaluate("() => JSON.stringify(document.querySelector('.leaflet-popup').getBoundingClientRect())")
+        still, last = (still + 1 if here == last else 0), here
+        page.wait_for_timeout(100)
+        waited += 100
+
+
 def _overlap(a, b) -> bool:
     return a[0] < b[2] and b[0] < a[2] and a[1] < b[3] and b[1] < a[3]
 
@@ -129,7 +140,7 @@ def test_the_search_box_finds_a_market_or_crossing_by_any_name_and_opens_its_pop
             wanted = search_text(typed).lower().replace("-", "–")
             assert tips and all(wanted in tip.lower() for tip in tips), (typed, tips)
             page.locator(".search-tip").first.click()
-            page.wait_for_timeout(900)
+            _wait_until_the_popup_settles(page)
             popups.append(page.locator(".leaflet-popup-content").inner_text())
             popup, controls = page.evaluate(_POPUP_AND_CONTROLS_JS)
             assert not [c for c in controls if _overlap(popup, c)], (typed, popup, controls)  # none lies over it

@@ -21,6 +21,7 @@ from geo import settings
 from geo.assumptions import RunAssumptions
 from geo.maps.assets import JQUERY_JS, LEAFLET_CSS, LEAFLET_JS, SEARCH_CSS, SEARCH_JS
 from geo.maps.style import (
+    AVOIDED_LINE,
     BORDER_LINE,
     CROSSING_COLOURS,
     DEMO_ATTRIBUTION,
@@ -215,6 +216,28 @@ def _time_legend_items() -> list[str]:
     return [f'<i class="dot" style="background:{colour}"></i>{escape(label)}' for colour, label in time_bin_labels()]
 
 
+def _tint(colour: str, opacity: float, under: str = "#ffffff") -> str:
+    """``colour`` drawn at ``opacity`` over ``under``, as one hex colour (what a shaded area shows).
+
+    >>> _tint("#000000", 0.25)
+    '#bfbfbf'
+    """
+    top, bottom = (tuple(int(c[i : i + 2], 16) for i in (1, 3, 5)) for c in (colour, under))
+    return "#" + "".join(f"{round(t * opacity + b * (1 - opacity)):02x}" for t, b in zip(top, bottom))
+
+
+def _columns(items: list[str]) -> str:
+    """Legend items in two columns (a scale of eight classes in four lines)."""
+    return '<div class="hamji-cols">' + "".join(f"<span>{item}</span>" for item in items) + "</div>"
+
+
+def _area_legend_items(opacity: float, empty: str) -> list[str]:
+    """The time scale as areas shaded at ``opacity`` show it, then ``empty``'s words for an area left white."""
+    swatch = '<i style="background:{}"></i>{}'
+    items = [swatch.format(_tint(colour, opacity), escape(label)) for colour, label in time_bin_labels()]
+    return [*items, swatch.format("#ffffff", escape(empty))]
+
+
 def _outline_legend_items() -> list[str]:
     """The province outlines by group, and the border line: what every map draws under its data."""
     items = [
@@ -268,11 +291,16 @@ BASEMAP_CREDIT = "Land, lakes and rivers: Natural Earth (public domain)"
 #: controls over popups), scrolling if taller than the room between; on a small screen
 #: the legend and header folded, and folded again when a popup opens. Labels:
 #: crossings' only from zoom LABEL_ZOOM; then, at each zoom or pan (and when the
-#: legend or header folds), every label in order of rank (provinces, hubs,
-#: crossings) is put where it covers no other label, no hub or crossing, nothing
-#: lying over the map (the DEMO bar hid Jilin's name), and stays inside the map:
-#: a province's on its point, else below or above it; a hub's or crossing's right
-#: of its symbol, else left of it; else hidden.
+#: legend or header folds or a layer is switched), every label in order of rank
+#: (provinces, hubs, crossings) is put where it covers no other label, no hub,
+#: crossing or market, no line drawn with the class AVOIDED_LINE (routes, roads,
+#: railways, sea links: a road crossed North Hamgyong's name, markets covered
+#: Rason's), nothing lying over the map (the DEMO bar hid Jilin's name), and stays
+#: inside the map: a province's on its point, else below, above, right or left of
+#: it, on a diagonal or a little further; a hub's or crossing's right of its symbol, else left of it, above,
+#: below or on a diagonal; else hidden until a zoom leaves it room. A hub's or crossing's name must stay by
+#: its symbol, which lies where its roads run: where no place keeps off the lines it may cross them (and
+#: nothing else).
 _MAP_SETUP_JS = """
 (function(map) {
   map.attributionControl.addAttribution(%(credit)s);
@@ -283,58 +311,90 @@ _MAP_SETUP_JS = """
       return r.left < t.right && t.left < r.right && r.top < t.bottom && t.top < r.bottom;
     });
   };
+  // Does the segment [x0, y0, x1, y1] pass through the rectangle r? (Liang-Barsky clipping.)
+  var crosses = function(r, s) {
+    if (Math.max(s[0], s[2]) < r.left || Math.min(s[0], s[2]) > r.right
+        || Math.max(s[1], s[3]) < r.top || Math.min(s[1], s[3]) > r.bottom) return false;
+    var dx = s[2] - s[0], dy = s[3] - s[1], t0 = 0, t1 = 1;
+    var p = [-dx, dx, -dy, dy], q = [s[0] - r.left, r.right - s[0], s[1] - r.top, r.bottom - s[1]];
+    for (var i = 0; i < 4; i++) {
+      if (p[i] === 0) { if (q[i] < 0) return false; continue; }
+      var t = q[i] / p[i];
+      if (p[i] < 0) { if (t > t1) return false; t0 = Math.max(t0, t); }
+      else { if (t < t0) return false; t1 = Math.min(t1, t); }
+    }
+    return true;
+  };
+  // The segments, on screen, of every line shown that labels keep off (as Leaflet drew them, clipped to the view).
+  var avoided = function() {
+    var area = box.getBoundingClientRect(), out = [];
+    map.eachLayer(function(layer) {
+      if (!layer._parts || (' ' + (layer.options.className || '') + ' ').indexOf(' %(avoid)s ') < 0) return;
+      layer._parts.forEach(function(part) {
+        for (var i = 1; i < part.length; i++) {
+          var a = map.layerPointToContainerPoint(part[i - 1]), b = map.layerPointToContainerPoint(part[i]);
+          out.push([a.x + area.left, a.y + area.top, b.x + area.left, b.y + area.top]);
+        }
+      });
+    });
+    return out;
+  };
+  // Where a province's name may go, as CSS translations of its box (its point first); a hub's or crossing's.
+  var shifts = [[-50, -50], [-50, 40], [-50, -140], [8, -50], [-108, -50], [8, 40], [-108, 40], [8, -140], [-108, -140],
+    [-50, 130], [-50, -230], [66, -50], [-166, -50], [-20, 85], [-80, 85], [-20, -185], [-80, -185]];
+  var sides = [[], ['hamji-left'], ['hamji-up'], ['hamji-down'], ['hamji-up', 'hamji-right'],
+    ['hamji-down', 'hamji-right'], ['hamji-up', 'hamji-left'], ['hamji-down', 'hamji-left']];
   var declutter = function() {
     box.classList.toggle('hamji-far-out', map.getZoom() < %(label_zoom)d);
-    var taken = [];
-    // Symbols, and what lies over the map: the DEMO bar, header, legend, controls.
+    var taken = [], lines = avoided();
+    // Symbols, markets, and what lies over the map: the DEMO bar, header, legend, controls.
     var fixed = '.hamji-demo, .hamji-header, .hamji-legend';
-    lying('.hamji-hub, .hamji-crossing, .leaflet-control, .hamji-title', box).concat(lying(fixed, document))
+    lying('.hamji-hub, .hamji-crossing, path.hamji-market, .leaflet-control, .hamji-title', box)
+      .concat(lying(fixed, document))
       .forEach(function(el) { taken.push(el.getBoundingClientRect()); });
     var labels = Array.prototype.slice.call(box.querySelectorAll('.hamji-label'));
     labels.sort(function(a, b) { return b.dataset.rank - a.dataset.rank; });
+    var area = box.getBoundingClientRect();
+    var fits = function(r, strict) {
+      var inside = r.left >= area.left && r.right <= area.right && r.top >= area.top && r.bottom <= area.bottom;
+      return inside && !overlaps(r, taken) && !(strict && lines.some(function(s) { return crosses(r, s); }));
+    };
     labels.forEach(function(el) {
       el.style.visibility = '';
-      var places = el.dataset.rank >= 3 ? ['', 'hamji-below', 'hamji-above'] : ['', 'hamji-left'];
-      places.forEach(function(place) { if (place) el.classList.remove(place); });
+      var province = el.dataset.rank >= 3;
+      el.classList.remove('hamji-left', 'hamji-right', 'hamji-up', 'hamji-down');
+      el.style.transform = '';
       if (!el.getBoundingClientRect().width) return;
-      var area = box.getBoundingClientRect();
-      var free = places.some(function(place) {
-        if (place) el.classList.add(place);
-        var r = el.getBoundingClientRect();
-        var inside = r.left >= area.left && r.right <= area.right && r.top >= area.top && r.bottom <= area.bottom;
-        if (inside && !overlaps(r, taken)) { taken.push(r); return true; }
-        if (place) el.classList.remove(place);
-        return false;
+      var tries = province ? [true] : [true, false];  // a hub's or crossing's name may cross lines if it must
+      var free = tries.some(function(strict) {
+        return (province ? shifts : sides).some(function(place) {
+          if (province) el.style.transform = 'translate(' + place[0] + '%%,' + place[1] + '%%)';
+          else place.forEach(function(side) { el.classList.add(side); });
+          var r = el.getBoundingClientRect();
+          if (fits(r, strict)) { taken.push(r); return true; }
+          if (!province) place.forEach(function(side) { el.classList.remove(side); });
+          return false;
+        });
       });
-      if (!free) el.style.visibility = 'hidden';
+      if (!free) { el.style.visibility = 'hidden'; el.style.transform = ''; }
     });
   };
-  var small = function() { return window.innerWidth < %(small)d; };
-  // The legend grows up from the foot of the map; on a laptop screen (1366x768) a long one ran under the
-  // header and hid its sentences (the headline, the intervals). It now stops below the header and scrolls.
-  var fitLegend = function() {
-    var legend = document.querySelector('.hamji-legend'), header = document.querySelector('.hamji-header');
-    if (!legend) return;
-    legend.style.maxHeight = legend.style.overflowY = legend.style.boxSizing = '';
-    if (small() || !header || !legend.open) return;
-    var h = header.getBoundingClientRect(), l = legend.getBoundingClientRect();
-    if (!h.width || h.right <= l.left || l.right <= h.left || l.top >= h.bottom + 8) return;
-    legend.style.boxSizing = 'border-box';
-    legend.style.maxHeight = Math.max(80, l.bottom - h.bottom - 8) + 'px';
-    legend.style.overflowY = 'auto';
-  };
-  var settle = function() { fitLegend(); declutter(); };
-  map.on('zoomend moveend overlayadd overlayremove', declutter);
-  map.on('resize', settle);
-  setTimeout(settle, 0);
-  document.querySelectorAll('details.hamji-fold').forEach(function(d) { d.addEventListener('toggle', settle); });
+  // Once the event is over: at zoomend the markets and lines are still drawn for the old zoom (scaled), and the
+  // renderer redraws them on moveend, after this listener.
+  var pending = null;
+  var later = function() { clearTimeout(pending); pending = setTimeout(declutter, 0); };
+  map.on('zoomend moveend overlayadd overlayremove resize', later);
+  setTimeout(declutter, 0);
+  document.querySelectorAll('details.hamji-fold').forEach(function(d) { d.addEventListener('toggle', declutter); });
   map.eachLayer(function(layer) {
     if (!(layer instanceof L.TileLayer)) return;
     layer.on('tileerror', function() { box.classList.add('hamji-no-tiles'); });
     layer.on('tileload', function() { box.classList.remove('hamji-no-tiles'); });
   });
-  map.on('popupopen', function(e) {
-    if (small()) document.querySelectorAll('details.hamji-fold').forEach(function(d) { d.open = false; });
+  var small = function() { return window.innerWidth < %(small)d; };
+  // Keeps the popup clear of what lies over the map, panning it in (Leaflet's autoPan with paddings).
+  var fitPopup = function(popup) {
+    if (!popup.isOpen()) return;
     var area = box.getBoundingClientRect(), top = 10, bottom = 10;
     var over = lying('.hamji-header, .hamji-demo' + (small() ? ', .hamji-legend' : ''), document)
       .concat(lying('.leaflet-control, .hamji-title', box));
@@ -344,11 +404,19 @@ _MAP_SETUP_JS = """
       if (r.top + r.bottom < area.top + area.bottom) top = Math.max(top, r.bottom - area.top + 10);
       else bottom = Math.max(bottom, area.bottom - r.top + 10);
     });
-    e.popup.options.autoPanPaddingTopLeft = L.point(10, top);
-    e.popup.options.autoPanPaddingBottomRight = L.point(10, bottom);
+    popup.options.autoPanPaddingTopLeft = L.point(10, top);
+    popup.options.autoPanPaddingBottomRight = L.point(10, bottom);
     // Taller than the room left, it scrolls (Leaflet's maxHeight; the tip and frame take about 50 px).
-    e.popup.options.maxHeight = Math.max(100, area.height - top - bottom - 50);
-    e.popup.update();
+    popup.options.maxHeight = Math.max(100, area.height - top - bottom - 50);
+    popup.update();
+  };
+  map.on('popupopen', function(e) {
+    if (small()) document.querySelectorAll('details.hamji-fold').forEach(function(d) { d.open = false; });
+    fitPopup(e.popup);
+    // Once more when the pan is over, and after a moment if there was none: on a slow phone the pan could end
+    // short, or the controls and folds change after the popup opened (CI saw one left 45 px under the zoom).
+    map.once('moveend', function() { fitPopup(e.popup); });
+    setTimeout(function() { fitPopup(e.popup); }, 400);
   });
 })({map});
 """
@@ -379,13 +447,55 @@ def _new_map(inputs: MapInputs, **kwargs) -> folium.Map:
     m.default_css = [LEAFLET_CSS]
     _add_base_layer(m)
     note = (DEMO_ATTRIBUTION if inputs.synthetic else OSM_ATTRIBUTION) + "; " + BASEMAP_CREDIT
-    setup = {"credit": _js_string(note), "small": SMALL_SCREEN_PX, "label_zoom": LABEL_ZOOM}
+    setup = {"credit": _js_string(note), "small": SMALL_SCREEN_PX, "label_zoom": LABEL_ZOOM, "avoid": AVOIDED_LINE}
     _MapScript(_MAP_SETUP_JS % setup).add_to(m)
     return m
 
 
 def _js_string(text: str) -> str:
     return json.dumps(text).replace("</", "<\\/")
+
+
+#: The first view, fitted when the page is laid out: ``bounds`` whole and clear of a tall panel on the left (the
+#: open legend; the sea links to Dalian and Longkou ran off the overview's west edge, or under the legend) and
+#: of the controls on the right (the search box and the layer control).
+#: After the small-screen fold (registered first), so a folded legend takes no room.
+_FIT_JS = """
+(function(map, bounds, markets) {
+  var fit = function() {
+    var box = map.getContainer(), area = box.getBoundingClientRect(), left = 10, right = 10;
+    document.querySelectorAll('.hamji-legend').forEach(function(el) {
+      var r = el.getBoundingClientRect();
+      if (r.width && r.height > area.height / 3 && r.left - area.left < area.width / 3)
+        left = Math.max(left, r.right - area.left + 10);
+    });
+    box.querySelectorAll('.leaflet-top.leaflet-right .leaflet-control').forEach(function(el) {
+      var r = el.getBoundingClientRect();
+      if (r.width) right = Math.max(right, area.right - r.left + 10);
+    });
+    var padding = {paddingTopLeft: [left, 10], paddingBottomRight: [right, 10], animate: false};
+    // Everything if that costs no zoom level against the markets alone (on a phone it would: the markets first).
+    var whole = map.getBoundsZoom(bounds, false, L.point(left + right, 20));
+    var core = map.getBoundsZoom(markets, false, L.point(left + right, 20));
+    map.fitBounds(whole >= core ? bounds : markets, padding);
+  };
+  if (document.readyState === 'loading') document.addEventListener('DOMContentLoaded', fit); else fit();
+})({map}, %s, %s);
+"""
+
+
+def _fit_view(m: folium.Map, bounds: list[list[float]], markets: list[list[float]]) -> None:
+    """Open ``m`` on ``bounds`` ([[south, west], [north, east]]), or on ``markets`` if that takes a zoom level more,
+    clear of the legend and the controls (see :data:`_FIT_JS`)."""
+    m.fit_bounds(markets)  # the view until the page is laid out
+    _MapScript(_FIT_JS % (json.dumps(bounds), json.dumps(markets))).add_to(m)
+
+
+def _bounds_with(frame: gpd.GeoDataFrame, points: Sequence[tuple[float, float]]) -> list[list[float]]:
+    """:func:`_bounds` of ``frame`` grown to take in ``points`` (lat, lon)."""
+    (south, west), (north, east) = _bounds(frame)
+    lats, lons = [south, north, *(p[0] for p in points)], [west, east, *(p[1] for p in points)]
+    return [[min(lats), min(lons)], [max(lats), max(lons)]]
 
 
 def _bounds(frame: gpd.GeoDataFrame) -> list[list[float]]:

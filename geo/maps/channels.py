@@ -31,6 +31,7 @@ __all__ = [
     "add_sea_links",
     "channel_legend_items",
     "railway_tip",
+    "sea_link_points",
     "sea_link_popup",
 ]
 
@@ -130,11 +131,21 @@ def sea_link_popup(row: pd.Series, link: SeaLink, day: str) -> str:
     return _table(pairs)
 
 
-def add_sea_links(m: folium.Map, crossings: pd.DataFrame, day: str) -> folium.FeatureGroup | None:
-    """Draw each sea link of the routes' crossings as a line port to port; None when the run has no sea link."""
+def _sea_links(crossings: pd.DataFrame) -> list[tuple[pd.Series, SeaLink]]:
+    """The routes' sea links with their gazetteer entries (a link a newer or older build named is left out)."""
     sea = crossings[crossings["mode"] == "sea"] if "mode" in crossings else crossings.iloc[:0]
     found = [(row, _link_of(row["crossing_id"])) for _, row in sea.iterrows()]
-    links = [(row, link) for row, link in found if link is not None]
+    return [(row, link) for row, link in found if link is not None]
+
+
+def sea_link_points(crossings: pd.DataFrame) -> list[tuple[float, float]]:
+    """Every (lat, lon) a sea link is drawn through, ports included: what a map must show to show where it goes."""
+    return [p for _, k in _sea_links(crossings) for p in [(k.cn_lat, k.cn_lon), *k.waypoints, (k.kp_lat, k.kp_lon)]]
+
+
+def add_sea_links(m: folium.Map, crossings: pd.DataFrame, day: str) -> folium.FeatureGroup | None:
+    """Draw each sea link of the routes' crossings as a line port to port; None when the run has no sea link."""
+    links = _sea_links(crossings)
     if not links:
         return None
     group = folium.FeatureGroup(name=SEA_LINKS_LAYER)

@@ -13,7 +13,7 @@ from folium import plugins
 from geo import settings
 from geo.crossings import crossing_name
 from geo.maps.base import MapInputs, _SearchBox
-from geo.maps.style import BORDER_LINE, CROSSING_COLOURS, GROUP_OUTLINES, ROAD_STYLES, time_colour
+from geo.maps.style import AVOIDED_LINE, BORDER_LINE, CROSSING_COLOURS, GROUP_OUTLINES, ROAD_STYLES, time_colour
 from geo.maps.text import (
     Citations,
     _table,
@@ -61,7 +61,12 @@ def _add_roads(m: folium.Map, roads: gpd.GeoDataFrame) -> None:
             data,
             name=label,
             show=show,
-            style_function=lambda _, c=colour, w=weight: {"color": c, "weight": w, "opacity": 0.8},
+            style_function=lambda _, c=colour, w=weight: {
+                "color": c,
+                "weight": w,
+                "opacity": 0.8,
+                "className": AVOIDED_LINE,
+            },
             tooltip=folium.GeoJsonTooltip(["tip"], labels=False),
         ).add_to(m)
 
@@ -79,6 +84,7 @@ def _add_corridors(m: folium.Map, corridors: gpd.GeoDataFrame) -> None:
             "color": "#5f3dc4",
             "opacity": 0.75,
             "weight": 2 + 2 * math.log2(1 + f["properties"]["routes"]),
+            "className": AVOIDED_LINE,
         },
         tooltip=folium.GeoJsonTooltip(["tip"], labels=False),
     ).add_to(m)

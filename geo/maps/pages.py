@@ -13,8 +13,12 @@ from folium import plugins
 from geo import settings
 from geo.maps.base import (
     MapInputs,
+    _area_legend_items,
     _bounds,
+    _bounds_with,
+    _columns,
     _crossing_legend_items,
+    _fit_view,
     _legend,
     _MapScript,
     _new_map,
@@ -27,7 +31,7 @@ from geo.maps.base import (
     _time_legend_items,
 )
 from geo.maps.catchments import add_catchments
-from geo.maps.channels import add_channels
+from geo.maps.channels import add_channels, sea_link_points
 from geo.maps.layers import (
     _add_corridors,
     _add_crossings,
@@ -56,11 +60,22 @@ from geo.maps.style import (
 from geo.maps.text import StaticHtml, _table, _text, escape, market_label, plural
 from geo.reach import format_hours, headline
 
+#: How strongly the comparison shades a province by its median hub → market time (the legend's swatches too).
+PROVINCE_FILL_OPACITY = 0.35
+#: The legend's words for a province left white: none of its markets is in the list (OSM's markets).
+NO_MARKET = "no market in the list"
+
+
+def _first_view(m: folium.Map, inputs: MapInputs) -> None:
+    """Open a whole-build map on every market and every sea link to its Chinese port (markets first on a phone)."""
+    markets = inputs.markets if len(inputs.markets) else inputs.roads
+    _fit_view(m, _bounds_with(markets, sea_link_points(inputs.crossings)), _bounds(markets))
+
 
 def overview_map(inputs: MapInputs) -> folium.Map:
     """Crossings, roads, corridors, hubs and markets of the whole build."""
     m = _new_map(inputs)
-    m.fit_bounds(_bounds(inputs.markets if len(inputs.markets) else inputs.roads))
+    _first_view(m, inputs)
     _add_outlines(m, inputs)
     _add_roads(m, inputs.roads)
     _add_corridors(m, inputs.corridors)
@@ -100,6 +115,7 @@ def comparison_map(inputs: MapInputs) -> folium.Map:
     data = gpd.GeoDataFrame(
         {
             "code": kp["code"].to_numpy(),
+            # A province with no market in the list has no median: white, "no market in the list" in the legend.
             "fill": [time_colour(r["hub_h_median"]) if r is not None and r["markets"] else "#ffffff" for r in rows],
             "tip": [escape(_province_tip(n, r, model)) for n, r in zip(kp["name"], rows)],
             "popup": [
@@ -116,7 +132,7 @@ def comparison_map(inputs: MapInputs) -> folium.Map:
         name="Provinces: median hub → market time",
         style_function=lambda f: {
             "fillColor": f["properties"]["fill"],
-            "fillOpacity": 0.35,
+            "fillOpacity": PROVINCE_FILL_OPACITY,
             "color": "#343a40",
             "weight": 1.5,
         },
@@ -138,13 +154,16 @@ def comparison_map(inputs: MapInputs) -> folium.Map:
         root,
         [
             (
-                "Hours (one scale)",
+                "Provinces: median hub → market time",
                 [
-                    "<small>a province: its median market's time from a Chinese hub<br>through the best crossing "
-                    f"(supply model {escape(model)}, penalty included);<br>a road or a market: its own time from "
-                    "the nearest open crossing</small>",
-                    *_time_legend_items(),
+                    "<small>its median market's time from a Chinese hub through the best<br>crossing "
+                    f"(supply model {escape(model)}, penalty included)</small>",
+                    _columns(_area_legend_items(PROVINCE_FILL_OPACITY, NO_MARKET)),
                 ],
+            ),
+            (
+                "Roads and markets: time to the nearest crossing",
+                ["<small>each its own time from the nearest open crossing</small>", _columns(_time_legend_items())],
             ),
             ("Crossings", _crossing_legend_items() + channel_items),
             ("Catchments (layer control)", catchment_items or ["no market is routed"]),
@@ -344,7 +363,7 @@ def _change_text(hours: float) -> str:
 def difference_map(inputs: MapInputs, markets: pd.DataFrame, provinces: pd.DataFrame, info: dict) -> folium.Map:
     """A scenario against the baseline: each market coloured by the change in its time to a crossing."""
     m = _new_map(inputs)
-    m.fit_bounds(_bounds(inputs.markets if len(inputs.markets) else inputs.roads))
+    _first_view(m, inputs)
     _add_outlines(m, inputs)
     _add_roads(m, inputs.roads)
     channel_items, links = add_channels(m, inputs)

@@ -22,6 +22,8 @@ MAP_TITLES = {
 OSM_ATTRIBUTION = 'Data &copy; <a href="https://www.openstreetmap.org/copyright">OpenStreetMap</a> contributors (ODbL)'
 DEMO_ATTRIBUTION = "DEMO data: synthetic, not OpenStreetMap"
 
+#: The class of a line place names keep off (roads, routes, railways, sea links; not outlines or rivers).
+AVOIDED_LINE = "hamji-avoid"
 # Roads in neutral greys (darker and wider for higher classes): the colours are kept for time.
 ROAD_STYLES = {  # layer name, classes, colour, weight, shown at start
     "main": ("Roads: motorway, trunk, primary", ("motorway", "trunk", "primary"), "#495057", 3, True),
@@ -29,10 +31,10 @@ ROAD_STYLES = {  # layer name, classes, colour, weight, shown at start
     "minor": ("Roads: unclassified, track", ("unclassified", "track"), "#adb5bd", 1, False),
 }
 #: A railway: a dark line under white dashes (the usual railway symbol), apart from the grey roads.
-RAIL_CASING = {"color": "#343a40", "weight": 5, "opacity": 0.9}
+RAIL_CASING = {"color": "#343a40", "weight": 5, "opacity": 0.9, "className": AVOIDED_LINE}
 RAIL_DASHES = {"color": "#ffffff", "weight": 2.5, "opacity": 1, "dashArray": "7 7"}
 #: A sea link, port to port (folium's PolyLine options): blue like the water, dashed like a route not on land.
-SEA_LINE = {"color": "#1864ab", "weight": 3.5, "opacity": 0.9, "dash_array": "12 8"}
+SEA_LINE = {"color": "#1864ab", "weight": 3.5, "opacity": 0.9, "dash_array": "12 8", "class_name": AVOIDED_LINE}
 CROSSING_COLOURS = {"open": "#2b8a3e", "closed": "#c92a2a", "unusable": "#868e96"}
 
 
@@ -87,7 +89,7 @@ GROUP_OUTLINES: dict[str, tuple[OutlineStyle, str, str]] = {
 BORDER_LINE = {"color": "#212529", "weight": 3, "opacity": 0.7}
 #: Roads coloured by hours from the nearest crossing: a white casing under a line of the time colour.
 ROAD_TIME_CASING = {"color": "#ffffff", "weight": 6, "opacity": 0.9}
-ROAD_TIME_LINE = {"weight": 3.5, "opacity": 1}
+ROAD_TIME_LINE = {"weight": 3.5, "opacity": 1, "className": AVOIDED_LINE}
 
 #: Crossings' names are shown from this zoom on (at the overview's zoom fifteen labels along the Tumen would
 #: hide each other); their symbols, tooltips and the search box find them at every zoom.
@@ -96,11 +98,33 @@ LABEL_ZOOM = 9
 SMALL_SCREEN_PX = 700
 #: index.html is laid out for the device's width (folium's maps carry their own viewport meta).
 VIEWPORT_META = '<meta name="viewport" content="width=device-width, initial-scale=1">'
-#: Fold the legend and the header on a small screen before the first paint of the map.
+#: Fold the legend and the header on a small screen before the first paint of the map. Then, and whenever
+#: the window's size changes or either folds, the legend (fixed by its foot) is kept below the header and
+#: the DEMO bar: as tall as the room between, scrolling inside when longer (it lay over the comparison's
+#: headline at 1280×800).
 FOLD_ON_SMALL_SCREENS = (
     "<script>document.addEventListener('DOMContentLoaded', function() {"
     f"if (window.innerWidth < {SMALL_SCREEN_PX}) "
-    "document.querySelectorAll('details.hamji-fold').forEach(function(d) { d.open = false; });});</script>"
+    "document.querySelectorAll('details.hamji-fold').forEach(function(d) { d.open = false; });"
+    """
+  var fit = function() {
+    var above = document.querySelectorAll('.hamji-header, .hamji-demo');
+    document.querySelectorAll('.hamji-legend').forEach(function(legend) {
+      legend.style.maxHeight = '';
+      var own = parseFloat(getComputedStyle(legend).maxHeight) || Infinity, r = legend.getBoundingClientRect();
+      var top = 0;
+      above.forEach(function(el) {
+        var a = el.getBoundingClientRect();
+        if (a.width && a.left < r.right && r.left < a.right) top = Math.max(top, a.bottom);
+      });
+      var room = r.bottom - top - 8;
+      if (room < own) { legend.style.maxHeight = Math.max(room, 24) + 'px'; legend.style.overflow = 'auto'; }
+    });
+  };
+  fit();
+  window.addEventListener('resize', fit);
+  document.querySelectorAll('details.hamji-fold').forEach(function(d) { d.addEventListener('toggle', fit); });"""
+    "});</script>"
 )
 
 PAGE_CSS = """<style>
@@ -124,12 +148,14 @@ PAGE_CSS = """<style>
   font:bold 14px/24px sans-serif;letter-spacing:.05em;pointer-events:none}
 .hamji-demo ~ .hamji-header{top:32px}
 .hamji-demo ~ .folium-map{top:24px !important;height:calc(100% - 24px) !important}
-.hamji-legend{position:fixed;bottom:62px;left:10px;z-index:1000;background:rgba(255,255,255,.93);padding:6px 9px;
-  border-radius:4px;box-shadow:0 1px 4px rgba(0,0,0,.3);font:12px/1.4 sans-serif}
+.hamji-legend{position:fixed;box-sizing:border-box;bottom:62px;left:10px;z-index:1000;
+  background:rgba(255,255,255,.93);padding:6px 9px;border-radius:4px;box-shadow:0 1px 4px rgba(0,0,0,.3);
+  font:12px/1.4 sans-serif}
 .hamji-legend h2{font-size:12px;margin:0 0 3px}
 .hamji-legend summary{cursor:pointer;font-weight:bold;color:#495057}
 .hamji-legend i{display:inline-block;width:12px;height:12px;margin-right:5px;vertical-align:-2px;border:1px solid #555}
 .hamji-legend i.dot{border-radius:50%}
+.hamji-legend .hamji-cols{display:grid;grid-template-columns:auto auto;column-gap:10px}
 .hamji-legend i.line{height:0;border:0;border-top:4px solid #5f3dc4;vertical-align:3px}
 .hamji-crossing{width:14px;height:14px;border:2px solid #fff;box-shadow:0 0 2px #000}
 .hamji-crossing.rail{transform:rotate(45deg)}
@@ -145,8 +171,12 @@ PAGE_CSS = """<style>
   font:600 11px/1.15 sans-serif;pointer-events:none;text-shadow:0 0 3px #fff,0 0 3px #fff,0 0 3px #fff}
 .hamji-crossing-label{color:#2b3a2f}
 .hamji-label.hamji-left{left:auto;right:calc(100% + 4px);text-align:right}
-.hamji-province-label.hamji-below{transform:translate(-50%,40%)}
-.hamji-province-label.hamji-above{transform:translate(-50%,-140%)}
+.hamji-label.hamji-up,.hamji-label.hamji-down{left:50%;transform:translateX(-50%);text-align:center}
+.hamji-label.hamji-up{top:auto;bottom:calc(100% + 3px)}
+.hamji-label.hamji-down{top:calc(100% + 3px)}
+.hamji-label.hamji-up.hamji-left,.hamji-label.hamji-down.hamji-left{left:auto;right:calc(100% + 2px);transform:none}
+.hamji-label.hamji-up.hamji-right,.hamji-label.hamji-down.hamji-right{left:calc(100% + 2px);transform:none;
+  text-align:left}
 .hamji-far-out .hamji-crossing-label{display:none}
 .leaflet-control-search .search-input{width:190px;font-size:13px}
 .leaflet-control-search .search-tooltip{left:auto;right:0;max-width:calc(100vw - 40px)}

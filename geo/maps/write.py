@@ -218,9 +218,12 @@ def index_page(
         f"{escape('North Korea' if p.code == 'KP' else BY_CODE[p.code].name)}. {_link(p.source)}</li>"
         for p in PUBLISHED_COUNTS
     )
+    # A web address is one long word: the sources' addresses made the page wider than a phone, so any text
+    # may break anywhere (the table's cells keep their words: on a phone the table scrolls instead).
     return f"""<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8">{VIEWPORT_META}<title>HamJi Explorer maps</title>
-<style>body{{font:15px/1.5 sans-serif;max-width:60em;margin:2em auto;padding:0 1em}}
+<style>body{{font:15px/1.5 sans-serif;max-width:60em;margin:2em auto;padding:0 1em;overflow-wrap:anywhere}}
+td,th{{overflow-wrap:normal}}
 table{{border-collapse:collapse}}td,th{{border:1px solid #ccc;padding:2px 6px;text-align:right}}
 td:first-child,th:first-child{{text-align:left}}
 ul.maps{{list-style:none;padding:0;display:flex;flex-wrap:wrap;gap:1em}}ul.maps li{{width:240px}}

@@ -1,0 +1,138 @@
+"""What a reader sees where on the maps, in headless Chromium: panels that leave each other alone, names that keep
+off markets and lines, a first view that shows where the sea links go, an index no wider than a phone."""
+
+import re
+
+import pytest
+import shapely
+from browser import chromium
+
+from geo.maps.pages import NO_MARKET
+from geo.maps.style import AVOIDED_LINE, SEA_LINE
+
+PHONE, DESKTOP = (390, 844), (1280, 800)
+MAPS = ("overview.html", "comparison.html", "side_by_side.html")
+
+#: Every shown place name, every market, every line names keep off (segments on screen, as Leaflet drew
+#: them) and every sea link's drawn points, on every map of the page; and the boxes over the maps.
+_LAYOUT_JS = """([avoid, seaDash]) => {
+  const box = el => { const r = el.getBoundingClientRect(); return [r.left, r.top, r.right, r.bottom]; };
+  const maps = [];
+  for (const key of Object.keys(window)) {
+    let value; try { value = window[key]; } catch (e) { continue; }
+    if (value instanceof L.Map) maps.push(value);
+  }
+  const segments = [], seas = [];
+  for (const map of maps) {
+    const area = map.getContainer().getBoundingClientRect();
+    const screen = p => [p.x + area.left, p.y + area.top];
+    map.eachLayer(layer => {
+      if (layer._parts && (layer.options.className || '').split(' ').includes(avoid))
+        for (const part of layer._parts)
+          for (let i = 1; i < part.length; i++)
+            segments.push([...screen(map.layerPointToContainerPoint(part[i - 1])),
+                           ...screen(map.layerPointToContainerPoint(part[i]))]);
+      if (layer instanceof L.Polyline && layer.options.dashArray === seaDash)
+        seas.push([box(map.getContainer()), layer.getLatLngs().map(ll => screen(map.latLngToContainerPoint(ll)))]);
+    });
+  }
+  const shown = [...document.querySelectorAll('.hamji-label')]
+    .filter(el => el.getBoundingClientRect().width > 0 && getComputedStyle(el).visibility !== 'hidden');
+  const one = selector => { const el = document.querySelector(selector); return el ? box(el) : null; };
+  return {
+    labels: shown.map(el => [el.textContent, box(el), el.classList.contains('hamji-province-label')]),
+    markets: [...document.querySelectorAll('path.hamji-market')].map(box),
+    segments, seas,
+    header: one('.hamji-header'), legend: one('.hamji-legend'),
+  };
+}"""
+
+
+def _overlap(a, b) -> bool:
+    return a[0] < b[2] and b[0] < a[2] and a[1] < b[3] and b[1] < a[3]
+
+
+def _layout(page) -> dict:
+    return page.evaluate(_LAYOUT_JS, [AVOIDED_LINE, SEA_LINE["dash_array"]])
+
+
+def _open_panels(page) -> None:
+    """Unfold the header and the legend, as a reader on a phone does to read them."""
+    for selector in (".hamji-header", ".hamji-legend"):
+        if not page.evaluate(f"document.querySelector('{selector}').open"):
+            page.locator(f"{selector} > summary").click()
+    page.wait_for_timeout(300)
+
+
+@pytest.mark.parametrize("viewport", [DESKTOP, PHONE])
+@pytest.mark.parametrize("name", MAPS)
+def test_the_legend_never_covers_the_header(demo_maps, name, viewport, tmp_path):
+    """At 1280×800 the comparison's legend lay over its headline; now the legend scrolls in the room below."""
+    with chromium(serve_assets=False, viewport=viewport) as visit:
+        seen = visit(demo_maps / name, wait_ms=1000)
+        _open_panels(seen.page)
+        found = _layout(seen.page)
+        scrolls = seen.page.evaluate("(() => { const l = document.querySelector('.hamji-legend');"
+                                     " return l.scrollHeight > l.clientHeight + 1; })()")  # fmt: skip
+        seen.screenshot(f"layout-{name[:-5]}-{viewport[0]}", tmp_path)
+        assert seen.js_errors == [], seen.js_errors
+    assert not _overlap(found["header"], found["legend"]), (found["header"], found["legend"])
+    if name == "comparison.html" and viewport == DESKTOP:
+        assert scrolls  # the legend is longer than the room: it scrolls rather than grows over the header
+
+
+@pytest.mark.parametrize("viewport", [DESKTOP, PHONE])
+@pytest.mark.parametrize("name", ["overview.html", "side_by_side.html"])
+def test_place_names_keep_off_markets_and_lines(demo_maps, name, viewport):
+    """On a phone markets covered Rason's name, and on the side-by-side map a road crossed North Hamgyong's.
+
+    Every name keeps off the markets; a province's name off every road, route, railway and sea link too."""
+    with chromium(serve_assets=False, viewport=viewport) as visit:
+        seen = visit(demo_maps / name, wait_ms=1000)
+        found = _layout(seen.page)
+        assert seen.js_errors == [], seen.js_errors
+    labels = found["labels"]
+    assert len(labels) >= 6, labels  # most names stay: the check is not met by hiding them all
+    assert found["segments"], "no line that names keep off was found: the check would prove nothing"
+    lines = shapely.linestrings([[(s[0], s[1]), (s[2], s[3])] for s in found["segments"]])
+    for text, rect, province in labels:
+        for market in found["markets"]:
+            assert not _overlap(rect, market), (text, rect, market)
+        if not province:  # a hub's name stays by its symbol, where its roads run: it may cross them if it must
+            continue
+        crossing = shapely.intersects(shapely.box(*rect), lines)
+        assert not crossing.any(), (text, rect, found["segments"][int(crossing.argmax())])
+
+
+def test_the_overview_opens_on_where_the_sea_links_go(demo_maps):
+    """The lines to Dalian and Longkou ran off the overview's west edge: each is whole in view, clear of the legend."""
+    with chromium(serve_assets=False, viewport=DESKTOP) as visit:
+        seen = visit(demo_maps / "overview.html", wait_ms=1000)
+        found = _layout(seen.page)
+    assert len(found["seas"]) == 2, found["seas"]
+    for (left, top, right, bottom), points in found["seas"]:
+        for x, y in points:
+            assert left <= x <= right and top <= y <= bottom, (x, y)
+            legend = found["legend"]
+            assert not (legend[0] <= x <= legend[2] and legend[1] <= y <= legend[3]), (x, y, legend)
+
+
+def test_the_comparison_legend_gives_one_measure_per_scale(demo_maps):
+    """The provinces' shading (hub → market) and the roads' and markets' colours (to a crossing) each have their
+    own scale, and a province drawn white because no market of it is in the list has an entry."""
+    html = (demo_maps / "comparison.html").read_text(encoding="utf-8")
+    legend = re.search(r'<details class="hamji-legend.*?</details>', html, re.S).group(0)
+    assert "one scale" not in legend
+    sections = re.findall(r"<h2>(.*?)</h2>", legend)
+    assert sections[:2] == ["Provinces: median hub → market time", "Roads and markets: time to the nearest crossing"]
+    assert NO_MARKET in legend and 'background:#ffffff"></i>' + NO_MARKET in legend
+    assert '"fill": "#ffffff"' in html  # the demo has provinces with no market: they are drawn white
+
+
+@pytest.mark.parametrize("width", [390, 320])
+def test_the_index_is_no_wider_than_a_phone(demo_maps, width):
+    """The sources' web addresses (each one long word) made index.html wider than a small phone."""
+    with chromium(serve_assets=False, viewport=(width, 844)) as visit:
+        seen = visit(demo_maps / "index.html", wait_ms=300)
+        scroll, inner = seen.page.evaluate("[document.documentElement.scrollWidth, innerWidth]")
+    assert scroll <= inner, (scroll, inner)
