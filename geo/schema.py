@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import geopandas as gpd
+import numpy as np
 import pandas as pd
 import shapely
 
@@ -198,16 +199,23 @@ def conform(frame: gpd.GeoDataFrame, layer: str) -> gpd.GeoDataFrame:
 
 def _columns(frame: pd.DataFrame, schema: dict[str, str]) -> pd.DataFrame:
     """``frame``'s columns of ``schema``, in its order and dtypes; missing ones as nulls."""
-    out = pd.DataFrame(index=frame.index)
-    for column, dtype in schema.items():
-        values = frame[column] if column in frame.columns else pd.Series(None, index=frame.index, dtype=object)
-        if dtype == "str":
-            out[column] = values.astype(object).where(values.notna(), None)
-        elif dtype == "bool":
-            out[column] = values.astype(object).where(values.notna(), False).astype(bool)
-        else:
-            out[column] = values.astype(dtype)
-    return out
+    data = {column: _as_dtype(frame, column, dtype) for column, dtype in schema.items()}
+    return pd.DataFrame(data, index=frame.index)  # at once: a column set at a time took 0.2 ms each
+
+
+def _as_dtype(frame: pd.DataFrame, column: str, dtype: str) -> pd.Series:
+    if column not in frame.columns:  # all null: None as text, False as a flag, NaN as a number
+        fill = {"str": None, "bool": False}.get(dtype, np.nan)
+        return pd.Series([fill] * len(frame), index=frame.index, dtype=object if dtype == "str" else dtype)
+    values = frame[column]
+    missing = values.isna()
+    if dtype == "str":
+        values = values.astype(object)
+        return values.where(~missing, None) if missing.any() else values
+    if dtype == "bool":
+        values = values.astype(object).where(~missing, False) if missing.any() else values
+        return values.astype(bool)
+    return values if values.dtype == dtype else values.astype(dtype)
 
 
 def _conform(frame: gpd.GeoDataFrame, schema: dict[str, str], geometry_type: str) -> gpd.GeoDataFrame:

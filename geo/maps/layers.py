@@ -237,8 +237,9 @@ def named(crossing_id, names: dict[str, str]) -> str:
     return names.get(text, text) if text else ""
 
 
-def market_popup(row: pd.Series, names: dict[str, str] | None = None) -> str:
-    """A market's route and times as escaped HTML; ``names`` turns crossing ids into names."""
+def market_popup(row: pd.Series, names: dict[str, str] | None = None, gravity: float | None = None) -> str:
+    """A market's route and times as escaped HTML; ``names`` turns crossing ids into names; ``gravity``: its
+    gravity access if already worked out for every market at once (else from the row)."""
     names = names or {}
     route = ""
     if row.get("reachable"):
@@ -256,20 +257,22 @@ def market_popup(row: pd.Series, names: dict[str, str] | None = None) -> str:
         ("Fastest from China", escape(route)),
         ("Not reached", escape(_text(row.get("reason")))),
         ("Distance to road", escape(f"{row['snap_m']:.0f} m" if pd.notna(row.get("snap_m")) else "")),
-        *market_gravity_rows(row),
+        *market_gravity_rows(row, gravity),
         ("OSM", escape(f"{row['osm_type']}/{row['osm_id']}")),
     ]
     return _table(pairs)
 
 
-def market_gravity_rows(row: pd.Series) -> list[tuple[str, str]]:
+def market_gravity_rows(row: pd.Series, value: float | None = None) -> list[tuple[str, str]]:
     """A market's own gravity access (:func:`geo.access.gravity_access`), when the row has its hours from each hub."""
     from geo import access
 
-    frame = row.to_frame().T
-    if not access.hub_columns(frame):
+    columns = access.hub_columns(pd.DataFrame(columns=row.index))
+    if not columns:
         return []
-    value = float(access.gravity_access(frame.astype({c: float for c in access.hub_columns(frame)})).iloc[0])
+    if value is None:
+        hours = pd.DataFrame([pd.to_numeric(row[columns], errors="coerce").to_numpy(float)], columns=columns)
+        value = float(access.gravity_access(hours).iloc[0])
     return [(f"Gravity access (half-life {settings.GRAVITY_HALF_LIFE_H:g} h)", f"{value:.3f}")]
 
 
@@ -290,15 +293,19 @@ def _add_markets(
     crossings: pd.DataFrame,
     name: str = "Markets (colour: time to crossing)",
 ) -> folium.FeatureGroup:
+    from geo import access
+
     group = folium.FeatureGroup(name=name)
     names = crossing_names(crossings)
-    for _, row in markets.iterrows():
+    gravity = access.gravity_access(markets) if access.hub_columns(markets) else None  # once, not per popup
+    for index, row in markets.iterrows():
         hours = row.get("crossing_h")
         nearest = named(row.get("nearest_crossing"), names)
         tip = f"{market_tip_name(row)}<br>" + escape(
             f"{format_hours(hours)} to the nearest crossing" + (f" ({nearest})" if nearest else "")
         )
-        circle = market_circle(row.geometry, time_colour(hours), tip, market_popup(row, names))
+        own = None if gravity is None else float(gravity.loc[index])
+        circle = market_circle(row.geometry, time_colour(hours), tip, market_popup(row, names, own))
         circle.options["searchName"] = market_search_name(row)
         circle.add_to(group)
     group.add_to(m)
