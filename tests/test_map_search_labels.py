@@ -42,6 +42,23 @@ _POPUP_AND_CONTROLS_JS = """() => {
 }"""
 
 
+_TIPS_MATCH_JS = """wanted => {
+  const tips = [...document.querySelectorAll('.search-tip')].map(el => el.innerText.toLowerCase());
+  return tips.length > 0 && tips.every(tip => tip.includes(wanted));
+}"""
+
+
+def _wait_for_tips(page, wanted: str) -> None:
+    """Until every tip listed holds what was typed, or 5 s (the assertion after says what was listed)."""
+    from playwright.sync_api import TimeoutError as NotInTime
+
+    try:
+        page.wait_for_function(_TIPS_MATCH_JS, arg=wanted, timeout=5000, polling=50)
+    except NotInTime:
+        pass  # the assertion that follows reports what was listed
+    page.wait_for_timeout(100)  # a tip list may still be redrawn once the last key's search lands
+
+
 def _wait_until_the_popup_settles(page, timeout_ms: int = 5000) -> None:
     """Until the popup has kept its place for 300 ms (pans included): what a person sees once it is still."""
     page.wait_for_timeout(500)
@@ -133,11 +150,11 @@ def test_the_search_box_finds_a_market_or_crossing_by_any_name_and_opens_its_pop
             page.locator(".leaflet-control-search .search-button").last.click()
             box.fill("")
             box.press_sequentially(typed, delay=30)
-            page.wait_for_timeout(700)  # the box waits for typing to pause
+            wanted = search_text(typed).lower().replace("-", "–")
+            _wait_for_tips(page, wanted)  # the box waits for typing to pause
             tips = page.locator(".search-tip").all_inner_texts()
             listed = page.locator(".search-tooltip").last.bounding_box()  # the tips stay on the screen
             assert listed["x"] >= 0 and listed["x"] + listed["width"] <= PHONE[0], (typed, listed)
-            wanted = search_text(typed).lower().replace("-", "–")
             assert tips and all(wanted in tip.lower() for tip in tips), (typed, tips)
             page.locator(".search-tip").first.click()
             _wait_until_the_popup_settles(page)
