@@ -7,6 +7,9 @@ maps; :mod:`geo.cli` runs the sub-command that was chosen.
 from __future__ import annotations
 
 import argparse
+import ast
+import difflib
+import re
 import sys
 from pathlib import Path
 from typing import NoReturn
@@ -20,8 +23,27 @@ class HamjiParser(argparse.ArgumentParser):
     """An argument parser whose errors are one line, as every other ``hamji`` error, with exit code 1."""
 
     def error(self, message: str) -> NoReturn:
-        sys.stderr.write(f"hamji: error: {message} (see {self.prog} --help)\n")
+        sys.stderr.write(f"hamji: error: {_with_suggestion(message)} (see {self.prog} --help)\n")
         sys.exit(1)
+
+
+_INVALID_CHOICE = re.compile(
+    r"invalid choice: (?P<given>'(?:[^'\\]|\\.)*'|\"[^\"]*\") \(choose from (?P<choices>.*)\)$"
+)
+
+
+def _with_suggestion(message: str) -> str:
+    """argparse's "invalid choice" with the closest choice named ("hamji biuld": did you mean 'build'?)."""
+    found = _INVALID_CHOICE.search(message)
+    if not found:
+        return message
+    try:
+        given = ast.literal_eval(found["given"])
+        choices = [str(c) for c in ast.literal_eval(f"[{found['choices']}]")]
+    except (ValueError, SyntaxError):
+        return message
+    close = difflib.get_close_matches(str(given), choices, n=1, cutoff=0.6)
+    return f"{message}; did you mean {close[0]!r}?" if close else message
 
 
 def _add_layer_options(parser: argparse.ArgumentParser) -> None:

@@ -150,7 +150,7 @@ def _distance(metres: float) -> str:
 
 #: The columns printed after each stage: column -> (heading, how its values read: text, hours or a share).
 ROUTES_COLUMNS = {
-    "province": ("province", "text"),
+    "province": ("province", "province"),
     "markets": ("markets", "text"),
     "reachable": ("reachable", "text"),
     "median_crossing_h": ("median to crossing", "hours"),
@@ -172,8 +172,12 @@ def _table(frame: pd.DataFrame, columns: dict) -> str:
     import pandas as pd
 
     from geo.reach import format_hours, format_share
+    from geo.regions import BY_CODE
 
-    reads = {"text": str, "hours": format_hours, "share": format_share}
+    def province(code: object) -> str:  # people read names; KP-09 alone was shown after routing
+        return BY_CODE[code].name if code in BY_CODE else str(code)
+
+    reads = {"text": str, "hours": format_hours, "share": format_share, "province": province}
     shown = pd.DataFrame({heading: frame[column].map(reads[kind]) for column, (heading, kind) in columns.items()})
     return shown.to_string(index=False)
 

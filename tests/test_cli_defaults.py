@@ -5,6 +5,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from geo import settings
 
 
@@ -45,6 +47,16 @@ def test_bare_hamji_prints_help_and_a_bad_flag_is_one_line():
         1,
         "hamji: error: argument --layers: expected one argument (see hamji maps --help)\n",
     )
+
+
+@pytest.mark.parametrize(
+    ("typed", "suggested"),
+    [(["biuld"], "'build'"), (["scenaro", "x"], "'scenario'"), (["build", "--supply", "lnad"], "'land'")],
+)
+def test_a_mistyped_command_or_choice_gets_the_closest_one(typed, suggested):
+    done = subprocess.run([sys.executable, "-m", "geo.cli", *typed], capture_output=True, text=True)
+    assert done.returncode == 1 and done.stderr.count("\n") == 1, done.stderr
+    assert f"did you mean {suggested}?" in done.stderr, done.stderr
 
 
 def test_a_penalty_takes_a_crossing_by_the_name_the_maps_show_and_suggests_close_names():

@@ -250,7 +250,7 @@ def market_popup(row: pd.Series, names: dict[str, str] | None = None, gravity: f
     pairs = [
         ("Market", escape(market_label(row))),
         *market_name_rows(row),
-        ("Province", escape(f"{_text(row.get('province_name'))} ({_text(row.get('province'))})")),
+        ("Province", escape(province_label(row))),
         ("Nearest crossing", escape(named(row.get("nearest_crossing"), names) or "none")),
         ("Time to it", escape(format_hours(row.get("crossing_h")))),
         ("Road distance", escape(f"{row['crossing_km']:.1f} km" if pd.notna(row.get("crossing_km")) else "")),
@@ -261,6 +261,21 @@ def market_popup(row: pd.Series, names: dict[str, str] | None = None, gravity: f
         ("OSM", escape(f"{row['osm_type']}/{row['osm_id']}")),
     ]
     return _table(pairs)
+
+
+def province_label(row: pd.Series) -> str:
+    """A market's province as people read it: "Kangwon (KP-07)"."""
+    code, name = _text(row.get("province")), province_name(row)
+    return f"{name} ({code})" if name and code else name or code
+
+
+def province_name(row: pd.Series) -> str:
+    """The province's name, from its code where the row has none (scenario and compare layers keep only the
+    code, and their popups read "Province KP-09"); the code if it is no region's."""
+    from geo.regions import BY_CODE
+
+    code = _text(row.get("province"))
+    return _text(row.get("province_name")) or (BY_CODE[code].name if code in BY_CODE else code)
 
 
 def market_gravity_rows(row: pd.Series, value: float | None = None) -> list[tuple[str, str]]:
@@ -320,7 +335,7 @@ def market_search_name(row: pd.Series) -> str:
     too. Names are matched as :func:`geo.maps.text.search_text` makes them.
     """
     label = " ".join([market_label(row), *market_other_names(row).values()])
-    province = _text(row.get("province_name")) or _text(row.get("province"))
+    province = province_name(row)
     return escape(search_text(f"{label} ({province})" if province else label))
 
 

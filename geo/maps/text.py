@@ -15,6 +15,10 @@ from branca.element import Element
 #: branca compiles every rendered element again as a template. Browsers show
 #: the entities as the characters themselves.
 _ENTITIES = str.maketrans({c: f"&#{ord(c)};" for c in "&<>\"'`$\\{}#%"})
+#: The explicit bidirectional controls (embeddings, overrides, isolates) are dropped: a right-to-left override
+#: in a market's name turned the rest of its popup cell around ("RLO market txt.exe" read "exe.txt tekram").
+#: Right-to-left scripts still read right to left by the Unicode bidi algorithm, without them.
+_ENTITIES.update({code: None for code in [*range(0x202A, 0x202F), *range(0x2066, 0x206A)]})
 
 
 def escape(text: object) -> str:
@@ -28,6 +32,8 @@ def escape(text: object) -> str:
     --------
     >>> escape("{{7*191}} <b>")
     '&#123;&#123;7*191&#125;&#125; &#60;b&#62;'
+    >>> escape("\u202etxt.exe")
+    'txt.exe'
     """
     return str(text).translate(_ENTITIES)
 
