@@ -142,7 +142,7 @@ def _add_route_options(parser: argparse.ArgumentParser) -> None:
         metavar="FILE",
         type=Path,
         default=None,
-        help="TOML speed table replacing the built-in one (see README)",
+        help="TOML speed table replacing the built-in one (see 'Speed assumptions' in docs/data-and-sources.md)",
     )
     routing.add_argument(
         "--penalty",
@@ -187,8 +187,8 @@ def _add_map_options(parser: argparse.ArgumentParser) -> None:
         dest="offline",
         action="store_false",
         default=True,
-        help="small maps that load Leaflet and its plugins from the internet (by default they are inlined, "
-        "about 0.3 MB a map, and a map opens with no network; only the basemap tiles need it)",
+        help="smaller maps that load Leaflet and its plugins from the internet (by default they are inlined, "
+        "which adds about 0.3 MB to each map, and a map opens with no network; only the basemap tiles need it)",
     )
     maps.add_argument(
         "--offline",

@@ -185,8 +185,9 @@ PAGE_CSS = """<style>
 .hamji-hub-label{font-size:12px;color:#1864ab}
 table.hamji-popup{border-collapse:collapse;font:12px sans-serif}
 table.hamji-popup th{text-align:left;padding:1px 8px 1px 0;vertical-align:top;font-weight:600}
-table.hamji-popup td{padding:1px 0}
-table.hamji-popup td{overflow-wrap:anywhere}
+table.hamji-popup td{padding:1px 0;overflow-wrap:anywhere}
+.leaflet-container .leaflet-tooltip{white-space:normal;width:max-content;max-width:min(360px,80vw);
+  overflow-wrap:anywhere}
 .hamji-title{position:absolute;left:0;right:0;bottom:0;z-index:1000;background:rgba(255,255,255,.93);padding:4px 8px;
   font:bold 14px/1.3 sans-serif;box-shadow:0 -1px 3px rgba(0,0,0,.25)}
 @media (max-width:699px){.hamji-title{font-size:12px;padding:3px 6px}}
