@@ -167,3 +167,33 @@ def test_no_popup_is_wider_than_its_box(demo_maps, viewport):
             opened = seen.page.evaluate("() => document.querySelectorAll('.hamji-crossing').length")
             assert opened > 10, name  # the crossings are there to be opened
             assert seen.page.evaluate(_WIDE_POPUPS_JS) == [], name
+
+
+#: Every marker's tooltip opened in turn: its width on screen and whether its text runs out of it.
+_TOOLTIPS_JS = """() => {
+  const sizes = [];
+  for (const key of Object.keys(window)) {
+    let map; try { map = window[key]; } catch (e) { continue; }
+    if (!(map instanceof L.Map)) continue;
+    map.eachLayer(layer => {
+      if (!layer.getTooltip || !layer.getTooltip() || !layer.getLatLng) return;
+      layer.openTooltip();
+      const el = layer.getTooltip().getElement(), box = el.getBoundingClientRect();
+      const range = document.createRange();  // the text's own boxes (the arrow, a pseudo-element, lies outside)
+      range.selectNodeContents(el);
+      const text = range.getBoundingClientRect();
+      sizes.push([box.width, text.left < box.left - 1 || text.right > box.right + 1]);
+      layer.closeTooltip();
+    });
+  }
+  return sizes;
+}"""
+
+
+def test_a_tooltip_wraps_within_a_phone(demo_maps):
+    """A 300-character market name's tooltip ran 4,393 px wide, off the screen: tooltips wrap at 80 % of it."""
+    with chromium(serve_assets=False, viewport=PHONE) as visit:
+        sizes = visit(demo_maps / "overview.html").page.evaluate(_TOOLTIPS_JS)
+    assert len(sizes) > 30, sizes
+    assert max(width for width, _ in sizes) <= 0.8 * PHONE[0] + 20, sizes  # padding and border: 14 px
+    assert not [size for size in sizes if size[1]], sizes
