@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import fcntl
 import hashlib
 import os
 import shutil
 import subprocess
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import osmium
@@ -17,6 +20,33 @@ from geo.pipeline import layers_stage
 from geo.sources import fixture
 
 SHARED_DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
+
+
+def pytest_xdist_auto_num_workers(config) -> int:
+    """One worker more than the cores, at most four: a worker waits on a ``hamji`` process or on Chromium for
+    part of its time (on 2 cores, 3 workers ran the suite in 594 s where 2 took 656 s)."""
+    return min(4, (os.cpu_count() or 1) + 1)
+
+
+@contextmanager
+def made_once_per_run(tmp_path_factory, name: str) -> Iterator[tuple[Path, bool]]:
+    """A folder every xdist worker of this run shares, locked while held; and whether it was already made.
+
+    For inputs that take long to make and are read only (a generated extract): made by the first worker that
+    needs them, not once per worker. Without xdist the run's own temporary folder holds it.
+    """
+    base = tmp_path_factory.getbasetemp()
+    folder = (base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base) / f"shared-{name}"
+    folder.mkdir(exist_ok=True)
+    with open(folder.parent / f"shared-{name}.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        marker = folder.parent / f"shared-{name}.made"  # beside it: the folder holds only what was made
+        try:
+            made = marker.exists()
+            yield folder, made
+            marker.touch()
+        finally:
+            fcntl.flock(lock, fcntl.LOCK_UN)
 
 
 @pytest.fixture(scope="session")
@@ -60,8 +90,10 @@ def national(tmp_path_factory):
     import geo
     from benchmarks.pipeline import country_extract, write_pbf
 
-    data, _ = country_extract()
-    extract = write_pbf(data, tmp_path_factory.mktemp("national") / "national.osm.pbf")
+    with made_once_per_run(tmp_path_factory, "national") as (folder, made):
+        extract = folder / "national.osm.pbf"
+        if not made:  # 11 s to generate and write: once a run, not once a worker
+            write_pbf(country_extract()[0], extract)
     return geo.layers_from_extracts([extract], fixture.province_codes())
 
 
@@ -189,10 +221,12 @@ def refused(root: Path, *args: str, env: dict | None = None, code: int = 1) -> s
 
 @pytest.fixture(scope="session")
 def built(tmp_path_factory) -> Path:
-    """A complete demo build (layers, routes, reach, supply comparison, maps) made by ``hamji build``, once."""
-    root = tmp_path_factory.mktemp("hostile-built")
-    done = hamji("build", "--demo", *folder_args("build", root))
-    assert done.returncode == 0, done.stderr
+    """A complete demo build (layers, routes, reach, supply comparison, maps) made by ``hamji build``, once a
+    run; read only (a test that writes takes a copy: :func:`previous`)."""
+    with made_once_per_run(tmp_path_factory, "built") as (root, made):
+        if not made:
+            done = hamji("build", "--demo", *folder_args("build", root))
+            assert done.returncode == 0, done.stderr
     return root
 
 

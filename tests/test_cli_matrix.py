@@ -20,7 +20,7 @@ import geopandas as gpd
 import pandas as pd
 import pytest
 from browser import chromium
-from conftest import folder_args, snapshot, write_elsewhere_extract
+from conftest import folder_args, made_once_per_run, snapshot, write_elsewhere_extract
 
 from geo import cache, settings
 from geo.cli import main
@@ -349,11 +349,21 @@ def _same_outputs(a: Path, b: Path) -> None:
         assert (a / "maps" / name).read_bytes() == (b / "maps" / name).read_bytes(), name
 
 
+@pytest.fixture
+def uninterrupted(fixture_xml, tmp_path_factory) -> tuple[Path, Path]:
+    """The unlabelled fixture and a build of it left to finish: made once a run, read only by the tests."""
+    with made_once_per_run(tmp_path_factory, "uninterrupted") as (folder, made):
+        extract, reference = folder / "real.osm", folder / "reference"
+        if not made:
+            variant(fixture_xml, folder, "real.osm", unlabelled)
+            assert _build(extract, reference).wait(timeout=300) == 0
+    return extract, reference
+
+
 @pytest.mark.parametrize("kill_when", ["layers written", "routes written"])
-def test_interrupted_build_reruns_to_the_same_outputs(fixture_xml, tmp_path, kill_when):
-    extract = variant(fixture_xml, tmp_path, "real.osm", unlabelled)
-    reference, interrupted = tmp_path / "reference", tmp_path / "interrupted"
-    assert _build(extract, reference).wait(timeout=300) == 0
+def test_interrupted_build_reruns_to_the_same_outputs(uninterrupted, tmp_path, kill_when):
+    extract, reference = uninterrupted
+    interrupted = tmp_path / "interrupted"
     name = settings.LAYERS_GPKG if kill_when == "layers written" else settings.ROUTES_GPKG
     process = _build(extract, interrupted)
     deadline = time.monotonic() + 120
