@@ -240,13 +240,22 @@ def test_unwritable_maps_folder_stops_build_before_any_stage(previous, tmp_path)
     assert snapshot(previous / "layers") == before
 
 
+DAMAGED_RECORDS = ("{not json", "[]", '{"layers": 5}', '{"layers": {"key": 1, "outputs": []}}', "\xff\xfe")
+
+
 def test_damaged_cache_record_just_reruns(previous):
-    for text in ("{not json", "[]", '{"layers": 5}'):
-        (previous / "layers" / ".hamji_cache.json").write_text(text)
-        done = hamji("build", "--demo", *folder_args("build", previous))
-        assert done.returncode == 0 and done.stderr == "", done.stderr
-        # The damaged record names no stage, so every stage reruns; none is skipped.
-        assert "skipped" not in done.stdout and "wrote" in done.stdout
+    from geo import cache
+
+    record = previous / "layers" / cache.RECORD
+    assert cache._read(previous / "layers"), "the build recorded its stages"
+    for text in DAMAGED_RECORDS:  # each read as no record at all: nothing is trusted, nothing fails
+        record.write_text(text, encoding="latin-1")
+        assert cache._read(previous / "layers") == {}, text
+    # As a process: the damaged record names no stage, so every stage reruns; none is skipped.
+    record.write_text('{"layers": 5}')
+    done = hamji("build", "--demo", *folder_args("build", previous))
+    assert done.returncode == 0 and done.stderr == "", done.stderr
+    assert "skipped" not in done.stdout and "wrote" in done.stdout
 
 
 # -- Overpass failing in every way a server can -------------------------------------------------
