@@ -23,9 +23,10 @@ SHARED_DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
 
 
 def pytest_xdist_auto_num_workers(config) -> int:
-    """Two workers a core, at most four: a worker waits on a ``hamji`` process or on Chromium for part of its
-    time (on 2 cores the suite took 656 s on 2 workers, 594 s on 3, 579 s on 4)."""
-    return min(4, 2 * (os.cpu_count() or 1))
+    """One worker more than the cores, at most four: a worker waits on a ``hamji`` process or on Chromium for
+    part of its time. On 2 cores, from a clean clone: 656 s on 2 workers, 618 s on 3; 4 gave 579 s in one run
+    and 679 s in another (the suite is bound by the CPU, about 1,000 s of it, so more workers add little)."""
+    return min(4, (os.cpu_count() or 1) + 1)
 
 
 @contextmanager
