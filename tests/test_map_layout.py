@@ -138,23 +138,32 @@ def test_the_index_is_no_wider_than_a_phone(demo_maps, width):
     assert scroll <= inner, (scroll, inner)
 
 
-#: Every marker's popup opened in turn: those whose text is wider than the popup (cut at its right edge).
-_WIDE_POPUPS_JS = """() => {
-  const wide = [];
+#: Calls ``f(map, layer)`` for each layer of each Leaflet map on the page.
+_EACH_LAYER_JS = """const eachLayer = f => {
   for (const key of Object.keys(window)) {
     let map; try { map = window[key]; } catch (e) { continue; }
-    if (!(map instanceof L.Map)) continue;
-    map.eachLayer(layer => {
-      if (!layer.getPopup || !layer.getPopup() || !layer.getLatLng) return;
-      layer.openPopup();
-      const content = map.getContainer().querySelector('.leaflet-popup-content');
-      if (content && content.scrollWidth > content.clientWidth + 1)
-        wide.push([content.innerText.split('\\n')[0], content.scrollWidth, content.clientWidth]);
-      layer.closePopup();
-    });
+    if (map instanceof L.Map) map.eachLayer(layer => f(map, layer));
   }
+};"""
+
+#: Every marker's popup opened in turn: those whose text is wider than the popup (cut at its right edge).
+_WIDE_POPUPS_JS = (
+    """() => {
+  const wide = [];
+  """
+    + _EACH_LAYER_JS
+    + """
+  eachLayer((map, layer) => {
+    if (!layer.getPopup || !layer.getPopup() || !layer.getLatLng) return;
+    layer.openPopup();
+    const content = map.getContainer().querySelector('.leaflet-popup-content');
+    if (content && content.scrollWidth > content.clientWidth + 1)
+      wide.push([content.innerText.split('\\n')[0], content.scrollWidth, content.clientWidth]);
+    layer.closePopup();
+  });
   return wide;
 }"""
+)
 
 
 @pytest.mark.parametrize("viewport", [PHONE, DESKTOP])
@@ -164,30 +173,31 @@ def test_no_popup_is_wider_than_its_box(demo_maps, viewport):
     with chromium(serve_assets=False, viewport=viewport) as visit:
         for name in ("overview.html", "comparison.html"):
             seen = visit(demo_maps / name)
-            opened = seen.page.evaluate("() => document.querySelectorAll('.hamji-crossing').length")
-            assert opened > 10, name  # the crossings are there to be opened
+            crossings = seen.page.evaluate("() => document.querySelectorAll('.hamji-crossing').length")
+            assert crossings > 10, name  # the crossings are there to be opened
             assert seen.page.evaluate(_WIDE_POPUPS_JS) == [], name
 
 
 #: Every marker's tooltip opened in turn: its width on screen and whether its text runs out of it.
-_TOOLTIPS_JS = """() => {
+_TOOLTIPS_JS = (
+    """() => {
   const sizes = [];
-  for (const key of Object.keys(window)) {
-    let map; try { map = window[key]; } catch (e) { continue; }
-    if (!(map instanceof L.Map)) continue;
-    map.eachLayer(layer => {
-      if (!layer.getTooltip || !layer.getTooltip() || !layer.getLatLng) return;
-      layer.openTooltip();
-      const el = layer.getTooltip().getElement(), box = el.getBoundingClientRect();
-      const range = document.createRange();  // the text's own boxes (the arrow, a pseudo-element, lies outside)
-      range.selectNodeContents(el);
-      const text = range.getBoundingClientRect();
-      sizes.push([box.width, text.left < box.left - 1 || text.right > box.right + 1]);
-      layer.closeTooltip();
-    });
-  }
+  """
+    + _EACH_LAYER_JS
+    + """
+  eachLayer((map, layer) => {
+    if (!layer.getTooltip || !layer.getTooltip() || !layer.getLatLng) return;
+    layer.openTooltip();
+    const el = layer.getTooltip().getElement(), box = el.getBoundingClientRect();
+    const range = document.createRange();  // the text's own boxes (the arrow, a pseudo-element, lies outside)
+    range.selectNodeContents(el);
+    const text = range.getBoundingClientRect();
+    sizes.push([box.width, text.left < box.left - 1 || text.right > box.right + 1]);
+    layer.closeTooltip();
+  });
   return sizes;
 }"""
+)
 
 
 def test_a_tooltip_wraps_within_a_phone(demo_maps):
