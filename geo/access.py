@@ -58,9 +58,11 @@ def beta_for_half_life(half_life_h: float) -> float:
     return math.log(2) / half_life_h
 
 
-def hub_columns(markets: pd.DataFrame) -> list[str]:
-    """The markets' columns of hours from each hub (``hours_from_Yanji`` …), written by the routes stage."""
-    return [c for c in markets.columns if c.startswith(HUB_HOURS_PREFIX)]
+def hub_columns(markets: pd.DataFrame | pd.Series) -> list[str]:
+    """The markets' columns of hours from each hub (``hours_from_Yanji`` …), written by the routes stage;
+    of one market's row, its fields of them."""
+    names = markets.index if isinstance(markets, pd.Series) else markets.columns
+    return [c for c in names if str(c).startswith(HUB_HOURS_PREFIX)]
 
 
 def gravity_access(

@@ -282,7 +282,7 @@ def market_gravity_rows(row: pd.Series, value: float | None = None) -> list[tupl
     """A market's own gravity access (:func:`geo.access.gravity_access`), when the row has its hours from each hub."""
     from geo import access
 
-    columns = access.hub_columns(pd.DataFrame(columns=row.index))
+    columns = access.hub_columns(row)
     if not columns:
         return []
     if value is None:
