@@ -158,6 +158,18 @@ def chromium(serve_assets: bool = True, viewport: tuple[int, int] = (1280, 800),
         shutil.rmtree(profile, ignore_errors=True)
 
 
+#: ``marketLayers()``: every market's circle on every Leaflet map of the page, in drawing order.
+MARKET_LAYERS_JS = """const marketLayers = () => {
+  const found = [];
+  for (const key of Object.keys(window)) {
+    let map; try { map = window[key]; } catch (e) { continue; }
+    if (window.L && map instanceof L.Map)
+      map.eachLayer(layer => { if (layer.options && layer.options.className === 'hamji-market') found.push(layer); });
+  }
+  return found;
+};"""
+
+
 #: Every text a reader can bring up on a page: the page's own, and every
 #: tooltip and popup bound to a layer of any Leaflet map on it (called for
 #: each feature where folium binds a function). Parsed with DOMParser, which

@@ -19,7 +19,7 @@ from pathlib import Path
 import geopandas as gpd
 import pandas as pd
 import pytest
-from browser import chromium
+from browser import MARKET_LAYERS_JS, chromium
 from conftest import folder_args, made_once_per_run, snapshot, write_elsewhere_extract
 
 from geo import cache, settings
@@ -303,8 +303,9 @@ def test_osm_name_with_html_and_script(previous, fixture_xml, tmp_path):
         seen = visit(previous / "maps" / "overview.html")
         assert seen.js_errors == []
         assert seen.page.evaluate("window.__pwned") is None
-        tips = seen.page.evaluate("""() => Object.keys(window).filter(k => k.startsWith('circle_marker_'))
-            .map(k => window[k].getTooltip().getContent())""")
+        tips = seen.page.evaluate(
+            "() => { " + MARKET_LAYERS_JS + " return marketLayers().map(m => m.getTooltip().getContent()); }"
+        )
         assert any("&#60;script&#62;" in tip for tip in tips)
 
 

@@ -15,7 +15,7 @@ import re
 
 import jinja2
 import pytest
-from browser import chromium
+from browser import MARKET_LAYERS_JS, chromium, readable_texts
 
 from geo import settings
 from geo.maps import escape
@@ -70,25 +70,6 @@ def test_no_outside_text_is_ever_compiled_as_a_template(drawn):
         assert "1337" not in html, page.name
 
 
-def _popup_texts(page) -> list[str]:
-    """The text of every popup and tooltip on the page, as the reader sees it once opened."""
-    return page.evaluate("""() => {
-        const texts = [];
-        const box = document.createElement('div');
-        for (const key of Object.keys(window)) {
-            const layer = window[key];
-            if (!layer || typeof layer.getPopup !== 'function') continue;
-            for (const bound of [layer.getPopup(), layer.getTooltip && layer.getTooltip()]) {
-                if (!bound) continue;
-                const content = bound.getContent();
-                if (typeof content === 'string') { box.innerHTML = content; texts.push(box.textContent); }
-                else if (content && content.textContent !== undefined) texts.push(content.textContent);
-            }
-        }
-        return texts;
-    }""")
-
-
 def test_hostile_names_show_literally_in_the_browser(drawn, tmp_path):
     maps, _ = drawn
     with chromium() as visit:
@@ -96,14 +77,14 @@ def test_hostile_names_show_literally_in_the_browser(drawn, tmp_path):
         page = seen.page
         page.evaluate("() => { window.alert = () => { window.__pwned = 'alert'; }; }")
         assert seen.js_errors == [], seen.js_errors
-        texts = _popup_texts(page)
+        texts = readable_texts(page)  # the page's, and every tooltip's and popup's
         bidi = re.compile("[\u202a-\u202e\u2066-\u2069]")  # an override turned the rest of its cell around
         for name in fixture.HOSTILE_MARKET_NAMES.values():
             assert any(bidi.sub("", name) in text for text in texts), name
         assert not [text for text in texts if bidi.search(text)]
         # A market's popup opened as a reader would: the name is text, not markup.
-        page.evaluate("""() => { for (const k of Object.keys(window)) { const l = window[k];
-            if (l && l.options && l.options.className === 'hamji-market') { l.openPopup(); break; } } }""")
+        page.evaluate("() => { " + MARKET_LAYERS_JS + " marketLayers()[0].openPopup(); }")
+        assert page.locator(".leaflet-popup-content").count() == 1
         assert page.evaluate("window.__pwned") is None
         seen.screenshot("hostile-overview", tmp_path)
 

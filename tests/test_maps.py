@@ -6,7 +6,7 @@ from pathlib import Path
 
 import geopandas as gpd
 import pytest
-from browser import chromium, require_browser
+from browser import MARKET_LAYERS_JS, chromium, require_browser
 
 from geo import io, settings
 from geo.cli import main
@@ -208,19 +208,22 @@ def test_malicious_osm_names_render_as_text(evil_maps, tmp_path):
             assert seen.js_errors == []
             assert page.evaluate("window.__pwned") is None, name
             assert page.locator("img[src='x']").count() == 0
-        page.evaluate("""() => { for (const key of Object.keys(window).filter(k => k.startsWith('circle_marker_'))) {
-            const m = window[key]; const tip = m.getTooltip();
-            if (tip && tip.getContent().includes('Evil')) { m.openPopup(); return; } } }""")
+        page.evaluate(
+            "() => { "
+            + MARKET_LAYERS_JS
+            + """ for (const m of marketLayers()) { const tip = m.getTooltip();
+            if (tip && tip.getContent().includes('Evil')) { m.openPopup(); return; } } }"""
+        )
         assert EVIL in page.locator(".leaflet-popup-content").inner_text()
         page.wait_for_timeout(400)  # the popup fades in
         seen.screenshot("evil-name-popup", tmp_path)
 
 
-def test_offline_map_opens_with_no_network(demo_routes, tmp_path):
+def test_offline_map_opens_with_no_network(demo_reach, tmp_path):
     require_browser()
     maps = tmp_path / "maps"
-    maps_stage(layers_dir=demo_routes.parent, maps_dir=maps, offline=True)
-    markets = gpd.read_file(demo_routes, layer="markets")
+    maps_stage(layers_dir=demo_reach, maps_dir=maps, offline=True)
+    markets = gpd.read_file(demo_reach / settings.ROUTES_GPKG, layer="markets")
     with chromium(serve_assets=False) as visit:
         for name, panels in MARKERS.items():
             seen = visit(maps / name)

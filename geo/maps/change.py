@@ -20,7 +20,7 @@ from geo.maps.base import (
     _road_legend_items,
 )
 from geo.maps.channels import add_channels
-from geo.maps.layers import _add_crossings, _add_outlines, _add_roads, _finish, market_circle
+from geo.maps.layers import MarketMarkers, _add_crossings, _add_outlines, _add_roads, _finish
 from geo.maps.pages import CHANGE_CLASSES, GAINED_COLOUR, LOST_COLOUR, _change_text
 from geo.maps.style import INDEX_FILE
 from geo.maps.text import _table, _text, escape, market_label
@@ -124,6 +124,7 @@ def _add_market_changes(m: folium.Map, markets: gpd.GeoDataFrame, changes: pd.Da
     """One circle per market of the later build that the earlier one has too."""
     group = folium.FeatureGroup(name="Markets: change in hub → market time")
     by_key = changes.set_index(["osm_type", "osm_id"])
+    drawn = MarketMarkers()
     for _, market in markets.iterrows():
         key = (market["osm_type"], market["osm_id"])
         if key not in by_key.index:
@@ -139,5 +140,6 @@ def _add_market_changes(m: folium.Map, markets: gpd.GeoDataFrame, changes: pd.Da
             ),
         ]
         tip = f"<b>{escape(market_label(market))}</b><br>" + escape(f"{change} from a hub")
-        market_circle(market.geometry, _colour(row), tip, _table(pairs)).add_to(group)
+        drawn.add(market.geometry, _colour(row), tip, _table(pairs))
+    drawn.add_to(group)
     group.add_to(m)

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import json
 import math
 
 import folium
 import geopandas as gpd
 import pandas as pd
 import shapely
+from branca.element import MacroElement
 from folium import plugins
 
 from geo import settings
@@ -16,6 +18,7 @@ from geo.maps.base import MapInputs, _SearchBox
 from geo.maps.style import AVOIDED_LINE, BORDER_LINE, CROSSING_COLOURS, GROUP_OUTLINES, ROAD_STYLES, time_colour
 from geo.maps.text import (
     Citations,
+    StaticHtml,
     _table,
     _text,
     escape,
@@ -313,6 +316,7 @@ def _add_markets(
     group = folium.FeatureGroup(name=name)
     names = crossing_names(crossings)
     gravity = access.gravity_access(markets) if access.hub_columns(markets) else None  # once, not per popup
+    drawn = MarketMarkers()
     for index, row in markets.iterrows():
         hours = row.get("crossing_h")
         nearest = named(row.get("nearest_crossing"), names)
@@ -320,9 +324,8 @@ def _add_markets(
             f"{format_hours(hours)} to the nearest crossing" + (f" ({nearest})" if nearest else "")
         )
         own = None if gravity is None else float(gravity.loc[index])
-        circle = market_circle(row.geometry, time_colour(hours), tip, market_popup(row, names, own))
-        circle.options["searchName"] = market_search_name(row)
-        circle.add_to(group)
+        drawn.add(row.geometry, time_colour(hours), tip, market_popup(row, names, own), market_search_name(row))
+    drawn.add_to(group)
     group.add_to(m)
     return group
 
@@ -339,20 +342,54 @@ def market_search_name(row: pd.Series) -> str:
     return escape(search_text(f"{label} ({province})" if province else label))
 
 
-def market_circle(point, fill: str, tip: str, popup: str) -> folium.CircleMarker:
-    """A market as drawn on every map; ``tip`` and ``popup`` must already be escaped HTML."""
-    return folium.CircleMarker(
-        [point.y, point.x],
-        radius=7,
-        weight=1.5,
-        color="#212529",
-        fill=True,
-        fill_color=fill,
-        fill_opacity=0.9,
-        class_name="hamji-market",
-        tooltip=folium.Tooltip(tip),
-        popup=folium.Popup(popup, max_width=420),
-    )
+class MarketMarkers(MacroElement):
+    """Every market of one layer, drawn as a circle with its tooltip and popup by one loop in the page.
+
+    folium makes three elements a marker (circle, tooltip, popup) and compiles
+    each one's rendered text again as a Jinja2 template: 5,400 compiles for
+    the 1,800 markets of a build's maps, a quarter of the maps stage. Here the
+    markets are data (JSON) read by one fixed script, and the script goes into
+    the page as it is (:class:`~geo.maps.text.StaticHtml`): outside text is
+    never part of a template's source, not even escaped. Each circle is a
+    Leaflet ``circleMarker`` of class ``hamji-market`` in the group, as
+    folium's were, so search, popups and tests see the same layers.
+    """
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._name = "HamjiMarkets"
+        self.rows: list[list] = []
+
+    def add(self, point, fill: str, tip: str, popup: str, search_name: str | None = None) -> None:
+        """One market at ``point`` (lon/lat); ``tip``, ``popup`` and ``search_name`` must already be escaped HTML."""
+        self.rows.append([round(point.y, 5), round(point.x, 5), fill, tip, popup, search_name])
+
+    def render(self, **kwargs) -> None:
+        data = json.dumps(self.rows, ensure_ascii=False, separators=(",", ":"))
+        # Nothing in the data may end the script or open a comment: "<" is written as its JSON escape.
+        data = data.replace("<", "\\u003c").replace("\u2028", "\\u2028").replace("\u2029", "\\u2029")
+        script = _MARKETS_JS % {"group": self._parent.get_name(), "rows": data}
+        self.get_root().script.add_child(StaticHtml(script), name=self.get_name())
+
+
+#: The markets' loop: the options, tooltip and popup folium gave each market's circle.
+_MARKETS_JS = """
+(function(group, rows) {
+  rows.forEach(function(r) {
+    var options = {radius: 7, weight: 1.5, color: '#212529', fill: true, fillColor: r[2], fillOpacity: 0.9,
+                   className: 'hamji-market'};
+    if (r[5] !== null) options.searchName = r[5];
+    var content = document.createElement('div');
+    content.style.width = '100%%';
+    content.style.height = '100%%';
+    content.innerHTML = r[4];
+    L.circleMarker([r[0], r[1]], options)
+      .bindPopup(L.popup({maxWidth: 420}).setContent(content))
+      .bindTooltip('<div>' + r[3] + '</div>', {sticky: true})
+      .addTo(group);
+  });
+})(%(group)s, %(rows)s);
+"""
 
 
 def province_popup_rows(row: pd.Series, intervals: list[tuple[str, str]] | None = None) -> list[tuple[str, str]]:

@@ -33,6 +33,7 @@ from geo.maps.base import (
 from geo.maps.catchments import add_catchments
 from geo.maps.channels import add_channels, sea_link_points
 from geo.maps.layers import (
+    MarketMarkers,
     _add_corridors,
     _add_crossings,
     _add_hubs,
@@ -42,7 +43,6 @@ from geo.maps.layers import (
     _finish,
     crossing_names,
     interval_popup_rows,
-    market_circle,
     market_name_rows,
     market_search_name,
     market_tip_name,
@@ -425,6 +425,7 @@ def difference_map(inputs: MapInputs, markets: pd.DataFrame, provinces: pd.DataF
 def _add_change_markers(group: folium.FeatureGroup, inputs: MapInputs, diff: pd.DataFrame, stem: str) -> None:
     """One circle per market, coloured by the change in ``stem`` (``crossing`` or ``total``) time."""
     names = crossing_names(inputs.crossings)
+    drawn = MarketMarkers()
     for _, market in inputs.markets.iterrows():
         row = diff.loc[(market["osm_type"], market["osm_id"])]
         before, after = named(row["nearest_crossing_base"], names), named(row["nearest_crossing_scenario"], names)
@@ -465,6 +466,5 @@ def _add_change_markers(group: folium.FeatureGroup, inputs: MapInputs, diff: pd.
             else f"{_change_text(row[f'{stem}_change_h'])} to {measure}"
             + (f" (now via {after})" if stem == "crossing" and row["nearest_crossing_changed"] and after else "")
         )
-        circle = market_circle(market.geometry, change_colour(row, stem), tip, _table(pairs))
-        circle.options["searchName"] = market_search_name(market)
-        circle.add_to(group)
+        drawn.add(market.geometry, change_colour(row, stem), tip, _table(pairs), market_search_name(market))
+    drawn.add_to(group)
