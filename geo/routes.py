@@ -19,6 +19,7 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 import shapely
+from scipy.sparse import csr_matrix
 from scipy.sparse.csgraph import dijkstra
 from shapely.geometry import LineString
 
@@ -26,7 +27,7 @@ from geo import settings
 from geo.assumptions import NetworkReport, RunAssumptions, SideReport
 from geo.bands import road_time_bands, travel_time_bands
 from geo.errors import InputError
-from geo.network import Side, SpeedTable, build_side, split_at_border, time_matrix
+from geo.network import Side, SpeedTable, build_side, split_at_border
 from geo.penalties import check_penalties, parse_penalties  # noqa: F401 (their old home: callers import them here)
 from geo.rail import RAIL_NOT_USED, allow_rail, hub_station_entries, rail_entries, rail_side
 from geo.schema import HUB_HOURS_HUBS, HUB_HOURS_PREFIX
@@ -210,7 +211,8 @@ class _MarketRouter:
         best_at = usable.assign(offset=offset).sort_values("offset").drop_duplicates("kp_node")
         augmented = _with_virtual_source(kp.graph, best_at["kp_node"].to_numpy(), best_at["offset"].to_numpy())
         self.b_time, self.b_pred = dijkstra(augmented, directed=True, indices=n, return_predecessors=True)
-        self.via = best_at.set_index("kp_node")
+        # Each entry's row as a dict: a market's route reads a dozen fields of it (a Series lookup each, before).
+        self.via = dict(zip(best_at["kp_node"], best_at.to_dict("records")))
 
     def nearest(self, node: int) -> dict | _Unreached:
         """Pass A's answer for one market node, or why there is none."""
@@ -223,12 +225,12 @@ class _MarketRouter:
             "crossing_km": self.kp_walk.length_m(edges) / 1000,
         }
 
-    def best(self, node: int) -> tuple[dict, list[int], list[int], pd.Series] | _Unreached:
+    def best(self, node: int) -> tuple[dict, list[int], list[int], dict] | _Unreached:
         """Pass B's whole route for one market node (numbers, both legs' edges, the crossing), or why not."""
         if not np.isfinite(self.b_time[node]):
             return _Unreached("no_route_from_hub", "no hub reaches a crossing that reaches it")
         nodes = _path(self.b_pred, node)[1:]  # without the virtual source
-        crossing = self.via.loc[nodes[0]]
+        crossing = self.via[nodes[0]]
         kp_edges = self.kp_walk.edges(nodes)
         # A sea link's Chinese end is the port itself: no Chinese road leg.
         sea = crossing["mode"] == "sea"
@@ -248,7 +250,7 @@ class _MarketRouter:
         }
         return numbers, kp_edges, cn_edges, crossing
 
-    def line(self, kp_edges: list[int], cn_edges: list[int], crossing: pd.Series) -> LineString:
+    def line(self, kp_edges: list[int], cn_edges: list[int], crossing: dict) -> LineString:
         point = crossing["geometry"]
         # A sea link's line starts at the Chinese port (the sea leg drawn straight); a train's runs on the rails.
         start = [[crossing["cn_port_lon"], crossing["cn_port_lat"]]] if crossing["mode"] == "sea" else np.zeros((0, 2))
@@ -303,15 +305,22 @@ def hub_hours(
     return hours
 
 
-def _with_virtual_source(graph, nodes: np.ndarray, offset_s: np.ndarray):
-    """``graph`` plus a virtual source, node ``n``, joined to each of ``nodes`` by its ``offset_s`` seconds.
+def _with_virtual_source(graph: csr_matrix, nodes: np.ndarray, offset_s: np.ndarray) -> csr_matrix:
+    """``graph`` plus a virtual source, node ``n``, joined to each of ``nodes`` (distinct) by its ``offset_s`` seconds.
 
-    ``_EPS`` is added to each join: SciPy reads a stored zero as "no edge".
+    The source's edges are one more row at the end of the CSR arrays: nothing is sorted again (a rebuild
+    through :func:`time_matrix` cost a sort of every edge for each hub). ``_EPS`` is added to each join:
+    SciPy reads a stored zero as "no edge".
     """
     n = graph.shape[0]
-    coo = graph.tocoo()
-    return time_matrix(
-        np.r_[coo.row, np.full(len(nodes), n)], np.r_[coo.col, nodes], np.r_[coo.data, offset_s + _EPS], n + 1
+    order = np.argsort(nodes, kind="stable")
+    return csr_matrix(
+        (
+            np.r_[graph.data, np.asarray(offset_s, float)[order] + _EPS],
+            np.r_[graph.indices, np.asarray(nodes)[order]],
+            np.r_[graph.indptr, graph.indptr[-1] + len(nodes)],
+        ),
+        shape=(n + 1, n + 1),
     )
 
 
@@ -356,6 +365,8 @@ def _route_markets(
     }
     bridge_rows = _bridge_rows(crossings, roads, bridges)
     weight = markets["area_m2"].fillna(markets["area_m2"].median() if markets["area_m2"].notna().any() else 0.0)
+    weight = weight.to_numpy(float)
+    named = markets[["osm_type", "osm_id", "name", "province"]].to_dict("records")
     for i, (node, snap) in enumerate(zip(markets["node"], markets["snap_m"])):
         if router is None:
             why[i] = _Unreached("no_crossing", "no open crossing can be used (see the crossings layer's reason column)")
@@ -384,10 +395,10 @@ def _route_markets(
         )
         for row in used:
             usage["count"][row] += 1
-            usage["area"][row] += weight.iloc[i]
+            usage["area"][row] += weight[i]
         routes.append(
             {
-                **{k: markets.loc[i, k] for k in ("osm_type", "osm_id", "name", "province")},
+                **named[i],
                 "hub": numbers["hub"],
                 "crossing": numbers["best_crossing"],
                 **{k: numbers[k] for k in ("hub_crossing_h", "penalty_h", "total_h", "total_km")},
@@ -545,7 +556,7 @@ ROUTE_COLUMNS = (
 )
 
 
-def route_legs(crossing: pd.Series, numbers: dict) -> str:
+def route_legs(crossing: dict | pd.Series, numbers: dict) -> str:
     """Each leg of a route as a reader sees it: ``sea Dalian–Nampo 326 km 41.6 h; customs 2.0 h; road 55 km 1.4 h``.
 
     A rail route reads ``road in China from Dandong 0.1 h; border or port 2.0 h; rail to Sariwon 226 km 9.0 h,

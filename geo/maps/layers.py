@@ -9,7 +9,7 @@ import folium
 import geopandas as gpd
 import pandas as pd
 import shapely
-from branca.element import MacroElement
+from branca.element import Figure, MacroElement
 from folium import plugins
 
 from geo import settings
@@ -364,12 +364,16 @@ class MarketMarkers(MacroElement):
         """One market at ``point`` (lon/lat); ``tip``, ``popup`` and ``search_name`` must already be escaped HTML."""
         self.rows.append([round(point.y, 5), round(point.x, 5), fill, tip, popup, search_name])
 
-    def render(self, **kwargs) -> None:
+    def render(self, **kwargs) -> str:
+        figure, group = self.get_root(), self._parent
+        if not isinstance(figure, Figure) or group is None:
+            raise TypeError("the markets must be added to a feature group of a map before the map is rendered")
         data = json.dumps(self.rows, ensure_ascii=False, separators=(",", ":"))
         # Nothing in the data may end the script or open a comment: "<" is written as its JSON escape.
         data = data.replace("<", "\\u003c").replace("\u2028", "\\u2028").replace("\u2029", "\\u2029")
-        script = _MARKETS_JS % {"group": self._parent.get_name(), "rows": data}
-        self.get_root().script.add_child(StaticHtml(script), name=self.get_name())
+        script = _MARKETS_JS % {"group": group.get_name(), "rows": data}
+        figure.script.add_child(StaticHtml(script), name=self.get_name())
+        return ""
 
 
 #: The markets' loop: the options, tooltip and popup folium gave each market's circle.
