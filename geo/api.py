@@ -295,8 +295,9 @@ def run_assumptions(
         The date the channels are taken as of (``YYYY`` or ``YYYY-MM``), or None
         for the OSM data date; a bad one is a one-line :class:`~geo.errors.InputError`.
     unknown_crossings
-        ``closed`` (default): crossings found only in OpenStreetMap are listed
-        but not routed; ``open``: they are routed as open.
+        ``closed`` (default): crossings of unknown status (found only in
+        OpenStreetMap, or a gazetteer one no source says is open now) are
+        listed but not routed; ``open``: they are routed as open.
 
     Examples
     --------

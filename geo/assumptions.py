@@ -53,8 +53,9 @@ class RunAssumptions:
     people_areas
         Digest of the people-areas file that weights the people shares, or None.
     unknown_crossings
-        ``closed``: crossings found only in OpenStreetMap (status unknown) are
-        listed but not routed; ``open``: they are routed as open.
+        ``closed``: crossings of unknown status (found only in OpenStreetMap,
+        or a gazetteer one no source says is open now) are listed but not
+        routed; ``open``: they are routed as open.
     """
 
     supply: SupplyModel

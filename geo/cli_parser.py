@@ -166,8 +166,9 @@ def _add_date_options(group) -> None:
         "--unknown-crossings",
         choices=UNKNOWN_CHOICES,
         default="closed",
-        help="crossings found only in OpenStreetMap, of unknown status: list them but do not route them "
-        "(closed, the default), or route them as open",
+        help="crossings of unknown status (found only in OpenStreetMap, or like Shuangmufeng, a temporary port, "
+        "no source saying it is open now): list them but do not route them (closed, the default), or route them "
+        "as open",
     )
 
 

@@ -645,7 +645,7 @@ def _assumptions_section(routes) -> list[str]:
     when = f"{record.as_of} (taken as {day})" if record.as_of else f"{day} (the OSM data date)"
     lines.append(f"- Crossings and links as of {when}.")
     lines.append(
-        f"- Crossings found only in OpenStreetMap (status unknown): "
+        f"- Crossings of unknown status (found only in OpenStreetMap, or no source says they are open now): "
         f"{'routed as open' if record.unknown_crossings == 'open' else 'listed, not routed'}."
     )
     shut = dated_lines(routes.crossings, day)

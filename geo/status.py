@@ -5,8 +5,10 @@ opening (both years where sources disagree) and the periods it was shut
 (COVID-19 closures per crossing and mode, bridges built but never opened),
 each with its source. Routing asks this module, for the date of the question
 (``as_of``, by default the OpenStreetMap data date), why a crossing cannot be
-used, if it cannot. A crossing found only in OpenStreetMap has no known status:
-it is listed, but routed only if unknown crossings are taken as open.
+used, if it cannot. A crossing found only in OpenStreetMap has no known status,
+nor has a gazetteer crossing no source says is open now (Shuangmufeng, a
+temporary port): it is listed, but routed only if unknown crossings are taken
+as open.
 """
 
 from __future__ import annotations
@@ -40,7 +42,7 @@ __all__ = [
 SHUT_ON = "shut on"
 #: How the reason of a crossing not yet opened on the routing date begins.
 NOT_OPENED = "not yet opened on"
-#: How the reason of an OpenStreetMap-only crossing left out begins.
+#: How the reason of a crossing of unknown status left out begins (OpenStreetMap-only, or so in the gazetteer).
 UNKNOWN_STATUS = "status unknown"
 #: What to do with crossings of unknown status: leave them out (default) or route them as open.
 UNKNOWN_CHOICES = ("closed", "open")
@@ -123,6 +125,13 @@ def shut_reason(crossing_id: str, day: str) -> str | None:
     return dated_reason(years, crossing.year_opened_source, crossing.periods, day)
 
 
+def _unknown_why(crossing_id: str) -> str:
+    """Why a crossing's status is unknown, in short: found only in OSM, or no source says it is open now."""
+    if crossing_id in _BY_ID:
+        return "no source says it is open now; see its status source"
+    return "found only in OpenStreetMap"
+
+
 #: The reason codes of a crossing or link that could not be used on the day asked about.
 DATED_CODES = ("shut", "not_opened", "closed", "unknown_status")
 
@@ -148,7 +157,7 @@ def dated_lines(crossings: pd.DataFrame, day: str) -> list[str]:
             never = [p for p in known.periods if p.end is None] if known else []
             why = f"closed ({never[-1].why}; since {never[-1].start})" if never else "closed"
         else:
-            why = "status unknown (found only in OpenStreetMap): not routed"
+            why = f"status unknown ({_unknown_why(row['crossing_id'])}): not routed"
         lines.append(f"{crossing_name(row)} ({row['mode']}): {why}")
     return lines
 
@@ -163,8 +172,9 @@ def apply_dates(crossings: pd.DataFrame, day: str, unknown_crossings: str = "clo
     day
         ISO date of the question (:func:`as_of_day`).
     unknown_crossings
-        ``"closed"``: crossings of status ``unknown`` (OpenStreetMap only) are
-        listed but not routed; ``"open"``: they are routed as open.
+        ``"closed"``: crossings of status ``unknown`` (OpenStreetMap only, or
+        so in the gazetteer) are listed but not routed; ``"open"``: they are
+        routed as open.
     """
     import pandas as pd
 
@@ -182,7 +192,7 @@ def apply_dates(crossings: pd.DataFrame, day: str, unknown_crossings: str = "clo
             reasons.append(reason)
             new_codes.append(code)
         elif status == "unknown" and unknown_crossings == "closed":
-            reasons.append(f"{UNKNOWN_STATUS} (found only in OpenStreetMap): routed only if taken as open")
+            reasons.append(f"{UNKNOWN_STATUS} ({_unknown_why(cid)}): routed only if taken as open")
             new_codes.append("unknown_status")
         else:
             reasons.append(shut_reason(cid, day))

@@ -30,6 +30,12 @@ def china_dprk_border(shared: Path) -> gpd.GeoSeries:
     return lines[keep].to_crs(settings.MEASURE_CRS).geometry
 
 
+def whosonfirst_locality(shared: Path, name: str):
+    """The point (lon, lat) of the one Who's On First locality of this name (positions from GeoNames)."""
+    frame = gpd.read_file(shared / "kp_whosonfirst.gpkg", layer="localities").to_crs(settings.STORE_CRS)
+    return frame.loc[frame["name"] == name].geometry.item()
+
+
 def osm_counties(shared: Path) -> gpd.GeoDataFrame:
     """OpenStreetMap's North Korean county polygons (2020 export, ODbL), with their OSM tags."""
     return gpd.read_file(shared / "kp_counties_osm_2020.geojson").to_crs(settings.STORE_CRS)

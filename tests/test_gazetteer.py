@@ -1,7 +1,9 @@
 """The curated crossings gazetteer checked against real reference geography."""
 
+import geopandas as gpd
 import pytest
-from reference import china_dprk_border, natural_earth_provinces, osm_counties
+import shapely.ops
+from reference import china_dprk_border, natural_earth_provinces, osm_counties, whosonfirst_locality
 from shapely.geometry import Point
 
 from geo import settings
@@ -24,6 +26,7 @@ REQUIRED = {
     "samjang_guchengli",
     "namyang_tumen_new_road",
     "sinuiju_dandong_new_yalu",
+    "shuangmufeng_samjiyon",
 }
 
 
@@ -66,7 +69,7 @@ def test_every_fact_has_a_source():
         if c.year_rebuilt is not None:
             assert c.year_rebuilt_source, c.crossing_id
         assert c.province in BY_CODE and BY_CODE[c.province].country == "KP"
-        assert c.mode in ("road", "rail") and c.status in ("open", "closed")
+        assert c.mode in ("road", "rail") and c.status in ("open", "closed", "unknown")
         if c.year_opened_alt is not None:
             assert c.year_opened_alt_source, c.crossing_id
         for period in c.periods:
@@ -104,3 +107,43 @@ def test_unknown_crossing_is_a_one_line_error():
     with pytest.raises(KeyError, match="unknown crossing 'nowhere'; known crossings: .*wonjong_quanhe"):
         find_crossing("nowhere")
     assert find_crossing("hyesan_changbai").province == "KP-10"
+
+
+def test_every_derived_point_lies_on_the_real_border(shared_data):
+    border = china_dprk_border(shared_data).union_all()
+    points = gazetteer_frame().to_crs(settings.MEASURE_CRS)
+    derived = points[points["coord_source"].str.startswith("derived: nearest point of the Natural Earth")]
+    assert "shuangmufeng_samjiyon" in set(derived["crossing_id"])
+    # A published point may sit off Natural Earth's generalised line; a derived one is on it, to its 6 decimals.
+    off = {cid: round(d, 1) for cid, d in zip(derived["crossing_id"], derived.distance(border)) if d > 20}
+    assert not off, f"derived crossings off the Natural Earth border (m): {off}"
+
+
+def test_shuangmufeng_is_the_border_point_nearest_geonames_sinmusong(shared_data):
+    crossing = find_crossing("shuangmufeng_samjiyon")
+    assert (crossing.mode, crossing.status, crossing.province, crossing.cn_prefecture) == (
+        "road",
+        "unknown",
+        "KP-10",
+        "Yanbian",
+    )
+    assert crossing.year_opened == 1983 and not crossing.periods
+    # Recomputed from the reference data, as the coordinate source says it was derived.
+    sinmusong = whosonfirst_locality(shared_data, "Sinmusong-nodongjagu")
+    assert (round(sinmusong.y, 5), round(sinmusong.x, 5)) == (41.96922, 128.31561)
+    assert "Sinmusong-nodongjagu' (41.96922, 128.31561)" in crossing.coord_source
+    border = china_dprk_border(shared_data).union_all()
+    town = gpd.GeoSeries([sinmusong], crs=settings.STORE_CRS).to_crs(settings.MEASURE_CRS).iloc[0]
+    nearest = gpd.GeoSeries([shapely.ops.nearest_points(town, border)[1]], crs=settings.MEASURE_CRS)
+    lon_lat = nearest.to_crs(settings.STORE_CRS).iloc[0]
+    assert (crossing.lat, crossing.lon) == (round(lon_lat.y, 6), round(lon_lat.x, 6))
+    point = gpd.GeoSeries([Point(crossing.lon, crossing.lat)], crs=settings.STORE_CRS).to_crs(settings.MEASURE_CRS)
+    # 6.7 km from the town: within its precision, which also spans the sources' 15 or 20 km from Tianchi.
+    from_town = point.distance(town).item()
+    assert from_town == pytest.approx(6_670, abs=50) and from_town < crossing.coord_precision_m
+    samjiyon = gpd.GeoSeries([whosonfirst_locality(shared_data, "Samjiyon-up")], crs=settings.STORE_CRS)
+    assert point.distance(samjiyon.to_crs(settings.MEASURE_CRS)).item() == pytest.approx(25_000, abs=500)
+    # The town is in OSM's Samjiyon county, the point (on Natural Earth's coarser line) within a kilometre of it.
+    counties = osm_counties(shared_data).to_crs(settings.MEASURE_CRS)
+    samjiyon_county = counties[counties["name:en"] == "Samjiyon"].geometry.item()
+    assert samjiyon_county.contains(town) and samjiyon_county.distance(point.item()) < 1_000

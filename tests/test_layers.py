@@ -108,9 +108,13 @@ def test_crossings_layer_holds_the_gazetteer_plus_osm_only_ones(demo_gpkg):
     gazetteer_rows = crossings[crossings["in_gazetteer"]]
     # Every gazetteer crossing in the fixture's provinces; the fixture draws bridges at all but Chagang's.
     chagang = {"manpo_jian_road", "manpo_jian_rail", "junggang_linjiang"}
-    # The new Namyang road bridge beside the old one pairs with no OSM bridge of its own.
-    assert len(gazetteer_rows) == 16
-    assert set(gazetteer_rows.loc[~gazetteer_rows["in_osm"], "crossing_id"]) == chagang | {"namyang_tumen_new_road"}
+    # The new Namyang road bridge beside the old one pairs with no OSM bridge of its own, nor does Shuangmufeng
+    # (no bridge: a land crossing; the fixture's Paektu Border Post is 22 km west of it, beyond its 8 km).
+    assert len(gazetteer_rows) == 17
+    assert set(gazetteer_rows.loc[~gazetteer_rows["in_osm"], "crossing_id"]) == chagang | {
+        "namyang_tumen_new_road",
+        "shuangmufeng_samjiyon",
+    }
     osm_only = crossings[~crossings["in_gazetteer"]]
     # The post on the border is a crossing; the port customs 50 km inland is not.
     assert list(osm_only["osm_name"]) == ["Paektu Border Post"]
@@ -130,6 +134,7 @@ def test_crossings_layer_holds_the_gazetteer_plus_osm_only_ones(demo_gpkg):
         "wonjong_quanhe": "KP-13",
         "hyesan_changbai": "KP-10",
         "samjang_guchengli": "KP-10",
+        "shuangmufeng_samjiyon": "KP-10",
         "sinuiju_dandong_road": "KP-03",
         "sinuiju_dandong_rail": "KP-03",
         "sinuiju_dandong_new_yalu": "KP-03",

@@ -85,3 +85,27 @@ def test_osm_only_crossings_are_listed_but_routed_only_if_taken_as_open():
     assert opened["reason"][:2].isna().all()
     with pytest.raises(InputError, match="unknown crossings: 'maybe'; choose one of closed, open"):
         apply_dates(frame, "2024-01-01", unknown_crossings="maybe")
+
+
+def test_shuangmufeng_a_gazetteer_crossing_of_unknown_status_is_routed_only_if_taken_as_open():
+    from geo.sources.gazetteer import gazetteer_frame
+    from geo.status import dated_lines
+
+    frame = pd.DataFrame(gazetteer_frame().drop(columns="geometry")).assign(reason=None)
+    closed = apply_dates(frame, "2024-01-01").set_index("crossing_id")
+    row = closed.loc["shuangmufeng_samjiyon"]
+    # Listed, not routed; and not said to be found only in OpenStreetMap, which it is not.
+    assert row["reason_code"] == "unknown_status" and row["reason"].startswith(UNKNOWN_STATUS)
+    assert "OpenStreetMap" not in row["reason"] and "no source says it is open now" in row["reason"]
+    line = [x for x in dated_lines(closed.reset_index(), "2024-01-01") if x.startswith("Shuangmufeng")]
+    assert line == [
+        "Shuangmufeng–Samjiyon (road): status unknown (no source says it is open now; see its status "
+        "source): not routed"
+    ]
+    # Every other gazetteer crossing has a status of its own: none is held back as unknown.
+    assert list(closed.index[closed["reason_code"] == "unknown_status"]) == ["shuangmufeng_samjiyon"]
+    opened = apply_dates(frame, "2024-01-01", unknown_crossings="open").set_index("crossing_id")
+    assert opened.loc["shuangmufeng_samjiyon", ["reason", "reason_code"]].isna().all()
+    # Taken as open, it still opened in 1983 (an official-business passage, Jilin Xinwen 2016).
+    before = apply_dates(frame, "1980-01-01", unknown_crossings="open").set_index("crossing_id")
+    assert before.loc["shuangmufeng_samjiyon", "reason_code"] == "not_opened"

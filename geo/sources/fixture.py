@@ -45,6 +45,7 @@ from geo.sources.fixture_data import (
     PROVINCES,
     RAILWAYS,
     ROADS,
+    SAMJIYON,
     STATIONS,
     TAEHONGDAN,
     TOWNS,
@@ -230,8 +231,9 @@ def province_shapes() -> dict[str, shapely.Geometry]:
             if piece.area > 0:
                 nearest = min(codes, key=lambda code: shapes[code].distance(piece))
                 shapes[nearest] = shapes[nearest].union(piece)
-    taehongdan = shapes["KP-09"].intersection(_utm(shapely.Polygon(TAEHONGDAN)))
-    shapes["KP-09"], shapes["KP-10"] = shapes["KP-09"].difference(taehongdan), shapes["KP-10"].union(taehongdan)
+    for outline in (TAEHONGDAN, SAMJIYON):  # Ryanggang's, not North Hamgyong's
+        ryanggang = shapes["KP-09"].intersection(_utm(shapely.Polygon(outline)))
+        shapes["KP-09"], shapes["KP-10"] = shapes["KP-09"].difference(ryanggang), shapes["KP-10"].union(ryanggang)
     yanbian = _utm(shapely.Polygon(YANBIAN)).buffer(100)  # its border edge is the country line: no sliver
     shapes["CN-JL-YB"] = shapes["CN-JL"].intersection(yanbian)
     # Snapped to the precision the nodes are written at, so every ring stays valid as OSM data.

@@ -145,6 +145,18 @@ TAEHONGDAN: list[tuple[float, float]] = [
     (128.70, 42.12),
 ]
 
+#: The drawn border east of Paektu runs north of Natural Earth's, and the strip
+#: between them, which changes country, touches Ryanggang and North Hamgyong
+#: both; west of Taehongdan it is Samjiyon county's bank (OSM's county
+#: polygons; Shuangmufeng faces Sinmusong there), so North Hamgyong inside this
+#: outline (lon, lat) is Ryanggang's.
+SAMJIYON: list[tuple[float, float]] = [
+    (128.25, 41.95),
+    (128.70, 41.95),
+    (128.70, 42.12),
+    (128.25, 42.12),
+]
+
 #: Yanbian is not in Natural Earth: the part of Jilin inside this hand-drawn
 #: outline (the border from Paektu to the tripoint, then round the north).
 YANBIAN: list[tuple[float, float]] = [

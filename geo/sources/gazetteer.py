@@ -5,13 +5,19 @@ no facts about a crossing's history, so the crossings layer merges what OSM
 has with this table. Every fact carries its source next to it.
 
 Coordinates. Where a published coordinate was found (CSIS Beyond Parallel,
-Wikipedia) it is used. For the Tumen crossings without one the point is
-*derived*: the nearest point of the Natural Earth 10m China–DPRK boundary
-line (public domain, v4.0) to the GeoNames position (CC-BY) of the named
-border town; the Ji'an road bridge, known only to be upstream of the rail
-bridge, sits at the rail bridge. ``coord_precision_m`` says how far off a
+Wikipedia) it is used. For the Tumen crossings without one, and for
+Shuangmufeng–Samjiyon, the one crossing of the land border by Paektu, the
+point is *derived*: the nearest point of the Natural Earth 10m China–DPRK
+boundary line (public domain, v4.0) to the GeoNames position (CC-BY) of the
+named border town; the Ji'an road bridge, known only to be upstream of the
+rail bridge, sits at the rail bridge. ``coord_precision_m`` says how far off a
 point may be (an OSM bridge or border post within it takes its place); the
 tests check every point against the real border line and province.
+
+Status is ``open`` or ``closed`` as of its source, or ``unknown`` where no
+source says whether it can be used now (Shuangmufeng, a temporary port opened
+by approvals for limited periods): such a crossing is listed, and routed only
+if unknown crossings are taken as open (:mod:`geo.status`).
 """
 
 from __future__ import annotations
@@ -96,6 +102,45 @@ SRC_WOF_SAMJANG = (
 SRC_WIKI_CHANGBAI = (
     "Wikipedia, 'Changbai–Hyesan International Bridge' "
     "(https://en.wikipedia.org/wiki/Changbai%E2%80%93Hyesan_International_Bridge)"
+)
+
+
+# Shuangmufeng (双目峰, 쌍목봉), Antu county, Yanbian, to Sinmusong, Samjiyon county, Ryanggang: the only
+# crossing of the land border by Paektu (every other one crosses the Yalu or the Tumen).
+SRC_JLXW_SHUANGMUFENG_2016 = (
+    "Jilin Xinwen (Korean edition), 2016-10-13, '안도현 륙로통로로 조선관광길 열렸다' "
+    "(http://jlcxwb.com.cn/dby/content/2016-10/13/content_179009.htm): the Shuangmufeng port (쌍목봉통상구), a "
+    "temporary port (림시통상구) 23 km from the Changbaishan north gate, 20 km from the main peak and Tianchi, "
+    "35 km from Samjiyon county; set up June 1983 as an official-business passage (공무통도), temporary cargo "
+    "passage approved by Jilin province March 1990; the only overland (not river) passage of the China-DPRK "
+    "border; first tourist trip 4-5 October 2016"
+)
+SRC_YBRB_SHUANGMUFENG_2018 = (
+    "Yanbian Ribao via krcnr.cn, 2018-07-11 (http://www.krcnr.cn/xw/cxzfs/201807/t20180711_1258873.html): "
+    "the Shuangmufeng (temporary) port (쌍목봉(림시)통상구) opened temporarily 1 June to 31 December 2018 with the "
+    "National Port Office's agreement; first tour group to Samjiyon 5 July 2018"
+)
+SRC_KBS_SHUANGMUFENG = (
+    "KBS News, reporter 장한식 (https://mn.kbs.co.kr/news/mobile/view/view.do?ncd=2756871): of the 1,370 km border "
+    "the only link by land rather than a bridge; '안도현과 북한 삼지연군 신무성 간의 쌍목봉통상구는 2009년부터 "
+    "정식세관' (formal customs since 2009, still quiet)"
+)
+SRC_KBS_SSANGDUBONG_2023 = (
+    "KBS via Daum, 2023-09-16 (https://v.daum.net/v/20230916211541102): the Chinese Shuangmufeng port faces the "
+    "North Korean Ssangdubong customs (쌍두봉 세관), Tianchi 15 km to the west; a new 14 ha North Korean facility "
+    "since March 2023"
+)
+SRC_JLNTV_CHANGBAISHAN_CUSTOMS_2020 = (
+    "jlntv.cn, 2020-08-22, citing Xinhua: Changbaishan Customs opened 17 August 2020, with jurisdiction over the "
+    "Shuangmufeng port"
+)
+SRC_YBU_SHUANGMUFENG_2021 = (
+    "Yanbian University Center for DPRK and ROK Studies, 2021-06-25 (https://cnsk.ybu.edu.cn/info/1032/1963.htm): "
+    "the port's construction (joint inspection building) still being planned"
+)
+SRC_WOF_SINMUSONG = (
+    "Who's On First (CC-BY), locality 'Sinmusong-nodongjagu' 신무성로동자구 (wof:id 1192989581, position from "
+    "GeoNames 128.31561E 41.96922N) in Ryanggang"
 )
 
 
@@ -234,7 +279,7 @@ class Crossing:
     kp_town: str
     cn_town: str
     mode: str  # "road" or "rail"
-    status: str  # "open" or "closed" (as of the status source)
+    status: str  # "open" or "closed" (as of the status source), or "unknown" (no source says which)
     status_source: str
     year_opened: int | None
     year_opened_source: str
@@ -599,6 +644,57 @@ CROSSINGS: tuple[Crossing, ...] = (
         "Yanbian",
         SRC_CABLE_HELONG + "; " + SRC_CABLE_CHONGSHAN + "; mode: the cable calls it a land port, taken as road",
         periods=COVID_LAND,
+    ),
+    Crossing(
+        "shuangmufeng_samjiyon",
+        "Shuangmufeng–Samjiyon",
+        "쌍목봉–삼지연",
+        "双目峰–三池渊",
+        "Sinmusong (Samjiyon)",
+        "Shuangmufeng (Antu)",
+        "road",
+        # A temporary port opened by approvals for limited periods, mostly to officials and tourists (2016, 2018);
+        # formal customs since 2009 but quiet; no source says it is open for goods now.
+        "unknown",
+        SRC_JLXW_SHUANGMUFENG_2016
+        + "; "
+        + SRC_YBRB_SHUANGMUFENG_2018
+        + "; "
+        + SRC_KBS_SHUANGMUFENG
+        + "; "
+        + SRC_KBS_SSANGDUBONG_2023
+        + " (no source says it is open for goods now)",
+        1983,
+        SRC_JLXW_SHUANGMUFENG_2016 + " (official-business passage from 1983; cargo approved 1990)",
+        None,
+        "",
+        42.029087,
+        128.322365,
+        _derived("Sinmusong-nodongjagu", 41.96922, 128.31561)
+        + ", 6.7 km from it and 25 km in a straight line from GeoNames 'Samjiyon-up' (41.80356, 128.31886); "
+        + "no published position found; consistent with '20 km from the main peak and Tianchi' and '35 km from "
+        + "Samjiyon county' by road: "
+        + SRC_JLXW_SHUANGMUFENG_2016
+        + "; consistent with 'Tianchi 15 km to the west': "
+        + SRC_KBS_SSANGDUBONG_2023,
+        # 8 km: the point is 6.7 km from Sinmusong, the North Korean end KBS names, and the sources put the port
+        # 15 or 20 km from Tianchi, 5 km apart; an OSM border post within 8 km takes its place.
+        8_000,
+        "KP-10",
+        SRC_KBS_SHUANGMUFENG + ": Sinmusong in Samjiyon county; " + SRC_WOF_SINMUSONG,
+        "Yanbian",
+        SRC_JLXW_SHUANGMUFENG_2016
+        + "; "
+        + SRC_KBS_SHUANGMUFENG
+        + "; "
+        + SRC_YBRB_SHUANGMUFENG_2018
+        + "; "
+        + SRC_KBS_SSANGDUBONG_2023
+        + "; "
+        + SRC_YBU_SHUANGMUFENG_2021
+        + "; "
+        + SRC_JLNTV_CHANGBAISHAN_CUSTOMS_2020
+        + "; mode: an overland road passage, taken as road",
     ),
     Crossing(
         "namyang_tumen_new_road",
