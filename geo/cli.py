@@ -348,7 +348,11 @@ def _run_staged(args: argparse.Namespace) -> None:
     from geo import lock, staging
 
     folders = _folders(args)
-    with lock.hold(*folders, wait=getattr(args, "wait", False)), staging.transaction(folders) as run:
+    with (
+        staging.interrupts_noted(),
+        lock.hold(*folders, wait=getattr(args, "wait", False)),
+        staging.transaction(folders) as run,
+    ):
         _STAGED.append(run)  # until the command's last line is printed (see _run)
         RUNNERS[args.command](_with_staging(args, run))
 

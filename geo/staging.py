@@ -38,6 +38,7 @@ import secrets
 import shutil
 import signal
 import tempfile
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -252,6 +253,32 @@ def recover(folder: Path) -> bool:
     return True
 
 
+#: The signals that came while the command ran (:func:`interrupt_handler`). Python drops the
+#: KeyboardInterrupt a Ctrl-C raises while a finaliser (``__del__``) or a weakref callback runs; the
+#: run would then go on and replace its outputs. A commit checks this record, not only the exception.
+_INTERRUPTED: list[int] = []
+
+
+def interrupt_handler(signum: int, frame) -> None:
+    """The command's SIGINT handler: note the signal, then raise KeyboardInterrupt as Python's own does."""
+    _INTERRUPTED.append(signum)
+    raise KeyboardInterrupt
+
+
+@contextmanager
+def interrupts_noted() -> Iterator[None]:
+    """For the block, Ctrl-C is noted for :meth:`Transaction.commit` as well as raised (main thread only)."""
+    _INTERRUPTED.clear()
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = signal.signal(signal.SIGINT, interrupt_handler)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
+
+
 @contextmanager
 def _signals_held() -> Iterator[None]:
     """Ctrl-C and SIGTERM wait until the block ends (a kill cannot: the journal covers that)."""
@@ -323,7 +350,13 @@ class Transaction:
         return text
 
     def commit(self) -> list[Path]:
-        """Put every staged output in place; returns the files put in place."""
+        """Put every staged output in place; returns the files put in place.
+
+        Nothing is put in place once the user has pressed Ctrl-C, even if Python dropped the interrupt.
+        """
+        if _INTERRUPTED:
+            self.abort()
+            raise KeyboardInterrupt
         plans = [(stage.target, stage.plan()) for stage in self._stages.values()]
         pending = [(folder, plan) for folder, plan in plans if plan.moves or plan.removals]
         self._write_journals(pending)  # a kill after this is finished by recover()

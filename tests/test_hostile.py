@@ -434,6 +434,24 @@ def test_ctrl_c_replaces_nothing(previous):
     assert snapshot(previous / "layers", previous / "maps") == before
 
 
+def test_a_ctrl_c_python_dropped_still_stops_the_commit(tmp_path, monkeypatch):
+    # Python loses the KeyboardInterrupt a Ctrl-C raises inside a finaliser; the handler's record stops
+    # the commit all the same (CI saw a build go on to exit 0 after a Ctrl-C once).
+    from geo import io, staging
+
+    monkeypatch.setattr(staging, "_INTERRUPTED", [])
+    (tmp_path / "a.txt").write_text("old")
+    with pytest.raises(KeyboardInterrupt), staging.interrupts_noted(), staging.transaction([tmp_path]) as run:
+        io.write_text("new", run.staged_path(tmp_path / "a.txt"))
+        try:  # as a finaliser would: the exception is swallowed, the signal is not forgotten
+            staging.interrupt_handler(signal.SIGINT, None)
+        except KeyboardInterrupt:
+            pass
+    assert (tmp_path / "a.txt").read_text() == "old"
+    assert [p.name for p in tmp_path.iterdir()] == ["a.txt"]
+    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
+
+
 # -- hostile text that must be shown, never run -------------------------------------------------
 
 EVIL_SCENARIO = {
