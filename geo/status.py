@@ -18,7 +18,7 @@ import re
 from typing import TYPE_CHECKING
 
 from geo.errors import InputError
-from geo.sources.gazetteer import CROSSINGS, Crossing, Period
+from geo.sources.gazetteer import COVID_LAND, CROSSINGS, Crossing, Period
 
 # pandas where the crossings are dated: the command's parser reads UNKNOWN_CHOICES from here.
 if TYPE_CHECKING:
@@ -162,6 +162,34 @@ def dated_lines(crossings: pd.DataFrame, day: str) -> list[str]:
     return lines
 
 
+def _not_yet_built(cid: str, day: str) -> str | None:
+    """Why a crossing closed since it was completed (a bridge never opened) was not there on ``day``, or None."""
+    crossing = _BY_ID.get(cid)
+    never = [p for p in crossing.periods if p.end is None] if crossing else []
+    if not never or day >= never[0].start:
+        return None
+    return f"not yet built on {day} (completed {never[0].start}, {never[0].why.removeprefix('completed, ')}: " + (
+        f"{never[0].source})"
+    )
+
+
+def _why_not_usable(cid: str, status: str, day: str, unknown_crossings: str) -> tuple[str | None, str | None]:
+    """The reason and code a crossing's facts give it on ``day``: its status unknown, not yet opened, or shut.
+
+    A crossing of unknown status the gazetteer gives no dates (found only in OpenStreetMap) was shut with every
+    land crossing of the border in COVID-19 (:data:`~geo.sources.gazetteer.COVID_LAND`): taken as open, it is
+    open when they were.
+    """
+    if status == "unknown" and unknown_crossings == "closed":
+        return f"{UNKNOWN_STATUS} ({_unknown_why(cid)}): routed only if taken as open", "unknown_status"
+    crossing = _BY_ID.get(cid)
+    years = (crossing.year_opened, crossing.year_opened_alt) if crossing else ()
+    # Every land crossing of the border was shut in COVID-19, known or not; a scenario's new crossing is as given.
+    periods = crossing.periods if crossing and crossing.periods else (COVID_LAND if status == "unknown" else ())
+    source = crossing.year_opened_source if crossing else ""
+    return dated_reason(years, source, periods, day), dated_code(years, periods, day)
+
+
 def apply_dates(crossings: pd.DataFrame, day: str, unknown_crossings: str = "closed") -> pd.DataFrame:
     """Give every crossing that could not be used on ``day`` its reason (where it has none yet).
 
@@ -188,21 +216,15 @@ def apply_dates(crossings: pd.DataFrame, day: str, unknown_crossings: str = "clo
     reasons: list[str | None] = []
     new_codes: list[str | None] = []
     for cid, status, reason, code in zip(crossings["crossing_id"], crossings["status"], crossings["reason"], codes):
-        if isinstance(reason, str):
-            reasons.append(reason)
-            new_codes.append(code)
-        elif status == "unknown" and unknown_crossings == "closed":
-            reasons.append(f"{UNKNOWN_STATUS} ({_unknown_why(cid)}): routed only if taken as open")
-            new_codes.append("unknown_status")
-        else:
-            reasons.append(shut_reason(cid, day))
-            crossing = _BY_ID.get(cid)
-            dated = (
-                dated_code((crossing.year_opened, crossing.year_opened_alt), crossing.periods, day)
-                if crossing
-                else None
-            )
-            new_codes.append(dated)
+        why, why_code = _why_not_usable(cid, status, day, unknown_crossings)
+        if code == "closed":  # closed since it was completed; before then it was not there to be closed
+            why, why_code = _not_yet_built(cid, day), "not_opened"
+        if code == "rail" or why is None:
+            reasons.append(reason if isinstance(reason, str) else None)
+            new_codes.append(code if isinstance(reason, str) else None)
+        else:  # what the world says first (shut, unknown), then what the data says (no road near)
+            reasons.append(f"{why}; also {reason}" if isinstance(reason, str) else why)
+            new_codes.append(why_code)
     crossings["reason"] = pd.Series(reasons, index=crossings.index, dtype=object)
     crossings["reason_code"] = pd.Series(new_codes, index=crossings.index, dtype=object)
     return crossings

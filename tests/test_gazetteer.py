@@ -9,7 +9,7 @@ from shapely.geometry import Point
 from geo import settings
 from geo.provinces import assign_regions
 from geo.regions import BY_CODE
-from geo.sources.gazetteer import CROSSINGS, find_crossing, gazetteer_frame
+from geo.sources.gazetteer import COVID_LAND, CROSSINGS, find_crossing, gazetteer_frame
 
 REQUIRED = {
     "wonjong_quanhe",
@@ -127,7 +127,7 @@ def test_shuangmufeng_is_the_border_point_nearest_geonames_sinmusong(shared_data
         "KP-10",
         "Yanbian",
     )
-    assert crossing.year_opened == 1983 and not crossing.periods
+    assert crossing.year_opened == 1983 and crossing.periods == COVID_LAND
     # Recomputed from the reference data, as the coordinate source says it was derived.
     sinmusong = whosonfirst_locality(shared_data, "Sinmusong-nodongjagu")
     assert (round(sinmusong.y, 5), round(sinmusong.x, 5)) == (41.96922, 128.31561)

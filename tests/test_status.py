@@ -69,6 +69,25 @@ def test_unopened_bridges_stay_shut():
     assert shut_reason("namyang_tumen_new_road", "2026-01-01").startswith(SHUT_ON)
 
 
+def test_a_bridge_never_opened_was_not_yet_built_before_it_was_completed():
+    from geo.sources.gazetteer import gazetteer_frame
+    from geo.status import dated_lines
+
+    frame = pd.DataFrame(gazetteer_frame().drop(columns="geometry"))
+    frame = frame[frame["crossing_id"].isin(["sinuiju_dandong_new_yalu", "wonjong_quanhe"])].reset_index(drop=True)
+    closed = frame["crossing_id"].eq("sinuiju_dandong_new_yalu").map({True: "closed", False: None})
+    frame = frame.assign(reason=closed, reason_code=closed)
+    # 2010: four years before the New Yalu bridge was completed (31 October 2014): not "closed since 2014".
+    before = apply_dates(frame, "2010-01-01").set_index("crossing_id")
+    assert before.loc["sinuiju_dandong_new_yalu", "reason_code"] == "not_opened"
+    assert before.loc["sinuiju_dandong_new_yalu", "reason"].startswith("not yet built on 2010-01-01 (completed 2014")
+    assert [line for line in dated_lines(before.reset_index(), "2010-01-01") if "Yalu" in line] == [
+        "New Yalu River Bridge (road): not yet built on 2010-01-01 (completed 2014-10-31, never opened)"
+    ]
+    after = apply_dates(frame, "2026-01-01").set_index("crossing_id")
+    assert after.loc["sinuiju_dandong_new_yalu", ["reason", "reason_code"]].tolist() == ["closed", "closed"]
+
+
 def test_osm_only_crossings_are_listed_but_routed_only_if_taken_as_open():
     frame = pd.DataFrame(
         {
@@ -80,9 +99,34 @@ def test_osm_only_crossings_are_listed_but_routed_only_if_taken_as_open():
     closed = apply_dates(frame, "2021-06-01")
     assert closed["reason"][0].startswith(UNKNOWN_STATUS)
     assert closed["reason"][1].startswith(SHUT_ON)
-    assert closed["reason"][2].startswith("no road")  # an earlier reason stays
+    # Shut is said first, then the data's own reason: a table of 2021-06 names every crossing shut then.
+    assert closed["reason"][2].startswith(SHUT_ON) and closed["reason"][2].endswith(
+        "; also no road within 2,000 m on one side of the border"
+    )
+    assert list(closed["reason_code"]) == ["unknown_status", "shut", "shut"]
+    # After the border reopened (27 August 2023), the road's absence is all that is left.
+    later = apply_dates(frame, "2024-01-01")
+    assert later["reason"][2] == "no road within 2,000 m on one side of the border"
     opened = apply_dates(frame, "2024-01-01", unknown_crossings="open")
     assert opened["reason"][:2].isna().all()
+
+
+def test_a_crossing_of_unknown_status_taken_as_open_was_shut_in_covid_as_every_land_crossing_was():
+    frame = pd.DataFrame(
+        {
+            "crossing_id": ["osm_node_1", "shuangmufeng_samjiyon", "scenario_bridge"],
+            "status": ["unknown", "unknown", "open"],
+            "reason": [None, None, None],
+        }
+    )
+    during = apply_dates(frame, "2021-06-01", unknown_crossings="open")
+    # 24 January 2020 (RFA) to 27 August 2023 (Yonhap), as for every land crossing without dates of its own.
+    assert list(during["reason_code"][:2]) == ["shut", "shut"]
+    assert all(r.startswith(f"{SHUT_ON} 2021-06-01: shut 2020-01-24 to 2023-08-27") for r in during["reason"][:2])
+    # A scenario's new crossing is open as the scenario says.
+    assert during["reason"][2] is None
+    after = apply_dates(frame, "2023-08-27", unknown_crossings="open")
+    assert after["reason"].isna().all()
     with pytest.raises(InputError, match="unknown crossings: 'maybe'; choose one of closed, open"):
         apply_dates(frame, "2024-01-01", unknown_crossings="maybe")
 

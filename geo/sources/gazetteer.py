@@ -695,6 +695,8 @@ CROSSINGS: tuple[Crossing, ...] = (
         + "; "
         + SRC_JLNTV_CHANGBAISHAN_CUSTOMS_2020
         + "; mode: an overland road passage, taken as road",
+        # Every land crossing shut in COVID-19; taken as open, it reopened with the border (no date of its own).
+        periods=COVID_LAND,
     ),
     Crossing(
         "namyang_tumen_new_road",
