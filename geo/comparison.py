@@ -90,8 +90,9 @@ def border_far_ordering(reach: pd.DataFrame, measure: str = "hub_h_median") -> d
     slowest = border.loc[border[measure].astype(float).idxmax()]
     fastest = far.loc[far[measure].astype(float).idxmin()]
     groups = reach.set_index("code")
-    return {
-        "holds": bool(float(slowest[measure]) < float(fastest[measure])),
+    slow, fast = float(slowest[measure]), float(fastest[measure])
+    result = {
+        "holds": bool(slow < fast),
         "slowest_border": str(slowest["name"]),
         "slowest_border_h": float(slowest[measure]),
         "fastest_far": str(fastest["name"]),
@@ -99,6 +100,9 @@ def border_far_ordering(reach: pd.DataFrame, measure: str = "hub_h_median") -> d
         "border_median_h": float(groups.loc["group:border", measure]),
         "far_median_h": float(groups.loc["group:far", measure]),
     }
+    if not (np.isfinite(slow) or np.isfinite(fast)):  # unreached on both sides: nothing is before anything
+        result.update(holds=None, reason="a border province and every far province are unreached")
+    return result
 
 
 def ordering_sentence(label: str, ordering: dict) -> str:

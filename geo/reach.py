@@ -395,16 +395,46 @@ def headline(table: pd.DataFrame, supply: str | None = None) -> str:
     b, f = border["hub_h_median"], far["hub_h_median"]
     text = (
         f"Under the {model.name} supply model ({model.description}), goods from a wholesaler in a "
-        f"Chinese hub reach the median market of the border provinces in {format_hours(b)}, through the best "
-        f"crossing with its border penalty, against {format_hours(f)} in the far provinces{_ratio(b, f)}; "
+        f"Chinese hub {_hub_words(b, f)}{_ratio(b, f)}; "
         f"{border['hub_within_4h']:.0%} of border markets and {far['hub_within_4h']:.0%} of far markets are "
         "within 4 h of a hub."
     )
     bc, fc = border["crossing_h_median"], far["crossing_h_median"]
     return text + (
-        f" From the nearest open crossing alone (the secondary measure: no hub, no penalty) the median market is "
-        f"{format_hours(bc)} away in the border provinces and {format_hours(fc)} in the far ones."
+        " From the nearest open crossing alone (the secondary measure: no hub, no penalty) the median market "
+        f"{_crossing_words(bc, fc)}."
     )
+
+
+def _hub_words(border: float, far: float) -> str:
+    """The headline's comparison of the two median hub→market times, in words fit for unreachable ones too."""
+    if np.isfinite(border):
+        words = (
+            f"reach the median market of the border provinces in {format_hours(border)}, through the best "
+            "crossing with its border penalty,"
+        )
+        if np.isfinite(far):
+            return f"{words} against {format_hours(far)} in the far provinces"
+        return f"{words} but cannot reach that of the far provinces (no usable crossing or link leads there)"
+    words = "cannot reach the median market of the border provinces"
+    if np.isfinite(far):
+        return f"{words} (no usable crossing or link leads there), while they reach that of the far ones in " + (
+            format_hours(far)
+        )
+    return f"{words} or that of the far provinces: no usable crossing or link leads to either"
+
+
+def _crossing_words(border: float, far: float) -> str:
+    """``is 2 min away in the border provinces and 1.2 h in the far ones``, or where no open crossing is in reach."""
+
+    def one(hours: float, group: str) -> str:
+        if np.isfinite(hours):
+            return f"is {format_hours(hours)} away in the {group} provinces"
+        return f"has no open crossing in reach in the {group} provinces"
+
+    if np.isfinite(border) and np.isfinite(far):
+        return f"is {format_hours(border)} away in the border provinces and {format_hours(far)} in the far ones"
+    return f"{one(border, 'border')} and {one(far, 'far')}"
 
 
 def _ratio(border: float, far: float) -> str:
@@ -470,6 +500,7 @@ def run_stamps(routes) -> dict:
     record = routes.assumptions
     return {
         "supply_model": record.supply.name,
+        "crossings_as_of": as_of_day(record.as_of, routes.provenance.get("osm_timestamp")),
         "speed_table": f"{record.speeds.source} ({record.speeds.digest})",
         **data_stamps(routes.provenance),
         "people_areas": record.people_areas,

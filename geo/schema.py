@@ -323,7 +323,14 @@ def _measure_columns(suffix: str = "") -> dict[str, str]:
 #: What data a table comes from, in every row of every table: a copy out of its folder still says DEMO.
 DATA_STAMPS = {"data_source": "str", "osm_data_date": "str", "demo": "bool"}
 #: The stamps of a table made from one set of routes (reach, differences): the data and the assumptions.
-STAMPS = {"supply_model": "str", "speed_table": "str", **DATA_STAMPS, "people_areas": "str"}
+#: ``crossings_as_of``: the day the crossings and links were taken as open or shut (``--as-of``, else the data date).
+STAMPS = {
+    "supply_model": "str",
+    "crossings_as_of": "str",
+    "speed_table": "str",
+    **DATA_STAMPS,
+    "people_areas": "str",
+}
 _PEOPLE = {
     f"{measure}_within_{hours:g}h_people": "float64"
     for measure in ("crossing", "hub")
@@ -440,7 +447,7 @@ TABLE_SCHEMAS: dict[str, dict[str, str]] = {
             f"{prefix}_{column}": dtype
             for prefix in ("crossing", "hub")
             for column, dtype in (
-                ("ordering_holds", "boolean"),  # empty where a group has no markets: no comparison
+                ("ordering_holds", "boolean"),  # empty where a group has no markets, or neither side is reached
                 ("slowest_border", "str"),
                 ("slowest_border_h", "float64"),
                 ("fastest_far", "str"),

@@ -447,6 +447,11 @@ def neither_reached(border: pd.Series, far: pd.Series) -> bool:
     return bool(np.isinf(border["hub_h_median_p5"]) and np.isinf(far["hub_h_median_p5"]))
 
 
+def never_reached(row: pd.Series) -> bool:
+    """Whether a row's median hub→market time is unreachable in every draw (its interval is unreachable too)."""
+    return bool(np.isinf(row[["hub_h_median", "hub_h_median_p5", "hub_h_median_p95"]].astype(float)).all())
+
+
 def interval_sentence(uncertainty: pd.DataFrame) -> str:
     """One sentence: both groups' hub→market medians with their intervals, and the probability."""
     by_code = uncertainty.set_index("code")
@@ -455,10 +460,13 @@ def interval_sentence(uncertainty: pd.DataFrame) -> str:
     if not (border["markets"] > 0 and far["markets"] > 0):
         missing = "border" if not border["markets"] > 0 else "far"
         return f"No intervals to compare over {draws} draws: this build has no markets in the {missing} provinces."
+    over = f"Over {draws} draws of the speeds, unpaved factor and border penalties" + (
+        " and resamples of each province's markets" if bool(border["bootstrap"]) else ""
+    )
+    if never_reached(border) and never_reached(far):  # "unreachable (unreachable to unreachable)" says nothing
+        return f"{over}, neither group's median market is reached from a hub in any draw: there is nothing to compare."
     return (
-        f"Over {draws} draws of the speeds, unpaved factor and border penalties"
-        + (" and resamples of each province's markets" if bool(border["bootstrap"]) else "")
-        + f", the median hub→market time is {interval_text(border, 'hub_h_median')} in the border provinces "
+        over + f", the median hub→market time is {interval_text(border, 'hub_h_median')} in the border provinces "
         f"and {interval_text(far, 'hub_h_median')} in the far provinces (5–95 % intervals); the border "
         f"provinces' median is the lower {draws_phrase(float(border['p_border_median_below_far']), draws)}"
         + (f": {NEITHER_REACHED}." if neither_reached(border, far) else ".")

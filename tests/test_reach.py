@@ -130,6 +130,16 @@ def test_reach_csv_rows_say_their_source_and_demo_stamp(demo_reach):
     assert set(table["demo"]) == {True}
     assert set(table["data_source"]) == {"mini-HamJi demo fixture"}
     assert set(table["osm_data_date"]) == {"2026-01-01T00:00:00Z"}
+    # Routed on the data date (no --as-of): the day the crossings were taken as open or shut is that date.
+    assert set(table["crossings_as_of"]) == {"2026-01-01"}
+
+
+def test_a_reach_table_of_another_date_says_the_date():
+    import geo
+
+    layers = geo.demo_layers()
+    table = geo.reach_table(geo.route_markets(layers, geo.run_assumptions(as_of="2021-06")), layers)
+    assert set(table["crossings_as_of"]) == {"2021-06-01"}
 
 
 def test_headline_chart_draws_the_table_shares(demo_reach):
@@ -170,3 +180,26 @@ def test_headline_leads_with_the_hub_time_and_names_both_measures(demo_reach):
     )
     # Under another supply model the headline says so (the old name all-china is the land model).
     assert headline(table.drop(columns="supply_model"), "all-china").startswith("Under the land supply model")
+
+
+def test_the_headline_and_ordering_say_plainly_when_a_group_is_not_reached(demo_reach):
+    """As of 2021-06 every crossing was shut: no time, no "in unreachable", and no verdict on the ordering."""
+    from geo.comparison import border_far_ordering, ordering_sentence
+    from geo.reach import headline
+
+    table = pd.read_csv(demo_reach / settings.REACH_CSV)
+    medians = [f"{m}_h_median" for m in ("hub", "crossing")]
+    shut = table.assign(**{m: float("inf") for m in medians})
+    text = headline(shut)
+    assert "in unreachable" not in text and "unreachable away" not in text
+    assert "cannot reach the median market of the border provinces or that of the far provinces" in text
+    assert "has no open crossing in reach in the border provinces and has no open crossing in reach in the far" in text
+    ordering = {m: border_far_ordering(shut, m) for m in medians}
+    assert all(result["holds"] is None for result in ordering.values())
+    assert "does NOT hold" not in ordering_sentence("Baseline", ordering)
+    # Far markets unreached, border ones reached: the border comes first, said without a time for the far.
+    far_shut = table.copy()
+    far_rows = far_shut["group"].eq("far") | far_shut["code"].eq("group:far")
+    far_shut.loc[far_rows, medians] = float("inf")
+    assert border_far_ordering(far_shut)["holds"] is True
+    assert "but cannot reach that of the far provinces" in headline(far_shut)

@@ -292,7 +292,11 @@ def test_when_neither_group_is_reached_the_probability_says_why_it_is_zero(demo)
     border = table.set_index("code").loc["group:border"]
     assert border["p_border_median_below_far"] == 0 and np.isinf(border["hub_h_median_p5"])
     sentence = uncertainty.interval_sentence(table)
-    assert sentence.endswith(f"in none of the 5 draws: {uncertainty.NEITHER_REACHED}.")
+    # No "unreachable (unreachable to unreachable)": the sentence says there is nothing to compare.
+    assert "unreachable" not in sentence
+    assert sentence.endswith(
+        "neither group's median market is reached from a hub in any draw: there is nothing to compare."
+    )
     from geo.maps.layers import interval_popup_rows
 
     rows = dict(interval_popup_rows(table, "KP-09"))
