@@ -94,8 +94,11 @@ def test_geojson_and_a_500_point_list(layers, tmp_path):
         ("name,lon,lat\n", "has no rows"),
         ("name,lon,lat\nok,129.7,42.4\nbad,129.7,north\n", "row 3: lat = 'north' is not a lat in degrees"),
         ("name,lon,lat\nswapped,42.4,229.7\n", "row 2: lat = '229.7' is not a lat in degrees (-90 to 90)"),
+        # A comma in an unquoted name: the row it is in is named, not the good row after it.
+        ("name,lon,lat\nMarket, Hoeryong,129.76,42.43\nok,129.7,42.4\n", "row 2: 4 cells where the header has 3"),
+        ("name,lon,lat\nok,129.7,42.4\nok,129.7,42.4\nMarket, Rajin,130.3,42.2\n", "row 4: 4 cells where the"),
     ],
-    ids=["no-coordinates", "empty", "bad-number", "out-of-range"],
+    ids=["no-coordinates", "empty", "bad-number", "out-of-range", "comma-in-first-name", "comma-in-a-later-name"],
 )
 def test_bad_lists_fail_in_one_line(tmp_path, text, expected):
     path = tmp_path / "list.csv"

@@ -76,6 +76,22 @@ def _unique_names(values: dict, where: str) -> dict:
     return named
 
 
+def _check_row_widths(text: str, path: Path) -> None:
+    """Fail on a row with more cells than the header: pandas would take the first column as an index
+    (if it is the first row) and blame a good row for the shifted cells."""
+    import io as _io
+
+    rows = csv.reader(_io.StringIO(text))
+    width = len(next(rows, []))
+    for row in rows:
+        if len(row) > width:
+            raise InputError(
+                f"market list {path}, row {rows.line_num}: {len(row)} cells where the header has {width}; "
+                'put a name with a comma in it in double quotes ("Market, Hoeryong")',
+                option="markets",
+            )
+
+
 def read_market_list(path: Path) -> MarketList:
     """Read one list; fail in one line on a file without coordinates or with a bad number.
 
@@ -94,6 +110,7 @@ def read_market_list(path: Path) -> MarketList:
     else:
         import io as _io
 
+        _check_row_widths(text, path)
         try:
             frame = pd.read_csv(_io.StringIO(text), dtype=str, keep_default_na=False)
         except (pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
