@@ -538,7 +538,7 @@ def write_reach(
     return [
         io.write_csv(stamped(table, routes), target / settings.REACH_CSV),
         io.write_text(chart, target / settings.REACH_SVG),
-        io.write_text(markdown_summary(table, routes, catchments, uncertainty), target / settings.REACH_MD),
+        io.write_markdown(markdown_summary(table, routes, catchments, uncertainty), target / settings.REACH_MD),
     ]
 
 
@@ -716,7 +716,7 @@ def write_scenario(
             (result.province_changes, "difference_provinces", settings.DIFFERENCE_PROVINCES_CSV),
         ):  # stamped with the scenario's run, so a copy out of the folder still says what it is (DEMO)
             io.write_csv(conform_table(table.assign(**run_stamps(result.routes)), kind), staged / name)
-        io.write_text(summary_md, staged / "hamji_difference.md")
+        io.write_markdown(summary_md, staged / "hamji_difference.md")
         io.replace_folder(staged, data_parent / key)
     except BaseException:
         io.remove_folder(staged)
@@ -818,7 +818,7 @@ def write_comparison(
         io.write_csv(conform_table(result.provinces, "compare_provinces"), target / "hamji_compare_provinces.csv"),
         io.write_csv(conform_table(result.segments, "compare_segments"), target / "hamji_compare_segments.csv"),
         io.write_gpkg({"road_changes": result.roads}, target / settings.ROAD_CHANGES_GPKG, metadata),
-        io.write_text(
+        io.write_markdown(
             change.change_summary(result.info, result.markets, result.provinces, result.roads, result.segments),
             target / "hamji_compare.md",
         ),

@@ -7,6 +7,7 @@ import glob
 import hashlib
 import json
 import os
+import re
 import shutil
 import sqlite3
 import stat
@@ -289,6 +290,35 @@ def write_csv(frame: pd.DataFrame, path: Path, decimals: int = 4) -> Path:
             # Rounding can leave -0.0 (a tiny negative change), which prints as "-0.0000".
             out[column] = out[column].round(decimals) + 0.0
     return write_text(out.to_csv(index=False, float_format=f"%.{decimals}f"), path)
+
+
+#: A line that Markdown would read as a link reference definition (``[x]: javascript:…``).
+_LINK_DEFINITION = re.compile(r"^( {0,3})\[", re.MULTILINE)
+
+
+def markdown_safe(text: str) -> str:
+    r"""Markdown in which no text can be raw HTML, a link or an image (HamJi's own Markdown uses none of them).
+
+    Scenario names, OSM names and file paths go into the Markdown summaries; a
+    viewer that renders HTML inside Markdown would run a ``<script>`` or load
+    an ``<img>`` from them, and a ``[x](javascript:…)`` link would be one click
+    away. So every ``<`` becomes ``&lt;`` (shown as ``<``), ``](`` is broken
+    with a backslash, and a line cannot open a link definition.
+
+    Examples
+    --------
+    >>> markdown_safe("<img src=x onerror=alert(1)> [x](javascript:alert(1))")
+    '&lt;img src=x onerror=alert(1)> [x]\\(javascript:alert(1))'
+    >>> markdown_safe("[r]: https://example.com\n| a → b |")
+    '\\[r]: https://example.com\n| a → b |'
+    """
+    text = text.replace("<", "&lt;").replace("](", "]\\(")
+    return _LINK_DEFINITION.sub(lambda match: match.group(1) + "\\[", text)
+
+
+def write_markdown(text: str, path: Path) -> Path:
+    """Write a Markdown summary atomically, made :func:`markdown_safe` first."""
+    return write_text(markdown_safe(text), path)
 
 
 def write_json(data: dict, path: Path) -> Path:

@@ -287,7 +287,7 @@ def uncertainty_stage(
     # The summary beside the table shows the intervals while the two agree (the reach stage keeps them),
     # from the table as written (rounded), so that a later reach stage writes the very same words.
     summary = markdown_summary(reach, base.routes, catchments, api.load_uncertainty(folder))
-    written.append(io.write_text(summary, folder / settings.REACH_MD))
+    written.append(io.write_markdown(summary, folder / settings.REACH_MD))
     cache.remember("uncertainty", key, outputs)
     return StageRun("uncertainty", written=written, result=(table, base.routes))
 
@@ -308,7 +308,10 @@ def supply_stage(layers_dir: Path | None = None, force: bool = False) -> StageRu
 
     base = load_baseline(folder)
     routed = assumptions_line(base.routes, supply=False)
-    text = comparison.supply_summary(supply_orderings(base), synthetic=base.routes.synthetic, routed=routed)
+    # As written, so that a rerun that skips prints what this one does.
+    text = io.markdown_safe(
+        comparison.supply_summary(supply_orderings(base), synthetic=base.routes.synthetic, routed=routed)
+    )
     written = [io.write_text(text, output)]
     cache.remember("supply", key, [output])
     return StageRun("supply", written=written, result=text)
@@ -556,7 +559,9 @@ def sensitivity_stage(
         results.append((run.result.info["key"], label, run.result.ordering))
         moves.append(comparison.reordering(base.reach, run.result.reach, run.result.market_changes))
         written += run.written
-    text = comparison.sensitivity_summary(results, base.routes.synthetic, assumptions_line(base.routes), moves)
+    text = io.markdown_safe(
+        comparison.sensitivity_summary(results, base.routes.synthetic, assumptions_line(base.routes), moves)
+    )
     written += [
         io.write_csv(sensitivity_table(results, base, moves), base.folder / settings.SENSITIVITY_CSV),
         io.write_text(text, base.folder / settings.SENSITIVITY_MD),

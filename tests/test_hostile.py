@@ -456,7 +456,9 @@ def test_a_ctrl_c_python_dropped_still_stops_the_commit(tmp_path, monkeypatch):
 
 EVIL_SCENARIO = {
     "name": "calc {{ 7*191 }} cwd {{ lipsum.__globals__.os.getcwd() }} {# {% raw %}",
-    "description": "</script><script>window.__pwned=1</script> ${window.__pwned=2} `x` {{ 7*191 }}",
+    "description": "</script><script>window.__pwned=1</script> ${window.__pwned=2} `x` {{ 7*191 }} "
+    "<img src=x onerror=alert(1)> [click](javascript:alert(1)) ![t](http://127.0.0.1:9/t.png)\n"
+    "[r]: javascript:alert(2)\nsee [r]",
 }
 
 
@@ -470,6 +472,13 @@ def test_hostile_scenario_text_is_shown_not_run(previous, tmp_path):
     page = (previous / "maps" / "scenarios" / "evil.html").read_text()
     assert "1337" not in page and str(Path.cwd()) not in page
     assert "calc &#123;&#123; 7*191 &#125;&#125; cwd" in page
+    # The Markdown summary, rendered as a Markdown viewer would, shows the text and makes no tag or link of it.
+    import markdown
+
+    summary = (previous / "layers" / "scenarios" / "evil" / "hamji_difference.md").read_text()
+    html = markdown.markdown(summary)
+    assert "<script" not in html and "<img" not in html and "<a " not in html
+    assert "&lt;img src=x onerror=alert(1)&gt;" in html and "[click](javascript:alert(1))" in html
 
 
 def test_hostile_osm_names_do_not_start_spreadsheet_formulas(previous, tmp_path):
