@@ -559,31 +559,34 @@ ROUTE_COLUMNS = (
 def route_legs(crossing: dict | pd.Series, numbers: dict) -> str:
     """Each leg of a route as a reader sees it: ``sea Dalian–Nampo 326 km 41.6 h; customs 2.0 h; road 55 km 1.4 h``.
 
-    A rail route reads ``road in China from Dandong 0.1 h; border or port 2.0 h; rail to Sariwon 226 km 9.0 h,
-    loading and unloading 6.0 h; road in North Korea …``.
+    A rail route reads ``road in China from Dandong 2 min; border or port 2.0 h; rail to Sariwon 226 km 9.0 h,
+    loading and unloading 6.0 h; road in North Korea …``; one unloaded at the border station (the train goes no
+    further) says so. Times as :func:`geo.reach.format_hours` gives them: minutes below an hour.
     """
+    from geo.reach import format_hours as hours
+
     if crossing["mode"] == "sea":
         link = str(crossing.get("name_en", "")).removesuffix(" (sea)")
-        first = f"sea {link} {crossing['sea_km']:.0f} km {numbers['hub_crossing_h']:.1f} h"
+        first = f"sea {link} {crossing['sea_km']:.0f} km {hours(numbers['hub_crossing_h'])}"
     else:
         road_h = crossing.get("cn_road_h", numbers["hub_crossing_h"])
-        first = f"road in China from {numbers['hub']} {road_h:.1f} h"
+        first = f"road in China from {numbers['hub']} {hours(road_h)}"
         station = crossing.get("cn_station")
         if isinstance(station, str):
             first = (
-                f"road in China from {numbers['hub']} to {station} station {road_h:.1f} h; "
-                f"rail in China {crossing['cn_rail_km']:.0f} km {crossing['cn_rail_h']:.1f} h"
+                f"road in China from {numbers['hub']} to {station} station {hours(road_h)}; "
+                f"rail in China {crossing['cn_rail_km']:.0f} km {hours(crossing['cn_rail_h'])}"
             )
-    legs = [first, f"border or port {numbers['penalty_h']:.1f} h"]
+    legs = [first, f"border or port {hours(numbers['penalty_h'])}"]
     if crossing["mode"] == "rail":
         station = crossing.get("station")
         to = (
-            f"to {station} {crossing['rail_km']:.0f} km {crossing['rail_h']:.1f} h, "
+            f"to {station} {crossing['rail_km']:.0f} km {hours(crossing['rail_h'])}"
             if isinstance(station, str)
-            else ""
+            else f"across the border at {str(crossing.get('name_en', '')).removesuffix(' (rail)')}, unloaded there"
         )
-        legs.append(f"rail {to}loading and unloading {2 * settings.RAIL_TRANSFER_H:.1f} h")
-    legs.append(f"road in North Korea {numbers['kp_road_km']:.0f} km {numbers['kp_road_h']:.1f} h")
+        legs.append(f"rail {to}, loading and unloading {hours(2 * settings.RAIL_TRANSFER_H)}")
+    legs.append(f"road in North Korea {numbers['kp_road_km']:.0f} km {hours(numbers['kp_road_h'])}")
     return "; ".join(legs)
 
 

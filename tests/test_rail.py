@@ -54,7 +54,11 @@ def test_in_march_2022_the_train_at_dandong_was_the_way_in(demo):
     by_hand = rail["cn_road_h"] + 3 + 2 + 3 + primary / 40 + motorway / 50
     assert sariwon["total_h"] == pytest.approx(by_hand, abs=1e-3)
     # At 25 km/h the train on to Sariwon (226 km, 9 h) is slower than the road (5.4 h): it is not taken.
-    assert "rail loading and unloading 6.0 h" in sariwon["legs"]
+    # The legs say the train went no further than the border station, and which crossing it was.
+    assert (
+        "; rail across the border at Sinuiju–Dandong, unloaded there, loading and unloading 6.0 h; road in "
+        "North Korea 226 km 5.4 h" in sariwon["legs"]
+    )
 
 
 def test_a_best_route_may_mix_rail_and_road(demo, monkeypatch):
@@ -92,8 +96,9 @@ def test_a_hub_with_a_station_may_send_the_goods_by_chinese_rail(demo):
     slow = replace(default, speeds=replace(default.speeds, speeds={**default.speeds.speeds, "CN": crawl}))
     routed = {name: compute_routes(demo.frames, a) for name, a in (("default", default), ("slow", slow))}
     before, after = (_routed(routed[name], "신의주시장") for name in ("default", "slow"))
-    assert before["legs"].startswith("road in China from Dandong 0.0 h; border or port 2.0 h")
-    assert after["legs"].startswith("road in China from Dandong to Dandong station 0.0 h; rail in China 1 km 0.1 h")
+    assert before["legs"].startswith("road in China from Dandong 1 min; border or port 2.0 h")
+    # 1.36 km at 25 km/h: 3 min, as a reader reads it, not "0.1 h".
+    assert after["legs"].startswith("road in China from Dandong to Dandong station 0 min; rail in China 1 km 3 min")
     # Loading, border and unloading and the North Korean leg are the same: only the Chinese leg changed.
     road_h = _routed_crossing(routed["default"])["cn_road_h"]
     # The crossing's own row (its popup's "Fastest hub") is the train too: the 3 min ride, not the 1 km/h truck.
