@@ -294,8 +294,9 @@ _CAPTION_JS = """
   map.on('resize', lift);
 })({map});
 """
-#: Folded, a phone's header is one line this high (px); unfolded, it lies over the maps.
-_PHONE_HEADER_PX = 34
+#: Folded, a phone's header is this high (px): the title's line and the short line under it (model and day,
+#: which 34 px hid under the first map); unfolded, it lies over the maps.
+_PHONE_HEADER_PX = 52
 
 
 def _side_by_side_css(top: int, names: list[str]) -> str:
