@@ -288,7 +288,7 @@ def _crossing_legend_items() -> list[str]:
         f'<i style="background:{CROSSING_COLOURS["open"]}"></i>crossing, road (open)',
         f'<i style="background:{CROSSING_COLOURS["open"]};transform:rotate(45deg)"></i>crossing, rail',
         f'<i style="background:{CROSSING_COLOURS["closed"]}"></i>crossing closed',
-        f'<i style="background:{CROSSING_COLOURS["unusable"]}"></i>crossing not routable',
+        f'<i style="background:{CROSSING_COLOURS["unusable"]}"></i>crossing not routable or status unknown',
     ]
 
 

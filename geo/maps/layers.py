@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 
 import folium
 import geopandas as gpd
@@ -28,7 +29,7 @@ from geo.maps.text import (
     search_text,
 )
 from geo.reach import format_hours, format_share, people_basis_text
-from geo.status import SHUT_ON
+from geo.status import SHUT_ON, UNKNOWN_STATUS
 
 
 def merge_lines(frame: gpd.GeoDataFrame, by: list[str]) -> gpd.GeoDataFrame:
@@ -93,8 +94,12 @@ def _add_corridors(m: folium.Map, corridors: gpd.GeoDataFrame) -> None:
     ).add_to(m)
 
 
-def crossing_popup(row: pd.Series) -> str:
-    """A crossing's gazetteer facts, routing result and sources (each cited once) as escaped HTML."""
+def crossing_popup(row: pd.Series, unknown_crossings: str = "closed") -> str:
+    """A crossing's gazetteer facts, routing result and sources (each cited once) as escaped HTML.
+
+    ``unknown_crossings`` is the run's ``--unknown-crossings``: whether a
+    crossing of unknown status was routed (``open``) or left out (``closed``).
+    """
     sources = Citations()
 
     def with_source(value, source) -> str:
@@ -120,11 +125,48 @@ def crossing_popup(row: pd.Series) -> str:
         ("Location", with_source(f"±{precision} m" if precision else "", row.get("coord_source"))),
         ("Facts", sources.cite(row.get("facts_source")).strip()),
         ("In OSM", escape(_text(row.get("osm_ids")) or "no")),
-        ("Routing", escape("usable" if usable else f"not used: {_text(row.get('reason'))}")),
+        ("Routing", escape(routing_text(row, unknown_crossings))),
         *(_crossing_result(row) if usable else []),
         ("Sources", sources.listing()),
     ]
     return _table(pairs)
+
+
+def routing_text(row: pd.Series, unknown_crossings: str = "closed") -> str:
+    """What routing made of a crossing, in words (plain text); for one of unknown status, that its status is
+    unknown and whether this run routed it (only ``--unknown-crossings open`` does).
+
+    A crossing of unknown status may also lack a road near it; that reason, found first, hid the other
+    ("not used: no road within 2,000 m" read as though the crossing were known to be open).
+    """
+    usable, reason = bool(row.get("usable")), _text(row.get("reason"))
+    if row.get("status") != "unknown":
+        return "usable" if usable else f"not used: {reason}"
+    rule = f"{UNKNOWN_STATUS}: routed only with --unknown-crossings open"
+    if unknown_crossings != "open":
+        besides = "" if reason.startswith(UNKNOWN_STATUS) or not reason else f"; besides, {reason}"
+        return f"not used: {rule}, and this run leaves unknown crossings out{besides}"
+    if usable:
+        return f"usable, taken as open: {rule}, which this run gives"
+    return f"not used: {rule}, which this run gives, but {reason or 'it could not be used'}"
+
+
+def crossing_state(row: pd.Series) -> tuple[str, str]:
+    """A crossing's colour key in :data:`CROSSING_COLOURS` and the word for it in its tooltip."""
+    shut = str(row.get("reason") or "").startswith(SHUT_ON)
+    usable = bool(row.get("usable", True))
+    state = "closed" if row["status"] == "closed" or shut else "open" if usable else "unusable"
+    if row["status"] == "unknown" and state != "closed":
+        # Not "unusable": nobody knows whether it is open; routed only when taken as open.
+        return state, UNKNOWN_STATUS + (", routed as open" if usable else "")
+    return state, state
+
+
+def crossing_tip(row: pd.Series, word: str) -> str:
+    """``Name (mode, state)``, the mode left out where the name says it already ("Namyang–Tumen (rail)")."""
+    name, mode = crossing_name(row), _text(row.get("mode"))
+    said = bool(mode) and re.search(rf"\b{re.escape(mode)}\b", name, re.IGNORECASE) is not None
+    return f"{name} ({word})" if said or not mode else f"{name} ({mode}, {word})"
 
 
 def shut_periods(text, sources: Citations) -> str:
@@ -169,13 +211,15 @@ def _label(kind: str, english: str, *local: str) -> str:
     )
 
 
-def _add_crossings(m: folium.Map, crossings: gpd.GeoDataFrame) -> folium.FeatureGroup:
-    """The crossings, labelled in English, Korean and Chinese (from zoom :data:`geo.maps.style.LABEL_ZOOM`)."""
+def _add_crossings(
+    m: folium.Map, crossings: gpd.GeoDataFrame, unknown_crossings: str = "closed"
+) -> folium.FeatureGroup:
+    """The crossings, labelled in English, Korean and Chinese (from zoom :data:`geo.maps.style.LABEL_ZOOM`);
+    ``unknown_crossings``: the run's ``--unknown-crossings``, which their popups report."""
     group = folium.FeatureGroup(name="Border crossings")
     # A sea link is drawn as a line from port to port (geo.maps.channels), not as a crossing at its Korean port.
     for _, row in crossings[crossings["mode"] != "sea"].iterrows():
-        shut = str(row.get("reason") or "").startswith(SHUT_ON)
-        state = "closed" if row["status"] == "closed" or shut else "open" if row.get("usable", True) else "unusable"
+        state, word = crossing_state(row)
         shape = "rail" if row["mode"] == "rail" else "road"
         name = crossing_name(row)
         korean, chinese = _text(row.get("name_ko")), _text(row.get("name_zh"))
@@ -189,8 +233,8 @@ def _add_crossings(m: folium.Map, crossings: gpd.GeoDataFrame) -> folium.Feature
         marker = folium.Marker(
             [row.geometry.y, row.geometry.x],
             icon=icon,
-            tooltip=escape(f"{name} ({row['mode']}, {state})"),
-            popup=folium.Popup(crossing_popup(row), max_width=420),
+            tooltip=escape(crossing_tip(row, word)),
+            popup=folium.Popup(crossing_popup(row, unknown_crossings), max_width=420),
         )
         # What the search box finds it by: every name it goes by.
         names = " ".join(filter(None, (name, korean, chinese)))
