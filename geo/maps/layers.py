@@ -20,9 +20,11 @@ from geo.maps.style import AVOIDED_LINE, BORDER_LINE, CROSSING_COLOURS, GROUP_OU
 from geo.maps.text import (
     Citations,
     StaticHtml,
+    _link,
     _table,
     _text,
     escape,
+    list_origin,
     market_label,
     market_other_names,
     plural,
@@ -305,9 +307,18 @@ def market_popup(row: pd.Series, names: dict[str, str] | None = None, gravity: f
         ("Not reached", escape(_text(row.get("reason")))),
         ("Distance to road", escape(f"{row['snap_m']:.0f} m" if pd.notna(row.get("snap_m")) else "")),
         *market_gravity_rows(row, gravity),
-        ("OSM", escape(f"{row['osm_type']}/{row['osm_id']}")),
+        *market_origin_rows(row),
     ]
     return _table(pairs)
+
+
+def market_origin_rows(row: pd.Series) -> list[tuple[str, str]]:
+    """Where a market comes from, as escaped popup rows: its OSM object, or its market list's row and source."""
+    origin = list_origin(row)
+    if origin is None:
+        return [("OSM", escape(f"{row['osm_type']}/{row['osm_id']}"))]
+    where, source = origin
+    return [("Market list", escape(where)), ("Source", _link(source))]
 
 
 def province_label(row: pd.Series) -> str:
