@@ -5,7 +5,7 @@ import re
 
 import pytest
 import shapely
-from browser import chromium
+from browser import MARKET_LAYERS_JS, chromium
 
 from geo.maps.pages import NO_MARKET
 from geo.maps.style import AVOIDED_LINE, SEA_LINE
@@ -207,3 +207,54 @@ def test_a_tooltip_wraps_within_a_phone(demo_maps):
     assert len(sizes) > 30, sizes
     assert max(width for width, _ in sizes) <= 0.8 * PHONE[0] + 20, sizes  # padding and border: 14 px
     assert not [size for size in sizes if size[1]], sizes
+
+
+#: Before each click: no popup, the first view again (an opened popup pans the map), and the market's centre
+#: on the page.
+_MARKET_CENTRE_JS = (
+    MARKET_LAYERS_JS
+    + """
+([i]) => {
+  const market = marketLayers()[i], map = market._map;
+  map.closePopup();
+  window.__firstView = window.__firstView || [map.getCenter(), map.getZoom()];
+  map.setView(window.__firstView[0], window.__firstView[1], {animate: false});
+  const p = map.latLngToContainerPoint(market.getLatLng()), r = map.getContainer().getBoundingClientRect();
+  return [p.x + r.left, p.y + r.top];
+}"""
+)
+#: After the click: did the market's own popup open, and if not, whose did.
+_MARKET_OPENED_JS = (
+    MARKET_LAYERS_JS
+    + """
+([i]) => {
+  const market = marketLayers()[i], popup = market._map._popup;
+  if (market.isPopupOpen()) return 'market';
+  if (!popup || !popup.isOpen()) return 'nothing';
+  return popup.getContent() instanceof Node ? popup.getContent().textContent : String(popup.getContent());
+}"""
+)
+
+
+def test_a_click_on_any_market_opens_that_market(demo_maps, tmp_path):
+    """At the first zoom 8 of the demo's 20 markets lay under a crossing's or station's icon: a click opened the
+    crossing. Every market of the overview, clicked at its centre at 1366×900, opens its own popup."""
+    with chromium(viewport=(1366, 900)) as visit:
+        seen = visit(demo_maps / "overview.html")
+        page = seen.page
+        count = page.evaluate(MARKET_LAYERS_JS + "() => marketLayers().length")
+        assert count == 20  # the demo's North Korean markets
+        opened = {}
+        for i in range(count):
+            # The last popup closed, it fades for 200 ms (taking clicks), and its pan and the fit 400 ms after it
+            # opened may still move the map: the view is set again once they are over.
+            page.evaluate(_MARKET_CENTRE_JS, [i])
+            page.wait_for_timeout(600)
+            x, y = page.evaluate(_MARKET_CENTRE_JS, [i])
+            assert 0 < x < 1366 and 0 < y < 900, (i, x, y)  # the first view shows every market
+            page.mouse.click(x, y)
+            page.wait_for_timeout(150)
+            opened[i] = page.evaluate(_MARKET_OPENED_JS, [i])
+        seen.screenshot("desktop-overview-markets", tmp_path)
+        assert {i: what for i, what in opened.items() if what != "market"} == {}
+        assert seen.js_errors == []

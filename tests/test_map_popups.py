@@ -120,3 +120,37 @@ def test_each_scenario_map_says_its_measure_in_its_header(demo_routes, tmp_path,
     header = page[start : page.index("</details>", start)]
     assert f"Markets coloured by the change in {shown}" in header
     assert f"· change in {shown}</h1>" in header.replace("&#8594;", "→")  # the title, all a phone shows folded
+
+
+def _routing(html: str) -> str:
+    return re.search(r"<th>Routing</th><td>(.*?)</td>", html).group(1)
+
+
+def test_a_crossing_of_unknown_status_says_so_and_when_it_is_routed(crossings):
+    """Shuangmufeng–Samjiyon's status is unknown; its popup read only "not used: no road within 2,000 m"."""
+    row = crossings.loc["shuangmufeng_samjiyon"]
+    assert row["status"] == "unknown" and not row["usable"]  # the premise: the demo's default run left it out
+    assert row["reason"] == "no road within 2,000 m on one side of the border"
+    assert _routing(crossing_popup(row)) == (
+        "not used: status unknown: routed only with --unknown-crossings open, and this run leaves unknown "
+        "crossings out; besides, no road within 2,000 m on one side of the border"
+    )
+    assert _routing(crossing_popup(row, "open")) == (
+        "not used: status unknown: routed only with --unknown-crossings open, which this run gives, but no road "
+        "within 2,000 m on one side of the border"
+    )
+    routed = row.copy()
+    routed["usable"], routed["reason"] = True, None
+    assert _routing(crossing_popup(routed, "open")).startswith("usable, taken as open: status unknown")
+    # A crossing whose status is known keeps its one reason.
+    assert _routing(crossing_popup(crossings.loc["namyang_tumen_new_road"])) == "not used: closed"
+
+
+def test_crossing_tooltips_say_status_unknown_and_name_the_mode_once(demo_maps):
+    """The tooltips read "Shuangmufeng–Samjiyon (road, unusable)" and "Namyang–Tumen (rail) (rail, open)"."""
+    html = (demo_maps / "overview.html").read_text(encoding="utf-8")
+    tips = re.findall(r"bindTooltip\(\s*`<div>\s*(.*?)\s*</div>`", html, re.S)
+    assert "Shuangmufeng–Samjiyon (road, status unknown)" in tips
+    assert "Namyang–Tumen (rail) (open)" in tips and "Manpo–Ji&#39;an (road) (unusable)" in tips
+    assert "Musan (Chilsong)–Nanping (road, open)" in tips  # a name without its mode keeps it
+    assert not [t for t in tips if "(rail) (rail" in t or "(road) (road" in t]

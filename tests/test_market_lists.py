@@ -127,3 +127,31 @@ def test_command_line_reports_and_writes_the_rejected_rows(tmp_path, capsys):
     assert main(["layers", "--demo", "--markets", str(tmp_path / "nope.csv"), "--out", str(out)]) == 1
     err = capsys.readouterr().err.strip()
     assert err.startswith("hamji: error: market list") and err.endswith("[--markets]")
+
+
+def test_a_list_market_popup_names_its_list_row_and_source_not_osm(layers, tmp_path):
+    """A list market's popup read "OSM list/1": a running number labelled as OSM, the list's source unseen."""
+    import re
+
+    from geo.maps import market_popup
+
+    sonbong, haeju = fixture.TOWNS["Sonbong"], fixture.TOWNS["Haeju"]
+    survey = _csv(tmp_path / "survey.csv", [
+        ("Sonbong survey market", sonbong[1], sonbong[0], 120, "imagery 2023 (https://example.org/a)"),
+        ("", haeju[1], haeju[0], "", ""),
+    ])  # fmt: skip
+    out = geo.with_market_lists(layers, [survey], "add")
+    markets = out.markets.set_index("source", drop=False)
+
+    def rows(html: str) -> dict[str, str]:
+        return dict(re.findall(r"<tr><th>(.*?)</th><td>(.*?)</td></tr>", html))
+
+    listed = rows(market_popup(markets.loc["list survey.csv, row 2 (imagery 2023 (https://example.org/a))"]))
+    assert "OSM" not in listed and listed["Market list"] == "survey.csv, row 2"
+    assert listed["Source"] == (
+        'imagery 2023 (<a href="https://example.org/a" target="_blank" rel="noopener">https://example.org/a</a>)'
+    )
+    unnamed = rows(market_popup(markets.loc["list survey.csv, row 3"]))
+    assert unnamed["Market"] == "unnamed market (survey.csv, row 3)" and "Source" not in unnamed
+    osm = out.markets[out.markets["osm_type"] == "node"].iloc[0]
+    assert rows(market_popup(osm))["OSM"] == f"node/{osm['osm_id']}"  # an OSM market keeps its OSM reference

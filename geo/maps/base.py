@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -158,10 +159,33 @@ class MapInputs:
         source = self.provenance.get("source", "unknown source")
         return escape(f"{source}; OpenStreetMap data as of {self.provenance.get('osm_timestamp', 'unknown date')}")
 
+    def as_of_line(self) -> str:
+        """'Crossings and links as open on <day>' as escaped HTML: the day every crossing's status was taken on.
+
+        Without ``--as-of`` the day is the OSM data's own, and is said to be: an
+        all-unreachable table under ``--as-of 2021-06`` has its reason on the page.
+        """
+        if self.assumptions.as_of:
+            note = ""
+        elif _iso_day(self.provenance.get("osm_timestamp")):
+            note = " (the OSM data date)"
+        else:
+            note = " (today: the OSM data has no date)"
+        return escape(f"Crossings and links as open on {self.as_of_day}{note}")
+
     def supply_line(self) -> str:
         """'Supply model: name — what it measures' as escaped HTML."""
         supply = self.assumptions.supply
         return escape(f"Supply model: {supply.name} — {supply.description}")
+
+
+def _iso_day(stamp: object) -> bool:
+    """Whether ``stamp`` starts with an ISO date (as :func:`geo.status.as_of_day` reads the OSM timestamp)."""
+    try:
+        dt.date.fromisoformat(str(stamp or "")[:10])
+    except ValueError:
+        return False
+    return True
 
 
 def _prepare(frame: gpd.GeoDataFrame, tolerance_m: float) -> gpd.GeoDataFrame:
@@ -192,10 +216,13 @@ def _page_furniture(
 ) -> None:
     root.header.add_child(StaticHtml(PAGE_CSS + FOLD_ON_SMALL_SCREENS), name="hamji_css")
     demo = f'<div class="hamji-demo">{escape(settings.DEMO_STAMP)}</div>' if inputs.synthetic else ""
+    # Folded (a phone), the summary is all that shows: it must still say what was routed, and as of when.
+    brief = " · ".join(["DEMO"] * inputs.synthetic + [inputs.assumptions.supply.name, f"as of {inputs.as_of_day}"])
     root.html.add_child(
         StaticHtml(
-            f'{demo}<details class="hamji-header hamji-fold" open><summary><h1>{escape(title)}</h1></summary>'
-            f"{subtitle_html}<br><small>{inputs.data_line()} · {inputs.supply_line()} · "
+            f'{demo}<details class="hamji-header hamji-fold" open><summary><h1>{escape(title)}</h1>'
+            f'<span class="hamji-brief">{escape(brief)}</span></summary>'
+            f"{subtitle_html}<br><small>{inputs.data_line()} · {inputs.as_of_line()} · {inputs.supply_line()} · "
             f'<a href="{index_href}">all maps, sources and assumptions</a></small></details>'
         ),
         name="hamji_header",
@@ -261,7 +288,7 @@ def _crossing_legend_items() -> list[str]:
         f'<i style="background:{CROSSING_COLOURS["open"]}"></i>crossing, road (open)',
         f'<i style="background:{CROSSING_COLOURS["open"]};transform:rotate(45deg)"></i>crossing, rail',
         f'<i style="background:{CROSSING_COLOURS["closed"]}"></i>crossing closed',
-        f'<i style="background:{CROSSING_COLOURS["unusable"]}"></i>crossing not routable',
+        f'<i style="background:{CROSSING_COLOURS["unusable"]}"></i>crossing not routable or status unknown',
     ]
 
 

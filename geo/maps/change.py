@@ -47,7 +47,7 @@ def change_map(inputs: MapInputs, result: BuildComparison) -> folium.Map:
     _add_roads(m, inputs.roads)
     _add_road_changes(m, result.roads)
     channel_items, _ = add_channels(m, inputs)
-    _add_crossings(m, inputs.crossings)
+    _add_crossings(m, inputs.crossings, inputs.assumptions.unknown_crossings)
     _add_market_changes(m, inputs.markets, result.markets)
     _finish(m)
     root = _page(m)

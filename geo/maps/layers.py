@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import json
 import math
+import re
 
 import folium
 import geopandas as gpd
 import pandas as pd
 import shapely
-from branca.element import Figure, MacroElement
+from branca.element import Element, Figure, MacroElement
 from folium import plugins
 
 from geo import settings
@@ -19,16 +20,18 @@ from geo.maps.style import AVOIDED_LINE, BORDER_LINE, CROSSING_COLOURS, GROUP_OU
 from geo.maps.text import (
     Citations,
     StaticHtml,
+    _link,
     _table,
     _text,
     escape,
+    list_origin,
     market_label,
     market_other_names,
     plural,
     search_text,
 )
 from geo.reach import format_hours, format_share, people_basis_text
-from geo.status import SHUT_ON
+from geo.status import SHUT_ON, UNKNOWN_STATUS
 
 
 def merge_lines(frame: gpd.GeoDataFrame, by: list[str]) -> gpd.GeoDataFrame:
@@ -93,8 +96,12 @@ def _add_corridors(m: folium.Map, corridors: gpd.GeoDataFrame) -> None:
     ).add_to(m)
 
 
-def crossing_popup(row: pd.Series) -> str:
-    """A crossing's gazetteer facts, routing result and sources (each cited once) as escaped HTML."""
+def crossing_popup(row: pd.Series, unknown_crossings: str = "closed") -> str:
+    """A crossing's gazetteer facts, routing result and sources (each cited once) as escaped HTML.
+
+    ``unknown_crossings`` is the run's ``--unknown-crossings``: whether a
+    crossing of unknown status was routed (``open``) or left out (``closed``).
+    """
     sources = Citations()
 
     def with_source(value, source) -> str:
@@ -120,11 +127,48 @@ def crossing_popup(row: pd.Series) -> str:
         ("Location", with_source(f"±{precision} m" if precision else "", row.get("coord_source"))),
         ("Facts", sources.cite(row.get("facts_source")).strip()),
         ("In OSM", escape(_text(row.get("osm_ids")) or "no")),
-        ("Routing", escape("usable" if usable else f"not used: {_text(row.get('reason'))}")),
+        ("Routing", escape(routing_text(row, unknown_crossings))),
         *(_crossing_result(row) if usable else []),
         ("Sources", sources.listing()),
     ]
     return _table(pairs)
+
+
+def routing_text(row: pd.Series, unknown_crossings: str = "closed") -> str:
+    """What routing made of a crossing, in words (plain text); for one of unknown status, that its status is
+    unknown and whether this run routed it (only ``--unknown-crossings open`` does).
+
+    A crossing of unknown status may also lack a road near it; that reason, found first, hid the other
+    ("not used: no road within 2,000 m" read as though the crossing were known to be open).
+    """
+    usable, reason = bool(row.get("usable")), _text(row.get("reason"))
+    if row.get("status") != "unknown":
+        return "usable" if usable else f"not used: {reason}"
+    rule = f"{UNKNOWN_STATUS}: routed only with --unknown-crossings open"
+    if unknown_crossings != "open":
+        besides = "" if reason.startswith(UNKNOWN_STATUS) or not reason else f"; besides, {reason}"
+        return f"not used: {rule}, and this run leaves unknown crossings out{besides}"
+    if usable:
+        return f"usable, taken as open: {rule}, which this run gives"
+    return f"not used: {rule}, which this run gives, but {reason or 'it could not be used'}"
+
+
+def crossing_state(row: pd.Series) -> tuple[str, str]:
+    """A crossing's colour key in :data:`CROSSING_COLOURS` and the word for it in its tooltip."""
+    shut = str(row.get("reason") or "").startswith(SHUT_ON)
+    usable = bool(row.get("usable", True))
+    state = "closed" if row["status"] == "closed" or shut else "open" if usable else "unusable"
+    if row["status"] == "unknown" and state != "closed":
+        # Not "unusable": nobody knows whether it is open; routed only when taken as open.
+        return state, UNKNOWN_STATUS + (", routed as open" if usable else "")
+    return state, state
+
+
+def crossing_tip(row: pd.Series, word: str) -> str:
+    """``Name (mode, state)``, the mode left out where the name says it already ("Namyang–Tumen (rail)")."""
+    name, mode = crossing_name(row), _text(row.get("mode"))
+    said = bool(mode) and re.search(rf"\b{re.escape(mode)}\b", name, re.IGNORECASE) is not None
+    return f"{name} ({word})" if said or not mode else f"{name} ({mode}, {word})"
 
 
 def shut_periods(text, sources: Citations) -> str:
@@ -169,13 +213,15 @@ def _label(kind: str, english: str, *local: str) -> str:
     )
 
 
-def _add_crossings(m: folium.Map, crossings: gpd.GeoDataFrame) -> folium.FeatureGroup:
-    """The crossings, labelled in English, Korean and Chinese (from zoom :data:`geo.maps.style.LABEL_ZOOM`)."""
+def _add_crossings(
+    m: folium.Map, crossings: gpd.GeoDataFrame, unknown_crossings: str = "closed"
+) -> folium.FeatureGroup:
+    """The crossings, labelled in English, Korean and Chinese (from zoom :data:`geo.maps.style.LABEL_ZOOM`);
+    ``unknown_crossings``: the run's ``--unknown-crossings``, which their popups report."""
     group = folium.FeatureGroup(name="Border crossings")
     # A sea link is drawn as a line from port to port (geo.maps.channels), not as a crossing at its Korean port.
     for _, row in crossings[crossings["mode"] != "sea"].iterrows():
-        shut = str(row.get("reason") or "").startswith(SHUT_ON)
-        state = "closed" if row["status"] == "closed" or shut else "open" if row.get("usable", True) else "unusable"
+        state, word = crossing_state(row)
         shape = "rail" if row["mode"] == "rail" else "road"
         name = crossing_name(row)
         korean, chinese = _text(row.get("name_ko")), _text(row.get("name_zh"))
@@ -189,8 +235,8 @@ def _add_crossings(m: folium.Map, crossings: gpd.GeoDataFrame) -> folium.Feature
         marker = folium.Marker(
             [row.geometry.y, row.geometry.x],
             icon=icon,
-            tooltip=escape(f"{name} ({row['mode']}, {state})"),
-            popup=folium.Popup(crossing_popup(row), max_width=420),
+            tooltip=escape(crossing_tip(row, word)),
+            popup=folium.Popup(crossing_popup(row, unknown_crossings), max_width=420),
         )
         # What the search box finds it by: every name it goes by.
         names = " ".join(filter(None, (name, korean, chinese)))
@@ -261,9 +307,18 @@ def market_popup(row: pd.Series, names: dict[str, str] | None = None, gravity: f
         ("Not reached", escape(_text(row.get("reason")))),
         ("Distance to road", escape(f"{row['snap_m']:.0f} m" if pd.notna(row.get("snap_m")) else "")),
         *market_gravity_rows(row, gravity),
-        ("OSM", escape(f"{row['osm_type']}/{row['osm_id']}")),
+        *market_origin_rows(row),
     ]
     return _table(pairs)
+
+
+def market_origin_rows(row: pd.Series) -> list[tuple[str, str]]:
+    """Where a market comes from, as escaped popup rows: its OSM object, or its market list's row and source."""
+    origin = list_origin(row)
+    if origin is None:
+        return [("OSM", escape(f"{row['osm_type']}/{row['osm_id']}"))]
+    where, source = origin
+    return [("Market list", escape(where)), ("Source", _link(source))]
 
 
 def province_label(row: pd.Series) -> str:
@@ -371,17 +426,40 @@ class MarketMarkers(MacroElement):
         data = json.dumps(self.rows, ensure_ascii=False, separators=(",", ":"))
         # Nothing in the data may end the script or open a comment: "<" is written as its JSON escape.
         data = data.replace("<", "\\u003c").replace("\u2028", "\\u2028").replace("\u2029", "\\u2029")
-        script = _MARKETS_JS % {"group": group.get_name(), "rows": data}
+        script = _MARKETS_JS % {
+            "map": _map_of(group).get_name(),
+            "group": group.get_name(),
+            "rows": data,
+            "pane": MARKET_PANE,
+            "z": MARKET_PANE_Z,
+        }
         figure.script.add_child(StaticHtml(script), name=self.get_name())
         return ""
 
 
-#: The markets' loop: the options, tooltip and popup folium gave each market's circle.
+def _map_of(element: Element) -> folium.Map:
+    """The map ``element`` is drawn on, however deep in groups."""
+    parent = element._parent
+    while parent is not None and not isinstance(parent, folium.Map):
+        parent = parent._parent
+    if parent is None:
+        raise TypeError("the markets' feature group must be added to a map before the map is rendered")
+    return parent
+
+
+#: The markets' own Leaflet pane, above the marker pane (600: crossings, stations, hubs) and below the
+#: tooltips (650) and popups (700). In the marker pane's shadow 8 of the demo's 20 markets lay under a
+#: crossing's or station's icon at the first zoom, and a click on one opened the crossing; a market is a
+#: small circle, so the icons stay clickable around it.
+MARKET_PANE, MARKET_PANE_Z = "hamjiMarkets", 610
+
+#: The markets' loop: the options, tooltip and popup folium gave each market's circle, in the markets' pane.
 _MARKETS_JS = """
-(function(group, rows) {
+(function(map, group, rows) {
+  if (!map.getPane('%(pane)s')) map.createPane('%(pane)s').style.zIndex = %(z)d;
   rows.forEach(function(r) {
     var options = {radius: 7, weight: 1.5, color: '#212529', fill: true, fillColor: r[2], fillOpacity: 0.9,
-                   className: 'hamji-market'};
+                   className: 'hamji-market', pane: '%(pane)s'};
     if (r[5] !== null) options.searchName = r[5];
     var content = document.createElement('div');
     content.style.width = '100%%';
@@ -392,7 +470,7 @@ _MARKETS_JS = """
       .bindTooltip('<div>' + r[3] + '</div>', {sticky: true})
       .addTo(group);
   });
-})(%(group)s, %(rows)s);
+})(%(map)s, %(group)s, %(rows)s);
 """
 
 

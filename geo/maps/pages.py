@@ -81,7 +81,7 @@ def overview_map(inputs: MapInputs) -> folium.Map:
     _add_corridors(m, inputs.corridors)
     channel_items, links = add_channels(m, inputs)
     _add_hubs(m, inputs.hubs)
-    crossings = _add_crossings(m, inputs.crossings)
+    crossings = _add_crossings(m, inputs.crossings, inputs.assumptions.unknown_crossings)
     markets = _add_markets(m, inputs.markets, inputs.crossings)
     _finish(m, [markets, crossings, *links])
     root = _page(m)
@@ -143,7 +143,7 @@ def comparison_map(inputs: MapInputs) -> folium.Map:
     _add_outlines(m, inputs)  # the groups' outlines, the province names and the border line, over the shading
     catchment_items = add_catchments(m, inputs)
     channel_items, links = add_channels(m, inputs, rail_shown=False)
-    crossings = _add_crossings(m, inputs.crossings)
+    crossings = _add_crossings(m, inputs.crossings, inputs.assumptions.unknown_crossings)
     markets = _add_markets(m, inputs.markets, inputs.crossings)
     _finish(m, [markets, crossings, *links])
     root = _page(m)
@@ -217,7 +217,11 @@ def side_by_side_map(inputs: MapInputs) -> Figure:
         minx, miny, maxx, maxy = (province if len(province) else inputs.provinces).total_bounds
         _add_roads(m, gpd.clip(inputs.roads, (minx - 0.3, miny - 0.3, maxx + 0.3, maxy + 0.3)))
         channel_items, links = add_channels(m, inputs)
-        searched = [_add_markets(m, inputs.markets, inputs.crossings), _add_crossings(m, inputs.crossings), *links]
+        searched = [
+            _add_markets(m, inputs.markets, inputs.crossings),
+            _add_crossings(m, inputs.crossings, inputs.assumptions.unknown_crossings),
+            *links,
+        ]
         _SearchBox(searched).add_to(m)
         plugins.Fullscreen(position="topleft").add_to(m)
         folium.LayerControl(collapsed=True).add_to(m)
@@ -294,8 +298,9 @@ _CAPTION_JS = """
   map.on('resize', lift);
 })({map});
 """
-#: Folded, a phone's header is one line this high (px); unfolded, it lies over the maps.
-_PHONE_HEADER_PX = 34
+#: Folded, a phone's header is this high (px): the title's line and the short line under it (model and day,
+#: which 34 px hid under the first map); unfolded, it lies over the maps.
+_PHONE_HEADER_PX = 52
 
 
 def _side_by_side_css(top: int, names: list[str]) -> str:
@@ -367,7 +372,7 @@ def difference_map(inputs: MapInputs, markets: pd.DataFrame, provinces: pd.DataF
     _add_outlines(m, inputs)
     _add_roads(m, inputs.roads)
     channel_items, links = add_channels(m, inputs)
-    searched = [_add_crossings(m, inputs.crossings), *links]
+    searched = [_add_crossings(m, inputs.crossings, inputs.assumptions.unknown_crossings), *links]
     diff = markets.set_index(["osm_type", "osm_id"])
     # Shown first: the measure the scenario changes more (a border penalty leaves crossing times alone).
     moved = {stem: float(markets[f"{stem}_change_h"].abs().sum()) for stem, _ in CHANGE_MEASURES}

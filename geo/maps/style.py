@@ -132,6 +132,8 @@ PAGE_CSS = """<style>
   border-radius:4px;box-shadow:0 1px 4px rgba(0,0,0,.3);font:13px/1.35 sans-serif;max-width:46%}
 .hamji-header h1{font-size:15px;margin:0 0 2px;display:inline}
 .hamji-header summary{cursor:pointer}
+.hamji-brief{display:block;font-size:12px;color:#495057}
+.hamji-header[open] .hamji-brief{display:none}
 .leaflet-container{background:#d4e4ef}
 .leaflet-control-attribution{max-width:calc(100% - 130px)}
 .hamji-no-tiles .leaflet-control-minimap{display:none}

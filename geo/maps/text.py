@@ -103,7 +103,32 @@ def market_label(row: pd.Series) -> str:
     for column in ("name", "name_en", "name_ko"):
         if _text(row.get(column)):
             return _text(row[column])
-    return f"unnamed market ({row['osm_type']}/{row['osm_id']})"
+    origin = list_origin(row)
+    return f"unnamed market ({origin[0] if origin else row['osm_type'] + '/' + str(row['osm_id'])})"
+
+
+#: How :func:`geo.sources.market_lists.apply_market_lists` writes a list market's ``source``.
+_LIST_SOURCE = re.compile(r"list (?P<file>.+?), row (?P<row>\d+)(?: \((?P<source>.*)\))?")
+
+
+def list_origin(row: pd.Series) -> tuple[str, str] | None:
+    """Where a market from a researcher's list comes from (plain text): ("survey.csv, row 3", the list's own
+    ``source`` or ""); None for a market of OSM or the demo.
+
+    Such a market's ``osm_type``/``osm_id`` ("list/3") is a running number, no OSM object: shown as one, it read
+    "OSM list/3".
+
+    Examples
+    --------
+    >>> list_origin(pd.Series({"osm_type": "list", "source": "list survey.csv, row 3 (imagery 2023)"}))
+    ('survey.csv, row 3', 'imagery 2023')
+    """
+    if row.get("osm_type") != "list":
+        return None
+    found = _LIST_SOURCE.fullmatch(_text(row.get("source")))
+    if found is None:
+        return (f"market {row.get('osm_id')}", _text(row.get("source")))
+    return (f"{found['file']}, row {found['row']}", found["source"] or "")
 
 
 #: A market's names other than its label, as shown: OSM's ``name`` is often Korean only.

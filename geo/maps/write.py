@@ -233,7 +233,7 @@ svg.thumbnail{{border:1px solid #ccc}}svg{{max-width:100%;height:auto}}
 </head><body>{demo}
 <h1>HamJi Explorer</h1>
 <p>How long goods take from Chinese wholesale cities, through a border crossing, to North Korean
-markets, from OpenStreetMap data. {inputs.data_line()}.</p>
+markets, from OpenStreetMap data. {inputs.data_line()}. {inputs.as_of_line()}.</p>
 <p><b>{escape(headline(inputs.reach))}</b></p>
 {_uncertainty_html(inputs)}
 {reach_chart_svg(inputs.markets, demo=inputs.synthetic)}
@@ -251,6 +251,7 @@ column is <a href="../layers/{settings.REACH_MD}"><code>layers/{settings.REACH_M
 default folders, maps/ beside layers/).</p>
 <h2>Assumptions</h2><ul>{speed_rows}
 <li>{inputs.supply_line()}</li>
+<li>{inputs.as_of_line()} (<code>--as-of</code>)</li>
 <li>Border penalty: {escape(penalty_text(inputs.assumptions, inputs.crossings))}</li>
 <li>Speeds are assumptions for laden trucks, not measurements (see the README).</li></ul>
 <h2>Sources</h2><ul><li>{OSM_ATTRIBUTION if not inputs.synthetic else escape(DEMO_ATTRIBUTION)}</li>{sources}</ul>
