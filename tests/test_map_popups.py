@@ -7,6 +7,7 @@ import geopandas as gpd
 import pytest
 
 import geo
+from geo import settings
 from geo.maps import crossing_popup
 from geo.maps.pages import CHANGE_CLASSES, GAINED_COLOUR, LOST_COLOUR, _change_text
 from geo.maps.text import Citations, _split_sources, plural
@@ -63,6 +64,15 @@ def test_a_crossing_left_out_of_routing_names_no_fastest_hub(crossings):
     assert not row["usable"] and row["hub"] == "Tumen"  # routing did reach it from a hub
     html = crossing_popup(row)
     assert "not used: closed" in html and "Fastest hub" not in html
+
+
+def test_a_rail_crossings_fastest_hub_says_how_much_is_loading_the_train(crossings):
+    """Namyang–Tumen by rail: 2 min of road from Tumen and 6 h of loading and unloading read as '6.0 h' alone."""
+    row = crossings.loc["namyang_tumen_rail"]
+    # 3 h loading in China and 3 h unloading in North Korea, plus minutes of road from Tumen to the bridge.
+    assert 2 * settings.RAIL_TRANSFER_H == 6 and 6 < row["hub_crossing_h"] < 6.1
+    assert "Tumen, 6.0 h, of it 6.0 h loading and unloading the train" in crossing_popup(row)
+    assert "loading" not in crossing_popup(crossings.loc["namyang_tumen_road"])
 
 
 def test_a_hub_minutes_away_reads_in_minutes_not_as_no_time(crossings):
@@ -130,11 +140,16 @@ def test_a_crossing_of_unknown_status_says_so_and_when_it_is_routed(crossings):
     """Shuangmufeng–Samjiyon's status is unknown; its popup read only "not used: no road within 2,000 m"."""
     row = crossings.loc["shuangmufeng_samjiyon"]
     assert row["status"] == "unknown" and not row["usable"]  # the premise: the demo's default run left it out
-    assert row["reason"] == "no road within 2,000 m on one side of the border"
+    # The unknown status first, then the data's reason (geo.status).
+    assert row["reason"].startswith("status unknown (no source says it is open now")
+    assert row["reason"].endswith("; also no road within 2,000 m on one side of the border")
     assert _routing(crossing_popup(row)) == (
         "not used: status unknown: routed only with --unknown-crossings open, and this run leaves unknown "
         "crossings out; besides, no road within 2,000 m on one side of the border"
     )
+    # Under --unknown-crossings open the road's absence is the only reason left.
+    row = row.copy()
+    row["reason"] = "no road within 2,000 m on one side of the border"
     assert _routing(crossing_popup(row, "open")) == (
         "not used: status unknown: routed only with --unknown-crossings open, which this run gives, but no road "
         "within 2,000 m on one side of the border"

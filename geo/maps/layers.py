@@ -146,7 +146,9 @@ def routing_text(row: pd.Series, unknown_crossings: str = "closed") -> str:
         return "usable" if usable else f"not used: {reason}"
     rule = f"{UNKNOWN_STATUS}: routed only with --unknown-crossings open"
     if unknown_crossings != "open":
-        besides = "" if reason.startswith(UNKNOWN_STATUS) or not reason else f"; besides, {reason}"
+        # geo.status says the unknown status first, then "; also" what the data says (no road near).
+        other = reason.partition("; also ")[2] if reason.startswith(UNKNOWN_STATUS) else reason
+        besides = f"; besides, {other}" if other else ""
         return f"not used: {rule}, and this run leaves unknown crossings out{besides}"
     if usable:
         return f"usable, taken as open: {rule}, which this run gives"
@@ -190,6 +192,7 @@ def _crossing_result(row: pd.Series) -> list[tuple[str, str]]:
             escape(
                 f"{_text(row.get('hub'))}, {format_hours(row.get('hub_crossing_h'))}"
                 + (f" ({_text(row.get('hub_via'))})" if _text(row.get("hub_via")) else "")
+                + _transfers_note(row)
             )
             if _text(row.get("hub"))
             else "",
@@ -197,6 +200,13 @@ def _crossing_result(row: pd.Series) -> list[tuple[str, str]]:
         ("Border penalty", escape(format_hours(row.get("penalty_h")))),
         ("Markets served", escape(plural(int(served), "market") if pd.notna(served) else "")),
     ]
+
+
+def _transfers_note(row: pd.Series) -> str:
+    """For a rail crossing, how much of its fastest hub's hours is loading and unloading (the 6 h of a 2 min trip)."""
+    if row.get("mode") != "rail":
+        return ""
+    return f", of it {format_hours(2 * settings.RAIL_TRANSFER_H)} loading and unloading the train"
 
 
 #: Which label stays where two would overlap (higher first; see ``_MAP_SETUP_JS`` in :mod:`geo.maps.base`).
