@@ -271,10 +271,14 @@ def test_crossing_beyond_the_snap_threshold_is_a_flagged_row(built):
     crossings = gpd.read_file(built / "layers" / settings.ROUTES_GPKG, layer="crossings").set_index("crossing_id")
     # The fixture's Paektu Border Post sits on the border 2.7 km from any road.
     far = crossings[crossings["osm_name"] == "Paektu Border Post"].iloc[0]
-    assert not far["usable"] and far["reason"] == "no road within 2,000 m on one side of the border"
+    # Found only in OSM, so of unknown status: said first, then the road it lacks.
+    assert not far["usable"] and far["reason"] == (
+        "status unknown (found only in OpenStreetMap): routed only if taken as open; also no road within 2,000 m "
+        "on one side of the border"
+    )
     assert far["markets_served"] == 0
     assert (
-        "not used: no road within 2,000 m on one side of the border" in (built / "maps" / "overview.html").read_text()
+        "; besides, no road within 2,000 m on one side of the border" in (built / "maps" / "overview.html").read_text()
     )
 
 
