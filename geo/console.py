@@ -123,6 +123,7 @@ def _routes(routes: Routes) -> str:
     shut = dated_lines(routes.crossings, day)
     if shut:
         lines.append(f"not usable on {day}: " + "; ".join(shut))
+    lines += _after_the_data(day, routes.provenance.get("osm_timestamp"))
     if routes.network.missing_regions:
         lines.append(
             f"warning: the layers hold no {', '.join(routes.network.missing_regions)}: the {supply.name} model "
@@ -135,6 +136,17 @@ def _routes(routes: Routes) -> str:
         else "no markets to route: the layers hold no North Korean amenity=marketplace"
     )
     return "\n".join(lines)
+
+
+def _after_the_data(day: str, osm_timestamp: str | None) -> list[str]:
+    """A warning when the crossings are asked about after the data's date: the roads cannot be of that day."""
+    data_day = str(osm_timestamp or "")[:10]
+    if not data_day or day <= data_day:
+        return []
+    return [
+        f"warning: crossings taken as of {day}, after the OpenStreetMap data date {data_day}: the roads are those "
+        "of the data date, and each crossing's status that of its latest source"
+    ]
 
 
 def _distance(metres: float) -> str:

@@ -153,3 +153,16 @@ def test_shuangmufeng_a_gazetteer_crossing_of_unknown_status_is_routed_only_if_t
     # Taken as open, it still opened in 1983 (an official-business passage, Jilin Xinwen 2016).
     before = apply_dates(frame, "1980-01-01", unknown_crossings="open").set_index("crossing_id")
     assert before.loc["shuangmufeng_samjiyon", "reason_code"] == "not_opened"
+
+
+def test_a_date_after_the_data_is_warned_of():
+    from geo.console import _after_the_data
+
+    # The demo's data is of 1 January 2026: asked of 2030, its roads cannot be of 2030.
+    assert _after_the_data("2030-01-01", "2026-01-01T00:00:00Z") == [
+        "warning: crossings taken as of 2030-01-01, after the OpenStreetMap data date 2026-01-01: the roads are "
+        "those of the data date, and each crossing's status that of its latest source"
+    ]
+    assert _after_the_data("2026-01-01", "2026-01-01T00:00:00Z") == []
+    assert _after_the_data("2021-06-01", "2026-01-01T00:00:00Z") == []
+    assert _after_the_data("2030-01-01", None) == []  # no data date: today is the default, nothing to compare
