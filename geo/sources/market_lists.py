@@ -76,20 +76,37 @@ def _unique_names(values: dict, where: str) -> dict:
     return named
 
 
-def _check_row_widths(text: str, path: Path) -> None:
-    """Fail on a row with more cells than the header: pandas would take the first column as an index
-    (if it is the first row) and blame a good row for the shifted cells."""
+def _check_table_shape(text: str, path: Path) -> None:
+    """Fail in one line on what pandas would read wrongly: a header naming a column twice (pandas renames
+    the second ``lon.1``), and a row with more cells than the header (pandas takes the first column as an
+    index if it is the first row, and blames a good row for the shifted cells)."""
     import io as _io
 
     rows = csv.reader(_io.StringIO(text))
-    width = len(next(rows, []))
-    for row in rows:
-        if len(row) > width:
-            raise InputError(
-                f"market list {path}, row {rows.line_num}: {len(row)} cells where the header has {width}; "
-                'put a name with a comma in it in double quotes ("Market, Hoeryong")',
-                option="markets",
-            )
+    try:
+        header = next(rows, [])
+        seen: dict[str, str] = {}
+        for name in header:
+            key = name.strip().lower()
+            if key in seen:
+                raise InputError(
+                    f"market list {path}: column names {clip(seen[key], 40)!r} and {clip(name, 40)!r} are the same "
+                    "once case and spaces are ignored; rename one",
+                    option="markets",
+                )
+            seen[key] = name
+        for row in rows:
+            if len(row) > len(header):
+                raise InputError(
+                    f"market list {path}, row {rows.line_num}: {len(row)} cells where the header has {len(header)}; "
+                    'put a name with a comma in it in double quotes ("Market, Hoeryong")',
+                    option="markets",
+                )
+    except csv.Error as exc:  # a cell over the csv module's limit of characters
+        why = f"a cell longer than {csv.field_size_limit():,} characters" if "field limit" in str(exc) else exc
+        raise InputError(
+            f"market list {path}, row {rows.line_num}: {clip(why, 80)}; is this a CSV market list?", option="markets"
+        ) from None
 
 
 def read_market_list(path: Path) -> MarketList:
@@ -110,14 +127,11 @@ def read_market_list(path: Path) -> MarketList:
     else:
         import io as _io
 
-        _check_row_widths(text, path)
+        _check_table_shape(text, path)
         try:
             frame = pd.read_csv(_io.StringIO(text), dtype=str, keep_default_na=False)
         except (pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
             raise InputError(f"market list {path} is not a CSV table ({clip(exc, 120)})", option="markets") from None
-        # pandas renames a repeated header "name.1": compare the headers as written.
-        header = next(csv.reader(_io.StringIO(text)), [])
-        _unique_names(dict.fromkeys(header), f"market list {path}: column")
         frame.columns = [str(c).strip().lower() for c in frame.columns]
         frame["_row"] = range(2, len(frame) + 2)  # the line in the file, after the header
     if len(frame) > MAX_LIST_ROWS:
