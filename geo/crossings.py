@@ -9,6 +9,7 @@ gazetteer entry is kept and flagged.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 
 import geopandas as gpd
@@ -169,6 +170,16 @@ def crossing_name(row: Mapping) -> str:
             return value
     kind, _, number = str(row["crossing_id"]).removeprefix("osm_").partition("_")
     return f"unnamed border post (OSM {kind} {number})" if number else str(row["crossing_id"])
+
+
+def crossing_label(row: Mapping, *words: str) -> str:
+    """``Name (mode, words…)``: the name with its mode and any words, the mode left out where the name says
+    it already ("Manpo–Ji'an (rail)", not "Manpo–Ji'an (rail) (rail)")."""
+    name, mode = crossing_name(row), row.get("mode")
+    mode = mode.strip() if isinstance(mode, str) else ""
+    said = bool(mode) and re.search(rf"\b{re.escape(mode)}\b", name, re.IGNORECASE) is not None
+    inside = [w for w in ("" if said else mode, *words) if w]
+    return f"{name} ({', '.join(inside)})" if inside else name
 
 
 def penalty_text(assumptions, crossings: pd.DataFrame) -> str:

@@ -141,7 +141,7 @@ def dated_lines(crossings: pd.DataFrame, day: str) -> list[str]:
 
     ``crossings`` is a routes ``crossings`` frame (``reason_code``, ``reason``).
     """
-    from geo.crossings import crossing_name
+    from geo.crossings import crossing_label
 
     lines = []
     for _, row in crossings.iterrows():
@@ -158,7 +158,7 @@ def dated_lines(crossings: pd.DataFrame, day: str) -> list[str]:
             why = f"closed ({never[-1].why}; since {never[-1].start})" if never else "closed"
         else:
             why = f"status unknown ({_unknown_why(row['crossing_id'])}): not routed"
-        lines.append(f"{crossing_name(row)} ({row['mode']}): {why}")
+        lines.append(f"{crossing_label(row)}: {why}")
     return lines
 
 

@@ -4,6 +4,7 @@ import colorsys
 import re
 
 import geopandas as gpd
+import pandas as pd
 import pytest
 
 import geo
@@ -161,11 +162,26 @@ def test_a_crossing_of_unknown_status_says_so_and_when_it_is_routed(crossings):
     assert _routing(crossing_popup(crossings.loc["namyang_tumen_new_road"])) == "not used: closed"
 
 
+def test_an_unknown_crossing_taken_as_open_and_shut_on_the_day_says_both():
+    from geo.maps.layers import crossing_state, crossing_tip
+
+    row = pd.Series({"name_en": "Shuangmufeng–Samjiyon", "mode": "road", "status": "unknown", "usable": False})
+    shut = row.copy()
+    shut["reason"] = "shut on 2021-06-01: shut 2020-01-24 to 2023-08-27 (COVID-19 closure): RFA"
+    # As of 2021-06 under --unknown-crossings open it read "(road, closed)": the unknown status was lost.
+    assert (
+        crossing_tip(shut, crossing_state(shut)[1]) == "Shuangmufeng–Samjiyon (road, status unknown, shut on this day)"
+    )
+    routed = row.copy()
+    routed["usable"], routed["reason"] = True, None
+    assert crossing_state(routed) == ("open", "status unknown, routed as open")
+
+
 def test_crossing_tooltips_say_status_unknown_and_name_the_mode_once(demo_maps):
     """The tooltips read "Shuangmufeng–Samjiyon (road, unusable)" and "Namyang–Tumen (rail) (rail, open)"."""
     html = (demo_maps / "overview.html").read_text(encoding="utf-8")
     tips = re.findall(r"bindTooltip\(\s*`<div>\s*(.*?)\s*</div>`", html, re.S)
-    assert "Shuangmufeng–Samjiyon (road, status unknown)" in tips
+    assert "Shuangmufeng–Samjiyon (road, status unknown, not routed)" in tips
     assert "Namyang–Tumen (rail) (open)" in tips and "Manpo–Ji&#39;an (road) (unusable)" in tips
     assert "Musan (Chilsong)–Nanping (road, open)" in tips  # a name without its mode keeps it
     assert not [t for t in tips if "(rail) (rail" in t or "(road) (road" in t]

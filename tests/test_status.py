@@ -166,3 +166,16 @@ def test_a_date_after_the_data_is_warned_of():
     assert _after_the_data("2026-01-01", "2026-01-01T00:00:00Z") == []
     assert _after_the_data("2021-06-01", "2026-01-01T00:00:00Z") == []
     assert _after_the_data("2030-01-01", None) == []  # no data date: today is the default, nothing to compare
+
+
+def test_the_list_of_crossings_shut_names_each_mode_once():
+    from geo.sources.gazetteer import gazetteer_frame
+    from geo.status import dated_lines
+
+    frame = pd.DataFrame(gazetteer_frame().drop(columns="geometry")).assign(reason=None)
+    lines = dated_lines(apply_dates(frame, "2021-06-01"), "2021-06-01")
+    # Every gazetteer crossing, once: 14 shut by COVID-19, two bridges never opened, Shuangmufeng of unknown status.
+    assert len(lines) == len({line.split(":")[0] for line in lines}) == 17
+    assert any(line.startswith("Manpo–Ji'an (rail): shut 2020-01-24 to 2023-08-27") for line in lines)
+    assert any(line.startswith("Hoeryong–Sanhe (road): shut 2020-01-24") for line in lines)
+    assert not [line for line in lines if "(rail) (rail)" in line or "(road) (road)" in line]

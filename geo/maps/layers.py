@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import math
-import re
 
 import folium
 import geopandas as gpd
@@ -14,7 +13,7 @@ from branca.element import Element, Figure, MacroElement
 from folium import plugins
 
 from geo import settings
-from geo.crossings import crossing_name
+from geo.crossings import crossing_label, crossing_name
 from geo.maps.base import MapInputs, _SearchBox
 from geo.maps.style import AVOIDED_LINE, BORDER_LINE, CROSSING_COLOURS, GROUP_OUTLINES, ROAD_STYLES, time_colour
 from geo.maps.text import (
@@ -160,17 +159,16 @@ def crossing_state(row: pd.Series) -> tuple[str, str]:
     shut = str(row.get("reason") or "").startswith(SHUT_ON)
     usable = bool(row.get("usable", True))
     state = "closed" if row["status"] == "closed" or shut else "open" if usable else "unusable"
-    if row["status"] == "unknown" and state != "closed":
-        # Not "unusable": nobody knows whether it is open; routed only when taken as open.
-        return state, UNKNOWN_STATUS + (", routed as open" if usable else "")
+    if row["status"] == "unknown":
+        # Not "unusable" nor only "closed": nobody knows whether it is open; routed only when taken as open.
+        done = "routed as open" if usable else "shut on this day" if state == "closed" else "not routed"
+        return state, f"{UNKNOWN_STATUS}, {done}"
     return state, state
 
 
 def crossing_tip(row: pd.Series, word: str) -> str:
     """``Name (mode, state)``, the mode left out where the name says it already ("Namyang–Tumen (rail)")."""
-    name, mode = crossing_name(row), _text(row.get("mode"))
-    said = bool(mode) and re.search(rf"\b{re.escape(mode)}\b", name, re.IGNORECASE) is not None
-    return f"{name} ({word})" if said or not mode else f"{name} ({mode}, {word})"
+    return crossing_label(row, word)
 
 
 def shut_periods(text, sources: Citations) -> str:
