@@ -101,8 +101,16 @@ def border_far_ordering(reach: pd.DataFrame, measure: str = "hub_h_median") -> d
         "far_median_h": float(groups.loc["group:far", measure]),
     }
     if not (np.isfinite(slow) or np.isfinite(fast)):  # unreached on both sides: nothing is before anything
-        result.update(holds=None, reason="a border province and every far province are unreached")
+        result.update(
+            holds=None,
+            reason="the median markets of every far province and of at least one border province are not reached",
+        )
     return result
+
+
+def _median_words(hours: float) -> str:
+    """A province's median time beside its name: ``3.2 h``, or ``not reached`` (not "South Hwanghae unreachable")."""
+    return format_hours(hours) if np.isfinite(hours) else "(median market not reached)"
 
 
 def ordering_sentence(label: str, ordering: dict) -> str:
@@ -116,8 +124,8 @@ def ordering_sentence(label: str, ordering: dict) -> str:
         verb = "holds" if result["holds"] else "does NOT hold"
         parts.append(
             f"{verb} on median {what} (slowest border province {result['slowest_border']} "
-            f"{format_hours(result['slowest_border_h'])}, fastest far province {result['fastest_far']} "
-            f"{format_hours(result['fastest_far_h'])})"
+            f"{_median_words(result['slowest_border_h'])}, fastest far province {result['fastest_far']} "
+            f"{_median_words(result['fastest_far_h'])})"
         )
     return f"{label}: the border-before-far ordering " + "; it ".join(parts) + "."
 
@@ -190,10 +198,14 @@ def reordering(base_reach: pd.DataFrame, reach: pd.DataFrame, markets: pd.DataFr
     place = {name: i for i, name in enumerate(after)}
     swapped = [(a, b) for i, a in enumerate(before) for b in before[i + 1 :] if place.get(a, -1) > place.get(b, -1)]
     best = markets["best_crossing_base"].fillna("") != markets["best_crossing_scenario"].fillna("")
+    provinces = [t[~t["code"].str.startswith("group:") & (t["code"] != "KP")] for t in (base_reach, reach)]
+    reached = set().union(*(t.loc[np.isfinite(t["hub_h_median"].astype(float)), "name"] for t in provinces))
     return {
         "rerouted": int(best.sum()),
         "nearest_changed": int(markets["nearest_crossing_changed"].sum()),
         "swapped": swapped,
+        # Provinces whose median market is reached in either run: with none, there is no order to keep.
+        "reached": len(reached),
     }
 
 
@@ -204,6 +216,8 @@ def reordering_sentence(moved: dict) -> str:
         f"Routes: the best crossing changes for {rerouted} market{'' if rerouted == 1 else 's'} and the nearest "
         f"for {moved['nearest_changed']}; by median hub→market time, "
     )
+    if not moved.get("reached", 1):
+        return text + "no province's median market is reached, before or after, so there is no order to keep."
     if not moved["swapped"]:
         return text + "the provinces keep their order."
     pairs = "; ".join(f"{b} now before {a}" for a, b in moved["swapped"])

@@ -406,6 +406,10 @@ def headline(table: pd.DataFrame, supply: str | None = None) -> str:
     )
 
 
+#: Why a group's median market is not reached, whatever the cause (shut crossings, markets far from any road).
+_NOT_REACHED_WHY = "at least half their markets are not reached; each market's popup and row say why"
+
+
 def _hub_words(border: float, far: float) -> str:
     """The headline's comparison of the two median hub→market times, in words fit for unreachable ones too."""
     if np.isfinite(border):
@@ -415,13 +419,11 @@ def _hub_words(border: float, far: float) -> str:
         )
         if np.isfinite(far):
             return f"{words} against {format_hours(far)} in the far provinces"
-        return f"{words} but cannot reach that of the far provinces (no usable crossing or link leads there)"
+        return f"{words} but cannot reach that of the far provinces ({_NOT_REACHED_WHY})"
     words = "cannot reach the median market of the border provinces"
     if np.isfinite(far):
-        return f"{words} (no usable crossing or link leads there), while they reach that of the far ones in " + (
-            format_hours(far)
-        )
-    return f"{words} or that of the far provinces: no usable crossing or link leads to either"
+        return f"{words} ({_NOT_REACHED_WHY}), while they reach that of the far ones in " + (format_hours(far))
+    return f"{words} or that of the far provinces: in both groups {_NOT_REACHED_WHY}"
 
 
 def _crossing_words(border: float, far: float) -> str:
@@ -430,7 +432,7 @@ def _crossing_words(border: float, far: float) -> str:
     def one(hours: float, group: str) -> str:
         if np.isfinite(hours):
             return f"is {format_hours(hours)} away in the {group} provinces"
-        return f"has no open crossing in reach in the {group} provinces"
+        return f"is not reached in the {group} provinces"
 
     if np.isfinite(border) and np.isfinite(far):
         return f"is {format_hours(border)} away in the border provinces and {format_hours(far)} in the far ones"

@@ -406,6 +406,9 @@ def interval_text(row: pd.Series, stat: str) -> str:
     fmt = format_hours if stat.endswith("median") else format_share
     if pd.isna(row[stat]) and pd.isna(row[f"{stat}_p5"]):
         return fmt(row[stat])  # no markets: no estimate, no interval
+    values = row[[stat, f"{stat}_p5", f"{stat}_p95"]].astype(float)
+    if np.isinf(values).all():  # not "unreachable (unreachable to unreachable)"
+        return "unreachable in every draw"
     return f"{fmt(row[stat])} ({fmt(row[f'{stat}_p5'])} to {fmt(row[f'{stat}_p95'])})"
 
 

@@ -297,6 +297,9 @@ def test_when_neither_group_is_reached_the_probability_says_why_it_is_zero(demo)
     assert sentence.endswith(
         "neither group's median market is reached from a hub in any draw: there is nothing to compare."
     )
+    # And each row of the table under it: not "unreachable (unreachable to unreachable)".
+    assert uncertainty.interval_text(border, "hub_h_median") == "unreachable in every draw"
+    assert "(unreachable to unreachable)" not in "\n".join(uncertainty.markdown_lines(table))
     from geo.maps.layers import interval_popup_rows
 
     rows = dict(interval_popup_rows(table, "KP-09"))
