@@ -11,6 +11,7 @@ import numpy as np
 import pandas as pd
 
 from geo import settings
+from geo.io import markdown_literal
 from geo.reach import format_hours, format_share
 from geo.supply import SUPPLY_MODELS
 
@@ -148,18 +149,21 @@ def difference_summary(
     slower = int((markets["crossing_change_h"] > 0.05).sum())
     faster = int((markets["crossing_change_h"] < -0.05).sum())
     lines = [f"*** {settings.DEMO_STAMP} ***"] if provenance.get("synthetic") and short else []
-    head = f"Scenario {info['name']} ({info['key']})"
+    # Names and paths as they are: the terminal shows text, Markdown would read their marks.
+    shown = (lambda text: str(text)) if short else markdown_literal
+    head = f"Scenario {shown(info['name'])} ({shown(info['key'])})"
     lines += [head if short else f"# {head}", ""]
     if not short:
         if provenance.get("synthetic"):
             lines += [f"**{settings.DEMO_STAMP}.**", ""]
         lines += [
-            info["description"],
+            info["description"],  # the scenario's own prose: its Markdown stays (markdown_safe keeps it inert)
             "",
-            f"- Scenario file: {info['file']}",
-            f"- Data: {provenance.get('source')}, OpenStreetMap data as of {provenance.get('osm_timestamp')}.",
+            f"- Scenario file: {shown(info['file'])}",
+            f"- Data: {shown(provenance.get('source'))}, OpenStreetMap data as of "
+            f"{shown(provenance.get('osm_timestamp'))}.",
         ]
-        lines += [f"- Routed under: {routed}."] if routed else []
+        lines += [f"- Routed under: {shown(routed)}."] if routed else []
     lines += [
         f"- {len(markets)} markets: nearest crossing changed for {changed}, {slower} slower and {faster} faster "
         f"by more than 3 minutes, {lost} no longer reachable, {gained} newly reachable.",
@@ -271,10 +275,12 @@ def sensitivity_summary(
         "median is below every far province's."
     )
     if baseline:
-        intro += f" The baseline is routed under {baseline}; each scenario changes what its name says."
+        intro += (
+            f" The baseline is routed under {markdown_literal(baseline)}; each scenario changes what its name says."
+        )
     moved = moves or [None] * len(results)
     sentences = [
-        ordering_sentence(label, ordering) + (f" {reordering_sentence(m)}" if m else "")
+        ordering_sentence(markdown_literal(label), ordering) + (f" {reordering_sentence(m)}" if m else "")
         for (_, label, ordering), m in zip(results, moved)
     ]
     return _summary("Sensitivity of the border-against-far comparison", intro, sentences, synthetic)
@@ -292,7 +298,7 @@ def supply_summary(results: list[tuple[str, str, dict]], synthetic: bool = False
         f"- `{model.name}`: {model.description}." for model in SUPPLY_MODELS.values()
     )
     if routed:
-        intro += f"\n\nEvery model is routed with the baseline's {routed}."
+        intro += f"\n\nEvery model is routed with the baseline's {markdown_literal(routed)}."
     sentences = []
     for _, label, ordering in results:
         hub = ordering["hub_h_median"]

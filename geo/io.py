@@ -316,6 +316,25 @@ def markdown_safe(text: str) -> str:
     return _LINK_DEFINITION.sub(lambda match: match.group(1) + "\\[", text)
 
 
+#: Markdown's inline marks, escaped in :func:`markdown_literal` (``<`` and ``](`` are :func:`markdown_safe`'s,
+#: for the whole document; block marks such as ``#`` and ``-`` act only at a line's start, which one line is not).
+_MARKDOWN_MARKS = re.compile(r"([\\`*_\[\]|~])")
+
+
+def markdown_literal(text: object) -> str:
+    r"""Outside text (a file path, a scenario's name, an OSM date) shown in Markdown as it is: one line, its
+    marks escaped, so ``*x*_y_`` is not emphasis and a ``# heading`` in a name starts no heading.
+
+    Examples
+    --------
+    >>> markdown_literal("my *x*_y_ list.csv")
+    'my \\*x\\*\\_y\\_ list.csv'
+    >>> markdown_literal("a\n# b"), markdown_literal("2026-01-01")
+    ('a # b', '2026-01-01')
+    """
+    return _MARKDOWN_MARKS.sub(r"\\\1", " ".join(str(text).split()))
+
+
 def write_markdown(text: str, path: Path) -> Path:
     """Write a Markdown summary atomically, made :func:`markdown_safe` first."""
     return write_text(markdown_safe(text), path)

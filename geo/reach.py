@@ -22,6 +22,7 @@ from scipy.spatial import cKDTree
 
 from geo import settings
 from geo.errors import InputError
+from geo.io import markdown_literal
 from geo.network import SPEED_CLASSES
 from geo.regions import BORDER, BY_CODE, FAR, OTHER, regions_in_group
 from geo.schema import conform_table, read_table
@@ -547,8 +548,8 @@ def markdown_summary(
             "",
         ]
     lines += [
-        f"- Data: {provenance.get('source', 'unknown source')}, OpenStreetMap data as of "
-        f"{provenance.get('osm_timestamp', 'unknown date')}.",
+        f"- Data: {markdown_literal(provenance.get('source', 'unknown source'))}, OpenStreetMap data as of "
+        f"{markdown_literal(provenance.get('osm_timestamp', 'unknown date'))}.",
         f"- Supply model: {record.supply.name} — {record.supply.description}.",
         f"- {headline(table, record.supply.name)}",
         "",

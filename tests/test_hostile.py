@@ -479,6 +479,8 @@ def test_hostile_scenario_text_is_shown_not_run(previous, tmp_path):
     html = markdown.markdown(summary)
     assert "<script" not in html and "<img" not in html and "<a " not in html
     assert "&lt;img src=x onerror=alert(1)&gt;" in html and "[click](javascript:alert(1))" in html
+    # The name is shown as written: its "__globals__" was bold ("<strong>globals</strong>") in the heading.
+    assert "<h1>Scenario calc {{ 7*191 }} cwd {{ lipsum.__globals__.os.getcwd() }} {# {% raw %} (evil)</h1>" in html
 
 
 def test_hostile_osm_names_do_not_start_spreadsheet_formulas(previous, tmp_path):
