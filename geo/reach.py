@@ -540,16 +540,19 @@ def markdown_summary(
         adds its intervals and the probability that the border median is the lower.
     """
     provenance, record = routes.provenance, routes.assumptions
+    lists = provenance.get("market_lists") or []
     lines = ["# HamJi Explorer — market reach to cross-border trade", ""]
     if provenance.get("synthetic"):
+        what = "the roads, crossings and provinces below come" if lists else "every number below comes"
         lines += [
-            f"**{settings.DEMO_STAMP}.** Every number below comes from the hand-built mini-HamJi "
-            "fixture and says nothing about North Korea.",
+            f"**{settings.DEMO_STAMP}.** {what[0].upper()}{what[1:]} from the hand-built mini-HamJi "
+            "fixture and say nothing about North Korea.",
             "",
         ]
     lines += [
         f"- Data: {markdown_literal(provenance.get('source', 'unknown source'))}, OpenStreetMap data as of "
         f"{markdown_literal(provenance.get('osm_timestamp', 'unknown date'))}.",
+        *_market_list_lines(lists, provenance.get("market_lists_mode")),
         f"- Supply model: {record.supply.name} — {record.supply.description}.",
         f"- {headline(table, record.supply.name)}",
         "",
@@ -567,11 +570,20 @@ def markdown_summary(
     return "\n".join(lines) + "\n"
 
 
+def _market_list_lines(lists: list[dict], mode: str | None) -> list[str]:
+    """Where the markets came from when a market list was given: each list, and whether it replaced OSM's."""
+    if not lists:
+        return []
+    files = "; ".join(f"{markdown_literal(r.get('file'))} ({r.get('kept')} kept of {r.get('read')})" for r in lists)
+    how = "in place of OpenStreetMap's" if mode == "replace" else "added to OpenStreetMap's"
+    return [f"- Markets: from the market list{'s' if len(lists) > 1 else ''} {files}, {how}."]
+
+
 def _province_section(table: pd.DataFrame) -> list[str]:
     lines = [
         "## Per province",
         "",
-        "| Province | Group | Markets (OSM) | Published | Per 1,000 km² | Median hub→market | "
+        "| Province | Group | Markets (this build) | Published | Per 1,000 km² | Median hub→market | "
         "Markets within 2 / 4 / 8 h of a hub | Median to crossing | 90th pct to crossing | "
         "Markets within 2 / 4 / 8 h of a crossing | Unreachable from a crossing |",
         "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|",

@@ -167,3 +167,19 @@ def test_a_list_market_popup_names_its_list_row_and_source_not_osm(layers, tmp_p
     assert unnamed["Market"] == "unnamed market (survey.csv, row 3)" and "Source" not in unnamed
     osm = out.markets[out.markets["osm_type"] == "node"].iloc[0]
     assert rows(market_popup(osm))["OSM"] == f"node/{osm['osm_id']}"  # an OSM market keeps its OSM reference
+
+
+def test_the_summary_of_a_demo_with_a_market_list_names_the_list(tmp_path, capsys):
+    # The markets are the user's, not the fixture's: the DEMO line says so, and the list is named.
+    path = tmp_path / "survey.csv"
+    path.write_text("name,lon,lat\nHoeryong survey market,129.75,42.44\nChongjin survey market,129.78,41.79\n")
+    layers = tmp_path / "layers"
+    assert main(["build", "--demo", "--markets", str(path), "--markets-mode", "replace", "--out", str(layers),
+                 "--maps", str(tmp_path / "maps"), "--quiet"]) == 0  # fmt: skip
+    summary = (layers / settings.REACH_MD).read_text()
+    assert "The roads, crossings and provinces below come from the hand-built mini-HamJi fixture" in summary
+    from geo.io import markdown_literal
+
+    listed = markdown_literal(path)  # the path's "_" escaped, as Markdown shows it
+    assert f"- Markets: from the market list {listed} (2 kept of 2), in place of OpenStreetMap's." in summary
+    assert "Every number below" not in summary and "| Markets (this build) |" in summary

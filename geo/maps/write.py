@@ -140,7 +140,7 @@ def _gravity(value) -> str:
 #: to a crossing as the secondary measure; the summary (hamji_reach.md) has every column.
 INDEX_COLUMNS = (
     ("Province", lambda r: _text(r["name"])),
-    ("Markets (OSM)", lambda r: _text(r["markets"])),
+    ("Markets (this build)", lambda r: _text(r["markets"])),
     ("Published", lambda r: _text(r["published_markets"])),
     ("Median hub → market", lambda r: format_hours(r["hub_h_median"])),
     ("Markets within 4 h of a hub", lambda r: format_share(r["hub_within_4h"])),
