@@ -46,7 +46,7 @@ def test_as_of_june_2021_closes_every_crossing_and_the_table_says_so(demo_gpkg, 
     assert table.loc["KP", "crossing_unreachable"] == 1.0  # no market reached: everything was shut
     summary = (folder / settings.REACH_MD).read_text(encoding="utf-8")
     assert "## Not usable on 2021-06-01" in summary
-    assert "- Dalian–Nampo (sea) (sea): shut 2020-01-24 to 2021-06-28 (COVID-19 closure)" in summary
+    assert "- Dalian–Nampo (sea): shut 2020-01-24 to 2021-06-28 (COVID-19 closure)" in summary
     assert "- New Yalu River Bridge (road): closed (completed, never opened; since 2014-10-31)" in summary
 
 

@@ -156,7 +156,10 @@ def test_the_summaries_of_scenarios_sensitivity_and_supply_say_what_they_were_ro
     chosen = ["--scenario", "wonjong_closed", "--scenario", "border_penalty_6h"]
     assert main(["sensitivity", "--layers", str(folder), "--maps", str(maps), "--quiet", *chosen]) == 0
     supply_stage(folder)
-    table = f"speed table {speeds} (digest {digest})"
+    from geo.io import markdown_literal
+
+    # In Markdown the path is shown as written: its "_" escaped so that it is not emphasis.
+    table = f"speed table {markdown_literal(speeds)} (digest {digest})"
     penalty = "border penalty 2 h at each crossing, except Wonjong–Quanhe 5 h"
     closed = (folder / "scenarios" / "wonjong_closed" / "hamji_difference.md").read_text(encoding="utf-8")
     assert f"- Routed under: supply model all; {table}; {penalty}." in closed
