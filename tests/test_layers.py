@@ -241,7 +241,8 @@ def test_roads_at_density_are_measured_and_placed_as_by_a_projected_copy(fixture
     roads = build_roads(lines, provinces, resolve_selection(None)).set_index("osm_id")
     assert len(roads) > 50 and shapely.get_num_coordinates(roads.geometry.values).mean() > 20
     projected = roads.geometry.to_crs(settings.MEASURE_CRS)
-    assert roads["length_m"].to_numpy() == pytest.approx(projected.length.to_numpy(), abs=1e-6)
+    # EPSG:32652's exact series against the measuring transformer's faster one: 27 µm on 147 km at most.
+    assert roads["length_m"].to_numpy() == pytest.approx(projected.length.to_numpy(), rel=1e-9, abs=1e-6)
     level4 = provinces[provinces["admin_level"] == 4].to_crs(settings.MEASURE_CRS)[["code", "geometry"]]
     midpoints = gpd.GeoDataFrame(geometry=projected.interpolate(0.5, normalized=True), crs=settings.MEASURE_CRS)
     nearest = gpd.sjoin_nearest(midpoints, level4, max_distance=settings.PROVINCE_SNAP_M)
@@ -269,3 +270,14 @@ def test_the_layers_stage_loads_neither_routing_nor_maps(tmp_path):
     assert done.returncode == 0, done.stderr
     assert done.stdout.splitlines()[-2:] == ["[]", "True True True"]
     assert (tmp_path / settings.LAYERS_GPKG).is_file()
+
+
+def test_the_measuring_transformer_is_utm_52n_to_within_2_mm_over_the_region():
+    import numpy as np
+    from pyproj import Transformer
+
+    # PROJ's faster series for UTM 52N, against EPSG:32652's default one: a grid over every supply model's region.
+    lon, lat = (a.ravel() for a in np.meshgrid(np.linspace(121, 132, 111), np.linspace(37, 47, 101)))
+    fast = np.array(settings.to_measure_transformer().transform(lon, lat))
+    exact = np.array(Transformer.from_crs("EPSG:4326", settings.MEASURE_CRS, always_xy=True).transform(lon, lat))
+    assert np.abs(fast - exact).max() < 0.002
