@@ -110,7 +110,7 @@ def border_far_ordering(reach: pd.DataFrame, measure: str = "hub_h_median") -> d
 
 
 def _median_words(hours: float) -> str:
-    """A province's median time beside its name: ``3.2 h``, or ``not reached`` (not "South Hwanghae unreachable")."""
+    """A province's median time beside its name: ``3.2 h``, or ``(median market not reached)``, not "unreachable"."""
     return format_hours(hours) if np.isfinite(hours) else "(median market not reached)"
 
 
@@ -150,7 +150,7 @@ def difference_summary(
     faster = int((markets["crossing_change_h"] < -0.05).sum())
     lines = [f"*** {settings.DEMO_STAMP} ***"] if provenance.get("synthetic") and short else []
     # Names and paths as they are: the terminal shows text, Markdown would read their marks.
-    shown = (lambda text: str(text)) if short else markdown_literal
+    shown = str if short else markdown_literal
     head = f"Scenario {shown(info['name'])} ({shown(info['key'])})"
     lines += [head if short else f"# {head}", ""]
     if not short:

@@ -428,7 +428,7 @@ def _hub_words(border: float, far: float) -> str:
 
 
 def _crossing_words(border: float, far: float) -> str:
-    """``is 2 min away in the border provinces and 1.2 h in the far ones``, or where no open crossing is in reach."""
+    """``is 2 min away in the border provinces and 1.2 h in the far ones``, or which group's is not reached."""
 
     def one(hours: float, group: str) -> str:
         if np.isfinite(hours):
@@ -543,10 +543,12 @@ def markdown_summary(
     lists = provenance.get("market_lists") or []
     lines = ["# HamJi Explorer — market reach to cross-border trade", ""]
     if provenance.get("synthetic"):
-        what = "the roads, crossings and provinces below come" if lists else "every number below comes"
+        # With a market list the markets are the user's; the rest is still the fixture's.
+        what = "The roads, crossings and provinces below come" if lists else "Every number below comes"
+        says = "say" if lists else "says"
         lines += [
-            f"**{settings.DEMO_STAMP}.** {what[0].upper()}{what[1:]} from the hand-built mini-HamJi "
-            "fixture and say nothing about North Korea.",
+            f"**{settings.DEMO_STAMP}.** {what} from the hand-built mini-HamJi fixture and {says} nothing about "
+            "North Korea.",
             "",
         ]
     lines += [
