@@ -166,3 +166,29 @@ def test_the_search_box_finds_a_market_or_crossing_by_any_name_and_opens_its_pop
         assert not [url for url in seen.refused if "tile.openstreetmap.org" not in url], seen.refused
     for (typed, found), popup in zip(SEARCHES[page_name], popups, strict=True):
         assert found in popup, (typed, popup)
+
+
+@pytest.mark.parametrize(
+    "typed, found",
+    [("만포", "Manpo"), ("新义州", "Sinuiju"), ("Hoery", "Hoeryong")],
+    ids=["korean", "chinese", "english"],
+)
+def test_enter_on_a_name_typed_in_part_opens_the_first_suggestion(demo_maps, typed, found):
+    """Enter opened nothing for "만포" or "新义州" (the suggestions were listed): the box's own completion follows
+    key presses, which an input method does not make; only a whole name typed out matched."""
+    from geo.maps.text import search_text
+
+    with chromium(serve_assets=False, viewport=DESKTOP) as visit:
+        seen = visit(demo_maps / "overview.html", wait_ms=800)
+        page = seen.page
+        page.locator(".leaflet-control-search .search-button").last.click()
+        box = page.locator(".leaflet-control-search input.search-input").last
+        box.press_sequentially(typed, delay=30)
+        _wait_for_tips(page, search_text(typed).lower())
+        first = page.locator(".search-tip").first.inner_text()
+        box.press("Enter")
+        _wait_until_the_popup_settles(page)
+        popup = page.locator(".leaflet-popup-content")
+        assert popup.count() == 1, (typed, first)
+        assert found in popup.inner_text(), (typed, first, popup.inner_text())
+        assert seen.js_errors == [], seen.js_errors

@@ -105,6 +105,15 @@ _SEARCH_SETUP_JS = """
       return found;
     }
   });
+  // Enter on a name typed in part opens the first suggestion. The box's own completion (autoType) follows key
+  // presses, which an input method composing Korean or Chinese does not make: "만포" matched no whole name.
+  var wholeName = search._getLocation;
+  search._getLocation = function(key) {
+    var found = wholeName.call(this, key);
+    if (found !== false) return found;
+    var matches = this.options.filterData(key, this._recordsCache || {}), first = Object.keys(matches)[0];
+    return first === undefined ? false : matches[first];
+  };
   search.on('search:locationfound', function(e) { if (e.layer && e.layer.openPopup) e.layer.openPopup(); });
   map.addControl(search);
   L.DomEvent.on(search._input, 'input', function() { search._handleKeypress({keyCode: 0}); });
