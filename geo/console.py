@@ -140,11 +140,13 @@ def _routes(routes: Routes) -> str:
 
 def _after_the_data(day: str, osm_timestamp: str | None) -> list[str]:
     """A warning when the crossings are asked about after the data's date: the roads cannot be of that day."""
-    data_day = str(osm_timestamp or "")[:10]
-    if not data_day or day <= data_day:
+    from geo.status import data_day
+
+    data = data_day(osm_timestamp)
+    if data is None or day <= data:
         return []
     return [
-        f"warning: crossings taken as of {day}, after the OpenStreetMap data date {data_day}: the roads are those "
+        f"warning: crossings taken as of {day}, after the OpenStreetMap data date {data}: the roads are those "
         "of the data date, and each crossing's status that of its latest source"
     ]
 

@@ -267,7 +267,10 @@ def interrupt_handler(signum: int, frame) -> None:
 
 @contextmanager
 def interrupts_noted() -> Iterator[None]:
-    """For the block, Ctrl-C is noted for :meth:`Transaction.commit` as well as raised (main thread only)."""
+    """For the block, Ctrl-C is noted for :meth:`Transaction.commit` as well as raised (main thread only).
+
+    The record lasts the block: a later transaction in the same process (a notebook) commits as usual.
+    """
     _INTERRUPTED.clear()
     if threading.current_thread() is not threading.main_thread():
         yield
@@ -277,6 +280,7 @@ def interrupts_noted() -> Iterator[None]:
         yield
     finally:
         signal.signal(signal.SIGINT, previous)
+        _INTERRUPTED.clear()
 
 
 @contextmanager

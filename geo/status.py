@@ -25,12 +25,14 @@ if TYPE_CHECKING:
     import pandas as pd
 
 __all__ = [
+    "ALSO",
     "NOT_OPENED",
     "SHUT_ON",
     "UNKNOWN_CHOICES",
     "UNKNOWN_STATUS",
     "apply_dates",
     "as_of_day",
+    "data_day",
     "dated_code",
     "dated_lines",
     "dated_reason",
@@ -44,6 +46,8 @@ SHUT_ON = "shut on"
 NOT_OPENED = "not yet opened on"
 #: How the reason of a crossing of unknown status left out begins (OpenStreetMap-only, or so in the gazetteer).
 UNKNOWN_STATUS = "status unknown"
+#: Joins a crossing's own reason (shut, unknown) to the data's (no road near) that :func:`apply_dates` keeps.
+ALSO = "; also "
 #: What to do with crossings of unknown status: leave them out (default) or route them as open.
 UNKNOWN_CHOICES = ("closed", "open")
 
@@ -82,15 +86,19 @@ def parse_as_of(text: str | None) -> str | None:
     return f"{year}-{month:02d}-01"
 
 
+def data_day(osm_timestamp: object) -> str | None:
+    """The ISO day an OSM timestamp (``2026-01-01T00:00:00Z``) starts with, or None if it names no day."""
+    try:
+        return dt.date.fromisoformat(str(osm_timestamp or "")[:10]).isoformat()
+    except ValueError:
+        return None
+
+
 def as_of_day(as_of: str | None, osm_timestamp: str | None) -> str:
     """The day routing asks about: ``as_of`` if given, else the OSM data date, else today."""
     if as_of:
         return (parse_as_of(as_of) or as_of) if len(as_of) < 10 else as_of
-    stamp = str(osm_timestamp or "")[:10]
-    try:
-        return dt.date.fromisoformat(stamp).isoformat()
-    except ValueError:
-        return dt.date.today().isoformat()
+    return data_day(osm_timestamp) or dt.date.today().isoformat()
 
 
 def dated_reason(years: tuple[int | None, ...], year_source: str, periods: tuple[Period, ...], day: str) -> str | None:
@@ -121,8 +129,21 @@ def shut_reason(crossing_id: str, day: str) -> str | None:
     crossing: Crossing | None = _BY_ID.get(crossing_id)
     if crossing is None:
         return None
-    years = (crossing.year_opened, crossing.year_opened_alt)
-    return dated_reason(years, crossing.year_opened_source, crossing.periods, day)
+    return dated_reason(*_dated_facts(crossing_id, crossing.status), day)
+
+
+def _dated_facts(cid: str, status: str) -> tuple[tuple[int | None, ...], str, tuple[Period, ...]]:
+    """A crossing's opening years, their source, and the periods it was shut, as :func:`dated_reason` takes them.
+
+    A crossing of unknown status the gazetteer gives no dates (found only in OpenStreetMap) was shut with every
+    land crossing of the border in COVID-19 (:data:`~geo.sources.gazetteer.COVID_LAND`); a scenario's new
+    crossing is as the scenario gives it.
+    """
+    crossing: Crossing | None = _BY_ID.get(cid)
+    if crossing is None:
+        return (), "", COVID_LAND if status == "unknown" else ()
+    periods = crossing.periods or (COVID_LAND if status == "unknown" else ())
+    return (crossing.year_opened, crossing.year_opened_alt), crossing.year_opened_source, periods
 
 
 def _unknown_why(crossing_id: str) -> str:
@@ -174,19 +195,11 @@ def _not_yet_built(cid: str, day: str) -> str | None:
 
 
 def _why_not_usable(cid: str, status: str, day: str, unknown_crossings: str) -> tuple[str | None, str | None]:
-    """The reason and code a crossing's facts give it on ``day``: its status unknown, not yet opened, or shut.
-
-    A crossing of unknown status the gazetteer gives no dates (found only in OpenStreetMap) was shut with every
-    land crossing of the border in COVID-19 (:data:`~geo.sources.gazetteer.COVID_LAND`): taken as open, it is
-    open when they were.
-    """
+    """The reason and code a crossing's facts give it on ``day``: its status unknown, not yet opened, or shut
+    (taken as open, a crossing of unknown status is open when every land crossing was: :func:`_dated_facts`)."""
     if status == "unknown" and unknown_crossings == "closed":
         return f"{UNKNOWN_STATUS} ({_unknown_why(cid)}): routed only if taken as open", "unknown_status"
-    crossing = _BY_ID.get(cid)
-    years = (crossing.year_opened, crossing.year_opened_alt) if crossing else ()
-    # Every land crossing of the border was shut in COVID-19, known or not; a scenario's new crossing is as given.
-    periods = crossing.periods if crossing and crossing.periods else (COVID_LAND if status == "unknown" else ())
-    source = crossing.year_opened_source if crossing else ""
+    years, source, periods = _dated_facts(cid, status)
     return dated_reason(years, source, periods, day), dated_code(years, periods, day)
 
 
@@ -223,7 +236,7 @@ def apply_dates(crossings: pd.DataFrame, day: str, unknown_crossings: str = "clo
             reasons.append(reason if isinstance(reason, str) else None)
             new_codes.append(code if isinstance(reason, str) else None)
         else:  # what the world says first (shut, unknown), then what the data says (no road near)
-            reasons.append(f"{why}; also {reason}" if isinstance(reason, str) else why)
+            reasons.append(f"{why}{ALSO}{reason}" if isinstance(reason, str) else why)
             new_codes.append(why_code)
     crossings["reason"] = pd.Series(reasons, index=crossings.index, dtype=object)
     crossings["reason_code"] = pd.Series(new_codes, index=crossings.index, dtype=object)

@@ -406,8 +406,7 @@ def interval_text(row: pd.Series, stat: str) -> str:
     fmt = format_hours if stat.endswith("median") else format_share
     if pd.isna(row[stat]) and pd.isna(row[f"{stat}_p5"]):
         return fmt(row[stat])  # no markets: no estimate, no interval
-    values = row[[stat, f"{stat}_p5", f"{stat}_p95"]].astype(float)
-    if np.isinf(values).all():  # not "unreachable (unreachable to unreachable)"
+    if never_reached(row, stat):  # not "unreachable (unreachable to unreachable)"
         return "unreachable in every draw"
     return f"{fmt(row[stat])} ({fmt(row[f'{stat}_p5'])} to {fmt(row[f'{stat}_p95'])})"
 
@@ -450,9 +449,9 @@ def neither_reached(border: pd.Series, far: pd.Series) -> bool:
     return bool(np.isinf(border["hub_h_median_p5"]) and np.isinf(far["hub_h_median_p5"]))
 
 
-def never_reached(row: pd.Series) -> bool:
-    """Whether a row's median hub→market time is unreachable in every draw (its interval is unreachable too)."""
-    return bool(np.isinf(row[["hub_h_median", "hub_h_median_p5", "hub_h_median_p95"]].astype(float)).all())
+def never_reached(row: pd.Series, stat: str = "hub_h_median") -> bool:
+    """Whether a row's ``stat`` (a median time) is unreachable in every draw: the estimate and its interval."""
+    return bool(np.isinf(row[[stat, f"{stat}_p5", f"{stat}_p95"]].astype(float)).all())
 
 
 def interval_sentence(uncertainty: pd.DataFrame) -> str:

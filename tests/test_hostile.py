@@ -450,6 +450,11 @@ def test_a_ctrl_c_python_dropped_still_stops_the_commit(tmp_path, monkeypatch):
     assert (tmp_path / "a.txt").read_text() == "old"
     assert [p.name for p in tmp_path.iterdir()] == ["a.txt"]
     assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
+    # The record lasts the block: a later transaction in the same process (a notebook's) commits.
+    assert staging._INTERRUPTED == []
+    with staging.transaction([tmp_path]) as run:
+        io.write_text("newer", run.staged_path(tmp_path / "a.txt"))
+    assert (tmp_path / "a.txt").read_text() == "newer"
 
 
 # -- hostile text that must be shown, never run -------------------------------------------------

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -37,6 +36,7 @@ from geo.maps.style import (
     time_bin_labels,
 )
 from geo.maps.text import StaticHtml, escape
+from geo.status import data_day
 
 
 class _MapScript(MacroElement):
@@ -176,7 +176,7 @@ class MapInputs:
         """
         if self.assumptions.as_of:
             note = ""
-        elif _iso_day(self.provenance.get("osm_timestamp")):
+        elif data_day(self.provenance.get("osm_timestamp")):
             note = " (the OSM data date)"
         else:
             note = " (today: the OSM data has no date)"
@@ -186,15 +186,6 @@ class MapInputs:
         """'Supply model: name — what it measures' as escaped HTML."""
         supply = self.assumptions.supply
         return escape(f"Supply model: {supply.name} — {supply.description}")
-
-
-def _iso_day(stamp: object) -> bool:
-    """Whether ``stamp`` starts with an ISO date (as :func:`geo.status.as_of_day` reads the OSM timestamp)."""
-    try:
-        dt.date.fromisoformat(str(stamp or "")[:10])
-    except ValueError:
-        return False
-    return True
 
 
 def _prepare(frame: gpd.GeoDataFrame, tolerance_m: float) -> gpd.GeoDataFrame:

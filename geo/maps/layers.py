@@ -30,7 +30,7 @@ from geo.maps.text import (
     search_text,
 )
 from geo.reach import format_hours, format_share, people_basis_text
-from geo.status import SHUT_ON, UNKNOWN_STATUS
+from geo.status import ALSO, SHUT_ON, UNKNOWN_STATUS
 
 
 def merge_lines(frame: gpd.GeoDataFrame, by: list[str]) -> gpd.GeoDataFrame:
@@ -145,8 +145,8 @@ def routing_text(row: pd.Series, unknown_crossings: str = "closed") -> str:
         return "usable" if usable else f"not used: {reason}"
     rule = f"{UNKNOWN_STATUS}: routed only with --unknown-crossings open"
     if unknown_crossings != "open":
-        # geo.status says the unknown status first, then "; also" what the data says (no road near).
-        other = reason.partition("; also ")[2] if reason.startswith(UNKNOWN_STATUS) else reason
+        # geo.status says the unknown status first, then (after ALSO) what the data says (no road near).
+        other = reason.partition(ALSO)[2] if reason.startswith(UNKNOWN_STATUS) else reason
         besides = f"; besides, {other}" if other else ""
         return f"not used: {rule}, and this run leaves unknown crossings out{besides}"
     if usable:
