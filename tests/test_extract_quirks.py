@@ -165,15 +165,3 @@ def test_quiet_and_not_a_terminal_print_no_progress(fixture_xml, tmp_path):
         done = subprocess.run([*args, *extra, "--force"], capture_output=True, text=True, timeout=120)
         assert done.returncode == 0 and "\r" not in done.stdout + done.stderr  # no bar when not a terminal
         assert ("reading " in done.stdout) is reading
-
-
-def test_on_disk_node_index_reads_the_same(fixture_pbf, monkeypatch):
-    """China-size files keep node locations in a file on disk; the result must not change."""
-    from geo.sources import extracts
-
-    in_memory = read_extracts([fixture_pbf])
-    monkeypatch.setattr(extracts, "NODE_INDEX_ON_DISK_BYTES", 0)
-    assert extracts.node_index(fixture_pbf, Path("/x")).startswith("sparse_file_array,")
-    on_disk = read_extracts([fixture_pbf])
-    for kind, frame in in_memory.frames.items():
-        assert on_disk[kind].geometry.geom_equals(frame.geometry).all(), kind

@@ -11,6 +11,12 @@ Cost follows what is kept, not the size of the file (a China extract is
    :data:`settings.REGION_BBOX` is dropped before its tags are read or any
    geometry is made; the roads left keep libosmium's WKB, turned into
    shapely geometry in one bulk call and cut to the region box.
+
+   The index holds every node of a file up to :data:`LARGE_EXTRACT_BYTES`.
+   A larger PBF file (China) first has the nodes of the ways this pass may
+   keep chosen and read on their own (:func:`_way_nodes`,
+   :mod:`geo.sources.pbf_nodes`), so that its memory follows the region's
+   nodes, not the file's.
 3. **Areas** (a ways-only read, reusing the index): libosmium assembles only
    the relations of pass 1 from their member ways, never a building.
 
@@ -26,7 +32,8 @@ import os
 import re
 import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from datetime import UTC
 from pathlib import Path
 from typing import cast
@@ -40,8 +47,9 @@ import shapely
 from geo import settings
 from geo.errors import InputError, SourceError, clip
 from geo.io import check_input_file, file_digest
+from geo.sources import pbf_nodes
 from geo.sources.bounded import check_extract_stream
-from geo.sources.passes import AreaPass, FeaturePass, Kept, RelationPass, wanted_tags
+from geo.sources.passes import AreaPass, FeaturePass, Kept, RelationPass, near_box_e7, wanted_tags
 from geo.sources.raw import (
     KEYS,
     KINDS,
@@ -56,8 +64,9 @@ log = logging.getLogger(__name__)
 #: ``progress(bytes_read, bytes_total, objects_kept)``, called now and then while a file is read.
 Progress = Callable[[int, int, int], None]
 
-#: Above this size the node locations go to a file on disk rather than memory (see :func:`node_index`).
-NODE_INDEX_ON_DISK_BYTES = 600 * 1024**2
+#: Above this size only the nodes of the ways HamJi may keep are stored (a PBF file), or every node on disk (see
+#: :func:`_node_store`).
+LARGE_EXTRACT_BYTES = 600 * 1024**2
 _HISTORY_SUFFIXES = (".osh", ".osh.pbf", ".osh.bz2", ".osh.gz", ".osc", ".osc.gz", ".osc.bz2")
 
 
@@ -84,13 +93,13 @@ def node_index(path: Path, folder: Path) -> str:
     """The libosmium node-location index for ``path``.
 
     ``flex_mem`` (in memory; sparse or dense as the ids require) up to
-    :data:`NODE_INDEX_ON_DISK_BYTES`: fastest, and a country extract's nodes
+    :data:`LARGE_EXTRACT_BYTES`: fastest, and a country extract's nodes
     fit in a few hundred MB. Beyond it (a China extract: ~190 M nodes, ids
     above 1e10), a ``sparse_file_array`` in ``folder``: 16 bytes per node on
     disk, paged in by the kernel, so that peak memory stays within a laptop's
     4 GB; a dense array would need 8 bytes per possible id (~100 GB).
     """
-    if path.stat().st_size <= NODE_INDEX_ON_DISK_BYTES:
+    if path.stat().st_size <= LARGE_EXTRACT_BYTES:
         return "flex_mem"
     return f"sparse_file_array,{folder / 'node-locations.idx'}"
 
@@ -103,22 +112,29 @@ class FileProgress:
         self.total = path.stat().st_size
         self.fd: str | None = None
         self.last = 0.0
+        self.seen = 0
 
     def _position(self) -> int:
+        """The read position in the file; the last one seen while it is not open (between passes)."""
         folder = "/proc/self/fd"
+        if self.fd is not None and not self._is_ours(f"{folder}/{self.fd}"):
+            self.fd = None  # closed, and the number perhaps given to another file since
         if self.fd is None and os.path.isdir(folder):
-            for fd in os.listdir(folder):
-                try:
-                    if os.readlink(f"{folder}/{fd}") == str(self.path):
-                        self.fd = fd
-                except OSError:
-                    continue
+            self.fd = next((fd for fd in os.listdir(folder) if self._is_ours(f"{folder}/{fd}")), None)
         try:
             text = Path(f"/proc/self/fdinfo/{self.fd}").read_text() if self.fd else ""
-            found = re.search(r"pos:\s*(\d+)", text)
-            return int(found.group(1)) if found else 0
         except OSError:
-            return 0
+            text = ""
+        found = re.search(r"pos:\s*(\d+)", text)
+        if found:
+            self.seen = int(found.group(1))
+        return self.seen
+
+    def _is_ours(self, link: str) -> bool:
+        try:
+            return os.readlink(link) == str(self.path)
+        except OSError:
+            return False
 
     def tick(self, kept: int, done: bool = False) -> None:
         now = time.monotonic()
@@ -126,6 +142,120 @@ class FileProgress:
             return
         self.last = now
         self.progress(self.total if done else min(self._position(), self.total), self.total, kept)
+
+
+def _tag_filters() -> tuple:
+    # A key filter first: it costs little on the buildings, so the pair matching runs on few objects.
+    keys = osmium.filter.KeyFilter("highway", "railway", "amenity", "barrier", "place")
+    return keys, osmium.filter.TagFilter(*wanted_tags())
+
+
+@dataclass
+class _NodeStore:
+    """Where pass 2 finds its ways' node locations, and where it reads the ways.
+
+    ``handler`` is None when ``index`` takes every node of the file as it is read. Otherwise it is the
+    handler that loaded the kept nodes into ``index``, and the ways are read from their copies in the
+    scratch folder: ``ways`` (those that pass the tag filters) and ``members`` (the relations' members).
+    """
+
+    index: osmium.index.LocationTable
+    handler: osmium.NodeLocationsForWays | None = None
+    ways: Path | None = None
+    members: Path | None = None
+
+    def tagged_objects(self, path: Path) -> Iterator:
+        """Pass 2's stream: the tagged nodes and ways HamJi reads, the ways with their nodes' locations."""
+        if self.handler is None or self.ways is None:
+            # pyosmium annotates storage as str, yet takes a LocationTable (file_processor.py checks for one).
+            located = osmium.FileProcessor(str(path), osmium.osm.NODE | osmium.osm.WAY)
+            located = located.with_locations(cast(str, self.index))
+            for step in _tag_filters():
+                located = located.with_filter(step)
+            yield from located
+            return
+        # The loading handler again, after the filters: it must not take the file's other nodes, and, as
+        # one handler, it sees one stream of nodes before the first way, so it sorts the index again
+        # after the tagged nodes it adds (a second handler would not, and lose the nodes put out of order).
+        # The filters are named so that they live as long as the iterator, which does not keep them.
+        keys, tags = _tag_filters()
+        with osmium.io.Reader(str(path), osmium.osm.NODE) as reader:
+            yield from osmium.OsmFileIterator(reader, keys, tags, self.handler)
+        with osmium.io.Reader(str(self.ways), osmium.osm.WAY) as reader:
+            yield from osmium.OsmFileIterator(reader, self.handler)
+
+    def assemble(self, path: Path, member_ways: set[int], *handlers) -> None:
+        """Pass 3: the relations' member ways, with their nodes' locations, to ``handlers``."""
+        locations = osmium.NodeLocationsForWays(self.index)
+        locations.ignore_errors()
+        # The member ways first: locations are looked up for them only, not for every way of the file
+        # (at real density that lookup, a binary search per vertex, cost more than the rest of the pass).
+        reader = osmium.io.Reader(str(self.members or path), osmium.osm.WAY)
+        osmium.apply(reader, osmium.filter.IdFilter(member_ways), locations, *handlers)
+
+
+def _sorted_unique(values: np.ndarray) -> np.ndarray:
+    # np.unique hashes ints (numpy 2.3): several times slower than a sort here.
+    values = np.sort(values)
+    return values[np.concatenate(([True], values[1:] != values[:-1]))] if values.size else values
+
+
+def _copy_ways(source: Path, target: Path, *filters) -> Path:
+    """The ways of ``source`` that pass ``filters``, copied by libosmium to ``target`` (no Python per way)."""
+    with osmium.SimpleWriter(osmium.io.File(str(target), "pbf,pbf_compression=none")) as writer:
+        if filters:
+            osmium.apply(osmium.io.Reader(str(source), osmium.osm.WAY), *filters, writer)
+    return target
+
+
+def _way_nodes(path: Path, box: tuple[float, float, float, float], ways: Path, members: Path) -> np.ndarray:
+    """The ids of the nodes pass 2 needs, sorted and unique.
+
+    The first node of every way that passes the tag filters (copied to ``ways``), so that pass 2 tells
+    a far way as it would on the whole file; every node of those whose first node is near ``box``, or
+    not in the file (:class:`FeaturePass` reads those); and every node of the relations' member ways
+    (``members``). The references are decoded from the copies in bulk and the first nodes' locations
+    read by :mod:`geo.sources.pbf_nodes`: Python sees no way, and no node reference one at a time. A
+    China extract's roads of those classes run to ~100 M nodes; the region's are a few million.
+    """
+    firsts = pbf_nodes.first_refs(ways)
+    ids, x, y = pbf_nodes.kept_locations(path, _sorted_unique(firsts))
+    west, south, east, north = near_box_e7(box)
+    far = ids[(x < west) | (x > east) | (y < south) | (y > north)]
+    near_ways = pbf_nodes.way_refs(ways, keep=~np.isin(firsts, far))
+    return _sorted_unique(np.concatenate([firsts, near_ways, pbf_nodes.way_refs(members)]))
+
+
+def _node_store(path: Path, box: tuple[float, float, float, float], scratch: Path, member_ways: set[int]) -> _NodeStore:
+    """The node store for ``path`` (see :class:`_NodeStore`).
+
+    A file up to :data:`LARGE_EXTRACT_BYTES`: every node, in one pass. A larger PBF file (China): the
+    ways are copied, the nodes pass 2 needs chosen (:func:`_way_nodes`) and their locations alone read
+    (:func:`geo.sources.pbf_nodes.kept_locations`), so that memory follows what is kept: 16 bytes a kept
+    node, not a node of the file. A larger file in another format, or a PBF that reader does not know:
+    every node, on disk (:func:`node_index`).
+    """
+    if path.stat().st_size > LARGE_EXTRACT_BYTES and path.name.lower().endswith(".pbf"):
+        try:
+            pbf_nodes.check_readable(path)
+            keys, tags = _tag_filters()
+            ways = _copy_ways(path, scratch / "ways.osm.pbf", keys, tags)
+            members = scratch / "member-ways.osm.pbf"
+            _copy_ways(path, members, *([osmium.filter.IdFilter(member_ways)] if member_ways else []))
+            ids, x, y = pbf_nodes.kept_locations(path, _way_nodes(path, box, ways, members))
+        except pbf_nodes.UnreadablePbf as exc:
+            log.info(f"{path}: {exc}; every node's location goes to disk instead")
+        else:
+            kept = scratch / "kept-nodes.osm.pbf"
+            pbf_nodes.write_nodes(kept, ids, x, y)
+            del ids, x, y
+            index = osmium.index.create_map("flex_mem")
+            handler = osmium.NodeLocationsForWays(index)
+            handler.ignore_errors()
+            osmium.apply(osmium.io.Reader(str(kept)), handler)
+            kept.unlink()
+            return _NodeStore(index, handler, ways, members)
+    return _NodeStore(osmium.index.create_map(node_index(path, scratch)))
 
 
 def _read_one(path: Path, box: tuple[float, float, float, float], progress: Progress | None) -> tuple:
@@ -139,31 +269,16 @@ def _read_one(path: Path, box: tuple[float, float, float, float], progress: Prog
 
     features = FeaturePass(box)
     meter = FileProgress(path, progress)
+    member_ways = {w for rel in relations.relations.values() for w in rel.way_ids}
     with tempfile.TemporaryDirectory(prefix="hamji-nodes-", dir=settings.NODE_INDEX_DIR) as scratch:
-        index = osmium.index.create_map(node_index(path, Path(scratch)))
-        # A key filter first: it costs little on the buildings, so the pair matching runs on few objects.
-        keys = osmium.filter.KeyFilter("highway", "railway", "amenity", "barrier", "place")
-        processor = osmium.FileProcessor(str(path), osmium.osm.NODE | osmium.osm.WAY)
-        # pyosmium annotates storage as str, yet takes a LocationTable (file_processor.py checks for one).
-        located = processor.with_locations(cast(str, index))
-        for obj in located.with_filter(keys).with_filter(osmium.filter.TagFilter(*wanted_tags())):
+        store = _node_store(path, box, Path(scratch), member_ways)
+        for obj in store.tagged_objects(path):
             features.see(obj)
             if features.count % 4096 == 0:
                 meter.tick(features.count)
         meter.tick(features.count, done=True)
-        member_ways = {w for rel in relations.relations.values() for w in rel.way_ids}
         area_pass = AreaPass(relations.relations, features.kept)
-        locations = osmium.NodeLocationsForWays(index)
-        locations.ignore_errors()
-        # The member ways first: locations are looked up for them only, not for every way of the file
-        # (at real density that lookup, a binary search per vertex, cost more than the rest of the pass).
-        osmium.apply(
-            osmium.io.Reader(str(path), osmium.osm.WAY),
-            osmium.filter.IdFilter(member_ways),
-            locations,
-            area_pass,
-            areas.second_pass_handler(area_pass),
-        )
+        store.assemble(path, member_ways, area_pass, areas.second_pass_handler(area_pass))
     return features.kept, area_pass
 
 

@@ -31,6 +31,7 @@ __all__ = [
     "AreaPass",
     "FeaturePass",
     "Kept",
+    "near_box_e7",
     "RelationPass",
     "road_class",
     "wanted_relation",
@@ -90,6 +91,14 @@ class Kept:
     far: int = 0
 
 
+def near_box_e7(box: tuple[float, float, float, float]) -> tuple[int, int, int, int]:
+    """The box (1e-7 degrees, as libosmium's ``Location.x``, ``.y``) a node, or a way's first node, must lie
+    in for pass 2 to read it: ``box`` and :data:`settings.REGION_WAY_MARGIN_DEG` around it."""
+    margin = settings.REGION_WAY_MARGIN_DEG
+    west, south, east, north = box
+    return tuple(round(v * 1e7) for v in (west - margin, south - margin, east + margin, north + margin))  # type: ignore[return-value]
+
+
 class FeaturePass:
     """Pass 2: tagged nodes and ways, roads near the region only."""
 
@@ -97,10 +106,7 @@ class FeaturePass:
         self.kept = Kept()
         self.wkb = osmium.geom.WKBFactory()
         self.box = box
-        margin = settings.REGION_WAY_MARGIN_DEG
-        self._near_e7 = tuple(
-            round(v * 1e7) for v in (box[0] - margin, box[1] - margin, box[2] + margin, box[3] + margin)
-        )
+        self._near_e7 = near_box_e7(box)
         self.count = 0
 
     def _tags(self, obj, keys: tuple[str, ...]) -> dict:

@@ -1,0 +1,175 @@
+"""geo.sources.pbf_nodes: the numpy reader of a PBF file's node locations and way references, checked
+against libosmium reading the same files, and the kept-node path of the extract reader end to end."""
+
+import zlib
+from pathlib import Path
+
+import numpy as np
+import osmium
+import pytest
+
+from geo.sources import extracts, pbf_nodes
+from geo.sources.extracts import read_extracts
+
+RNG = np.random.default_rng(7)
+
+
+def _random_nodes(n: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    # Today's node ids reach 1.3e10; coordinates over the whole globe, both signs.
+    ids = np.unique(RNG.integers(1, 13_000_000_000, n))
+    x = RNG.integers(-1_800_000_000, 1_800_000_000, ids.size).astype(np.int32)
+    y = RNG.integers(-900_000_000, 900_000_000, ids.size).astype(np.int32)
+    return ids, x, y
+
+
+def _libosmium_nodes(path: Path) -> dict[int, tuple[int, int]]:
+    return {n.id: (n.location.x, n.location.y) for n in osmium.FileProcessor(str(path), osmium.osm.NODE)}
+
+
+def _write_with_libosmium(path: Path, ids, x, y, ways=()) -> None:
+    """A zlib-compressed PBF written by libosmium itself, as Geofabrik's are."""
+    with osmium.SimpleWriter(str(path), overwrite=True) as writer:
+        for ident, lon, lat in zip(ids.tolist(), x.tolist(), y.tolist()):
+            writer.add_node(osmium.osm.mutable.Node(id=ident, location=(lon / 1e7, lat / 1e7), tags={"k": "v"}))
+        for ident, refs in ways:
+            writer.add_way(osmium.osm.mutable.Way(id=ident, nodes=refs, tags={"highway": "primary"}))
+
+
+def test_written_nodes_read_back_through_libosmium_unchanged(tmp_path):
+    ids, x, y = _random_nodes(20_000)
+    order = RNG.permutation(ids.size)  # given out of order: the file is sorted all the same
+    pbf_nodes.write_nodes(tmp_path / "k.osm.pbf", ids[order], x[order], y[order])
+    read = _libosmium_nodes(tmp_path / "k.osm.pbf")
+    assert list(read) == ids.tolist()
+    assert [read[i] for i in ids.tolist()] == list(zip(x.tolist(), y.tolist()))
+
+
+def test_kept_locations_are_libosmiums_for_the_wanted_ids_only(tmp_path):
+    ids, x, y = _random_nodes(30_000)
+    path = tmp_path / "z.osm.pbf"
+    _write_with_libosmium(path, ids, x, y)
+    truth = _libosmium_nodes(path)
+    wanted = np.unique(np.concatenate([ids[::5], [3, 13_000_000_001]]))  # two ids not in the file
+    got_ids, got_x, got_y = pbf_nodes.kept_locations(path, wanted)
+    assert sorted(got_ids.tolist()) == ids[::5].tolist()
+    assert all(truth[i] == (a, b) for i, a, b in zip(got_ids.tolist(), got_x.tolist(), got_y.tolist()))
+    assert pbf_nodes.kept_locations(path, np.zeros(0, np.int64))[0].size == 0
+
+
+def test_way_refs_are_every_reference_of_every_way(tmp_path):
+    ids, x, y = _random_nodes(2_000)
+    ways = [(w, RNG.choice(ids, int(RNG.integers(2, 300))).tolist()) for w in range(1, 900)]
+    ways.append((5_000_000_000, [13_000_000_000, 1, 13_000_000_000]))  # deltas of both signs, 64-bit ids
+    path = tmp_path / "w.osm.pbf"
+    _write_with_libosmium(path, ids, x, y, ways)
+    expected = sorted(ref for _, refs in ways for ref in refs)
+    assert sorted(pbf_nodes.way_refs(path).tolist()) == expected
+
+
+def _frame(kind: bytes, payload: bytes) -> bytes:
+    key = lambda field, wire: bytes([(field << 3) | wire])  # noqa: E731
+    header = key(1, 2) + pbf_nodes._small_varint(len(kind)) + kind + key(3, 0) + pbf_nodes._small_varint(len(payload))
+    return len(header).to_bytes(4, "big") + header + payload
+
+
+def _raw_header(*required: str) -> bytes:
+    block = b"".join(b"\x22" + pbf_nodes._small_varint(len(f)) + f.encode() for f in required)
+    return _frame(b"OSMHeader", b"\x0a" + pbf_nodes._small_varint(len(block)) + block)
+
+
+def _zlib_blob(data: bytes, claimed: int) -> bytes:
+    compressed = zlib.compress(data)
+    return b"\x10" + pbf_nodes._small_varint(claimed) + b"\x1a" + pbf_nodes._small_varint(len(compressed)) + compressed
+
+
+@pytest.mark.parametrize(
+    "case",
+    ["truncated", "bomb", "zstd", "not pbf", "needs history"],
+)
+def test_a_file_this_reader_does_not_know_is_refused_in_one_exception(tmp_path, case):
+    ids, x, y = _random_nodes(100)
+    good = tmp_path / "good.osm.pbf"
+    pbf_nodes.write_nodes(good, ids, x, y)
+    raw_header = _raw_header("OsmSchema-V0.6")
+    data = {
+        "truncated": good.read_bytes()[:-7],
+        # A block that claims 100 bytes and inflates to 64 MiB: stopped at the format's 32 MiB.
+        "bomb": raw_header + _frame(b"OSMData", _zlib_blob(b"\0" * (64 << 20), 100)),
+        "zstd": raw_header + _frame(b"OSMData", b"\x3a\x03abc"),
+        "not pbf": b"<?xml version='1.0'?><osm></osm>",
+        "needs history": _raw_header("OsmSchema-V0.6", "HistoricalInformation"),
+    }[case]
+    path = tmp_path / "bad.osm.pbf"
+    path.write_bytes(data)
+    with pytest.raises(pbf_nodes.UnreadablePbf):
+        pbf_nodes.kept_locations(path, ids)
+
+
+def test_kept_node_path_reads_the_same_layers(fixture_pbf, monkeypatch):
+    """A PBF over the size limit has only its kept ways' nodes stored; every layer must come out the same.
+
+    It caught a lost-node bug: a second location handler on the same index adds the tagged nodes without
+    sorting the index again, and the markets drawn as ways after them lost their geometry.
+    """
+    whole = read_extracts([fixture_pbf])
+    monkeypatch.setattr(extracts, "LARGE_EXTRACT_BYTES", 0)
+    stored = []
+    real = pbf_nodes.kept_locations
+    monkeypatch.setattr(pbf_nodes, "kept_locations", lambda *a: stored.append(a[1].size) or real(*a))
+    kept = read_extracts([fixture_pbf])
+    assert stored and 0 < stored[0] < sum(1 for _ in osmium.FileProcessor(str(fixture_pbf), osmium.osm.NODE))
+    for kind, frame in whole.frames.items():
+        assert len(frame) and kept.frames[kind].equals(frame), kind
+
+
+def test_a_large_file_in_another_form_keeps_every_node_on_disk(fixture_xml, fixture_pbf, monkeypatch, tmp_path):
+    """XML, or a PBF this reader does not know (zstd blocks, say): libosmium's index on disk, same layers."""
+    whole = read_extracts([fixture_pbf])
+    monkeypatch.setattr(extracts, "LARGE_EXTRACT_BYTES", 0)
+    used = []
+    real = extracts.node_index
+    monkeypatch.setattr(extracts, "node_index", lambda *a: used.append(real(*a)) or used[-1])
+
+    def unknown(*_):
+        raise pbf_nodes.UnreadablePbf("a block compressed other than by zlib")
+
+    monkeypatch.setattr(pbf_nodes, "kept_locations", unknown)
+    for path in (fixture_xml, fixture_pbf):
+        read = read_extracts([path])
+        for kind, frame in whole.frames.items():
+            assert read[kind].geometry.geom_equals(frame.geometry).all(), kind
+    assert len(used) == 2 and all(u.startswith("sparse_file_array,") for u in used)
+
+
+def test_first_refs_and_the_refs_of_kept_ways(tmp_path):
+    ids, x, y = _random_nodes(50)
+    ways = [(1, [ids[3], ids[4]]), (2, [ids[9], ids[1], ids[9]]), (3, [ids[0], ids[5]])]
+    path = tmp_path / "w.osm.pbf"
+    _write_with_libosmium(path, ids, x, y, [(w, [int(r) for r in refs]) for w, refs in ways])
+    assert pbf_nodes.first_refs(path).tolist() == [ids[3], ids[9], ids[0]]
+    kept = pbf_nodes.way_refs(path, keep=np.array([False, True, True]))
+    assert kept.tolist() == [ids[9], ids[1], ids[9], ids[0], ids[5]]
+
+
+def test_only_the_nodes_of_ways_that_start_near_the_region_are_stored(tmp_path):
+    """Two primary roads: one starts in Hamgyong, one in Guangdong (far outside the box and its 2-degree
+    margin, as most of a China file is). Only the first road's three nodes, and the far one's first
+    node (so that the far road is told far as on the whole file), are stored; the far road's other node
+    only as a member of a relation."""
+    near = [(1, 129.5, 41.8), (2, 129.6, 41.9), (3, 129.7, 42.0)]
+    far = [(4, 113.3, 23.1), (5, 113.4, 23.2)]
+    path = tmp_path / "two.osm.pbf"
+    with osmium.SimpleWriter(str(path)) as writer:
+        for ident, lon, lat in near + far:
+            writer.add_node(osmium.osm.mutable.Node(id=ident, location=(lon, lat)))
+        writer.add_way(osmium.osm.mutable.Way(id=10, nodes=[1, 2, 3], tags={"highway": "primary"}))
+        writer.add_way(osmium.osm.mutable.Way(id=11, nodes=[4, 5], tags={"highway": "primary"}))
+        writer.add_way(osmium.osm.mutable.Way(id=12, nodes=[5, 4], tags={"building": "yes"}))
+    from geo import settings
+
+    keys, tags = extracts._tag_filters()
+    ways = extracts._copy_ways(path, tmp_path / "ways.osm.pbf", keys, tags)
+    none = extracts._copy_ways(path, tmp_path / "none.osm.pbf")
+    members = extracts._copy_ways(path, tmp_path / "members.osm.pbf", osmium.filter.IdFilter([12]))
+    assert extracts._way_nodes(path, settings.REGION_BBOX, ways, none).tolist() == [1, 2, 3, 4]
+    assert extracts._way_nodes(path, settings.REGION_BBOX, ways, members).tolist() == [1, 2, 3, 4, 5]
