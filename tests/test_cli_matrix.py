@@ -156,6 +156,21 @@ def test_corrupt_pbf(previous, tmp_path, capsys):
     assert line.endswith("; the file is corrupt or truncated, download it again")
 
 
+def test_a_damaged_large_pbf_is_one_line_too(previous, fixture_pbf, tmp_path, capsys, monkeypatch):
+    """Read as a China-size file is (its kept nodes chosen first, by HamJi's own PBF reader)."""
+    from geo.sources import extracts
+
+    monkeypatch.setattr(extracts, "LARGE_EXTRACT_BYTES", 0)
+    cut = tmp_path / "cut.osm.pbf"
+    cut.write_bytes(fixture_pbf.read_bytes()[: fixture_pbf.stat().st_size // 2])
+    junk = tmp_path / "junk.osm.pbf"
+    junk.write_bytes(os.urandom(4096))
+    for bad in (cut, junk):
+        line = fails(["build", "--osm", str(bad)], previous, capsys)
+        assert line.startswith(f"hamji: error: cannot read OSM extract {bad}: ")
+        assert line.endswith("; the file is corrupt or truncated, download it again")
+
+
 def test_valid_extract_of_the_wrong_region(previous, tmp_path, capsys):
     paris = write_elsewhere_extract(tmp_path / "paris.osm")
     line = fails(["build", "--osm", str(paris), "--province", "border"], previous, capsys)

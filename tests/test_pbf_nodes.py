@@ -173,3 +173,33 @@ def test_only_the_nodes_of_ways_that_start_near_the_region_are_stored(tmp_path):
     members = extracts._copy_ways(path, tmp_path / "members.osm.pbf", osmium.filter.IdFilter([12]))
     assert extracts._way_nodes(path, settings.REGION_BBOX, ways, none).tolist() == [1, 2, 3, 4]
     assert extracts._way_nodes(path, settings.REGION_BBOX, ways, members).tolist() == [1, 2, 3, 4, 5]
+
+
+def test_a_damaged_file_gives_that_exception_or_a_reading_never_a_crash(tmp_path):
+    """Bytes changed at random in a PBF (raw blocks, so the damage reaches the parsers, not only zlib):
+    every reader function returns or raises UnreadablePbf, and the caller then falls back to libosmium,
+    whose own error names the file as damaged."""
+    rng = np.random.default_rng(11)
+    ids, x, y = _random_nodes(800)
+    path = tmp_path / "raw.osm.pbf"
+    ways = [(w, rng.choice(ids, 6).tolist()) for w in range(1, 120)]
+    _write_with_libosmium(tmp_path / "z.osm.pbf", ids, x, y, ways)
+    with osmium.SimpleWriter(osmium.io.File(str(path), "pbf,pbf_compression=none")) as writer:
+        for obj in osmium.FileProcessor(str(tmp_path / "z.osm.pbf")):
+            writer.add(obj)
+    data = path.read_bytes()
+    bad = tmp_path / "bad.osm.pbf"
+    for _ in range(150):
+        damaged = bytearray(data)
+        for at in rng.integers(0, len(damaged), int(rng.integers(1, 6))):
+            damaged[at] = int(rng.integers(0, 256))
+        bad.write_bytes(bytes(damaged[: int(rng.integers(len(data) // 2, len(data) + 1))]))
+        for read in (pbf_nodes.check_readable, pbf_nodes.first_refs, pbf_nodes.way_refs):
+            try:
+                read(bad)
+            except pbf_nodes.UnreadablePbf:
+                pass
+        try:
+            pbf_nodes.kept_locations(bad, ids)
+        except pbf_nodes.UnreadablePbf:
+            pass
