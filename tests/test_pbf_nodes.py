@@ -168,9 +168,9 @@ def test_only_the_nodes_of_ways_that_start_near_the_region_are_stored(tmp_path):
     from geo import settings
 
     keys, tags = extracts._tag_filters()
-    ways = extracts._copy_ways(path, tmp_path / "ways.osm.pbf", keys, tags)
-    none = extracts._copy_ways(path, tmp_path / "none.osm.pbf")
-    members = extracts._copy_ways(path, tmp_path / "members.osm.pbf", osmium.filter.IdFilter([12]))
+    ways = extracts._copy(path, tmp_path / "ways.osm.pbf", osmium.osm.NODE | osmium.osm.WAY, keys, tags)
+    none = extracts._copy(path, tmp_path / "none.osm.pbf", osmium.osm.WAY)
+    members = extracts._copy(path, tmp_path / "members.osm.pbf", osmium.osm.WAY, osmium.filter.IdFilter([12]))
     assert extracts._way_nodes(path, settings.REGION_BBOX, ways, none).tolist() == [1, 2, 3, 4]
     assert extracts._way_nodes(path, settings.REGION_BBOX, ways, members).tolist() == [1, 2, 3, 4, 5]
 

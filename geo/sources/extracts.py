@@ -155,18 +155,19 @@ class _NodeStore:
     """Where pass 2 finds its ways' node locations, and where it reads the ways.
 
     ``handler`` is None when ``index`` takes every node of the file as it is read. Otherwise it is the
-    handler that loaded the kept nodes into ``index``, and the ways are read from their copies in the
-    scratch folder: ``ways`` (those that pass the tag filters) and ``members`` (the relations' members).
+    handler that loaded the kept nodes into ``index``, and passes 2 and 3 read copies in the scratch
+    folder: ``tagged`` (the nodes and ways that pass the tag filters) and ``members`` (the relations'
+    member ways).
     """
 
     index: osmium.index.LocationTable
     handler: osmium.NodeLocationsForWays | None = None
-    ways: Path | None = None
+    tagged: Path | None = None
     members: Path | None = None
 
     def tagged_objects(self, path: Path) -> Iterator:
         """Pass 2's stream: the tagged nodes and ways HamJi reads, the ways with their nodes' locations."""
-        if self.handler is None or self.ways is None:
+        if self.handler is None or self.tagged is None:
             # pyosmium annotates storage as str, yet takes a LocationTable (file_processor.py checks for one).
             located = osmium.FileProcessor(str(path), osmium.osm.NODE | osmium.osm.WAY)
             located = located.with_locations(cast(str, self.index))
@@ -174,14 +175,10 @@ class _NodeStore:
                 located = located.with_filter(step)
             yield from located
             return
-        # The loading handler again, after the filters: it must not take the file's other nodes, and, as
-        # one handler, it sees one stream of nodes before the first way, so it sorts the index again
-        # after the tagged nodes it adds (a second handler would not, and lose the nodes put out of order).
-        # The filters are named so that they live as long as the iterator, which does not keep them.
-        keys, tags = _tag_filters()
-        with osmium.io.Reader(str(path), osmium.osm.NODE) as reader:
-            yield from osmium.OsmFileIterator(reader, keys, tags, self.handler)
-        with osmium.io.Reader(str(self.ways), osmium.osm.WAY) as reader:
+        # The loading handler again: as one handler, it sees one stream of nodes (the kept ones, then the
+        # tagged ones) before the first way, so it sorts the index again after the tagged nodes it adds (a
+        # second handler would not, and lose the nodes put out of order).
+        with osmium.io.Reader(str(self.tagged), osmium.osm.NODE | osmium.osm.WAY) as reader:
             yield from osmium.OsmFileIterator(reader, self.handler)
 
     def assemble(self, path: Path, member_ways: set[int], *handlers) -> None:
@@ -200,29 +197,31 @@ def _sorted_unique(values: np.ndarray) -> np.ndarray:
     return values[np.concatenate(([True], values[1:] != values[:-1]))] if values.size else values
 
 
-def _copy_ways(source: Path, target: Path, *filters) -> Path:
-    """The ways of ``source`` that pass ``filters``, copied by libosmium to ``target`` (no Python per way)."""
+def _copy(source: Path, target: Path, entities, *filters) -> Path:
+    """The objects of ``source`` of kinds ``entities`` that pass ``filters``, copied by libosmium to
+    ``target`` (no Python per object); none without a filter."""
     with osmium.SimpleWriter(osmium.io.File(str(target), "pbf,pbf_compression=none")) as writer:
         if filters:
-            osmium.apply(osmium.io.Reader(str(source), osmium.osm.WAY), *filters, writer)
+            osmium.apply(osmium.io.Reader(str(source), entities), *filters, writer)
     return target
 
 
-def _way_nodes(path: Path, box: tuple[float, float, float, float], ways: Path, members: Path) -> np.ndarray:
+def _way_nodes(path: Path, box: tuple[float, float, float, float], tagged: Path, members: Path) -> np.ndarray:
     """The ids of the nodes pass 2 needs, sorted and unique.
 
-    The first node of every way that passes the tag filters (copied to ``ways``), so that pass 2 tells
-    a far way as it would on the whole file; every node of those whose first node is near ``box``, or
-    not in the file (:class:`FeaturePass` reads those); and every node of the relations' member ways
-    (``members``). The references are decoded from the copies in bulk and the first nodes' locations
-    read by :mod:`geo.sources.pbf_nodes`: Python sees no way, and no node reference one at a time. A
-    China extract's roads of those classes run to ~100 M nodes; the region's are a few million.
+    The first node of every way that passes the tag filters (copied, with the tagged nodes, to
+    ``tagged``), so that pass 2 tells a far way as it would on the whole file; every node of those whose
+    first node is near ``box``, or not in the file (:class:`FeaturePass` reads those); and every node of
+    the relations' member ways (``members``). The references are decoded from the copies in bulk and the
+    first nodes' locations read by :mod:`geo.sources.pbf_nodes`: Python sees no way, and no node
+    reference one at a time. A China extract's roads of those classes run to ~100 M nodes; the region's
+    are a few million.
     """
-    firsts = pbf_nodes.first_refs(ways)
+    firsts = pbf_nodes.first_refs(tagged)
     ids, x, y = pbf_nodes.kept_locations(path, _sorted_unique(firsts))
     west, south, east, north = near_box_e7(box)
     far = ids[(x < west) | (x > east) | (y < south) | (y > north)]
-    near_ways = pbf_nodes.way_refs(ways, keep=~np.isin(firsts, far))
+    near_ways = pbf_nodes.way_refs(tagged, keep=~np.isin(firsts, far))
     return _sorted_unique(np.concatenate([firsts, near_ways, pbf_nodes.way_refs(members)]))
 
 
@@ -239,10 +238,10 @@ def _node_store(path: Path, box: tuple[float, float, float, float], scratch: Pat
         try:
             pbf_nodes.check_readable(path)
             keys, tags = _tag_filters()
-            ways = _copy_ways(path, scratch / "ways.osm.pbf", keys, tags)
+            tagged = _copy(path, scratch / "tagged.osm.pbf", osmium.osm.NODE | osmium.osm.WAY, keys, tags)
             members = scratch / "member-ways.osm.pbf"
-            _copy_ways(path, members, *([osmium.filter.IdFilter(member_ways)] if member_ways else []))
-            ids, x, y = pbf_nodes.kept_locations(path, _way_nodes(path, box, ways, members))
+            _copy(path, members, osmium.osm.WAY, *([osmium.filter.IdFilter(member_ways)] if member_ways else []))
+            ids, x, y = pbf_nodes.kept_locations(path, _way_nodes(path, box, tagged, members))
         except pbf_nodes.UnreadablePbf as exc:
             log.info(f"{path}: {exc}; every node's location goes to disk instead")
         else:
@@ -254,7 +253,7 @@ def _node_store(path: Path, box: tuple[float, float, float, float], scratch: Pat
             handler.ignore_errors()
             osmium.apply(osmium.io.Reader(str(kept)), handler)
             kept.unlink()
-            return _NodeStore(index, handler, ways, members)
+            return _NodeStore(index, handler, tagged, members)
     return _NodeStore(osmium.index.create_map(node_index(path, scratch)))
 
 

@@ -114,25 +114,50 @@ def _plain_node(buf: bytes, start: int, end: int) -> tuple[int, int, int]:
     return ident, lat, lon
 
 
-def _group_nodes(block: bytes, start: int, end: int) -> tuple[list[np.ndarray], bool]:
-    """A primitive group's nodes as ``[ids, lat, lon]`` (raw units), and whether it holds other objects."""
+def _wanted_in(ident: np.ndarray, wanted: np.ndarray) -> np.ndarray:
+    """Which of ``ident`` are in ``wanted`` (sorted): searched only in the part of it the block's ids span."""
+    if ident.size == 0 or wanted.size == 0:
+        return np.zeros(ident.size, bool)
+    low = np.searchsorted(wanted, ident.min(), side="left")
+    high = np.searchsorted(wanted, ident.max(), side="right")
+    span = wanted[low:high]
+    if span.size == 0:
+        return np.zeros(ident.size, bool)
+    at = np.searchsorted(span, ident).clip(0, span.size - 1)
+    return span[at] == ident
+
+
+def _dense_nodes(block: bytes, start: int, end: int, wanted: np.ndarray) -> list[np.ndarray]:
+    """A dense group's wanted nodes as ``[ids, lat, lon]`` (raw units). The coordinates are decoded only
+    for a group that holds a wanted node: most of a China file's hold none."""
+    dense = {f: (v, s) for f, v, s in _fields(block, start, end) if f in (1, 8, 9)}
+    ident = _deltas(block, *dense[1]) if 1 in dense else np.zeros(0, np.int64)
+    keep = _wanted_in(ident, wanted)
+    if not keep.any():
+        return [np.zeros(0, np.int64)] * 3
+    lat, lon = (_deltas(block, *dense[f]) if f in dense else np.zeros(0, np.int64) for f in (8, 9))
+    if not ident.size == lat.size == lon.size:
+        raise UnreadablePbf("a block's node ids and coordinates differ in number")
+    return [ident[keep], lat[keep], lon[keep]]
+
+
+def _group_nodes(block: bytes, start: int, end: int, wanted: np.ndarray) -> tuple[list[np.ndarray], bool]:
+    """A primitive group's wanted nodes as ``[ids, lat, lon]`` (raw units), and whether it holds other
+    objects."""
     parts: list[list[np.ndarray]] = []
     plain: list[tuple[int, int, int]] = []
     others = False
     for field, value, stop in _fields(block, start, end):
         if field == 2:
-            dense = {f: (v, s) for f, v, s in _fields(block, value, stop) if f in (1, 8, 9)}
-            if 1 in dense:
-                columns = [_deltas(block, *dense[f]) if f in dense else np.zeros(0, np.int64) for f in (1, 8, 9)]
-                if not columns[0].size == columns[1].size == columns[2].size:
-                    raise UnreadablePbf("a block's node ids and coordinates differ in number")
-                parts.append(columns)
+            parts.append(_dense_nodes(block, value, stop, wanted))
         elif field == 1:
             plain.append(_plain_node(block, value, stop))
         elif field in (3, 4, 5):
             others = True
     if plain:
-        parts.append([np.array(column, dtype=np.int64) for column in zip(*plain)])
+        columns = [np.array(column, dtype=np.int64) for column in zip(*plain)]
+        keep = _wanted_in(columns[0], wanted)
+        parts.append([column[keep] for column in columns])
     if not parts:
         return [np.zeros(0, np.int64)] * 3, others
     return [np.concatenate([p[i] for p in parts]) for i in range(3)], others
@@ -161,17 +186,15 @@ def _block_nodes(block: bytes, wanted: np.ndarray) -> tuple[np.ndarray, np.ndarr
             lon_offset = _int64(value)
     ids, x, y, others = [], [], [], False
     for start, end in groups:
-        (ident, lat, lon), more = _group_nodes(block, start, end)
+        (ident, lat, lon), more = _group_nodes(block, start, end, wanted)
         others |= more
         if ident.size == 0:
             continue
-        at = np.searchsorted(wanted, ident).clip(0, max(wanted.size - 1, 0))
-        keep = wanted[at] == ident if wanted.size else np.zeros(ident.size, bool)
-        lon_e7 = _degrees_e7(lon[keep], granularity, lon_offset)
-        lat_e7 = _degrees_e7(lat[keep], granularity, lat_offset)
+        lon_e7 = _degrees_e7(lon, granularity, lon_offset)
+        lat_e7 = _degrees_e7(lat, granularity, lat_offset)
         # A location off the globe is no location (libosmium's is invalid): the node counts as missing.
         valid = (np.abs(lon_e7) <= 1_800_000_000) & (np.abs(lat_e7) <= 900_000_000)
-        ids.append(ident[keep][valid])
+        ids.append(ident[valid])
         x.append(lon_e7[valid].astype(np.int32))
         y.append(lat_e7[valid].astype(np.int32))
     if not ids:
