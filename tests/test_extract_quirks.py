@@ -66,6 +66,21 @@ def test_clipped_boundary_relation_is_named_with_the_fix(tmp_path, capsys):
     assert not (tmp_path / "layers" / settings.LAYERS_GPKG).exists()
 
 
+def test_a_boundary_of_no_known_province_is_not_read(tmp_path):
+    """A China file holds every province and prefecture of China. One HamJi does not know, clipped as
+    it may be, is neither assembled nor reported as clipped: only the region's provinces are read."""
+    data = fixture.build()
+    a, b, c = (data.node(100.0 + i, 30.0 + (i == 1), {}) for i in range(3))
+    ring = data.way([a, b, c, a], {})
+    tags = {"type": "boundary", "boundary": "administrative", "admin_level": "4", "name": "四川省",
+            "name:en": "Sichuan", "ISO3166-2": "CN-SC"}  # fmt: skip
+    data.relation([("way", ring, "outer"), ("way", 999_999_999, "outer")], tags)
+    raw = read_extracts([_write(data, tmp_path / "sichuan.osm")])
+    assert raw.provenance["incomplete_relations"] == [] and raw.provenance["areas_not_assembled"] == 0
+    assert "Sichuan" not in set(raw["boundaries"]["name:en"])
+    assert set(geo.layers_from_extracts([tmp_path / "sichuan.osm"], PROVINCES).provinces["code"]) == set(PROVINCES)
+
+
 def test_way_with_nodes_cut_off_keeps_what_is_there(tmp_path):
     data = fixture.build()
     a, b, c = (data.node(129.60 + 0.01 * i, 42.30, {"note": "only on this road"}) for i in range(3))

@@ -34,11 +34,9 @@ from typing import cast
 
 import numpy as np
 import osmium
-import pandas as pd
 
 from geo import io, settings
 from geo.errors import InputError, OutputError
-from geo.provinces import region_of_boundary
 from geo.sources.bounded import check_extract_stream
 from geo.sources.extracts import FileProgress, Progress, check_extract_path
 from geo.sources.passes import FeaturePass, road_class, wanted_relation, wanted_tags, way_kinds
@@ -58,12 +56,7 @@ def _region_relations(path: Path, tracker: osmium.IdTracker) -> list[int]:
         )
     )
     for rel in relations:
-        kind = wanted_relation(rel.tags)
-        if kind == "boundaries":
-            tags = pd.Series({key: rel.tags.get(key) for key in ("ISO3166-2", "name", "name:en", "admin_level")})
-            if region_of_boundary(tags) is None:
-                continue  # another country's or province's boundary
-        if kind:
+        if wanted_relation(rel.tags):  # not another country's or province's boundary
             keep.append(rel.id)
             tracker.add_references(rel)
     return keep

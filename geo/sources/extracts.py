@@ -214,8 +214,8 @@ def _way_nodes(path: Path, box: tuple[float, float, float, float], tagged: Path,
     first node is near ``box``, or not in the file (:class:`FeaturePass` reads those); and every node of
     the relations' member ways (``members``). The references are decoded from the copies in bulk and the
     first nodes' locations read by :mod:`geo.sources.pbf_nodes`: Python sees no way, and no node
-    reference one at a time. A China extract's roads of those classes run to ~100 M nodes; the region's
-    are a few million.
+    reference one at a time. In the generated China-size file (docs/performance.md) 2.17 M ways pass
+    the filters, 129,000 of them start near the region, and 8.6 M of its 212 M nodes are stored.
     """
     firsts = pbf_nodes.first_refs(tagged)
     ids, x, y = pbf_nodes.kept_locations(path, _sorted_unique(firsts))

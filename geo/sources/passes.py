@@ -13,9 +13,11 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 import osmium
+import pandas as pd
 import shapely
 
 from geo import settings
+from geo.provinces import region_of_boundary
 from geo.sources.raw import (
     BOUNDARY_KEYS,
     CONTROL_KEYS,
@@ -51,7 +53,8 @@ class Relation:
 
 
 def wanted_relation(tags) -> str | None:
-    """Which kind of feature a relation gives, or None."""
+    """Which kind of feature a relation gives, or None: a marketplace, a border control, or the boundary of
+    a province HamJi knows (:func:`geo.provinces.region_of_boundary`)."""
     if tags.get("type") not in ("multipolygon", "boundary"):
         return None
     if tags.get("amenity") == "marketplace":
@@ -60,7 +63,11 @@ def wanted_relation(tags) -> str | None:
         return "border_controls"
     boundary = settings.BOUNDARY_TAGS
     if tags.get("boundary") == boundary["boundary"] and tags.get("admin_level") in boundary["admin_level"]:
-        return "boundaries"
+        # Only the provinces HamJi knows: a China file holds every province and prefecture of China, whose
+        # member ways would be stored and assembled only to be dropped by match_provinces.
+        keys = ("ISO3166-2", "name", "name:en", "admin_level")
+        known = region_of_boundary(pd.Series({key: tags.get(key) for key in keys}))
+        return "boundaries" if known is not None else None
     return None
 
 
