@@ -31,7 +31,7 @@ __all__ = ["UnreadablePbf", "check_readable", "first_refs", "kept_locations", "w
 _MAX_HEADER = 64 * 1024
 _MAX_BLOB = 32 * 1024 * 1024
 _KNOWN_FEATURES = {"OsmSchema-V0.6", "DenseNodes"}
-#: Blocks decoded at once: zlib and most numpy loops release the GIL, so two threads use both cores.
+#: Blocks decoded at once, on two threads: zlib releases Python's lock while it inflates, numpy in part.
 _THREADS = 2
 _IN_FLIGHT = 16
 
