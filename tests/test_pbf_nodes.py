@@ -10,6 +10,7 @@ import pytest
 
 from geo.sources import extracts, pbf_nodes
 from geo.sources.extracts import read_extracts
+from geo.sources.passes import wanted_tags
 
 RNG = np.random.default_rng(7)
 
@@ -167,10 +168,11 @@ def test_only_the_nodes_of_ways_that_start_near_the_region_are_stored(tmp_path):
         writer.add_way(osmium.osm.mutable.Way(id=12, nodes=[5, 4], tags={"building": "yes"}))
     from geo import settings
 
-    keys, tags = extracts._tag_filters()
-    ways = extracts._copy(path, tmp_path / "ways.osm.pbf", osmium.osm.NODE | osmium.osm.WAY, keys, tags)
-    none = extracts._copy(path, tmp_path / "none.osm.pbf", osmium.osm.WAY)
-    members = extracts._copy(path, tmp_path / "members.osm.pbf", osmium.osm.WAY, osmium.filter.IdFilter([12]))
+    pairs = [list(pair) for pair in wanted_tags()]
+    ways = extracts._copy(path, tmp_path / "ways.osm.pbf", entities="nw", keys=list(extracts.TAG_KEYS), tags=pairs)
+    none = extracts._copy(path, tmp_path / "none.osm.pbf", entities="w")
+    members = extracts._copy(path, tmp_path / "members.osm.pbf", entities="w", way_ids=[12])
+    assert [w.id for w in osmium.FileProcessor(str(members))] == [12]
     assert extracts._way_nodes(path, settings.REGION_BBOX, ways, none).tolist() == [1, 2, 3, 4]
     assert extracts._way_nodes(path, settings.REGION_BBOX, ways, members).tolist() == [1, 2, 3, 4, 5]
 

@@ -22,6 +22,10 @@ they let through.
 4. libosmium completes the choice (``IdTracker``): the member ways of the
    relations and the nodes of every chosen way.
 5. One filtered pass, all in libosmium, writes it all.
+
+Passes 4 and 5 run in a child process (:mod:`geo.sources.osm_copy`), so
+that a full disk is one clear error rather than libosmium ending the
+process.
 """
 
 from __future__ import annotations
@@ -37,6 +41,7 @@ import osmium
 
 from geo import io, settings
 from geo.errors import InputError, OutputError
+from geo.sources import osm_copy
 from geo.sources.bounded import check_extract_stream
 from geo.sources.extracts import FileProgress, Progress, check_extract_path
 from geo.sources.passes import FeaturePass, road_class, wanted_relation, wanted_tags, way_kinds
@@ -46,20 +51,23 @@ log = logging.getLogger(__name__)
 __all__ = ["extract_region"]
 
 
-def _region_relations(path: Path, tracker: osmium.IdTracker) -> list[int]:
+def _region_relations(path: Path) -> tuple[list[int], dict[str, list[int]]]:
     """Pass 1: ids of the relations HamJi reads (the region's province boundaries, marketplaces, border
-    controls); their members go to ``tracker``."""
-    keep = []
+    controls), and of their member nodes and ways (``"n"``, ``"w"``)."""
     relations = osmium.FileProcessor(str(path), osmium.osm.RELATION).with_filter(
         osmium.filter.TagFilter(
             ("boundary", "administrative"), ("amenity", "marketplace"), ("barrier", "border_control")
         )
     )
+    keep: list[int] = []
+    members: dict[str, list[int]] = {"n": [], "w": []}
     for rel in relations:
         if wanted_relation(rel.tags):  # not another country's or province's boundary
             keep.append(rel.id)
-            tracker.add_references(rel)
-    return keep
+            for member in cast(osmium.osm.Relation, rel).members:
+                if member.type in members:
+                    members[member.type].append(member.ref)
+    return keep, members
 
 
 _KEYS = ("highway", "railway", "amenity", "barrier", "place")
@@ -112,15 +120,15 @@ def _near_region(source: Path, ways: np.ndarray, first: np.ndarray) -> np.ndarra
     return ways[keep]
 
 
-def _write(source: Path, target: Path, tracker: osmium.IdTracker) -> None:
-    """Pass 5: every tracked object, written by libosmium (no Python object per node).
+def _write(source: Path, tmp: Path, target: Path, chosen: dict[str, list[int]]) -> None:
+    """Passes 4 and 5, in a child process (a full disk must not crash this one, see
+    :mod:`geo.sources.osm_copy`): the chosen objects, completed with every object they reference, written.
 
     What is there only as a reference keeps its tags: HamJi's reader decides on an object from the object
     and its nodes' locations alone, all of which the cut holds, so it decides as it would on the whole file
     (a tagged node of a chosen road, far from the region, is as far in the cut).
     """
-    with osmium.SimpleWriter(str(target), overwrite=True) as writer:
-        osmium.apply(osmium.io.Reader(str(source)), tracker.id_filter(), writer)
+    osm_copy.copy_osm(osm_copy.CopySpec(str(source), str(tmp), track=chosen), name=str(target))
 
 
 def extract_region(source: Path, target: Path, progress: Progress | None = None) -> dict:
@@ -156,16 +164,15 @@ def extract_region(source: Path, target: Path, progress: Progress | None = None)
     tmp = Path(name)
     meter = FileProgress(source, progress)
     try:
-        tracker = osmium.IdTracker()
-        relations = _region_relations(source, tracker)
+        relations, members = _region_relations(source)
         nodes, candidates, first = _nodes_and_candidates(source, meter)
         ways = _near_region(source, candidates, first)
-        chosen = {"n": set(nodes), "w": set(ways.tolist()), "r": set(relations)}
-        for add, kind in ((tracker.add_node, "n"), (tracker.add_way, "w"), (tracker.add_relation, "r")):
-            for ident in chosen[kind]:
-                add(ident)
-        tracker.complete_backward_references(str(source), relation_depth=0)
-        _write(source, tmp, tracker)
+        chosen = {
+            "n": sorted({*nodes, *members["n"]}),
+            "w": sorted({*ways.tolist(), *members["w"]}),
+            "r": sorted(set(relations)),
+        }
+        _write(source, tmp, target, chosen)
         meter.tick(len(nodes) + len(ways), done=True)
         os.replace(tmp, target)
     except OSError as exc:

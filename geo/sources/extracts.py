@@ -47,7 +47,7 @@ import shapely
 from geo import settings
 from geo.errors import InputError, SourceError, clip
 from geo.io import check_input_file, file_digest
-from geo.sources import pbf_nodes
+from geo.sources import osm_copy, pbf_nodes
 from geo.sources.bounded import check_extract_stream
 from geo.sources.passes import AreaPass, FeaturePass, Kept, RelationPass, near_box_e7, wanted_tags
 from geo.sources.raw import (
@@ -144,10 +144,13 @@ class FileProgress:
         self.progress(self.total if done else min(self._position(), self.total), self.total, kept)
 
 
+#: The keys of every tag pass 2 reads (:func:`wanted_tags`).
+TAG_KEYS = ("highway", "railway", "amenity", "barrier", "place")
+
+
 def _tag_filters() -> tuple:
     # A key filter first: it costs little on the buildings, so the pair matching runs on few objects.
-    keys = osmium.filter.KeyFilter("highway", "railway", "amenity", "barrier", "place")
-    return keys, osmium.filter.TagFilter(*wanted_tags())
+    return osmium.filter.KeyFilter(*TAG_KEYS), osmium.filter.TagFilter(*wanted_tags())
 
 
 @dataclass
@@ -197,12 +200,11 @@ def _sorted_unique(values: np.ndarray) -> np.ndarray:
     return values[np.concatenate(([True], values[1:] != values[:-1]))] if values.size else values
 
 
-def _copy(source: Path, target: Path, entities, *filters) -> Path:
-    """The objects of ``source`` of kinds ``entities`` that pass ``filters``, copied by libosmium to
-    ``target`` (no Python per object); none without a filter."""
-    with osmium.SimpleWriter(osmium.io.File(str(target), "pbf,pbf_compression=none")) as writer:
-        if filters:
-            osmium.apply(osmium.io.Reader(str(source), entities), *filters, writer)
+def _copy(source: Path, target: Path, **choice) -> Path:
+    """What ``choice`` takes of ``source`` (the fields of :class:`geo.sources.osm_copy.CopySpec`), copied
+    by libosmium to ``target`` uncompressed: no Python per object, and a full disk is one clear error."""
+    advice = "set HAMJI_TMPDIR to a folder with more room (a China-size file took 189 MB)"
+    osm_copy.copy_osm(osm_copy.CopySpec(str(source), str(target), raw=True, **choice), advice=advice)
     return target
 
 
@@ -237,10 +239,11 @@ def _node_store(path: Path, box: tuple[float, float, float, float], scratch: Pat
     if path.stat().st_size > LARGE_EXTRACT_BYTES and path.name.lower().endswith(".pbf"):
         try:
             pbf_nodes.check_readable(path)
-            keys, tags = _tag_filters()
-            tagged = _copy(path, scratch / "tagged.osm.pbf", osmium.osm.NODE | osmium.osm.WAY, keys, tags)
-            members = scratch / "member-ways.osm.pbf"
-            _copy(path, members, osmium.osm.WAY, *([osmium.filter.IdFilter(member_ways)] if member_ways else []))
+            pairs = [list(pair) for pair in wanted_tags()]
+            tagged = _copy(path, scratch / "tagged.osm.pbf", entities="nw", keys=list(TAG_KEYS), tags=pairs)
+            # No wanted relation: an empty copy, not a pass over the file for nothing.
+            member_ids = sorted(member_ways) if member_ways else None
+            members = _copy(path, scratch / "member-ways.osm.pbf", entities="w", way_ids=member_ids)
             ids, x, y = pbf_nodes.kept_locations(path, _way_nodes(path, box, tagged, members))
         except pbf_nodes.UnreadablePbf as exc:
             log.info(f"{path}: {exc}; every node's location goes to disk instead")
