@@ -205,3 +205,23 @@ def test_a_damaged_file_gives_that_exception_or_a_reading_never_a_crash(tmp_path
             pbf_nodes.kept_locations(bad, ids)
         except pbf_nodes.UnreadablePbf:
             pass
+
+
+def test_a_copy_onto_a_full_disk_is_one_error_not_a_crash(fixture_pbf, tmp_path):
+    """libosmium's writer ends the process from its destructor after a failed write (exit 134); the copy
+    runs in a child, so here it is an OutputError naming the file (/dev/full fails every write with
+    ENOSPC), and this process goes on."""
+    from geo.errors import OutputError, SourceError
+    from geo.sources.osm_copy import CopySpec, copy_osm
+
+    spec = CopySpec(str(fixture_pbf), "/dev/full", entities="n", keys=["place"], raw=True)  # raw: says "pbf"
+    with pytest.raises(OutputError, match=r"cannot write the-cut\.osm\.pbf \(Write failed: No space left on device\)"):
+        copy_osm(spec, name="the-cut.osm.pbf")
+    junk = tmp_path / "junk.osm.pbf"
+    junk.write_bytes(b"\x00\x00\x00\x0dnot a pbf at all" * 40)
+    with pytest.raises(SourceError, match=rf"cannot read OSM extract {junk}: .*corrupt or truncated"):
+        copy_osm(CopySpec(str(junk), str(tmp_path / "out.osm.pbf"), keys=["place"]))
+    good = tmp_path / "places.osm.pbf"
+    copy_osm(CopySpec(str(fixture_pbf), str(good), entities="n", keys=["place"]))
+    places = [("place" in n.tags) for n in osmium.FileProcessor(str(good))]
+    assert places and all(places)
