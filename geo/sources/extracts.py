@@ -94,10 +94,12 @@ def node_index(path: Path, folder: Path) -> str:
 
     ``flex_mem`` (in memory; sparse or dense as the ids require) up to
     :data:`LARGE_EXTRACT_BYTES`: fastest, and a country extract's nodes
-    fit in a few hundred MB. Beyond it (a China extract: ~190 M nodes, ids
-    above 1e10), a ``sparse_file_array`` in ``folder``: 16 bytes per node on
-    disk, paged in by the kernel, so that peak memory stays within a laptop's
-    4 GB; a dense array would need 8 bytes per possible id (~100 GB).
+    fit in a few hundred MB. Beyond it, for a file whose every node is
+    stored all the same (XML, or a PBF :mod:`geo.sources.pbf_nodes` does not
+    read; see :func:`_node_store`), a ``sparse_file_array`` in ``folder``:
+    16 bytes per node on disk, paged in by the kernel (a China extract:
+    ~190 M nodes, 3 GB); a dense array would need 8 bytes per possible id
+    (~100 GB).
     """
     if path.stat().st_size <= LARGE_EXTRACT_BYTES:
         return "flex_mem"
@@ -217,7 +219,7 @@ def _way_nodes(path: Path, box: tuple[float, float, float, float], tagged: Path,
     the relations' member ways (``members``). The references are decoded from the copies in bulk and the
     first nodes' locations read by :mod:`geo.sources.pbf_nodes`: Python sees no way, and no node
     reference one at a time. In the generated China-size file (docs/performance.md) 2.17 M ways pass
-    the filters, 129,000 of them start near the region, and 8.6 M of its 212 M nodes are stored.
+    the filters, 129,000 of them start near the region, and 8.55 M of its 212 M nodes are stored.
     """
     firsts = pbf_nodes.first_refs(tagged)
     ids, x, y = pbf_nodes.kept_locations(path, _sorted_unique(firsts))
