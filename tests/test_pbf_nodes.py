@@ -225,3 +225,59 @@ def test_a_copy_onto_a_full_disk_is_one_error_not_a_crash(fixture_pbf, tmp_path)
     copy_osm(CopySpec(str(fixture_pbf), str(good), entities="n", keys=["place"]))
     places = [("place" in n.tags) for n in osmium.FileProcessor(str(good))]
     assert places and all(places)
+
+
+def test_nodes_after_ways_are_read_though_the_header_says_sorted(tmp_path):
+    """`osmium cat --output-header=sorting=Type_then_ID` sets the claim on any file, and nothing checks
+    it: a reader that stopped at the first block of ways lost 90 % of the roads without a word."""
+    header = osmium.io.Header()
+    header.set("sorting", "Type_then_ID")
+    path = tmp_path / "claims-sorted.osm.pbf"
+    with osmium.SimpleWriter(str(path), header=header) as writer:
+        for ident in range(1, 8_001):
+            writer.add_node(osmium.osm.mutable.Node(id=ident, location=(129.0, 42.0)))
+        writer.add_way(osmium.osm.mutable.Way(id=1, nodes=[1, 2], tags={"highway": "primary"}))
+        for ident in range(8_001, 200_001):  # 24 blocks more, past every block in flight
+            writer.add_node(osmium.osm.mutable.Node(id=ident, location=(129.5, 42.5)))
+    ids, x, _ = pbf_nodes.kept_locations(path, np.array([5, 150_000, 200_000]))
+    assert ids.tolist() == [5, 150_000, 200_000] and x.tolist() == [1_290_000_000, 1_295_000_000, 1_295_000_000]
+
+
+def test_a_node_given_twice_takes_its_last_location(tmp_path):
+    path = tmp_path / "twice.osm.pbf"
+    with osmium.SimpleWriter(str(path)) as writer:
+        writer.add_node(osmium.osm.mutable.Node(id=7, version=1, location=(129.0, 42.0)))
+        writer.add_node(osmium.osm.mutable.Node(id=7, version=2, location=(129.1, 42.0)))
+    ids, x, _ = pbf_nodes.kept_locations(path, np.array([7]))
+    assert ids.tolist() == [7] and x.tolist() == [1_291_000_000]
+
+
+def test_boundaries_are_assembled_from_a_large_file_with_no_road(fixture_xml, tmp_path, monkeypatch):
+    """No way passes the tag filters: nothing sorted the index after its tagged nodes, and pass 3 lost a
+    boundary (Yanbian) without counting it."""
+    from geo.sources.passes import road_class, way_kinds
+
+    plain = tmp_path / "no-roads.osm.pbf"
+    with osmium.SimpleWriter(str(plain)) as writer:
+        for obj in osmium.FileProcessor(str(fixture_xml)):
+            if not (obj.is_way() and any(way_kinds(obj, road_class(obj.tags.get("highway"))))):
+                writer.add(obj)
+    whole = read_extracts([plain])
+    monkeypatch.setattr(extracts, "LARGE_EXTRACT_BYTES", 0)
+    kept = read_extracts([plain])
+    assert len(whole["boundaries"]) >= 14 and whole["roads"].empty
+    assert kept["boundaries"].geometry.geom_equals(whole["boundaries"].geometry).all()
+    assert kept.provenance["areas_not_assembled"] == whole.provenance["areas_not_assembled"] == 0
+
+
+def test_a_copy_killed_by_the_system_is_not_called_a_corrupt_file(monkeypatch, tmp_path):
+    import subprocess
+
+    from geo.errors import OutputError
+    from geo.sources import osm_copy
+
+    killed = subprocess.CompletedProcess([], -9, "", "")
+    monkeypatch.setattr(osm_copy.subprocess, "run", lambda *a, **k: killed)
+    spec = osm_copy.CopySpec("/data/china.osm.pbf", str(tmp_path / "x.osm.pbf"), keys=["place"])
+    with pytest.raises(OutputError, match=r"was killed \(signal 9; out of memory\?\); nothing was written"):
+        osm_copy.copy_osm(spec)

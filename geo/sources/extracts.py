@@ -45,7 +45,7 @@ import pandas as pd
 import shapely
 
 from geo import settings
-from geo.errors import InputError, SourceError, clip
+from geo.errors import InputError, OutputError, SourceError, clip
 from geo.io import check_input_file, file_digest
 from geo.sources import osm_copy, pbf_nodes
 from geo.sources.bounded import check_extract_stream
@@ -188,7 +188,9 @@ class _NodeStore:
 
     def assemble(self, path: Path, member_ways: set[int], *handlers) -> None:
         """Pass 3: the relations' member ways, with their nodes' locations, to ``handlers``."""
-        locations = osmium.NodeLocationsForWays(self.index)
+        # The loading handler when there is one: it sorts the index before the first way it sees, and
+        # pass 2 may have met no way after its tagged nodes (a file with no road); a new handler would not.
+        locations = self.handler or osmium.NodeLocationsForWays(self.index)
         locations.ignore_errors()
         # The member ways first: locations are looked up for them only, not for every way of the file
         # (at real density that lookup, a binary search per vertex, cost more than the rest of the pass).
@@ -202,11 +204,13 @@ def _sorted_unique(values: np.ndarray) -> np.ndarray:
     return values[np.concatenate(([True], values[1:] != values[:-1]))] if values.size else values
 
 
+_SCRATCH_ADVICE = "set HAMJI_TMPDIR to a folder with more room (a China-size file took 189 MB)"
+
+
 def _copy(source: Path, target: Path, **choice) -> Path:
     """What ``choice`` takes of ``source`` (the fields of :class:`geo.sources.osm_copy.CopySpec`), copied
     by libosmium to ``target`` uncompressed: no Python per object, and a full disk is one clear error."""
-    advice = "set HAMJI_TMPDIR to a folder with more room (a China-size file took 189 MB)"
-    osm_copy.copy_osm(osm_copy.CopySpec(str(source), str(target), raw=True, **choice), advice=advice)
+    osm_copy.copy_osm(osm_copy.CopySpec(str(source), str(target), raw=True, **choice), advice=_SCRATCH_ADVICE)
     return target
 
 
@@ -251,7 +255,10 @@ def _node_store(path: Path, box: tuple[float, float, float, float], scratch: Pat
             log.info(f"{path}: {exc}; every node's location goes to disk instead")
         else:
             kept = scratch / "kept-nodes.osm.pbf"
-            pbf_nodes.write_nodes(kept, ids, x, y)
+            try:
+                pbf_nodes.write_nodes(kept, ids, x, y)
+            except OSError as exc:
+                raise OutputError(f"cannot write {kept} ({exc.strerror or exc}); {_SCRATCH_ADVICE}") from None
             del ids, x, y
             index = osmium.index.create_map("flex_mem")
             handler = osmium.NodeLocationsForWays(index)

@@ -16,6 +16,7 @@ import os
 import subprocess
 import sys
 from dataclasses import asdict, dataclass, field
+from pathlib import Path
 
 from geo.errors import OutputError, SourceError, clip
 
@@ -60,15 +61,24 @@ def copy_osm(spec: CopySpec, name: str | None = None, advice: str = "free some s
     SourceError
         The source could not be read (corrupt or truncated).
     """
+    # The child imports this very package, wherever the parent found it (a clone on sys.path, say).
+    package_root = str(Path(__file__).resolve().parents[2])
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [package_root, os.environ.get("PYTHONPATH")]))}
     done = subprocess.run(
         [sys.executable, "-m", "geo.sources.osm_copy"],
         input=json.dumps(asdict(spec)),
         capture_output=True,
         text=True,
         check=False,
+        env=env,
     )
     if done.returncode == 0:
         return
+    if done.returncode < 0:  # killed: by the system when memory ran out, most likely; not the file's fault
+        raise OutputError(
+            f"the copy from {spec.source} to {name or spec.target} was killed (signal {-done.returncode}; out of "
+            "memory?); nothing was written: free memory, or cut the extract first with hamji extract"
+        )
     lines = done.stderr.strip().splitlines()
     side, _, reason = (lines[-1] if lines else "").partition(": ")
     reason = clip(reason or f"the copy stopped with exit code {done.returncode}", 200)

@@ -18,12 +18,18 @@ cannot read (other compression, a required feature it does not know) raises
 
 from __future__ import annotations
 
+import functools
 import zlib
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from pathlib import Path
+from typing import ParamSpec, TypeVar
 
 import numpy as np
+
+P = ParamSpec("P")
+R = TypeVar("R")
 
 __all__ = ["UnreadablePbf", "check_readable", "first_refs", "kept_locations", "way_refs", "write_nodes"]
 
@@ -31,6 +37,9 @@ __all__ = ["UnreadablePbf", "check_readable", "first_refs", "kept_locations", "w
 _MAX_HEADER = 64 * 1024
 _MAX_BLOB = 32 * 1024 * 1024
 _KNOWN_FEATURES = {"OsmSchema-V0.6", "DenseNodes"}
+#: Top-level fields of a block: a string table, a group or two and three numbers in practice. Far more is
+#: a crafted file (each field costs a Python step), read by libosmium instead.
+_MAX_FIELDS = 10_000
 #: Blocks decoded at once, on two threads: zlib releases Python's lock while it inflates, numpy in part.
 _THREADS = 2
 _IN_FLIGHT = 16
@@ -38,6 +47,29 @@ _IN_FLIGHT = 16
 
 class UnreadablePbf(ValueError):
     """A PBF file, or a block of it, that this reader does not handle (the caller falls back)."""
+
+
+@contextmanager
+def _decoding() -> Iterator[None]:
+    """numpy's own errors on a crafted block (an offset past the buffer, a negative count) as
+    :class:`UnreadablePbf`, so that the caller falls back to libosmium, whose error is the one given."""
+    try:
+        yield
+    except UnreadablePbf:
+        raise
+    except (ValueError, IndexError, OverflowError, TypeError) as exc:
+        raise UnreadablePbf(f"a block this reader cannot decode ({exc})") from None
+
+
+def _decoded(function: Callable[P, R]) -> Callable[P, R]:
+    """``function`` run under :func:`_decoding`."""
+
+    @functools.wraps(function)
+    def run(*args: P.args, **kwargs: P.kwargs) -> R:
+        with _decoding():
+            return function(*args, **kwargs)
+
+    return run
 
 
 def _varint(buf: bytes, pos: int) -> tuple[int, int]:
@@ -53,15 +85,21 @@ def _varint(buf: bytes, pos: int) -> tuple[int, int]:
         shift += 7
 
 
+#: The "end" :func:`_fields` gives a number (a varint field): a field of the wrong wire type is skipped, as
+#: libosmium skips it, never read as the other kind.
+_NUMBER = -1
+
+
 def _fields(buf: bytes, start: int = 0, end: int | None = None) -> Iterator[tuple[int, int, int]]:
-    """``(field, value, end of value)`` of a message: for a length-delimited field the value is its start."""
+    """``(field, value, end of value)`` of a message: for a length-delimited field the value is its start;
+    for a number the end is :data:`_NUMBER`. Fixed-width fields (no field of the format) are skipped."""
     pos, end = start, len(buf) if end is None else end
     while pos < end:
         key, pos = _varint(buf, pos)
         field, wire = key >> 3, key & 7
         if wire == 0:
             value, pos = _varint(buf, pos)
-            yield field, value, pos
+            yield field, value, _NUMBER
         elif wire == 2:
             length, pos = _varint(buf, pos)
             if pos + length > end:
@@ -104,7 +142,9 @@ def _deltas(buf: bytes, start: int, end: int) -> np.ndarray:
 
 def _plain_node(buf: bytes, start: int, end: int) -> tuple[int, int, int]:
     ident = lat = lon = 0
-    for field, value, _ in _fields(buf, start, end):
+    for field, value, stop in _fields(buf, start, end):
+        if stop != _NUMBER:
+            continue
         if field == 1:
             ident = (value >> 1) ^ -(value & 1)
         elif field == 8:
@@ -130,7 +170,7 @@ def _wanted_in(ident: np.ndarray, wanted: np.ndarray) -> np.ndarray:
 def _dense_nodes(block: bytes, start: int, end: int, wanted: np.ndarray) -> list[np.ndarray]:
     """A dense group's wanted nodes as ``[ids, lat, lon]`` (raw units). The coordinates are decoded only
     for a group that holds a wanted node: most of a China file's hold none."""
-    dense = {f: (v, s) for f, v, s in _fields(block, start, end) if f in (1, 8, 9)}
+    dense = {f: (v, s) for f, v, s in _fields(block, start, end) if f in (1, 8, 9) and s != _NUMBER}
     ident = _deltas(block, *dense[1]) if 1 in dense else np.zeros(0, np.int64)
     keep = _wanted_in(ident, wanted)
     if not keep.any():
@@ -148,6 +188,8 @@ def _group_nodes(block: bytes, start: int, end: int, wanted: np.ndarray) -> tupl
     plain: list[tuple[int, int, int]] = []
     others = False
     for field, value, stop in _fields(block, start, end):
+        if stop == _NUMBER:
+            continue
         if field == 2:
             parts.append(_dense_nodes(block, value, stop, wanted))
         elif field == 1:
@@ -175,15 +217,17 @@ def _block_nodes(block: bytes, wanted: np.ndarray) -> tuple[np.ndarray, np.ndarr
     """The wanted nodes of one decompressed block (ids, x, y in 1e-7 degrees), and whether it holds others."""
     granularity, lat_offset, lon_offset = 100, 0, 0
     groups = []
-    for field, value, stop in _fields(block):
-        if field == 2:
+    for count, (field, value, stop) in enumerate(_fields(block)):
+        if count > _MAX_FIELDS:
+            raise UnreadablePbf("a block of more fields than any OSM writer makes")
+        if field == 2 and stop != _NUMBER:
             groups.append((value, stop))
-        elif field == 17:
-            granularity = value
-        elif field == 19:
-            lat_offset = _int64(value)
-        elif field == 20:
-            lon_offset = _int64(value)
+        elif stop == _NUMBER and field in (17, 19, 20):
+            granularity, lat_offset, lon_offset = (
+                value if field == 17 else granularity,
+                _int64(value) if field == 19 else lat_offset,
+                _int64(value) if field == 20 else lon_offset,
+            )
     ids, x, y, others = [], [], [], False
     for start, end in groups:
         (ident, lat, lon), more = _group_nodes(block, start, end, wanted)
@@ -211,10 +255,12 @@ def _int64(value: int) -> int:
 def _unpack(blob: bytes) -> bytes:
     raw = compressed = size = None
     for field, value, stop in _fields(blob):
-        if field == 1:
-            raw = blob[value:stop]
-        elif field == 2:
+        if field == 2 and stop == _NUMBER:
             size = value
+        elif stop == _NUMBER:
+            continue
+        elif field == 1:
+            raw = blob[value:stop]
         elif field == 3:
             compressed = blob[value:stop]
         elif field in (4, 5, 6, 7):
@@ -246,9 +292,9 @@ def _blobs(path: Path) -> Iterator[tuple[str, bytes]]:
             header = handle.read(size)
             kind, length = "", 0
             for field, value, stop in _fields(header):
-                if field == 1:
+                if field == 1 and stop != _NUMBER:
                     kind = header[value:stop].decode("ascii", "replace")
-                elif field == 3:
+                elif field == 3 and stop == _NUMBER:
                     length = value
             if length > _MAX_BLOB:
                 raise UnreadablePbf("a block larger than the format allows")
@@ -262,7 +308,7 @@ def _features(header_block: bytes) -> tuple[set[str], set[str]]:
     required: set[str] = set()
     optional: set[str] = set()
     for field, value, stop in _fields(header_block):
-        if field in (4, 5):
+        if field in (4, 5) and stop != _NUMBER:
             (required if field == 4 else optional).add(header_block[value:stop].decode("utf-8", "replace"))
     return required, optional
 
@@ -278,6 +324,7 @@ def _features_of(blobs: Iterator[tuple[str, bytes]]) -> set[str]:
     return optional
 
 
+@_decoded
 def check_readable(path: Path) -> None:
     """Raise :class:`UnreadablePbf` unless this reader knows the file's header and its first data block."""
     blobs = _blobs(Path(path))
@@ -288,6 +335,7 @@ def check_readable(path: Path) -> None:
             return
 
 
+@_decoded
 def kept_locations(path: Path, wanted: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """The locations of the nodes of ``path`` whose ids are in ``wanted``.
 
@@ -311,10 +359,9 @@ def kept_locations(path: Path, wanted: np.ndarray) -> tuple[np.ndarray, np.ndarr
     """
     wanted = np.asarray(wanted, dtype=np.int64)
     blobs = _blobs(Path(path))
-    optional = _features_of(blobs)
-    # Geofabrik's files say they are sorted: nodes, then ways, then relations. After the first block of
-    # ways the rest need not be read.
-    sorted_file = "Sort.Type_then_ID" in optional
+    # Every block is read, even after the ways of a file whose header says it is sorted: nothing checks
+    # that claim (osmium cat sets it on any file), and nodes after it would be lost without a word.
+    _features_of(blobs)
     found: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
 
     def decode(blob: bytes) -> tuple[np.ndarray, np.ndarray, np.ndarray, bool]:
@@ -322,21 +369,25 @@ def kept_locations(path: Path, wanted: np.ndarray) -> tuple[np.ndarray, np.ndarr
 
     with ThreadPoolExecutor(_THREADS) as pool:
         pending: list = []
-        done = False
         for kind, blob in blobs:
             if kind != "OSMData":
                 continue  # the format lets a reader skip blocks of a type it does not know
             pending.append(pool.submit(decode, blob))
             if len(pending) >= _IN_FLIGHT:
-                done = _collect(pending.pop(0), found) and sorted_file
-                if done:
-                    break
+                _collect(pending.pop(0), found)
         for future in pending:
             _collect(future, found)
     if not found:
         empty = np.zeros(0, np.int32)
         return np.zeros(0, np.int64), empty, empty
-    return tuple(np.concatenate([part[i] for part in found]) for i in range(3))  # type: ignore[return-value]
+    ids, x, y = (np.concatenate([part[i] for part in found]) for i in range(3))
+    # A node given twice (a file of several versions that does not say so): the last one read, as
+    # libosmium's index keeps the last location it is given.
+    order = np.argsort(ids, kind="stable")
+    last = np.ones(ids.size, bool)
+    last[:-1] = ids[order][1:] != ids[order][:-1]
+    keep = np.sort(order[last])
+    return ids[keep], x[keep], y[keep]
 
 
 def _collect(future, found: list) -> bool:
@@ -379,8 +430,10 @@ def _ref_runs(block: bytes, start: int, end: int, runs: list[tuple[int, int]]) -
 def _block_ways(block: bytes) -> tuple[np.ndarray, np.ndarray]:
     """The ways of one decompressed block: how many references each has, and all of them, decoded in bulk."""
     runs: list[tuple[int, int]] = []
-    for field, value, stop in _fields(block):
-        if field == 2:
+    for count, (field, value, stop) in enumerate(_fields(block)):
+        if count > _MAX_FIELDS:
+            raise UnreadablePbf("a block of more fields than any OSM writer makes")
+        if field == 2 and stop != _NUMBER:
             _ref_runs(block, value, stop, runs)
     if not runs:
         return np.zeros(0, np.int64), np.zeros(0, np.int64)
@@ -404,6 +457,7 @@ def _ways(path: Path) -> Iterator[tuple[np.ndarray, np.ndarray]]:
             yield _block_ways(_unpack(blob))
 
 
+@_decoded
 def first_refs(path: Path) -> np.ndarray:
     """The first node reference of every way of a PBF file, in file order (a way with none gives -1)."""
     parts = []
@@ -413,6 +467,7 @@ def first_refs(path: Path) -> np.ndarray:
     return np.concatenate(parts).astype(np.int64) if parts else np.zeros(0, np.int64)
 
 
+@_decoded
 def way_refs(path: Path, keep: np.ndarray | None = None) -> np.ndarray:
     """Every node reference of the ways of a PBF file, unsorted, with repeats; with ``keep`` (one flag a
     way, in file order, as :func:`first_refs` gives them), of the kept ways only."""
