@@ -181,12 +181,11 @@ def _dense_nodes(block: bytes, start: int, end: int, wanted: np.ndarray) -> list
     return [ident[keep], lat[keep], lon[keep]]
 
 
-def _group_nodes(block: bytes, start: int, end: int, wanted: np.ndarray) -> tuple[list[np.ndarray], bool]:
-    """A primitive group's wanted nodes as ``[ids, lat, lon]`` (raw units), and whether it holds other
-    objects."""
+def _group_nodes(block: bytes, start: int, end: int, wanted: np.ndarray) -> list[np.ndarray]:
+    """A primitive group's wanted nodes as ``[ids, lat, lon]`` (raw units); its ways and relations are
+    skipped."""
     parts: list[list[np.ndarray]] = []
     plain: list[tuple[int, int, int]] = []
-    others = False
     for field, value, stop in _fields(block, start, end):
         if stop == _NUMBER:
             continue
@@ -194,15 +193,13 @@ def _group_nodes(block: bytes, start: int, end: int, wanted: np.ndarray) -> tupl
             parts.append(_dense_nodes(block, value, stop, wanted))
         elif field == 1:
             plain.append(_plain_node(block, value, stop))
-        elif field in (3, 4, 5):
-            others = True
     if plain:
         columns = [np.array(column, dtype=np.int64) for column in zip(*plain)]
         keep = _wanted_in(columns[0], wanted)
         parts.append([column[keep] for column in columns])
     if not parts:
-        return [np.zeros(0, np.int64)] * 3, others
-    return [np.concatenate([p[i] for p in parts]) for i in range(3)], others
+        return [np.zeros(0, np.int64)] * 3
+    return [np.concatenate([p[i] for p in parts]) for i in range(3)]
 
 
 def _degrees_e7(raw: np.ndarray, granularity: int, offset: int) -> np.ndarray:
@@ -213,8 +210,8 @@ def _degrees_e7(raw: np.ndarray, granularity: int, offset: int) -> np.ndarray:
     return np.where(nano >= 0, nano // 100, -((-nano) // 100))
 
 
-def _block_nodes(block: bytes, wanted: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, bool]:
-    """The wanted nodes of one decompressed block (ids, x, y in 1e-7 degrees), and whether it holds others."""
+def _block_nodes(block: bytes, wanted: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The wanted nodes of one decompressed block: ids, and x, y in 1e-7 degrees."""
     granularity, lat_offset, lon_offset = 100, 0, 0
     groups = []
     for count, (field, value, stop) in enumerate(_fields(block)):
@@ -228,10 +225,9 @@ def _block_nodes(block: bytes, wanted: np.ndarray) -> tuple[np.ndarray, np.ndarr
                 _int64(value) if field == 19 else lat_offset,
                 _int64(value) if field == 20 else lon_offset,
             )
-    ids, x, y, others = [], [], [], False
+    ids, x, y = [], [], []
     for start, end in groups:
-        (ident, lat, lon), more = _group_nodes(block, start, end, wanted)
-        others |= more
+        ident, lat, lon = _group_nodes(block, start, end, wanted)
         if ident.size == 0:
             continue
         lon_e7 = _degrees_e7(lon, granularity, lon_offset)
@@ -243,8 +239,8 @@ def _block_nodes(block: bytes, wanted: np.ndarray) -> tuple[np.ndarray, np.ndarr
         y.append(lat_e7[valid].astype(np.int32))
     if not ids:
         empty = np.zeros(0, np.int64)
-        return empty, empty.astype(np.int32), empty.astype(np.int32), others
-    return np.concatenate(ids), np.concatenate(x), np.concatenate(y), others
+        return empty, empty.astype(np.int32), empty.astype(np.int32)
+    return np.concatenate(ids), np.concatenate(x), np.concatenate(y)
 
 
 def _int64(value: int) -> int:
@@ -364,7 +360,7 @@ def kept_locations(path: Path, wanted: np.ndarray) -> tuple[np.ndarray, np.ndarr
     _features_of(blobs)
     found: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
 
-    def decode(blob: bytes) -> tuple[np.ndarray, np.ndarray, np.ndarray, bool]:
+    def decode(blob: bytes) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         return _block_nodes(_unpack(blob), wanted)
 
     with ThreadPoolExecutor(_THREADS) as pool:
@@ -390,11 +386,10 @@ def kept_locations(path: Path, wanted: np.ndarray) -> tuple[np.ndarray, np.ndarr
     return ids[keep], x[keep], y[keep]
 
 
-def _collect(future, found: list) -> bool:
-    ids, x, y, others = future.result()
+def _collect(future, found: list) -> None:
+    ids, x, y = future.result()
     if ids.size:
         found.append((ids, x, y))
-    return others
 
 
 def _ref_runs(block: bytes, start: int, end: int, runs: list[tuple[int, int]]) -> None:
@@ -459,10 +454,12 @@ def _ways(path: Path) -> Iterator[tuple[np.ndarray, np.ndarray]]:
 
 @_decoded
 def first_refs(path: Path) -> np.ndarray:
-    """The first node reference of every way of a PBF file, in file order (a way with none gives -1)."""
+    """The first node reference of every way of a PBF file that has references, in file order (as
+    :func:`way_refs` counts the ways: libosmium writes no references field for a way without nodes)."""
     parts = []
     for counts, refs in _ways(path):
         starts = np.concatenate(([0], np.cumsum(counts)[:-1]))
+        # A references field that holds no number (crafted) gives -1: no node has that id.
         parts.append(np.where(counts > 0, refs[np.minimum(starts, max(refs.size - 1, 0))] if refs.size else -1, -1))
     return np.concatenate(parts).astype(np.int64) if parts else np.zeros(0, np.int64)
 
