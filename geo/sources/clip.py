@@ -43,7 +43,7 @@ from geo import io, settings
 from geo.errors import InputError, OutputError
 from geo.sources import osm_copy
 from geo.sources.bounded import check_extract_stream
-from geo.sources.extracts import FileProgress, Progress, check_extract_path
+from geo.sources.extracts import TAG_KEYS, FileProgress, Progress, check_extract_path
 from geo.sources.passes import FeaturePass, road_class, wanted_relation, wanted_tags, way_kinds
 
 log = logging.getLogger(__name__)
@@ -70,13 +70,11 @@ def _region_relations(path: Path) -> tuple[list[int], dict[str, list[int]]]:
     return keep, members
 
 
-_KEYS = ("highway", "railway", "amenity", "barrier", "place")
-
-
 def _tagged(source: Path, types) -> osmium.FileProcessor:
     """``source``'s objects of ``types`` that carry a tag HamJi reads (libosmium tests them in C++)."""
     processor = osmium.FileProcessor(str(source), types)
-    return processor.with_filter(osmium.filter.KeyFilter(*_KEYS)).with_filter(osmium.filter.TagFilter(*wanted_tags()))
+    keys = osmium.filter.KeyFilter(*TAG_KEYS)
+    return processor.with_filter(keys).with_filter(osmium.filter.TagFilter(*wanted_tags()))
 
 
 def _highway(way: osmium.osm.Way) -> str | None:

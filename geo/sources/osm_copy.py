@@ -22,8 +22,10 @@ from geo.errors import OutputError, SourceError, clip
 
 __all__ = ["CopySpec", "copy_osm"]
 
-#: The libosmium messages of a failed write or of a target that cannot be opened (io_error).
-_WRITE_FAILURES = ("Write failed", "Open failed for", "Close failed", "fsync failed")
+#: libosmium's messages of a failed write (io_error).
+_WRITE_FAILURES = ("Write failed", "Close failed", "fsync failed")
+#: Its message for a file that cannot be opened, source or target alike: the path it names decides.
+_OPEN_FAILED = "Open failed for"
 
 
 @dataclass
@@ -133,7 +135,7 @@ def _child() -> None:
         writer.close()
     except BaseException as exc:  # noqa: BLE001 - every failure is reported, in one line
         text = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-        if text.startswith(_WRITE_FAILURES[1:2]):  # "Open failed for 'PATH'": which file decides
+        if text.startswith(_OPEN_FAILED):
             side = "write" if "spec" in locals() and spec.target in text else "read"
         elif text.startswith(_WRITE_FAILURES):
             side = "write"
